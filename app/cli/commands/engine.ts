@@ -1,0 +1,102 @@
+// banger status | doctor | dns ... | engine ...
+import type { Command } from '../context.js';
+import { JSON_FLAG, printJson } from '../context.js';
+import { flagBool, needPositional } from '../args.js';
+import { formatDuration, table } from '../format.js';
+
+export const engineCommands: Command[] = [
+  {
+    path: ['status'],
+    usage: 'banger status [--json]',
+    summary: 'engine pid, uptime, build, mode, socket, DNS listener, VM counts, backends',
+    flags: JSON_FLAG,
+    async run(ctx, a) {
+      needPositional(a, 0, this.usage);
+      const s = await (await ctx.engine()).status();
+      if (flagBool(a, 'json')) return printJson(ctx, s);
+      const dns = s.dns.listeners.length
+        ? s.dns.listeners.map((l) => `${l.address}:${l.port} ${l.protocols.join('+')} ${l.up ? 'up' : `DOWN (${l.error})`}${l.forwards ? ' forwarding' : ''}`).join('; ')
+        : 'not running';
+      const counts = (['running', 'starting', 'stopping', 'stopped', 'created', 'error'] as const)
+        .filter((k) => s.vms[k] > 0).map((k) => `${s.vms[k]} ${k}`).join(', ');
+      ctx.out([
+        `engine    pid ${s.pid}, up ${formatDuration(s.uptimeSec)}, ${s.mode}, build ${s.buildId}`,
+        `socket    ${s.controlSocket ?? '-'}`,
+        `state     ${s.stateDir}`,
+        `dns       zone ${s.dns.zone}., ${s.dns.records} records; ${dns}`,
+        `vms       ${s.vms.total} total${counts ? `: ${counts}` : ''}`,
+        `backends  ${s.backends.map((b) => `${b.name} ${b.available ? 'available' : 'unavailable'}`).join(', ')} (default ${s.defaultBackend})`,
+      ].join('\n'));
+    },
+  },
+  {
+    path: ['doctor'],
+    usage: 'banger doctor [--json]',
+    summary: 'check this host: VMM binaries, /dev/kvm, CPU virtualization, tools',
+    flags: JSON_FLAG,
+    async run(ctx, a) {
+      needPositional(a, 0, this.usage);
+      const r = await (await ctx.engine()).doctor();
+      if (flagBool(a, 'json')) return printJson(ctx, r);
+      ctx.out(r.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(20)} ${c.detail}`).join('\n'));
+    },
+  },
+  {
+    path: ['dns', 'ls'],
+    usage: 'banger dns ls [--json]',
+    summary: 'list DNS records (running VMs)',
+    flags: JSON_FLAG,
+    async run(ctx, a) {
+      needPositional(a, 0, this.usage);
+      const recs = await (await ctx.engine()).dnsRecords();
+      if (flagBool(a, 'json')) return printJson(ctx, recs);
+      ctx.out(recs.length ? table(['NAME', 'TYPE', 'VALUE', 'TTL'], recs.map((r) => [r.name, r.type, r.value, String(r.ttl)])) : 'no records: no VM is running');
+    },
+  },
+  {
+    path: ['dns', 'setup'],
+    usage: 'banger dns setup [--apply]',
+    summary: 'print (or with --apply, install) the resolver config that routes .vm to banger',
+    flags: { apply: {} },
+    async run(ctx, a) {
+      needPositional(a, 0, this.usage);
+      if (!ctx.dnsSetup) return ctx.err('dns setup is not available');
+      ctx.out(await ctx.dnsSetup(flagBool(a, 'apply')));
+    },
+  },
+  {
+    path: ['engine', 'stop'],
+    usage: 'banger engine stop [--stop-vms] [--purge]',
+    summary: 'stop the background engine (VMs keep running unless --stop-vms; --purge also removes the bridge and NAT)',
+    flags: { 'stop-vms': {}, purge: {} },
+    async run(ctx, a) {
+      needPositional(a, 0, this.usage);
+      if (!ctx.stopEngine) return ctx.err('no engine service to stop');
+      ctx.out(await ctx.stopEngine({ stopVms: flagBool(a, 'stop-vms'), purge: flagBool(a, 'purge') }));
+    },
+  },
+  {
+    path: ['engine', 'reconcile'],
+    usage: 'banger engine reconcile [--json]',
+    summary: 'adopt running VMs, mark dead ones stopped, sweep orphans',
+    flags: JSON_FLAG,
+    async run(ctx, a) {
+      needPositional(a, 0, this.usage);
+      const r = await (await ctx.engine()).reconcile();
+      if (flagBool(a, 'json')) return printJson(ctx, r);
+      ctx.out(`adopted: ${r.adopted.join(', ') || '-'}\nstopped: ${r.stopped.join(', ') || '-'}\norphans removed: ${r.orphansRemoved.join(', ') || '-'}`);
+    },
+  },
+  {
+    path: ['engine', 'events'],
+    usage: 'banger engine events [--json]',
+    summary: 'the engine\'s event log (VM state changes and more)',
+    flags: JSON_FLAG,
+    async run(ctx, a) {
+      needPositional(a, 0, this.usage);
+      const evs = await (await ctx.engine()).events(200);
+      if (flagBool(a, 'json')) return printJson(ctx, evs);
+      ctx.out(evs.map((e) => `${e.at}  ${e.kind.padEnd(6)} ${e.subject.padEnd(16)} ${e.message}`).join('\n') || 'no events');
+    },
+  },
+];

@@ -1,0 +1,35 @@
+// What a CLI command gets: the engine contract (in-process or over the socket, it cannot
+// tell), output streams, and the few host capabilities front ends need (a terminal for ssh).
+import type { EngineApi } from '../engine/api.js';
+import type { FlagSpec, ParsedArgs } from './args.js';
+
+export interface CliContext {
+  engine(): Promise<EngineApi>;
+  out(text: string): void;
+  err(text: string): void;
+  /** Hand the terminal to a program (ssh); resolves with its exit code. */
+  interactive(argv: string[]): Promise<number>;
+  /** DNS zone for display (NAME.zone). */
+  zone: string;
+  isTTY: boolean;
+  stdin: NodeJS.ReadStream;
+  /** Stop the engine service (banger engine stop), if one runs. */
+  stopEngine?(opts: { stopVms: boolean; purge: boolean }): Promise<string>;
+  /** Write the DNS setup (banger dns setup --apply). */
+  dnsSetup?(apply: boolean): Promise<string>;
+}
+
+export interface Command {
+  path: string[];
+  usage: string;
+  summary: string;
+  flags: Record<string, FlagSpec>;
+  /** Runs without an engine (pure help-like commands). */
+  run(ctx: CliContext, args: ParsedArgs): Promise<number | void>;
+}
+
+export const JSON_FLAG: Record<string, FlagSpec> = { json: {} };
+
+export function printJson(ctx: CliContext, value: unknown): void {
+  ctx.out(JSON.stringify(value, null, 2));
+}

@@ -1,0 +1,266 @@
+// The engine's contract: records, methods and the event union. Front ends (screens, CLI,
+// control server) see only this file, so the in-process engine and the socket client are
+// interchangeable. Records are plain data: no clients, no methods.
+
+export type VmState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'error';
+export const VM_STATES: readonly VmState[] = ['created', 'starting', 'running', 'stopping', 'stopped', 'error'];
+export type Backend = 'firecracker' | 'qemu';
+export const BACKENDS: readonly Backend[] = ['firecracker', 'qemu'];
+
+export interface VmRecord {
+  id: string;
+  name: string;
+  backend: Backend;
+  image: string | null;
+  kernel: string | null;
+  vcpus: number;
+  memoryMib: number;
+  diskBytes: number;
+  /** Extra kernel arguments, appended to banger's defaults. */
+  bootArgs: string;
+  mac: string;
+  ip: string | null;
+  state: VmState;
+  pid: number | null;
+  socketPath: string | null;
+  tap: string | null;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  stoppedAt: string | null;
+  lastError: string | null;
+  exitCode: number | null;
+  exitSignal: string | null;
+}
+
+export interface VmCreateInput {
+  name: string;
+  image?: string;
+  kernel?: string;
+  vcpus?: number;
+  memoryMib?: number;
+  /** Bytes, or a size string like 512M / 4G. */
+  disk?: string | number;
+  backend?: Backend | string;
+  bootArgs?: string;
+  start?: boolean;
+}
+
+export interface ImageRecord {
+  name: string;
+  source: string;
+  path: string;
+  sizeBytes: number;
+  sha256: string;
+  buildLog: string | null;
+  createdAt: string;
+}
+
+export interface KernelRecord {
+  name: string;
+  path: string;
+  initrdPath: string | null;
+  source: string;
+  version: string | null;
+  createdAt: string;
+}
+
+export interface LeaseRecord {
+  ip: string;
+  vmId: string;
+  createdAt: string;
+}
+
+export interface EventRecord {
+  id: number;
+  at: string;
+  kind: string;
+  subject: string;
+  message: string;
+}
+
+export interface DnsRecord {
+  name: string; // fully qualified, e.g. dev.vm.
+  type: 'A';
+  value: string;
+  ttl: number;
+  vm: string;
+}
+
+export interface DnsListenerStatus {
+  address: string;
+  port: number;
+  protocols: string[];
+  up: boolean;
+  error: string | null;
+  forwards: boolean;
+}
+
+export interface DnsStatus {
+  zone: string;
+  records: number;
+  listeners: DnsListenerStatus[];
+}
+
+export interface EngineStatus {
+  pid: number;
+  startedAt: string;
+  uptimeSec: number;
+  buildId: string;
+  mode: 'embedded' | 'attached' | 'detached';
+  controlSocket: string | null;
+  stateDir: string;
+  dns: DnsStatus;
+  vms: Record<VmState, number> & { total: number };
+  backends: { name: Backend; available: boolean; reason: string }[];
+  defaultBackend: Backend;
+}
+
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface DoctorReport {
+  checks: DoctorCheck[];
+  defaultBackend: Backend;
+}
+
+export interface SshInfo {
+  ip: string;
+  user: string;
+  keyPath: string;
+  knownHostsPath: string;
+  /** The full ssh argv (without a remote command). */
+  argv: string[];
+}
+
+export interface ImageBuildInput {
+  name: string;
+  from: string;
+  size?: string | number;
+  packages?: string[];
+}
+
+export interface ImageImportInput {
+  name: string;
+  path: string;
+  size?: string | number;
+}
+
+export interface KernelAddInput {
+  name: string;
+  path: string;
+  initrd?: string;
+}
+
+export interface BuildProgress {
+  id: string;
+  kind: 'image' | 'kernel';
+  name: string;
+  phase: string;
+  percent: number;
+  state: 'running' | 'done' | 'failed' | 'cancelled';
+  error: string | null;
+  logPath: string | null;
+}
+
+export interface VmSample {
+  vmId: string;
+  name: string;
+  at: number; // ms epoch
+  cpuPct: number;
+  rssBytes: number;
+  rxBytes: number;
+  txBytes: number;
+  rxBps: number;
+  txBps: number;
+  diskBytes: number;
+}
+
+export interface HostSample {
+  at: number;
+  cpuPct: number;
+  memTotalBytes: number;
+  memUsedBytes: number;
+  memCommittedBytes: number;
+  vmsByState: Record<VmState, number>;
+  dnsQps: Record<string, number>;
+}
+
+export interface MetricsSnapshot {
+  host: HostSample[];
+  vms: Record<string, VmSample[]>;
+}
+
+export interface ReconcileReport {
+  adopted: string[];
+  stopped: string[];
+  orphansRemoved: string[];
+}
+
+export type EngineEvent =
+  | { type: 'vm'; vm: VmRecord }
+  | { type: 'vm-removed'; id: string; name: string }
+  | { type: 'image'; image: ImageRecord }
+  | { type: 'image-removed'; name: string }
+  | { type: 'kernel'; kernel: KernelRecord }
+  | { type: 'kernel-removed'; name: string }
+  | { type: 'build'; build: BuildProgress }
+  | { type: 'build-log'; buildId: string; chunk: string }
+  | { type: 'dns'; records: number }
+  | { type: 'log'; line: string }
+  | { type: 'metrics'; host: HostSample; vms: VmSample[] };
+
+export type Unsubscribe = () => void;
+
+export interface StopOptions {
+  force?: boolean;
+  timeoutMs?: number;
+}
+
+/** What every front end talks to. Implemented by the Engine and by the control client. */
+export interface EngineApi {
+  status(): Promise<EngineStatus>;
+  doctor(): Promise<DoctorReport>;
+
+  listVms(): Promise<VmRecord[]>;
+  getVm(name: string): Promise<VmRecord>;
+  createVm(input: VmCreateInput): Promise<VmRecord>;
+  startVm(name: string): Promise<VmRecord>;
+  stopVm(name: string, opts?: StopOptions): Promise<VmRecord>;
+  restartVm(name: string): Promise<VmRecord>;
+  removeVm(name: string, opts?: { force?: boolean }): Promise<void>;
+  sshInfo(name: string): Promise<SshInfo>;
+
+  consoleTail(name: string, maxBytes?: number): Promise<Buffer>;
+  /** Live console bytes; resolves once the subscription is in place. */
+  subscribeConsole(name: string, onData: (data: Buffer) => void): Promise<Unsubscribe>;
+  sendConsole(name: string, data: Buffer | string): Promise<void>;
+
+  listImages(): Promise<ImageRecord[]>;
+  buildImage(input: ImageBuildInput): Promise<ImageRecord>;
+  importImage(input: ImageImportInput): Promise<ImageRecord>;
+  removeImage(name: string): Promise<void>;
+  listBuilds(): Promise<BuildProgress[]>;
+  cancelBuild(id: string): Promise<void>;
+
+  listKernels(): Promise<KernelRecord[]>;
+  addKernel(input: KernelAddInput): Promise<KernelRecord>;
+  fetchKernel(name: string): Promise<KernelRecord>;
+  buildKernel(name: string): Promise<KernelRecord>;
+  removeKernel(name: string): Promise<void>;
+
+  dnsRecords(): Promise<DnsRecord[]>;
+  events(limit?: number): Promise<EventRecord[]>;
+  engineLog(lines?: number): Promise<string[]>;
+  reconcile(): Promise<ReconcileReport>;
+  metrics(): Promise<MetricsSnapshot>;
+
+  /** Engine events (VM/image/DNS changes, build progress, metrics). */
+  subscribe(listener: (e: EngineEvent) => void): Unsubscribe;
+
+  /** Stop the engine; VMs keep running unless stopVms. */
+  shutdown(opts?: { stopVms?: boolean }): Promise<void>;
+}

@@ -1,0 +1,105 @@
+// Engine settings: defaults, then config.json in the config dir, then environment variables.
+import { readFileSync } from 'node:fs';
+import type { Backend } from './api.js';
+import type { Paths } from '../paths.js';
+import { BangerError, ErrorCodes } from '../errors.js';
+
+export interface Config {
+  firecrackerBin: string;
+  qemuBin: string;
+  /** auto: KVM when /dev/kvm is usable and the CPU has vmx/svm, else TCG. */
+  qemuAccel: 'auto' | 'kvm' | 'tcg';
+  defaultBackend: Backend | 'auto';
+  dnsAddr: string; // host:port of the loopback listener
+  dnsZone: string; // e.g. "vm"
+  /** Also serve the zone (and forward) on the bridge gateway, port 53. */
+  dnsGateway: boolean;
+  bridge: string;
+  subnet: string; // CIDR
+  stopTimeoutMs: number;
+  consoleLogMaxBytes: number;
+  defaultVcpus: number;
+  defaultMemoryMib: number;
+  defaultDisk: string;
+  defaultImage: string | null;
+  defaultKernel: string | null;
+}
+
+export const DEFAULT_CONFIG: Config = {
+  firecrackerBin: 'firecracker',
+  qemuBin: 'qemu-system-x86_64',
+  qemuAccel: 'auto',
+  defaultBackend: 'auto',
+  dnsAddr: '127.0.0.1:42069',
+  dnsZone: 'vm',
+  dnsGateway: true,
+  bridge: 'banger0',
+  subnet: '172.30.0.0/24',
+  stopTimeoutMs: 10_000,
+  consoleLogMaxBytes: 4 * 1024 * 1024,
+  defaultVcpus: 1,
+  defaultMemoryMib: 256,
+  defaultDisk: '1G',
+  defaultImage: null,
+  defaultKernel: null,
+};
+
+const ENV_KEYS: Record<string, keyof Config> = {
+  FIRECRACKER_BIN: 'firecrackerBin',
+  BANGER_FIRECRACKER_BIN: 'firecrackerBin',
+  BANGER_QEMU_BIN: 'qemuBin',
+  BANGER_QEMU_ACCEL: 'qemuAccel',
+  BANGER_BACKEND: 'defaultBackend',
+  BANGER_DNS_ADDR: 'dnsAddr',
+  BANGER_DNS_ZONE: 'dnsZone',
+  BANGER_DNS_GATEWAY: 'dnsGateway',
+  BANGER_BRIDGE: 'bridge',
+  BANGER_SUBNET: 'subnet',
+  BANGER_STOP_TIMEOUT_MS: 'stopTimeoutMs',
+  BANGER_CONSOLE_LOG_MAX: 'consoleLogMaxBytes',
+};
+
+function coerce(key: keyof Config, raw: unknown): unknown {
+  const def = DEFAULT_CONFIG[key];
+  if (typeof def === 'number') {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `config ${key}: expected a number, got "${raw}"`);
+    return n;
+  }
+  if (typeof def === 'boolean') return raw === true || raw === 'true' || raw === '1' || raw === 'yes';
+  return raw === null ? null : String(raw);
+}
+
+export function loadConfig(paths: Paths, env: Record<string, string | undefined> = process.env): Config {
+  const cfg: Config = { ...DEFAULT_CONFIG };
+  let fileCfg: Record<string, unknown> = {};
+  try {
+    fileCfg = JSON.parse(readFileSync(paths.configFile, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `cannot read ${paths.configFile}: ${(err as Error).message}`);
+    }
+  }
+  const set = (k: keyof Config, v: unknown) => { (cfg as unknown as Record<string, unknown>)[k] = coerce(k, v); };
+  for (const [k, v] of Object.entries(fileCfg)) {
+    if (!(k in DEFAULT_CONFIG)) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `config: unknown key "${k}" in ${paths.configFile}`);
+    set(k as keyof Config, v);
+  }
+  for (const [envKey, k] of Object.entries(ENV_KEYS)) {
+    if (env[envKey] !== undefined && env[envKey] !== '') set(k, env[envKey]);
+  }
+  if (!['auto', 'kvm', 'tcg'].includes(cfg.qemuAccel)) {
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `config qemuAccel: expected auto, kvm or tcg, got "${cfg.qemuAccel}"`);
+  }
+  cfg.dnsZone = cfg.dnsZone.replace(/\.+$/, '').toLowerCase();
+  return cfg;
+}
+
+/** "127.0.0.1:42069" -> { host, port } */
+export function parseHostPort(s: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(s.trim());
+  if (!m) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `expected HOST:PORT, got "${s}"`);
+  const port = Number(m[2]);
+  if (port > 65535) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `port out of range in "${s}"`);
+  return { host: m[1], port };
+}

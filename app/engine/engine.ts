@@ -1,0 +1,250 @@
+// The engine: composes store, drivers, network, DNS, images, consoles and metrics, owns the
+// VM lifecycle and emits events. The only layer with side effects on the host.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type {
+  Backend, BuildProgress, DnsRecord, DnsStatus, DoctorReport, EngineApi, EngineEvent, EngineStatus, EventRecord,
+  ImageBuildInput, ImageImportInput, ImageRecord, KernelAddInput, KernelRecord, MetricsSnapshot, ReconcileReport,
+  SshInfo, StopOptions, Unsubscribe, VmCreateInput, VmRecord, VmState,
+} from './api.js';
+import { VM_STATES } from './api.js';
+import type { Config } from './config.js';
+import type { Store } from './store.js';
+import type { ProcessRunner } from './process.js';
+import type { VmDriver } from './vm/driver.js';
+import type { ConsolePort, DnsPort, ImagesPort, MetricsPort, NetworkPort } from './ports.js';
+import { EventBus } from './events.js';
+import { createVm } from './vm/create.js';
+import { VmLifecycle } from './vm/lifecycle.js';
+import { reconcile } from './vm/reconcile.js';
+import { doctor } from './doctor.js';
+import { BangerError, ErrorCodes } from '../errors.js';
+import type { Paths } from '../paths.js';
+import type { Logger } from '../log.js';
+
+export interface EngineParts {
+  paths: Paths;
+  config: Config;
+  store: Store;
+  runner: ProcessRunner;
+  logger: Logger;
+  bus?: EventBus;
+  mode: 'embedded' | 'detached';
+  buildId: string;
+  drivers: Map<Backend, VmDriver>;
+  network: NetworkPort | null;
+  dns: DnsPort | null;
+  console: ConsolePort | null;
+  images: ImagesPort | null;
+  metrics: MetricsPort | null;
+  /** Called by shutdown() after the engine let go of everything (the service exits here). */
+  onShutdown?: () => void;
+}
+
+export class Engine implements EngineApi {
+  readonly bus: EventBus;
+  readonly vms: VmLifecycle;
+  private readonly startedAt = new Date();
+  private defaultBackendCache: Backend | null = null;
+  controlSocket: string | null = null;
+
+  constructor(readonly p: EngineParts) {
+    this.bus = p.bus ?? new EventBus();
+    this.vms = new VmLifecycle({
+      store: p.store, paths: p.paths, config: p.config, logger: p.logger, bus: this.bus, drivers: p.drivers,
+      network: p.network, dns: p.dns, console: p.console,
+    });
+  }
+
+  /** Bring the engine up: DNS listener(s), then reconcile with what really runs. */
+  async start(): Promise<ReconcileReport> {
+    if (this.p.dns) {
+      try { await this.p.dns.start(); } catch (err) { this.p.logger.error('DNS failed to start', { err: String(err) }); }
+    }
+    const report = await this.reconcile();
+    this.p.metrics?.start();
+    this.p.logger.info('engine started', { pid: process.pid, mode: this.p.mode, buildId: this.p.buildId });
+    return report;
+  }
+
+  /** The backend a VM gets when none is named: firecracker when its binary is found, else qemu. */
+  async defaultBackend(): Promise<Backend> {
+    if (this.p.config.defaultBackend !== 'auto') return this.p.config.defaultBackend;
+    if (this.defaultBackendCache) return this.defaultBackendCache;
+    const fc = this.p.drivers.get('firecracker');
+    const ok = fc ? (await fc.available()).ok : false;
+    this.defaultBackendCache = ok || !this.p.drivers.has('qemu') ? 'firecracker' : 'qemu';
+    return this.defaultBackendCache;
+  }
+
+  async status(): Promise<EngineStatus> {
+    const vms = this.p.store.listVms();
+    const counts = Object.fromEntries(VM_STATES.map((s) => [s, 0])) as Record<VmState, number>;
+    for (const vm of vms) counts[vm.state]++;
+    const backends: EngineStatus['backends'] = [];
+    for (const [name, drv] of this.p.drivers) {
+      const a = await drv.available();
+      backends.push({ name, available: a.ok, reason: a.reason });
+    }
+    return {
+      pid: process.pid,
+      startedAt: this.startedAt.toISOString(),
+      uptimeSec: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+      buildId: this.p.buildId,
+      mode: this.p.mode,
+      controlSocket: this.controlSocket,
+      stateDir: this.p.paths.stateDir,
+      dns: this.dnsStatus(),
+      vms: { ...counts, total: vms.length },
+      backends,
+      defaultBackend: await this.defaultBackend(),
+    };
+  }
+
+  private dnsStatus(): DnsStatus {
+    return this.p.dns?.status() ?? { zone: this.p.config.dnsZone, records: 0, listeners: [] };
+  }
+
+  doctor(): Promise<DoctorReport> {
+    return doctor({ drivers: this.p.drivers, runner: this.p.runner, config: this.p.config, defaultBackend: () => this.defaultBackend() });
+  }
+
+  // ---- VMs
+  async listVms(): Promise<VmRecord[]> { return this.p.store.listVms(); }
+  async getVm(name: string): Promise<VmRecord> { return this.vms.get(String(name ?? '')); }
+
+  async createVm(input: VmCreateInput): Promise<VmRecord> {
+    const vm = await createVm({
+      store: this.p.store, config: this.p.config, paths: this.p.paths, defaultBackend: await this.defaultBackend(),
+      network: this.p.network, images: this.p.images,
+    }, input);
+    this.p.store.addEvent('vm', vm.name, 'created');
+    this.bus.emit({ type: 'vm', vm });
+    return input.start ? this.vms.start(vm.name) : vm;
+  }
+
+  startVm(name: string): Promise<VmRecord> { return this.vms.start(name); }
+  stopVm(name: string, opts?: StopOptions): Promise<VmRecord> { return this.vms.stop(name, opts); }
+  restartVm(name: string): Promise<VmRecord> { return this.vms.restart(name); }
+  async removeVm(name: string, opts?: { force?: boolean }): Promise<void> { await this.vms.remove(name, opts); }
+
+  async sshInfo(name: string): Promise<SshInfo> {
+    const vm = this.vms.get(name);
+    if (vm.state !== 'running' || !vm.ip) throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: start it first`);
+    if (!this.p.images) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'ssh needs the image service');
+    const key = await this.p.images.sshKey();
+    const knownHosts = resolve(this.p.paths.vmsDir, vm.id, 'known_hosts');
+    const argv = ['ssh', '-i', key.privateKey, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=accept-new',
+      '-o', 'IdentitiesOnly=yes', '-o', 'LogLevel=ERROR', `root@${vm.ip}`];
+    return { ip: vm.ip, user: 'root', keyPath: key.privateKey, knownHostsPath: knownHosts, argv };
+  }
+
+  // ---- consoles
+  private requireConsole(): ConsolePort {
+    if (!this.p.console) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'consoles are not available in this engine');
+    return this.p.console;
+  }
+
+  async consoleTail(name: string, maxBytes = 64 * 1024): Promise<Buffer> {
+    const vm = this.vms.get(name);
+    return this.requireConsole().tail(vm.id, resolve(this.p.paths.vmsDir, vm.id, 'console.log'), maxBytes);
+  }
+
+  async subscribeConsole(name: string, onData: (data: Buffer) => void): Promise<Unsubscribe> {
+    const vm = this.vms.get(name);
+    return this.requireConsole().subscribe(vm.id, onData);
+  }
+
+  async sendConsole(name: string, data: Buffer | string): Promise<void> {
+    const vm = this.vms.get(name);
+    if (vm.state !== 'running') throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: its console takes no input`);
+    await this.requireConsole().write(vm.id, Buffer.isBuffer(data) ? data : Buffer.from(String(data)));
+  }
+
+  // ---- images and kernels
+  private requireImages(): ImagesPort {
+    if (!this.p.images) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'image builds are not available in this engine');
+    return this.p.images;
+  }
+
+  async listImages(): Promise<ImageRecord[]> { return this.p.store.listImages(); }
+  buildImage(input: ImageBuildInput): Promise<ImageRecord> { return this.requireImages().build(input); }
+  importImage(input: ImageImportInput): Promise<ImageRecord> { return this.requireImages().import(input); }
+  async removeImage(name: string): Promise<void> {
+    if (this.p.images) return this.p.images.remove(name);
+    if (!this.p.store.getImage(name)) throw new BangerError(ErrorCodes.NOT_FOUND, `no image named "${name}"`);
+    this.p.store.deleteImage(name);
+    this.bus.emit({ type: 'image-removed', name });
+  }
+  async listBuilds(): Promise<BuildProgress[]> { return this.p.images?.builds() ?? []; }
+  async cancelBuild(id: string): Promise<void> { this.requireImages().cancel(id); }
+
+  async listKernels(): Promise<KernelRecord[]> { return this.p.store.listKernels(); }
+
+  async addKernel(input: KernelAddInput): Promise<KernelRecord> {
+    if (this.p.images) return this.p.images.addKernel(input);
+    // Record-only fallback: validate and register the files where they are.
+    const path = resolve(String(input.path ?? ''));
+    if (!input.path || !existsSync(path)) throw new BangerError(ErrorCodes.NOT_FOUND, `kernel file not found: ${input.path}`);
+    const initrd = input.initrd ? resolve(input.initrd) : null;
+    if (initrd && !existsSync(initrd)) throw new BangerError(ErrorCodes.NOT_FOUND, `initrd file not found: ${input.initrd}`);
+    const k = this.p.store.insertKernel({ name: input.name, path, initrdPath: initrd, source: 'add', version: null, createdAt: new Date().toISOString() });
+    this.bus.emit({ type: 'kernel', kernel: k });
+    return k;
+  }
+
+  fetchKernel(name: string): Promise<KernelRecord> { return this.requireImages().fetchKernel(name); }
+  buildKernel(name: string): Promise<KernelRecord> { return this.requireImages().buildKernel(name); }
+  async removeKernel(name: string): Promise<void> {
+    if (this.p.images) return this.p.images.removeKernel(name);
+    if (!this.p.store.getKernel(name)) throw new BangerError(ErrorCodes.NOT_FOUND, `no kernel named "${name}"`);
+    this.p.store.deleteKernel(name);
+    this.bus.emit({ type: 'kernel-removed', name });
+  }
+
+  // ---- DNS, events, logs, metrics
+  async dnsRecords(): Promise<DnsRecord[]> {
+    const zone = this.p.config.dnsZone;
+    return this.p.store.listVms()
+      .filter((vm) => vm.state === 'running' && vm.ip)
+      .map((vm) => ({ name: `${vm.name}.${zone}.`, type: 'A' as const, value: vm.ip!, ttl: 5, vm: vm.name }));
+  }
+
+  async events(limit = 100): Promise<EventRecord[]> { return this.p.store.listEvents(limit); }
+
+  async engineLog(lines = 200): Promise<string[]> {
+    try {
+      const text = readFileSync(this.p.paths.engineLog, 'utf8');
+      return text.split('\n').filter(Boolean).slice(-lines);
+    } catch { return []; }
+  }
+
+  reconcile(): Promise<ReconcileReport> {
+    return reconcile({
+      store: this.p.store, paths: this.p.paths, logger: this.p.logger, drivers: this.p.drivers, network: this.p.network,
+      dns: this.p.dns, lifecycle: this.vms,
+    });
+  }
+
+  async metrics(): Promise<MetricsSnapshot> { return this.p.metrics?.snapshot() ?? { host: [], vms: {} }; }
+
+  subscribe(listener: (e: EngineEvent) => void): Unsubscribe { return this.bus.subscribe(listener); }
+
+  async shutdown(opts: { stopVms?: boolean } = {}): Promise<void> {
+    if (opts.stopVms) {
+      for (const vm of this.p.store.listVms()) {
+        if (vm.state === 'running') await this.vms.stop(vm.name).catch((err) => this.p.logger.error(`stop ${vm.name} failed`, { err: String(err) }));
+      }
+    }
+    await this.close();
+    this.p.onShutdown?.();
+  }
+
+  /** Let go of everything without touching VMs (also the stale-engine handover). */
+  async close(): Promise<void> {
+    this.p.metrics?.stop();
+    this.vms.close();
+    await this.p.dns?.stop().catch(() => {});
+    this.p.logger.info('engine stopped', { pid: process.pid });
+  }
+}

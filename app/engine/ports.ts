@@ -1,0 +1,71 @@
+// The narrow shapes the engine needs from its parts. The parts (network/, images/, dns/,
+// firecracker/, qemu/, metrics/) are adapted to these in wiring.ts, so tests can swap one
+// part (e.g. a network runner confined to a namespace) without touching the lifecycle.
+import type { BuildProgress, DnsStatus, ImageBuildInput, ImageImportInput, ImageRecord, KernelAddInput, KernelRecord, MetricsSnapshot } from './api.js';
+import type { UndoStack } from './vm/undo.js';
+
+export interface VmNetworkConfig {
+  tap: string;
+  ip: string;
+  mac: string;
+  gateway: string;
+  /** The kernel ip= clause (without the "ip=" prefix is NOT assumed: it is the whole token). */
+  ipArg: string;
+}
+
+export interface NetworkPort {
+  /** Lease (sticky once a boot succeeds; a new lease is undone on failure) + bridge + NAT + TAP. */
+  setupVm(vm: { id: string; name: string }, undo: UndoStack): Promise<VmNetworkConfig>;
+  teardownVm(vmId: string, tap: string | null): Promise<void>;
+  releaseLease(vmId: string): void;
+  macFor(vmId: string): string;
+  tapName(vmId: string): string;
+  gatewayIp(): string;
+  sweepOrphanTaps(keep: Set<string>): Promise<string[]>;
+  down(): Promise<void>;
+}
+
+export interface DnsPort {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  setRecords(records: { name: string; ip: string }[]): void;
+  upsert(name: string, ip: string): void;
+  remove(name: string): void;
+  status(): DnsStatus;
+  counters(): Record<string, number>;
+  /** Add the guest-facing listener on the bridge gateway (port 53, forwarding). */
+  addGatewayListener?(host: string, allowFrom: string): Promise<void>;
+}
+
+export interface ConsolePort {
+  /** Make the FIFO and log file for a boot; returns their paths. */
+  prepare(vmId: string, dir: string): Promise<{ log: string; fifo: string }>;
+  /** Start tailing the console log (after boot or adoption). */
+  attach(vmId: string, log: string, fifo: string): void;
+  detach(vmId: string): void;
+  tail(vmId: string, log: string, maxBytes: number): Promise<Buffer>;
+  subscribe(vmId: string, onData: (b: Buffer) => void): () => void;
+  write(vmId: string, data: Buffer): Promise<void>;
+  cleanup(fifo: string): Promise<void>;
+}
+
+export interface ImagesPort {
+  build(input: ImageBuildInput): Promise<ImageRecord>;
+  import(input: ImageImportInput): Promise<ImageRecord>;
+  remove(name: string): Promise<void>;
+  builds(): BuildProgress[];
+  cancel(id: string): void;
+  addKernel(input: KernelAddInput): Promise<KernelRecord>;
+  fetchKernel(name: string): Promise<KernelRecord>;
+  buildKernel(name: string): Promise<KernelRecord>;
+  removeKernel(name: string): Promise<void>;
+  /** Per-VM disk: copy of the image grown to size. */
+  createVmDisk(imagePath: string, dest: string, sizeBytes: number): Promise<void>;
+  sshKey(): Promise<{ privateKey: string; publicKey: string }>;
+}
+
+export interface MetricsPort {
+  start(): void;
+  stop(): void;
+  snapshot(): MetricsSnapshot;
+}

@@ -1,0 +1,145 @@
+// The one place that runs host commands. Always argument arrays, never a shell string.
+// Privileged commands go through `sudo -n` when we are not root, so they fail fast with a
+// clear error instead of prompting behind a full-screen UI.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { execa } from 'execa';
+import { BangerError, ErrorCodes } from '../errors.js';
+
+export interface RunOptions {
+  /** Needs CAP_NET_ADMIN or similar: run through `sudo -n` when not root. */
+  privileged?: boolean;
+  input?: string | Buffer;
+  timeoutMs?: number;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** false: return a non-zero exit instead of throwing. Default true. */
+  reject?: boolean;
+  /** Abort the command (used to cancel builds). */
+  signal?: AbortSignal;
+  /** Lines of output as they arrive (build logs). */
+  onOutput?: (chunk: string) => void;
+}
+
+export interface RunResult {
+  argv: string[];
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface SpawnOptions {
+  privileged?: boolean;
+  /** stdio: file descriptors or 'ignore'. Never pipes for a VMM: it must outlive the engine. */
+  stdio: StdioOptions;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Own session/process group, so the child survives the engine and its terminal. */
+  detached?: boolean;
+}
+
+export interface SpawnedProcess {
+  /** pid of what we spawned (sudo's pid when privileged and not root). */
+  pid: number;
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface ProcessRunner {
+  readonly isRoot: boolean;
+  run(argv: string[], opts?: RunOptions): Promise<RunResult>;
+  spawn(argv: string[], opts: SpawnOptions): SpawnedProcess;
+  /** Hand the terminal to a program (ssh) and resolve with its exit code. */
+  interactive(argv: string[], opts?: { env?: Record<string, string | undefined> }): Promise<number>;
+}
+
+export interface RunnerOptions {
+  /** Override root detection (tests exercise the sudo path as root). */
+  isRoot?: boolean;
+  sudo?: string;
+}
+
+export function createRunner(o: RunnerOptions = {}): ProcessRunner {
+  const isRoot = o.isRoot ?? (typeof process.getuid === 'function' ? process.getuid() === 0 : false);
+  const sudo = o.sudo ?? process.env.BANGER_SUDO ?? 'sudo';
+  const wrap = (argv: string[], privileged?: boolean): string[] =>
+    privileged && !isRoot ? [sudo, '-n', '--', ...argv] : argv;
+
+  return {
+    isRoot,
+    async run(argv, opts = {}) {
+      if (argv.length === 0) throw new BangerError(ErrorCodes.INTERNAL, 'empty command');
+      const full = wrap(argv, opts.privileged);
+      const sub = execa(full[0], full.slice(1), {
+        input: opts.input,
+        timeout: opts.timeoutMs,
+        env: opts.env,
+        extendEnv: true,
+        cwd: opts.cwd,
+        reject: false,
+        stripFinalNewline: false,
+        cancelSignal: opts.signal,
+        encoding: 'utf8',
+        buffer: true,
+      });
+      if (opts.onOutput) {
+        sub.stdout?.on('data', (c: Buffer) => opts.onOutput!(c.toString()));
+        sub.stderr?.on('data', (c: Buffer) => opts.onOutput!(c.toString()));
+      }
+      const r = await sub;
+      const stdout = String(r.stdout ?? '');
+      const stderr = String(r.stderr ?? '');
+      const exitCode = typeof r.exitCode === 'number' ? r.exitCode : -1;
+      if (r.isCanceled) throw new BangerError(ErrorCodes.CANCELLED, `cancelled: ${argv.join(' ')}`);
+      if (r.timedOut) throw new BangerError(ErrorCodes.TIMEOUT, `timed out after ${opts.timeoutMs} ms: ${argv.join(' ')}`);
+      const result: RunResult = { argv: full, stdout, stderr, exitCode };
+      if (exitCode !== 0 && opts.reject !== false) throw commandError(argv, full, result, r.failed && exitCode === -1 ? r.message : undefined);
+      return result;
+    },
+    spawn(argv, opts) {
+      const full = wrap(argv, opts.privileged);
+      const child = spawn(full[0], full.slice(1), {
+        stdio: opts.stdio,
+        env: opts.env ? { ...process.env, ...opts.env } : process.env,
+        cwd: opts.cwd,
+        detached: opts.detached ?? true,
+      });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+        child.once('exit', (code, signal) => resolve({ code, signal }));
+        child.once('error', () => resolve({ code: 127, signal: null }));
+      });
+      if (opts.detached ?? true) child.unref();
+      return { pid: child.pid ?? -1, child, exited };
+    },
+    interactive(argv, opts = {}) {
+      return new Promise((resolve) => {
+        const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit', env: opts.env ? { ...process.env, ...opts.env } : process.env });
+        child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+        child.once('error', () => resolve(127));
+      });
+    },
+  };
+}
+
+function commandError(argv: string[], full: string[], r: RunResult, spawnMsg?: string): BangerError {
+  const err = (r.stderr || r.stdout || spawnMsg || '').trim().split('\n').slice(-3).join(' | ');
+  if (full[0] !== argv[0] && /password is required|a terminal is required|no tty present/i.test(r.stderr)) {
+    return new BangerError(ErrorCodes.SUDO_REQUIRED,
+      `sudo would prompt for a password to run: ${argv.join(' ')} (allow it with NOPASSWD in sudoers, or run banger as root)`,
+      { details: { argv } });
+  }
+  if (r.exitCode === -1 || (spawnMsg && /ENOENT/.test(spawnMsg))) {
+    return new BangerError(ErrorCodes.COMMAND_FAILED, `cannot run ${argv[0]}: not found or not executable`, { details: { argv } });
+  }
+  return new BangerError(ErrorCodes.COMMAND_FAILED, `${argv.join(' ')} failed (exit ${r.exitCode})${err ? ': ' + err : ''}`,
+    { details: { argv, exitCode: r.exitCode, stderr: r.stderr.slice(-2000) } });
+}
+
+/** Is the command on PATH? (doctor and backend selection). A file check, not a command. */
+export function which(bin: string, pathEnv: string = process.env.PATH || ''): string | null {
+  const candidates = bin.includes('/') ? [bin] : pathEnv.split(':').filter(Boolean).map((d) => `${d}/${bin}`);
+  for (const c of candidates) {
+    try { accessSync(c, constants.X_OK); return c; } catch { /* next */ }
+  }
+  return null;
+}

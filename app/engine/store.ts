@@ -1,0 +1,323 @@
+// One SQLite file (WAL) owned by the engine. Ordered migrations recorded in the DB, plain
+// records out, every multi-row change in one transaction.
+import Database from 'better-sqlite3';
+import type {
+  EventRecord, ImageRecord, KernelRecord, LeaseRecord, VmRecord, VmState, Backend,
+} from './api.js';
+import { BangerError, ErrorCodes } from '../errors.js';
+
+type Db = Database.Database;
+
+interface Migration { version: number; name: string; sql: string }
+
+// Append only: a shipped migration is never edited, a new one gets the next number.
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+      CREATE TABLE vms (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        backend TEXT NOT NULL,
+        image TEXT,
+        kernel TEXT,
+        vcpus INTEGER NOT NULL,
+        memory_mib INTEGER NOT NULL,
+        disk_bytes INTEGER NOT NULL,
+        boot_args TEXT NOT NULL DEFAULT '',
+        mac TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL,
+        pid INTEGER,
+        socket_path TEXT,
+        tap TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        started_at TEXT,
+        stopped_at TEXT,
+        last_error TEXT,
+        exit_code INTEGER,
+        exit_signal TEXT
+      );
+      CREATE TABLE images (
+        name TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        path TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        build_log TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE kernels (
+        name TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        initrd_path TEXT,
+        source TEXT NOT NULL,
+        version TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE leases (
+        ip TEXT PRIMARY KEY,
+        vm_id TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        message TEXT NOT NULL
+      );
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+const EVENT_KEEP = 5000;
+
+interface VmRow {
+  id: string; name: string; backend: string; image: string | null; kernel: string | null;
+  vcpus: number; memory_mib: number; disk_bytes: number; boot_args: string; mac: string; state: string;
+  pid: number | null; socket_path: string | null; tap: string | null; created_at: string; updated_at: string;
+  started_at: string | null; stopped_at: string | null; last_error: string | null; exit_code: number | null;
+  exit_signal: string | null;
+}
+
+const VM_COLUMNS: Record<keyof VmRecord, keyof VmRow | null> = {
+  id: 'id', name: 'name', backend: 'backend', image: 'image', kernel: 'kernel', vcpus: 'vcpus',
+  memoryMib: 'memory_mib', diskBytes: 'disk_bytes', bootArgs: 'boot_args', mac: 'mac', ip: null,
+  state: 'state', pid: 'pid', socketPath: 'socket_path', tap: 'tap', createdAt: 'created_at',
+  updatedAt: 'updated_at', startedAt: 'started_at', stoppedAt: 'stopped_at', lastError: 'last_error',
+  exitCode: 'exit_code', exitSignal: 'exit_signal',
+};
+
+function rowToVm(r: VmRow & { ip: string | null }): VmRecord {
+  return {
+    id: r.id, name: r.name, backend: r.backend as Backend, image: r.image, kernel: r.kernel,
+    vcpus: r.vcpus, memoryMib: r.memory_mib, diskBytes: r.disk_bytes, bootArgs: r.boot_args, mac: r.mac,
+    ip: r.ip, state: r.state as VmState, pid: r.pid, socketPath: r.socket_path, tap: r.tap,
+    createdAt: r.created_at, updatedAt: r.updated_at, startedAt: r.started_at, stoppedAt: r.stopped_at,
+    lastError: r.last_error, exitCode: r.exit_code, exitSignal: r.exit_signal,
+  };
+}
+
+const VM_SELECT = `SELECT vms.*, leases.ip AS ip FROM vms LEFT JOIN leases ON leases.vm_id = vms.id`;
+
+export function isUniqueViolation(err: unknown, column?: string): boolean {
+  const e = err as { code?: string; message?: string };
+  return (e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+    && (!column || (e.message ?? '').includes(column));
+}
+
+export class Store {
+  readonly db: Db;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+  }
+
+  close(): void { this.db.close(); }
+
+  /** Run fn in one IMMEDIATE transaction: writers never interleave. */
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  private migrate(): void {
+    this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+    const applied = new Set(
+      (this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+    );
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      this.tx(() => {
+        this.db.exec(m.sql);
+        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(m.version, m.name, new Date().toISOString());
+      });
+    }
+  }
+
+  migrations(): { version: number; name: string; appliedAt: string }[] {
+    return (this.db.prepare('SELECT version, name, applied_at AS appliedAt FROM schema_migrations ORDER BY version').all()) as
+      { version: number; name: string; appliedAt: string }[];
+  }
+
+  // ---- VMs
+  listVms(): VmRecord[] {
+    return (this.db.prepare(`${VM_SELECT} ORDER BY vms.name`).all() as (VmRow & { ip: string | null })[]).map(rowToVm);
+  }
+
+  getVm(name: string): VmRecord | null {
+    const r = this.db.prepare(`${VM_SELECT} WHERE vms.name = ?`).get(name.toLowerCase()) as (VmRow & { ip: string | null }) | undefined;
+    return r ? rowToVm(r) : null;
+  }
+
+  getVmById(id: string): VmRecord | null {
+    const r = this.db.prepare(`${VM_SELECT} WHERE vms.id = ?`).get(id) as (VmRow & { ip: string | null }) | undefined;
+    return r ? rowToVm(r) : null;
+  }
+
+  /** Insert a VM; a taken name surfaces as E_NAME_TAKEN from the UNIQUE constraint itself. */
+  insertVm(vm: VmRecord): VmRecord {
+    try {
+      this.db.prepare(`INSERT INTO vms (id, name, backend, image, kernel, vcpus, memory_mib, disk_bytes, boot_args, mac,
+        state, pid, socket_path, tap, created_at, updated_at, started_at, stopped_at, last_error, exit_code, exit_signal)
+        VALUES (@id, @name, @backend, @image, @kernel, @vcpus, @memoryMib, @diskBytes, @bootArgs, @mac, @state, @pid,
+        @socketPath, @tap, @createdAt, @updatedAt, @startedAt, @stoppedAt, @lastError, @exitCode, @exitSignal)`).run(vm);
+    } catch (err) {
+      if (isUniqueViolation(err, 'vms.name')) {
+        throw new BangerError(ErrorCodes.NAME_TAKEN, `a VM named "${vm.name}" already exists`, { cause: err });
+      }
+      throw err;
+    }
+    return this.getVmById(vm.id)!;
+  }
+
+  updateVm(id: string, patch: Partial<VmRecord>): VmRecord {
+    const sets: string[] = [];
+    const values: Record<string, unknown> = { id };
+    for (const [k, v] of Object.entries(patch)) {
+      const col = VM_COLUMNS[k as keyof VmRecord];
+      if (!col || col === 'id') continue;
+      sets.push(`${col} = @${k}`);
+      values[k] = v;
+    }
+    values.updatedAt = new Date().toISOString();
+    sets.push('updated_at = @updatedAt');
+    const info = this.db.prepare(`UPDATE vms SET ${sets.join(', ')} WHERE id = @id`).run(values);
+    if (info.changes === 0) throw new BangerError(ErrorCodes.NOT_FOUND, `no VM with id ${id}`);
+    return this.getVmById(id)!;
+  }
+
+  /** Delete a VM and release its lease in one transaction. */
+  deleteVm(id: string): void {
+    this.tx(() => {
+      this.db.prepare('DELETE FROM leases WHERE vm_id = ?').run(id);
+      this.db.prepare('DELETE FROM vms WHERE id = ?').run(id);
+    });
+  }
+
+  vmsUsing(field: 'image' | 'kernel', name: string): string[] {
+    return (this.db.prepare(`SELECT name FROM vms WHERE ${field} = ? ORDER BY name`).all(name) as { name: string }[]).map((r) => r.name);
+  }
+
+  // ---- images
+  listImages(): ImageRecord[] {
+    return this.db.prepare(`SELECT name, source, path, size_bytes AS sizeBytes, sha256, build_log AS buildLog,
+      created_at AS createdAt FROM images ORDER BY name`).all() as ImageRecord[];
+  }
+
+  getImage(name: string): ImageRecord | null {
+    return (this.db.prepare(`SELECT name, source, path, size_bytes AS sizeBytes, sha256, build_log AS buildLog,
+      created_at AS createdAt FROM images WHERE name = ?`).get(name) as ImageRecord | undefined) ?? null;
+  }
+
+  insertImage(img: ImageRecord): ImageRecord {
+    try {
+      this.db.prepare(`INSERT INTO images (name, source, path, size_bytes, sha256, build_log, created_at)
+        VALUES (@name, @source, @path, @sizeBytes, @sha256, @buildLog, @createdAt)`).run(img);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new BangerError(ErrorCodes.NAME_TAKEN, `an image named "${img.name}" already exists`, { cause: err });
+      throw err;
+    }
+    return img;
+  }
+
+  /** Delete unless a VM uses it; the check and the delete are one transaction. */
+  deleteImage(name: string): void {
+    this.tx(() => {
+      const users = this.vmsUsing('image', name);
+      if (users.length) throw new BangerError(ErrorCodes.IN_USE, `image "${name}" is used by VM ${users.join(', ')}`);
+      this.db.prepare('DELETE FROM images WHERE name = ?').run(name);
+    });
+  }
+
+  // ---- kernels
+  listKernels(): KernelRecord[] {
+    return this.db.prepare(`SELECT name, path, initrd_path AS initrdPath, source, version, created_at AS createdAt
+      FROM kernels ORDER BY name`).all() as KernelRecord[];
+  }
+
+  getKernel(name: string): KernelRecord | null {
+    return (this.db.prepare(`SELECT name, path, initrd_path AS initrdPath, source, version, created_at AS createdAt
+      FROM kernels WHERE name = ?`).get(name) as KernelRecord | undefined) ?? null;
+  }
+
+  insertKernel(k: KernelRecord): KernelRecord {
+    try {
+      this.db.prepare(`INSERT INTO kernels (name, path, initrd_path, source, version, created_at)
+        VALUES (@name, @path, @initrdPath, @source, @version, @createdAt)`).run(k);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new BangerError(ErrorCodes.NAME_TAKEN, `a kernel named "${k.name}" already exists`, { cause: err });
+      throw err;
+    }
+    return k;
+  }
+
+  deleteKernel(name: string): void {
+    this.tx(() => {
+      const users = this.vmsUsing('kernel', name);
+      if (users.length) throw new BangerError(ErrorCodes.IN_USE, `kernel "${name}" is used by VM ${users.join(', ')}`);
+      this.db.prepare('DELETE FROM kernels WHERE name = ?').run(name);
+    });
+  }
+
+  // ---- leases
+  getLease(vmId: string): LeaseRecord | null {
+    return (this.db.prepare('SELECT ip, vm_id AS vmId, created_at AS createdAt FROM leases WHERE vm_id = ?').get(vmId) as LeaseRecord | undefined) ?? null;
+  }
+
+  listLeases(): LeaseRecord[] {
+    return this.db.prepare('SELECT ip, vm_id AS vmId, created_at AS createdAt FROM leases ORDER BY ip').all() as LeaseRecord[];
+  }
+
+  /**
+   * Try to take one address for vmId. The PRIMARY KEY on ip decides: a concurrent taker of
+   * the same address loses here, not in a check-then-insert race. Returns false when taken.
+   */
+  tryLease(ip: string, vmId: string): boolean {
+    try {
+      this.db.prepare('INSERT INTO leases (ip, vm_id, created_at) VALUES (?, ?, ?)').run(ip, vmId, new Date().toISOString());
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err, 'leases.ip')) return false;
+      throw err;
+    }
+  }
+
+  releaseLease(vmId: string): void {
+    this.db.prepare('DELETE FROM leases WHERE vm_id = ?').run(vmId);
+  }
+
+  // ---- events
+  addEvent(kind: string, subject: string, message: string): EventRecord {
+    const at = new Date().toISOString();
+    const info = this.db.prepare('INSERT INTO events (at, kind, subject, message) VALUES (?, ?, ?, ?)').run(at, kind, subject, message);
+    const id = Number(info.lastInsertRowid);
+    if (id % 500 === 0) this.db.prepare('DELETE FROM events WHERE id <= ?').run(id - EVENT_KEEP);
+    return { id, at, kind, subject, message };
+  }
+
+  listEvents(limit = 100): EventRecord[] {
+    return (this.db.prepare('SELECT id, at, kind, subject, message FROM events ORDER BY id DESC LIMIT ?').all(limit) as EventRecord[]).reverse();
+  }
+
+  // ---- settings
+  getSetting(key: string): string | null {
+    return (this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null;
+  }
+
+  setSetting(key: string, value: string): void {
+    this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+}

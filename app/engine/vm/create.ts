@@ -1,0 +1,82 @@
+// vm create: validate everything first (nothing written on bad input), then insert the
+// record and make the per-VM disk; a failed disk copy removes the record again.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Backend, VmCreateInput, VmRecord } from '../api.js';
+import type { Config } from '../config.js';
+import type { Store } from '../store.js';
+import type { ImagesPort, NetworkPort } from '../ports.js';
+import { BangerError, ErrorCodes } from '../../errors.js';
+import { newVmId, validateBackend, validateBootArgs, validateDisk, validateMemory, validateName, validateVcpus } from './spec.js';
+import { vmDir, type Paths } from '../../paths.js';
+
+export interface CreateDeps {
+  store: Store;
+  config: Config;
+  paths: Paths;
+  defaultBackend: Backend;
+  network: NetworkPort | null;
+  images: ImagesPort | null;
+}
+
+/** The image or kernel a VM gets when none is named: the configured default, else "default", else the only one. */
+export function pickDefault(names: string[], configured: string | null): string | null {
+  if (configured) return configured;
+  if (names.includes('default')) return 'default';
+  return names.length === 1 ? names[0] : null;
+}
+
+export function diskPath(paths: Paths, vmId: string): string {
+  return join(vmDir(paths, vmId), 'disk.ext4');
+}
+
+export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmRecord> {
+  if (!input || typeof input !== 'object') throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'vm create needs a spec');
+  const name = validateName(input.name);
+  const vcpus = validateVcpus(input.vcpus ?? d.config.defaultVcpus);
+  const memoryMib = validateMemory(input.memoryMib ?? d.config.defaultMemoryMib);
+  const diskBytes = validateDisk(input.disk ?? d.config.defaultDisk);
+  const backend = input.backend === undefined ? d.defaultBackend : validateBackend(input.backend);
+  const bootArgs = validateBootArgs(input.bootArgs);
+
+  const imageName = input.image ?? pickDefault(d.store.listImages().map((i) => i.name), d.config.defaultImage);
+  const image = imageName === null ? null : d.store.getImage(imageName);
+  if (imageName !== null && !image) {
+    throw new BangerError(ErrorCodes.UNKNOWN_IMAGE, `unknown image "${imageName}" (see banger image ls)`);
+  }
+  const kernelName = input.kernel ?? pickDefault(d.store.listKernels().map((k) => k.name), d.config.defaultKernel);
+  if (kernelName !== null && !d.store.getKernel(kernelName)) {
+    throw new BangerError(ErrorCodes.UNKNOWN_KERNEL, `unknown kernel "${kernelName}" (see banger kernel ls)`);
+  }
+  if (image && diskBytes < image.sizeBytes) {
+    throw new BangerError(ErrorCodes.INVALID_SIZE,
+      `invalid disk size: ${diskBytes} bytes is smaller than image "${image.name}" (${image.sizeBytes} bytes)`);
+  }
+  if (d.store.getVm(name)) throw new BangerError(ErrorCodes.NAME_TAKEN, `a VM named "${name}" already exists`);
+
+  const id = newVmId();
+  const now = new Date().toISOString();
+  const vm: VmRecord = {
+    id, name, backend, image: image?.name ?? null, kernel: kernelName, vcpus, memoryMib, diskBytes, bootArgs,
+    mac: d.network ? d.network.macFor(id) : macFromId(id), ip: null, state: 'created', pid: null, socketPath: null,
+    tap: null, createdAt: now, updatedAt: now, startedAt: null, stoppedAt: null, lastError: null, exitCode: null,
+    exitSignal: null,
+  };
+  // The UNIQUE constraint settles a race between two creates of one name.
+  const created = d.store.insertVm(vm);
+  try {
+    mkdirSync(vmDir(d.paths, id), { recursive: true, mode: 0o700 });
+    if (image && d.images) await d.images.createVmDisk(image.path, diskPath(d.paths, id), diskBytes);
+  } catch (err) {
+    d.store.deleteVm(id);
+    rmSync(vmDir(d.paths, id), { recursive: true, force: true });
+    throw err;
+  }
+  return d.store.getVmById(created.id)!;
+}
+
+/** A locally administered unicast MAC derived from the id (used until networking is wired). */
+export function macFromId(id: string): string {
+  const hex = id.padEnd(10, '0').slice(0, 10);
+  return ['06', ...hex.match(/../g)!].join(':');
+}

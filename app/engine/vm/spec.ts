@@ -1,0 +1,95 @@
+// Validation of a VM spec at the entry, with exact messages and stable codes. Pure: callers
+// validate before they write anything, so bad input changes nothing.
+import { randomBytes } from 'node:crypto';
+import { totalmem } from 'node:os';
+import { BACKENDS, type Backend } from '../api.js';
+import { BangerError, ErrorCodes } from '../../errors.js';
+
+export const NAME_RULE = 'use 1-63 characters of a-z, 0-9 and "-", not starting or ending with "-"';
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** A VM name is a DNS label (it becomes NAME.vm); case is folded. */
+export function validateName(raw: unknown): string {
+  const name = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+  if (!LABEL.test(name)) {
+    throw new BangerError(ErrorCodes.INVALID_NAME, `invalid VM name "${String(raw ?? '')}": ${NAME_RULE}`);
+  }
+  return name;
+}
+
+export function validateVcpus(raw: unknown, smt = false): number {
+  const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 32) {
+    throw new BangerError(ErrorCodes.INVALID_VCPUS, `invalid vCPU count "${String(raw)}": must be a whole number from 1 to 32`);
+  }
+  if (smt && n !== 1 && n % 2 !== 0) {
+    throw new BangerError(ErrorCodes.INVALID_VCPUS, `invalid vCPU count ${n}: with SMT on it must be 1 or an even number`);
+  }
+  return n;
+}
+
+export function hostMemoryMib(): number {
+  return Math.floor(totalmem() / (1024 * 1024));
+}
+
+export function validateMemory(raw: unknown, maxMib = hostMemoryMib()): number {
+  const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 128 || n > maxMib) {
+    throw new BangerError(ErrorCodes.INVALID_MEMORY, `invalid memory "${String(raw)}" MiB: must be a whole number from 128 to ${maxMib} (host memory)`);
+  }
+  return n;
+}
+
+const UNITS: Record<string, number> = { '': 1, B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+/** "512M", "4G", "1.5G", "1048576" -> bytes. */
+export function parseSize(raw: unknown): number {
+  if (typeof raw === 'number' && Number.isInteger(raw) && raw > 0) return raw;
+  const m = typeof raw === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(raw) : null;
+  const bytes = m ? Math.floor(Number(m[1]) * UNITS[m[2].toUpperCase()]) : NaN;
+  if (!m || !Number.isFinite(bytes) || bytes <= 0) {
+    throw new BangerError(ErrorCodes.INVALID_SIZE, `invalid size "${String(raw ?? '')}": use a number with an optional K, M, G or T suffix (e.g. 512M, 4G)`);
+  }
+  return bytes;
+}
+
+export const MIN_DISK_BYTES = 64 * 1024 ** 2;
+
+export function validateDisk(raw: unknown): number {
+  const bytes = parseSize(raw);
+  if (bytes < MIN_DISK_BYTES) {
+    throw new BangerError(ErrorCodes.INVALID_SIZE, `invalid disk size "${String(raw)}": must be at least 64M`);
+  }
+  return bytes;
+}
+
+export function validateBackend(raw: unknown): Backend {
+  if (typeof raw !== 'string' || !(BACKENDS as readonly string[]).includes(raw)) {
+    throw new BangerError(ErrorCodes.INVALID_BACKEND, `unknown backend "${String(raw)}": use ${BACKENDS.join(' or ')}`);
+  }
+  return raw as Backend;
+}
+
+/** Extra kernel args: printable, no newlines, bounded (Firecracker caps the command line). */
+export function validateBootArgs(raw: unknown): string {
+  if (raw === undefined || raw === null) return '';
+  if (typeof raw !== 'string' || /[\x00-\x1f\x7f]/.test(raw) || raw.length > 1024) {
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'invalid boot args: printable text without newlines, at most 1024 characters');
+  }
+  return raw.trim();
+}
+
+/** 12 lowercase hex characters: valid as a Firecracker --id and short enough for TAP names. */
+export function newVmId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+export function formatBytes(n: number): string {
+  for (const [u, f] of [['T', 1024 ** 4], ['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) {
+    if (n >= f && n % f === 0) return `${n / f}${u}`;
+  }
+  for (const [u, f] of [['T', 1024 ** 4], ['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) {
+    if (n >= f) return `${(n / f).toFixed(1)}${u}`;
+  }
+  return `${n}B`;
+}

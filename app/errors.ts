@@ -1,0 +1,84 @@
+// One public error type: a stable code for scripts and the wire, a one-line message for
+// people, and the cause kept for logs (execa's habit).
+
+export const ErrorCodes = {
+  // user input
+  INVALID_NAME: 'E_INVALID_NAME',
+  NAME_TAKEN: 'E_NAME_TAKEN',
+  INVALID_VCPUS: 'E_INVALID_VCPUS',
+  INVALID_MEMORY: 'E_INVALID_MEMORY',
+  INVALID_SIZE: 'E_INVALID_SIZE',
+  INVALID_BACKEND: 'E_INVALID_BACKEND',
+  INVALID_ARGUMENT: 'E_INVALID_ARGUMENT',
+  UNKNOWN_IMAGE: 'E_UNKNOWN_IMAGE',
+  UNKNOWN_KERNEL: 'E_UNKNOWN_KERNEL',
+  INVALID_KERNEL: 'E_INVALID_KERNEL',
+  NOT_FOUND: 'E_NOT_FOUND',
+  IN_USE: 'E_IN_USE',
+  INVALID_STATE: 'E_INVALID_STATE',
+  USAGE: 'E_USAGE',
+  NOT_IMPLEMENTED: 'E_NOT_IMPLEMENTED',
+  // host and engine
+  BOOT_FAILED: 'E_BOOT_FAILED',
+  VMM: 'E_VMM',
+  NETWORK: 'E_NETWORK',
+  SUBNET_OVERLAP: 'E_SUBNET_OVERLAP',
+  SUBNET_EXHAUSTED: 'E_SUBNET_EXHAUSTED',
+  SUDO_REQUIRED: 'E_SUDO_REQUIRED',
+  COMMAND_FAILED: 'E_COMMAND_FAILED',
+  BUILD_FAILED: 'E_BUILD_FAILED',
+  CANCELLED: 'E_CANCELLED',
+  ENGINE_RUNNING: 'E_ENGINE_RUNNING',
+  ENGINE_UNAVAILABLE: 'E_ENGINE_UNAVAILABLE',
+  PROTOCOL: 'E_PROTOCOL',
+  TIMEOUT: 'E_TIMEOUT',
+  DNS: 'E_DNS',
+  INTERNAL: 'E_INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface WireError {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export class BangerError extends Error {
+  readonly code: string;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: string, message: string, opts: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'BangerError';
+    this.code = code;
+    this.details = opts.details;
+  }
+
+  /** A user error is the caller's to fix (exit 1); anything else is ours or the host's. */
+  get isUserError(): boolean {
+    return USER_CODES.has(this.code);
+  }
+
+  toWire(): WireError {
+    return { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) };
+  }
+
+  static fromWire(w: WireError): BangerError {
+    return new BangerError(w.code, w.message, { details: w.details });
+  }
+}
+
+const USER_CODES = new Set<string>([
+  ErrorCodes.INVALID_NAME, ErrorCodes.NAME_TAKEN, ErrorCodes.INVALID_VCPUS, ErrorCodes.INVALID_MEMORY,
+  ErrorCodes.INVALID_SIZE, ErrorCodes.INVALID_BACKEND, ErrorCodes.INVALID_ARGUMENT, ErrorCodes.UNKNOWN_IMAGE,
+  ErrorCodes.UNKNOWN_KERNEL, ErrorCodes.INVALID_KERNEL, ErrorCodes.NOT_FOUND, ErrorCodes.IN_USE, ErrorCodes.INVALID_STATE, ErrorCodes.USAGE,
+  ErrorCodes.NOT_IMPLEMENTED, ErrorCodes.SUBNET_OVERLAP,
+]);
+
+/** Wrap anything thrown into a BangerError, keeping it as the cause. */
+export function toBangerError(err: unknown, code: string = ErrorCodes.INTERNAL): BangerError {
+  if (err instanceof BangerError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new BangerError(code, message, { cause: err });
+}

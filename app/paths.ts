@@ -1,0 +1,72 @@
+// Every location banger uses, built in one place (pm2's habit). Each base follows the XDG
+// variables and can be overridden by a BANGER_* variable; dirs are created owner-only.
+import { mkdirSync, chmodSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Paths {
+  stateDir: string;
+  configDir: string;
+  runtimeDir: string;
+  cacheDir: string;
+  dbFile: string;
+  configFile: string;
+  vmsDir: string;
+  imagesDir: string;
+  kernelsDir: string;
+  buildsDir: string;
+  keysDir: string;
+  sshKey: string;
+  engineLog: string;
+  engineLock: string;
+  controlSocket: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function uid(): number {
+  return typeof process.getuid === 'function' ? process.getuid() : 0;
+}
+
+export function resolvePaths(env: Env = process.env): Paths {
+  const home = env.HOME || homedir();
+  const stateDir = env.BANGER_STATE_DIR || join(env.XDG_STATE_HOME || join(home, '.local', 'state'), 'banger');
+  const configDir = env.BANGER_CONFIG_DIR || join(env.XDG_CONFIG_HOME || join(home, '.config'), 'banger');
+  const cacheDir = env.BANGER_CACHE_DIR || join(env.XDG_CACHE_HOME || join(home, '.cache'), 'banger');
+  const runtimeDir = env.BANGER_RUNTIME_DIR
+    || (env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'banger') : join('/tmp', `banger-${uid()}`));
+  return {
+    stateDir,
+    configDir,
+    runtimeDir,
+    cacheDir,
+    dbFile: join(stateDir, 'banger.db'),
+    configFile: join(configDir, 'config.json'),
+    vmsDir: join(stateDir, 'vms'),
+    imagesDir: join(stateDir, 'images'),
+    kernelsDir: join(stateDir, 'kernels'),
+    buildsDir: join(stateDir, 'builds'),
+    keysDir: join(stateDir, 'keys'),
+    sshKey: join(stateDir, 'keys', 'id_ed25519'),
+    engineLog: join(stateDir, 'engine.log'),
+    engineLock: join(stateDir, 'engine.lock'),
+    controlSocket: join(runtimeDir, 'engine.sock'),
+  };
+}
+
+/** Create a directory (and parents) and force it to 0700: state and sockets are private. */
+export function ensurePrivateDir(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  return dir;
+}
+
+export function ensureBaseDirs(p: Paths): void {
+  for (const d of [p.stateDir, p.configDir, p.runtimeDir, p.cacheDir, p.vmsDir, p.imagesDir, p.kernelsDir, p.buildsDir, p.keysDir]) {
+    ensurePrivateDir(d);
+  }
+}
+
+export function vmDir(p: Paths, vmId: string): string {
+  return join(p.vmsDir, vmId);
+}

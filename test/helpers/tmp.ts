@@ -1,0 +1,26 @@
+// Throwaway state for a test: every banger path under one temp dir, removed afterwards.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolvePaths, ensureBaseDirs, type Paths } from '../../app/paths.js';
+
+export interface TmpState {
+  root: string;
+  env: Record<string, string>;
+  paths: Paths;
+  cleanup(): void;
+}
+
+export function tmpState(prefix = 'banger-test-'): TmpState {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const env = {
+    BANGER_STATE_DIR: join(root, 'state'),
+    BANGER_CONFIG_DIR: join(root, 'config'),
+    BANGER_RUNTIME_DIR: join(root, 'run'),
+    BANGER_CACHE_DIR: process.env.BANGER_TEST_CACHE_DIR || join(root, 'cache'),
+    BANGER_DNS_ADDR: '127.0.0.1:0',
+  };
+  const paths = resolvePaths(env);
+  ensureBaseDirs(paths);
+  return { root, env, paths, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
