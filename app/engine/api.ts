@@ -261,6 +261,6 @@ export interface EngineApi {
   /** Engine events (VM/image/DNS changes, build progress, metrics). */
   subscribe(listener: (e: EngineEvent) => void): Unsubscribe;
 
-  /** Stop the engine; VMs keep running unless stopVms. */
-  shutdown(opts?: { stopVms?: boolean }): Promise<void>;
+  /** Stop the engine; VMs keep running unless stopVms. purge also removes the bridge and NAT. */
+  shutdown(opts?: { stopVms?: boolean; purge?: boolean }): Promise<void>;
 }

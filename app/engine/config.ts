@@ -14,6 +14,8 @@ export interface Config {
   dnsZone: string; // e.g. "vm"
   /** Also serve the zone (and forward) on the bridge gateway, port 53. */
   dnsGateway: boolean;
+  /** bridge: a TAP per VM on a NAT'd bridge; none: VMs get no NIC (no privileges needed). */
+  network: 'bridge' | 'none';
   bridge: string;
   subnet: string; // CIDR
   stopTimeoutMs: number;
@@ -33,6 +35,7 @@ export const DEFAULT_CONFIG: Config = {
   dnsAddr: '127.0.0.1:42069',
   dnsZone: 'vm',
   dnsGateway: true,
+  network: 'bridge',
   bridge: 'banger0',
   subnet: '172.30.0.0/24',
   stopTimeoutMs: 10_000,
@@ -53,6 +56,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   BANGER_DNS_ADDR: 'dnsAddr',
   BANGER_DNS_ZONE: 'dnsZone',
   BANGER_DNS_GATEWAY: 'dnsGateway',
+  BANGER_NETWORK: 'network',
   BANGER_BRIDGE: 'bridge',
   BANGER_SUBNET: 'subnet',
   BANGER_STOP_TIMEOUT_MS: 'stopTimeoutMs',
@@ -90,6 +94,9 @@ export function loadConfig(paths: Paths, env: Record<string, string | undefined>
   }
   if (!['auto', 'kvm', 'tcg'].includes(cfg.qemuAccel)) {
     throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `config qemuAccel: expected auto, kvm or tcg, got "${cfg.qemuAccel}"`);
+  }
+  if (!['bridge', 'none'].includes(cfg.network)) {
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `config network: expected bridge or none, got "${cfg.network}"`);
   }
   cfg.dnsZone = cfg.dnsZone.replace(/\.+$/, '').toLowerCase();
   return cfg;

@@ -230,12 +230,16 @@ export class Engine implements EngineApi {
 
   subscribe(listener: (e: EngineEvent) => void): Unsubscribe { return this.bus.subscribe(listener); }
 
-  async shutdown(opts: { stopVms?: boolean } = {}): Promise<void> {
-    if (opts.stopVms) {
-      for (const vm of this.p.store.listVms()) {
-        if (vm.state === 'running') await this.vms.stop(vm.name).catch((err) => this.p.logger.error(`stop ${vm.name} failed`, { err: String(err) }));
-      }
+  async shutdown(opts: { stopVms?: boolean; purge?: boolean } = {}): Promise<void> {
+    const running = () => this.p.store.listVms().filter((vm) => ['running', 'starting', 'stopping'].includes(vm.state));
+    if (opts.purge && !opts.stopVms && running().length) {
+      throw new BangerError(ErrorCodes.INVALID_STATE, `--purge removes the bridge the running VMs use (${running().map((v) => v.name).join(', ')}): add --stop-vms`);
     }
+    if (opts.stopVms) {
+      await Promise.all(running().filter((vm) => vm.state === 'running').map((vm) =>
+        this.vms.stop(vm.name).catch((err) => this.p.logger.error(`stop ${vm.name} failed`, { err: String(err) }))));
+    }
+    if (opts.purge) await this.p.network?.down();
     await this.close();
     this.p.onShutdown?.();
   }

@@ -10,6 +10,8 @@ import { EventBus } from './events.js';
 import { ensureBaseDirs, resolvePaths, type Paths } from '../paths.js';
 import { createLogger, type Logger } from '../log.js';
 import { buildId } from '../buildid.js';
+import { QemuDriver } from './qemu/driver.js';
+import { HostNetwork } from './network/host-network.js';
 
 export interface WiringOptions {
   env?: Record<string, string | undefined>;
@@ -35,8 +37,12 @@ export function createEngine(o: WiringOptions = {}): Engine {
   const runner = o.runner ?? createRunner();
   const store = new Store(paths.dbFile);
   const drivers = new Map<Backend, VmDriver>();
+  drivers.set('qemu', new QemuDriver({ runner, bin: config.qemuBin, accel: config.qemuAccel, logger }));
+  const network = o.full && config.network === 'bridge'
+    ? new HostNetwork({ runner: o.netRunner ?? runner, store, bridge: config.bridge, subnet: config.subnet, logger })
+    : null;
   return new Engine({
     paths, config, store, runner, logger, bus, mode: o.mode ?? 'embedded', buildId: buildId(), drivers,
-    network: null, dns: null, console: null, images: null, metrics: null, onShutdown: o.onShutdown,
+    network, dns: null, console: null, images: null, metrics: null, onShutdown: o.onShutdown,
   });
 }

@@ -8,7 +8,10 @@ import { tmpState, type TmpState } from '../helpers/tmp.js';
 
 let t: TmpState;
 test.before(() => { t = tmpState(); });
-test.after(() => t.cleanup());
+test.after(async () => {
+  await cli(['engine', 'stop'], t.env);
+  t.cleanup();
+});
 
 const VM_KEYS = ['backend', 'bootArgs', 'createdAt', 'diskBytes', 'exitCode', 'exitSignal', 'id', 'image', 'ip', 'kernel',
   'lastError', 'mac', 'memoryMib', 'name', 'pid', 'socketPath', 'startedAt', 'state', 'stoppedAt', 'tap', 'updatedAt', 'vcpus'];

@@ -19,6 +19,8 @@ export function tmpState(prefix = 'banger-test-'): TmpState {
     BANGER_RUNTIME_DIR: join(root, 'run'),
     BANGER_CACHE_DIR: process.env.BANGER_TEST_CACHE_DIR || join(root, 'cache'),
     BANGER_DNS_ADDR: '127.0.0.1:0',
+    // Tests that want a bridge run inside their own network namespace and set this to bridge.
+    BANGER_NETWORK: 'none',
   };
   const paths = resolvePaths(env);
   ensureBaseDirs(paths);

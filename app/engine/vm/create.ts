@@ -54,7 +54,10 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   }
   if (d.store.getVm(name)) throw new BangerError(ErrorCodes.NAME_TAKEN, `a VM named "${name}" already exists`);
 
-  const id = newVmId();
+  // TAP names carry the first 6 hex of the id: keep them unique among our VMs.
+  const taken = new Set(d.store.listVms().map((v) => v.id.slice(0, 6)));
+  let id = newVmId();
+  while (taken.has(id.slice(0, 6))) id = newVmId();
   const now = new Date().toISOString();
   const vm: VmRecord = {
     id, name, backend, image: image?.name ?? null, kernel: kernelName, vcpus, memoryMib, diskBytes, bootArgs,

@@ -1,0 +1,320 @@
+// The engine, seen through its control socket. Implements EngineApi exactly, so screens
+// and CLI verbs cannot tell it from the in-process Engine. Errors come back as BangerError
+// with the engine's code; a lost connection fails pending calls with E_ENGINE_UNAVAILABLE.
+import { createConnection, type Socket } from 'node:net';
+import type {
+  BuildProgress, DnsRecord, DoctorReport, EngineApi, EngineEvent, EngineStatus, EventRecord,
+  ImageBuildInput, ImageImportInput, ImageRecord, KernelAddInput, KernelRecord, MetricsSnapshot,
+  ReconcileReport, SshInfo, StopOptions, Unsubscribe, VmCreateInput, VmRecord,
+} from '../engine/api.js';
+import { BangerError, ErrorCodes, type WireError } from '../errors.js';
+import {
+  LineSplitter, MAX_RESPONSE_BYTES, PROTOCOL_VERSION, encodeLine, decodeLine, type HelloInfo,
+} from './protocol.js';
+
+export interface ConnectOptions {
+  /** Budget for connecting and the hello exchange. */
+  timeoutMs?: number;
+}
+
+interface Pending {
+  method: string;
+  resolve: (v: unknown) => void;
+  reject: (e: BangerError) => void;
+  timer?: NodeJS.Timeout;
+}
+
+/** Calls that end the engine: the connection dropping before the answer means they worked. */
+const ENDING_METHODS = new Set(['shutdown', 'handover']);
+
+export class ControlClient implements EngineApi {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Set<(e: EngineEvent) => void>();
+  private readonly consoles = new Map<string, { listeners: Set<(d: Buffer) => void>; ready: Promise<void> }>();
+  private readonly closeCallbacks = new Set<(err: BangerError | null) => void>();
+  private eventsOnWire = false;
+  private isClosed = false;
+  private closeReason: BangerError | null = null;
+  readonly closed: Promise<void>;
+  /** What the engine said in hello: protocol, buildId, pid, mode. */
+  hello!: HelloInfo;
+
+  private constructor(private readonly socket: Socket, readonly socketPath: string) {
+    const splitter = new LineSplitter(MAX_RESPONSE_BYTES, (l) => this.onLine(l), () => {
+      this.fail(new BangerError(ErrorCodes.PROTOCOL, 'engine sent an oversized message'));
+      socket.destroy();
+    });
+    socket.on('data', (c: Buffer) => splitter.push(c));
+    socket.on('error', (err) => { this.closeReason ??= unavailable(socketPath, err); });
+    this.closed = new Promise((resolve) => socket.once('close', () => { this.onSocketClose(); resolve(); }));
+  }
+
+  /** Connect and exchange hello. Nothing listening -> E_ENGINE_UNAVAILABLE. */
+  static async connect(socketPath: string, opts: ConnectOptions = {}): Promise<ControlClient> {
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    const client = new ControlClient(await dial(socketPath, timeoutMs), socketPath);
+    try {
+      client.hello = await client.call<HelloInfo>('hello', [], timeoutMs);
+    } catch (err) {
+      client.socket.destroy();
+      throw err;
+    }
+    if (Math.trunc(client.hello.protocol) !== PROTOCOL_VERSION) {
+      client.socket.destroy();
+      throw new BangerError(ErrorCodes.PROTOCOL,
+        `engine pid ${client.hello.pid} speaks protocol ${client.hello.protocol}, this banger speaks ${PROTOCOL_VERSION}`,
+        { details: { ...client.hello } });
+    }
+    return client;
+  }
+
+  get isOpen(): boolean {
+    return !this.isClosed;
+  }
+
+  /** Called once when the connection ends (err null after our own close()). Returns an off switch. */
+  onClose(cb: (err: BangerError | null) => void): () => void {
+    if (this.isClosed) {
+      queueMicrotask(() => cb(this.closeReason));
+      return () => {};
+    }
+    this.closeCallbacks.add(cb);
+    return () => this.closeCallbacks.delete(cb);
+  }
+
+  async close(): Promise<void> {
+    if (!this.isClosed) {
+      this.closeReason = null;
+      this.socket.end();
+      const t = setTimeout(() => this.socket.destroy(), 1000);
+      await this.closed;
+      clearTimeout(t);
+    }
+  }
+
+  /** Liveness check over this connection. */
+  ping(): Promise<{ pong: true; pid: number }> {
+    return this.call('ping', []);
+  }
+
+  /** Ask this engine to stop serving without touching VMs (a newer engine takes over). */
+  handover(): Promise<{ pid: number } | null> {
+    return this.call('handover', []);
+  }
+
+  // ---- EngineApi ----
+  status(): Promise<EngineStatus> { return this.call('status', []); }
+  doctor(): Promise<DoctorReport> { return this.call('doctor', []); }
+  listVms(): Promise<VmRecord[]> { return this.call('listVms', []); }
+  getVm(name: string): Promise<VmRecord> { return this.call('getVm', [name]); }
+  createVm(input: VmCreateInput): Promise<VmRecord> { return this.call('createVm', [input]); }
+  startVm(name: string): Promise<VmRecord> { return this.call('startVm', [name]); }
+  stopVm(name: string, opts?: StopOptions): Promise<VmRecord> { return this.call('stopVm', [name, opts]); }
+  restartVm(name: string): Promise<VmRecord> { return this.call('restartVm', [name]); }
+  async removeVm(name: string, opts?: { force?: boolean }): Promise<void> { await this.call('removeVm', [name, opts]); }
+  sshInfo(name: string): Promise<SshInfo> { return this.call('sshInfo', [name]); }
+  async consoleTail(name: string, maxBytes?: number): Promise<Buffer> {
+    const r = await this.call<unknown>('consoleTail', [name, maxBytes]);
+    return Buffer.isBuffer(r) ? r : Buffer.alloc(0);
+  }
+  async sendConsole(name: string, data: Buffer | string): Promise<void> {
+    await this.call('sendConsole', [name, Buffer.isBuffer(data) ? data : Buffer.from(data)]);
+  }
+  listImages(): Promise<ImageRecord[]> { return this.call('listImages', []); }
+  buildImage(input: ImageBuildInput): Promise<ImageRecord> { return this.call('buildImage', [input]); }
+  importImage(input: ImageImportInput): Promise<ImageRecord> { return this.call('importImage', [input]); }
+  async removeImage(name: string): Promise<void> { await this.call('removeImage', [name]); }
+  listBuilds(): Promise<BuildProgress[]> { return this.call('listBuilds', []); }
+  async cancelBuild(id: string): Promise<void> { await this.call('cancelBuild', [id]); }
+  listKernels(): Promise<KernelRecord[]> { return this.call('listKernels', []); }
+  addKernel(input: KernelAddInput): Promise<KernelRecord> { return this.call('addKernel', [input]); }
+  fetchKernel(name: string): Promise<KernelRecord> { return this.call('fetchKernel', [name]); }
+  buildKernel(name: string): Promise<KernelRecord> { return this.call('buildKernel', [name]); }
+  async removeKernel(name: string): Promise<void> { await this.call('removeKernel', [name]); }
+  dnsRecords(): Promise<DnsRecord[]> { return this.call('dnsRecords', []); }
+  events(limit?: number): Promise<EventRecord[]> { return this.call('events', [limit]); }
+  engineLog(lines?: number): Promise<string[]> { return this.call('engineLog', [lines]); }
+  reconcile(): Promise<ReconcileReport> { return this.call('reconcile', []); }
+  metrics(): Promise<MetricsSnapshot> { return this.call('metrics', []); }
+  async shutdown(opts?: { stopVms?: boolean; purge?: boolean }): Promise<void> { await this.call('shutdown', [opts]); }
+
+  /** Synchronous like the engine's; the wire subscription follows the listener count. */
+  subscribe(listener: (e: EngineEvent) => void): Unsubscribe {
+    this.listeners.add(listener);
+    this.syncEventSubscription();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.listeners.delete(listener);
+      this.syncEventSubscription();
+    };
+  }
+
+  async subscribeConsole(name: string, onData: (data: Buffer) => void): Promise<Unsubscribe> {
+    let entry = this.consoles.get(name);
+    if (!entry) {
+      const created = { listeners: new Set<(d: Buffer) => void>(), ready: this.call<void>('subscribeConsole', [name]) };
+      entry = created;
+      this.consoles.set(name, created);
+      created.ready.catch(() => { if (this.consoles.get(name) === created) this.consoles.delete(name); });
+    }
+    await entry.ready;
+    const current = entry;
+    current.listeners.add(onData);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      current.listeners.delete(onData);
+      if (current.listeners.size === 0 && this.consoles.get(name) === current) {
+        this.consoles.delete(name);
+        this.call('unsubscribe', [{ console: name }]).catch(() => { /* connection gone: nothing to undo */ });
+      }
+    };
+  }
+
+  private syncEventSubscription(): void {
+    const want = this.listeners.size > 0;
+    if (want === this.eventsOnWire || this.isClosed) return;
+    this.eventsOnWire = want;
+    // Lines are handled in order on the server, so subscribe/unsubscribe cannot cross.
+    this.call(want ? 'subscribe' : 'unsubscribe', want ? [] : [{ events: true }]).catch(() => {
+      if (want) this.eventsOnWire = false;
+    });
+  }
+
+  private call<T>(method: string, params: unknown[], timeoutMs?: number): Promise<T> {
+    if (this.isClosed) {
+      return Promise.reject(this.closeReason ?? new BangerError(ErrorCodes.ENGINE_UNAVAILABLE, 'the engine connection is closed'));
+    }
+    // Trailing undefined would become null on the wire; just leave it out.
+    while (params.length > 0 && params[params.length - 1] === undefined) params.pop();
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const p: Pending = { method, resolve: resolve as (v: unknown) => void, reject };
+      if (timeoutMs) {
+        p.timer = setTimeout(() => {
+          this.pending.delete(id);
+          reject(new BangerError(ErrorCodes.TIMEOUT, `engine did not answer ${method} within ${timeoutMs} ms`));
+        }, timeoutMs);
+      }
+      this.pending.set(id, p);
+      this.socket.write(encodeLine({ v: PROTOCOL_VERSION, id, method, params }));
+    });
+  }
+
+  private onLine(line: string): void {
+    let msg: Record<string, unknown>;
+    try {
+      msg = decodeLine(line) as Record<string, unknown>;
+    } catch {
+      return; // a garbled line from the engine: nothing sensible to route it to
+    }
+    if (!msg || typeof msg !== 'object') return;
+    if ('event' in msg) {
+      for (const l of [...this.listeners]) safely(() => l(msg.event as EngineEvent));
+      return;
+    }
+    if (typeof msg.console === 'string') {
+      const entry = this.consoles.get(msg.console);
+      if (entry && typeof msg.data === 'string') {
+        const data = Buffer.from(msg.data, 'base64');
+        for (const l of [...entry.listeners]) safely(() => l(data));
+      }
+      return;
+    }
+    if (typeof msg.id !== 'number') return;
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    clearTimeout(p.timer);
+    if (msg.ok === true) p.resolve(msg.result);
+    else p.reject(BangerError.fromWire((msg.error as WireError) ?? { code: ErrorCodes.PROTOCOL, message: 'malformed error from engine' }));
+  }
+
+  private fail(err: BangerError): void {
+    this.closeReason ??= err;
+  }
+
+  private onSocketClose(): void {
+    this.isClosed = true;
+    const reason = this.closeReason ?? new BangerError(ErrorCodes.ENGINE_UNAVAILABLE, 'the engine connection is closed');
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      clearTimeout(p.timer);
+      if (ENDING_METHODS.has(p.method)) p.resolve(null);
+      else p.reject(reason);
+    }
+    this.listeners.clear();
+    this.consoles.clear();
+    for (const cb of [...this.closeCallbacks]) safely(() => cb(this.closeReason));
+    this.closeCallbacks.clear();
+  }
+}
+
+/**
+ * Is an engine listening? Its hello, or null when nothing is there (no socket file,
+ * connection refused, or no answer in time). Front ends use it to pick attach or embed.
+ */
+export async function ping(socketPath: string, opts: ConnectOptions = {}): Promise<HelloInfo | null> {
+  const timeoutMs = opts.timeoutMs ?? 1000;
+  let socket: Socket;
+  try {
+    socket = await dial(socketPath, timeoutMs);
+  } catch {
+    return null;
+  }
+  return new Promise((resolve) => {
+    const splitter = new LineSplitter(64 * 1024, (line) => {
+      try {
+        const msg = decodeLine(line) as { id?: number; ok?: boolean; result?: HelloInfo };
+        if (msg.id === 0 && msg.ok && msg.result) return finish(msg.result);
+      } catch { /* fall through */ }
+      finish(null);
+    }, () => finish(null));
+    const timer = setTimeout(() => finish(null), timeoutMs);
+    function finish(v: HelloInfo | null): void {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(v);
+    }
+    socket.on('data', (c: Buffer) => splitter.push(c));
+    socket.on('error', () => finish(null));
+    socket.on('close', () => finish(null));
+    socket.write(encodeLine({ v: PROTOCOL_VERSION, id: 0, method: 'hello', params: [] }));
+  });
+}
+
+function dial(socketPath: string, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(socketPath);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new BangerError(ErrorCodes.TIMEOUT, `no answer from the engine socket ${socketPath} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      // Until the owner attaches its own handler, an error must not crash the process.
+      socket.on('error', () => {});
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(unavailable(socketPath, err));
+    });
+  });
+}
+
+function unavailable(socketPath: string, err: NodeJS.ErrnoException): BangerError {
+  const why = err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? 'no engine is listening'
+    : err.code === 'EACCES' ? 'permission denied' : err.message;
+  return new BangerError(ErrorCodes.ENGINE_UNAVAILABLE, `cannot reach the engine at ${socketPath}: ${why}`,
+    { cause: err, details: { errno: err.code } });
+}
+
+function safely(fn: () => void): void {
+  try { fn(); } catch { /* a listener's bug must not break the connection */ }
+}

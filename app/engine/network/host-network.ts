@@ -1,0 +1,202 @@
+// The engine's one handle on host networking: bridge + NAT once, then a lease and a TAP per VM.
+// Every host change goes through the ProcessRunner (privileged), every lease through the store.
+import type { LeaseRecord } from '../api.js';
+import type { ProcessRunner } from '../process.js';
+import type { Store } from '../store.js';
+import type { NetworkPort } from '../ports.js';
+import { UndoStack } from '../vm/undo.js';
+import { nullLogger, type Logger } from '../../log.js';
+import { BangerError, ErrorCodes } from '../../errors.js';
+import { assertUsableSubnet, formatCidr, formatIp, gatewayOf, netmask, parseCidr, type Cidr } from './cidr.js';
+import { kernelIpArg, macFor, tapName } from './identity.js';
+import { allocateLease } from './leases.js';
+import { ensureBridge, removeBridge } from './bridge.js';
+import { createTap, listOurTaps, removeTap, sweepOrphanTaps } from './tap.js';
+import { detectNatBackend, ensureNat, natActive, removeNat, type NatBackend } from './nat.js';
+import { getLink, linkAddrs, type LinkInfo } from './links.js';
+
+export interface HostNetworkOptions {
+  runner: ProcessRunner;
+  store: Store;
+  bridge: string;
+  subnet: string;
+  /** Owner of the TAPs; defaults to the invoking user (SUDO_UID when run through sudo). */
+  uid?: number;
+  logger?: Logger;
+  /** Force a NAT backend; default: nft when installed, else iptables. */
+  nat?: NatBackend;
+}
+
+export interface VmNetwork {
+  tap: string;
+  ip: string;
+  mac: string;
+  gateway: string;
+  netmask: string;
+  prefix: number;
+  /** The kernel ip= clause for the boot args. */
+  ipArg: string;
+}
+
+export interface NetworkStatus {
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  bridgeExists: boolean;
+  bridgeUp: boolean;
+  bridgeHasGateway: boolean;
+  /** backend null: neither nft nor iptables is installed. active null: cannot tell (sudo). */
+  nat: { backend: NatBackend | null; active: boolean | null };
+  taps: LinkInfo[];
+  leases: LeaseRecord[];
+}
+
+const ACTIVE_STATES = new Set(['starting', 'running', 'stopping']);
+
+function defaultUid(): number {
+  const sudoUid = Number(process.env.SUDO_UID);
+  if (Number.isInteger(sudoUid) && sudoUid > 0) return sudoUid;
+  return typeof process.getuid === 'function' ? process.getuid() : 0;
+}
+
+export class HostNetwork {
+  readonly bridge: string;
+  readonly subnet: Cidr;
+  readonly uid: number;
+  private readonly runner: ProcessRunner;
+  private readonly store: Store;
+  private readonly logger: Logger;
+  private natBackend: NatBackend | undefined;
+  // Bridge and NAT setup are serialised: two VMs starting at once must not both `ip link add`.
+  private hostLock: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: HostNetworkOptions) {
+    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(opts.bridge)) {
+      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `bad bridge name "${opts.bridge}": 1-15 letters, digits, _ . -`);
+    }
+    this.subnet = parseCidr(opts.subnet);
+    assertUsableSubnet(this.subnet, opts.subnet);
+    this.bridge = opts.bridge;
+    this.runner = opts.runner;
+    this.store = opts.store;
+    this.uid = opts.uid ?? defaultUid();
+    this.logger = opts.logger ?? nullLogger;
+    this.natBackend = opts.nat;
+  }
+
+  gatewayIp(): string { return formatIp(gatewayOf(this.subnet)); }
+  netmask(): string { return netmask(this.subnet); }
+
+  tapName(vmId: string): string { return tapName(vmId); }
+  macFor(vmId: string): string { return macFor(vmId); }
+  leaseFor(vmId: string): LeaseRecord | null { return this.store.getLease(vmId); }
+  releaseLease(vmId: string): void { this.store.releaseLease(vmId); }
+
+  private nat(): NatBackend {
+    this.natBackend ??= detectNatBackend();
+    return this.natBackend;
+  }
+
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.hostLock.then(fn, fn);
+    this.hostLock = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Create the bridge (after the overlap check) or repair it; idempotent. */
+  ensureBridge(): Promise<void> {
+    return this.locked(async () => { await ensureBridge(this.runner, this.bridge, this.subnet, this.logger); });
+  }
+
+  /** (Re)install our NAT table atomically and enable forwarding; idempotent. */
+  ensureNat(): Promise<void> {
+    return this.locked(() => ensureNat(this.runner, this.nat(), this.bridge, this.subnet));
+  }
+
+  /** Lease (sticky) for a VM, without touching the host. */
+  allocate(vmId: string): LeaseRecord {
+    return allocateLease(this.store, this.subnet, vmId);
+  }
+
+  /**
+   * Everything a VM needs before its VMM starts: bridge, NAT, lease, TAP. Each acquired
+   * resource pushes an undo onto `undo`; without one, a failure here unwinds by itself.
+   */
+  async setupVm(vm: { id: string; name: string }, undo?: UndoStack): Promise<VmNetwork> {
+    const tap = tapName(vm.id);
+    const own = undo ?? new UndoStack();
+    try {
+      const clash = this.store.listVms().find((v) => v.id !== vm.id && v.tap === tap && ACTIVE_STATES.has(v.state));
+      if (clash) {
+        throw new BangerError(ErrorCodes.NETWORK, `TAP ${tap} is in use by VM ${clash.name} (ids share their first 6 hex digits)`);
+      }
+      await this.ensureBridge();
+      await this.ensureNat();
+      const hadLease = this.store.getLease(vm.id);
+      const lease = allocateLease(this.store, this.subnet, vm.id);
+      // A sticky lease survives a failed start; only a fresh one is given back.
+      if (hadLease?.ip !== lease.ip) own.push(`release lease ${lease.ip}`, () => this.store.releaseLease(vm.id));
+      await createTap(this.runner, tap, this.bridge, this.uid);
+      own.push(`remove TAP ${tap}`, async () => { await removeTap(this.runner, tap); });
+      this.logger.info('network: VM attached', { vm: vm.name, tap, ip: lease.ip });
+      return {
+        tap, ip: lease.ip, mac: macFor(vm.id), gateway: this.gatewayIp(), netmask: this.netmask(), prefix: this.subnet.prefix,
+        ipArg: kernelIpArg({ ip: lease.ip, gateway: this.gatewayIp(), netmask: this.netmask(), hostname: vm.name }),
+      };
+    } catch (err) {
+      if (!undo) await own.unwind();
+      throw err;
+    }
+  }
+
+  /** On stop/delete: the TAP goes, the lease stays (release it on delete). Idempotent. */
+  async teardownVm(vmId: string, tap?: string | null): Promise<void> {
+    await removeTap(this.runner, tap ?? tapName(vmId));
+  }
+
+  /** Remove our NAT rules (idempotent). */
+  removeNat(): Promise<void> {
+    return this.locked(() => removeNat(this.runner, this.nat(), this.bridge, this.subnet));
+  }
+
+  /** Remove what banger put on the host: NAT, then the bridge (TAPs go with their VMs). Idempotent. */
+  down(): Promise<void> {
+    return this.locked(async () => {
+      let natError: unknown;
+      try { await removeNat(this.runner, this.nat(), this.bridge, this.subnet); } catch (err) { natError = err; }
+      // The bridge goes even when NAT removal failed; the NAT error is still reported.
+      await removeBridge(this.runner, this.bridge);
+      this.logger.info('network: down', { bridge: this.bridge });
+      if (natError) throw natError;
+    });
+  }
+
+  listOurTaps(): Promise<LinkInfo[]> { return listOurTaps(this.runner); }
+
+  /** Reconcile: remove bgr-* TAPs not in keep (the TAPs of VMs that still run). */
+  sweepOrphanTaps(keep: Set<string>): Promise<string[]> {
+    return sweepOrphanTaps(this.runner, keep, this.logger);
+  }
+
+  async status(): Promise<NetworkStatus> {
+    const link = await getLink(this.runner, this.bridge);
+    const gw = `${this.gatewayIp()}/${this.subnet.prefix}`;
+    let backend: NatBackend | null = null;
+    try { backend = this.nat(); } catch { /* neither nft nor iptables: reported as null */ }
+    return {
+      bridge: this.bridge,
+      subnet: formatCidr(this.subnet),
+      gateway: this.gatewayIp(),
+      bridgeExists: link !== null,
+      bridgeUp: link?.up ?? false,
+      bridgeHasGateway: link ? (await linkAddrs(this.runner, this.bridge)).includes(gw) : false,
+      nat: { backend, active: backend ? await natActive(this.runner, backend, this.bridge, this.subnet) : false },
+      taps: await listOurTaps(this.runner),
+      leases: this.store.listLeases(),
+    };
+  }
+}
+
+// Compile-time proof that the engine can take a HostNetwork as its NetworkPort.
+const asPort = (h: HostNetwork): NetworkPort => h;
+void asPort;

@@ -1,0 +1,49 @@
+// Names and addresses derived from a VM id: deterministic, so a restart (or a reconcile after
+// a crash) finds the same TAP and MAC without having to remember them.
+import { createHash } from 'node:crypto';
+import { BangerError, ErrorCodes } from '../../errors.js';
+
+/** Every TAP we create starts with this, so the orphan sweep never touches anyone else's. */
+export const TAP_PREFIX = 'bgr-';
+/** Linux interface names are at most 15 bytes (IFNAMSIZ 16 with the NUL). */
+export const IFNAME_MAX = 15;
+
+const VM_ID_RE = /^[0-9a-f]{12,}$/;
+
+export function assertVmId(vmId: string): void {
+  if (!VM_ID_RE.test(vmId)) {
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `bad VM id "${vmId}": expected 12 or more lowercase hex characters`);
+  }
+}
+
+/** bgr- + the first 6 hex of the id: 10 bytes, well under IFNAMSIZ. */
+export function tapName(vmId: string): string {
+  assertVmId(vmId);
+  return TAP_PREFIX + vmId.slice(0, 6);
+}
+
+export function isOurTap(name: string): boolean {
+  return /^bgr-[0-9a-f]{6}$/.test(name);
+}
+
+/**
+ * 06: + 5 bytes of sha256(id). 0x06 has the locally-administered bit (0x02) set and the
+ * multicast bit (0x01) clear, so it can never clash with a vendor-assigned MAC.
+ */
+export function macFor(vmId: string): string {
+  assertVmId(vmId);
+  const h = createHash('sha256').update(vmId).digest();
+  return ['06', ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
+/**
+ * The kernel's static IP clause (Documentation/admin-guide/nfs/nfsroot.rst):
+ * ip=<client>:<server>:<gw>:<netmask>:<hostname>:<device>:<autoconf>:<dns0>.
+ * DNS is the gateway, where the engine's DNS listens for guests.
+ */
+export function kernelIpArg(o: { ip: string; gateway: string; netmask: string; hostname: string; device?: string }): string {
+  if (/[:\s]/.test(o.hostname)) {
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `hostname "${o.hostname}" cannot go into the kernel ip= clause`);
+  }
+  return `ip=${o.ip}::${o.gateway}:${o.netmask}:${o.hostname}:${o.device ?? 'eth0'}:off:${o.gateway}`;
+}

@@ -1,0 +1,109 @@
+// Outbound NAT for the VM subnet. nftables: our own `inet banger` table, replaced atomically in
+// one script so a re-run never leaves a gap or duplicates, and never touches anyone else's
+// rules. iptables only when nft is missing.
+import { which, type ProcessRunner } from '../process.js';
+import { BangerError, ErrorCodes } from '../../errors.js';
+import { formatCidr, type Cidr } from './cidr.js';
+
+export type NatBackend = 'nft' | 'iptables';
+export const NFT_TABLE = 'banger';
+
+// sudo's secure_path has the sbin dirs even when the user's PATH does not.
+const SBIN_PATH = `${process.env.PATH ?? ''}:/usr/local/sbin:/usr/sbin:/sbin`;
+
+export function detectNatBackend(whichFn: (bin: string, path?: string) => string | null = which): NatBackend {
+  if (whichFn('nft', SBIN_PATH)) return 'nft';
+  if (whichFn('iptables', SBIN_PATH)) return 'iptables';
+  throw new BangerError(ErrorCodes.NETWORK, 'neither nft nor iptables is installed: VMs cannot reach outside networks (install nftables)');
+}
+
+function quoteIfname(name: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name)) {
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `bad interface name "${name}"`);
+  }
+  return `"${name}"`;
+}
+
+/**
+ * The whole table in one transaction: declaring it first makes the delete succeed even when
+ * it does not exist yet, then the fresh definition replaces it.
+ */
+export function nftScript(bridge: string, subnet: Cidr): string {
+  const br = quoteIfname(bridge);
+  const net = formatCidr(subnet);
+  return [
+    `table inet ${NFT_TABLE}`,
+    `delete table inet ${NFT_TABLE}`,
+    `table inet ${NFT_TABLE} {`,
+    '  chain postrouting {',
+    '    type nat hook postrouting priority srcnat; policy accept;',
+    `    ip saddr ${net} oifname != ${br} masquerade`,
+    '  }',
+    '  chain forward {',
+    '    type filter hook forward priority filter; policy accept;',
+    `    iifname ${br} accept`,
+    `    oifname ${br} ct state established,related accept`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+export function nftRemoveScript(): string {
+  return `table inet ${NFT_TABLE}\ndelete table inet ${NFT_TABLE}\n`;
+}
+
+/** iptables rules as [table, chain, ...match] (appended with -A, checked with -C, removed with -D). */
+export function iptablesRules(bridge: string, subnet: Cidr): string[][] {
+  const tag = ['-m', 'comment', '--comment', 'banger'];
+  return [
+    ['nat', 'POSTROUTING', '-s', formatCidr(subnet), '!', '-o', bridge, ...tag, '-j', 'MASQUERADE'],
+    ['filter', 'FORWARD', '-i', bridge, ...tag, '-j', 'ACCEPT'],
+    ['filter', 'FORWARD', '-o', bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...tag, '-j', 'ACCEPT'],
+  ];
+}
+
+async function enableForwarding(runner: ProcessRunner): Promise<void> {
+  await runner.run(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'], { privileged: true });
+}
+
+export async function ensureNat(runner: ProcessRunner, backend: NatBackend, bridge: string, subnet: Cidr): Promise<void> {
+  if (backend === 'nft') {
+    await runner.run(['nft', '-f', '-'], { privileged: true, input: nftScript(bridge, subnet) });
+  } else {
+    for (const [table, chain, ...rule] of iptablesRules(bridge, subnet)) {
+      const check = await runner.run(['iptables', '-t', table, '-C', chain, ...rule], { privileged: true, reject: false });
+      if (check.exitCode !== 0) await runner.run(['iptables', '-t', table, '-A', chain, ...rule], { privileged: true });
+    }
+  }
+  // After the rules, so forwarding never starts before masquerading is in place.
+  await enableForwarding(runner);
+}
+
+/** Remove our NAT; idempotent. ip_forward is left as is: other software may rely on it. */
+export async function removeNat(runner: ProcessRunner, backend: NatBackend, bridge: string, subnet: Cidr): Promise<void> {
+  if (backend === 'nft') {
+    await runner.run(['nft', '-f', '-'], { privileged: true, input: nftRemoveScript() });
+    return;
+  }
+  for (const [table, chain, ...rule] of iptablesRules(bridge, subnet)) {
+    // -D removes one copy; loop in case an older run appended duplicates.
+    for (let i = 0; i < 16; i++) {
+      const del = await runner.run(['iptables', '-t', table, '-D', chain, ...rule], { privileged: true, reject: false });
+      if (del.exitCode !== 0) break;
+    }
+  }
+}
+
+/** Is our NAT in place? null when it cannot be told (e.g. sudo would prompt). */
+export async function natActive(runner: ProcessRunner, backend: NatBackend, bridge: string, subnet: Cidr): Promise<boolean | null> {
+  const [table, chain, ...rule] = iptablesRules(bridge, subnet)[0];
+  const argv = backend === 'nft' ? ['nft', 'list', 'table', 'inet', NFT_TABLE] : ['iptables', '-t', table, '-C', chain, ...rule];
+  try {
+    const r = await runner.run(argv, { privileged: true, reject: false });
+    if (/password is required|a terminal is required|no tty present/i.test(r.stderr)) return null;
+    return r.exitCode === 0;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,237 @@
+// The QEMU microvm backend. Same console contract as Firecracker: QEMU's stdout/stderr go to
+// the console log file and its stdin is the engine's FIFO, so the VMM outlives the engine.
+// Boot: launch-vmm -> wait-qmp -> query-status. Stop: Ctrl-Alt-Del (the guest's init reboots,
+// -no-reboot turns that into an exit), then QMP quit / SIGTERM, then SIGKILL.
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import type { VmRecord } from '../api.js';
+import type { BootStep, ExitInfo, LaunchSpec, VmDriver, VmmHandle } from '../vm/driver.js';
+import type { UndoStack } from '../vm/undo.js';
+import { which, type ProcessRunner } from '../process.js';
+import { BangerError, ErrorCodes } from '../../errors.js';
+import { nullLogger, type Logger } from '../../log.js';
+import { decideAccel, readAccelInputs, type AccelDecision, type AccelInputs, type AccelMode } from './accel.js';
+import { buildQemuArgv, cmdlineOwnedBy } from './cmdline.js';
+import { withQmp } from './qmp.js';
+
+export interface QemuDriverOptions {
+  runner: ProcessRunner;
+  bin: string;
+  accel: AccelMode;
+  logger?: Logger;
+  /** Seam for tests: the host facts the accel decision reads. */
+  accelInputs?: () => AccelInputs;
+  /** How long QMP may take to come up after launch. Default 10 s. */
+  qmpWaitMs?: number;
+  /** After the graceful window: how long SIGTERM / quit gets before SIGKILL. Default 3 s. */
+  termWaitMs?: number;
+}
+
+type ExitStatus = { code: number | null; signal: string | null };
+
+/** Alive and not a zombie (a zombie still answers kill(0)). EPERM means alive, not ours. */
+export function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = s.charAt(s.lastIndexOf(')') + 2);
+    return state !== 'Z' && state !== 'X';
+  } catch { return true; }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The last bytes of a file from offset on, as text (for error messages). */
+function tailFrom(path: string, from: number, max = 1500): string {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const start = Math.max(from, size - max);
+    const buf = Buffer.alloc(Math.max(0, size - start));
+    readSync(fd, buf, 0, buf.length, start);
+    return buf.toString('utf8').replace(/\r/g, '').trim();
+  } catch { return ''; } finally { if (fd !== null) closeSync(fd); }
+}
+
+function sizeOf(path: string): number {
+  try { const fd = openSync(path, 'r'); try { return fstatSync(fd).size; } finally { closeSync(fd); } } catch { return 0; }
+}
+
+export class QemuDriver implements VmDriver {
+  readonly backend = 'qemu' as const;
+  private readonly log: Logger;
+  private readonly qmpWaitMs: number;
+  private readonly termWaitMs: number;
+
+  constructor(private readonly o: QemuDriverOptions) {
+    this.log = o.logger ?? nullLogger;
+    this.qmpWaitMs = o.qmpWaitMs ?? 10_000;
+    this.termWaitMs = o.termWaitMs ?? 3_000;
+  }
+
+  accelDecision(): AccelDecision {
+    return decideAccel(this.o.accel, (this.o.accelInputs ?? readAccelInputs)());
+  }
+
+  async available(): Promise<{ ok: boolean; reason: string; version?: string }> {
+    const path = which(this.o.bin);
+    if (!path) return { ok: false, reason: `${this.o.bin} not found on PATH (install qemu-system-x86)` };
+    const v = await this.o.runner.run([path, '--version'], { timeoutMs: 5000, reject: false }).catch((err: Error) => ({ exitCode: -1, stdout: '', stderr: err.message }));
+    const m = /QEMU emulator version (\S+)/.exec(v.stdout);
+    if (v.exitCode !== 0 || !m) return { ok: false, reason: `${path} --version failed: ${(v.stderr || v.stdout).trim().split('\n')[0] ?? ''}` };
+    const machines = await this.o.runner.run([path, '-machine', 'help'], { timeoutMs: 5000, reject: false }).catch(() => ({ stdout: '' }));
+    if (!/^microvm\s/m.test(machines.stdout)) return { ok: false, reason: `${path} ${m[1]} has no microvm machine type`, version: m[1] };
+    const accel = this.accelDecision();
+    return { ok: accel.usable, reason: `${path} ${m[1]}; ${accel.reason}`, version: m[1] };
+  }
+
+  bootSteps(spec: LaunchSpec, undo: UndoStack, handle: { current: VmmHandle | null }): BootStep[] {
+    let exitedEarly: ExitStatus | null = null;
+    let logStart = 0;
+    return [
+      { name: 'launch-vmm', run: async () => {
+        const accel = this.accelDecision();
+        if (!accel.usable) throw new BangerError(ErrorCodes.VMM, `qemu cannot run here: ${accel.reason}`);
+        const argv = buildQemuArgv({
+          bin: this.o.bin, vmId: spec.vm.id, accel: accel.accel, cpu: accel.cpu,
+          memoryMib: spec.vm.memoryMib, vcpus: spec.vm.vcpus,
+          kernelPath: spec.kernelPath, initrdPath: spec.initrdPath, rootfsPath: spec.rootfsPath,
+          bootArgs: spec.bootArgs, accelBootArgs: accel.bootArgs,
+          tap: spec.tap, mac: spec.mac, socketPath: spec.socketPath,
+        });
+        // A socket left by a crashed QEMU would make wait-qmp talk to nothing.
+        rmSync(spec.socketPath, { force: true });
+        // O_RDWR: opening a FIFO read-only blocks until a writer shows up; read/write never does.
+        const fifoFd = openSync(spec.consoleFifo, constants.O_RDWR);
+        let logFd: number;
+        try { logFd = openSync(spec.consoleLog, 'a', 0o600); } catch (err) { closeSync(fifoFd); throw err; }
+        logStart = sizeOf(spec.consoleLog);
+        let child;
+        try {
+          child = this.o.runner.spawn(argv, { stdio: [fifoFd, logFd, logFd], detached: true });
+        } finally {
+          // QEMU holds its own copies; ours would keep the FIFO open after QEMU dies.
+          closeSync(fifoFd); closeSync(logFd);
+        }
+        if (child.pid <= 0) {
+          const st = await child.exited;
+          throw new BangerError(ErrorCodes.VMM, `cannot start ${this.o.bin} (exit ${st.code}): not found or not executable`);
+        }
+        const exited = child.exited.then((st): ExitStatus => {
+          exitedEarly = { code: st.code, signal: st.signal };
+          return exitedEarly;
+        });
+        const pid = child.pid;
+        handle.current = { pid, socketPath: spec.socketPath, exited };
+        this.log.info(`qemu launched for vm ${spec.vm.name}`, { pid, accel: accel.accel, argv });
+        undo.push('kill qemu', async () => {
+          if (pidAlive(pid)) {
+            try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+            await this.waitExit({ pid, socketPath: spec.socketPath, exited }, 3000);
+          }
+          rmSync(spec.socketPath, { force: true });
+        });
+      } },
+      { name: 'wait-qmp', run: async () => {
+        const h = handle.current!;
+        const deadline = Date.now() + this.qmpWaitMs;
+        let last = '';
+        while (Date.now() < deadline) {
+          if (exitedEarly || !pidAlive(h.pid)) {
+            await sleep(50); // let the last console bytes land
+            const st = exitedEarly as ExitStatus | null;
+            const how = st ? (st.signal ? `signal ${st.signal}` : `exit ${st.code}`) : 'exited';
+            const tail = tailFrom(spec.consoleLog, logStart);
+            throw new BangerError(ErrorCodes.VMM, `qemu exited before QMP came up (${how})${tail ? `: ${tail.split('\n').slice(-5).join(' | ')}` : ''}`);
+          }
+          try {
+            await withQmp(h.socketPath, async () => undefined, { timeoutMs: 1000 });
+            return;
+          } catch (err) {
+            last = (err as Error).message;
+          }
+          await sleep(50);
+        }
+        throw new BangerError(ErrorCodes.TIMEOUT, `QMP did not answer within ${this.qmpWaitMs} ms on ${h.socketPath}: ${last}`);
+      } },
+      { name: 'query-status', run: async () => {
+        const h = handle.current!;
+        const st = await withQmp(h.socketPath, (c) => c.queryStatus());
+        if (!st.running) throw new BangerError(ErrorCodes.VMM, `qemu is not running the guest: status "${st.status}"`);
+      } },
+    ];
+  }
+
+  /** Wait up to ms for the VMM to exit; resolves with its status when we know it. */
+  private async waitExit(h: VmmHandle, ms: number): Promise<{ gone: boolean; status: ExitStatus | null }> {
+    const deadline = Date.now() + ms;
+    if (h.exited) {
+      let timer: NodeJS.Timeout | undefined;
+      const st = await Promise.race([h.exited, new Promise<null>((r) => { timer = setTimeout(() => r(null), ms); })]);
+      clearTimeout(timer);
+      if (st) return { gone: true, status: st };
+      return { gone: !pidAlive(h.pid), status: null };
+    }
+    // Adopted after an engine restart: we are not the parent, so poll and learn no exit code.
+    while (Date.now() < deadline) {
+      if (!pidAlive(h.pid)) return { gone: true, status: null };
+      await sleep(50);
+    }
+    return { gone: !pidAlive(h.pid), status: null };
+  }
+
+  private info(how: ExitInfo['how'], st: ExitStatus | null): ExitInfo {
+    return { exitCode: st?.code ?? null, signal: st?.signal ?? null, how };
+  }
+
+  private signal(pid: number, sig: NodeJS.Signals): void {
+    try { process.kill(pid, sig); } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw new BangerError(ErrorCodes.VMM, `cannot send ${sig} to qemu pid ${pid}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async stop(handle: VmmHandle, opts: { force?: boolean; timeoutMs: number }): Promise<ExitInfo> {
+    const done = async (how: ExitInfo['how'], ms: number): Promise<ExitInfo | null> => {
+      const r = await this.waitExit(handle, ms);
+      if (!r.gone) return null;
+      rmSync(handle.socketPath, { force: true });
+      return this.info(how, r.status);
+    };
+    if (!pidAlive(handle.pid)) {
+      const r = await this.waitExit(handle, 0);
+      rmSync(handle.socketPath, { force: true });
+      return this.info('gone', r.status);
+    }
+    if (!opts.force) {
+      try {
+        await withQmp(handle.socketPath, (c) => c.sendCtrlAltDel(), { timeoutMs: 2000 });
+        const r = await done('graceful', opts.timeoutMs);
+        if (r) return r;
+        this.log.warn(`qemu pid ${handle.pid}: guest ignored Ctrl-Alt-Del for ${opts.timeoutMs} ms`);
+      } catch (err) {
+        this.log.warn(`qemu pid ${handle.pid}: Ctrl-Alt-Del failed`, { err: (err as Error).message });
+      }
+      // QMP quit first: it works even when a signal would not (EPERM); SIGTERM as backup.
+      await withQmp(handle.socketPath, (c) => c.quit(), { timeoutMs: 1000 }).catch(() => undefined);
+      this.signal(handle.pid, 'SIGTERM');
+      const r = await done('term', this.termWaitMs);
+      if (r) return r;
+    }
+    this.signal(handle.pid, 'SIGKILL');
+    const r = await done('kill', 5000);
+    if (r) return r;
+    throw new BangerError(ErrorCodes.VMM, `qemu pid ${handle.pid} survived SIGKILL`);
+  }
+
+  ownsProcess(cmdline: string, vm: VmRecord): boolean {
+    return cmdlineOwnedBy(cmdline, vm.id, vm.socketPath);
+  }
+
+  async probe(handle: VmmHandle): Promise<boolean> {
+    if (!pidAlive(handle.pid)) return false;
+    try {
+      const st = await withQmp(handle.socketPath, (c) => c.queryStatus(), { timeoutMs: 2000, commandTimeoutMs: 2000 });
+      return typeof st.status === 'string';
+    } catch { return false; }
+  }
+}

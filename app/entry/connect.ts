@@ -1,0 +1,66 @@
+// How a front end finds its engine: attach to the one answering on the socket, hand a stale
+// build over to a fresh one, or start one in the background (pm2's habit).
+import { ControlClient, ping } from '../control/client.js';
+import { ensureEngine, waitForEngine } from '../control/detach.js';
+import type { HelloInfo } from '../control/protocol.js';
+import { buildId } from '../buildid.js';
+import type { Paths } from '../paths.js';
+import { createRunner } from '../engine/process.js';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root: the engine runs from there so loader flags (tsx in development) resolve. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (dir !== '/' && !existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return dir;
+}
+
+function spawnOptions(paths: Paths) {
+  return { spawnArgv: engineArgv(), socketPath: paths.controlSocket, logFile: paths.engineLog, runner: createRunner(), cwd: packageRoot() };
+}
+
+/** The argv that starts this same binary as the engine service. */
+export function engineArgv(): string[] {
+  return [process.execPath, ...process.execArgv, process.argv[1], 'engine', 'serve'];
+}
+
+/** Ask an engine of another build to step aside, and wait until its socket is free. */
+export async function retireStale(paths: Paths, hello: HelloInfo, say: (s: string) => void): Promise<void> {
+  say(`banger: the running engine (pid ${hello.pid}) is build ${hello.buildId}, this is ${buildId()}: handing over (VMs keep running)`);
+  const old = await ControlClient.connect(paths.controlSocket);
+  await old.handover().catch(() => null);
+  await old.close().catch(() => {});
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && await ping(paths.controlSocket, { timeoutMs: 300 })) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A client for the current engine, starting one (detached) if none runs. */
+export async function connectEngine(paths: Paths, say: (s: string) => void): Promise<ControlClient> {
+  const hello = await ping(paths.controlSocket, { timeoutMs: 1000 });
+  if (hello && hello.buildId !== buildId()) await retireStale(paths, hello, say);
+  const r = await ensureEngine(spawnOptions(paths));
+  if (r.started) say(`banger: started the engine in the background (pid ${r.hello.pid}, socket ${paths.controlSocket})`);
+  return r.client;
+}
+
+/** banger --detach */
+export async function detach(paths: Paths, out: (s: string) => void): Promise<number> {
+  const hello = await ping(paths.controlSocket, { timeoutMs: 1000 });
+  if (hello && hello.buildId === buildId()) {
+    out(`banger engine already running: pid ${hello.pid}, socket ${paths.controlSocket} (${hello.mode})`);
+    return 0;
+  }
+  if (hello) await retireStale(paths, hello, out);
+  const r = await ensureEngine(spawnOptions(paths));
+  await r.client.close();
+  out(r.started
+    ? `banger engine started: pid ${r.hello.pid}, socket ${paths.controlSocket}, log ${paths.engineLog}`
+    : `banger engine already running: pid ${r.hello.pid}, socket ${paths.controlSocket}`);
+  return 0;
+}
+
+export { waitForEngine, spawnOptions };

@@ -1,0 +1,77 @@
+// The engine as a service (what `banger --detach` starts, and what the embedded TUI runs in
+// its own process): one engine per state dir (a lock), the control socket, reconcile on start,
+// and a clean step-aside for a newer build (handover) that leaves VMs running.
+import { acquireEngineLock, type EngineLock } from '../control/lock.js';
+import { ControlServer } from '../control/server.js';
+import { createEngine } from '../engine/wiring.js';
+import type { Engine } from '../engine/engine.js';
+import { resolvePaths, ensureBaseDirs } from '../paths.js';
+import { buildId } from '../buildid.js';
+
+export interface Service {
+  engine: Engine;
+  server: ControlServer;
+  lock: EngineLock;
+  /** Stop serving and let go of the state dir; VMs are left as they are. */
+  close(): Promise<void>;
+  /** Resolves when the service has ended (engine stop, handover, signal). */
+  ended: Promise<void>;
+}
+
+export async function startService(mode: 'embedded' | 'detached', env = process.env): Promise<Service> {
+  const paths = resolvePaths(env);
+  ensureBaseDirs(paths);
+  // A stepping-aside engine releases the lock within moments: wait a little for it.
+  const lock = await acquireEngineLock(paths.engineLock, { waitMs: 5000 });
+  let endedResolve!: () => void;
+  const ended = new Promise<void>((r) => { endedResolve = r; });
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await server.close().catch(() => {});
+      await engine.close().catch(() => {});
+      engine.p.store.close();
+      lock.release();
+      endedResolve();
+    })();
+    return closing;
+  };
+  let engine: Engine;
+  try {
+    engine = createEngine({ env, paths, mode, full: true, onShutdown: () => { setTimeout(() => void close(), 20); } });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  const server: ControlServer = new ControlServer({
+    engine, socketPath: paths.controlSocket, buildId: buildId(), mode, logger: engine.p.logger,
+    onHandover: async () => {
+      engine.p.logger.info('handing over to a newer build; VMs keep running');
+      setTimeout(() => void close(), 20);
+    },
+  });
+  try {
+    await engine.start();
+    await server.listen();
+  } catch (err) {
+    await engine.close().catch(() => {});
+    engine.p.store.close();
+    lock.release();
+    throw err;
+  }
+  engine.controlSocket = paths.controlSocket;
+  return { engine, server, lock, close, ended };
+}
+
+/** `banger engine serve`: run the service in the foreground until it is told to stop. */
+export async function serveForeground(): Promise<number> {
+  const svc = await startService('detached');
+  const stop = () => { void svc.close(); };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGHUP', () => {}); // the terminal that started us may go away
+  // The line --detach waits for is the socket answering; this one is for humans reading the log.
+  process.stdout.write(`banger engine ready: pid ${process.pid}, socket ${svc.engine.controlSocket}, build ${buildId()}\n`);
+  await svc.ended;
+  return 0;
+}

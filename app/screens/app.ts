@@ -1,0 +1,266 @@
+// The app: chrome (header, status, footer), the screens, modals and key dispatch. Every key
+// goes: top modal -> prompt line -> console input mode -> the key table.
+import blessed from 'blessed';
+import type { EngineApi } from '../engine/api.js';
+import { headerLine, statusLine, tabsLine } from './chrome.js';
+import { themeFor, type Theme } from './colors.js';
+import { ConsoleView, keyToBytes } from './console-view.js';
+import { DataModel, type Topic } from './data.js';
+import { MessageDialog, TextOverlay, type Modal } from './dialogs.js';
+import { DnsView } from './dns-view.js';
+import { EngineView } from './engine-view.js';
+import { LineInput } from './form.js';
+import { ImagesView } from './images-view.js';
+import { footerText, helpLines, keyName, resolveKey, SCREENS, type ActionId, type KeyEventLike, type ScreenId } from './keys.js';
+import { RenderCoalescer } from './scheduler.js';
+import { VmsView } from './vms-view.js';
+import { CHROME_TOP, type View, type ViewContext } from './view.js';
+import { VmActions, type QuitChoice } from './actions.js';
+
+export interface AppOptions {
+  mode: 'embedded' | 'attached';
+  onQuit: (choice: QuitChoice) => Promise<void>;
+  runSsh?: (name: string) => Promise<number>;
+}
+
+export class App implements ViewContext {
+  readonly theme: Theme;
+  readonly data: DataModel;
+  readonly pending = new Map<string, string>();
+  selectedVm: string | null = null;
+  readonly views: Record<ScreenId, View>;
+  current: ScreenId = 'vms';
+  readonly renderer: RenderCoalescer;
+  private header: blessed.Widgets.BoxElement;
+  private status: blessed.Widgets.BoxElement;
+  private footer: blessed.Widgets.BoxElement;
+  private modals: Modal[] = [];
+  private prompt: { kind: 'filter' | 'command'; input: LineInput } | null = null;
+  private message: { text: string; kind: 'info' | 'error' } | null = null;
+  private spinnerFrame = 0;
+  private spinnerTimer: NodeJS.Timeout | null = null;
+  private uptimeTimer: NodeJS.Timeout | null = null;
+  suspended = false;
+  readonly actions: VmActions;
+
+  constructor(readonly screen: blessed.Widgets.Screen, readonly engine: EngineApi, readonly opts: AppOptions) {
+    this.theme = themeFor((screen.tput as unknown as { colors?: number }).colors ?? 8);
+    this.renderer = new RenderCoalescer(() => { if (!this.suspended) this.screen.render(); });
+    this.data = new DataModel(engine, (t) => this.onData(t));
+    this.header = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: CHROME_TOP, tags: true });
+    this.status = blessed.box({ parent: screen, bottom: 1, left: 0, width: '100%', height: 1, tags: true });
+    this.footer = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, tags: true, style: { bg: this.theme.selectedBg === 'blue' ? 'black' : '#1c1c1c' } });
+    this.views = {
+      vms: new VmsView(this), console: new ConsoleView(this), images: new ImagesView(this),
+      dns: new DnsView(this), engine: new EngineView(this),
+    };
+    this.actions = new VmActions(this);
+    for (const id of SCREENS) if (id !== this.current) this.views[id].hide();
+    screen.on('keypress', (ch: string | undefined, key: KeyEventLike & { sequence?: string }) => this.onKey(ch, key));
+    screen.on('resize', () => this.relayout());
+    this.drawChrome();
+  }
+
+  get vmsView(): VmsView { return this.views.vms as VmsView; }
+  get consoleView(): ConsoleView { return this.views.console as ConsoleView; }
+
+  async start(): Promise<void> {
+    await this.data.start();
+  }
+
+  requestRender(): void { this.renderer.request(); }
+
+  private onData(topics: Set<Topic>): void {
+    for (const id of SCREENS) this.views[id].refresh(topics);
+    this.drawChrome();
+    this.updateUptimeTick();
+    this.requestRender();
+  }
+
+  relayout(): void {
+    for (const id of SCREENS) this.views[id].relayout();
+    for (const m of this.modals) m.relayout?.();
+    this.drawChrome();
+    this.requestRender();
+  }
+
+  drawChrome(): void {
+    const w = this.screen.width as number;
+    const title = this.views[this.current].title();
+    this.header.setContent(`${headerLine(this.opts.mode, this.data.status, this.data.vms, this.theme.accent)}\n${tabsLine(this.current, this.theme.accent)}  ${title}`);
+    if (this.prompt) {
+      const sigil = this.prompt.kind === 'filter' ? '/' : ':';
+      this.status.setContent(` {bold}${sigil}{/bold}${blessed.escape(this.prompt.input.value)}▏`);
+    } else {
+      this.status.setContent(statusLine(this.pending, this.spinnerFrame, this.message));
+    }
+    this.footer.setContent(' ' + footerText(this.current, w - 2));
+  }
+
+  // --- messages and pending actions -------------------------------------------
+  showError(title: string, err: unknown): void {
+    const msg = err instanceof Error ? err.message : String(err);
+    const code = (err as { code?: unknown })?.code;
+    this.message = { text: `${title}: ${msg}`, kind: 'error' };
+    this.openModal(new MessageDialog(this.screen, this.theme, title, typeof code === 'string' ? `${msg}\n(${code})` : msg, () => this.closeModal()));
+  }
+
+  info(text: string): void {
+    this.message = { text, kind: 'info' };
+    this.drawChrome();
+    this.requestRender();
+  }
+
+  setPending(name: string, what: string | null): void {
+    if (what) this.pending.set(name, what); else this.pending.delete(name);
+    if (this.pending.size && !this.spinnerTimer) {
+      // The spinner ticks only while an action is in flight.
+      this.spinnerTimer = setInterval(() => { this.spinnerFrame++; this.drawChrome(); this.requestRender(); }, 120);
+    } else if (!this.pending.size && this.spinnerTimer) {
+      clearInterval(this.spinnerTimer);
+      this.spinnerTimer = null;
+    }
+    this.vmsView.refresh(null);
+    this.drawChrome();
+    this.requestRender();
+  }
+
+  /** Uptime ticks once a second, only while the VM table is shown and a VM runs. */
+  private updateUptimeTick(): void {
+    const want = this.current === 'vms' && this.data.vms.some((v) => v.state === 'running') && !this.suspended;
+    if (want && !this.uptimeTimer) {
+      this.uptimeTimer = setInterval(() => { this.vmsView.tick(); this.requestRender(); }, 1000);
+    } else if (!want && this.uptimeTimer) {
+      clearInterval(this.uptimeTimer);
+      this.uptimeTimer = null;
+    }
+  }
+
+  // --- modals ----------------------------------------------------------------
+  openModal(m: Modal): void {
+    this.modals.push(m);
+    this.drawChrome();
+    this.requestRender();
+  }
+
+  closeModal(): void {
+    this.modals.pop()?.destroy();
+    this.drawChrome();
+    this.requestRender();
+  }
+
+  get modalOpen(): boolean { return this.modals.length > 0; }
+
+  // --- screens ---------------------------------------------------------------
+  switchTo(id: ScreenId): void {
+    if (id !== this.current) {
+      this.views[this.current].hide();
+      this.current = id;
+      this.views[id].show();
+    }
+    if (id === 'console') void this.consoleView.attach(this.selectedVm).then(() => { this.drawChrome(); this.requestRender(); });
+    this.views[id].refresh(null);
+    this.updateUptimeTick();
+    this.drawChrome();
+    this.requestRender();
+  }
+
+  // --- keys ------------------------------------------------------------------
+  onKey(ch: string | undefined, key: KeyEventLike & { sequence?: string }): void {
+    if (this.suspended) return;
+    try {
+      this.dispatchKey(ch, key);
+    } catch (err) {
+      this.showError('error', err);
+    }
+  }
+
+  private dispatchKey(ch: string | undefined, key: KeyEventLike & { sequence?: string }): void {
+    const top = this.modals[this.modals.length - 1];
+    if (top) {
+      top.handleKey(ch, key);
+      this.requestRender();
+      return;
+    }
+    if (this.prompt) { this.promptKey(ch, key); return; }
+    if (this.current === 'console' && this.consoleView.inputMode) {
+      if (ch === '\x1d') { this.consoleView.inputMode = false; this.drawChrome(); this.requestRender(); return; }
+      const bytes = keyToBytes(ch, key);
+      if (bytes !== null) void this.consoleView.send(bytes);
+      return;
+    }
+    const k = keyName(ch, key);
+    const action = resolveKey(this.current, k);
+    if (action) this.runAction(action);
+  }
+
+  private promptKey(ch: string | undefined, key: KeyEventLike): void {
+    const p = this.prompt!;
+    const r = p.input.key(keyName(ch, key), ch);
+    if (p.kind === 'filter' && (r === 'changed' || r === 'cancel')) {
+      this.vmsView.setFilter(r === 'cancel' ? '' : p.input.value);
+    }
+    if (r === 'submit' || r === 'cancel') {
+      this.prompt = null;
+      if (r === 'submit' && p.kind === 'command') this.runCommand(p.input.value.trim());
+    }
+    this.drawChrome();
+    this.requestRender();
+  }
+
+  runCommand(cmd: string): void {
+    const screens: Record<string, ScreenId> = { vms: 'vms', vm: 'vms', console: 'console', images: 'images', image: 'images', dns: 'dns', engine: 'engine' };
+    if (screens[cmd]) { this.switchTo(screens[cmd]!); return; }
+    if (cmd === 'q' || cmd === 'quit') { void this.actions.quit(); return; }
+    if (cmd === 'top') { this.info(':top, the metrics dashboard, is not built yet'); return; }
+    if (cmd) this.showError('command', new Error(`unknown command :${cmd} (try :vms :images :dns :engine :q)`));
+  }
+
+  runAction(a: ActionId): void {
+    const view = this.views[this.current];
+    if (view.action(a)) { this.drawChrome(); this.requestRender(); return; }
+    switch (a) {
+      case 'next-screen': case 'prev-screen': {
+        const i = SCREENS.indexOf(this.current);
+        const n = SCREENS.length;
+        this.switchTo(SCREENS[(i + (a === 'next-screen' ? 1 : n - 1)) % n]!);
+        return;
+      }
+      case 'screen-vms': this.switchTo('vms'); return;
+      case 'screen-console': this.switchTo('console'); return;
+      case 'screen-images': this.switchTo('images'); return;
+      case 'screen-dns': this.switchTo('dns'); return;
+      case 'screen-engine': this.switchTo('engine'); return;
+      case 'back': if (this.current !== 'vms') this.switchTo('vms'); return;
+      case 'help':
+        this.openModal(new TextOverlay(this.screen, this.theme, 'help', helpLines(this.current), () => this.closeModal()));
+        return;
+      case 'filter': case 'command':
+        this.prompt = { kind: a, input: new LineInput(a === 'filter' ? this.vmsView.filter : '') };
+        this.drawChrome();
+        this.requestRender();
+        return;
+      case 'details': {
+        const lines = this.vmsView.fullDetails();
+        if (lines) this.openModal(new TextOverlay(this.screen, this.theme, `VM ${this.selectedVm}`, lines, () => this.closeModal()));
+        return;
+      }
+      case 'console': this.switchTo('console'); return;
+      case 'refresh': void this.data.refetchAll(); this.screen.realloc(); return;
+      default: this.actions.run(a);
+    }
+  }
+
+  /** Set by runTui: tears the screen down and calls opts.onQuit. */
+  quitHandler: (choice: QuitChoice) => Promise<void> = async () => {};
+  quitWith(choice: QuitChoice): Promise<void> { return this.quitHandler(choice); }
+
+  destroy(): void {
+    if (this.spinnerTimer) clearInterval(this.spinnerTimer);
+    if (this.uptimeTimer) clearInterval(this.uptimeTimer);
+    this.spinnerTimer = null;
+    this.uptimeTimer = null;
+    this.data.stop();
+    for (const id of SCREENS) this.views[id].dispose?.();
+  }
+}

@@ -1,0 +1,185 @@
+// Pure formatting for the tables and detail panes: no blessed here, so it is unit-tested
+// directly. Output strings carry blessed tags; user text is escaped with escapeTags.
+import type { BuildProgress, DnsRecord, ImageRecord, VmRecord, VmState } from '../engine/api.js';
+import { stateColor } from './colors.js';
+
+/** blessed.escape without blessed: `{` and `}` would otherwise be read as tags. */
+export function escapeTags(s: string): string {
+  return s.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
+}
+
+/** Cut or pad to exactly `w` columns (ellipsis when cut). */
+export function fit(s: string, w: number): string {
+  if (w <= 0) return '';
+  if (s.length > w) return w === 1 ? '…' : s.slice(0, w - 1) + '…';
+  return s.padEnd(w);
+}
+
+export function formatDuration(sec: number): string {
+  if (!Number.isFinite(sec) || sec < 0) return '-';
+  const s = Math.floor(sec);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
+}
+
+/** Uptime of a running VM at `now` (ms epoch); '-' when not running. */
+export function vmUptime(vm: Pick<VmRecord, 'state' | 'startedAt'>, now: number): string {
+  if (vm.state !== 'running' || !vm.startedAt) return '-';
+  const t = Date.parse(vm.startedAt);
+  if (Number.isNaN(t)) return '-';
+  return formatDuration(Math.max(0, (now - t) / 1000));
+}
+
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '-';
+  const units = ['B', 'K', 'M', 'G', 'T'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  const txt = v >= 10 || Number.isInteger(v) ? String(Math.round(v)) : v.toFixed(1);
+  return `${txt}${units[i]}`;
+}
+
+export const formatMib = (mib: number): string => formatBytes(mib * 1024 * 1024);
+
+export interface Column {
+  id: 'name' | 'state' | 'ip' | 'dns' | 'backend' | 'vcpus' | 'memory' | 'image' | 'uptime';
+  title: string;
+  width: number;
+  /** Lower is kept first when the terminal is narrow. */
+  priority: number;
+  /** Takes a share of spare width. */
+  flex?: boolean;
+}
+
+export const VM_COLUMNS: readonly Column[] = [
+  { id: 'name', title: 'NAME', width: 12, priority: 0, flex: true },
+  { id: 'state', title: 'STATE', width: 9, priority: 1 },
+  { id: 'ip', title: 'IP', width: 15, priority: 2 },
+  { id: 'dns', title: 'DNS', width: 14, priority: 7, flex: true },
+  { id: 'backend', title: 'BACKEND', width: 11, priority: 6 },
+  { id: 'vcpus', title: 'CPU', width: 3, priority: 4 },
+  { id: 'memory', title: 'MEM', width: 5, priority: 3 },
+  { id: 'image', title: 'IMAGE', width: 10, priority: 5, flex: true },
+  { id: 'uptime', title: 'UPTIME', width: 7, priority: 3 },
+];
+
+/** Pick the columns that fit `width` (one space between columns) and spread spare width. */
+export function layoutColumns(width: number, columns: readonly Column[] = VM_COLUMNS): Column[] {
+  const byPriority = [...columns].sort((a, b) => a.priority - b.priority);
+  const chosen = new Set<Column>();
+  let used = 0;
+  for (const c of byPriority) {
+    const need = c.width + (chosen.size ? 1 : 0);
+    if (used + need > width) continue;
+    chosen.add(c);
+    used += need;
+  }
+  const out = columns.filter((c) => chosen.has(c)).map((c) => ({ ...c }));
+  const flex = out.filter((c) => c.flex);
+  let spare = width - used;
+  for (let i = 0; spare > 0 && flex.length; i = (i + 1) % flex.length, spare--) flex[i]!.width++;
+  return out;
+}
+
+export function headerRow(cols: readonly Column[]): string {
+  return cols.map((c) => fit(c.title, c.width)).join(' ');
+}
+
+function cell(vm: VmRecord, id: Column['id'], now: number, zone: string): string {
+  switch (id) {
+    case 'name': return vm.name;
+    case 'state': return vm.state;
+    case 'ip': return vm.ip ?? '-';
+    case 'dns': return `${vm.name}.${zone}`;
+    case 'backend': return vm.backend;
+    case 'vcpus': return String(vm.vcpus);
+    case 'memory': return formatMib(vm.memoryMib);
+    case 'image': return vm.image ?? '-';
+    case 'uptime': return vmUptime(vm, now);
+  }
+}
+
+/** One table row (blessed tags). `pending` marks an action in flight ("starting…"). */
+export function formatVmRow(vm: VmRecord, cols: readonly Column[], now: number, opts: { zone?: string; pending?: string; colors?: number } = {}): string {
+  const zone = (opts.zone ?? 'vm').replace(/\.$/, '');
+  return cols.map((c) => {
+    if (c.id === 'state') {
+      const label = opts.pending ? `${opts.pending}…` : vm.state;
+      const color = stateColor(opts.pending ? 'starting' : vm.state);
+      return `{${color}-fg}${escapeTags(fit(label, c.width))}{/${color}-fg}`;
+    }
+    return escapeTags(fit(cell(vm, c.id, now, zone), c.width));
+  }).join(' ');
+}
+
+/** Every field of a VM for the detail pane, as [label, value] pairs. */
+export function vmDetails(vm: VmRecord, now: number, consolePath?: string | null): [string, string][] {
+  const rows: [string, string][] = [
+    ['name', vm.name], ['id', vm.id], ['state', vm.state], ['backend', vm.backend],
+    ['ip', vm.ip ?? '-'], ['dns', `${vm.name}.vm`], ['mac', vm.mac],
+    ['vcpus', String(vm.vcpus)], ['memory', formatMib(vm.memoryMib)], ['disk', formatBytes(vm.diskBytes)],
+    ['image', vm.image ?? '-'], ['kernel', vm.kernel ?? '-'], ['boot args', vm.bootArgs || '-'],
+    ['pid', vm.pid === null ? '-' : String(vm.pid)], ['tap', vm.tap ?? '-'], ['api socket', vm.socketPath ?? '-'],
+    ['created', vm.createdAt], ['started', vm.startedAt ?? '-'], ['stopped', vm.stoppedAt ?? '-'],
+    ['uptime', vmUptime(vm, now)],
+    ['exit', vm.exitCode === null && vm.exitSignal === null ? '-' : `${vm.exitCode ?? ''}${vm.exitSignal ? ` (${vm.exitSignal})` : ''}`],
+  ];
+  if (consolePath) rows.push(['console', consolePath]);
+  rows.push(['last error', vm.lastError ?? '-']);
+  return rows;
+}
+
+/** Detail pairs laid out as tagged lines in `ncols` columns of `width` total. */
+export function detailLines(pairs: [string, string][], width: number, ncols: number): string[] {
+  const labelW = Math.max(...pairs.map(([k]) => k.length)) + 1;
+  const colW = Math.floor(width / Math.max(1, ncols));
+  const perCol = Math.ceil(pairs.length / ncols);
+  const lines: string[] = [];
+  for (let r = 0; r < perCol; r++) {
+    const parts: string[] = [];
+    for (let c = 0; c < ncols; c++) {
+      const p = pairs[c * perCol + r];
+      if (!p) continue;
+      const isErr = p[0] === 'last error' && p[1] !== '-';
+      const value = fit(p[1], Math.max(1, colW - labelW - 1));
+      const v = isErr ? `{red-fg}${escapeTags(value)}{/red-fg}` : escapeTags(value);
+      parts.push(`{bold}${escapeTags(p[0].padEnd(labelW))}{/bold}${v}`);
+    }
+    lines.push(parts.join(' '));
+  }
+  return lines;
+}
+
+export function countByState(vms: readonly VmRecord[]): Record<VmState, number> {
+  const out: Record<VmState, number> = { created: 0, starting: 0, running: 0, stopping: 0, stopped: 0, error: 0 };
+  for (const v of vms) out[v.state]++;
+  return out;
+}
+
+/** `[#####-----]  40%` */
+export function progressBar(percent: number, width: number): string {
+  const p = Math.max(0, Math.min(100, Number.isFinite(percent) ? percent : 0));
+  const inner = Math.max(1, width - 7);
+  const full = Math.round((p / 100) * inner);
+  return `[${'#'.repeat(full)}${'-'.repeat(inner - full)}] ${String(Math.round(p)).padStart(3)}%`;
+}
+
+export function formatImageRow(img: ImageRecord, width: number): string {
+  const w = Math.max(10, width - 10 - 8 - 3);
+  return escapeTags(`${fit(img.name, 18)} ${fit(formatBytes(img.sizeBytes), 7)} ${fit(img.source, Math.max(4, w - 18))}`);
+}
+
+export function formatBuildRow(b: BuildProgress, width: number): string {
+  const color = b.state === 'failed' ? 'red' : b.state === 'done' ? 'green' : b.state === 'cancelled' ? 'yellow' : 'cyan';
+  const head = `${fit(b.name, 14)} ${fit(b.phase, 12)} `;
+  const bar = progressBar(b.percent, Math.max(12, Math.min(40, width - head.length - 12)));
+  const tail = b.error ? ` ${b.error}` : ` ${b.state}`;
+  return `${escapeTags(head)}{${color}-fg}${bar}{/${color}-fg}${escapeTags(fit(tail, Math.max(0, width - head.length - bar.length)))}`;
+}
+
+export function formatDnsRow(r: DnsRecord): string {
+  return escapeTags(`${fit(r.name, 28)} ${fit(r.type, 4)} ${fit(r.value, 16)} ${fit(String(r.ttl), 6)} ${r.vm}`);
+}

@@ -1,0 +1,92 @@
+// Entry for the full-screen TUI. The caller (app/main.ts) hands in an EngineApi, in-process or
+// remote, and decides what quitting means through onQuit.
+import blessed from 'blessed';
+import type { EngineApi } from '../engine/api.js';
+import { App } from './app.js';
+import type { QuitChoice } from './actions.js';
+
+export type { QuitChoice } from './actions.js';
+
+export interface TuiOptions {
+  mode: 'embedded' | 'attached';
+  /** Called once the user quits; the screen is already torn down when the choice is 'quit'-like. */
+  onQuit: (choice: QuitChoice) => Promise<void>;
+  /** Run the system ssh for a VM with the terminal handed over; resolves to its exit code. */
+  runSsh?: (name: string) => Promise<number>;
+  /** Tests and benches: custom streams instead of the process tty. */
+  input?: NodeJS.ReadableStream;
+  output?: NodeJS.WritableStream;
+  /** Called after the first full frame is drawn (bench). */
+  onFirstFrame?: () => void;
+}
+
+export interface TuiHandle {
+  app: App;
+  screen: blessed.Widgets.Screen;
+  /** Resolves when the TUI has quit (after onQuit returned). */
+  closed: Promise<void>;
+  destroy(): void;
+}
+
+export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiHandle> {
+  const screen = blessed.screen({
+    smartCSR: true, fullUnicode: true, forceUnicode: true, autoPadding: false, title: 'banger', dockBorders: true,
+    warnings: false, ...(opts.input ? { input: opts.input } : {}), ...(opts.output ? { output: opts.output } : {}),
+  } as blessed.Widgets.IScreenOptions);
+  // Draw borders as Unicode box characters rather than the ACS charset: they survive tmux
+  // captures, copy/paste and terminals with half-working ACS.
+  const tput = screen.tput as unknown as { unicode?: boolean; brokenACS?: boolean };
+  if (tput.unicode) tput.brokenACS = true;
+  let destroyed = false;
+  const restore = () => {
+    if (destroyed) return;
+    destroyed = true;
+    try { screen.destroy(); } catch { /* the terminal is going away anyway */ }
+  };
+  // Crashes must give the terminal back before the stack trace is printed.
+  const onCrash = (err: unknown) => {
+    restore();
+    process.stderr.write(`banger: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(70);
+  };
+  process.on('exit', restore);
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+
+  const app = new App(screen, engine, opts);
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => { resolveClosed = r; });
+  const detach = () => {
+    process.off('exit', restore);
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+  };
+  let quitting = false;
+  app.quitHandler = async (choice) => {
+    if (quitting) return;
+    quitting = true;
+    try {
+      await opts.onQuit(choice);
+    } catch (err) {
+      quitting = false;
+      app.showError('quit', err);
+      return;
+    }
+    app.destroy();
+    restore();
+    detach();
+    resolveClosed();
+  };
+
+  if (opts.onFirstFrame) {
+    const cb = opts.onFirstFrame;
+    let fired = false;
+    screen.on('render', () => { if (!fired && app.data.status) { fired = true; cb(); } });
+  }
+  screen.render(); // the chrome at once, data when it lands
+  await app.start();
+  return {
+    app, screen, closed,
+    destroy: () => { app.destroy(); restore(); detach(); resolveClosed(); },
+  };
+}

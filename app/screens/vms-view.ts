@@ -1,0 +1,115 @@
+// The VM list: a virtualised table, a detail pane for the selected VM, and the `/` filter.
+import blessed from 'blessed';
+import type { VmRecord } from '../engine/api.js';
+import type { Topic } from './data.js';
+import { filterVms } from './filter.js';
+import { detailLines, escapeTags, formatVmRow, headerRow, layoutColumns, vmDetails, type Column } from './format.js';
+import type { ActionId } from './keys.js';
+import { reselect } from './viewport.js';
+import { CHROME_BOTTOM, CHROME_TOP, type View, type ViewContext } from './view.js';
+import { VTable } from './vtable.js';
+
+export class VmsView implements View {
+  readonly id = 'vms' as const;
+  readonly root: blessed.Widgets.BoxElement;
+  private table: VTable;
+  private detail: blessed.Widgets.BoxElement;
+  private rows: VmRecord[] = [];
+  private cols: Column[] = [];
+  filter = '';
+
+  constructor(private ctx: ViewContext) {
+    this.root = blessed.box({ parent: ctx.screen, top: CHROME_TOP, left: 0, width: '100%', height: 1, tags: true });
+    this.table = new VTable(this.root, {
+      count: () => this.rows.length,
+      header: () => headerRow(this.cols),
+      row: (i) => formatVmRow(this.rows[i]!, this.cols, Date.now(), { zone: ctx.data.status?.dns.zone, pending: ctx.pending.get(this.rows[i]!.name) }),
+      empty: '{white-fg}No VMs. Press {bold}c{/bold} to create one.{/white-fg}',
+    }, ctx.theme, { top: 0, height: 1 });
+    this.detail = blessed.box({
+      parent: this.root, left: 0, width: '100%', height: 1, tags: true, border: { type: 'line' },
+      label: ' details ', style: { border: { fg: ctx.theme.border } }, padding: { left: 1 },
+    });
+    this.relayout();
+  }
+
+  title(): string {
+    const f = this.filter ? `  filter: {yellow-fg}${escapeTags(this.filter)}{/yellow-fg}` : '';
+    return `{bold}VMs{/bold} (${this.rows.length}${this.filter ? ` of ${this.ctx.data.vms.length}` : ''})${f}`;
+  }
+
+  get selected(): VmRecord | undefined { return this.rows[this.table.selected]; }
+
+  relayout(): void {
+    const h = Math.max(3, (this.ctx.screen.height as number) - CHROME_TOP - CHROME_BOTTOM);
+    this.root.height = h;
+    // The detail pane gets about a third of the space, and disappears when space is short.
+    const detailH = h >= 16 ? Math.min(11, Math.max(6, Math.floor(h * 0.38))) : 0;
+    this.table.box.height = h - detailH;
+    this.detail.top = h - detailH;
+    this.detail.height = Math.max(1, detailH);
+    if (detailH) this.detail.show(); else this.detail.hide();
+    this.cols = layoutColumns(this.ctx.screen.width as number);
+    this.refresh(null);
+  }
+
+  setFilter(q: string): void {
+    this.filter = q;
+    this.refresh(null);
+  }
+
+  refresh(topics: Set<Topic> | null): void {
+    if (topics && !topics.has('vms') && !topics.has('status')) return;
+    const selName = this.selected?.name ?? this.ctx.selectedVm;
+    this.rows = filterVms(this.ctx.data.vms, this.filter);
+    this.table.select(reselect(this.rows, (v) => v.name, selName, this.table.selected));
+    this.ctx.selectedVm = this.selected?.name ?? null;
+    this.table.update();
+    this.drawDetail();
+  }
+
+  /** Uptime tick: rows only. */
+  tick(): void { this.table.update(); }
+
+  private drawDetail(): void {
+    if (this.detail.hidden) return;
+    const vm = this.selected;
+    if (!vm) { this.detail.setContent(''); this.detail.setLabel(' details '); return; }
+    const w = Math.max(20, (this.detail.width as number) - 3);
+    const ncols = w >= 110 ? 3 : w >= 70 ? 2 : 1;
+    const lines = detailLines(vmDetails(vm, Date.now()), w, ncols);
+    const h = Math.max(1, (this.detail.height as number) - 2);
+    // Keep the last error visible even when the pane is short.
+    if (lines.length > h && vm.lastError) lines.splice(h - 1, lines.length, `{bold}last error {/bold}{red-fg}${escapeTags(vm.lastError)}{/red-fg}`);
+    this.detail.setLabel(` ${escapeTags(vm.name)} `);
+    this.detail.setContent(lines.join('\n'));
+  }
+
+  /** All detail lines, for the Enter overlay. */
+  fullDetails(): string[] | null {
+    const vm = this.selected;
+    if (!vm) return null;
+    return detailLines(vmDetails(vm, Date.now()), 100, 1);
+  }
+
+  action(a: ActionId): boolean {
+    const page = Math.max(1, this.table.rows - 1);
+    switch (a) {
+      case 'up': this.table.move(-1); break;
+      case 'down': this.table.move(1); break;
+      case 'page-up': this.table.move(-page); break;
+      case 'page-down': this.table.move(page); break;
+      case 'home': this.table.select(0); break;
+      case 'end': this.table.select(this.rows.length - 1); break;
+      case 'back': if (!this.filter) return false; this.filter = ''; this.refresh(null); return true;
+      default: return false;
+    }
+    this.ctx.selectedVm = this.selected?.name ?? null;
+    this.table.update();
+    this.drawDetail();
+    return true;
+  }
+
+  show(): void { this.root.show(); }
+  hide(): void { this.root.hide(); }
+}
