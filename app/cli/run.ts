@@ -5,9 +5,10 @@ import { parseArgs } from './args.js';
 import { vmCommands } from './commands/vm.js';
 import { imageCommands } from './commands/images.js';
 import { engineCommands } from './commands/engine.js';
+import { metricsCommands } from './commands/metrics.js';
 import { BangerError, ErrorCodes, toBangerError } from '../errors.js';
 
-export const COMMANDS: Command[] = [...vmCommands, ...imageCommands, ...engineCommands];
+export const COMMANDS: Command[] = [...vmCommands, ...metricsCommands, ...imageCommands, ...engineCommands];
 
 export function findCommand(argv: string[]): { cmd: Command; rest: string[] } | null {
   let best: Command | null = null;

@@ -136,7 +136,7 @@ export class ControlClient implements EngineApi {
   events(limit?: number): Promise<EventRecord[]> { return this.call('events', [limit]); }
   engineLog(lines?: number): Promise<string[]> { return this.call('engineLog', [lines]); }
   reconcile(): Promise<ReconcileReport> { return this.call('reconcile', []); }
-  metrics(): Promise<MetricsSnapshot> { return this.call('metrics', []); }
+  metrics(opts?: { last?: number }): Promise<MetricsSnapshot> { return this.call('metrics', [opts]); }
   async shutdown(opts?: { stopVms?: boolean; purge?: boolean }): Promise<void> { await this.call('shutdown', [opts]); }
 
   /** Synchronous like the engine's; the wire subscription follows the listener count. */

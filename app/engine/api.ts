@@ -256,7 +256,8 @@ export interface EngineApi {
   events(limit?: number): Promise<EventRecord[]>;
   engineLog(lines?: number): Promise<string[]>;
   reconcile(): Promise<ReconcileReport>;
-  metrics(): Promise<MetricsSnapshot>;
+  /** Sample history; last: keep only the newest N samples per series (keeps the wire small). */
+  metrics(opts?: { last?: number }): Promise<MetricsSnapshot>;
 
   /** Engine events (VM/image/DNS changes, build progress, metrics). */
   subscribe(listener: (e: EngineEvent) => void): Unsubscribe;

@@ -62,6 +62,11 @@ export class Engine implements EngineApi {
       try { await this.p.dns.start(); } catch (err) { this.p.logger.error('DNS failed to start', { err: String(err) }); }
     }
     const report = await this.reconcile();
+    // Adopted VMs keep asking the gateway for names: bring its listener back with them.
+    if (this.p.network && this.p.dns?.addGatewayListener && this.p.config.dnsGateway && report.adopted.length) {
+      await this.p.dns.addGatewayListener(this.p.network.gatewayIp(), this.p.config.subnet)
+        .catch((err) => this.p.logger.warn('guest DNS listener failed', { err: String(err) }));
+    }
     this.p.metrics?.start();
     this.p.logger.info('engine started', { pid: process.pid, mode: this.p.mode, buildId: this.p.buildId });
     return report;
@@ -226,7 +231,12 @@ export class Engine implements EngineApi {
     });
   }
 
-  async metrics(): Promise<MetricsSnapshot> { return this.p.metrics?.snapshot() ?? { host: [], vms: {} }; }
+  async metrics(opts: { last?: number } = {}): Promise<MetricsSnapshot> {
+    const snap = this.p.metrics?.snapshot() ?? { host: [], vms: {} };
+    const n = opts.last;
+    if (!n || !Number.isInteger(n) || n <= 0) return snap;
+    return { host: snap.host.slice(-n), vms: Object.fromEntries(Object.entries(snap.vms).map(([id, s]) => [id, s.slice(-n)])) };
+  }
 
   subscribe(listener: (e: EngineEvent) => void): Unsubscribe { return this.bus.subscribe(listener); }
 

@@ -7,11 +7,20 @@ import { createRunner, type ProcessRunner } from './process.js';
 import type { VmDriver } from './vm/driver.js';
 import { Engine } from './engine.js';
 import { EventBus } from './events.js';
-import { ensureBaseDirs, resolvePaths, type Paths } from '../paths.js';
+import { ensureBaseDirs, resolvePaths, vmDir, type Paths } from '../paths.js';
 import { createLogger, type Logger } from '../log.js';
 import { buildId } from '../buildid.js';
 import { QemuDriver } from './qemu/driver.js';
 import { HostNetwork } from './network/host-network.js';
+import { MetricsSampler } from './metrics/sampler.js';
+import { diskPath } from './vm/create.js';
+import type { DnsPort, NetworkPort } from './ports.js';
+import { EngineDns } from './dns-port.js';
+import { createImagesPort } from './images-port.js';
+import { FirecrackerDriver } from './firecracker/driver.js';
+import { ConsoleManager } from './vm/console.js';
+import { join } from 'node:path';
+import { parseHostPort } from './config.js';
 
 export interface WiringOptions {
   env?: Record<string, string | undefined>;
@@ -37,12 +46,45 @@ export function createEngine(o: WiringOptions = {}): Engine {
   const runner = o.runner ?? createRunner();
   const store = new Store(paths.dbFile);
   const drivers = new Map<Backend, VmDriver>();
+  drivers.set('firecracker', new FirecrackerDriver({ runner, bin: config.firecrackerBin, logger }));
   drivers.set('qemu', new QemuDriver({ runner, bin: config.qemuBin, accel: config.qemuAccel, logger }));
   const network = o.full && config.network === 'bridge'
     ? new HostNetwork({ runner: o.netRunner ?? runner, store, bridge: config.bridge, subnet: config.subnet, logger })
     : null;
+  let dns: DnsPort | null = null;
+  if (o.full) {
+    const { host, port } = parseHostPort(config.dnsAddr);
+    dns = new EngineDns({ zone: config.dnsZone, host, port, logger });
+  }
+  // The guest-facing DNS listener needs the bridge's address: add it once the bridge is up.
+  const netPort: NetworkPort | null = network && dns && config.dnsGateway ? withGatewayDns(network, dns, config.subnet, logger) : network;
+  const metrics = o.full ? new MetricsSampler({
+    listVms: () => store.listVms().filter((vm) => vm.state === 'running').map((vm) => ({
+      id: vm.id, name: vm.name, pid: vm.pid, tap: vm.tap, diskPath: diskPath(paths, vm.id), memoryMib: vm.memoryMib, state: vm.state,
+    })),
+    dnsCounters: () => dns?.counters() ?? {},
+    onSample: (host, vms) => bus.emit({ type: 'metrics', host, vms }),
+    onError: (err) => logger.warn('metrics sample failed', { err: String(err) }),
+  }) : null;
   return new Engine({
     paths, config, store, runner, logger, bus, mode: o.mode ?? 'embedded', buildId: buildId(), drivers,
-    network, dns: null, console: null, images: null, metrics: null, onShutdown: o.onShutdown,
+    network: netPort, dns, console: new ConsoleManager({ runner, maxBytes: config.consoleLogMaxBytes, logPathFor: (id) => join(vmDir(paths, id), 'console.log') }), images: createImagesPort({ runner, store, paths, logger, emit: (e) => bus.emit(e) }), metrics, onShutdown: o.onShutdown,
   });
+}
+
+function withGatewayDns(net: NetworkPort, dns: DnsPort, subnet: string, logger: Logger): NetworkPort {
+  return {
+    async setupVm(vm, undo) {
+      const r = await net.setupVm(vm, undo);
+      await dns.addGatewayListener?.(r.gateway, subnet).catch((err) => logger.warn('guest DNS listener failed', { err: String(err) }));
+      return r;
+    },
+    teardownVm: (id, tap) => net.teardownVm(id, tap),
+    releaseLease: (id) => net.releaseLease(id),
+    macFor: (id) => net.macFor(id),
+    tapName: (id) => net.tapName(id),
+    gatewayIp: () => net.gatewayIp(),
+    sweepOrphanTaps: (keep) => net.sweepOrphanTaps(keep),
+    down: () => net.down(),
+  };
 }

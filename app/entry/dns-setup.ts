@@ -1,8 +1,33 @@
-// banger dns setup [--apply]: placeholder until the DNS part lands.
+// banger dns setup [--apply]: print the exact resolver integration for this host's settings,
+// or install the systemd-resolved drop-in (through sudo when not root) and restart resolved.
 import type { ProcessRunner } from '../engine/process.js';
+import { loadConfig, parseHostPort } from '../engine/config.js';
+import { applyResolvedSetup, dnsmasqLine, planResolvedSetup, RESOLVED_DROPIN_PATH, RESOLVED_NTA_PATH, resolvedDropIn, resolvedNegativeAnchor } from '../dns/setup.js';
 import type { Paths } from '../paths.js';
-import { BangerError, ErrorCodes } from '../errors.js';
 
-export async function dnsSetup(_paths: Paths, _runner: ProcessRunner, _apply: boolean): Promise<string> {
-  throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'dns setup is not implemented yet');
+export async function dnsSetup(paths: Paths, runner: ProcessRunner, apply: boolean): Promise<string> {
+  const cfg = loadConfig(paths);
+  const { host, port } = parseHostPort(cfg.dnsAddr);
+  const target = { zone: cfg.dnsZone, address: host, port };
+  const plan = planResolvedSetup(target); // validates the settings before anything is printed or run
+  if (apply) {
+    await applyResolvedSetup((argv, o) => runner.run(argv, { input: o.input, privileged: o.privileged }), target);
+    return `installed ${RESOLVED_DROPIN_PATH} and ${RESOLVED_NTA_PATH}; systemd-resolved restarted. Try: resolvectl query NAME.${cfg.dnsZone}`;
+  }
+  return [
+    `# systemd-resolved: ${RESOLVED_DROPIN_PATH}`,
+    resolvedDropIn(target).trimEnd(),
+    '',
+    `# DNSSEC: "${cfg.dnsZone}" is unsigned, so add a negative trust anchor: ${RESOLVED_NTA_PATH}`,
+    resolvedNegativeAnchor(target).trimEnd(),
+    '',
+    '# then: systemctl restart systemd-resolved   (banger dns setup --apply does all of this)',
+    `#   steps: ${plan.map((s) => s.argv.join(' ')).join(' && ')}`,
+    '',
+    '# dnsmasq, or NetworkManager with dns=dnsmasq (/etc/NetworkManager/dnsmasq.d/banger.conf):',
+    dnsmasqLine(target),
+    '',
+    `# anything else: dig @${host} -p ${port} NAME.${cfg.dnsZone}`,
+    `# never use .local for the zone: it belongs to mDNS`,
+  ].join('\n');
 }

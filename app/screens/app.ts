@@ -7,6 +7,7 @@ import { themeFor, type Theme } from './colors.js';
 import { ConsoleView, keyToBytes } from './console-view.js';
 import { DataModel, type Topic } from './data.js';
 import { MessageDialog, TextOverlay, type Modal } from './dialogs.js';
+import { DashboardView } from './dashboard-view.js';
 import { DnsView } from './dns-view.js';
 import { EngineView } from './engine-view.js';
 import { LineInput } from './form.js';
@@ -52,7 +53,7 @@ export class App implements ViewContext {
     this.footer = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, tags: true, style: { bg: this.theme.selectedBg === 'blue' ? 'black' : '#1c1c1c' } });
     this.views = {
       vms: new VmsView(this), console: new ConsoleView(this), images: new ImagesView(this),
-      dns: new DnsView(this), engine: new EngineView(this),
+      dns: new DnsView(this), engine: new EngineView(this), top: new DashboardView(this),
     };
     this.actions = new VmActions(this);
     for (const id of SCREENS) if (id !== this.current) this.views[id].hide();
@@ -72,6 +73,8 @@ export class App implements ViewContext {
 
   private onData(topics: Set<Topic>): void {
     for (const id of SCREENS) this.views[id].refresh(topics);
+    // A bare metrics sample only changes the VM table and the dashboard: no frame elsewhere.
+    if (topics.size === 1 && topics.has('metrics') && this.current !== 'vms' && this.current !== 'top') return;
     this.drawChrome();
     this.updateUptimeTick();
     this.requestRender();
@@ -209,11 +212,10 @@ export class App implements ViewContext {
   }
 
   runCommand(cmd: string): void {
-    const screens: Record<string, ScreenId> = { vms: 'vms', vm: 'vms', console: 'console', images: 'images', image: 'images', dns: 'dns', engine: 'engine' };
+    const screens: Record<string, ScreenId> = { vms: 'vms', vm: 'vms', console: 'console', images: 'images', image: 'images', dns: 'dns', engine: 'engine', top: 'top', metrics: 'top' };
     if (screens[cmd]) { this.switchTo(screens[cmd]!); return; }
     if (cmd === 'q' || cmd === 'quit') { void this.actions.quit(); return; }
-    if (cmd === 'top') { this.info(':top, the metrics dashboard, is not built yet'); return; }
-    if (cmd) this.showError('command', new Error(`unknown command :${cmd} (try :vms :images :dns :engine :q)`));
+    if (cmd) this.showError('command', new Error(`unknown command :${cmd} (try :vms :images :dns :engine :top :q)`));
   }
 
   runAction(a: ActionId): void {
@@ -231,6 +233,7 @@ export class App implements ViewContext {
       case 'screen-images': this.switchTo('images'); return;
       case 'screen-dns': this.switchTo('dns'); return;
       case 'screen-engine': this.switchTo('engine'); return;
+      case 'screen-top': this.switchTo('top'); return;
       case 'back': if (this.current !== 'vms') this.switchTo('vms'); return;
       case 'help':
         this.openModal(new TextOverlay(this.screen, this.theme, 'help', helpLines(this.current), () => this.closeModal()));

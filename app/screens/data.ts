@@ -3,12 +3,13 @@
 import type {
   BuildProgress, DnsRecord, EngineApi, EngineEvent, EngineStatus, ImageRecord, KernelRecord, Unsubscribe, VmRecord,
 } from '../engine/api.js';
+import { MetricsStore } from './metrics-store.js';
 import { Throttle } from './scheduler.js';
 
 const MAX_LOG_LINES = 5000;
 const MAX_BUILD_LOG_LINES = 2000;
 
-export type Topic = 'vms' | 'images' | 'builds' | 'dns' | 'status' | 'log';
+export type Topic = 'vms' | 'images' | 'builds' | 'dns' | 'status' | 'log' | 'metrics';
 
 export class DataModel {
   vms: VmRecord[] = [];
@@ -20,6 +21,8 @@ export class DataModel {
   status: EngineStatus | null = null;
   log: string[] = [];
   lastError: string | null = null;
+  /** Live metrics from 'metrics' events (seeded from engine.metrics() on a full refetch). */
+  readonly metrics = new MetricsStore();
 
   private unsub: Unsubscribe | null = null;
   private dirty = new Set<'vms' | 'images' | 'dns' | 'status'>();
@@ -58,7 +61,7 @@ export class DataModel {
   }
 
   async refetchAll(): Promise<void> {
-    const topics = new Set<Topic>(['vms', 'images', 'builds', 'dns', 'status', 'log']);
+    const topics = new Set<Topic>(['vms', 'images', 'builds', 'dns', 'status', 'log', 'metrics']);
     const results = await Promise.allSettled([
       this.engine.listVms().then((v) => { this.vms = v; }),
       this.engine.listImages().then((v) => { this.images = v; }),
@@ -67,6 +70,7 @@ export class DataModel {
       this.engine.dnsRecords().then((v) => { this.dns = v; }),
       this.engine.status().then((v) => { this.status = v; }),
       this.engine.engineLog(500).then((v) => { this.log = v.slice(-MAX_LOG_LINES); }),
+      this.engine.metrics({ last: 60 }).then((m) => this.metrics.seed(m)),
     ]);
     this.noteErrors(results);
     this.onChange(topics);
@@ -132,7 +136,9 @@ export class DataModel {
         this.onChange(new Set(['log']));
         return;
       case 'metrics':
-        return; // for the :top dashboard, later
+        this.metrics.add(e.host, e.vms);
+        this.onChange(new Set(['metrics']));
+        return;
     }
   }
 

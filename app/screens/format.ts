@@ -45,7 +45,7 @@ export function formatBytes(n: number): string {
 export const formatMib = (mib: number): string => formatBytes(mib * 1024 * 1024);
 
 export interface Column {
-  id: 'name' | 'state' | 'ip' | 'dns' | 'backend' | 'vcpus' | 'memory' | 'image' | 'uptime';
+  id: 'name' | 'state' | 'ip' | 'dns' | 'backend' | 'vcpus' | 'cpu' | 'memory' | 'image' | 'uptime';
   title: string;
   width: number;
   /** Lower is kept first when the terminal is narrow. */
@@ -60,7 +60,8 @@ export const VM_COLUMNS: readonly Column[] = [
   { id: 'ip', title: 'IP', width: 15, priority: 2 },
   { id: 'dns', title: 'DNS', width: 14, priority: 7, flex: true },
   { id: 'backend', title: 'BACKEND', width: 11, priority: 6 },
-  { id: 'vcpus', title: 'CPU', width: 3, priority: 4 },
+  { id: 'vcpus', title: 'VCPU', width: 4, priority: 4 },
+  { id: 'cpu', title: 'CPU%', width: 5, priority: 2 },
   { id: 'memory', title: 'MEM', width: 5, priority: 3 },
   { id: 'image', title: 'IMAGE', width: 10, priority: 5, flex: true },
   { id: 'uptime', title: 'UPTIME', width: 7, priority: 3 },
@@ -88,7 +89,7 @@ export function headerRow(cols: readonly Column[]): string {
   return cols.map((c) => fit(c.title, c.width)).join(' ');
 }
 
-function cell(vm: VmRecord, id: Column['id'], now: number, zone: string): string {
+function cell(vm: VmRecord, id: Column['id'], now: number, zone: string, cpuPct: number | null | undefined): string {
   switch (id) {
     case 'name': return vm.name;
     case 'state': return vm.state;
@@ -96,14 +97,22 @@ function cell(vm: VmRecord, id: Column['id'], now: number, zone: string): string
     case 'dns': return `${vm.name}.${zone}`;
     case 'backend': return vm.backend;
     case 'vcpus': return String(vm.vcpus);
+    // The latest sample's CPU (percent of one core); only a running VM has one.
+    case 'cpu': return vm.state === 'running' ? formatCpuPct(cpuPct) : '-';
     case 'memory': return formatMib(vm.memoryMib);
     case 'image': return vm.image ?? '-';
     case 'uptime': return vmUptime(vm, now);
   }
 }
 
-/** One table row (blessed tags). `pending` marks an action in flight ("starting…"). */
-export function formatVmRow(vm: VmRecord, cols: readonly Column[], now: number, opts: { zone?: string; pending?: string; colors?: number } = {}): string {
+/** CPU percent for a narrow column: one decimal under 10 (`0.4%`), whole numbers above (`187%`). */
+export function formatCpuPct(pct: number | null | undefined): string {
+  if (pct === null || pct === undefined || !Number.isFinite(pct) || pct < 0) return '-';
+  return pct < 9.95 ? `${pct.toFixed(1)}%` : `${Math.round(pct)}%`;
+}
+
+/** One table row (blessed tags). `pending` marks an action in flight ("starting…"); `cpuPct` is the latest sample. */
+export function formatVmRow(vm: VmRecord, cols: readonly Column[], now: number, opts: { zone?: string; pending?: string; colors?: number; cpuPct?: number | null } = {}): string {
   const zone = (opts.zone ?? 'vm').replace(/\.$/, '');
   return cols.map((c) => {
     if (c.id === 'state') {
@@ -111,7 +120,7 @@ export function formatVmRow(vm: VmRecord, cols: readonly Column[], now: number, 
       const color = stateColor(opts.pending ? 'starting' : vm.state);
       return `{${color}-fg}${escapeTags(fit(label, c.width))}{/${color}-fg}`;
     }
-    return escapeTags(fit(cell(vm, c.id, now, zone), c.width));
+    return escapeTags(fit(cell(vm, c.id, now, zone, opts.cpuPct), c.width));
   }).join(' ');
 }
 

@@ -1,16 +1,16 @@
 // The one key table (lazydocker's habit): every binding is data, and the footer, the `?` help
 // overlay and the dispatcher are all generated from it, so they can never disagree.
 
-export type ScreenId = 'vms' | 'console' | 'images' | 'dns' | 'engine';
-export const SCREENS: readonly ScreenId[] = ['vms', 'console', 'images', 'dns', 'engine'];
+export type ScreenId = 'vms' | 'console' | 'images' | 'dns' | 'engine' | 'top';
+export const SCREENS: readonly ScreenId[] = ['vms', 'console', 'images', 'dns', 'engine', 'top'];
 export const SCREEN_TITLES: Record<ScreenId, string> = {
-  vms: 'VMs', console: 'Console', images: 'Images', dns: 'DNS', engine: 'Engine',
+  vms: 'VMs', console: 'Console', images: 'Images', dns: 'DNS', engine: 'Engine', top: 'Metrics',
 };
 
 export type ActionId =
   | 'start' | 'stop' | 'restart' | 'delete' | 'create' | 'details' | 'console' | 'ssh'
   | 'build' | 'filter' | 'command' | 'help' | 'quit' | 'next-screen' | 'prev-screen'
-  | 'screen-vms' | 'screen-console' | 'screen-images' | 'screen-dns' | 'screen-engine'
+  | 'screen-vms' | 'screen-console' | 'screen-images' | 'screen-dns' | 'screen-engine' | 'screen-top'
   | 'up' | 'down' | 'page-up' | 'page-down' | 'home' | 'end' | 'console-input' | 'back'
   | 'refresh';
 
@@ -76,6 +76,8 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   { screen: 'engine', key: 'pageup', display: 'PgUp', label: 'log up', action: 'page-up', footer: true },
   { screen: 'engine', key: 'pagedown', display: 'PgDn', label: 'log down', action: 'page-down', footer: true },
   { screen: 'engine', key: 'end', display: 'End', label: 'follow log', action: 'end' },
+  // Metrics dashboard
+  { screen: 'top', key: 'escape', display: 'Esc', label: 'back to VMs', action: 'back', footer: true },
   // Everywhere
   { screen: 'global', key: 'tab', display: 'Tab', label: 'next screen', action: 'next-screen', footer: true },
   { screen: 'global', key: 'S-tab', display: 'S-Tab', label: 'previous screen', action: 'prev-screen' },
@@ -84,6 +86,7 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   { screen: 'global', key: '3', label: 'Images', action: 'screen-images' },
   { screen: 'global', key: '4', label: 'DNS', action: 'screen-dns' },
   { screen: 'global', key: '5', label: 'Engine', action: 'screen-engine' },
+  { screen: 'global', key: '6', label: 'Metrics dashboard', action: 'screen-top' },
   { screen: 'global', key: 'C-l', display: 'C-l', label: 'refresh', action: 'refresh' },
   { screen: 'global', key: ':', label: 'command', action: 'command', footer: true },
   { screen: 'global', key: '?', label: 'help', action: 'help', footer: true },
@@ -98,7 +101,7 @@ export const COMMANDS: readonly { name: string; label: string }[] = [
   { name: 'images', label: 'images and builds' },
   { name: 'dns', label: 'DNS records' },
   { name: 'engine', label: 'engine status and log' },
-  { name: 'top', label: 'metrics dashboard (coming later)' },
+  { name: 'top', label: 'metrics dashboard (key 6)' },
   { name: 'q', label: 'quit' },
 ];
 

@@ -5,6 +5,7 @@ import type { Topic } from './data.js';
 import { filterVms } from './filter.js';
 import { detailLines, escapeTags, formatVmRow, headerRow, layoutColumns, vmDetails, type Column } from './format.js';
 import type { ActionId } from './keys.js';
+import { vmMetricLines } from './sparkline.js';
 import { reselect } from './viewport.js';
 import { CHROME_BOTTOM, CHROME_TOP, type View, type ViewContext } from './view.js';
 import { VTable } from './vtable.js';
@@ -23,7 +24,9 @@ export class VmsView implements View {
     this.table = new VTable(this.root, {
       count: () => this.rows.length,
       header: () => headerRow(this.cols),
-      row: (i) => formatVmRow(this.rows[i]!, this.cols, Date.now(), { zone: ctx.data.status?.dns.zone, pending: ctx.pending.get(this.rows[i]!.name) }),
+      row: (i) => formatVmRow(this.rows[i]!, this.cols, Date.now(), {
+        zone: ctx.data.status?.dns.zone, pending: ctx.pending.get(this.rows[i]!.name), cpuPct: ctx.data.metrics.latest(this.rows[i]!.id)?.cpuPct,
+      }),
       empty: '{white-fg}No VMs. Press {bold}c{/bold} to create one.{/white-fg}',
     }, ctx.theme, { top: 0, height: 1 });
     this.detail = blessed.box({
@@ -59,7 +62,11 @@ export class VmsView implements View {
   }
 
   refresh(topics: Set<Topic> | null): void {
-    if (topics && !topics.has('vms') && !topics.has('status')) return;
+    if (topics && !topics.has('vms') && !topics.has('status')) {
+      // A metrics sample changes only the CPU column and the sparklines.
+      if (topics.has('metrics') && !this.root.hidden) { this.table.update(); this.drawDetail(); }
+      return;
+    }
     const selName = this.selected?.name ?? this.ctx.selectedVm;
     this.rows = filterVms(this.ctx.data.vms, this.filter);
     this.table.select(reselect(this.rows, (v) => v.name, selName, this.table.selected));
@@ -77,7 +84,8 @@ export class VmsView implements View {
     if (!vm) { this.detail.setContent(''); this.detail.setLabel(' details '); return; }
     const w = Math.max(20, (this.detail.width as number) - 3);
     const ncols = w >= 110 ? 3 : w >= 70 ? 2 : 1;
-    const lines = detailLines(vmDetails(vm, Date.now()), w, ncols);
+    const metrics = vm.state === 'running' ? vmMetricLines(this.ctx.data.metrics.history(vm.id), w) : [];
+    const lines = [...metrics, ...detailLines(vmDetails(vm, Date.now()), w, ncols)];
     const h = Math.max(1, (this.detail.height as number) - 2);
     // Keep the last error visible even when the pane is short.
     if (lines.length > h && vm.lastError) lines.splice(h - 1, lines.length, `{bold}last error {/bold}{red-fg}${escapeTags(vm.lastError)}{/red-fg}`);

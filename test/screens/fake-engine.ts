@@ -3,9 +3,9 @@
 // It validates input like the real engine (BangerError codes) so error paths are exercised.
 import { BangerError, ErrorCodes } from '../../app/errors.js';
 import type {
-  BuildProgress, DnsRecord, DoctorReport, EngineApi, EngineEvent, EngineStatus, EventRecord, ImageBuildInput,
+  BuildProgress, DnsRecord, DoctorReport, EngineApi, EngineEvent, EngineStatus, EventRecord, HostSample, ImageBuildInput,
   ImageImportInput, ImageRecord, KernelAddInput, KernelRecord, MetricsSnapshot, ReconcileReport, SshInfo,
-  StopOptions, Unsubscribe, VmCreateInput, VmRecord, VmState,
+  StopOptions, Unsubscribe, VmCreateInput, VmRecord, VmSample, VmState,
 } from '../../app/engine/api.js';
 
 export interface FakeEngineOptions {
@@ -14,7 +14,12 @@ export interface FakeEngineOptions {
   /** ms between build progress steps. */
   buildStepMs?: number;
   mode?: EngineStatus['mode'];
+  /** Emit a 'metrics' event every this many ms (like the engine's sampler); off when unset. */
+  metricsMs?: number;
 }
+
+const MIB = 1024 * 1024;
+const METRICS_CAPACITY = 600;
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,31}$/;
 
@@ -32,12 +37,66 @@ export class FakeEngine implements EngineApi {
   private nextIp = 2;
   private seq = 0;
   private readonly startedAt = new Date().toISOString();
+  private metricsTimer: NodeJS.Timeout | null = null;
+  private metricsTick = 0;
+  private hostHistory: HostSample[] = [];
+  private vmHistory = new Map<string, VmSample[]>();
+  /** How often metrics() was called (the dashboard fetches one snapshot per show). */
+  metricsCalls = 0;
 
   constructor(private readonly opts: FakeEngineOptions = {}) {
     const now = new Date().toISOString();
     this.images.set('busybox', { name: 'busybox', source: 'busybox', path: '/var/lib/banger/images/busybox.ext4', sizeBytes: 64 << 20, sha256: 'ab'.repeat(32), buildLog: null, createdAt: now });
     this.kernels.set('default', { name: 'default', path: '/var/lib/banger/kernels/vmlinux', initrdPath: null, source: 'bundled', version: '6.1.0', createdAt: now });
     this.logLine('engine started (fake)');
+    if (opts.metricsMs) {
+      this.metricsTimer = setInterval(() => this.sampleMetrics(), opts.metricsMs);
+      this.metricsTimer.unref();
+    }
+  }
+
+  /**
+   * One metrics sample, emitted as the engine's sampler does: smooth waves per VM (so charts and
+   * sparklines move), cumulative net counters, stopped VMs dropped with their history.
+   */
+  sampleMetrics(): { host: HostSample; vms: VmSample[] } {
+    const k = ++this.metricsTick;
+    const at = Date.now();
+    const wave = (period: number, phase = 0) => (1 + Math.sin(k / period + phase)) / 2;
+    const byState: Record<VmState, number> = { created: 0, starting: 0, running: 0, stopping: 0, stopped: 0, error: 0 };
+    let committed = 0;
+    const vms: VmSample[] = [];
+    const list = [...this.vms.values()].sort((a, b) => a.name.localeCompare(b.name));
+    list.forEach((vm, i) => {
+      byState[vm.state]++;
+      if (vm.state !== 'running') { this.vmHistory.delete(vm.id); return; }
+      committed += vm.memoryMib * MIB;
+      const hist = this.vmHistory.get(vm.id) ?? [];
+      const prev = hist[hist.length - 1];
+      const rxBps = Math.round(20_000 * wave(3, i));
+      const txBps = Math.round(5_000 * wave(4, i + 1));
+      const dt = prev ? (at - prev.at) / 1000 : 0;
+      const s: VmSample = {
+        vmId: vm.id, name: vm.name, at, cpuPct: 2 + 60 * wave(5, i), rssBytes: Math.round(vm.memoryMib * MIB * (0.3 + 0.2 * wave(9, i))),
+        rxBytes: (prev?.rxBytes ?? 0) + Math.round(rxBps * dt), txBytes: (prev?.txBytes ?? 0) + Math.round(txBps * dt),
+        rxBps: prev ? rxBps : 0, txBps: prev ? txBps : 0, diskBytes: 200 * MIB,
+      };
+      hist.push(s);
+      if (hist.length > METRICS_CAPACITY) hist.shift();
+      this.vmHistory.set(vm.id, hist);
+      vms.push(s);
+    });
+    const live = new Set(vms.map((s) => s.vmId));
+    for (const id of [...this.vmHistory.keys()]) if (!live.has(id)) this.vmHistory.delete(id);
+    const host: HostSample = {
+      at, cpuPct: 8 + 50 * wave(7), memTotalBytes: 16384 * MIB, memUsedBytes: Math.round((5000 + 3000 * wave(11)) * MIB),
+      memCommittedBytes: committed, vmsByState: byState,
+      dnsQps: { vm: 4 + 6 * wave(6), forwarded: 2 * wave(8, 2), nxdomain: k % 5 === 0 ? 1 : 0 },
+    };
+    this.hostHistory.push(host);
+    if (this.hostHistory.length > METRICS_CAPACITY) this.hostHistory.shift();
+    this.emit({ type: 'metrics', host, vms });
+    return { host, vms };
   }
 
   // --- helpers -------------------------------------------------------------
@@ -85,7 +144,12 @@ export class FakeEngine implements EngineApi {
     }
   }
 
-  dispose(): void { for (const t of this.timers) clearTimeout(t); this.timers.clear(); }
+  dispose(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (this.metricsTimer) clearInterval(this.metricsTimer);
+    this.metricsTimer = null;
+  }
 
   // --- EngineApi -------------------------------------------------------------
   async status(): Promise<EngineStatus> {
@@ -267,7 +331,10 @@ export class FakeEngine implements EngineApi {
   async events(limit = 100): Promise<EventRecord[]> { return this.log.slice(-limit).map((l, i) => ({ id: i, at: l.slice(0, 24), kind: 'log', subject: '', message: l })); }
   async engineLog(lines = 200): Promise<string[]> { return this.log.slice(-lines); }
   async reconcile(): Promise<ReconcileReport> { return { adopted: [], stopped: [], orphansRemoved: [] }; }
-  async metrics(): Promise<MetricsSnapshot> { return { host: [], vms: {} }; }
+  async metrics(): Promise<MetricsSnapshot> {
+    this.metricsCalls++;
+    return { host: [...this.hostHistory], vms: Object.fromEntries([...this.vmHistory].map(([id, h]) => [id, [...h]])) };
+  }
 
   subscribe(listener: (e: EngineEvent) => void): Unsubscribe {
     this.listeners.add(listener);

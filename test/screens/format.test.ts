@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { VmRecord } from '../../app/engine/api.js';
-import { detailLines, escapeTags, fit, formatBytes, formatDuration, formatVmRow, headerRow, layoutColumns, progressBar, vmDetails, vmUptime } from '../../app/screens/format.js';
+import { detailLines, escapeTags, fit, formatBytes, formatCpuPct, formatDuration, formatVmRow, headerRow, layoutColumns, progressBar, vmDetails, vmUptime } from '../../app/screens/format.js';
 import { visibleLength } from '../../app/screens/vtable.js';
 import { columnize } from '../../app/screens/dialogs.js';
 
@@ -33,7 +33,7 @@ test('uptime only for running VMs', () => {
 
 test('columns: all at 120, DNS and the widest dropped at 80, never wider than the screen', () => {
   const ids = (w: number) => layoutColumns(w).map((c) => c.id);
-  assert.equal(ids(120), ['name', 'state', 'ip', 'dns', 'backend', 'vcpus', 'memory', 'image', 'uptime']);
+  assert.equal(ids(120), ['name', 'state', 'ip', 'dns', 'backend', 'vcpus', 'cpu', 'memory', 'image', 'uptime']);
   assert.not.ok(ids(80).includes('dns'));
   assert.ok(ids(80).includes('name') && ids(80).includes('state'));
   for (const w of [40, 80, 100, 120, 200]) {
@@ -51,6 +51,26 @@ test('rows colour the state and escape user text', () => {
   assert.ok(strip(row).startsWith('a{b} '));
   assert.ok(strip(formatVmRow(vm(), cols, Date.now(), { pending: 'starting' })).includes('starting…'));
   assert.ok(strip(row).includes('a{b}.vm'));
+});
+
+test('CPU% column: the latest sample for running VMs, kept at 80 columns, "-" otherwise', () => {
+  assert.is(formatCpuPct(0.04), '0.0%');
+  assert.is(formatCpuPct(3.14159), '3.1%');
+  assert.is(formatCpuPct(9.96), '10%');
+  assert.is(formatCpuPct(187.4), '187%');
+  assert.is(formatCpuPct(undefined), '-');
+  assert.is(formatCpuPct(NaN), '-');
+  for (const w of [80, 120]) {
+    const cols = layoutColumns(w);
+    const i = cols.findIndex((c) => c.id === 'cpu');
+    assert.ok(i >= 0, `CPU% shown at ${w}`);
+    assert.match(headerRow(cols), /CPU%/);
+    const cellAt = (row: string) => strip(row).split(/\s+/)[i];
+    assert.is(cellAt(formatVmRow(vm(), cols, Date.now(), { cpuPct: 42.4 })), '42%');
+    assert.is(cellAt(formatVmRow(vm(), cols, Date.now(), {})), '-'); // no sample yet
+    assert.is(cellAt(formatVmRow(vm({ state: 'stopped' }), cols, Date.now(), { cpuPct: 50 })), '-');
+    assert.is(visibleLength(formatVmRow(vm(), cols, Date.now(), { cpuPct: 187 })), w);
+  }
 });
 
 test('details include every field and highlight the last error', () => {

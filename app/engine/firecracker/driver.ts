@@ -1,0 +1,246 @@
+// The Firecracker VmDriver: launch the VMM (directly, or through sudo when not root), wait for
+// its API socket, configure it in the Go SDK's order, start it; stop it Ctrl-Alt-Del first.
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { access, constants } from 'node:fs/promises';
+import type { Backend, VmRecord } from '../api.js';
+import type { ProcessRunner, SpawnedProcess } from '../process.js';
+import { which } from '../process.js';
+import type { BootStep, ExitInfo, LaunchSpec, VmDriver, VmmHandle } from '../vm/driver.js';
+import type { UndoStack } from '../vm/undo.js';
+import { createConsoleFifo, openFifoForVmm } from '../vm/console.js';
+import { FirecrackerClient } from './client.js';
+import { findVmmUnder, hasFlag, isAlive, signalPid, sleep, waitForExit } from './launcher.js';
+import { BangerError, ErrorCodes } from '../../errors.js';
+import { nullLogger, type Logger } from '../../log.js';
+
+export interface FirecrackerDriverOptions {
+  runner: ProcessRunner;
+  /** config.firecrackerBin (FIRECRACKER_BIN): a name on PATH or a path. */
+  bin: string;
+  logger?: Logger;
+  /** Launch through sudo when not root (default true). */
+  privileged?: boolean;
+  /** Give up waiting for the API socket after this long (the SDK's 3 s). */
+  socketTimeoutMs?: number;
+  /** Per-request timeout for configuration calls (the SDK's 500 ms). */
+  requestTimeoutMs?: number;
+  /** Checked by available(); null skips the check (tests on hosts without KVM). */
+  kvmPath?: string | null;
+  /** Owner the API socket is handed back to after a sudo launch (default: us). */
+  owner?: { uid: number; gid: number };
+}
+
+interface Tracked { spawned: SpawnedProcess; exit: { code: number | null; signal: string | null } | null }
+
+export const ROOT_DRIVE_ID = 'rootfs';
+export const NIC_ID = 'eth0';
+
+export class FirecrackerDriver implements VmDriver {
+  readonly backend: Backend = 'firecracker';
+  private readonly runner: ProcessRunner;
+  private readonly log: Logger;
+  /** VMMs we launched, by real pid: their exit status is ours to know. */
+  private readonly tracked = new Map<number, Tracked>();
+
+  constructor(private readonly o: FirecrackerDriverOptions) {
+    this.runner = o.runner;
+    this.log = o.logger ?? nullLogger;
+  }
+
+  private get viaSudo(): boolean {
+    return (this.o.privileged ?? true) && !this.runner.isRoot;
+  }
+
+  private resolveBin(): string {
+    return which(this.o.bin) ?? this.o.bin;
+  }
+
+  async available(): Promise<{ ok: boolean; reason: string; version?: string }> {
+    const bin = which(this.o.bin);
+    if (!bin) return { ok: false, reason: `firecracker not found: "${this.o.bin}" is not on PATH (set firecrackerBin or FIRECRACKER_BIN)` };
+    const r = await this.runner.run([bin, '--version'], { reject: false, timeoutMs: 5000 }).catch((e: Error) => ({ exitCode: -1, stdout: '', stderr: e.message }));
+    const m = /Firecracker v(\S+)/.exec(r.stdout);
+    if (r.exitCode !== 0 || !m) return { ok: false, reason: `${bin} --version failed: ${(r.stderr || r.stdout).trim().split('\n')[0] || 'exit ' + r.exitCode}` };
+    const kvm = this.o.kvmPath === undefined ? '/dev/kvm' : this.o.kvmPath;
+    if (kvm && !this.runner.isRoot && !this.viaSudo) {
+      try { await access(kvm, constants.R_OK | constants.W_OK); }
+      catch { return { ok: false, reason: `${kvm} is not read/write for this user (add it to the kvm group)`, version: m[1] }; }
+    } else if (kvm && !existsSync(kvm)) {
+      return { ok: false, reason: `${kvm} does not exist (no KVM on this host)`, version: m[1] };
+    }
+    return { ok: true, reason: `Firecracker v${m[1]} at ${bin}`, version: m[1] };
+  }
+
+  bootSteps(spec: LaunchSpec, undo: UndoStack, handle: { current: VmmHandle | null }): BootStep[] {
+    const sock = spec.socketPath;
+    const client = new FirecrackerClient(sock, { timeoutMs: this.o.requestTimeoutMs });
+    let spawned: SpawnedProcess | null = null;
+    let exit: { code: number | null; signal: string | null } | null = null;
+    let realPid: number | null = null;
+
+    const launch = async () => {
+      rmSync(sock, { force: true }); // a stale socket makes Firecracker refuse to start
+      if (!existsSync(spec.consoleFifo)) {
+        await createConsoleFifo(this.runner, spec.consoleFifo);
+        undo.push('remove console fifo', () => rmSync(spec.consoleFifo, { force: true }));
+      }
+      // Firecracker opens its log and metrics files without creating them.
+      for (const f of [spec.vmmLog, spec.metricsPath, spec.consoleLog]) closeSync(openSync(f, 'a', 0o600));
+      const argv = [this.resolveBin(), '--api-sock', sock, '--id', spec.vm.id, '--log-path', spec.vmmLog, '--level', 'Info'];
+      const fds: number[] = [];
+      try {
+        fds.push(openFifoForVmm(spec.consoleFifo));
+        fds.push(openSync(spec.consoleLog, 'a', 0o600)); // O_APPEND: see ConsoleTail on the size cap
+        spawned = this.runner.spawn(argv, { stdio: [fds[0], fds[1], fds[1]], privileged: this.viaSudo, detached: true });
+      } finally {
+        for (const fd of fds) closeSync(fd);
+      }
+      const sp = spawned;
+      sp.exited.then((e) => { exit = e; });
+      handle.current = { pid: sp.pid, socketPath: sock };
+      undo.push('kill firecracker', async () => {
+        client.close();
+        // Under sudo, SIGKILL to sudo is not relayed: find and kill the VMM itself first.
+        if (realPid === null && this.viaSudo && sp.pid > 0) realPid = findVmmUnder(sp.pid, sock);
+        await this.kill([realPid, sp.pid], 'KILL');
+        // Let Node reap our child, so no zombie outlives the undo.
+        if (sp.pid > 0) await Promise.race([sp.exited, sleep(2000)]);
+        rmSync(sock, { force: true });
+      });
+      if (sp.pid <= 0) {
+        await sp.exited;
+        throw new BangerError(ErrorCodes.VMM, `cannot run ${argv[0]}: not found or not executable`);
+      }
+      this.log.info('firecracker launched', { vm: spec.vm.id, pid: sp.pid, sudo: this.viaSudo });
+    };
+
+    const waitSocket = async () => {
+      const sp = spawned!;
+      const deadline = Date.now() + (this.o.socketTimeoutMs ?? 3000);
+      let reclaimed = !this.viaSudo;
+      for (;;) {
+        if (exit) throw this.earlyExit(exit, spec);
+        if (existsSync(sock)) {
+          if (this.viaSudo && realPid === null) realPid = findVmmUnder(sp.pid, sock);
+          if (!reclaimed) {
+            // The socket belongs to root: hand it back so the engine (and a later engine) can connect.
+            const { uid, gid } = this.o.owner ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+            await this.runner.run(['chown', `${uid}:${gid}`, sock], { privileged: true });
+            reclaimed = true;
+          }
+          try {
+            await client.getMachineConfig({ timeoutMs: 200 });
+            break;
+          } catch { /* not serving yet */ }
+        }
+        if (Date.now() >= deadline) {
+          throw new BangerError(ErrorCodes.TIMEOUT, `firecracker API socket not ready after ${this.o.socketTimeoutMs ?? 3000} ms: ${sock}`);
+        }
+        await sleep(10);
+      }
+      if (realPid === null) realPid = this.viaSudo ? findVmmUnder(sp.pid, sock) : sp.pid;
+      if (realPid === null) throw new BangerError(ErrorCodes.VMM, `cannot find the firecracker process under sudo (pid ${sp.pid})`);
+      const tracked: Tracked = { spawned: sp, exit };
+      sp.exited.then((e) => { tracked.exit = e; });
+      this.tracked.set(realPid, tracked);
+      handle.current = { pid: realPid, socketPath: sock };
+    };
+
+    const vm = spec.vm;
+    return [
+      { name: 'launch-vmm', run: launch },
+      { name: 'wait-socket', run: waitSocket },
+      { name: 'logger', run: () => client.putLogger({ log_path: spec.vmmLog, level: 'Info', show_level: true, show_log_origin: false }) },
+      { name: 'metrics', run: () => client.putMetrics({ metrics_path: spec.metricsPath }) },
+      { name: 'machine-config', run: () => client.putMachineConfig({ vcpu_count: vm.vcpus, mem_size_mib: vm.memoryMib, smt: false, track_dirty_pages: false }) },
+      {
+        name: 'boot-source',
+        run: () => client.putBootSource({ kernel_image_path: spec.kernelPath, boot_args: spec.bootArgs, ...(spec.initrdPath ? { initrd_path: spec.initrdPath } : {}) }),
+      },
+      { name: 'drives', run: () => client.putDrive({ drive_id: ROOT_DRIVE_ID, path_on_host: spec.rootfsPath, is_root_device: true, is_read_only: false }) },
+      {
+        name: 'network',
+        run: async () => {
+          if (!spec.tap) return; // no NIC: a VM without networking
+          await client.putNetworkInterface({ iface_id: NIC_ID, host_dev_name: spec.tap, guest_mac: spec.mac });
+        },
+      },
+      {
+        name: 'instance-start',
+        run: async () => {
+          await client.instanceStart({ timeoutMs: Math.max(2000, this.o.requestTimeoutMs ?? 0) });
+          client.close();
+        },
+      },
+    ];
+  }
+
+  async stop(handle: VmmHandle, opts: { force?: boolean; timeoutMs: number }): Promise<ExitInfo> {
+    const { pid, socketPath } = handle;
+    const done = async (how: ExitInfo['how'], sentSignal: string | null): Promise<ExitInfo> => {
+      const t = this.tracked.get(pid);
+      let exitCode: number | null = null;
+      let signal: string | null = sentSignal;
+      if (t) {
+        // Our child (or sudo, which passes on its child's status): its status is known.
+        const e = t.exit ?? await Promise.race([t.spawned.exited, sleep(500).then(() => null)]);
+        if (e) { exitCode = e.code; signal = e.signal ?? (e.code === null ? sentSignal : null); }
+        this.tracked.delete(pid);
+      }
+      rmSync(socketPath, { force: true });
+      return { exitCode, signal, how };
+    };
+
+    if (!isAlive(pid)) return done('gone', null);
+    if (opts.force) {
+      await this.kill([pid], 'KILL');
+      return done('kill', 'SIGKILL');
+    }
+    const client = new FirecrackerClient(socketPath);
+    try {
+      await client.sendCtrlAltDel();
+    } catch (err) {
+      this.log.warn('SendCtrlAltDel failed; falling back to SIGTERM', { pid, error: (err as Error).message });
+    } finally { client.close(); }
+    if (await waitForExit(pid, opts.timeoutMs)) return done('graceful', null);
+    await signalPid(this.runner, pid, 'TERM');
+    if (await waitForExit(pid, 2000)) return done('term', 'SIGTERM');
+    await this.kill([pid], 'KILL');
+    return done('kill', 'SIGKILL');
+  }
+
+  ownsProcess(cmdline: string, vm: VmRecord): boolean {
+    const argv = cmdline.split(/[\0\s]+/).filter(Boolean);
+    return hasFlag(argv, '--id', vm.id) || (!!vm.socketPath && hasFlag(argv, '--api-sock', vm.socketPath));
+  }
+
+  async probe(handle: VmmHandle): Promise<boolean> {
+    if (!isAlive(handle.pid)) return false;
+    const client = new FirecrackerClient(handle.socketPath);
+    try {
+      const info = await client.getInstanceInfo();
+      return typeof info?.state === 'string';
+    } catch { return false; } finally { client.close(); }
+  }
+
+  /** SIGKILL (or TERM) every pid given and wait briefly for them to go. */
+  private async kill(pids: (number | null)[], sig: 'TERM' | 'KILL'): Promise<void> {
+    const live = [...new Set(pids.filter((p): p is number => p !== null && p > 0))];
+    for (const p of live) await signalPid(this.runner, p, sig).catch(() => {});
+    for (const p of live) await waitForExit(p, 2000);
+  }
+
+  private earlyExit(e: { code: number | null; signal: string | null }, spec: LaunchSpec): BangerError {
+    const how = e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`;
+    const last = lastLine(spec.consoleLog) || lastLine(spec.vmmLog);
+    return new BangerError(ErrorCodes.VMM, `firecracker ${how} before its API socket was ready${last ? ': ' + last : ''}`,
+      { details: { exitCode: e.code, signal: e.signal } });
+  }
+}
+
+function lastLine(path: string): string {
+  try {
+    const lines = readFileSync(path, 'utf8').trim().split('\n').filter(Boolean);
+    return (lines[lines.length - 1] ?? '').slice(0, 300);
+  } catch { return ''; }
+}

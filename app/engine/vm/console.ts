@@ -1,0 +1,266 @@
+// The per-VM serial console. Output: the VMM's stdout/stderr go to a log file (never a pipe,
+// so the VMM outlives the engine); ConsoleTail follows that file and hands new bytes to
+// subscribers. Input: a FIFO is the VMM's stdin (a Node pipe is a socketpair, which
+// Firecracker ignores); keystrokes are written into it.
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, openSync, readSync, rmSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import type { ProcessRunner } from '../process.js';
+import type { ConsolePort } from '../ports.js';
+import { BangerError, ErrorCodes } from '../../errors.js';
+
+export const DEFAULT_TAIL_BYTES = 64 * 1024;
+
+/** Create the console FIFO (mkfifo through the runner). An existing FIFO is reused. */
+export async function createConsoleFifo(runner: ProcessRunner, path: string): Promise<void> {
+  if (existsSync(path)) {
+    if (statSync(path).isFIFO()) return;
+    throw new BangerError(ErrorCodes.IN_USE, `console FIFO path exists and is not a FIFO: ${path}`);
+  }
+  await runner.run(['mkfifo', '-m', '0600', path]);
+}
+
+/**
+ * Open the FIFO for the VMM's stdin. Read-write, so open() never blocks waiting for a writer
+ * and the VMM never sees EOF when the engine's writers come and go.
+ */
+export function openFifoForVmm(path: string): number {
+  return openSync(path, constants.O_RDWR);
+}
+
+/** Write keystrokes into the FIFO. Non-blocking: no reader is an error, a full pipe is retried. */
+export async function writeConsoleFifo(path: string, data: Buffer | string, timeoutMs = 2000): Promise<void> {
+  const buf = typeof data === 'string' ? Buffer.from(data) : data;
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENXIO') throw new BangerError(ErrorCodes.INVALID_STATE, 'console is not connected: no VMM is reading its input', { cause: err });
+    if (code === 'ENOENT') throw new BangerError(ErrorCodes.INVALID_STATE, `console input FIFO is missing: ${path}`, { cause: err });
+    throw new BangerError(ErrorCodes.VMM, `cannot open console input ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const deadline = Date.now() + timeoutMs;
+  try {
+    let off = 0;
+    while (off < buf.length) {
+      try {
+        off += writeSync(fd, buf, off, buf.length - off);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw toVmm(err, path);
+        // The pipe is full (64 KiB): the VMM is not reading. Wait a little, then give up.
+        if (Date.now() > deadline) throw new BangerError(ErrorCodes.TIMEOUT, `console input is not being read (pipe full after ${timeoutMs} ms)`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function toVmm(err: unknown, path: string): BangerError {
+  return new BangerError(ErrorCodes.VMM, `console write to ${path} failed: ${(err as Error).message}`, { cause: err });
+}
+
+/** The last maxBytes of a file (empty when it does not exist). */
+export function readTail(path: string, maxBytes: number): Buffer {
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch { return Buffer.alloc(0); }
+  try {
+    const size = fstatSync(fd).size;
+    const n = Math.min(size, Math.max(0, maxBytes));
+    const buf = Buffer.alloc(n);
+    const got = n ? readSync(fd, buf, 0, n, size - n) : 0;
+    return buf.subarray(0, got);
+  } finally { closeSync(fd); }
+}
+
+export interface ConsoleTailOptions {
+  /** Cap on the log size (config consoleLogMaxBytes); 0 = no cap. */
+  maxBytes?: number;
+  /** Fallback poll period: fs.watch can miss events (and is absent on some filesystems). */
+  pollMs?: number;
+}
+
+/**
+ * Follows a console log file from its current end and emits new bytes. Enforces the size cap by
+ * truncating in place, keeping the last half.
+ *
+ * Why in place: the VMM holds the file open with O_APPEND (the driver opens it that way), so a
+ * rename would leave the VMM writing to the old inode forever. With O_APPEND each VMM write goes
+ * to the current end, so after we copy the tail to the front and ftruncate, its next write lands
+ * right after the kept bytes. The one cost: bytes the VMM writes between our last read and the
+ * ftruncate are lost; we re-read just before truncating to keep that window to microseconds.
+ */
+export class ConsoleTail {
+  private offset = 0;
+  private subs = new Set<(b: Buffer) => void>();
+  private watcher: FSWatcher | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private scheduled = false;
+  private readonly maxBytes: number;
+  private readonly pollMs: number;
+
+  constructor(readonly logPath: string, opts: ConsoleTailOptions = {}) {
+    this.maxBytes = opts.maxBytes ?? 0;
+    this.pollMs = opts.pollMs ?? 200;
+  }
+
+  /** Begin following from the current end of the file (earlier bytes are in tail()). */
+  start(): void {
+    if (this.timer) return;
+    this.offset = sizeOf(this.logPath);
+    try {
+      this.watcher = watch(this.logPath, { persistent: false }, () => this.schedule());
+      this.watcher.on('error', () => { this.watcher?.close(); this.watcher = null; });
+    } catch { this.watcher = null; /* polling alone */ }
+    this.timer = setInterval(() => this.schedule(), this.pollMs);
+    this.timer.unref();
+    this.enforceCap();
+  }
+
+  stop(): void {
+    this.watcher?.close();
+    this.watcher = null;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.subs.clear();
+  }
+
+  subscribe(fn: (b: Buffer) => void): () => void {
+    this.subs.add(fn);
+    return () => { this.subs.delete(fn); };
+  }
+
+  tail(maxBytes: number = DEFAULT_TAIL_BYTES): Buffer {
+    return readTail(this.logPath, maxBytes);
+  }
+
+  /** Read what is new now (also called by the watcher and the poll). */
+  poll(): void {
+    const size = sizeOf(this.logPath);
+    // Shrunk under us (truncated by someone else): follow from the new end, never re-emit.
+    if (size < this.offset) this.offset = size;
+    if (size > this.offset) this.emit(readRange(this.logPath, this.offset, size));
+    this.offset = Math.max(this.offset, size);
+    this.enforceCap();
+  }
+
+  /** Truncate in place to the last half of the cap when the file is over it. */
+  enforceCap(): void {
+    if (!this.maxBytes || sizeOf(this.logPath) <= this.maxBytes) return;
+    let fd: number;
+    try { fd = openSync(this.logPath, 'r+'); } catch { return; }
+    try {
+      let size = fstatSync(fd).size;
+      if (size > this.offset) { this.emit(readFd(fd, this.offset, size)); this.offset = size; }
+      const keepFrom = size - Math.floor(this.maxBytes / 2);
+      let kept = readFd(fd, keepFrom, size);
+      // Start the kept part on a line boundary when one is near, so no half line remains.
+      const nl = kept.indexOf(0x0a);
+      if (nl >= 0 && nl < 4096) kept = kept.subarray(nl + 1);
+      const now = fstatSync(fd).size;
+      if (now > size) {
+        const extra = readFd(fd, size, now);
+        this.emit(extra);
+        kept = Buffer.concat([kept, extra]);
+        size = now;
+      }
+      writeSync(fd, kept, 0, kept.length, 0);
+      ftruncateSync(fd, kept.length);
+      this.offset = kept.length;
+    } finally { closeSync(fd); }
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      try { this.poll(); } catch { /* the file may vanish with the VM */ }
+    });
+  }
+
+  private emit(b: Buffer): void {
+    if (!b.length) return;
+    for (const fn of this.subs) {
+      try { fn(b); } catch { /* a subscriber's failure is its own */ }
+    }
+  }
+}
+
+function sizeOf(path: string): number {
+  try { return statSync(path).size; } catch { return 0; }
+}
+
+function readRange(path: string, from: number, to: number): Buffer {
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch { return Buffer.alloc(0); }
+  try { return readFd(fd, from, to); } finally { closeSync(fd); }
+}
+
+function readFd(fd: number, from: number, to: number): Buffer {
+  const buf = Buffer.alloc(Math.max(0, to - from));
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, from + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
+}
+
+export interface ConsoleManagerOptions {
+  runner: ProcessRunner;
+  /** config.consoleLogMaxBytes */
+  maxBytes: number;
+  /** Where a VM's console log lives (default: next to the FIFO). */
+  logPathFor?: (vmId: string, dir: string) => string;
+  pollMs?: number;
+}
+
+/** Every VM's console, adapted to the engine's ConsolePort. */
+export class ConsoleManager implements ConsolePort {
+  private tails = new Map<string, { tail: ConsoleTail; fifo: string }>();
+
+  constructor(private o: ConsoleManagerOptions) {}
+
+  async prepare(vmId: string, dir: string): Promise<{ log: string; fifo: string }> {
+    const fifo = join(dir, 'console.in');
+    const log = this.o.logPathFor ? this.o.logPathFor(vmId, dir) : join(dir, 'console.log');
+    await createConsoleFifo(this.o.runner, fifo);
+    closeSync(openSync(log, 'a', 0o600));
+    return { log, fifo };
+  }
+
+  attach(vmId: string, log: string, fifo: string): void {
+    this.detach(vmId);
+    const tail = new ConsoleTail(log, { maxBytes: this.o.maxBytes, pollMs: this.o.pollMs });
+    tail.start();
+    this.tails.set(vmId, { tail, fifo });
+  }
+
+  detach(vmId: string): void {
+    this.tails.get(vmId)?.tail.stop();
+    this.tails.delete(vmId);
+  }
+
+  async tail(vmId: string, log: string, maxBytes: number): Promise<Buffer> {
+    return (this.tails.get(vmId)?.tail ?? null)?.tail(maxBytes) ?? readTail(log, maxBytes);
+  }
+
+  subscribe(vmId: string, onData: (b: Buffer) => void): () => void {
+    const t = this.tails.get(vmId);
+    if (!t) throw new BangerError(ErrorCodes.INVALID_STATE, 'console is not attached: the VM is not running');
+    return t.tail.subscribe(onData);
+  }
+
+  async write(vmId: string, data: Buffer): Promise<void> {
+    const t = this.tails.get(vmId);
+    if (!t) throw new BangerError(ErrorCodes.INVALID_STATE, 'console is not attached: the VM is not running');
+    await writeConsoleFifo(t.fifo, data);
+  }
+
+  async cleanup(fifo: string): Promise<void> {
+    rmSync(fifo, { force: true });
+  }
+}
