@@ -1,0 +1,50 @@
+// ext4 images without mounting: mkfs.ext4 -d builds one from a directory, debugfs rdump
+// reads one back, dumpe2fs reports geometry. No loop devices, no root needed for these.
+import { createHash } from 'node:crypto';
+import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
+import type { ProcessRunner } from '../process.js';
+import type { BuildJob } from './job.js';
+
+export const EXT4_LABEL = 'bangerroot';
+
+export async function mkfsFromDir(job: BuildJob, dir: string, img: string, sizeBytes: number): Promise<void> {
+  // Size in KiB: mkfs.ext4 takes a plain number as blocks, a k suffix as KiB.
+  await job.run(['mkfs.ext4', '-q', '-F', '-L', EXT4_LABEL, '-E', 'root_owner=0:0', '-d', dir, img, `${Math.floor(sizeBytes / 1024)}k`],
+    { timeoutMs: 20 * 60_000 });
+}
+
+export async function extractExt4(job: BuildJob, img: string, dir: string): Promise<void> {
+  // debugfs exits 0 even when rdump fails part way; its complaints land in the log.
+  const r = await job.run(['debugfs', '-R', `rdump / ${dir}`, img], { timeoutMs: 20 * 60_000 });
+  if (/rdump: .*(Bad magic|not found|error)/i.test(r.stderr)) throw new Error(`debugfs could not read ${img}: ${r.stderr.trim().split('\n').pop()}`);
+}
+
+/** Is this file an ext2/3/4 filesystem? (superblock magic 0xEF53 at byte 1080) */
+export function isExt4(file: string): boolean {
+  const buf = Buffer.alloc(2);
+  const fd = openSync(file, 'r');
+  try {
+    if (readSync(fd, buf, 0, 2, 1080) !== 2) return false;
+  } finally { closeSync(fd); }
+  return buf.readUInt16LE(0) === 0xef53;
+}
+
+export interface Ext4Geometry { blockCount: number; blockSize: number; bytes: number; label: string }
+
+export async function ext4Geometry(runner: ProcessRunner, img: string): Promise<Ext4Geometry> {
+  const { stdout } = await runner.run(['dumpe2fs', '-h', img]);
+  const field = (k: string): string => (new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(stdout)?.[1] ?? '').trim();
+  const blockCount = Number(field('Block count'));
+  const blockSize = Number(field('Block size'));
+  return { blockCount, blockSize, bytes: blockCount * blockSize, label: field('Filesystem volume name') };
+}
+
+export function sha256File(file: string, signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    const s = createReadStream(file, { highWaterMark: 1 << 20, signal });
+    s.on('data', (c) => h.update(c));
+    s.on('error', reject);
+    s.on('end', () => resolve(h.digest('hex')));
+  });
+}

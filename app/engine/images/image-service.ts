@@ -1,0 +1,216 @@
+// Image registry and the build/import pipeline: fill a directory (busybox, debootstrap, or
+// an imported tree/tarball/ext4), customize it for banger, mkfs.ext4 -d, checksum, register.
+// Everything happens in a temp dir under buildsDir; the image is registered only on
+// success, and a failed or cancelled build leaves nothing behind but its log file.
+import { copyFileSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BuildProgress, ImageBuildInput, ImageImportInput, ImageRecord } from '../api.js';
+import type { Store } from '../store.js';
+import { parseSize } from '../vm/spec.js';
+import { UndoStack } from '../vm/undo.js';
+import { BangerError, ErrorCodes } from '../../errors.js';
+import { BuildJob, failJob, type JobDeps } from './job.js';
+import { DebCache } from './debs.js';
+import { addPackages, assembleBusybox } from './busybox-rootfs.js';
+import { debootstrap, DEBIAN_SUITES } from './debian-rootfs.js';
+import { customizeRootfs } from './customize.js';
+import { extractExt4, isExt4, mkfsFromDir, sha256File } from './ext4.js';
+import { ensureSshKey } from './ssh.js';
+import { validateArtifactName, validatePackages } from './names.js';
+
+const MiB = 1024 ** 2;
+export const IMAGE_SOURCES = ['busybox', ...DEBIAN_SUITES.map((s) => `debian:${s}`)];
+const DEFAULT_SIZE: Record<string, number> = { busybox: 256 * MiB, debian: 1024 * MiB };
+export const MIN_IMAGE_BYTES = 16 * MiB;
+const MAX_FINISHED_BUILDS = 50;
+
+export interface ImageServiceDeps extends JobDeps { store: Store }
+
+type Fill = (root: string, work: string, job: BuildJob) => Promise<void>;
+
+export class ImageService {
+  private readonly jobs = new Map<string, BuildJob>();
+  private readonly busy = new Set<string>();
+  private readonly debs: DebCache;
+
+  constructor(private readonly deps: ImageServiceDeps) {
+    this.debs = new DebCache(deps.paths.cacheDir);
+  }
+
+  list(): ImageRecord[] { return this.deps.store.listImages(); }
+
+  get(name: string): ImageRecord {
+    const img = this.deps.store.getImage(String(name ?? '').toLowerCase());
+    if (!img) throw new BangerError(ErrorCodes.UNKNOWN_IMAGE, `no image named "${name}"`);
+    return img;
+  }
+
+  listBuilds(): BuildProgress[] { return [...this.jobs.values()].map((j) => j.state); }
+
+  cancel(buildId: string): void {
+    const job = this.jobs.get(buildId);
+    if (!job) throw new BangerError(ErrorCodes.NOT_FOUND, `no build with id "${buildId}"`);
+    if (!job.running) throw new BangerError(ErrorCodes.INVALID_STATE, `build ${buildId} already ended (${job.state.state})`);
+    job.cancel();
+  }
+
+  async build(input: ImageBuildInput, signal?: AbortSignal): Promise<ImageRecord> {
+    const name = validateArtifactName('image', input?.name);
+    const from = String(input?.from ?? '');
+    if (!IMAGE_SOURCES.includes(from)) {
+      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `unknown image source "${from}": use one of ${IMAGE_SOURCES.join(', ')}`);
+    }
+    const family = from.split(':')[0];
+    const sizeBytes = validateImageSize(input.size ?? DEFAULT_SIZE[family]);
+    const packages = validatePackages(input.packages);
+    this.claim(name);
+    const fill: Fill = family === 'busybox'
+      ? async (root, work, job) => {
+        job.phase('fetch packages', 5);
+        await this.debs.fetch(['busybox-static', 'dropbear-bin', 'libtomcrypt1', 'libtommath1', ...packages], job);
+        job.phase('assemble rootfs', 25);
+        await assembleBusybox(root, this.debs, work, job);
+        if (packages.length) { job.phase('add packages', 40); await addPackages(root, this.debs, packages, job); }
+      }
+      : async (root, _work, job) => {
+        job.phase('debootstrap', 5);
+        await debootstrap(root, from.split(':')[1], packages, job);
+      };
+    return this.produce(name, from, sizeBytes, input.size !== undefined, fill, signal);
+  }
+
+  async import(input: ImageImportInput, signal?: AbortSignal): Promise<ImageRecord> {
+    const name = validateArtifactName('image', input?.name);
+    const src = String(input?.path ?? '');
+    let st;
+    try { st = statSync(src); } catch {
+      throw new BangerError(ErrorCodes.NOT_FOUND, `cannot import "${src}": no such file or directory`);
+    }
+    const explicit = input.size !== undefined;
+    let sizeBytes = explicit ? validateImageSize(input.size) : 0;
+    let kind: 'dir' | 'ext4' | 'tar';
+    if (st.isDirectory()) kind = 'dir';
+    else if (st.isFile() && isExt4(src)) { kind = 'ext4'; if (!explicit) sizeBytes = st.size; }
+    else if (st.isFile()) kind = 'tar';
+    else throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `cannot import "${src}": not a directory, ext4 image or tar archive`);
+    this.claim(name);
+    const fill: Fill = async (root, _work, job) => {
+      job.phase(`copy ${kind}`, 10);
+      if (kind === 'dir') await job.run(['cp', '-a', `${src}/.`, `${root}/`], { timeoutMs: 30 * 60_000 });
+      else if (kind === 'ext4') await extractExt4(job, src, root);
+      else {
+        const r = await job.run(['tar', '-xf', src, '-C', root, '--numeric-owner'], { reject: false, timeoutMs: 30 * 60_000 });
+        if (r.exitCode !== 0) {
+          throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `cannot import "${src}": not a directory, ext4 image or readable tar archive (${r.stderr.trim().split('\n').pop()})`);
+        }
+      }
+    };
+    return this.produce(name, `import:${kind}:${src}`, sizeBytes, explicit, fill, signal);
+  }
+
+  /** Unregister (refused while a VM uses it), then delete the file. */
+  async remove(name: string): Promise<void> {
+    const img = this.get(name);
+    this.deps.store.deleteImage(img.name);
+    rmSync(img.path, { force: true });
+  }
+
+  private claim(name: string): void {
+    if (this.deps.store.getImage(name)) throw new BangerError(ErrorCodes.NAME_TAKEN, `an image named "${name}" already exists`);
+    if (this.busy.has(name)) throw new BangerError(ErrorCodes.NAME_TAKEN, `an image named "${name}" is being built`);
+    this.busy.add(name);
+  }
+
+  private track(job: BuildJob): void {
+    this.jobs.set(job.id, job);
+    const done = [...this.jobs.values()].filter((j) => !j.running);
+    for (const j of done.slice(0, Math.max(0, done.length - MAX_FINISHED_BUILDS))) this.jobs.delete(j.id);
+  }
+
+  private async produce(name: string, source: string, sizeBytes: number, explicitSize: boolean, fill: Fill,
+    signal?: AbortSignal): Promise<ImageRecord> {
+    const { paths, store, runner } = this.deps;
+    let job: BuildJob;
+    try { job = new BuildJob(this.deps, 'image', name, signal); } catch (err) { this.busy.delete(name); throw err; }
+    this.track(job);
+    const work = join(paths.buildsDir, `${job.id}.tmp`);
+    const undo = new UndoStack();
+    try {
+      mkdirSync(work, { recursive: true, mode: 0o700 });
+      undo.push('remove build dir', () => rmSync(work, { recursive: true, force: true }));
+      const root = join(work, 'rootfs');
+      mkdirSync(root, { mode: 0o755 });
+      await fill(root, work, job);
+
+      job.phase('customize', 55);
+      const key = await ensureSshKey(runner, paths);
+      await customizeRootfs(root, { publicKey: key.publicKey, hostname: name.replace(/[._]/g, '-'), debs: this.debs, work }, job);
+
+      const used = treeBytes(root);
+      const needed = Math.ceil((used * 1.25 + 32 * MiB) / MiB) * MiB;
+      if (explicitSize && sizeBytes < needed) {
+        throw new BangerError(ErrorCodes.INVALID_SIZE, `image size ${fmt(sizeBytes)} is too small for ${fmt(used)} of files: use at least ${fmt(needed)}`);
+      }
+      if (!explicitSize) sizeBytes = Math.max(sizeBytes, needed);
+
+      job.phase('mkfs', 70);
+      const tmpImg = join(work, 'image.ext4');
+      await mkfsFromDir(job, root, tmpImg, sizeBytes);
+      job.phase('checksum', 90);
+      const sha256 = await sha256File(tmpImg, job.signal);
+
+      job.phase('register', 97);
+      mkdirSync(paths.imagesDir, { recursive: true, mode: 0o700 });
+      const final = join(paths.imagesDir, `${name}.ext4`);
+      moveFile(tmpImg, final);
+      undo.push('remove image file', () => rmSync(final, { force: true }));
+      job.check();
+      const record = store.insertImage({
+        name, source, path: final, sizeBytes: statSync(final).size, sha256, buildLog: job.logPath, createdAt: new Date().toISOString(),
+      });
+      undo.commit();
+      rmSync(work, { recursive: true, force: true });
+      job.finish('done');
+      return record;
+    } catch (err) {
+      await undo.unwind();
+      for (const f of undo.failures) this.deps.logger.warn('image build undo failed', { step: f.name, error: String(f.error) });
+      throw failJob(job, err, `image "${name}" from ${source}`);
+    } finally {
+      this.busy.delete(name);
+    }
+  }
+}
+
+export function validateImageSize(raw: unknown): number {
+  const bytes = parseSize(raw);
+  if (bytes < MIN_IMAGE_BYTES) throw new BangerError(ErrorCodes.INVALID_SIZE, `invalid image size "${String(raw)}": must be at least 16M`);
+  return bytes;
+}
+
+/** Bytes a tree occupies (4 KiB blocks, plus an inode's worth per entry). */
+function treeBytes(dir: string): number {
+  let total = 0;
+  const stack = [dir];
+  while (stack.length) {
+    const d = stack.pop()!;
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      const st = lstatSync(p);
+      total += Math.ceil(st.size / 4096) * 4096 + 256;
+      if (st.isDirectory()) stack.push(p);
+    }
+  }
+  return total;
+}
+
+function moveFile(from: string, to: string): void {
+  try { renameSync(from, to); } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    copyFileSync(from, to);
+    rmSync(from, { force: true });
+  }
+}
+
+function fmt(bytes: number): string { return `${Math.ceil(bytes / MiB)}M`; }
+
