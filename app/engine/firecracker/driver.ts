@@ -143,7 +143,8 @@ export class FirecrackerDriver implements VmDriver {
       const tracked: Tracked = { spawned: sp, exit };
       sp.exited.then((e) => { tracked.exit = e; });
       this.tracked.set(realPid, tracked);
-      handle.current = { pid: realPid, socketPath: sock };
+      // sudo passes the VMM's exit status on, so sp.exited describes the VMM either way.
+      handle.current = { pid: realPid, socketPath: sock, exited: sp.exited.then((e) => ({ code: e.code, signal: e.signal })) };
     };
 
     const vm = spec.vm;

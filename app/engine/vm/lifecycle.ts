@@ -176,7 +176,8 @@ export class VmLifecycle {
     if (this.timer) return;
     this.timer = setInterval(() => {
       for (const [id, h] of this.handles) {
-        if (!this.stopping.has(id) && !isAlive(h.pid)) void this.onExit(id, { code: null, signal: null });
+        // Our own children report their exit status through `exited`; poll only the others.
+        if (!h.exited && !this.stopping.has(id) && !isAlive(h.pid)) void this.onExit(id, { code: null, signal: null });
       }
       if (this.handles.size === 0 && this.timer) { clearInterval(this.timer); this.timer = null; }
     }, 250);
@@ -189,10 +190,13 @@ export class VmLifecycle {
     const vm = this.d.store.getVmById(vmId);
     if (!vm) return;
     await this.release(vm);
-    const clean = info.code === 0 || (info.code === null && info.signal === null);
-    const reason = clean ? null : `VMM exited on its own (${info.signal ? `signal ${info.signal}` : `exit ${info.code}`})`;
+    const unknown = info.code === null && info.signal === null;
+    const clean = info.code === 0;
+    const reason = clean ? null : unknown
+      ? 'VMM exited on its own (exit status unknown: it was adopted, not started by this engine)'
+      : `VMM exited on its own (${info.signal ? `signal ${info.signal}` : `exit ${info.code}`})`;
     this.update(vm, {
-      state: clean ? 'stopped' : 'error', pid: null, socketPath: null, tap: null, stoppedAt: new Date().toISOString(),
+      state: clean || unknown ? 'stopped' : 'error', pid: null, socketPath: null, tap: null, stoppedAt: new Date().toISOString(),
       exitCode: info.code, exitSignal: info.signal, lastError: reason,
     }, reason ?? 'guest shut down');
   }
