@@ -31,6 +31,7 @@ export function helpText(): string {
     '  banger                 open the TUI (attaches to a running engine, else embeds one)',
     '  banger --detach        start the engine in the background (VMs, consoles and DNS outlive the TUI)',
     '  banger COMMAND [...]   run one command against the engine (starts one in the background if none runs)',
+    '  banger engine serve    run the engine in the foreground (what --detach starts; for service managers)',
     '  banger --help | --version',
     '',
   ];
