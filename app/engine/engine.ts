@@ -1,6 +1,6 @@
 // The engine: composes store, drivers, network, DNS, images, consoles and metrics, owns the
 // VM lifecycle and emits events. The only layer with side effects on the host.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type {
   Backend, BuildProgress, DnsRecord, DnsStatus, DoctorReport, EngineApi, EngineEvent, EngineStatus, EventRecord,
@@ -175,37 +175,16 @@ export class Engine implements EngineApi {
   async listImages(): Promise<ImageRecord[]> { return this.p.store.listImages(); }
   buildImage(input: ImageBuildInput): Promise<ImageRecord> { return this.requireImages().build(input); }
   importImage(input: ImageImportInput): Promise<ImageRecord> { return this.requireImages().import(input); }
-  async removeImage(name: string): Promise<void> {
-    if (this.p.images) return this.p.images.remove(name);
-    if (!this.p.store.getImage(name)) throw new BangerError(ErrorCodes.NOT_FOUND, `no image named "${name}"`);
-    this.p.store.deleteImage(name);
-    this.bus.emit({ type: 'image-removed', name });
-  }
+  removeImage(name: string): Promise<void> { return this.requireImages().remove(name); }
   async listBuilds(): Promise<BuildProgress[]> { return this.p.images?.builds() ?? []; }
   async cancelBuild(id: string): Promise<void> { this.requireImages().cancel(id); }
 
   async listKernels(): Promise<KernelRecord[]> { return this.p.store.listKernels(); }
 
-  async addKernel(input: KernelAddInput): Promise<KernelRecord> {
-    if (this.p.images) return this.p.images.addKernel(input);
-    // Record-only fallback: validate and register the files where they are.
-    const path = resolve(String(input.path ?? ''));
-    if (!input.path || !existsSync(path)) throw new BangerError(ErrorCodes.NOT_FOUND, `kernel file not found: ${input.path}`);
-    const initrd = input.initrd ? resolve(input.initrd) : null;
-    if (initrd && !existsSync(initrd)) throw new BangerError(ErrorCodes.NOT_FOUND, `initrd file not found: ${input.initrd}`);
-    const k = this.p.store.insertKernel({ name: input.name, path, initrdPath: initrd, source: 'add', version: null, createdAt: new Date().toISOString() });
-    this.bus.emit({ type: 'kernel', kernel: k });
-    return k;
-  }
-
+  addKernel(input: KernelAddInput): Promise<KernelRecord> { return this.requireImages().addKernel(input); }
   fetchKernel(name: string): Promise<KernelRecord> { return this.requireImages().fetchKernel(name); }
   buildKernel(name: string): Promise<KernelRecord> { return this.requireImages().buildKernel(name); }
-  async removeKernel(name: string): Promise<void> {
-    if (this.p.images) return this.p.images.removeKernel(name);
-    if (!this.p.store.getKernel(name)) throw new BangerError(ErrorCodes.NOT_FOUND, `no kernel named "${name}"`);
-    this.p.store.deleteKernel(name);
-    this.bus.emit({ type: 'kernel-removed', name });
-  }
+  removeKernel(name: string): Promise<void> { return this.requireImages().removeKernel(name); }
 
   // ---- DNS, events, logs, metrics
   async dnsRecords(): Promise<DnsRecord[]> {
