@@ -93,7 +93,10 @@ export class VmActions {
       if ('error' in parsed) return parsed.error;
       try {
         const vm = await this.app.engine.createVm(parsed.input);
-        this.app.selectedVm = vm.name;
+        // The cursor goes to the new VM, whether or not its event has arrived yet (over the
+        // control socket it may come after this reply): s then starts this VM, not another.
+        this.app.data.onEvent({ type: 'vm', vm });
+        this.app.vmsView.selectByName(vm.name);
         this.app.info(`created ${vm.name}`);
         return null;
       } catch (err) {

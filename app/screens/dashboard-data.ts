@@ -40,20 +40,27 @@ export function cpuSeries(host: readonly HostSample[], points: number): Series {
 }
 
 /**
- * DNS queries per second, one series per answer kind seen in the window (sorted, so colours
- * stay put). Without any kind, one flat "none" series keeps the axes drawn.
+ * DNS queries per second, one series per answer kind (sorted, and coloured by the kind's place
+ * among all kinds, so colours stay put). The engine reports ten counters, mostly idle, and
+ * 'queries' is their total: beyond DNS_MAX_KINDS only the busiest kinds with traffic are drawn,
+ * else the chart drowns under its legend. Without any kind, one flat "none" series keeps the
+ * axes drawn.
  */
+export const DNS_MAX_KINDS = 4;
+
 export function dnsSeries(host: readonly HostSample[], points: number): { series: Series[]; maxY: number } {
   const pts = host.slice(-Math.max(2, points));
-  const kinds = [...new Set(pts.flatMap((p) => Object.keys(p.dnsQps)))].sort();
+  const all = [...new Set(pts.flatMap((p) => Object.keys(p.dnsQps)))].filter((k) => k !== 'queries').sort();
   const labels = xLabels(pts);
+  const rate = (p: HostSample, kind: string) => { const v = p.dnsQps[kind]; return Number.isFinite(v) && v! > 0 ? v! : 0; };
+  const total = (k: string) => pts.reduce((a, p) => a + rate(p, k), 0);
+  const kinds = all.length <= DNS_MAX_KINDS ? all
+    : all.filter((k) => total(k) > 0).sort((a, b) => total(b) - total(a)).slice(0, DNS_MAX_KINDS).sort();
   let max = 0;
-  const series = (kinds.length ? kinds : ['none']).map((kind, i) => {
-    const y = pts.map((p) => {
-      const v = p.dnsQps[kind];
-      return Number.isFinite(v) && v! > 0 ? v! : 0;
-    });
+  const series = (kinds.length ? kinds : ['none']).map((kind) => {
+    const y = pts.map((p) => rate(p, kind));
     for (const v of y) if (v > max) max = v;
+    const i = Math.max(0, all.indexOf(kind));
     return { title: kind, ...atLeastTwo(labels, y), style: { line: SERIES_COLORS[i % SERIES_COLORS.length]! } };
   });
   // contrib divides by maxY: a flat zero series would have none.

@@ -49,7 +49,8 @@ export class ChoiceDialog<T> implements Modal {
     lines.push('');
     for (const c of choices) lines.push(`  {bold}{${theme.accent}-fg}${escapeTags(c.key)}{/${theme.accent}-fg}{/bold}  ${escapeTags(c.label)}`);
     lines.push(`  {bold}{${theme.accent}-fg}Esc{/${theme.accent}-fg}{/bold}  cancel`);
-    this.box = dialogBox(screen, theme, title, lines, Math.max(50, ...lines.map((l) => l.length - 30)));
+    // Width from the visible text (tags excluded), else blessed re-wraps the question.
+    this.box = dialogBox(screen, theme, title, lines, Math.max(50, ...lines.map((l) => visibleWidth(l) + 4)));
   }
   handleKey(ch: string | undefined, key: KeyEventLike): boolean {
     const k = keyName(ch, key);
@@ -118,10 +119,15 @@ export function wrap(text: string, width: number): string[] {
   return out;
 }
 
+/** Columns a tagged line takes on screen. */
+function visibleWidth(t: string): number {
+  return t.replace(/\{(open|close)\}/g, 'x').replace(/\{\/?[\w\-,;!#]*\}/g, '').length;
+}
+
 /** Lay tagged lines out in two columns when they overflow `height` and the width allows. */
 export function columnize(lines: string[], height: number, width: number): string[] {
   if (lines.length <= height) return lines;
-  const vis = (t: string) => t.replace(/\{(open|close)\}/g, 'x').replace(/\{\/?[\w\-,;!#]*\}/g, '').length;
+  const vis = visibleWidth;
   const colW = Math.max(...lines.map(vis)) + 3;
   if (colW * 2 > width) return lines;
   const half = Math.ceil(lines.length / 2);

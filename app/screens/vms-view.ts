@@ -18,6 +18,7 @@ export class VmsView implements View {
   private rows: VmRecord[] = [];
   private cols: Column[] = [];
   filter = '';
+  private want: string | null = null;
 
   constructor(private ctx: ViewContext) {
     this.root = blessed.box({ parent: ctx.screen, top: CHROME_TOP, left: 0, width: '100%', height: 1, tags: true });
@@ -61,13 +62,20 @@ export class VmsView implements View {
     this.refresh(null);
   }
 
+  /** Put the cursor on a VM by name (a VM just created through the form). */
+  selectByName(name: string): void {
+    this.want = name;
+    this.refresh(null);
+    this.want = null;
+  }
+
   refresh(topics: Set<Topic> | null): void {
     if (topics && !topics.has('vms') && !topics.has('status')) {
       // A metrics sample changes only the CPU column and the sparklines.
       if (topics.has('metrics') && !this.root.hidden) { this.table.update(); this.drawDetail(); }
       return;
     }
-    const selName = this.selected?.name ?? this.ctx.selectedVm;
+    const selName = this.want ?? this.selected?.name ?? this.ctx.selectedVm;
     this.rows = filterVms(this.ctx.data.vms, this.filter);
     this.table.select(reselect(this.rows, (v) => v.name, selName, this.table.selected));
     this.ctx.selectedVm = this.selected?.name ?? null;
