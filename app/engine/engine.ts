@@ -22,6 +22,9 @@ import { BangerError, ErrorCodes } from '../errors.js';
 import type { Paths } from '../paths.js';
 import type { Logger } from '../log.js';
 
+/** How long a backend availability probe is reused by status(). */
+const BACKENDS_TTL_MS = 5000;
+
 export interface EngineParts {
   paths: Paths;
   config: Config;
@@ -46,6 +49,7 @@ export class Engine implements EngineApi {
   readonly vms: VmLifecycle;
   private readonly startedAt = new Date();
   private defaultBackendCache: Backend | null = null;
+  private backendsCache: { at: number; result: Promise<EngineStatus['backends']> } | null = null;
   controlSocket: string | null = null;
 
   constructor(readonly p: EngineParts) {
@@ -86,11 +90,7 @@ export class Engine implements EngineApi {
     const vms = this.p.store.listVms();
     const counts = Object.fromEntries(VM_STATES.map((s) => [s, 0])) as Record<VmState, number>;
     for (const vm of vms) counts[vm.state]++;
-    const backends: EngineStatus['backends'] = [];
-    for (const [name, drv] of this.p.drivers) {
-      const a = await drv.available();
-      backends.push({ name, available: a.ok, reason: a.reason });
-    }
+    const backends = await this.backends();
     return {
       pid: process.pid,
       startedAt: this.startedAt.toISOString(),
@@ -104,6 +104,27 @@ export class Engine implements EngineApi {
       backends,
       defaultBackend: await this.defaultBackend(),
     };
+  }
+
+  /**
+   * Probing a backend runs its binary (a process each): concurrent status calls share one
+   * probe and reuse it briefly, so a burst of front ends cannot starve the engine.
+   */
+  private backends(): Promise<EngineStatus['backends']> {
+    const c = this.backendsCache;
+    if (c && Date.now() - c.at < BACKENDS_TTL_MS) return c.result;
+    const result = (async () => {
+      const out: EngineStatus['backends'] = [];
+      for (const [name, drv] of this.p.drivers) {
+        const a = await drv.available();
+        out.push({ name, available: a.ok, reason: a.reason });
+      }
+      return out;
+    })();
+    const entry = { at: Date.now(), result };
+    this.backendsCache = entry;
+    result.catch(() => { if (this.backendsCache === entry) this.backendsCache = null; });
+    return result;
   }
 
   private dnsStatus(): DnsStatus {
@@ -151,6 +172,7 @@ export class Engine implements EngineApi {
   }
 
   async consoleTail(name: string, maxBytes = 64 * 1024): Promise<Buffer> {
+    positiveInt('maxBytes', maxBytes);
     const vm = this.vms.get(name);
     return this.requireConsole().tail(vm.id, resolve(this.p.paths.vmsDir, vm.id, 'console.log'), maxBytes);
   }
@@ -163,7 +185,8 @@ export class Engine implements EngineApi {
   async sendConsole(name: string, data: Buffer | string): Promise<void> {
     const vm = this.vms.get(name);
     if (vm.state !== 'running') throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: its console takes no input`);
-    await this.requireConsole().write(vm.id, Buffer.isBuffer(data) ? data : Buffer.from(String(data)));
+    if (!Buffer.isBuffer(data) && typeof data !== 'string') throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'console input must be text or bytes');
+    await this.requireConsole().write(vm.id, Buffer.isBuffer(data) ? data : Buffer.from(data));
   }
 
   // ---- images and kernels
@@ -177,7 +200,10 @@ export class Engine implements EngineApi {
   importImage(input: ImageImportInput): Promise<ImageRecord> { return this.requireImages().import(input); }
   removeImage(name: string): Promise<void> { return this.requireImages().remove(name); }
   async listBuilds(): Promise<BuildProgress[]> { return this.p.images?.builds() ?? []; }
-  async cancelBuild(id: string): Promise<void> { this.requireImages().cancel(id); }
+  async cancelBuild(id: string): Promise<void> {
+    if (typeof id !== 'string') throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'a build id must be a string');
+    this.requireImages().cancel(id);
+  }
 
   async listKernels(): Promise<KernelRecord[]> { return this.p.store.listKernels(); }
 
@@ -194,9 +220,10 @@ export class Engine implements EngineApi {
       .map((vm) => ({ name: `${vm.name}.${zone}.`, type: 'A' as const, value: vm.ip!, ttl: 5, vm: vm.name }));
   }
 
-  async events(limit = 100): Promise<EventRecord[]> { return this.p.store.listEvents(limit); }
+  async events(limit = 100): Promise<EventRecord[]> { return this.p.store.listEvents(positiveInt('limit', limit)); }
 
   async engineLog(lines = 200): Promise<string[]> {
+    positiveInt('lines', lines);
     try {
       const text = readFileSync(this.p.paths.engineLog, 'utf8');
       return text.split('\n').filter(Boolean).slice(-lines);
@@ -240,4 +267,12 @@ export class Engine implements EngineApi {
     await this.p.dns?.stop().catch(() => {});
     this.p.logger.info('engine stopped', { pid: process.pid });
   }
+}
+
+/** Counts from the wire: a whole number >= 1, else E_INVALID_ARGUMENT (never a SQLite or fs error). */
+function positiveInt(what: string, n: unknown): number {
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `${what} must be a whole number >= 1, got ${JSON.stringify(n) ?? typeof n}`);
+  }
+  return n;
 }

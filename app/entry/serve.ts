@@ -1,7 +1,10 @@
 // The engine as a service (what `banger --detach` starts, and what the embedded TUI runs in
 // its own process): one engine per state dir (a lock), the control socket, reconcile on start,
 // and a clean step-aside for a newer build (handover) that leaves VMs running.
-import { acquireEngineLock, type EngineLock } from '../control/lock.js';
+import { acquireEngineLock, tryAcquireEngineLock, type EngineLock } from '../control/lock.js';
+import { ping } from '../control/client.js';
+import { BangerError, ErrorCodes } from '../errors.js';
+import type { Paths } from '../paths.js';
 import { ControlServer } from '../control/server.js';
 import { createEngine } from '../engine/wiring.js';
 import type { Engine } from '../engine/engine.js';
@@ -21,8 +24,7 @@ export interface Service {
 export async function startService(mode: 'embedded' | 'detached', env = process.env): Promise<Service> {
   const paths = resolvePaths(env);
   ensureBaseDirs(paths);
-  // A stepping-aside engine releases the lock within moments: wait a little for it.
-  const lock = await acquireEngineLock(paths.engineLock, { waitMs: 5000 });
+  const lock = await takeEngineLock(paths);
   let endedResolve!: () => void;
   const ended = new Promise<void>((r) => { endedResolve = r; });
   let closing: Promise<void> | null = null;
@@ -61,6 +63,25 @@ export async function startService(mode: 'embedded' | 'detached', env = process.
   }
   engine.controlSocket = paths.controlSocket;
   return { engine, server, lock, close, ended };
+}
+
+/**
+ * One engine per state dir. A holder that still answers on the socket is not stepping aside:
+ * refuse at once, naming it. Otherwise it may be handing over: wait a little for the lock.
+ */
+async function takeEngineLock(paths: Paths): Promise<EngineLock> {
+  try {
+    return tryAcquireEngineLock(paths.engineLock);
+  } catch (err) {
+    if (!(err instanceof BangerError) || err.code !== ErrorCodes.ENGINE_RUNNING) throw err;
+    const hello = await ping(paths.controlSocket, { timeoutMs: 1000 });
+    if (hello && hello.pid === err.details?.pid) {
+      throw new BangerError(ErrorCodes.ENGINE_RUNNING,
+        `an engine is already running for ${paths.stateDir}: pid ${hello.pid}, socket ${paths.controlSocket}, build ${hello.buildId} (banger engine stop stops it)`,
+        { details: { pid: hello.pid, socket: paths.controlSocket, buildId: hello.buildId } });
+    }
+  }
+  return acquireEngineLock(paths.engineLock, { waitMs: 5000 });
 }
 
 /** `banger engine serve`: run the service in the foreground until it is told to stop. */

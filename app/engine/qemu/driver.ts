@@ -11,7 +11,7 @@ import { BangerError, ErrorCodes } from '../../errors.js';
 import { nullLogger, type Logger } from '../../log.js';
 import { decideAccel, readAccelInputs, type AccelDecision, type AccelInputs, type AccelMode } from './accel.js';
 import { buildQemuArgv, cmdlineOwnedBy } from './cmdline.js';
-import { withQmp } from './qmp.js';
+import { QmpClient, withQmp } from './qmp.js';
 
 export interface QemuDriverOptions {
   runner: ProcessRunner;
@@ -203,13 +203,27 @@ export class QemuDriver implements VmDriver {
       return this.info('gone', r.status);
     }
     if (!opts.force) {
+      // The connection stays open until QEMU exits: its SHUTDOWN event tells an adopted VM's
+      // exit status, which waitpid cannot (we are not its parent after an engine restart).
+      let guestShutdown = false;
+      let qmp: QmpClient | null = null;
       try {
-        await withQmp(handle.socketPath, (c) => c.sendCtrlAltDel(), { timeoutMs: 2000 });
+        qmp = await QmpClient.connect(handle.socketPath, {
+          timeoutMs: 2000,
+          onEvent: (e) => { if (e.event === 'SHUTDOWN' && e.data?.guest === true) guestShutdown = true; },
+        });
+        await qmp.sendCtrlAltDel();
         const r = await done('graceful', opts.timeoutMs);
-        if (r) return r;
+        if (r) {
+          // -no-reboot: a guest-initiated reset/poweroff ends QEMU with status 0.
+          if (r.exitCode === null && r.signal === null && guestShutdown) r.exitCode = 0;
+          return r;
+        }
         this.log.warn(`qemu pid ${handle.pid}: guest ignored Ctrl-Alt-Del for ${opts.timeoutMs} ms`);
       } catch (err) {
         this.log.warn(`qemu pid ${handle.pid}: Ctrl-Alt-Del failed`, { err: (err as Error).message });
+      } finally {
+        qmp?.close();
       }
       // QMP quit first: it works even when a signal would not (EPERM); SIGTERM as backup.
       await withQmp(handle.socketPath, (c) => c.quit(), { timeoutMs: 1000 }).catch(() => undefined);

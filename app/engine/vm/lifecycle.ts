@@ -65,6 +65,8 @@ export class VmLifecycle {
   }
 
   get(name: string): VmRecord {
+    // Names arrive from the control socket too: anything but a string is a malformed request.
+    if (typeof name !== 'string') throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `a VM name must be a string, got ${describe(name)}`);
     const vm = this.d.store.getVm(name);
     if (!vm) throw new BangerError(ErrorCodes.NOT_FOUND, `no VM named "${name}" (see banger vm ls)`);
     return vm;
@@ -212,6 +214,7 @@ export class VmLifecycle {
   }
 
   async stop(name: string, opts: StopOptions = {}): Promise<VmRecord> {
+    validateStopOptions(opts);
     let vm = this.get(name);
     this.requireState(vm, ['running'], 'stop');
     const h = this.handles.get(vm.id) ?? (vm.pid && vm.socketPath ? { pid: vm.pid, socketPath: vm.socketPath } : null);
@@ -241,6 +244,7 @@ export class VmLifecycle {
   }
 
   async remove(name: string, opts: { force?: boolean } = {}): Promise<VmRecord> {
+    validateStopOptions(opts);
     let vm = this.get(name);
     if (['running', 'starting', 'stopping'].includes(vm.state)) {
       if (!opts.force) {
@@ -265,5 +269,24 @@ export class VmLifecycle {
     this.timer = null;
     for (const id of this.handles.keys()) this.d.console?.detach(id);
     this.handles.clear();
+  }
+}
+
+function describe(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+}
+
+/** Options from the wire are checked before anything happens: a bad one changes nothing. */
+function validateStopOptions(opts: unknown): asserts opts is StopOptions {
+  if (opts === undefined) return;
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `options must be an object, got ${describe(opts)}`);
+  }
+  const o = opts as Record<string, unknown>;
+  if (o.force !== undefined && typeof o.force !== 'boolean') {
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `option "force" must be true or false, got ${describe(o.force)}`);
+  }
+  if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === 'number' && Number.isFinite(o.timeoutMs) && o.timeoutMs >= 0)) {
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `option "timeoutMs" must be a number of milliseconds >= 0, got ${JSON.stringify(o.timeoutMs) ?? describe(o.timeoutMs)}`);
   }
 }

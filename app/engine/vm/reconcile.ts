@@ -40,6 +40,8 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
       continue;
     }
     await d.lifecycle.release(vm);
+    // Unlike a stop (sticky lease), a VM that died unseen gives its address back too.
+    d.network?.releaseLease(vm.id);
     d.lifecycle.update(vm, {
       state: 'stopped', pid: null, socketPath: null, tap: null, stoppedAt: new Date().toISOString(),
       lastError: `VMM process (pid ${vm.pid ?? '?'}) was gone when the engine came back: it exited while the engine was down`,
