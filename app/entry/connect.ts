@@ -2,6 +2,7 @@
 // build over to a fresh one, or start one in the background (pm2's habit).
 import { ControlClient, ping } from '../control/client.js';
 import { ensureEngine, waitForEngine } from '../control/detach.js';
+import { lockHolder } from '../control/lock.js';
 import type { HelloInfo } from '../control/protocol.js';
 import { buildId } from '../buildid.js';
 import type { Paths } from '../paths.js';
@@ -40,7 +41,12 @@ export async function retireStale(paths: Paths, hello: HelloInfo, say: (s: strin
 
 /** A client for the current engine, starting one (detached) if none runs. */
 export async function connectEngine(paths: Paths, say: (s: string) => void): Promise<ControlClient> {
-  const hello = await ping(paths.controlSocket, { timeoutMs: 1000 });
+  let hello = await ping(paths.controlSocket, { timeoutMs: 1000 });
+  // A live lock holder that is slow to answer (a busy host, or still starting) is waited for,
+  // not raced by a second engine.
+  if (!hello && lockHolder(paths.engineLock) !== null) {
+    hello = await waitForEngine(paths.controlSocket, { timeoutMs: 10_000, logFile: paths.engineLog }).catch(() => null);
+  }
   if (hello && hello.buildId !== buildId()) await retireStale(paths, hello, say);
   const r = await ensureEngine(spawnOptions(paths));
   if (r.started) say(`banger: started the engine in the background (pid ${r.hello.pid}, socket ${paths.controlSocket})`);
