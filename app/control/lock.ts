@@ -5,6 +5,8 @@
 import { linkSync, readFileSync, unlinkSync, writeFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BangerError, ErrorCodes } from '../errors.js';
+// A zombie holder (killed, not yet reaped) has let go of the lock.
+import { pidAlive as isAlive } from '../pid.js';
 
 export interface EngineLock {
   readonly path: string;
@@ -148,12 +150,3 @@ function abandoned(path: string): boolean {
   }
 }
 
-/** kill(pid, 0): ESRCH means gone; EPERM means alive but not ours (still a holder). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

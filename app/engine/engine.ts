@@ -18,6 +18,7 @@ import { createVm } from './vm/create.js';
 import { VmLifecycle } from './vm/lifecycle.js';
 import { reconcile } from './vm/reconcile.js';
 import { doctor } from './doctor.js';
+import { sshArgv } from './images/ssh.js';
 import { BangerError, ErrorCodes } from '../errors.js';
 import type { Paths } from '../paths.js';
 import type { Logger } from '../log.js';
@@ -160,9 +161,7 @@ export class Engine implements EngineApi {
     if (!this.p.images) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'ssh needs the image service');
     const key = await this.p.images.sshKey();
     const knownHosts = resolve(this.p.paths.vmsDir, vm.id, 'known_hosts');
-    const argv = ['ssh', '-i', key.privateKey, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=accept-new',
-      '-o', 'IdentitiesOnly=yes', '-o', 'LogLevel=ERROR', `root@${vm.ip}`];
-    return { ip: vm.ip, user: 'root', keyPath: key.privateKey, knownHostsPath: knownHosts, argv };
+    return { ip: vm.ip, user: 'root', keyPath: key.privateKey, knownHostsPath: knownHosts, argv: sshArgv(vm.ip, key.privateKey, knownHosts) };
   }
 
   // ---- consoles

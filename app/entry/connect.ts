@@ -44,8 +44,10 @@ export async function connectEngine(paths: Paths, say: (s: string) => void): Pro
   let hello = await ping(paths.controlSocket, { timeoutMs: 1000 });
   // A live lock holder that is slow to answer (a busy host, or still starting) is waited for,
   // not raced by a second engine.
-  if (!hello && lockHolder(paths.engineLock) !== null) {
-    hello = await waitForEngine(paths.controlSocket, { timeoutMs: 10_000, logFile: paths.engineLog }).catch(() => null);
+  const deadline = Date.now() + 10_000;
+  while (!hello && lockHolder(paths.engineLock) !== null && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    hello = await ping(paths.controlSocket, { timeoutMs: 1000 });
   }
   if (hello && hello.buildId !== buildId()) await retireStale(paths, hello, say);
   const r = await ensureEngine(spawnOptions(paths));

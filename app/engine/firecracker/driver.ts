@@ -9,7 +9,8 @@ import type { BootStep, ExitInfo, LaunchSpec, VmDriver, VmmHandle } from '../vm/
 import type { UndoStack } from '../vm/undo.js';
 import { createConsoleFifo, openFifoForVmm } from '../vm/console.js';
 import { FirecrackerClient } from './client.js';
-import { findVmmUnder, hasFlag, isAlive, signalPid, sleep, waitForExit } from './launcher.js';
+import { findVmmUnder, hasFlag, signalPid, sleep, waitForExit } from './launcher.js';
+import { pidAlive as isAlive } from '../../pid.js';
 import { BangerError, ErrorCodes } from '../../errors.js';
 import { nullLogger, type Logger } from '../../log.js';
 

@@ -3,18 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { ProcessRunner } from '../process.js';
 
-export function isAlive(pid: number): boolean {
-  if (!(pid > 0)) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    // EPERM: it exists but is not ours (a root VMM seen from a normal user).
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const s = procStat(pid);
-  // A zombie answers kill(0) but is gone for our purposes.
-  return s === null || (s.state !== 'Z' && s.state !== 'X');
-}
+import { pidAlive as isAlive } from '../../pid.js';
 
 /** Poll until the pid is gone; true when it went within timeoutMs. */
 export async function waitForExit(pid: number, timeoutMs: number, pollMs = 10): Promise<boolean> {

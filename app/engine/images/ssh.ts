@@ -35,5 +35,8 @@ export function sshArgv(ip: string, keyPath: string, knownHostsPath: string, rem
     '-o', `UserKnownHostsFile=${knownHostsPath}`,
     '-o', 'StrictHostKeyChecking=accept-new',
     '-o', 'IdentitiesOnly=yes',
+    // Key auth only: never stop to ask for a password (a TUI or a script is waiting).
+    '-o', 'BatchMode=yes',
+    '-o', 'LogLevel=ERROR',
     `root@${ip}`, ...remote];
 }

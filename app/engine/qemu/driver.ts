@@ -12,6 +12,7 @@ import { nullLogger, type Logger } from '../../log.js';
 import { decideAccel, readAccelInputs, type AccelDecision, type AccelInputs, type AccelMode } from './accel.js';
 import { buildQemuArgv, cmdlineOwnedBy } from './cmdline.js';
 import { QmpClient, withQmp } from './qmp.js';
+import { pidAlive } from '../../pid.js';
 
 export interface QemuDriverOptions {
   runner: ProcessRunner;
@@ -28,15 +29,6 @@ export interface QemuDriverOptions {
 
 type ExitStatus = { code: number | null; signal: string | null };
 
-/** Alive and not a zombie (a zombie still answers kill(0)). EPERM means alive, not ours. */
-export function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = s.charAt(s.lastIndexOf(')') + 2);
-    return state !== 'Z' && state !== 'X';
-  } catch { return true; }
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -1,7 +1,7 @@
 // The VM state machine: created -> starting -> running -> stopping -> stopped, and error with
 // a reason. Boot is a named list of steps with an undo stack; every change is stored, logged
 // as an event and emitted.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend, StopOptions, VmRecord, VmState } from '../api.js';
 import type { Config } from '../config.js';
@@ -14,6 +14,7 @@ import { diskPath } from './create.js';
 import { BangerError, ErrorCodes } from '../../errors.js';
 import { vmDir, type Paths } from '../../paths.js';
 import type { Logger } from '../../log.js';
+import { pidAlive as isAlive } from '../../pid.js';
 
 export const DEFAULT_BOOT_ARGS = 'console=ttyS0 reboot=k panic=1 pci=off';
 
@@ -35,20 +36,6 @@ export function vmRuntimeDir(paths: Paths, vmId: string): string {
 
 export function bootArgsFor(vm: VmRecord, ipArg: string | null): string {
   return [DEFAULT_BOOT_ARGS, ipArg ?? '', vm.bootArgs].filter(Boolean).join(' ');
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    // A zombie answers kill(0) but is gone for our purposes.
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = s.charAt(s.lastIndexOf(')') + 2);
-    return state !== 'Z' && state !== 'X';
-  } catch { return true; }
 }
 
 export class VmLifecycle {

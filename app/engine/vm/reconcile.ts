@@ -7,7 +7,8 @@ import type { Backend, ReconcileReport } from '../api.js';
 import type { Store } from '../store.js';
 import type { DnsPort, NetworkPort } from '../ports.js';
 import type { VmDriver } from './driver.js';
-import { isAlive, vmRuntimeDir, type VmLifecycle } from './lifecycle.js';
+import { vmRuntimeDir, type VmLifecycle } from './lifecycle.js';
+import { pidAlive as isAlive } from '../../pid.js';
 import type { Paths } from '../../paths.js';
 import type { Logger } from '../../log.js';
 

@@ -20,7 +20,8 @@ test('ensureSshKey makes one ed25519 key, private to the user, and reuses it', a
 
 test('sshArgv: system ssh, banger key only, per-VM known_hosts', () => {
   assert.equal(sshArgv('172.30.0.5', '/k/id', '/vm/known_hosts'), ['ssh', '-i', '/k/id',
-    '-o', 'UserKnownHostsFile=/vm/known_hosts', '-o', 'StrictHostKeyChecking=accept-new', '-o', 'IdentitiesOnly=yes', 'root@172.30.0.5']);
+    '-o', 'UserKnownHostsFile=/vm/known_hosts', '-o', 'StrictHostKeyChecking=accept-new', '-o', 'IdentitiesOnly=yes',
+    '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', 'root@172.30.0.5']);
   assert.equal(sshArgv('10.0.0.2', 'k', 'h', ['uname', '-a']).slice(-3), ['root@10.0.0.2', 'uname', '-a']);
   assert.throws(() => sshArgv('evil;rm', 'k', 'h'), (e: Error & { code?: string }) => e.code === 'E_INVALID_ARGUMENT');
 });

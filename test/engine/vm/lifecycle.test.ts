@@ -6,7 +6,8 @@ import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { simEngine, simPids, waitFor, type TestEngine } from '../../helpers/engine.js';
 import type { EngineEvent, VmState } from '../../../app/engine/api.js';
-import { isAlive, vmRuntimeDir } from '../../../app/engine/vm/lifecycle.js';
+import { vmRuntimeDir } from '../../../app/engine/vm/lifecycle.js';
+import { pidAlive as isAlive } from '../../../app/pid.js';
 
 let te: TestEngine;
 test.before.each(async () => { te = await simEngine(); });
