@@ -56,7 +56,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
       throw new BangerError(ErrorCodes.USAGE, `unknown command "${argv.join(' ')}"${hint}`);
     }
     const { cmd, rest } = found;
-    if (rest.includes('--help') || rest.includes('-h')) {
+    const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest; // after --: the remote command's
+    if (own.includes('--help') || own.includes('-h')) {
       ctx.out(`usage: ${cmd.usage}\n  ${cmd.summary}`);
       return 0;
     }

@@ -9,6 +9,8 @@ import type { Logger } from '../log.js';
 export class EngineDns implements DnsPort {
   private readonly main: DnsServer;
   private gateway: DnsServer | null = null;
+  /** One gateway start at a time: two VMs starting together must not both bind :53. */
+  private gatewayStarting: Promise<void> | null = null;
   private records = new Map<string, string>();
 
   constructor(private readonly o: { zone: string; host: string; port: number; logger: Logger }) {
@@ -23,6 +25,7 @@ export class EngineDns implements DnsPort {
   }
 
   async stop(): Promise<void> {
+    await this.gatewayStarting?.catch(() => {});
     await Promise.all([this.main.stop(), this.gateway?.stop()]);
     this.gateway = null;
   }
@@ -47,11 +50,17 @@ export class EngineDns implements DnsPort {
     this.records.delete(name);
   }
 
-  async addGatewayListener(host: string, allowFrom: string): Promise<void> {
-    if (this.gateway) return;
+  addGatewayListener(host: string, allowFrom: string): Promise<void> {
+    if (this.gateway) return Promise.resolve();
+    this.gatewayStarting ??= this.startGateway(host, allowFrom).finally(() => { this.gatewayStarting = null; });
+    return this.gatewayStarting;
+  }
+
+  private async startGateway(host: string, allowFrom: string): Promise<void> {
     const gw = new DnsServer({ zone: this.o.zone, listeners: [{ host, port: 53, forward: true, allowFrom }], logger: this.o.logger });
-    gw.setRecords([...this.records].map(([name, ip]) => ({ name, ip })));
     await gw.start();
+    // Copied after the bind, so records changed while it started are not missed.
+    gw.setRecords([...this.records].map(([name, ip]) => ({ name, ip })));
     const l = gw.status().listeners[0];
     if (l && !l.up) this.o.logger.warn(`guest DNS listener ${host}:53 is down: ${l.error}`);
     this.gateway = gw;

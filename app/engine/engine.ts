@@ -251,6 +251,7 @@ export class Engine implements EngineApi {
       throw new BangerError(ErrorCodes.INVALID_STATE, `--purge removes the bridge the running VMs use (${running().map((v) => v.name).join(', ')}): add --stop-vms`);
     }
     if (opts.stopVms) {
+      await this.vms.idle(); // a VM mid-start is stopped too, once it is up
       await Promise.all(running().filter((vm) => vm.state === 'running').map((vm) =>
         this.vms.stop(vm.name).catch((err) => this.p.logger.error(`stop ${vm.name} failed`, { err: String(err) }))));
     }
@@ -262,6 +263,11 @@ export class Engine implements EngineApi {
   /** Let go of everything without touching VMs (also the stale-engine handover). */
   async close(): Promise<void> {
     this.p.metrics?.stop();
+    // Builds die with the engine (nothing half-built is registered); VM operations finish.
+    for (const b of this.p.images?.builds() ?? []) {
+      if (b.state === 'running') { try { this.p.images!.cancel(b.id); } catch { /* ended meanwhile */ } }
+    }
+    await this.vms.idle();
     this.vms.close();
     await this.p.dns?.stop().catch(() => {});
     this.p.logger.info('engine stopped', { pid: process.pid });

@@ -3,6 +3,7 @@ import type { Command } from '../context.js';
 import { JSON_FLAG, printJson } from '../context.js';
 import { flagBool, needPositional } from '../args.js';
 import { formatDuration, table } from '../format.js';
+import { BangerError, ErrorCodes } from '../../errors.js';
 
 export const engineCommands: Command[] = [
   {
@@ -60,7 +61,7 @@ export const engineCommands: Command[] = [
     flags: { apply: {} },
     async run(ctx, a) {
       needPositional(a, 0, this.usage);
-      if (!ctx.dnsSetup) return ctx.err('dns setup is not available');
+      if (!ctx.dnsSetup) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'dns setup is not available here');
       ctx.out(await ctx.dnsSetup(flagBool(a, 'apply')));
     },
   },
@@ -71,7 +72,7 @@ export const engineCommands: Command[] = [
     flags: { 'stop-vms': {}, purge: {} },
     async run(ctx, a) {
       needPositional(a, 0, this.usage);
-      if (!ctx.stopEngine) return ctx.err('no engine service to stop');
+      if (!ctx.stopEngine) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'no engine service to stop here');
       ctx.out(await ctx.stopEngine({ stopVms: flagBool(a, 'stop-vms'), purge: flagBool(a, 'purge') }));
     },
   },

@@ -39,6 +39,11 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   const backend = input.backend === undefined ? d.defaultBackend : validateBackend(input.backend);
   const bootArgs = validateBootArgs(input.bootArgs);
 
+  for (const key of ['image', 'kernel'] as const) {
+    if (input[key] !== undefined && input[key] !== null && typeof input[key] !== 'string') {
+      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `${key} must be a name (a string)`);
+    }
+  }
   const imageName = input.image ?? pickDefault(d.store.listImages().map((i) => i.name), d.config.defaultImage);
   const image = imageName === null ? null : d.store.getImage(imageName);
   if (imageName !== null && !image) {
@@ -65,17 +70,17 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     tap: null, createdAt: now, updatedAt: now, startedAt: null, stoppedAt: null, lastError: null, exitCode: null,
     exitSignal: null,
   };
-  // The UNIQUE constraint settles a race between two creates of one name.
-  const created = d.store.insertVm(vm);
+  // The disk first, the record last: a VM that exists can always be started (no start can
+  // race the copy), and a failed copy leaves no record. The UNIQUE constraint still settles
+  // a race between two creates of one name; the loser's disk is removed.
   try {
     mkdirSync(vmDir(d.paths, id), { recursive: true, mode: 0o700 });
     if (image && d.images) await d.images.createVmDisk(image.path, diskPath(d.paths, id), diskBytes);
+    return d.store.insertVm(vm);
   } catch (err) {
-    d.store.deleteVm(id);
     rmSync(vmDir(d.paths, id), { recursive: true, force: true });
     throw err;
   }
-  return d.store.getVmById(created.id)!;
 }
 
 /** A locally administered unicast MAC derived from the id (used until networking is wired). */

@@ -41,6 +41,8 @@ export function bootArgsFor(vm: VmRecord, ipArg: string | null): string {
 export class VmLifecycle {
   private handles = new Map<string, VmmHandle>();
   private stopping = new Set<string>();
+  /** VMs with a start, stop or remove in flight: one operation per VM at a time. */
+  private busy = new Map<string, { verb: string; done: Promise<unknown> }>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private d: LifecycleDeps) {}
@@ -76,9 +78,30 @@ export class VmLifecycle {
     }
   }
 
+  /** Run op as the VM's one operation in flight; a second one is refused, not interleaved. */
+  private exclusive<T>(vm: VmRecord, verb: string, op: () => Promise<T>): Promise<T> {
+    const cur = this.busy.get(vm.id);
+    if (cur) throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is busy (${cur.verb} in progress): try again when it is done`);
+    const done = op().finally(() => { if (this.busy.get(vm.id)?.done === done) this.busy.delete(vm.id); });
+    this.busy.set(vm.id, { verb, done });
+    return done;
+  }
+
+  isBusy(vmId: string): boolean { return this.busy.has(vmId); }
+
+  /** Wait for every operation in flight (engine shutdown, handover). */
+  async idle(): Promise<void> {
+    while (this.busy.size) await Promise.allSettled([...this.busy.values()].map((b) => b.done));
+  }
+
   async start(name: string): Promise<VmRecord> {
-    let vm = this.get(name);
+    const vm = this.get(name);
     this.requireState(vm, ['created', 'stopped', 'error'], 'start');
+    return this.exclusive(vm, 'start', () => this.doStart(vm));
+  }
+
+  private async doStart(initial: VmRecord): Promise<VmRecord> {
+    let vm = initial;
     const driver = this.driverFor(vm);
     const kernel = vm.kernel ? this.d.store.getKernel(vm.kernel) : null;
     if (!kernel) throw new BangerError(ErrorCodes.UNKNOWN_KERNEL, `VM "${vm.name}" has no kernel: add one (banger kernel add/fetch) and recreate it`);
@@ -132,7 +155,8 @@ export class VmLifecycle {
       await undo.unwind();
       const msg = `boot step "${current}" failed: ${(err as Error).message}`;
       this.d.logger.error(`vm ${vm.name}: ${msg}`, undo.failures.length ? { undoFailures: undo.failures.map((f) => f.name) } : undefined);
-      vm = this.update(this.d.store.getVmById(vm.id)!, { state: 'error', lastError: msg, pid: null, socketPath: null, tap: null }, msg);
+      const now = this.d.store.getVmById(vm.id);
+      if (now) this.update(now, { state: 'error', lastError: msg, pid: null, socketPath: null, tap: null }, msg);
       throw new BangerError(ErrorCodes.BOOT_FAILED, msg, { cause: err, details: { step: current } });
     }
     undo.commit();
@@ -202,8 +226,13 @@ export class VmLifecycle {
 
   async stop(name: string, opts: StopOptions = {}): Promise<VmRecord> {
     validateStopOptions(opts);
-    let vm = this.get(name);
+    const vm = this.get(name);
     this.requireState(vm, ['running'], 'stop');
+    return this.exclusive(vm, 'stop', () => this.doStop(vm, opts));
+  }
+
+  private async doStop(initial: VmRecord, opts: StopOptions): Promise<VmRecord> {
+    let vm = initial;
     const h = this.handles.get(vm.id) ?? (vm.pid && vm.socketPath ? { pid: vm.pid, socketPath: vm.socketPath } : null);
     this.stopping.add(vm.id);
     try {
@@ -217,7 +246,8 @@ export class VmLifecycle {
         exitCode: exit.exitCode, exitSignal: exit.signal, lastError: null,
       }, `stopped (${exit.how}${exit.exitCode !== null ? `, exit ${exit.exitCode}` : ''}${exit.signal ? `, ${exit.signal}` : ''})`);
     } catch (err) {
-      this.update(this.d.store.getVmById(vm.id)!, { state: 'error', lastError: `stop failed: ${(err as Error).message}` });
+      const now = this.d.store.getVmById(vm.id);
+      if (now) this.update(now, { state: 'error', lastError: `stop failed: ${(err as Error).message}` });
       throw err;
     } finally {
       this.stopping.delete(vm.id);
@@ -237,8 +267,15 @@ export class VmLifecycle {
       if (!opts.force) {
         throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: stop it first or use --force`);
       }
+      // --force: let a start or stop in flight finish (it owns processes and files), then kill.
+      await this.busy.get(vm.id)?.done.catch(() => {});
+      vm = this.get(name);
       if (vm.state === 'running') vm = await this.stop(name, { force: true });
     }
+    return this.exclusive(vm, 'remove', async () => this.doRemove(vm));
+  }
+
+  private doRemove(vm: VmRecord): VmRecord {
     this.d.network?.releaseLease(vm.id);
     this.d.store.deleteVm(vm.id);
     rmSync(vmDir(this.d.paths, vm.id), { recursive: true, force: true });

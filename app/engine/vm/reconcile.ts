@@ -28,7 +28,8 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
   const tracked = d.lifecycle.runningHandles();
 
   for (const vm of d.store.listVms()) {
-    if (!['running', 'starting', 'stopping'].includes(vm.state) || tracked.has(vm.id)) continue;
+    // A start or stop in flight in this engine owns its process and files: leave it be.
+    if (!['running', 'starting', 'stopping'].includes(vm.state) || tracked.has(vm.id) || d.lifecycle.isBusy(vm.id)) continue;
     const drv = d.drivers.get(vm.backend);
     // sudo's own process carries the same command line; the real VMM is the deepest match.
     const matches = drv ? procs.filter((p) => drv.ownsProcess(p.cmd!, vm) && isAlive(p.pid) && !/^sudo\b|\/sudo\s/.test(p.cmd!)) : [];
@@ -50,20 +51,23 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
     report.stopped.push(vm.name);
   }
 
-  const running = d.store.listVms().filter((vm) => vm.state === 'running');
-  const runningIds = new Set(running.map((vm) => vm.id));
+  const all = d.store.listVms();
+  const running = all.filter((vm) => vm.state === 'running');
+  // Live: running, or mid start/stop in this engine. Their processes, TAPs and files stay.
+  const live = all.filter((vm) => vm.state === 'running' || d.lifecycle.isBusy(vm.id));
+  const liveIds = new Set(live.map((vm) => vm.id));
 
   // VMM processes that carry one of our runtime paths but belong to no running record.
   const vmsRoot = join(d.paths.runtimeDir, 'vms') + '/';
   for (const p of procs) {
     const m = p.cmd!.includes(vmsRoot) ? new RegExp(`${escapeRe(vmsRoot)}([0-9a-f]{12})/`).exec(p.cmd!) : null;
-    if (m && !runningIds.has(m[1]) && !/^sudo\b/.test(p.cmd!)) {
+    if (m && !liveIds.has(m[1]) && !/^sudo\b/.test(p.cmd!)) {
       try { process.kill(p.pid, 'SIGKILL'); report.orphansRemoved.push(`process ${p.pid}`); } catch { /* gone or not ours */ }
     }
   }
 
   if (d.network) {
-    const keep = new Set(running.map((vm) => vm.tap).filter((t): t is string => !!t));
+    const keep = new Set(live.flatMap((vm) => [vm.tap, d.network!.tapName(vm.id)]).filter((t): t is string => !!t));
     try {
       for (const tap of await d.network.sweepOrphanTaps(keep)) report.orphansRemoved.push(`tap ${tap}`);
     } catch (err) { d.logger.warn('orphan TAP sweep failed', { err: String(err) }); }
@@ -73,7 +77,7 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
   let dirs: string[] = [];
   try { dirs = readdirSync(join(d.paths.runtimeDir, 'vms')); } catch { /* none yet */ }
   for (const id of dirs) {
-    if (runningIds.has(id)) continue;
+    if (liveIds.has(id)) continue;
     rmSync(vmRuntimeDir(d.paths, id), { recursive: true, force: true });
     report.orphansRemoved.push(`runtime ${id}`);
   }

@@ -11,7 +11,10 @@ import { pidAlive as isAlive } from '../../../app/pid.js';
 
 let te: TestEngine;
 test.before.each(async () => { te = await simEngine(); });
-test.after.each(async () => { delete process.env.SIM_FAIL; delete process.env.SIM_CAD_DELAY_MS; await te.close(); });
+test.after.each(async () => {
+  delete process.env.SIM_FAIL; delete process.env.SIM_CAD_DELAY_MS; delete process.env.SIM_SOCKET_DELAY_MS;
+  await te.close();
+});
 
 function states(events: EngineEvent[], name: string): VmState[] {
   return events.flatMap((e) => (e.type === 'vm' && e.vm.name === name ? [e.vm.state] : []));
@@ -146,6 +149,27 @@ test('restart keeps the VM and brings it back running under a new VMM', async ()
   assert.is.not(b.pid, a.pid);
   assert.not.ok(isAlive(a.pid!));
   await e.stopVm('rs');
+});
+
+test('one operation per VM: reconcile, a second start and rm --force during a slow start wait or are refused, never interleave', async () => {
+  const e = te.engine;
+  await e.createVm({ name: 'slow' });
+  process.env.SIM_SOCKET_DELAY_MS = '400';
+  const starting = e.startVm('slow');
+  await waitFor(async () => (await e.getVm('slow')).state === 'starting', 'starting');
+  // A second start is refused: the state is starting.
+  try { await e.startVm('slow'); assert.unreachable(); } catch (err) { assert.is((err as { code: string }).code, 'E_INVALID_STATE'); }
+  // Reconcile during the start must not kill the VMM or sweep its files.
+  const r = await e.reconcile();
+  assert.equal(r.stopped, []);
+  assert.not.ok(r.orphansRemoved.some((x) => x.startsWith('process')), r.orphansRemoved.join(','));
+  // rm --force waits for the start to finish, then stops and deletes.
+  const removing = e.removeVm('slow', { force: true });
+  const vm = await starting;
+  assert.is(vm.state, 'running', 'the start completed');
+  await removing;
+  assert.is((await e.listVms()).length, 0);
+  await waitFor(() => simPids(vm.id).length === 0, 'VMM gone after rm --force');
 });
 
 test.run();
