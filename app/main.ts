@@ -65,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
       while (Date.now() < deadline && await ping(paths.controlSocket, { timeoutMs: 300 })) await new Promise((r) => setTimeout(r, 50));
       return `engine (pid ${hello.pid}) stopped${stopVms ? ', VMs stopped' : ', VMs left running'}${purge ? ', bridge and NAT removed' : ''}`;
     },
-    dnsSetup: (apply) => dnsSetup(paths, runner, apply),
+    dnsSetup: (mode) => dnsSetup(paths, runner, mode),
   };
   try {
     return await runCli(argv, ctx);

@@ -16,7 +16,7 @@ export interface CliContext {
   /** Stop the engine service (banger engine stop), if one runs. */
   stopEngine?(opts: { stopVms: boolean; purge: boolean }): Promise<string>;
   /** Write the DNS setup (banger dns setup --apply). */
-  dnsSetup?(apply: boolean): Promise<string>;
+  dnsSetup?(mode: 'print' | 'apply' | 'remove'): Promise<string>;
 }
 
 export interface Command {

@@ -13,7 +13,7 @@ export class EngineDns implements DnsPort {
   private gatewayStarting: Promise<void> | null = null;
   private records = new Map<string, string>();
 
-  constructor(private readonly o: { zone: string; host: string; port: number; logger: Logger }) {
+  constructor(private readonly o: { zone: string; host: string; port: number; logger: Logger; onChange?: (records: number) => void }) {
     this.main = new DnsServer({ zone: o.zone, listeners: [{ host: o.host, port: o.port }], logger: o.logger });
   }
 
@@ -38,16 +38,18 @@ export class EngineDns implements DnsPort {
   setRecords(records: { name: string; ip: string }[]): void {
     this.each((s) => s.setRecords(records));
     this.records = new Map(records.map((r) => [r.name, r.ip]));
+    this.o.onChange?.(this.records.size);
   }
 
   upsert(name: string, ip: string): void {
     this.each((s) => s.upsert(name, ip));
     this.records.set(name, ip);
+    this.o.onChange?.(this.records.size);
   }
 
   remove(name: string): void {
     this.each((s) => { s.remove(name); });
-    this.records.delete(name);
+    if (this.records.delete(name)) this.o.onChange?.(this.records.size);
   }
 
   addGatewayListener(host: string, allowFrom: string): Promise<void> {

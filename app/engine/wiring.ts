@@ -54,7 +54,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
   let dns: DnsPort | null = null;
   if (o.full) {
     const { host, port } = parseHostPort(config.dnsAddr);
-    dns = new EngineDns({ zone: config.dnsZone, host, port, logger });
+    dns = new EngineDns({ zone: config.dnsZone, host, port, logger, onChange: (records) => bus.emit({ type: 'dns', records }) });
   }
   // The guest-facing DNS listener needs the bridge's address: add it once the bridge is up.
   const netPort: NetworkPort | null = network && dns && config.dnsGateway ? withGatewayDns(network, dns, config.subnet, logger) : network;

@@ -56,13 +56,14 @@ export const engineCommands: Command[] = [
   },
   {
     path: ['dns', 'setup'],
-    usage: 'banger dns setup [--apply]',
-    summary: 'print (or with --apply, install) the resolver config that routes .vm to banger',
-    flags: { apply: {} },
+    usage: 'banger dns setup [--apply | --remove]',
+    summary: 'print (--apply: install, --remove: uninstall) the resolver config that routes .vm to banger',
+    flags: { apply: {}, remove: {} },
     async run(ctx, a) {
       needPositional(a, 0, this.usage);
       if (!ctx.dnsSetup) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'dns setup is not available here');
-      ctx.out(await ctx.dnsSetup(flagBool(a, 'apply')));
+      if (flagBool(a, 'apply') && flagBool(a, 'remove')) throw new BangerError(ErrorCodes.USAGE, '--apply and --remove exclude each other');
+      ctx.out(await ctx.dnsSetup(flagBool(a, 'apply') ? 'apply' : flagBool(a, 'remove') ? 'remove' : 'print'));
     },
   },
   {

@@ -41,6 +41,13 @@ test('start -> running -> stop -> stopped, every change stored and emitted; DNS 
   assert.ok(log.includes('starting -> running'), log.join('; '));
 });
 
+test('DNS record-set changes are engine events (the TUI DNS screen listens)', async () => {
+  const seen: EngineEvent[] = [];
+  te.engine.subscribe((e) => seen.push(e));
+  await te.engine.reconcile();
+  assert.ok(seen.some((e) => e.type === 'dns' && e.records === 0), JSON.stringify(seen));
+});
+
 test('impossible transitions are refused with E_INVALID_STATE and change nothing', async () => {
   const e = te.engine;
   await e.createVm({ name: 'a' });
