@@ -1,5 +1,6 @@
 // A tiny file logger: blessed owns stdout in the TUI, so the engine never prints.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, renameSync } from 'node:fs';
+import { fileSize } from './fsutil.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 export interface Logger {
@@ -11,11 +12,18 @@ export interface Logger {
 
 export type LogSink = (line: string) => void;
 
-export function createLogger(file: string | null, extraSink?: LogSink): Logger {
+/** Past this size the log file is rotated to FILE.1 (replacing the previous one). */
+export const LOG_MAX_BYTES = 10 * 1024 * 1024;
+
+export function createLogger(file: string | null, extraSink?: LogSink, opts: { maxBytes?: number } = {}): Logger {
+  const maxBytes = opts.maxBytes ?? LOG_MAX_BYTES;
   const write = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     const line = `${new Date().toISOString()} ${level.toUpperCase()} ${msg}${fields ? ' ' + JSON.stringify(fields) : ''}`;
     if (file) {
-      try { appendFileSync(file, line + '\n', { mode: 0o600 }); } catch { /* logging must never break the engine */ }
+      // Sized on every write (not counted here): the detached engine's stdout appends to it too.
+      // Logging must never break the engine, so failures here are dropped.
+      try { if (fileSize(file) >= maxBytes) renameSync(file, `${file}.1`); } catch { /* keep appending */ }
+      try { appendFileSync(file, line + '\n', { mode: 0o600 }); } catch { /* dropped */ }
     }
     extraSink?.(line);
   };

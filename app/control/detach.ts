@@ -1,11 +1,13 @@
 // Start the engine in the background from the same binary (pm2's habit): ping the socket,
 // and if nothing answers, spawn ourselves detached with output to the engine log, then
 // poll until the new engine answers hello.
-import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BangerError, ErrorCodes } from '../errors.js';
 import type { ProcessRunner, SpawnedProcess } from '../engine/process.js';
 import { ensurePrivateDir } from '../paths.js';
+import { fileSize, readTail } from '../fsutil.js';
+import { sleep } from '../time.js';
 import { ControlClient, ping } from './client.js';
 import type { HelloInfo } from './protocol.js';
 
@@ -62,11 +64,11 @@ export async function waitForEngine(socketPath: string, o: WaitOptions = {}): Pr
       const why = childGone
         ? `the engine exited (${e?.signal ? `signal ${e.signal}` : `code ${e?.code}`}) before it was ready`
         : `the engine did not answer on ${socketPath} within ${timeoutMs} ms`;
-      const tail = o.logFile ? logTail(o.logFile, 2000, o.logFrom) : '';
+      const tail = o.logFile ? readTail(o.logFile, 2000, o.logFrom).trim() : '';
       throw new BangerError(ErrorCodes.ENGINE_UNAVAILABLE, `${why}${tail ? `; engine log: ${lastLines(tail, 5).join(' | ')}` : ''}`,
         { details: { socketPath, logFile: o.logFile, logTail: tail, pid: o.child?.pid } });
     }
-    await new Promise((r) => setTimeout(r, delay));
+    await sleep(delay);
     delay = Math.min(delay * 2, 200);
   }
 }
@@ -103,21 +105,6 @@ export async function ensureEngine(o: EnsureEngineOptions): Promise<EnsuredEngin
   // Another front end may have won the race to start it; ours then loses the lock and
   // exits. (So spawnArgv must exec the engine itself, not wrap it in a forking shell.)
   return { client, started: client.hello.pid === child.pid, hello: client.hello, spawnedPid: child.pid };
-}
-
-function fileSize(path: string): number {
-  try { return statSync(path).size; } catch { return 0; }
-}
-
-/** The last `max` bytes of the log written at or after `from`. */
-export function logTail(path: string, max: number, from = 0): string {
-  try {
-    const buf = readFileSync(path);
-    const start = Math.max(from, buf.length - max);
-    return buf.subarray(start).toString('utf8').trim();
-  } catch {
-    return '';
-  }
 }
 
 function lastLines(text: string, n: number): string[] {

@@ -6,6 +6,8 @@ export type VmState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped
 export const VM_STATES: readonly VmState[] = ['created', 'starting', 'running', 'stopping', 'stopped', 'error'];
 export type Backend = 'firecracker' | 'qemu';
 export const BACKENDS: readonly Backend[] = ['firecracker', 'qemu'];
+/** What `image build --from` accepts (the build form offers the same list). */
+export const IMAGE_SOURCES: readonly string[] = ['busybox', 'debian:bookworm'];
 
 export interface VmRecord {
   id: string;

@@ -1,27 +1,20 @@
 // banger doctor: what this host offers, and which backend VMs get by default and why.
-import { accessSync, constants, readFileSync } from 'node:fs';
 import type { Backend, DoctorCheck, DoctorReport } from './api.js';
 import type { Config } from './config.js';
 import type { VmDriver } from './vm/driver.js';
 import { which, type ProcessRunner } from './process.js';
+import { readAccelInputs, virtFlag, type AccelInputs } from './qemu/accel.js';
 
-export function cpuVirtFlags(cpuinfo: string): string[] {
-  const flags = new Set<string>();
-  for (const line of cpuinfo.split('\n')) {
-    if (!line.startsWith('flags')) continue;
-    for (const f of line.split(':')[1]?.trim().split(/\s+/) ?? []) if (f === 'vmx' || f === 'svm') flags.add(f);
-  }
-  return [...flags];
-}
-
-export function kvmAccess(path = '/dev/kvm'): { ok: boolean; detail: string } {
-  try {
-    accessSync(path, constants.R_OK | constants.W_OK);
-    return { ok: true, detail: `${path} is readable and writable` };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { ok: false, detail: code === 'ENOENT' ? `${path} does not exist` : `${path} is not read/write for this user (${code})` };
-  }
+/** The /dev/kvm and CPU checks, from the same host facts the QEMU accel decision reads. */
+export function hostVirtChecks(inputs: AccelInputs, kvmPath = '/dev/kvm'): DoctorCheck[] {
+  const kvmDetail = inputs.kvmRw ? `${kvmPath} is readable and writable`
+    : inputs.kvmExists ? `${kvmPath} is not read/write for this user` : `${kvmPath} does not exist`;
+  const flag = virtFlag(inputs.cpuinfo);
+  return [
+    { name: '/dev/kvm', ok: inputs.kvmRw, detail: kvmDetail },
+    { name: 'cpu virtualization', ok: flag !== null, detail: flag ? `CPU has ${flag}`
+      : 'CPU shows neither vmx nor svm: KVM guests will not run; QEMU falls back to software emulation' },
+  ];
 }
 
 export async function doctor(d: {
@@ -32,12 +25,7 @@ export async function doctor(d: {
     const a = await drv.available();
     checks.push({ name: `backend ${name}`, ok: a.ok, detail: a.reason + (a.version ? ` (${a.version})` : '') });
   }
-  const kvm = kvmAccess();
-  checks.push({ name: '/dev/kvm', ok: kvm.ok, detail: kvm.detail });
-  let cpuinfo = '';
-  try { cpuinfo = readFileSync('/proc/cpuinfo', 'utf8'); } catch { /* not Linux */ }
-  const virt = cpuVirtFlags(cpuinfo);
-  checks.push({ name: 'cpu virtualization', ok: virt.length > 0, detail: virt.length ? `CPU has ${virt.join(', ')}` : 'CPU shows neither vmx nor svm: KVM guests will not run; QEMU falls back to software emulation' });
+  checks.push(...hostVirtChecks(readAccelInputs()));
   const tools: [string, string][] = [
     ['ip', 'iproute2: bridge and TAP setup'], ['nft', 'nftables: NAT for guests (iptables is the fallback)'],
     ['mkfs.ext4', 'e2fsprogs: image builds'], ['debugfs', 'e2fsprogs: image inspection'], ['resize2fs', 'e2fsprogs: growing VM disks'],

@@ -1,6 +1,6 @@
 // The engine: composes store, drivers, network, DNS, images, consoles and metrics, owns the
 // VM lifecycle and emits events. The only layer with side effects on the host.
-import { readFileSync } from 'node:fs';
+import { readTailLines } from '../fsutil.js';
 import { resolve } from 'node:path';
 import type {
   Backend, BuildProgress, DnsRecord, DnsStatus, DoctorReport, EngineApi, EngineEvent, EngineStatus, EventRecord,
@@ -223,10 +223,8 @@ export class Engine implements EngineApi {
 
   async engineLog(lines = 200): Promise<string[]> {
     positiveInt('lines', lines);
-    try {
-      const text = readFileSync(this.p.paths.engineLog, 'utf8');
-      return text.split('\n').filter(Boolean).slice(-lines);
-    } catch { return []; }
+    // Only the file's end (4 KiB a line is generous), never the whole log.
+    return readTailLines(this.p.paths.engineLog, Math.min(Math.max(64 * 1024, lines * 4096), 16 * 1024 * 1024)).slice(-lines);
   }
 
   reconcile(): Promise<ReconcileReport> {

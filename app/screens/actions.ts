@@ -4,10 +4,11 @@ import type { App } from './app.js';
 import { ChoiceDialog, confirmDialog } from './dialogs.js';
 import { FormDialog, type FormValues } from './form.js';
 import type { ActionId } from './keys.js';
+import { IMAGE_SOURCES as ENGINE_IMAGE_SOURCES } from '../engine/api.js';
 
 export type QuitChoice = 'leave-running' | 'stop-vms' | 'quit';
 
-export const IMAGE_SOURCES = ['busybox', 'debian:bookworm'];
+export const IMAGE_SOURCES = [...ENGINE_IMAGE_SOURCES];
 
 /** Turn the create form's strings into engine input; null + message when invalid. */
 export function parseCreateForm(v: FormValues): { input: import('../engine/api.js').VmCreateInput } | { error: string } {

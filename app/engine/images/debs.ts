@@ -4,16 +4,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { BuildJob } from './job.js';
-
-/** apt-get download writes into its cwd; one download at a time per cache dir. */
-const locks = new Map<string, Promise<unknown>>();
-
-function serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const prev = locks.get(key) ?? Promise.resolve();
-  const next = prev.catch(() => undefined).then(fn);
-  locks.set(key, next);
-  return next;
-}
+import { serial } from './serial.js';
 
 export class DebCache {
   readonly dir: string;
@@ -34,6 +25,7 @@ export class DebCache {
 
   /** Paths of the .debs for pkgs, downloading the ones not cached yet (into a temp dir, then moved). */
   async fetch(pkgs: string[], job: BuildJob): Promise<Record<string, string>> {
+    // apt-get download writes into its cwd: one download at a time per cache dir.
     return serial(this.dir, async () => {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       const missing = pkgs.filter((p) => !this.cached(p));
@@ -54,7 +46,7 @@ export class DebCache {
         out[p] = deb;
       }
       return out;
-    });
+    }, { signal: job.signal });
   }
 
   /** Unpack a .deb's files (no maintainer scripts) into dest. */

@@ -4,37 +4,36 @@
 // success, and a failed or cancelled build leaves nothing behind but its log file.
 import { copyFileSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BuildProgress, ImageBuildInput, ImageImportInput, ImageRecord } from '../api.js';
+import { IMAGE_SOURCES, type BuildProgress, type ImageBuildInput, type ImageImportInput, type ImageRecord } from '../api.js';
 import type { Store } from '../store.js';
 import { parseSize } from '../vm/spec.js';
 import { UndoStack } from '../vm/undo.js';
 import { BangerError, ErrorCodes } from '../../errors.js';
-import { BuildJob, failJob, type JobDeps } from './job.js';
+import { failJob, type BuildJob, type JobDeps } from './job.js';
+import { BuildRegistry } from './builds.js';
 import { DebCache } from './debs.js';
 import { addPackages, assembleBusybox } from './busybox-rootfs.js';
-import { debootstrap, DEBIAN_SUITES } from './debian-rootfs.js';
+import { debootstrap, refuseDebianUnlessRoot, removeTree } from './debian-rootfs.js';
 import { customizeRootfs } from './customize.js';
 import { extractExt4, isExt4, mkfsFromDir, sha256File } from './ext4.js';
 import { ensureSshKey } from './ssh.js';
 import { validateArtifactName, validatePackages } from './names.js';
 
 const MiB = 1024 ** 2;
-export const IMAGE_SOURCES = ['busybox', ...DEBIAN_SUITES.map((s) => `debian:${s}`)];
 const DEFAULT_SIZE: Record<string, number> = { busybox: 256 * MiB, debian: 1024 * MiB };
 export const MIN_IMAGE_BYTES = 16 * MiB;
-const MAX_FINISHED_BUILDS = 50;
 
 export interface ImageServiceDeps extends JobDeps { store: Store }
 
 type Fill = (root: string, work: string, job: BuildJob) => Promise<void>;
 
 export class ImageService {
-  private readonly jobs = new Map<string, BuildJob>();
-  private readonly busy = new Set<string>();
+  private readonly builds: BuildRegistry;
   private readonly debs: DebCache;
 
   constructor(private readonly deps: ImageServiceDeps) {
     this.debs = new DebCache(deps.paths.cacheDir);
+    this.builds = new BuildRegistry('image', deps, (name) => deps.store.getImage(name) !== null);
   }
 
   list(): ImageRecord[] { return this.deps.store.listImages(); }
@@ -45,14 +44,9 @@ export class ImageService {
     return img;
   }
 
-  listBuilds(): BuildProgress[] { return [...this.jobs.values()].map((j) => j.state); }
+  listBuilds(): BuildProgress[] { return this.builds.list(); }
 
-  cancel(buildId: string): void {
-    const job = this.jobs.get(buildId);
-    if (!job) throw new BangerError(ErrorCodes.NOT_FOUND, `no build with id "${buildId}"`);
-    if (!job.running) throw new BangerError(ErrorCodes.INVALID_STATE, `build ${buildId} already ended (${job.state.state})`);
-    job.cancel();
-  }
+  cancel(buildId: string): void { this.builds.cancel(buildId); }
 
   async build(input: ImageBuildInput, signal?: AbortSignal): Promise<ImageRecord> {
     const name = validateArtifactName('image', input?.name);
@@ -63,7 +57,7 @@ export class ImageService {
     const family = from.split(':')[0];
     const sizeBytes = validateImageSize(input.size ?? DEFAULT_SIZE[family]);
     const packages = validatePackages(input.packages);
-    this.claim(name);
+    if (family === 'debian') refuseDebianUnlessRoot(this.deps.runner);
     const fill: Fill = family === 'busybox'
       ? async (root, work, job) => {
         job.phase('fetch packages', 5);
@@ -76,7 +70,8 @@ export class ImageService {
         job.phase('debootstrap', 5);
         await debootstrap(root, from.split(':')[1], packages, job);
       };
-    return this.produce(name, from, sizeBytes, input.size !== undefined, fill, signal);
+    // debootstrap runs privileged: the tree it leaves (even half-made) is root's.
+    return this.produce(name, from, sizeBytes, input.size !== undefined, fill, signal, family === 'debian');
   }
 
   async import(input: ImageImportInput, signal?: AbortSignal): Promise<ImageRecord> {
@@ -93,7 +88,6 @@ export class ImageService {
     else if (st.isFile() && isExt4(src)) { kind = 'ext4'; if (!explicit) sizeBytes = st.size; }
     else if (st.isFile()) kind = 'tar';
     else throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `cannot import "${src}": not a directory, ext4 image or tar archive`);
-    this.claim(name);
     const fill: Fill = async (root, _work, job) => {
       job.phase(`copy ${kind}`, 10);
       if (kind === 'dir') await job.run(['cp', '-a', `${src}/.`, `${root}/`], { timeoutMs: 30 * 60_000 });
@@ -115,29 +109,20 @@ export class ImageService {
     rmSync(img.path, { force: true });
   }
 
-  private claim(name: string): void {
-    if (this.deps.store.getImage(name)) throw new BangerError(ErrorCodes.NAME_TAKEN, `an image named "${name}" already exists`);
-    if (this.busy.has(name)) throw new BangerError(ErrorCodes.NAME_TAKEN, `an image named "${name}" is being built`);
-    this.busy.add(name);
+  private produce(name: string, source: string, sizeBytes: number, explicitSize: boolean, fill: Fill,
+    signal?: AbortSignal, privileged = false): Promise<ImageRecord> {
+    return this.builds.run(name, signal, (job) => this.make(job, name, source, sizeBytes, explicitSize, fill, privileged));
   }
 
-  private track(job: BuildJob): void {
-    this.jobs.set(job.id, job);
-    const done = [...this.jobs.values()].filter((j) => !j.running);
-    for (const j of done.slice(0, Math.max(0, done.length - MAX_FINISHED_BUILDS))) this.jobs.delete(j.id);
-  }
-
-  private async produce(name: string, source: string, sizeBytes: number, explicitSize: boolean, fill: Fill,
-    signal?: AbortSignal): Promise<ImageRecord> {
+  /** privileged: fill makes the tree with privileged commands, so it is removed the same way. */
+  private async make(job: BuildJob, name: string, source: string, sizeBytes: number, explicitSize: boolean,
+    fill: Fill, privileged: boolean): Promise<ImageRecord> {
     const { paths, store, runner } = this.deps;
-    let job: BuildJob;
-    try { job = new BuildJob(this.deps, 'image', name, signal); } catch (err) { this.busy.delete(name); throw err; }
-    this.track(job);
     const work = join(paths.buildsDir, `${job.id}.tmp`);
     const undo = new UndoStack();
     try {
       mkdirSync(work, { recursive: true, mode: 0o700 });
-      undo.push('remove build dir', () => rmSync(work, { recursive: true, force: true }));
+      undo.push('remove build dir', () => removeTree(runner, work, privileged));
       const root = join(work, 'rootfs');
       mkdirSync(root, { mode: 0o755 });
       await fill(root, work, job);
@@ -169,15 +154,15 @@ export class ImageService {
         name, source, path: final, sizeBytes: statSync(final).size, sha256, buildLog: job.logPath, createdAt: new Date().toISOString(),
       });
       undo.commit();
-      rmSync(work, { recursive: true, force: true });
+      // The image is registered: a leftover work dir is logged, not a failed build.
+      await removeTree(runner, work, privileged).catch((err) =>
+        this.deps.logger.warn('image build dir not removed', { dir: work, error: String(err) }));
       job.finish('done');
       return record;
     } catch (err) {
       await undo.unwind();
       for (const f of undo.failures) this.deps.logger.warn('image build undo failed', { step: f.name, error: String(f.error) });
       throw failJob(job, err, `image "${name}" from ${source}`);
-    } finally {
-      this.busy.delete(name);
     }
   }
 }

@@ -2,7 +2,7 @@
 // (assets/microvm.config) -> an all-built-in ELF vmlinux that suits Firecracker (ip=,
 // virtio-mmio from the command line, no initrd). ~9 min on 2 cores the first time; the
 // source and object trees stay in the cache dir, so a rebuild is incremental (~45 s).
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { which } from '../process.js';
@@ -10,6 +10,7 @@ import { BangerError, ErrorCodes } from '../../errors.js';
 import { assetPath } from './assets.js';
 import type { DebCache } from './debs.js';
 import type { BuildJob } from './job.js';
+import { serial } from './serial.js';
 
 export const KERNEL_BUILD_TOOLS = ['make', 'gcc', 'flex', 'bison', 'bc', 'perl', 'tar', 'xz'];
 /** Options that must survive olddefconfig, or the kernel will not boot a banger VM. */
@@ -23,11 +24,25 @@ export function missingBuildTools(): string[] {
 
 export interface BuiltKernel { vmlinux: string; version: string; source: string }
 
-export async function buildKernelFromSource(cacheDir: string, debs: DebCache, job: BuildJob): Promise<BuiltKernel> {
+/** The vmlinux is copied into `work` (the caller's build dir) before the shared tree is let go. */
+export async function buildKernelFromSource(cacheDir: string, debs: DebCache, job: BuildJob, work: string): Promise<BuiltKernel> {
   const missing = missingBuildTools();
   if (missing.length) {
     throw new BangerError(ErrorCodes.COMMAND_FAILED, `building a kernel needs ${missing.join(', ')} (apt-get install ${missing.join(' ')})`);
   }
+  // Every kernel build shares the source and object trees (O=) under the cache dir, and two
+  // makes in one O= dir corrupt each other: a second build queues (cancellable) behind the first.
+  const shared = join(cacheDir, 'kernel-build');
+  return serial(shared, () => buildLocked(cacheDir, debs, job, work), {
+    signal: job.signal,
+    onWait: () => {
+      job.phase('waiting for another kernel build', 1);
+      job.log(`another kernel build is using ${shared}: this one starts when it ends\n`);
+    },
+  });
+}
+
+async function buildLocked(cacheDir: string, debs: DebCache, job: BuildJob, work: string): Promise<BuiltKernel> {
   job.phase('resolve source', 2);
   const dep = await job.run(['apt-cache', 'depends', 'linux-source'], { reject: false });
   const pkg = /Depends: (linux-source-[0-9.]+)/.exec(dep.stdout)?.[1] ?? 'linux-source-6.1';
@@ -74,5 +89,8 @@ export async function buildKernelFromSource(cacheDir: string, debs: DebCache, jo
   });
   if (objects > expected / 2) writeFileSync(countFile, String(objects));
   const version = (await make(['-s', 'kernelrelease'])).stdout.trim();
-  return { vmlinux: join(out, 'vmlinux'), version, source: `built:${pkg}` };
+  // A queued build rewrites out/vmlinux as soon as we return: keep our own copy.
+  const vmlinux = join(work, 'vmlinux');
+  copyFileSync(join(out, 'vmlinux'), vmlinux);
+  return { vmlinux, version, source: `built:${pkg}` };
 }

@@ -7,7 +7,8 @@ import type { BuildProgress, KernelAddInput, KernelRecord } from '../api.js';
 import type { Store } from '../store.js';
 import { UndoStack } from '../vm/undo.js';
 import { BangerError, ErrorCodes } from '../../errors.js';
-import { BuildJob, failJob, type JobDeps } from './job.js';
+import { failJob, type BuildJob, type JobDeps } from './job.js';
+import { BuildRegistry } from './builds.js';
 import { DebCache } from './debs.js';
 import { extractVmlinux, isElf } from './vmlinux.js';
 import { buildInitramfs } from './initramfs.js';
@@ -21,12 +22,12 @@ export interface KernelServiceDeps extends JobDeps { store: Store }
 interface Produced { vmlinux: string; initrd: string | null; source: string; version: string | null }
 
 export class KernelService {
-  private readonly jobs = new Map<string, BuildJob>();
-  private readonly busy = new Set<string>();
+  private readonly builds: BuildRegistry;
   private readonly debs: DebCache;
 
   constructor(private readonly deps: KernelServiceDeps) {
     this.debs = new DebCache(deps.paths.cacheDir);
+    this.builds = new BuildRegistry('kernel', deps, (name) => deps.store.getKernel(name) !== null);
   }
 
   list(): KernelRecord[] { return this.deps.store.listKernels(); }
@@ -37,14 +38,9 @@ export class KernelService {
     return k;
   }
 
-  listBuilds(): BuildProgress[] { return [...this.jobs.values()].map((j) => j.state); }
+  listBuilds(): BuildProgress[] { return this.builds.list(); }
 
-  cancel(buildId: string): void {
-    const job = this.jobs.get(buildId);
-    if (!job) throw new BangerError(ErrorCodes.NOT_FOUND, `no build with id "${buildId}"`);
-    if (!job.running) throw new BangerError(ErrorCodes.INVALID_STATE, `build ${buildId} already ended (${job.state.state})`);
-    job.cancel();
-  }
+  cancel(buildId: string): void { this.builds.cancel(buildId); }
 
   /** Register a vmlinux (ELF) and optional initrd you already have; both are copied. */
   async add(input: KernelAddInput): Promise<KernelRecord> {
@@ -57,10 +53,7 @@ export class KernelService {
     }
     const initrd = input.initrd === undefined || input.initrd === null || input.initrd === '' ? null : String(input.initrd);
     if (initrd && (!existsSync(initrd) || !statSync(initrd).isFile())) throw new BangerError(ErrorCodes.NOT_FOUND, `initrd file "${initrd}" not found`);
-    this.claim(name);
-    try {
-      return await this.install(name, { vmlinux: path, initrd, source: `file:${path}`, version: null });
-    } finally { this.busy.delete(name); }
+    return this.builds.hold(name, () => this.install(name, { vmlinux: path, initrd, source: `file:${path}`, version: null }));
   }
 
   /** Debian's cloud kernel through apt, its ELF pulled out of the bzImage, plus an initramfs. */
@@ -103,8 +96,8 @@ export class KernelService {
   /** tinyconfig + banger's fragment from Debian's linux-source: slow (minutes). */
   async build(rawName: string, signal?: AbortSignal): Promise<KernelRecord> {
     const name = validateArtifactName('kernel', rawName);
-    return this.produce(name, signal, async (job) => {
-      const k = await buildKernelFromSource(this.deps.paths.cacheDir, this.debs, job);
+    return this.produce(name, signal, async (job, work) => {
+      const k = await buildKernelFromSource(this.deps.paths.cacheDir, this.debs, job, work);
       return { vmlinux: k.vmlinux, initrd: null, source: k.source, version: k.version };
     });
   }
@@ -116,32 +109,23 @@ export class KernelService {
     rmSync(join(this.deps.paths.kernelsDir, k.name), { recursive: true, force: true });
   }
 
-  private claim(name: string): void {
-    if (this.deps.store.getKernel(name)) throw new BangerError(ErrorCodes.NAME_TAKEN, `a kernel named "${name}" already exists`);
-    if (this.busy.has(name)) throw new BangerError(ErrorCodes.NAME_TAKEN, `a kernel named "${name}" is being made`);
-    this.busy.add(name);
-  }
-
-  private async produce(name: string, signal: AbortSignal | undefined,
+  private produce(name: string, signal: AbortSignal | undefined,
     make: (job: BuildJob, work: string) => Promise<Produced>): Promise<KernelRecord> {
-    this.claim(name);
-    let job: BuildJob;
-    try { job = new BuildJob(this.deps, 'kernel', name, signal); } catch (err) { this.busy.delete(name); throw err; }
-    this.jobs.set(job.id, job);
-    const work = join(this.deps.paths.buildsDir, `${job.id}.tmp`);
-    try {
-      mkdirSync(work, { recursive: true, mode: 0o700 });
-      const p = await make(job, work);
-      job.phase('register', 95);
-      const rec = await this.install(name, p);
-      job.finish('done');
-      return rec;
-    } catch (err) {
-      throw failJob(job, err, `kernel "${name}"`);
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-      this.busy.delete(name);
-    }
+    return this.builds.run(name, signal, async (job) => {
+      const work = join(this.deps.paths.buildsDir, `${job.id}.tmp`);
+      try {
+        mkdirSync(work, { recursive: true, mode: 0o700 });
+        const p = await make(job, work);
+        job.phase('register', 95);
+        const rec = await this.install(name, p);
+        job.finish('done');
+        return rec;
+      } catch (err) {
+        throw failJob(job, err, `kernel "${name}"`);
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+    });
   }
 
   /** Copy files into kernelsDir/<name>/ (via a temp dir) and register; undone on failure. */

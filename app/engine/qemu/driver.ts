@@ -2,7 +2,7 @@
 // the console log file and its stdin is the engine's FIFO, so the VMM outlives the engine.
 // Boot: launch-vmm -> wait-qmp -> query-status. Stop: Ctrl-Alt-Del (the guest's init reboots,
 // -no-reboot turns that into an exit), then QMP quit / SIGTERM, then SIGKILL.
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, constants, openSync, rmSync } from 'node:fs';
 import type { VmRecord } from '../api.js';
 import type { BootStep, ExitInfo, LaunchSpec, VmDriver, VmmHandle } from '../vm/driver.js';
 import type { UndoStack } from '../vm/undo.js';
@@ -13,6 +13,8 @@ import { decideAccel, readAccelInputs, type AccelDecision, type AccelInputs, typ
 import { buildQemuArgv, cmdlineOwnedBy } from './cmdline.js';
 import { QmpClient, withQmp } from './qmp.js';
 import { pidAlive } from '../../pid.js';
+import { fileSize, readTail } from '../../fsutil.js';
+import { sleep } from '../../time.js';
 
 export interface QemuDriverOptions {
   runner: ProcessRunner;
@@ -28,26 +30,6 @@ export interface QemuDriverOptions {
 }
 
 type ExitStatus = { code: number | null; signal: string | null };
-
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** The last bytes of a file from offset on, as text (for error messages). */
-function tailFrom(path: string, from: number, max = 1500): string {
-  let fd: number | null = null;
-  try {
-    fd = openSync(path, 'r');
-    const size = fstatSync(fd).size;
-    const start = Math.max(from, size - max);
-    const buf = Buffer.alloc(Math.max(0, size - start));
-    readSync(fd, buf, 0, buf.length, start);
-    return buf.toString('utf8').replace(/\r/g, '').trim();
-  } catch { return ''; } finally { if (fd !== null) closeSync(fd); }
-}
-
-function sizeOf(path: string): number {
-  try { const fd = openSync(path, 'r'); try { return fstatSync(fd).size; } finally { closeSync(fd); } } catch { return 0; }
-}
 
 export class QemuDriver implements VmDriver {
   readonly backend = 'qemu' as const;
@@ -97,7 +79,7 @@ export class QemuDriver implements VmDriver {
         const fifoFd = openSync(spec.consoleFifo, constants.O_RDWR);
         let logFd: number;
         try { logFd = openSync(spec.consoleLog, 'a', 0o600); } catch (err) { closeSync(fifoFd); throw err; }
-        logStart = sizeOf(spec.consoleLog);
+        logStart = fileSize(spec.consoleLog);
         let child;
         try {
           child = this.o.runner.spawn(argv, { stdio: [fifoFd, logFd, logFd], detached: true });
@@ -133,7 +115,7 @@ export class QemuDriver implements VmDriver {
             await sleep(50); // let the last console bytes land
             const st = exitedEarly as ExitStatus | null;
             const how = st ? (st.signal ? `signal ${st.signal}` : `exit ${st.code}`) : 'exited';
-            const tail = tailFrom(spec.consoleLog, logStart);
+            const tail = readTail(spec.consoleLog, 1500, logStart).replace(/\r/g, '').trim();
             throw new BangerError(ErrorCodes.VMM, `qemu exited before QMP came up (${how})${tail ? `: ${tail.split('\n').slice(-5).join(' | ')}` : ''}`);
           }
           try {
