@@ -49,7 +49,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
   drivers.set('firecracker', new FirecrackerDriver({ runner, bin: config.firecrackerBin, logger }));
   drivers.set('qemu', new QemuDriver({ runner, bin: config.qemuBin, accel: config.qemuAccel, logger }));
   const network = o.full && config.network === 'bridge'
-    ? new HostNetwork({ runner: o.netRunner ?? runner, store, bridge: config.bridge, subnet: config.subnet, logger })
+    ? new HostNetwork({ runner: o.netRunner ?? runner, store, bridge: config.bridge, subnet: config.subnet, tag: paths.stateDir, logger })
     : null;
   let dns: DnsPort | null = null;
   if (o.full) {

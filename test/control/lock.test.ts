@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { acquireEngineLock, lockHolder, tryAcquireEngineLock } from '../../app/control/lock.js';
+import { acquireEngineLock, lockHolder, parseLock, tryAcquireEngineLock } from '../../app/control/lock.js';
 import { createRunner } from '../../app/engine/process.js';
 import { BangerError } from '../../app/errors.js';
 import { tempDir, until } from './helpers.js';
@@ -16,6 +16,17 @@ async function deadPid(): Promise<number> {
   const p = runner.spawn(['true'], { stdio: 'ignore', detached: false });
   await p.exited;
   return p.pid;
+}
+
+/** Read straight from /proc here, not through the code under test. */
+const BOOT = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+function startOf(pid: number): string {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return s.slice(s.lastIndexOf(')') + 2).split(' ')[19];
+}
+/** The lock line a live process `pid` would have written. */
+function recordOf(pid: number): string {
+  return `${pid} ${startOf(pid)} ${BOOT}\n`;
 }
 
 function codeOf(fn: () => unknown): BangerError {
@@ -56,17 +67,17 @@ test('a second holder is refused with E_ENGINE_RUNNING naming the pid; release f
   const file = join(dir, 'engine.lock');
   try {
     const lock = await acquireEngineLock(file);
-    assert.is(readFileSync(file, 'utf8').trim(), String(process.pid));
+    assert.is(readFileSync(file, 'utf8'), recordOf(process.pid), 'pid, start time and boot id');
     assert.is(lockHolder(file), process.pid);
     const again = codeOf(() => tryAcquireEngineLock(file));
     assert.is(again.code, 'E_ENGINE_RUNNING');
     assert.is(again.details?.pid, process.pid);
     // a live foreign holder (pid 1 is always alive) is refused, the file left alone
-    writeFileSync(join(dir, 'other.lock'), '1\n');
+    writeFileSync(join(dir, 'other.lock'), recordOf(1));
     const other = codeOf(() => tryAcquireEngineLock(join(dir, 'other.lock')));
     assert.is(other.code, 'E_ENGINE_RUNNING');
     assert.match(other.message, /pid 1\b/);
-    assert.is(readFileSync(join(dir, 'other.lock'), 'utf8'), '1\n');
+    assert.is(readFileSync(join(dir, 'other.lock'), 'utf8'), recordOf(1));
     lock.release();
     assert.not.ok(existsSync(file));
     assert.is(lockHolder(file), null);
@@ -87,12 +98,14 @@ test('a lock whose pid is dead (or garbage, or our own recycled pid) is taken ov
     writeFileSync(file, `${dead}\n`);
     assert.is(lockHolder(file), null);
     const lock = await acquireEngineLock(file);
-    assert.is(readFileSync(file, 'utf8').trim(), String(process.pid));
+    assert.is(readFileSync(file, 'utf8'), recordOf(process.pid));
     lock.release();
     writeFileSync(file, 'not a pid');
     (await acquireEngineLock(file)).release();
     // a container restart can give the new engine the old one's pid
     writeFileSync(file, `${process.pid}\n`);
+    (await acquireEngineLock(file)).release();
+    writeFileSync(file, `${process.pid} 1 ${BOOT}\n`);
     (await acquireEngineLock(file)).release();
     // a takeover lock left by an engine that died mid-takeover does not wedge us
     writeFileSync(file, `${dead}\n`);
@@ -104,11 +117,68 @@ test('a lock whose pid is dead (or garbage, or our own recycled pid) is taken ov
   }
 });
 
+test('after a reboot (other boot id) or pid reuse (other start time) a live pid does not hold the lock', async () => {
+  const { dir, cleanup } = tempDir();
+  const file = join(dir, 'engine.lock');
+  try {
+    // The reported bug: pid 1 is alive, but the lock is from another boot.
+    writeFileSync(file, `1 ${startOf(1)} 00000000-0000-4000-8000-000000000000\n`);
+    assert.is(lockHolder(file), null);
+    (await acquireEngineLock(file)).release();
+    // Same boot, same pid, but another process started since.
+    writeFileSync(file, `1 ${Number(startOf(1)) + 1} ${BOOT}\n`);
+    assert.is(lockHolder(file), null);
+    (await acquireEngineLock(file)).release();
+    // A part that could not be read when written ("-") is not compared.
+    writeFileSync(file, `1 - -\n`);
+    assert.is(lockHolder(file), 1);
+    writeFileSync(file, '1 2 3 4\n');
+    assert.is(lockHolder(file), null, 'a malformed line names no one');
+    assert.equal(parseLock('42 777 abc\n'), { pid: 42, start: '777', boot: 'abc', legacy: false, raw: '42 777 abc\n' });
+    assert.equal(parseLock('42\n'), { pid: 42, start: null, boot: null, legacy: true, raw: '42\n' });
+    assert.is(parseLock('-3'), null);
+  } finally {
+    cleanup();
+  }
+});
+
+test('an old plain-pid lock: held only by a live banger process that started before it was written', async () => {
+  const { dir, cleanup } = tempDir();
+  const file = join(dir, 'engine.lock');
+  // A long-lived process whose command line carries the engine verbs, like `banger engine serve`.
+  const engine = runner.spawn([process.execPath, '-e', 'setTimeout(() => {}, 30000)', 'engine', 'serve'], { stdio: 'ignore', detached: false });
+  const other = runner.spawn(['sleep', '30'], { stdio: 'ignore', detached: false });
+  try {
+    await until(() => existsSync(`/proc/${engine.pid}/cmdline`) && readFileSync(`/proc/${engine.pid}/cmdline`, 'utf8').includes('serve'), 5000);
+    await new Promise((r) => setTimeout(r, 50));
+    // The reported bug: "1" (a system daemon after a reboot) wedged every command.
+    writeFileSync(file, '1\n');
+    assert.is(lockHolder(file), null, 'pid 1 is not banger');
+    const t = Date.now();
+    (await acquireEngineLock(file)).release();
+    assert.ok(Date.now() - t < 500);
+    writeFileSync(file, `${other.pid}\n`);
+    assert.is(lockHolder(file), null, 'a live process that is not banger');
+    writeFileSync(file, `${engine.pid}\n`);
+    assert.is(lockHolder(file), engine.pid, 'an older build\'s live engine still holds it');
+    assert.is(codeOf(() => tryAcquireEngineLock(file)).code, 'E_ENGINE_RUNNING');
+    // Written a minute before that process started: its pid was reused (or the host rebooted).
+    const before = (Date.now() - 60_000) / 1000;
+    utimesSync(file, before, before);
+    assert.is(lockHolder(file), null);
+    (await acquireEngineLock(file)).release();
+  } finally {
+    engine.child.kill('SIGKILL');
+    other.child.kill('SIGKILL');
+    cleanup();
+  }
+});
+
 test('waitMs: a holder that lets go in time is succeeded, otherwise E_ENGINE_RUNNING', async () => {
   const { dir, cleanup } = tempDir();
   const file = join(dir, 'engine.lock');
   try {
-    writeFileSync(file, '1\n');
+    writeFileSync(file, recordOf(1));
     const t = Date.now();
     try {
       await acquireEngineLock(file, { waitMs: 150 });

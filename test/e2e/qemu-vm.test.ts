@@ -125,7 +125,7 @@ e2e('a real guest end to end: build, fetch, boot, DNS, SSH, VM-to-VM, adopt, gra
     const rootKb = Number(/\n\S+\s+(\d+)\s+\d+\s+\d+\s+\d+%\s+\/\s*$/.exec(hn.stdout)?.[1]);
     assert.ok(rootKb > 900 * 1024, `root filesystem resized to the disk size: ${rootKb} KiB\n${hn.stdout}`);
     // Outbound NAT for the subnet, in banger's own nftables table.
-    const nft = (await ns.run(['nft', 'list', 'table', 'inet', 'banger'])).stdout;
+    const nft = (await ns.run(['nft', 'list', 'table', 'inet', 'banger_banger0'])).stdout;
     assert.match(nft, new RegExp(`ip saddr ${r1.ip!.replace(/\.\d+$/, '.0').replace(/\./g, '\\.')}/24 oifname != "banger0" masquerade`));
     lap('dig + ssh');
 

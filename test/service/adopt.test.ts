@@ -131,6 +131,8 @@ test('a VMM that died while the engine was down: stopped with its reason, TAP, l
   const orphanDir = join(s.paths.runtimeDir, 'vms', ORPHAN);
   mkdirSync(orphanDir, { recursive: true });
   s.sh(['ip', 'tuntap', 'add', 'dev', `bgr-${ORPHAN.slice(0, 6)}`, 'mode', 'tap']);
+  // A crash leftover sits on our bridge (untagged TAPs elsewhere may be another instance's).
+  s.sh(['ip', 'link', 'set', 'dev', `bgr-${ORPHAN.slice(0, 6)}`, 'master', 'bgrsvc0']);
   s.sh(['mkfifo', join(orphanDir, 'console.in')]);
   const orphan = spawn(SIM, ['--api-sock', join(orphanDir, 'api.sock'), '--id', ORPHAN], { detached: true, stdio: 'ignore' });
   orphan.unref();

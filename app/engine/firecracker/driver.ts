@@ -1,6 +1,6 @@
 // The Firecracker VmDriver: launch the VMM (directly, or through sudo when not root), wait for
 // its API socket, configure it in the Go SDK's order, start it; stop it Ctrl-Alt-Del first.
-import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, rmSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import type { Backend, VmRecord } from '../api.js';
 import type { ProcessRunner, SpawnedProcess } from '../process.js';
@@ -9,10 +9,12 @@ import type { BootStep, ExitInfo, LaunchSpec, VmDriver, VmmHandle } from '../vm/
 import type { UndoStack } from '../vm/undo.js';
 import { createConsoleFifo, openFifoForVmm } from '../vm/console.js';
 import { FirecrackerClient } from './client.js';
-import { findVmmUnder, hasFlag, signalPid, sleep, waitForExit } from './launcher.js';
+import { findVmmUnder, hasFlag, signalPid, waitForExit } from './launcher.js';
 import { pidAlive as isAlive } from '../../pid.js';
 import { BangerError, ErrorCodes } from '../../errors.js';
 import { nullLogger, type Logger } from '../../log.js';
+import { readTail } from '../../fsutil.js';
+import { sleep } from '../../time.js';
 
 export interface FirecrackerDriverOptions {
   runner: ProcessRunner;
@@ -126,7 +128,11 @@ export class FirecrackerDriver implements VmDriver {
           if (!reclaimed) {
             // The socket belongs to root: hand it back so the engine (and a later engine) can connect.
             const { uid, gid } = this.o.owner ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-            await this.runner.run(['chown', `${uid}:${gid}`, sock], { privileged: true });
+            // The dir is user-writable and chown runs as root: only a socket, never through a symlink (-h).
+            if (!lstatSync(sock, { throwIfNoEntry: false })?.isSocket()) {
+              throw new BangerError(ErrorCodes.VMM, `refusing to chown ${sock}: not a socket (replaced by something else?)`);
+            }
+            await this.runner.run(['chown', '-h', `${uid}:${gid}`, sock], { privileged: true });
             reclaimed = true;
           }
           try {
@@ -240,9 +246,8 @@ export class FirecrackerDriver implements VmDriver {
   }
 }
 
+/** The last line of a log (its first 300 characters), read from the file's last 64 KiB only. */
 function lastLine(path: string): string {
-  try {
-    const lines = readFileSync(path, 'utf8').trim().split('\n').filter(Boolean);
-    return (lines[lines.length - 1] ?? '').slice(0, 300);
-  } catch { return ''; }
+  const lines = readTail(path, 64 * 1024).trim().split('\n').filter(Boolean);
+  return (lines[lines.length - 1] ?? '').slice(0, 300);
 }

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { ProcessRunner } from '../process.js';
 
 import { pidAlive as isAlive } from '../../pid.js';
+import { sleep } from '../../time.js';
 
 /** Poll until the pid is gone; true when it went within timeoutMs. */
 export async function waitForExit(pid: number, timeoutMs: number, pollMs = 10): Promise<boolean> {
@@ -84,8 +85,4 @@ export function findVmmUnder(sudoPid: number, socketPath: string): number | null
 /** sudo itself (or a script standing in for it) also carries the VMM's arguments. */
 function isSudo(argv: string[]): boolean {
   return argv.slice(0, 2).some((a) => /(^|\/)sudo$/.test(a));
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -8,10 +8,10 @@ import { UndoStack } from '../vm/undo.js';
 import { nullLogger, type Logger } from '../../log.js';
 import { BangerError, ErrorCodes } from '../../errors.js';
 import { assertUsableSubnet, formatCidr, formatIp, gatewayOf, netmask, parseCidr, type Cidr } from './cidr.js';
-import { kernelIpArg, macFor, tapName } from './identity.js';
+import { instanceTag, kernelIpArg, macFor, tapName } from './identity.js';
 import { allocateLease } from './leases.js';
 import { ensureBridge, removeBridge } from './bridge.js';
-import { createTap, listOurTaps, removeTap, sweepOrphanTaps } from './tap.js';
+import { createTap, listOurTaps, removeTap, sweepOrphanTaps, type TapOwner } from './tap.js';
 import { detectNatBackend, ensureNat, natActive, removeNat, type NatBackend } from './nat.js';
 import { getLink, linkAddrs, type LinkInfo } from './links.js';
 
@@ -25,6 +25,11 @@ export interface HostNetworkOptions {
   logger?: Logger;
   /** Force a NAT backend; default: nft when installed, else iptables. */
   nat?: NatBackend;
+  /**
+   * Identifies this banger instance on the host (the engine passes its state dir); hashed
+   * into the alias its TAPs carry, so it only sweeps its own. Default: bridge + subnet.
+   */
+  tag?: string;
 }
 
 export interface VmNetwork {
@@ -63,10 +68,14 @@ export class HostNetwork {
   readonly bridge: string;
   readonly subnet: Cidr;
   readonly uid: number;
+  /** The hashed instance tag on our TAPs (alias banger:TAG). */
+  readonly tag: string;
   private readonly runner: ProcessRunner;
   private readonly store: Store;
   private readonly logger: Logger;
   private natBackend: NatBackend | undefined;
+  /** An older build's shared NAT table is looked for once, on the first ensureNat. */
+  private legacyNatChecked = false;
   // Bridge and NAT setup are serialised: two VMs starting at once must not both `ip link add`.
   private hostLock: Promise<unknown> = Promise.resolve();
 
@@ -82,7 +91,10 @@ export class HostNetwork {
     this.uid = opts.uid ?? defaultUid();
     this.logger = opts.logger ?? nullLogger;
     this.natBackend = opts.nat;
+    this.tag = instanceTag(opts.tag ?? `${opts.bridge} ${formatCidr(this.subnet)}`);
   }
+
+  private get owner(): TapOwner { return { tag: this.tag, bridge: this.bridge }; }
 
   gatewayIp(): string { return formatIp(gatewayOf(this.subnet)); }
   netmask(): string { return netmask(this.subnet); }
@@ -110,7 +122,10 @@ export class HostNetwork {
 
   /** (Re)install our NAT table atomically and enable forwarding; idempotent. */
   ensureNat(): Promise<void> {
-    return this.locked(() => ensureNat(this.runner, this.nat(), this.bridge, this.subnet));
+    return this.locked(async () => {
+      await ensureNat(this.runner, this.nat(), this.bridge, this.subnet, { legacy: !this.legacyNatChecked });
+      this.legacyNatChecked = true;
+    });
   }
 
   /** Lease (sticky) for a VM, without touching the host. */
@@ -136,7 +151,7 @@ export class HostNetwork {
       const lease = allocateLease(this.store, this.subnet, vm.id);
       // A sticky lease survives a failed start; only a fresh one is given back.
       if (hadLease?.ip !== lease.ip) own.push(`release lease ${lease.ip}`, () => this.store.releaseLease(vm.id));
-      await createTap(this.runner, tap, this.bridge, this.uid);
+      await createTap(this.runner, tap, this.owner, this.uid);
       own.push(`remove TAP ${tap}`, async () => { await removeTap(this.runner, tap); });
       this.logger.info('network: VM attached', { vm: vm.name, tap, ip: lease.ip });
       return {
@@ -171,11 +186,12 @@ export class HostNetwork {
     });
   }
 
-  listOurTaps(): Promise<LinkInfo[]> { return listOurTaps(this.runner); }
+  /** This instance's TAPs: tagged with our tag, or untagged on our bridge (older builds). */
+  listOurTaps(): Promise<LinkInfo[]> { return listOurTaps(this.runner, this.owner); }
 
-  /** Reconcile: remove bgr-* TAPs not in keep (the TAPs of VMs that still run). */
+  /** Reconcile: remove our TAPs not in keep (the TAPs of VMs that still run). */
   sweepOrphanTaps(keep: Set<string>): Promise<string[]> {
-    return sweepOrphanTaps(this.runner, keep, this.logger);
+    return sweepOrphanTaps(this.runner, this.owner, keep, this.logger);
   }
 
   async status(): Promise<NetworkStatus> {
@@ -191,7 +207,7 @@ export class HostNetwork {
       bridgeUp: link?.up ?? false,
       bridgeHasGateway: link ? (await linkAddrs(this.runner, this.bridge)).includes(gw) : false,
       nat: { backend, active: backend ? await natActive(this.runner, backend, this.bridge, this.subnet) : false },
-      taps: await listOurTaps(this.runner),
+      taps: await listOurTaps(this.runner, this.owner),
       leases: this.store.listLeases(),
     };
   }

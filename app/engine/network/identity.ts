@@ -22,8 +22,22 @@ export function tapName(vmId: string): string {
   return TAP_PREFIX + vmId.slice(0, 6);
 }
 
+/** Named like a banger TAP. Whose it is (which banger instance) is told by its alias. */
 export function isOurTap(name: string): boolean {
   return /^bgr-[0-9a-f]{6}$/.test(name);
+}
+
+/**
+ * A short, stable id for one banger instance (seeded with its state dir): several users or
+ * state dirs on one host each sweep only the TAPs carrying their own tag.
+ */
+export function instanceTag(seed: string): string {
+  return createHash('sha256').update(seed).digest('hex').slice(0, 12);
+}
+
+/** The interface alias (`ip link set TAP alias ...`) marking a TAP as this instance's. */
+export function tapAlias(tag: string): string {
+  return `banger:${tag}`;
 }
 
 /**

@@ -10,10 +10,12 @@ export interface LinkInfo {
   /** linkinfo.info_kind: "bridge", "tun", "dummy", ... */
   kind: string | null;
   master: string | null;
+  /** The interface alias (ifalias); banger tags its TAPs with it. */
+  alias: string | null;
 }
 
 interface LinkJson {
-  ifname: string; flags?: string[]; operstate?: string; master?: string;
+  ifname: string; flags?: string[]; operstate?: string; master?: string; ifalias?: string;
   linkinfo?: { info_kind?: string };
 }
 
@@ -26,6 +28,7 @@ function toInfo(j: LinkJson): LinkInfo {
     operstate: j.operstate ?? 'UNKNOWN',
     kind: j.linkinfo?.info_kind ?? null,
     master: j.master ?? null,
+    alias: j.ifalias || null,
   };
 }
 

@@ -1,12 +1,26 @@
-// Outbound NAT for the VM subnet. nftables: our own `inet banger` table, replaced atomically in
-// one script so a re-run never leaves a gap or duplicates, and never touches anyone else's
-// rules. iptables only when nft is missing.
+// Outbound NAT for the VM subnet. nftables: a table of our own per bridge (`inet
+// banger_BRIDGE`, so banger instances with different bridges never replace each other's),
+// replaced atomically in one script so a re-run never leaves a gap or duplicates, and never
+// touches anyone else's rules. iptables only when nft is missing.
+import { createHash } from 'node:crypto';
 import { which, type ProcessRunner } from '../process.js';
 import { BangerError, ErrorCodes } from '../../errors.js';
 import { formatCidr, type Cidr } from './cidr.js';
 
 export type NatBackend = 'nft' | 'iptables';
-export const NFT_TABLE = 'banger';
+/** The one table every instance shared before tables were named after the bridge. */
+export const LEGACY_NFT_TABLE = 'banger';
+
+/**
+ * banger_BRIDGE. nft identifiers take letters, digits and _ only (unquoted); a bridge name
+ * with . or - is mapped to _ plus a short hash of the real name, so br-0 and br_0 differ.
+ */
+export function nftTableName(bridge: string): string {
+  quoteIfname(bridge);
+  const plain = bridge.replace(/[^A-Za-z0-9_]/g, '_');
+  if (plain === bridge) return `banger_${bridge}`;
+  return `banger_${plain}_${createHash('sha256').update(bridge).digest('hex').slice(0, 6)}`;
+}
 
 // sudo's secure_path has the sbin dirs even when the user's PATH does not.
 const SBIN_PATH = `${process.env.PATH ?? ''}:/usr/local/sbin:/usr/sbin:/sbin`;
@@ -31,10 +45,11 @@ function quoteIfname(name: string): string {
 export function nftScript(bridge: string, subnet: Cidr): string {
   const br = quoteIfname(bridge);
   const net = formatCidr(subnet);
+  const table = nftTableName(bridge);
   return [
-    `table inet ${NFT_TABLE}`,
-    `delete table inet ${NFT_TABLE}`,
-    `table inet ${NFT_TABLE} {`,
+    `table inet ${table}`,
+    `delete table inet ${table}`,
+    `table inet ${table} {`,
     '  chain postrouting {',
     '    type nat hook postrouting priority srcnat; policy accept;',
     `    ip saddr ${net} oifname != ${br} masquerade`,
@@ -49,8 +64,21 @@ export function nftScript(bridge: string, subnet: Cidr): string {
   ].join('\n');
 }
 
-export function nftRemoveScript(): string {
-  return `table inet ${NFT_TABLE}\ndelete table inet ${NFT_TABLE}\n`;
+export function nftRemoveScript(bridge: string): string {
+  const table = nftTableName(bridge);
+  return `table inet ${table}\ndelete table inet ${table}\n`;
+}
+
+/**
+ * An older build's shared `inet banger` table, if it is for this bridge: removed, since our
+ * own table now does its job. One for another bridge is another instance's and stays.
+ * Best effort: returns whether it was removed.
+ */
+export async function removeLegacyNftTable(runner: ProcessRunner, bridge: string): Promise<boolean> {
+  const list = await runner.run(['nft', 'list', 'table', 'inet', LEGACY_NFT_TABLE], { privileged: true, reject: false });
+  if (list.exitCode !== 0 || !list.stdout.includes(quoteIfname(bridge))) return false;
+  const del = await runner.run(['nft', 'delete', 'table', 'inet', LEGACY_NFT_TABLE], { privileged: true, reject: false });
+  return del.exitCode === 0;
 }
 
 /** iptables rules as [table, chain, ...match] (appended with -A, checked with -C, removed with -D). */
@@ -67,9 +95,12 @@ async function enableForwarding(runner: ProcessRunner): Promise<void> {
   await runner.run(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'], { privileged: true });
 }
 
-export async function ensureNat(runner: ProcessRunner, backend: NatBackend, bridge: string, subnet: Cidr): Promise<void> {
+export async function ensureNat(
+  runner: ProcessRunner, backend: NatBackend, bridge: string, subnet: Cidr, opts: { legacy?: boolean } = {},
+): Promise<void> {
   if (backend === 'nft') {
     await runner.run(['nft', '-f', '-'], { privileged: true, input: nftScript(bridge, subnet) });
+    if (opts.legacy !== false) await removeLegacyNftTable(runner, bridge);
   } else {
     for (const [table, chain, ...rule] of iptablesRules(bridge, subnet)) {
       const check = await runner.run(['iptables', '-t', table, '-C', chain, ...rule], { privileged: true, reject: false });
@@ -83,7 +114,8 @@ export async function ensureNat(runner: ProcessRunner, backend: NatBackend, brid
 /** Remove our NAT; idempotent. ip_forward is left as is: other software may rely on it. */
 export async function removeNat(runner: ProcessRunner, backend: NatBackend, bridge: string, subnet: Cidr): Promise<void> {
   if (backend === 'nft') {
-    await runner.run(['nft', '-f', '-'], { privileged: true, input: nftRemoveScript() });
+    await runner.run(['nft', '-f', '-'], { privileged: true, input: nftRemoveScript(bridge) });
+    await removeLegacyNftTable(runner, bridge);
     return;
   }
   for (const [table, chain, ...rule] of iptablesRules(bridge, subnet)) {
@@ -98,7 +130,7 @@ export async function removeNat(runner: ProcessRunner, backend: NatBackend, brid
 /** Is our NAT in place? null when it cannot be told (e.g. sudo would prompt). */
 export async function natActive(runner: ProcessRunner, backend: NatBackend, bridge: string, subnet: Cidr): Promise<boolean | null> {
   const [table, chain, ...rule] = iptablesRules(bridge, subnet)[0];
-  const argv = backend === 'nft' ? ['nft', 'list', 'table', 'inet', NFT_TABLE] : ['iptables', '-t', table, '-C', chain, ...rule];
+  const argv = backend === 'nft' ? ['nft', 'list', 'table', 'inet', nftTableName(bridge)] : ['iptables', '-t', table, '-C', chain, ...rule];
   try {
     const r = await runner.run(argv, { privileged: true, reject: false });
     if (/password is required|a terminal is required|no tty present/i.test(r.stderr)) return null;

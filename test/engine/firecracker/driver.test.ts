@@ -2,12 +2,13 @@
 // failing step, the three ways to stop, and the sudo path.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, existsSync, rmSync } from 'node:fs';
+import { readFileSync, existsSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRunner } from '../../../app/engine/process.js';
 import { FirecrackerDriver } from '../../../app/engine/firecracker/driver.js';
 import { procStat, readCmdline } from '../../../app/engine/firecracker/launcher.js';
 import { BangerError } from '../../../app/errors.js';
+import { UndoStack } from '../../../app/engine/vm/undo.js';
 import { boot, fakeSudo, leftovers, makeSpec, pidAlive, simEnv, SIM, tempDir } from './helpers.js';
 
 const runner = createRunner();
@@ -149,9 +150,39 @@ test('through sudo: the real VMM pid is found (not sudo\'s) and the socket is ch
     assert.is.not(handle.pid, sudoPid);
     assert.match(readCmdline(sudoPid)!.join(' '), `${sudo.dir}/sudo`);
     assert.ok(readCmdline(handle.pid)!.includes('--api-sock'));
-    assert.ok(sudoLines.includes(`-n -- chown ${process.getuid!()}:${process.getgid!()} ${spec.socketPath}`), 'socket reclaimed');
+    // -h: chown(1) as root must never follow a symlink out of the user-writable runtime dir.
+    assert.ok(sudoLines.includes(`-n -- chown -h ${process.getuid!()}:${process.getgid!()} ${spec.socketPath}`), 'socket reclaimed');
     const exit = await d.stop(handle, { timeoutMs: 3000 });
     assert.equal(exit, { exitCode: 0, signal: null, how: 'graceful' }, 'sudo passes the VMM status on');
+  } finally { restore(); sudo.restorePath(); }
+});
+
+test('through sudo: a symlink planted at the socket path is refused, its target never chowned', async () => {
+  const sudo = fakeSudo();
+  // The VMM is slow to bind: a user who can write the runtime dir swaps in a symlink first.
+  const restore = simEnv({ SIM_SOCKET_DELAY_MS: '300' });
+  const spec = makeSpec();
+  const target = join(spec.dir, 'precious');
+  writeFileSync(target, 'root-owned\n');
+  const before = statSync(target);
+  try {
+    const d = new FirecrackerDriver({ runner: createRunner({ isRoot: false }), bin: SIM, owner: { uid: 4321, gid: 4321 }, socketTimeoutMs: 3000 });
+    const undo = new UndoStack();
+    const steps = d.bootSteps(spec, undo, { current: null });
+    await steps[0].run(); // launch
+    symlinkSync(target, spec.socketPath);
+    try {
+      for (const step of steps.slice(1)) await step.run();
+      assert.unreachable('booted through a symlink');
+    } catch (err) {
+      assert.is((err as BangerError).code, 'E_VMM', String(err));
+      assert.match((err as Error).message, 'not a socket');
+    } finally {
+      await undo.unwind();
+    }
+    const after = statSync(target);
+    assert.equal([after.uid, after.gid], [before.uid, before.gid], 'the target keeps its owner');
+    assert.not.ok(readFileSync(sudo.log, 'utf8').includes('chown'), 'no chown ran');
   } finally { restore(); sudo.restorePath(); }
 });
 

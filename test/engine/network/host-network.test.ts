@@ -49,8 +49,9 @@ async function link(ns: Netns, name: string): Promise<Link | null> {
   return r.exitCode === 0 ? (JSON.parse(r.stdout) as Link[])[0] : null;
 }
 
-async function nftRules(ns: Netns): Promise<string[] | null> {
-  const r = await ns.sh(['nft', '-j', 'list', 'table', 'inet', 'banger']);
+/** Rules of the NAT table of `bridge`: each bridge has its own table, inet banger_BRIDGE. */
+async function nftRules(ns: Netns, bridge = 'banger0'): Promise<string[] | null> {
+  const r = await ns.sh(['nft', '-j', 'list', 'table', 'inet', `banger_${bridge}`]);
   if (r.exitCode !== 0) return null;
   const items = (JSON.parse(r.stdout) as { nftables: { rule?: { chain: string; expr: unknown } }[] }).nftables;
   return items.flatMap((i) => (i.rule ? [`${i.rule.chain}: ${JSON.stringify(i.rule.expr)}`] : []));
@@ -80,7 +81,7 @@ test('setupVm: bridge with gateway, owned TAP on the bridge, NAT table, forwardi
   assert.ok(tunFlags & 0x0002, 'IFF_TAP, not a TUN');
 
   const rules = await nftRules(ns);
-  assert.ok(rules, 'table inet banger exists');
+  assert.ok(rules, 'table inet banger_banger0 exists');
   assert.is(rules!.length, 3);
   assert.ok(rules!.some((r) => r.startsWith('postrouting:') && r.includes('masquerade') && r.includes('172.30.0.0') && r.includes('"!="')));
   assert.ok(rules!.some((r) => r.startsWith('forward:') && r.includes('established')));
@@ -166,16 +167,69 @@ test('a subnet overlapping a route is refused with E_SUBNET_OVERLAP and changes 
   assert.is(ok.ip, '10.98.0.2');
 }));
 
-test('orphan sweep removes an unknown bgr-* TAP, keeps a known one and foreign TAPs', () => withNs('sweep', async ({ ns, net }) => {
+test('orphan sweep: only this instance\'s TAPs (our tag, or untagged on our bridge) not in keep', () => withNs('sweep', async ({ ns, net }) => {
   const known = await net.setupVm(vmA);
-  await ns.sh(['ip', 'tuntap', 'add', 'dev', 'bgr-00ff00', 'mode', 'tap']);
-  await ns.sh(['ip', 'tuntap', 'add', 'dev', 'tap7', 'mode', 'tap']);
-  assert.equal((await net.listOurTaps()).map((t) => t.name).sort(), ['bgr-00ff00', known.tap].sort());
+  assert.is((await ns.sh(['cat', `/sys/class/net/${known.tap}/ifalias`])).stdout.trim(), `banger:${net.tag}`, 'tagged at creation');
+  const sh = async (argv: string[]) => assert.is((await ns.sh(argv)).exitCode, 0, argv.join(' '));
+  await sh(['ip', 'link', 'add', 'name', 'otherbr', 'type', 'bridge']);
+  for (const t of ['bgr-00ff00', 'bgr-00ee00', 'bgr-00dd00', 'bgr-00cc00', 'bgr-00bb00', 'tap7']) await sh(['ip', 'tuntap', 'add', 'dev', t, 'mode', 'tap']);
+  await sh(['ip', 'link', 'set', 'dev', 'bgr-00ff00', 'master', 'banger0']); // an older build's, on our bridge
+  await sh(['ip', 'link', 'set', 'dev', 'bgr-00ee00', 'alias', 'banger:0123456789ab', 'master', 'otherbr']); // another instance's
+  await sh(['ip', 'link', 'set', 'dev', 'bgr-00dd00', 'master', 'otherbr']); // an older build's, another bridge
+  await sh(['ip', 'link', 'set', 'dev', 'bgr-00cc00', 'alias', `banger:${net.tag}`]); // ours, detached
+  await sh(['ip', 'link', 'set', 'dev', 'bgr-00bb00', 'alias', 'banger:0123456789ab', 'master', 'banger0']); // another instance's, on our bridge
+  assert.equal((await net.listOurTaps()).map((t) => t.name).sort(), ['bgr-00cc00', 'bgr-00ff00', known.tap].sort());
   const removed = await net.sweepOrphanTaps(new Set([known.tap]));
-  assert.equal(removed, ['bgr-00ff00']);
+  assert.equal(removed.sort(), ['bgr-00cc00', 'bgr-00ff00']);
   assert.is(await link(ns, 'bgr-00ff00'), null);
+  assert.is(await link(ns, 'bgr-00cc00'), null);
   assert.ok(await link(ns, known.tap));
-  assert.ok(await link(ns, 'tap7'), 'not ours: untouched');
+  for (const t of ['bgr-00ee00', 'bgr-00dd00', 'bgr-00bb00', 'tap7']) assert.ok(await link(ns, t), `${t}: not ours, untouched`);
+}));
+
+test('a TAP name taken by another instance is refused, never replaced; a stray one of ours is', () => withNs('clash', async ({ ns, net, store }) => {
+  const sh = async (argv: string[]) => assert.is((await ns.sh(argv)).exitCode, 0, argv.join(' '));
+  await sh(['ip', 'tuntap', 'add', 'dev', 'bgr-a1b2c3', 'mode', 'tap']);
+  await sh(['ip', 'link', 'set', 'dev', 'bgr-a1b2c3', 'alias', 'banger:0123456789ab']);
+  try { await net.setupVm(vmA); assert.unreachable(); } catch (err) {
+    assert.is((err as BangerError).code, 'E_NETWORK', String(err));
+    assert.match((err as Error).message, 'another banger instance');
+  }
+  assert.is((await ns.sh(['cat', '/sys/class/net/bgr-a1b2c3/ifalias'])).stdout.trim(), 'banger:0123456789ab', 'left alone');
+  assert.is(store.getLease(vmA.id), null, 'the fresh lease was given back');
+  // Untagged and detached (a crash between creating and tagging): replaced.
+  await sh(['ip', 'link', 'del', 'bgr-a1b2c3']);
+  await sh(['ip', 'tuntap', 'add', 'dev', 'bgr-a1b2c3', 'mode', 'tap']);
+  const v = await net.setupVm(vmA);
+  assert.is((await link(ns, v.tap))!.master, 'banger0');
+}));
+
+test('two instances (own state, own bridge) in one host: neither sweeps, replaces nor removes the other\'s', () => withNs('multi', async ({ ns, net }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'banger-net2-'));
+  const store2 = new Store(join(dir, 'state.db'));
+  try {
+    const other = new HostNetwork({ runner: ns.runner, store: store2, bridge: 'banger1', subnet: '172.30.1.0/24', uid: OWNER, nat: 'nft', tag: 'other-state-dir' });
+    const a = await net.setupVm(vmA);
+    const b = await other.setupVm(vmB);
+    // Each engine's reconcile keeps only its own running VMs' TAPs.
+    assert.equal(await other.sweepOrphanTaps(new Set([b.tap])), []);
+    assert.equal(await net.sweepOrphanTaps(new Set([a.tap])), []);
+    assert.ok(await link(ns, a.tap), 'A\'s TAP survives B\'s sweep');
+    assert.ok(await link(ns, b.tap), 'B\'s TAP survives A\'s sweep');
+    assert.equal((await net.listOurTaps()).map((t) => t.name), [a.tap]);
+    assert.equal((await other.status()).taps.map((t) => t.name), [b.tap]);
+    // Both NAT tables, each masquerading its own subnet.
+    assert.ok((await nftRules(ns, 'banger0'))!.some((r) => r.includes('172.30.0.0')), 'A\'s NAT intact after B\'s ensureNat');
+    assert.ok((await nftRules(ns, 'banger1'))!.some((r) => r.includes('172.30.1.0')));
+    await other.down();
+    assert.is(await nftRules(ns, 'banger1'), null);
+    assert.ok(await nftRules(ns, 'banger0'), 'A\'s NAT survives B\'s down()');
+    assert.ok(await link(ns, 'banger0'));
+    assert.equal((await net.status()).nat.active, true);
+  } finally {
+    store2.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }));
 
 test('a failure after the lease unwinds: fresh lease released, TAP gone', () => withNs('undo', async ({ ns, mk, store }) => {

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRunner, which } from '../../../app/engine/process.js';
-import { detectNatBackend, ensureNat, natActive, nftScript, removeNat } from '../../../app/engine/network/nat.js';
+import { detectNatBackend, ensureNat, natActive, nftScript, nftTableName, removeNat } from '../../../app/engine/network/nat.js';
 import { ensureBridge } from '../../../app/engine/network/bridge.js';
 import { parseCidr } from '../../../app/engine/network/cidr.js';
 import { BangerError } from '../../../app/errors.js';
@@ -21,11 +21,20 @@ async function withNs(tag: string, fn: (ns: Netns) => Promise<void>): Promise<vo
 test('nft script: replaces only our table, masquerades the subnet not towards the bridge', () => {
   const s = nftScript('banger0', subnet);
   const lines = s.split('\n');
-  assert.equal(lines.slice(0, 3), ['table inet banger', 'delete table inet banger', 'table inet banger {']);
+  assert.equal(lines.slice(0, 3), ['table inet banger_banger0', 'delete table inet banger_banger0', 'table inet banger_banger0 {']);
   assert.match(s, 'ip saddr 172.30.0.0/24 oifname != "banger0" masquerade');
   assert.match(s, 'iifname "banger0" accept');
   assert.match(s, 'oifname "banger0" ct state established,related accept');
   try { nftScript('br"; flush ruleset', subnet); assert.unreachable(); } catch (err) { assert.is((err as BangerError).code, 'E_INVALID_ARGUMENT'); }
+});
+
+test('table name: one per bridge, a valid nft identifier, distinct for names differing in . - _', () => {
+  assert.is(nftTableName('banger0'), 'banger_banger0');
+  const names = ['br-0', 'br_0', 'br.0'].map(nftTableName);
+  for (const n of names) assert.match(n, /^banger_br_0(_[0-9a-f]{6})?$/);
+  assert.is(new Set(names).size, 3);
+  assert.is(nftTableName('br-0'), nftTableName('br-0'), 'stable');
+  try { nftTableName('a b'); assert.unreachable(); } catch (err) { assert.is((err as BangerError).code, 'E_INVALID_ARGUMENT'); }
 });
 
 test('backend: nft when present, iptables only as fallback, neither is E_NETWORK', () => {
@@ -36,7 +45,7 @@ test('backend: nft when present, iptables only as fallback, neither is E_NETWORK
 
 test('nft: ensure twice gives one table of 3 rules; a new subnet replaces the old; remove twice', () => withNs('nft', async (ns) => {
   const count = async () => {
-    const r = await ns.sh(['nft', '-j', 'list', 'table', 'inet', 'banger']);
+    const r = await ns.sh(['nft', '-j', 'list', 'table', 'inet', 'banger_banger0']);
     if (r.exitCode !== 0) return null;
     return (JSON.parse(r.stdout).nftables as { rule?: unknown }[]).filter((i) => i.rule).length;
   };
@@ -45,7 +54,7 @@ test('nft: ensure twice gives one table of 3 rules; a new subnet replaces the ol
   assert.is(await count(), 3);
   assert.is(await natActive(ns.runner, 'nft', 'banger0', subnet), true);
   await ensureNat(ns.runner, 'nft', 'banger0', parseCidr('10.42.0.0/24'));
-  const listed = (await ns.sh(['nft', 'list', 'table', 'inet', 'banger'])).stdout;
+  const listed = (await ns.sh(['nft', 'list', 'table', 'inet', 'banger_banger0'])).stdout;
   assert.match(listed, '10.42.0.0/24');
   assert.not.match(listed, '172.30.0.0/24');
   assert.is(await count(), 3);
@@ -53,6 +62,32 @@ test('nft: ensure twice gives one table of 3 rules; a new subnet replaces the ol
   assert.is(await count(), null);
   assert.is(await natActive(ns.runner, 'nft', 'banger0', subnet), false);
   await removeNat(ns.runner, 'nft', 'banger0', subnet);
+}));
+
+test('nft: two bridges get two tables; removing one leaves the other; a bridge with - in its name works', () => withNs('nft2', async (ns) => {
+  const tables = async () => (await ns.sh(['nft', 'list', 'tables'])).stdout.trim().split('\n').filter(Boolean).sort();
+  await ensureNat(ns.runner, 'nft', 'banger0', subnet);
+  await ensureNat(ns.runner, 'nft', 'br-1', parseCidr('10.42.0.0/24'));
+  assert.equal(await tables(), ['table inet banger_banger0', `table inet ${nftTableName('br-1')}`].sort());
+  assert.match((await ns.sh(['nft', 'list', 'table', 'inet', 'banger_banger0'])).stdout, '172.30.0.0/24', 'not replaced by the other');
+  assert.is(await natActive(ns.runner, 'nft', 'br-1', subnet), true);
+  await removeNat(ns.runner, 'nft', 'br-1', subnet);
+  assert.equal(await tables(), ['table inet banger_banger0']);
+  assert.is(await natActive(ns.runner, 'nft', 'banger0', subnet), true);
+}));
+
+test('nft: an older build\'s shared `inet banger` table is removed only when it is for our bridge', () => withNs('legacy', async (ns) => {
+  const legacy = (bridge: string) => nftScript(bridge, subnet).replaceAll(nftTableName(bridge), 'banger');
+  const has = async () => (await ns.sh(['nft', 'list', 'table', 'inet', 'banger'])).exitCode === 0;
+  await ns.runner.run(['nft', '-f', '-'], { input: legacy('otherbr') });
+  await ensureNat(ns.runner, 'nft', 'banger0', subnet);
+  assert.ok(await has(), 'another bridge\'s: kept');
+  await ns.runner.run(['nft', '-f', '-'], { input: legacy('banger0') });
+  await ensureNat(ns.runner, 'nft', 'banger0', subnet);
+  assert.not.ok(await has(), 'ours: replaced by banger_banger0');
+  await ns.runner.run(['nft', '-f', '-'], { input: legacy('banger0') });
+  await removeNat(ns.runner, 'nft', 'banger0', subnet);
+  assert.not.ok(await has(), 'removed on down too');
 }));
 
 test('iptables fallback: rules added once, removed completely', async () => {
