@@ -19,6 +19,8 @@ export interface Service {
   close(): Promise<void>;
   /** Resolves when the service has ended (engine stop, handover, signal). */
   ended: Promise<void>;
+  /** Why it ended (null while serving): shutdown = `engine stop`, handover = a newer build took over. */
+  readonly endReason: 'shutdown' | 'handover' | 'closed' | null;
 }
 
 export async function startService(mode: 'embedded' | 'detached', env = process.env): Promise<Service> {
@@ -28,7 +30,9 @@ export async function startService(mode: 'embedded' | 'detached', env = process.
   let endedResolve!: () => void;
   const ended = new Promise<void>((r) => { endedResolve = r; });
   let closing: Promise<void> | null = null;
-  const close = (): Promise<void> => {
+  let endReason: Service['endReason'] = null;
+  const close = (why: 'shutdown' | 'handover' | 'closed' = 'closed'): Promise<void> => {
+    endReason ??= why;
     closing ??= (async () => {
       await server.close().catch(() => {});
       await engine.close().catch(() => {});
@@ -40,7 +44,7 @@ export async function startService(mode: 'embedded' | 'detached', env = process.
   };
   let engine: Engine;
   try {
-    engine = createEngine({ env, paths, mode, full: true, onShutdown: () => { setTimeout(() => void close(), 20); } });
+    engine = createEngine({ env, paths, mode, full: true, onShutdown: () => { endReason ??= 'shutdown'; setTimeout(() => void close('shutdown'), 20); } });
   } catch (err) {
     lock.release();
     throw err;
@@ -49,7 +53,8 @@ export async function startService(mode: 'embedded' | 'detached', env = process.
     engine, socketPath: paths.controlSocket, buildId: buildId(), mode, logger: engine.p.logger,
     onHandover: async () => {
       engine.p.logger.info('handing over to a newer build; VMs keep running');
-      setTimeout(() => void close(), 20);
+      endReason ??= 'handover';
+      setTimeout(() => void close('handover'), 20);
     },
   });
   try {
@@ -62,7 +67,7 @@ export async function startService(mode: 'embedded' | 'detached', env = process.
     throw err;
   }
   engine.controlSocket = paths.controlSocket;
-  return { engine, server, lock, close, ended };
+  return { engine, server, lock, close: () => close(), ended, get endReason() { return endReason; } };
 }
 
 /**

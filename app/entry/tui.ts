@@ -1,15 +1,28 @@
 // Bare `banger`: attach the TUI to the running engine, or embed one (which also serves the
 // control socket, so CLI verbs work meanwhile). Quitting with VMs running can leave the
 // engine in the background: the embedded one steps aside and a detached one adopts the VMs.
+// The engine can also go away under the TUI: an attached TUI reconnects to whatever engine
+// answers next, an embedded one follows a handover to the newer engine, and otherwise the
+// TUI ends with one line saying why (never a UI left up on a closed engine).
 import { ControlClient, ping } from '../control/client.js';
 import { ensureEngine } from '../control/detach.js';
-import { runTui } from '../screens/tui.js';
+import { runTui, type TuiHandle, type TuiOptions } from '../screens/tui.js';
 import { createRunner } from '../engine/process.js';
 import type { EngineApi } from '../engine/api.js';
 import { startService } from './serve.js';
 import { retireStale, spawnOptions } from './connect.js';
+import { EngineSwitch, findEngine } from './reconnecting-client.js';
 import { buildId } from '../buildid.js';
 import type { Paths } from '../paths.js';
+
+/**
+ * How long to look for an engine after losing one (a restart elsewhere takes a few seconds).
+ * BANGER_RECONNECT_MS overrides it (tests on a loaded host); anything but a positive integer is ignored.
+ */
+function reconnectWindowMs(): number {
+  const v = Number(process.env.BANGER_RECONNECT_MS);
+  return Number.isInteger(v) && v > 0 ? v : 5000;
+}
 
 export async function tuiMain(paths: Paths): Promise<number> {
   const say = (s: string) => process.stderr.write(s + '\n');
@@ -23,17 +36,28 @@ export async function tuiMain(paths: Paths): Promise<number> {
 
   if (hello) {
     const client = await ControlClient.connect(paths.controlSocket);
-    const tui = await runTui(client, { mode: 'attached', runSsh: sshWith(client), onQuit: async () => { await client.close(); } });
+    const sw = new EngineSwitch(client);
+    const link = new RemoteLink(paths, sw);
+    const opts: TuiOptions = { mode: 'attached', runSsh: sshWith(sw), onQuit: async () => { await link.close(); } };
+    const tui = await runTui(sw, opts);
+    link.follow(client, tui);
     await tui.closed;
+    if (link.exitMessage) say(link.exitMessage);
     return 0;
   }
 
   const svc = await startService('embedded');
+  const sw = new EngineSwitch(svc.engine);
+  // Set once the embedded engine handed over and the TUI follows the new one over the socket.
+  let link: RemoteLink | null = null;
+  let asked = false;
   let message = '';
-  const tui = await runTui(svc.engine, {
+  const opts: TuiOptions = {
     mode: 'embedded',
-    runSsh: sshWith(svc.engine),
+    runSsh: sshWith(sw),
     onQuit: async (choice) => {
+      if (link) { await link.close(); return; }
+      asked = true;
       if (choice === 'stop-vms') {
         await svc.engine.shutdown({ stopVms: true });
         await svc.ended;
@@ -46,8 +70,79 @@ export async function tuiMain(paths: Paths): Promise<number> {
         await svc.close();
       }
     },
+  };
+  const tui = await runTui(sw, opts);
+  void svc.ended.then(async () => {
+    if (asked) return;
+    if (svc.endReason === 'handover') {
+      tui.app.info('the engine handed over to a newer build: attaching to it…');
+      const client = await findEngine(paths.controlSocket, { windowMs: reconnectWindowMs(), cancelled: () => asked });
+      if (client && !asked) {
+        link = new RemoteLink(paths, sw);
+        opts.mode = 'attached'; // the App reads its options live: header and quit follow
+        await sw.swap(client);
+        link.follow(client, tui);
+        await link.refetch(tui, client);
+        return;
+      }
+      await client?.close();
+      if (asked) return;
+      message = 'banger: the engine handed over to a newer build: run banger again';
+    } else {
+      message = 'banger: the engine was stopped from elsewhere';
+    }
+    asked = true;
+    tui.destroy();
   });
   await tui.closed;
+  const followed = link as RemoteLink | null; // assigned in a callback: TS cannot see it
+  if (followed?.exitMessage) message = followed.exitMessage;
   if (message) say(message);
   return 0;
+}
+
+/**
+ * The attached TUI's connection: when it drops without us closing it, look for an engine on
+ * the socket for a few seconds; reconnect and refetch every screen if one answers, else end
+ * the TUI with a message.
+ */
+class RemoteLink {
+  private client: ControlClient | null = null;
+  private closing = false;
+  exitMessage = '';
+
+  constructor(private readonly paths: Paths, private readonly sw: EngineSwitch) {}
+
+  follow(client: ControlClient, tui: TuiHandle): void {
+    this.client = client;
+    client.onClose(() => { if (!this.closing && this.client === client) void this.reconnect(tui); });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.client?.close();
+  }
+
+  private async reconnect(tui: TuiHandle): Promise<void> {
+    tui.app.info('lost the engine connection: reconnecting…');
+    const client = await findEngine(this.paths.controlSocket, { windowMs: reconnectWindowMs(), cancelled: () => this.closing });
+    if (this.closing) { await client?.close(); return; }
+    if (!client) {
+      this.closing = true;
+      this.exitMessage = 'banger: the engine stopped and none answers on its socket: run banger again';
+      tui.destroy();
+      return;
+    }
+    await this.sw.swap(client);
+    this.follow(client, tui);
+    await this.refetch(tui, client);
+  }
+
+  /** Events were missed while disconnected: every screen fetches its data again. */
+  async refetch(tui: TuiHandle, client: ControlClient): Promise<void> {
+    await tui.app.data.refetchAll();
+    if (this.closing) return;
+    tui.app.switchTo(tui.app.current);
+    tui.app.info(`connected to the engine (pid ${client.hello.pid})`);
+  }
 }

@@ -72,6 +72,8 @@ export class App implements ViewContext {
   requestRender(): void { this.renderer.request(); }
 
   private onData(topics: Set<Topic>): void {
+    // A refetch in flight at destroy() lands afterwards: it must not start timers again.
+    if (this.destroyed) return;
     for (const id of SCREENS) this.views[id].refresh(topics);
     // A bare metrics sample only changes the VM table and the dashboard: no frame elsewhere.
     if (topics.size === 1 && topics.has('metrics') && this.current !== 'vms' && this.current !== 'top') return;
@@ -258,7 +260,9 @@ export class App implements ViewContext {
   quitHandler: (choice: QuitChoice) => Promise<void> = async () => {};
   quitWith(choice: QuitChoice): Promise<void> { return this.quitHandler(choice); }
 
+  private destroyed = false;
   destroy(): void {
+    this.destroyed = true;
     if (this.spinnerTimer) clearInterval(this.spinnerTimer);
     if (this.uptimeTimer) clearInterval(this.uptimeTimer);
     this.spinnerTimer = null;

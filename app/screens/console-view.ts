@@ -1,13 +1,16 @@
 // The selected VM's serial console: bytes go through a headless xterm and the visible buffer
 // lines are drawn as tagged text. `i` enters input mode, where keys go to the guest.
 import blessed from 'blessed';
-import type { Unsubscribe } from '../engine/api.js';
+import type { Unsubscribe, VmState } from '../engine/api.js';
+import { ErrorCodes } from '../errors.js';
 import type { Topic } from './data.js';
 import type { ConsoleModel } from './console-render.js';
 import { escapeTags } from './format.js';
 import type { ActionId } from './keys.js';
 import { stateColor } from './colors.js';
 import { CHROME_BOTTOM, CHROME_TOP, type View, type ViewContext } from './view.js';
+
+const TAIL_BYTES = 256 * 1024;
 
 export class ConsoleView implements View {
   readonly id = 'console' as const;
@@ -18,6 +21,8 @@ export class ConsoleView implements View {
   private unsub: Unsubscribe | null = null;
   private scroll = 0;
   private gen = 0;
+  /** The selected VM's state at the last refresh: a change into 'running' re-attaches. */
+  private lastState: VmState | null = null;
   inputMode = false;
 
   constructor(private ctx: ViewContext) {
@@ -49,31 +54,45 @@ export class ConsoleView implements View {
     this.draw();
   }
 
-  /** Attach to the selected VM's console (on show, or when the selection changed). */
-  async attach(name: string | null): Promise<void> {
-    if (name === this.vmName && this.model) return;
+  /**
+   * Attach to the selected VM's console (on show, or when the selection changed). Only a live
+   * subscription counts as attached: a stopped VM shows its last log read-only, and refresh()
+   * attaches again when it enters running.
+   */
+  async attach(name: string | null, force = false): Promise<void> {
+    if (!force && name === this.vmName && this.model && this.unsub) return;
     this.detach();
     this.vmName = name;
     this.scroll = 0;
     this.inputMode = false;
+    this.lastState = this.ctx.data.vmByName(name)?.state ?? null;
     if (!name) { this.draw(); return; }
     const gen = ++this.gen;
     // xterm loads on first use: it costs ~100 ms that the first frame should not pay.
     const { ConsoleModel } = await import('./console-render.js');
     if (gen !== this.gen) return;
     const model = new ConsoleModel(this.innerCols, this.innerRows);
-    this.model = model;
     const early: Buffer[] = [];
     let live = false;
+    let unsub: Unsubscribe | null = null;
     try {
-      const unsub = await this.ctx.engine.subscribeConsole(name, (d) => {
+      unsub = await this.ctx.engine.subscribeConsole(name, (d) => {
         if (gen !== this.gen) return;
         if (!live) { early.push(d); return; }
         void model.write(d).then(() => this.onOutput(gen));
       });
-      if (gen !== this.gen) { unsub(); return; }
-      this.unsub = unsub;
-      const tail = await this.ctx.engine.consoleTail(name, 256 * 1024);
+    } catch (err) {
+      if (gen !== this.gen) return;
+      // Not running: show what the last boot printed; the 'running' change attaches for real.
+      if ((err as { code?: unknown })?.code === ErrorCodes.INVALID_STATE) await this.showReadOnly(gen, name, model);
+      else { model.dispose(); this.ctx.showError(`console ${name}`, err); this.draw(); }
+      return;
+    }
+    if (gen !== this.gen) { unsub(); model.dispose(); return; }
+    this.unsub = unsub;
+    this.model = model;
+    try {
+      const tail = await this.ctx.engine.consoleTail(name, TAIL_BYTES);
       if (gen !== this.gen) return;
       // Bytes that arrived while the tail was read may already be in it: skip them if so.
       const extra = Buffer.concat(early);
@@ -84,6 +103,16 @@ export class ConsoleView implements View {
     } catch (err) {
       if (gen === this.gen) this.ctx.showError(`console ${name}`, err);
     }
+  }
+
+  /** The log of a VM that is not running, without a subscription (so attach() tries again). */
+  private async showReadOnly(gen: number, name: string, model: ConsoleModel): Promise<void> {
+    let tail: Buffer;
+    try { tail = await this.ctx.engine.consoleTail(name, TAIL_BYTES); } catch { tail = Buffer.alloc(0); }
+    if (gen !== this.gen) { model.dispose(); return; }
+    this.model = model;
+    await model.write(tail);
+    this.onOutput(gen);
   }
 
   private onOutput(gen: number): void {
@@ -102,7 +131,9 @@ export class ConsoleView implements View {
 
   private draw(): void {
     if (!this.model) {
-      this.body.setContent(this.vmName ? 'connecting…' : 'No VM selected.');
+      const vm = this.ctx.data.vmByName(this.vmName);
+      this.body.setContent(!this.vmName ? 'No VM selected.'
+        : vm && vm.state !== 'running' ? `VM is ${vm.state}: its console appears when it runs.` : 'connecting…');
       return;
     }
     this.scroll = Math.min(this.scroll, this.model.maxScroll);
@@ -114,7 +145,13 @@ export class ConsoleView implements View {
 
   refresh(topics: Set<Topic> | null): void {
     if (topics === null) this.draw();
-    // State changes only affect the title, drawn by the app.
+    if (this.vmName && (topics === null || topics.has('vms'))) {
+      // Other state changes only affect the title, drawn by the app.
+      const state = this.ctx.data.vmByName(this.vmName)?.state ?? null;
+      const entered = state === 'running' && this.lastState !== 'running';
+      this.lastState = state;
+      if (entered && !this.unsub) void this.attach(this.vmName, true).then(() => this.ctx.requestRender());
+    }
   }
 
   async send(data: string): Promise<void> {

@@ -105,10 +105,15 @@ export class ConsoleTail {
     this.pollMs = opts.pollMs ?? 200;
   }
 
-  /** Begin following from the current end of the file (earlier bytes are in tail()). */
-  start(): void {
+  /**
+   * Begin following from `from` (default: the current end of the file; earlier bytes are in
+   * tail()). A boot passes where its output began, so bytes written before the tail started
+   * (the guest prints its banner as soon as it boots) still reach subscribers.
+   */
+  start(from?: number): void {
     if (this.timer) return;
-    this.offset = sizeOf(this.logPath);
+    const size = sizeOf(this.logPath);
+    this.offset = from === undefined ? size : Math.min(Math.max(0, from), size);
     try {
       this.watcher = watch(this.logPath, { persistent: false }, () => this.schedule());
       this.watcher.on('error', () => { this.watcher?.close(); this.watcher = null; });
@@ -218,9 +223,18 @@ export interface ConsoleManagerOptions {
   pollMs?: number;
 }
 
-/** Every VM's console, adapted to the engine's ConsolePort. */
+/**
+ * Every VM's console, adapted to the engine's ConsolePort.
+ *
+ * Subscribers are kept per VM, apart from the tails: a tail lives for one boot (attach ..
+ * detach), but a subscriber (a console screen, a client session) follows the VM across
+ * restarts, so each new tail delivers to the same set.
+ */
 export class ConsoleManager implements ConsolePort {
   private tails = new Map<string, { tail: ConsoleTail; fifo: string }>();
+  private subs = new Map<string, Set<(b: Buffer) => void>>();
+  /** Log size when a boot was prepared: that boot's output starts there. */
+  private bootStart = new Map<string, { log: string; offset: number }>();
 
   constructor(private o: ConsoleManagerOptions) {}
 
@@ -229,29 +243,61 @@ export class ConsoleManager implements ConsolePort {
     const log = this.o.logPathFor ? this.o.logPathFor(vmId, dir) : join(dir, 'console.log');
     await createConsoleFifo(this.o.runner, fifo);
     closeSync(openSync(log, 'a', 0o600));
+    this.bootStart.set(vmId, { log, offset: sizeOf(log) });
     return { log, fifo };
   }
 
   attach(vmId: string, log: string, fifo: string): void {
     this.detach(vmId);
     const tail = new ConsoleTail(log, { maxBytes: this.o.maxBytes, pollMs: this.o.pollMs });
-    tail.start();
+    tail.subscribe((b) => this.deliver(vmId, b));
+    // After a boot: from where it began. After adoption (no prepare): from the end.
+    const boot = this.bootStart.get(vmId);
+    this.bootStart.delete(vmId);
+    tail.start(boot && boot.log === log ? boot.offset : undefined);
     this.tails.set(vmId, { tail, fifo });
   }
 
   detach(vmId: string): void {
-    this.tails.get(vmId)?.tail.stop();
+    const t = this.tails.get(vmId);
+    if (!t) return;
     this.tails.delete(vmId);
+    // The VMM's last lines (shutdown messages) may not have been polled yet.
+    try { t.tail.poll(); } catch { /* the log may be gone with the VM */ }
+    t.tail.stop();
   }
 
   async tail(vmId: string, log: string, maxBytes: number): Promise<Buffer> {
     return (this.tails.get(vmId)?.tail ?? null)?.tail(maxBytes) ?? readTail(log, maxBytes);
   }
 
+  /** Only a running VM takes a new subscriber; once made, it lasts until its unsubscribe. */
   subscribe(vmId: string, onData: (b: Buffer) => void): () => void {
-    const t = this.tails.get(vmId);
-    if (!t) throw new BangerError(ErrorCodes.INVALID_STATE, 'console is not attached: the VM is not running');
-    return t.tail.subscribe(onData);
+    if (!this.tails.has(vmId)) throw new BangerError(ErrorCodes.INVALID_STATE, 'console is not attached: the VM is not running');
+    let set = this.subs.get(vmId);
+    if (!set) { set = new Set(); this.subs.set(vmId, set); }
+    // A wrapper, so the same function subscribed twice needs (and gets) two unsubscribes.
+    const fn = (b: Buffer) => onData(b);
+    set.add(fn);
+    return () => {
+      const cur = this.subs.get(vmId);
+      if (!cur) return;
+      cur.delete(fn);
+      if (cur.size === 0) this.subs.delete(vmId);
+    };
+  }
+
+  /** Subscribers currently registered for a VM (tests, diagnostics). */
+  subscriberCount(vmId: string): number {
+    return this.subs.get(vmId)?.size ?? 0;
+  }
+
+  private deliver(vmId: string, b: Buffer): void {
+    const set = this.subs.get(vmId);
+    if (!set) return;
+    for (const fn of [...set]) {
+      try { fn(b); } catch { /* a subscriber's failure is its own */ }
+    }
   }
 
   async write(vmId: string, data: Buffer): Promise<void> {
