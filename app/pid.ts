@@ -14,7 +14,8 @@ export function pidAlive(pid: number): boolean {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const state = s.charAt(s.lastIndexOf(')') + 2);
     return state !== 'Z' && state !== 'X';
-  } catch {
-    return true; // no /proc entry to read: trust kill(0)
+  } catch (err) {
+    // ENOENT: reaped between kill(0) and the read, so gone. Anything else (no /proc): trust kill(0).
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT';
   }
 }
