@@ -114,6 +114,8 @@ export function isUniqueViolation(err: unknown, column?: string): boolean {
 
 export class Store {
   readonly db: Db;
+  private readonly listStmt: Database.Statement;
+  private readonly listCols: Record<keyof VmRow | 'ip', number>;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -122,6 +124,8 @@ export class Store {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
+    this.listStmt = this.db.prepare(`${VM_SELECT} ORDER BY vms.name`).raw(true);
+    this.listCols = Object.fromEntries(this.listStmt.columns().map((col, i) => [col.name, i])) as Record<keyof VmRow | 'ip', number>;
   }
 
   close(): void { this.db.close(); }
@@ -153,8 +157,19 @@ export class Store {
   }
 
   // ---- VMs
+  /** All VMs by name (asked often: TUI refetches, status, the sampler each second). */
   listVms(): VmRecord[] {
-    return (this.db.prepare(`${VM_SELECT} ORDER BY vms.name`).all() as (VmRow & { ip: string | null })[]).map(rowToVm);
+    // Rows as arrays (no per-row key objects from SQLite), mapped by column position once.
+    const c = this.listCols;
+    return (this.listStmt.all() as unknown[][]).map((r): VmRecord => ({
+      id: r[c.id] as string, name: r[c.name] as string, backend: r[c.backend] as Backend, image: r[c.image] as string | null,
+      kernel: r[c.kernel] as string | null, vcpus: r[c.vcpus] as number, memoryMib: r[c.memory_mib] as number,
+      diskBytes: r[c.disk_bytes] as number, bootArgs: r[c.boot_args] as string, mac: r[c.mac] as string, ip: r[c.ip] as string | null,
+      state: r[c.state] as VmState, pid: r[c.pid] as number | null, socketPath: r[c.socket_path] as string | null,
+      tap: r[c.tap] as string | null, createdAt: r[c.created_at] as string, updatedAt: r[c.updated_at] as string,
+      startedAt: r[c.started_at] as string | null, stoppedAt: r[c.stopped_at] as string | null,
+      lastError: r[c.last_error] as string | null, exitCode: r[c.exit_code] as number | null, exitSignal: r[c.exit_signal] as string | null,
+    }));
   }
 
   getVm(name: string): VmRecord | null {

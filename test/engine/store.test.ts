@@ -99,4 +99,26 @@ test('image and kernel deletes are refused while a VM uses them', () => {
   } finally { t.cleanup(); }
 });
 
+test('list() follows every VM and lease write, and shows nothing of a rolled-back transaction', () => {
+  const t = tmpState();
+  try {
+    const s = new Store(t.paths.dbFile);
+    assert.equal(s.listVms(), []);
+    s.insertVm(vm('aaaaaaaaaa05', 'five'));
+    assert.equal(s.listVms().map((v) => v.name), ['five'], 'insert');
+    s.updateVm('aaaaaaaaaa05', { state: 'running' });
+    assert.is(s.listVms()[0].state, 'running', 'update');
+    s.tryLease('172.30.0.9', 'aaaaaaaaaa05');
+    assert.is(s.listVms()[0].ip, '172.30.0.9', 'lease');
+    s.releaseLease('aaaaaaaaaa05');
+    assert.is(s.listVms()[0].ip, null, 'release');
+    assert.throws(() => s.tx(() => { s.insertVm(vm('aaaaaaaaaa06', 'six')); s.listVms(); throw new Error('rollback'); }));
+    assert.equal(s.listVms().map((v) => v.name), ['five'], 'nothing from the rolled-back transaction');
+    assert.equal(s.listVms()[0], s.getVm('five'), 'list and get map rows the same way');
+    s.deleteVm('aaaaaaaaaa05');
+    assert.equal(s.listVms(), [], 'delete');
+    s.close();
+  } finally { t.cleanup(); }
+});
+
 test.run();
