@@ -4,6 +4,7 @@
 # Two runs per server: saturating (max qps, p99 under full load) and a fixed rate (p99 at a
 # realistic load). p99 comes from dnsperf -v, which prints every query's latency.
 # usage: bench/dns.sh [SECONDS=10] [RATE=20000] [TRIALS=3]
+# FLOOR=1 adds a bare Node echo server (bench/dns-floor.ts): the ceiling for any Node dgram server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -37,6 +38,12 @@ bport=$(free_port)
 $srv_cpu node --import tsx bench/dns-serve.ts "$bport" "$names" >"$work/banger.out" 2>&1 &
 pids+=($!)
 # dnsmasq: hosts file only, no upstreams, no caching of anything else, foreground
+who_list=(banger dnsmasq)
+if [ "${FLOOR:-0}" = 1 ]; then
+  fport=$(free_port)
+  $srv_cpu node --import tsx bench/dns-floor.ts "$fport" >"$work/floor.out" 2>&1 &
+  pids+=($!); who_list+=(floor)
+fi
 mport=$(free_port)
 $srv_cpu dnsmasq --keep-in-foreground --no-resolv --no-hosts --addn-hosts="$work/hosts" \
   --listen-address=127.0.0.1 --bind-interfaces --port="$mport" --user="$(id -un)" \
@@ -45,6 +52,10 @@ pids+=($!)
 
 for _ in $(seq 50); do grep -q ready "$work/banger.out" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$work/banger.out" || { cat "$work/banger.out"; exit 1; }
+if [ "${FLOOR:-0}" = 1 ]; then
+  for _ in $(seq 50); do grep -q ready "$work/floor.out" 2>/dev/null && break; sleep 0.1; done
+  grep -q ready "$work/floor.out" || { cat "$work/floor.out"; exit 1; }
+fi
 dig +short @127.0.0.1 -p "$bport" name7.vm | grep -qx 10.0.0.7 || { echo "banger does not answer" >&2; exit 1; }
 dig +short @127.0.0.1 -p "$mport" name7.vm | grep -qx 10.0.0.7 || { echo "dnsmasq does not answer" >&2; exit 1; }
 
@@ -71,8 +82,8 @@ for mode in max rate; do
   extra=(); [ "$mode" = rate ] && extra=(-Q "$rate")
   # alternate the servers trial by trial so a noisy neighbour hurts both alike
   for ((t = 1; t <= trials; t++)); do
-    for who in banger dnsmasq; do
-      port=$bport; [ "$who" = dnsmasq ] && port=$mport
+    for who in "${who_list[@]}"; do
+      port=$bport; [ "$who" = dnsmasq ] && port=$mport; [ "$who" = floor ] && port=$fport
       read -r q p50 p99 lost <<<"$(run "$who-$mode-$t" "$port" "${extra[@]}")"
       printf '%-26s %12.0f %10s %10s %8s\n' "$who ($mode, trial $t)" "$q" "$p50" "$p99" "$lost"
       QPS[$who-$mode]+="$q "; P99[$who-$mode]+="$p99 "
@@ -89,6 +100,10 @@ echo
 echo "medians of $trials trials, ${secs}s each:"
 echo "  banger  max qps $bq  p99 ${bp} ms   | at ${rate} qps: p99 ${brp} ms"
 echo "  dnsmasq max qps $mq  p99 ${mp} ms   | at ${rate} qps: p99 ${mrp} ms"
+if [ "${FLOOR:-0}" = 1 ]; then
+  fq=$(m "${QPS[floor-max]}")
+  echo "  floor   max qps $fq  (bare Node echo) | banger/floor qps ratio $(ratio "$bq" "$fq")"
+fi
 echo "qps ratio banger/dnsmasq (max load):     $(ratio "$bq" "$mq")   (target >= 1.0)"
 echo "p99 ratio banger/dnsmasq (max load):     $(ratio "$bp" "$mp")   (target <= 1.0)"
 echo "p99 ratio banger/dnsmasq (${rate} qps):  $(ratio "$brp" "$mrp")"

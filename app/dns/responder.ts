@@ -71,7 +71,9 @@ export class Responder {
   private readonly nsName: Buffer;
   private serial: number;
   private readonly recs = new Map<string, string>();
-  private table = new Map<number, Entry>();
+  // Open hash table: buckets[hash & mask] heads a chain (an array index is cheaper than Map.get).
+  private buckets: (Entry | null)[] = [null];
+  private mask = 0;
   private nxdomain!: Answer;
   private nodata!: Answer;
   private apexSoa!: Answer;
@@ -134,17 +136,22 @@ export class Responder {
     this.apexNs = { rcode: 0, aa: true, an: 1, ns: 0, tail: Buffer.from(nsAns), stat: 'noerror' };
     this.apexAny = { rcode: 0, aa: true, an: 2, ns: 0, tail: Buffer.from([...soaAns, ...nsAns]), stat: 'noerror' };
 
-    const table = new Map<number, Entry>();
+    let size = 2;
+    while (size < 2 * (this.recs.size + 1)) size *= 2;
+    const buckets = new Array<Entry | null>(size).fill(null);
+    const mask = size - 1;
     const add = (wire: Buffer, apex: boolean, a: Answer | null) => {
       const hash = foldHash(wire, 0, wire.length);
-      table.set(hash, { wire, hash, apex, a, next: table.get(hash) ?? null });
+      buckets[hash & mask] = { wire, hash, apex, a, next: buckets[hash & mask] ?? null };
     };
     add(this.zoneWire, true, null);
     for (const [name, ip] of this.recs) {
       const rdata = ip.split('.').map(Number);
       add(encodeName(`${name}.${this.zone}`), false, { rcode: 0, aa: true, an: 1, ns: 0, tail: Buffer.from(rr(PTR_QNAME, T_A, ttl, rdata)), stat: 'noerror' });
     }
-    this.table = table; // swapped whole, so a reply never sees half a rebuild
+    // swapped whole, so a reply never sees half a rebuild (and mask always matches buckets)
+    this.buckets = buckets;
+    this.mask = mask;
   }
 
   /**
@@ -179,8 +186,9 @@ export class Responder {
     let ans: Answer;
     if (p.qclass !== C_IN && p.qclass !== C_ANY) ans = this.refused;
     else {
-      let e: Entry | null | undefined = this.table.get(p.hash);
-      while (e && (e.wire.length !== p.nameEnd - 12 || !foldEquals(q, 12, e.wire))) e = e.next;
+      const h = p.hash;
+      let e: Entry | null = this.buckets[h & this.mask]!;
+      while (e !== null && (e.hash !== h || e.wire.length !== p.nameEnd - 12 || !foldEquals(q, 12, e.wire))) e = e.next;
       if (e) {
         if (qtype === 251 || qtype === 252) ans = this.refused; // no zone transfers
         else if (e.apex) ans = qtype === T_SOA ? this.apexSoa : qtype === T_NS ? this.apexNs : qtype === T_ANY ? this.apexAny : this.nodata;

@@ -101,4 +101,19 @@ test('serial moves on every change so negative answers are not cached across cha
   assert.is(serial(), s2);
 });
 
+test('a large zone: every name gets its own address through shared buckets, and the table follows growth and removal', () => {
+  const r = new Responder('vm');
+  const ip = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+  r.setRecords(Array.from({ length: 3000 }, (_, i) => ({ name: `n${i}`, ip: ip(i) })));
+  const answer = (n: string) => decode(r.respond(query(n), true, false) as Buffer);
+  for (let i = 0; i < 3000; i += 7) assert.is(answer(`N${i}.vm`).answers[0]!.data, ip(i), `n${i}`);
+  assert.is(answer('n3000.vm').rcode, 'NXDOMAIN');
+  r.upsert('late', '10.9.9.9'); // one more than the last rebuild sized for
+  assert.is(answer('late.vm').answers[0]!.data, '10.9.9.9');
+  r.setRecords([{ name: 'only', ip: '10.1.1.1' }]); // shrinks: old names must be gone, not left in stale buckets
+  assert.is(answer('n5.vm').rcode, 'NXDOMAIN');
+  assert.is(answer('only.vm').answers[0]!.data, '10.1.1.1');
+  assert.is(answer('vm').rcode, 'NOERROR', 'the apex stays in the table');
+});
+
 test.run();
