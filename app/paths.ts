@@ -3,6 +3,11 @@
 import { mkdirSync, chmodSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+
+function stateTag(stateDir: string): string {
+  return createHash('sha256').update(stateDir).digest('hex').slice(0, 8);
+}
 
 export interface Paths {
   stateDir: string;
@@ -33,8 +38,10 @@ export function resolvePaths(env: Env = process.env): Paths {
   const stateDir = env.BANGER_STATE_DIR || join(env.XDG_STATE_HOME || join(home, '.local', 'state'), 'banger');
   const configDir = env.BANGER_CONFIG_DIR || join(env.XDG_CONFIG_HOME || join(home, '.config'), 'banger');
   const cacheDir = env.BANGER_CACHE_DIR || join(env.XDG_CACHE_HOME || join(home, '.cache'), 'banger');
+  // One engine per state dir, so its sockets live in a dir named for the state dir: two state
+  // dirs (BANGER_STATE_DIR, another HOME) never share a control socket.
   const runtimeDir = env.BANGER_RUNTIME_DIR
-    || (env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'banger') : join('/tmp', `banger-${uid()}`));
+    || join(env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'banger') : join('/tmp', `banger-${uid()}`), stateTag(stateDir));
   return {
     stateDir,
     configDir,

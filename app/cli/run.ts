@@ -42,7 +42,7 @@ export function helpText(): string {
   }
   lines.push(
     'Every list/show verb takes --json (stable records; see README). Exit status: 0 ok, 1 user error, 2 host/engine failure.',
-    'State lives under $XDG_STATE_HOME/banger (override: BANGER_STATE_DIR); the control socket under $XDG_RUNTIME_DIR/banger.',
+    'State lives under $XDG_STATE_HOME/banger (override: BANGER_STATE_DIR); the control socket under $XDG_RUNTIME_DIR/banger/<state dir hash> (override: BANGER_RUNTIME_DIR).',
   );
   return lines.join('\n');
 }
