@@ -1,5 +1,7 @@
 // Pure formatting for human output: tables and durations. --json output never goes here.
 import type { VmRecord } from '../engine/api.js';
+import { vmUptime } from '../format.js';
+export { formatDuration } from '../format.js';
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -15,21 +17,9 @@ export function formatBytesShort(n: number): string {
   return `${Number.isInteger(v) ? v : v.toFixed(1)}${units[i]}`;
 }
 
-export function formatDuration(sec: number): string {
-  if (sec < 60) return `${Math.floor(sec)}s`;
-  if (sec < 3600) return `${Math.floor(sec / 60)}m${Math.floor(sec % 60)}s`;
-  if (sec < 86400) return `${Math.floor(sec / 3600)}h${Math.floor((sec % 3600) / 60)}m`;
-  return `${Math.floor(sec / 86400)}d${Math.floor((sec % 86400) / 3600)}h`;
-}
-
-export function uptime(vm: VmRecord, now = Date.now()): string {
-  if (vm.state !== 'running' || !vm.startedAt) return '-';
-  return formatDuration((now - Date.parse(vm.startedAt)) / 1000);
-}
-
 export function vmRow(vm: VmRecord, zone: string): string[] {
   return [vm.name, vm.state, vm.ip ?? '-', `${vm.name}.${zone}`, vm.backend, String(vm.vcpus), `${vm.memoryMib}M`,
-    formatBytesShort(vm.diskBytes), vm.image ?? '-', uptime(vm)];
+    formatBytesShort(vm.diskBytes), vm.image ?? '-', vmUptime(vm, Date.now())];
 }
 
 export const VM_HEADERS = ['NAME', 'STATE', 'IP', 'DNS', 'BACKEND', 'VCPU', 'MEM', 'DISK', 'IMAGE', 'UPTIME'];
@@ -41,7 +31,7 @@ export function vmDetail(vm: VmRecord, zone: string): string {
     ['vcpus', String(vm.vcpus)], ['memory', `${vm.memoryMib} MiB`], ['disk', formatBytesShort(vm.diskBytes)],
     ['boot args', vm.bootArgs || '-'], ['pid', vm.pid === null ? '-' : String(vm.pid)], ['tap', vm.tap ?? '-'],
     ['socket', vm.socketPath ?? '-'], ['created', vm.createdAt], ['started', vm.startedAt ?? '-'],
-    ['stopped', vm.stoppedAt ?? '-'], ['uptime', uptime(vm)],
+    ['stopped', vm.stoppedAt ?? '-'], ['uptime', vmUptime(vm, Date.now())],
     ['last exit', vm.exitCode !== null ? `code ${vm.exitCode}` : vm.exitSignal ? `signal ${vm.exitSignal}` : '-'],
     ['last error', vm.lastError ?? '-'],
   ];

@@ -1,7 +1,7 @@
 // How a front end finds its engine: attach to the one answering on the socket, hand a stale
 // build over to a fresh one, or start one in the background (pm2's habit).
 import { ControlClient, ping } from '../control/client.js';
-import { ensureEngine, waitForEngine } from '../control/detach.js';
+import { ensureEngine } from '../control/detach.js';
 import { lockHolder } from '../control/lock.js';
 import type { HelloInfo } from '../control/protocol.js';
 import { buildId } from '../buildid.js';
@@ -18,7 +18,7 @@ function packageRoot(): string {
   return dir;
 }
 
-function spawnOptions(paths: Paths) {
+export function spawnOptions(paths: Paths) {
   return { spawnArgv: engineArgv(), socketPath: paths.controlSocket, logFile: paths.engineLog, runner: createRunner(), cwd: packageRoot() };
 }
 
@@ -70,5 +70,3 @@ export async function detach(paths: Paths, out: (s: string) => void): Promise<nu
     : `banger engine already running: pid ${r.hello.pid}, socket ${paths.controlSocket}`);
   return 0;
 }
-
-export { waitForEngine, spawnOptions };

@@ -2,6 +2,7 @@
 // directly. Output strings carry blessed tags; user text is escaped with escapeTags.
 import type { BuildProgress, DnsRecord, ImageRecord, VmRecord, VmState } from '../engine/api.js';
 import { stateColor } from './colors.js';
+import { vmUptime } from '../format.js';
 
 /** blessed.escape without blessed: `{` and `}` would otherwise be read as tags. */
 export function escapeTags(s: string): string {
@@ -15,22 +16,7 @@ export function fit(s: string, w: number): string {
   return s.padEnd(w);
 }
 
-export function formatDuration(sec: number): string {
-  if (!Number.isFinite(sec) || sec < 0) return '-';
-  const s = Math.floor(sec);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
-}
-
-/** Uptime of a running VM at `now` (ms epoch); '-' when not running. */
-export function vmUptime(vm: Pick<VmRecord, 'state' | 'startedAt'>, now: number): string {
-  if (vm.state !== 'running' || !vm.startedAt) return '-';
-  const t = Date.parse(vm.startedAt);
-  if (Number.isNaN(t)) return '-';
-  return formatDuration(Math.max(0, (now - t) / 1000));
-}
+export { formatDuration, vmUptime } from '../format.js';
 
 export function formatBytes(n: number): string {
   if (!Number.isFinite(n) || n < 0) return '-';

@@ -83,13 +83,3 @@ export function validateBootArgs(raw: unknown): string {
 export function newVmId(): string {
   return randomBytes(6).toString('hex');
 }
-
-export function formatBytes(n: number): string {
-  for (const [u, f] of [['T', 1024 ** 4], ['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) {
-    if (n >= f && n % f === 0) return `${n / f}${u}`;
-  }
-  for (const [u, f] of [['T', 1024 ** 4], ['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) {
-    if (n >= f) return `${(n / f).toFixed(1)}${u}`;
-  }
-  return `${n}B`;
-}
