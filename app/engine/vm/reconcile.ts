@@ -32,7 +32,7 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
     if (!['running', 'starting', 'stopping'].includes(vm.state) || tracked.has(vm.id) || d.lifecycle.isBusy(vm.id)) continue;
     const drv = d.drivers.get(vm.backend);
     // sudo's own process carries the same command line; the real VMM is the deepest match.
-    const matches = drv ? procs.filter((p) => drv.ownsProcess(p.cmd!, vm) && isAlive(p.pid) && !/^sudo\b|\/sudo\s/.test(p.cmd!)) : [];
+    const matches = drv ? procs.filter((p) => drv.ownsProcess(p.cmd!, vm) && isAlive(p.pid) && !isSudo(p.cmd!)) : [];
     const proc = matches.find((p) => !matches.some((q) => q.ppid === p.pid)) ?? matches[0];
     if (proc && drv && vm.socketPath) {
       const answers = await drv.probe({ pid: proc.pid, socketPath: vm.socketPath }).catch(() => false);
@@ -61,7 +61,7 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
   const vmsRoot = join(d.paths.runtimeDir, 'vms') + '/';
   for (const p of procs) {
     const m = p.cmd!.includes(vmsRoot) ? new RegExp(`${escapeRe(vmsRoot)}([0-9a-f]{12})/`).exec(p.cmd!) : null;
-    if (m && !liveIds.has(m[1]) && !/^sudo\b/.test(p.cmd!)) {
+    if (m && !liveIds.has(m[1]) && !isSudo(p.cmd!)) {
       try { process.kill(p.pid, 'SIGKILL'); report.orphansRemoved.push(`process ${p.pid}`); } catch { /* gone or not ours */ }
     }
   }
@@ -87,6 +87,11 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
     d.logger.info('reconcile', { ...report });
   }
   return report;
+}
+
+/** sudo's own process carries the VMM's command line too; only the VMM itself counts. */
+function isSudo(cmd: string): boolean {
+  return /^sudo\b|\/sudo\s/.test(cmd);
 }
 
 function escapeRe(s: string): string {
