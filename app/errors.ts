@@ -70,10 +70,22 @@ export class BangerError extends Error {
 }
 
 const USER_CODES = new Set<string>([
-  ErrorCodes.INVALID_NAME, ErrorCodes.NAME_TAKEN, ErrorCodes.INVALID_VCPUS, ErrorCodes.INVALID_MEMORY,
-  ErrorCodes.INVALID_SIZE, ErrorCodes.INVALID_BACKEND, ErrorCodes.INVALID_ARGUMENT, ErrorCodes.UNKNOWN_IMAGE,
-  ErrorCodes.UNKNOWN_KERNEL, ErrorCodes.INVALID_KERNEL, ErrorCodes.NOT_FOUND, ErrorCodes.IN_USE, ErrorCodes.INVALID_STATE, ErrorCodes.USAGE,
-  ErrorCodes.NOT_IMPLEMENTED, ErrorCodes.SUBNET_OVERLAP,
+  ErrorCodes.INVALID_NAME,
+  ErrorCodes.NAME_TAKEN,
+  ErrorCodes.INVALID_VCPUS,
+  ErrorCodes.INVALID_MEMORY,
+  ErrorCodes.INVALID_SIZE,
+  ErrorCodes.INVALID_BACKEND,
+  ErrorCodes.INVALID_ARGUMENT,
+  ErrorCodes.UNKNOWN_IMAGE,
+  ErrorCodes.UNKNOWN_KERNEL,
+  ErrorCodes.INVALID_KERNEL,
+  ErrorCodes.NOT_FOUND,
+  ErrorCodes.IN_USE,
+  ErrorCodes.INVALID_STATE,
+  ErrorCodes.USAGE,
+  ErrorCodes.NOT_IMPLEMENTED,
+  ErrorCodes.SUBNET_OVERLAP,
 ]);
 
 /** Wrap anything thrown into a BangerError, keeping it as the cause. */

@@ -5,7 +5,11 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 
 /** Size in bytes, 0 when the file is missing or unreadable. */
 export function fileSize(path: string): number {
-  try { return statSync(path).size; } catch { return 0; }
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
 /** The last maxBytes bytes at or after offset `from`, as text; '' when unreadable. */
@@ -24,7 +28,11 @@ export function readTailLines(path: string, maxBytes: number, from = 0): string[
   return lines.filter((l) => l !== '');
 }
 
-function tailWindow(path: string, maxBytes: number, from: number): { text: string; start: number; afterNewline: boolean } {
+function tailWindow(
+  path: string,
+  maxBytes: number,
+  from: number,
+): { text: string; start: number; afterNewline: boolean } {
   let fd: number | null = null;
   try {
     fd = openSync(path, 'r');

@@ -22,13 +22,23 @@ export function createLogger(file: string | null, extraSink?: LogSink, opts: { m
     if (file) {
       // Sized on every write (not counted here): the detached engine's stdout appends to it too.
       // Logging must never break the engine, so failures here are dropped.
-      try { if (fileSize(file) >= maxBytes) renameSync(file, `${file}.1`); } catch { /* keep appending */ }
-      try { appendFileSync(file, line + '\n', { mode: 0o600 }); } catch { /* dropped */ }
+      try {
+        if (fileSize(file) >= maxBytes) renameSync(file, `${file}.1`);
+      } catch {
+        /* keep appending */
+      }
+      try {
+        appendFileSync(file, line + '\n', { mode: 0o600 });
+      } catch {
+        /* dropped */
+      }
     }
     extraSink?.(line);
   };
   return {
-    debug: (m, f) => { if (process.env.BANGER_DEBUG) write('debug', m, f); },
+    debug: (m, f) => {
+      if (process.env.BANGER_DEBUG) write('debug', m, f);
+    },
     info: (m, f) => write('info', m, f),
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),

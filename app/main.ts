@@ -16,7 +16,11 @@ import { toBangerError } from './errors.js';
 
 function version(): string {
   for (const rel of ['../../package.json', '../package.json']) {
-    try { return JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')).version; } catch { /* next */ }
+    try {
+      return JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')).version;
+    } catch {
+      /* next */
+    }
   }
   return 'unknown';
 }
@@ -25,8 +29,14 @@ export async function main(argv: string[]): Promise<number> {
   const paths = resolvePaths();
   const out = (t: string) => process.stdout.write(t + '\n');
   const err = (t: string) => process.stderr.write(t + '\n');
-  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') { out(helpText()); return 0; }
-  if (argv[0] === '--version' || argv[0] === '-V') { out(`banger ${version()}`); return 0; }
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    out(helpText());
+    return 0;
+  }
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    out(`banger ${version()}`);
+    return 0;
+  }
   try {
     if (argv.length === 1 && argv[0] === '--detach') return await detach(paths, out);
     if (argv[0] === 'engine' && argv[1] === 'serve') return await serveForeground();
@@ -43,7 +53,11 @@ export async function main(argv: string[]): Promise<number> {
   let engine = null as ControlClient | null;
   const runner = createRunner();
   let zone = 'vm';
-  try { zone = loadConfig(paths).dnsZone; } catch { /* the engine reports a bad config */ }
+  try {
+    zone = loadConfig(paths).dnsZone;
+  } catch {
+    /* the engine reports a bad config */
+  }
   const ctx: CliContext = {
     async engine(): Promise<EngineApi> {
       engine ??= await connectEngine(paths, err);
@@ -62,7 +76,8 @@ export async function main(argv: string[]): Promise<number> {
       await c.shutdown({ stopVms, purge });
       await c.close().catch(() => {});
       const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline && await ping(paths.controlSocket, { timeoutMs: 300 })) await new Promise((r) => setTimeout(r, 50));
+      while (Date.now() < deadline && (await ping(paths.controlSocket, { timeoutMs: 300 })))
+        await new Promise((r) => setTimeout(r, 50));
       return `engine (pid ${hello.pid}) stopped${stopVms ? ', VMs stopped' : ', VMs left running'}${purge ? ', bridge and NAT removed' : ''}`;
     },
     dnsSetup: (mode) => dnsSetup(paths, runner, mode),
@@ -75,6 +90,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (e) => { process.stderr.write(`banger: ${(e as Error).stack ?? e}\n`); process.exitCode = 2; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`banger: ${(e as Error).stack ?? e}\n`);
+    process.exitCode = 2;
+  },
 );

@@ -40,8 +40,12 @@ export function resolvePaths(env: Env = process.env): Paths {
   const cacheDir = env.BANGER_CACHE_DIR || join(env.XDG_CACHE_HOME || join(home, '.cache'), 'banger');
   // One engine per state dir, so its sockets live in a dir named for the state dir: two state
   // dirs (BANGER_STATE_DIR, another HOME) never share a control socket.
-  const runtimeDir = env.BANGER_RUNTIME_DIR
-    || join(env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'banger') : join('/tmp', `banger-${uid()}`), stateTag(stateDir));
+  const runtimeDir =
+    env.BANGER_RUNTIME_DIR ||
+    join(
+      env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'banger') : join('/tmp', `banger-${uid()}`),
+      stateTag(stateDir),
+    );
   return {
     stateDir,
     configDir,
@@ -69,7 +73,17 @@ export function ensurePrivateDir(dir: string): string {
 }
 
 export function ensureBaseDirs(p: Paths): void {
-  for (const d of [p.stateDir, p.configDir, p.runtimeDir, p.cacheDir, p.vmsDir, p.imagesDir, p.kernelsDir, p.buildsDir, p.keysDir]) {
+  for (const d of [
+    p.stateDir,
+    p.configDir,
+    p.runtimeDir,
+    p.cacheDir,
+    p.vmsDir,
+    p.imagesDir,
+    p.kernelsDir,
+    p.buildsDir,
+    p.keysDir,
+  ]) {
     ensurePrivateDir(d);
   }
 }

@@ -21,7 +21,13 @@ const paths = resolvePaths(process.env);
 const work = mkdtempSync(join(tmpdir(), 'banger-bench-boot-'));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function size(p: string): number { try { return statSync(p).size; } catch { return 0; } }
+function size(p: string): number {
+  try {
+    return statSync(p).size;
+  } catch {
+    return 0;
+  }
+}
 
 /** Wait until the marker appears in file after byte offset from; returns the time it was seen. */
 async function waitMarker(file: string, from: number, timeoutMs = 120_000): Promise<number> {
@@ -40,7 +46,9 @@ function sh(argv: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const c = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    c.stderr.on('data', (d) => { err += d; });
+    c.stderr.on('data', (d) => {
+      err += d;
+    });
     c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')}: exit ${code} ${err}`))));
   });
 }
@@ -126,4 +134,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => { console.error(err instanceof Error ? err.message : err); process.exit(1); });
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

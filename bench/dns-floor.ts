@@ -6,6 +6,12 @@ import { createSocket } from 'node:dgram';
 const port = Number(process.argv[2]);
 const lookup = (a: string, f: number, cb: (e: null, a: string, f: number) => void) => cb(null, a, f);
 const sock = createSocket({ type: 'udp4', lookup: lookup as never });
-sock.on('message', (msg, rinfo) => { msg[2]! |= 0x80; sock.send(msg, rinfo.port, rinfo.address); });
-sock.bind(port, '127.0.0.1', () => { sock.setRecvBufferSize(4 << 20); console.log(`ready ${port}`); });
+sock.on('message', (msg, rinfo) => {
+  msg[2]! |= 0x80;
+  sock.send(msg, rinfo.port, rinfo.address);
+});
+sock.bind(port, '127.0.0.1', () => {
+  sock.setRecvBufferSize(4 << 20);
+  console.log(`ready ${port}`);
+});
 process.on('SIGTERM', () => process.exit(0));

@@ -5,11 +5,22 @@ import { DnsServer } from '../app/dns/server.js';
 const port = Number(process.argv[2]);
 const names = Number(process.argv[3] ?? 1000);
 const server = new DnsServer({ listeners: [{ host: '127.0.0.1', port }] });
-server.setRecords(Array.from({ length: names }, (_, i) => ({ name: `name${i}`, ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` })));
+server.setRecords(
+  Array.from({ length: names }, (_, i) => ({
+    name: `name${i}`,
+    ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+  })),
+);
 await server.start();
 const l = server.status().listeners[0]!;
-if (!l.up) { console.error(`dns-serve: ${l.error}`); process.exit(1); }
+if (!l.up) {
+  console.error(`dns-serve: ${l.error}`);
+  process.exit(1);
+}
 console.log(`ready ${l.port}`);
-const stop = () => { console.error(`dns-serve stats ${JSON.stringify(server.stats())}`); void server.stop().then(() => process.exit(0)); };
+const stop = () => {
+  console.error(`dns-serve stats ${JSON.stringify(server.stats())}`);
+  void server.stop().then(() => process.exit(0));
+};
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -39,12 +39,34 @@ async function outer(): Promise<void> {
     await runner.run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
     const batch = Array.from({ length: N }, (_, i) => `tuntap add dev ${tapName(i)} mode tap`).join('\n') + '\n';
     await runner.run(['ip', '-n', ns, '-batch', '-'], { input: batch });
-    await runner.run(['ip', 'netns', 'exec', ns, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), ...argv, '--inner'], {
-      cwd: repo, timeoutMs: (SECONDS + 180) * 1000, onOutput: (c) => process.stdout.write(c),
-    });
+    await runner.run(
+      [
+        'ip',
+        'netns',
+        'exec',
+        ns,
+        process.execPath,
+        '--import',
+        'tsx',
+        fileURLToPath(import.meta.url),
+        ...argv,
+        '--inner',
+      ],
+      {
+        cwd: repo,
+        timeoutMs: (SECONDS + 180) * 1000,
+        onOutput: (c) => process.stdout.write(c),
+      },
+    );
   } finally {
     const pids = await runner.run(['ip', 'netns', 'pids', ns], { reject: false });
-    for (const p of pids.stdout.split(/\s+/).filter(Boolean)) { try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ } }
+    for (const p of pids.stdout.split(/\s+/).filter(Boolean)) {
+      try {
+        process.kill(Number(p), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await runner.run(['ip', 'netns', 'delete', ns], { reject: false });
   }
 }
@@ -56,9 +78,10 @@ async function bench(withTaps: boolean): Promise<void> {
     const vms: MetricsVm[] = [];
     const t0 = performance.now();
     for (let i = 0; i < N; i++) {
-      const argvI = STANDIN === 'sim'
-        ? [process.execPath, simPath, '--api-sock', join(dir, `vm${i}.sock`), '--id', `vm${i}`]
-        : ['sleep', String(SECONDS + 600)];
+      const argvI =
+        STANDIN === 'sim'
+          ? [process.execPath, simPath, '--api-sock', join(dir, `vm${i}.sock`), '--id', `vm${i}`]
+          : ['sleep', String(SECONDS + 600)];
       const p = runner.spawn(argvI, { stdio: 'ignore', detached: false });
       procs.push(p);
       // A sparse disk image with a little data, like a fresh rootfs copy.
@@ -67,7 +90,15 @@ async function bench(withTaps: boolean): Promise<void> {
       ftruncateSync(fd, 1 << 30);
       writeSync(fd, Buffer.alloc(64 << 10, 1), 0, 64 << 10, 0);
       closeSync(fd);
-      vms.push({ id: `vm${i}`, name: `vm-${i}`, pid: p.pid, tap: withTaps ? tapName(i) : null, diskPath: disk, memoryMib: 256, state: 'running' });
+      vms.push({
+        id: `vm${i}`,
+        name: `vm-${i}`,
+        pid: p.pid,
+        tap: withTaps ? tapName(i) : null,
+        diskPath: disk,
+        memoryMib: 256,
+        state: 'running',
+      });
     }
     if (STANDIN === 'sim') {
       // Wait until every simulator is up (its API socket exists).
@@ -76,13 +107,15 @@ async function bench(withTaps: boolean): Promise<void> {
         await sleep(200);
       }
     }
-    console.log(`${N} ${STANDIN} stand-ins up in ${((performance.now() - t0) / 1000).toFixed(1)} s; TAPs: ${withTaps ? 'yes (in a netns)' : 'no'}`);
+    console.log(
+      `${N} ${STANDIN} stand-ins up in ${((performance.now() - t0) / 1000).toFixed(1)} s; TAPs: ${withTaps ? 'yes (in a netns)' : 'no'}`,
+    );
     // This process's own idle cost for reference (timers, GC), without the sampler.
     const b0 = process.cpuUsage();
     const bw0 = performance.now();
     await sleep(3000);
     const bd = process.cpuUsage(b0);
-    const baselinePct = (bd.user + bd.system) / 1000 / (performance.now() - bw0) * 100;
+    const baselinePct = ((bd.user + bd.system) / 1000 / (performance.now() - bw0)) * 100;
 
     let rounds = 0;
     let minVms = Infinity;
@@ -90,7 +123,10 @@ async function bench(withTaps: boolean): Promise<void> {
     const sampler = new MetricsSampler({
       listVms: () => vms,
       dnsCounters: () => dns,
-      onSample: (_h, v) => { rounds++; minVms = Math.min(minVms, v.length); },
+      onSample: (_h, v) => {
+        rounds++;
+        minVms = Math.min(minVms, v.length);
+      },
       onError: (e) => console.error('sample failed:', e),
     });
     const cpu0 = process.cpuUsage();
@@ -116,14 +152,28 @@ async function bench(withTaps: boolean): Promise<void> {
     const snap = sampler.snapshot();
     const last = snap.vms.vm0?.at(-1);
 
-    console.log(`sampler at 1 Hz for ${(wallMs / 1000).toFixed(1)} s: ${timedRounds} rounds, every round had ${minVms} of ${N} VMs`);
-    console.log(`engine process CPU: ${cpuMs.toFixed(1)} ms over ${(wallMs / 1000).toFixed(1)} s = ${(cpuMs / wallMs * 100).toFixed(2)}% of one core (target < 2%; idle baseline without the sampler ${baselinePct.toFixed(2)}%)`);
-    console.log(`one sample of ${N} VMs: median ${times[25].toFixed(2)} ms wall, p90 ${times[45].toFixed(2)} ms, ` +
-      `${((c1d.user + c1d.system) / 1000 / 50).toFixed(2)} ms CPU (${((times[25] * 1000) / N).toFixed(1)} us wall per VM)`);
-    console.log(`history kept: ${snap.host.length} host samples, ${Object.keys(snap.vms).length} VMs; vm0 last: cpu ${last?.cpuPct.toFixed(1)}% rss ${((last?.rssBytes ?? 0) / 1048576).toFixed(1)} MiB disk ${((last?.diskBytes ?? 0) / 1024).toFixed(0)} KiB`);
+    console.log(
+      `sampler at 1 Hz for ${(wallMs / 1000).toFixed(1)} s: ${timedRounds} rounds, every round had ${minVms} of ${N} VMs`,
+    );
+    console.log(
+      `engine process CPU: ${cpuMs.toFixed(1)} ms over ${(wallMs / 1000).toFixed(1)} s = ${((cpuMs / wallMs) * 100).toFixed(2)}% of one core (target < 2%; idle baseline without the sampler ${baselinePct.toFixed(2)}%)`,
+    );
+    console.log(
+      `one sample of ${N} VMs: median ${times[25].toFixed(2)} ms wall, p90 ${times[45].toFixed(2)} ms, ` +
+        `${((c1d.user + c1d.system) / 1000 / 50).toFixed(2)} ms CPU (${((times[25] * 1000) / N).toFixed(1)} us wall per VM)`,
+    );
+    console.log(
+      `history kept: ${snap.host.length} host samples, ${Object.keys(snap.vms).length} VMs; vm0 last: cpu ${last?.cpuPct.toFixed(1)}% rss ${((last?.rssBytes ?? 0) / 1048576).toFixed(1)} MiB disk ${((last?.diskBytes ?? 0) / 1024).toFixed(0)} KiB`,
+    );
     if (minVms !== N) process.exitCode = 1;
   } finally {
-    for (const p of procs) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+    for (const p of procs) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }

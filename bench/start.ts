@@ -40,13 +40,41 @@ async function makeSpec(i: number): Promise<LaunchSpec> {
   const id = `bench${i}`;
   const spec: LaunchSpec = {
     vm: {
-      id, name: id, backend: 'firecracker', image: null, kernel: null, vcpus: 1, memoryMib: 128, diskBytes: 1024, bootArgs: '',
-      mac: '06:00:ac:1e:00:09', ip: null, state: 'starting', pid: null, socketPath: join(dir, 'fc.sock'), tap: 'bench-tap0',
-      createdAt: now, updatedAt: now, startedAt: null, stoppedAt: null, lastError: null, exitCode: null, exitSignal: null,
+      id,
+      name: id,
+      backend: 'firecracker',
+      image: null,
+      kernel: null,
+      vcpus: 1,
+      memoryMib: 128,
+      diskBytes: 1024,
+      bootArgs: '',
+      mac: '06:00:ac:1e:00:09',
+      ip: null,
+      state: 'starting',
+      pid: null,
+      socketPath: join(dir, 'fc.sock'),
+      tap: 'bench-tap0',
+      createdAt: now,
+      updatedAt: now,
+      startedAt: null,
+      stoppedAt: null,
+      lastError: null,
+      exitCode: null,
+      exitSignal: null,
     },
-    dir, kernelPath: kernel, initrdPath: null, rootfsPath: rootfs, bootArgs: 'console=ttyS0 reboot=k panic=1 pci=off',
-    tap: 'bench-tap0', mac: '06:00:ac:1e:00:09', consoleLog: join(dir, 'console.log'), consoleFifo: join(dir, 'console.in'),
-    socketPath: join(dir, 'fc.sock'), vmmLog: join(dir, 'fc.log'), metricsPath: join(dir, 'metrics'),
+    dir,
+    kernelPath: kernel,
+    initrdPath: null,
+    rootfsPath: rootfs,
+    bootArgs: 'console=ttyS0 reboot=k panic=1 pci=off',
+    tap: 'bench-tap0',
+    mac: '06:00:ac:1e:00:09',
+    consoleLog: join(dir, 'console.log'),
+    consoleFifo: join(dir, 'console.in'),
+    socketPath: join(dir, 'fc.sock'),
+    vmmLog: join(dir, 'fc.log'),
+    metricsPath: join(dir, 'metrics'),
   };
   await createConsoleFifo(runner, spec.consoleFifo); // the engine makes it before boot, for both sides
   return spec;
@@ -65,10 +93,19 @@ async function viaDriver(spec: LaunchSpec): Promise<{ ms: number; pid: number }>
 function put(agent: http.Agent, sock: string, method: string, path: string, body?: unknown): Promise<number> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = http.request({
-      socketPath: sock, method, path, agent,
-      headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {},
-    }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
+    const req = http.request(
+      {
+        socketPath: sock,
+        method,
+        path,
+        agent,
+        headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {},
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -81,12 +118,15 @@ async function bare(spec: LaunchSpec): Promise<{ ms: number; pid: number }> {
   for (const f of [spec.vmmLog, spec.metricsPath, spec.consoleLog]) closeSync(openSync(f, 'a'));
   const inFd = openSync(spec.consoleFifo, constants.O_RDWR);
   const outFd = openSync(spec.consoleLog, 'a');
-  const child = spawn(SIM, ['--api-sock', sock, '--id', spec.vm.id, '--log-path', spec.vmmLog, '--level', 'Info'], { stdio: [inFd, outFd, outFd], detached: true });
+  const child = spawn(SIM, ['--api-sock', sock, '--id', spec.vm.id, '--log-path', spec.vmmLog, '--level', 'Info'], {
+    stdio: [inFd, outFd, outFd],
+    detached: true,
+  });
   closeSync(inFd);
   closeSync(outFd);
   child.unref();
   for (;;) {
-    if (existsSync(sock) && await put(agent, sock, 'GET', '/machine-config').catch(() => 0) === 200) break;
+    if (existsSync(sock) && (await put(agent, sock, 'GET', '/machine-config').catch(() => 0)) === 200) break;
     await new Promise((r) => setTimeout(r, 10));
   }
   const calls: [string, unknown][] = [
@@ -94,7 +134,10 @@ async function bare(spec: LaunchSpec): Promise<{ ms: number; pid: number }> {
     ['/metrics', { metrics_path: spec.metricsPath }],
     ['/machine-config', { vcpu_count: 1, mem_size_mib: 128, smt: false, track_dirty_pages: false }],
     ['/boot-source', { kernel_image_path: spec.kernelPath, boot_args: spec.bootArgs }],
-    ['/drives/rootfs', { drive_id: 'rootfs', path_on_host: spec.rootfsPath, is_root_device: true, is_read_only: false }],
+    [
+      '/drives/rootfs',
+      { drive_id: 'rootfs', path_on_host: spec.rootfsPath, is_root_device: true, is_read_only: false },
+    ],
     ['/network-interfaces/eth0', { iface_id: 'eth0', host_dev_name: spec.tap, guest_mac: spec.mac }],
     ['/actions', { action_type: 'InstanceStart' }],
   ];
@@ -107,7 +150,11 @@ async function bare(spec: LaunchSpec): Promise<{ ms: number; pid: number }> {
   return { ms, pid: child.pid! };
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 const d: number[] = [];
 const b: number[] = [];
@@ -127,15 +174,39 @@ for (let i = -1; i < iterations; i++) {
 // console tail, DNS record) until InstanceStart is accepted and the VM is "running".
 const engineDir = mkdtempSync(join(tmpdir(), 'bench-engine-'));
 const eng = createEngine({
-  env: { BANGER_STATE_DIR: join(engineDir, 's'), BANGER_RUNTIME_DIR: join(engineDir, 'r'), BANGER_CONFIG_DIR: join(engineDir, 'c'),
-    BANGER_CACHE_DIR: join(engineDir, 'k'), BANGER_NETWORK: 'none', BANGER_DNS_ADDR: '127.0.0.1:0', FIRECRACKER_BIN: SIM, BANGER_BACKEND: 'firecracker' },
-  full: true, logger: nullLogger,
+  env: {
+    BANGER_STATE_DIR: join(engineDir, 's'),
+    BANGER_RUNTIME_DIR: join(engineDir, 'r'),
+    BANGER_CONFIG_DIR: join(engineDir, 'c'),
+    BANGER_CACHE_DIR: join(engineDir, 'k'),
+    BANGER_NETWORK: 'none',
+    BANGER_DNS_ADDR: '127.0.0.1:0',
+    FIRECRACKER_BIN: SIM,
+    BANGER_BACKEND: 'firecracker',
+  },
+  full: true,
+  logger: nullLogger,
 });
 {
   const assets = fakeAssets(engineDir);
   const now = new Date().toISOString();
-  eng.p.store.insertKernel({ name: 'default', path: assets.kernel, initrdPath: null, source: 'add', version: null, createdAt: now });
-  eng.p.store.insertImage({ name: 'default', source: 'bench', path: assets.image, sizeBytes: statSync(assets.image).size, sha256: '-', buildLog: null, createdAt: now });
+  eng.p.store.insertKernel({
+    name: 'default',
+    path: assets.kernel,
+    initrdPath: null,
+    source: 'add',
+    version: null,
+    createdAt: now,
+  });
+  eng.p.store.insertImage({
+    name: 'default',
+    source: 'bench',
+    path: assets.image,
+    sizeBytes: statSync(assets.image).size,
+    sha256: '-',
+    buildLog: null,
+    createdAt: now,
+  });
   await eng.start();
 }
 const en: number[] = [];
@@ -155,9 +226,17 @@ rmSync(engineDir, { recursive: true, force: true });
 const md = median(d);
 const mb = median(b);
 console.log(`iterations: ${iterations}`);
-console.log(`banger driver  median ${md.toFixed(1)} ms  (min ${Math.min(...d).toFixed(1)}, max ${Math.max(...d).toFixed(1)})`);
-console.log(`bare client    median ${mb.toFixed(1)} ms  (min ${Math.min(...b).toFixed(1)}, max ${Math.max(...b).toFixed(1)})`);
+console.log(
+  `banger driver  median ${md.toFixed(1)} ms  (min ${Math.min(...d).toFixed(1)}, max ${Math.max(...d).toFixed(1)})`,
+);
+console.log(
+  `bare client    median ${mb.toFixed(1)} ms  (min ${Math.min(...b).toFixed(1)}, max ${Math.max(...b).toFixed(1)})`,
+);
 const me = median(en);
-console.log(`engine vm start median ${me.toFixed(1)} ms  (min ${Math.min(...en).toFixed(1)}, max ${Math.max(...en).toFixed(1)})`);
+console.log(
+  `engine vm start median ${me.toFixed(1)} ms  (min ${Math.min(...en).toFixed(1)}, max ${Math.max(...en).toFixed(1)})`,
+);
 console.log(`driver adds    ${(md - mb).toFixed(1)} ms  (ratio ${(md / mb).toFixed(2)})`);
-console.log(`engine adds    ${(me - mb).toFixed(1)} ms  (ratio ${(me / mb).toFixed(2)})  target <= 10 ms: ${me - mb <= 10 ? 'OK' : 'OVER'}`);
+console.log(
+  `engine adds    ${(me - mb).toFixed(1)} ms  (ratio ${(me / mb).toFixed(2)})  target <= 10 ms: ${me - mb <= 10 ? 'OK' : 'OVER'}`,
+);

@@ -14,9 +14,30 @@ const t0 = performance.now();
 store.tx(() => {
   for (let i = 0; i < 1000; i++) {
     const id = newVmId();
-    store.insertVm({ id, name: `vm-${i}`, backend: 'firecracker', image: 'default', kernel: 'default', vcpus: 1, memoryMib: 256,
-      diskBytes: 1 << 30, bootArgs: '', mac: `06:${id.slice(0, 10).match(/../g)!.join(':')}`, ip: null, state: 'running', pid: null,
-      socketPath: null, tap: null, createdAt: now, updatedAt: now, startedAt: now, stoppedAt: null, lastError: null, exitCode: null, exitSignal: null });
+    store.insertVm({
+      id,
+      name: `vm-${i}`,
+      backend: 'firecracker',
+      image: 'default',
+      kernel: 'default',
+      vcpus: 1,
+      memoryMib: 256,
+      diskBytes: 1 << 30,
+      bootArgs: '',
+      mac: `06:${id.slice(0, 10).match(/../g)!.join(':')}`,
+      ip: null,
+      state: 'running',
+      pid: null,
+      socketPath: null,
+      tap: null,
+      createdAt: now,
+      updatedAt: now,
+      startedAt: now,
+      stoppedAt: null,
+      lastError: null,
+      exitCode: null,
+      exitSignal: null,
+    });
     store.tryLease(`10.${(i >> 8) & 255}.${i & 255}.2`, id);
   }
 });
@@ -34,11 +55,17 @@ function median(fn: () => unknown, runs = 200): number {
   return times[Math.floor(times.length / 2)];
 }
 
-const bare = store.db.prepare('SELECT vms.*, leases.ip AS ip FROM vms LEFT JOIN leases ON leases.vm_id = vms.id ORDER BY vms.name');
+const bare = store.db.prepare(
+  'SELECT vms.*, leases.ip AS ip FROM vms LEFT JOIN leases ON leases.vm_id = vms.id ORDER BY vms.name',
+);
 const refMs = median(() => bare.all());
 const listMs = median(() => store.listVms());
 console.log(`store: inserted 1000 VMs + leases in one transaction: ${insertMs.toFixed(1)} ms`);
-console.log(`store: list() of 1000 VMs: median ${listMs.toFixed(2)} ms (target < 5 ms: ${listMs < 5 ? 'met' : 'MISSED'})`);
-console.log(`store: bare SELECT of the same rows as objects (reference): median ${refMs.toFixed(2)} ms; ratio list/bare = ${(listMs / refMs).toFixed(2)}`);
+console.log(
+  `store: list() of 1000 VMs: median ${listMs.toFixed(2)} ms (target < 5 ms: ${listMs < 5 ? 'met' : 'MISSED'})`,
+);
+console.log(
+  `store: bare SELECT of the same rows as objects (reference): median ${refMs.toFixed(2)} ms; ratio list/bare = ${(listMs / refMs).toFixed(2)}`,
+);
 store.close();
 rmSync(dir, { recursive: true, force: true });

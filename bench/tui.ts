@@ -12,7 +12,15 @@ const { FakeEngine } = await import('../test/screens/fake-engine.js');
 function fakeTty(cols: number, rows: number): { input: PassThrough; output: Writable; bytes: () => number } {
   let bytes = 0;
   const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
-  const output = Object.assign(new Writable({ write(chunk, _enc, cb) { bytes += chunk.length; cb(); } }), { isTTY: true, columns: cols, rows });
+  const output = Object.assign(
+    new Writable({
+      write(chunk, _enc, cb) {
+        bytes += chunk.length;
+        cb();
+      },
+    }),
+    { isTTY: true, columns: cols, rows },
+  );
   return { input, output, bytes: () => bytes };
 }
 
@@ -21,8 +29,13 @@ engine.seed(1000);
 const tty = fakeTty(120, 35);
 let firstFrameAt = 0;
 const handle = await runTui(engine, {
-  mode: 'embedded', onQuit: async () => {}, input: tty.input, output: tty.output,
-  onFirstFrame: () => { firstFrameAt = performance.now(); },
+  mode: 'embedded',
+  onQuit: async () => {},
+  input: tty.input,
+  output: tty.output,
+  onFirstFrame: () => {
+    firstFrameAt = performance.now();
+  },
 });
 while (!firstFrameAt) await new Promise((r) => setImmediate(r));
 
@@ -55,7 +68,8 @@ screen.on('render', () => renders++);
 const vms = await engine.listVms();
 const tStorm = performance.now();
 const storm = nextRender();
-for (const vm of vms) (engine as unknown as { emit(e: unknown): void }).emit({ type: 'vm', vm: { ...vm, vcpus: vm.vcpus + 1 } });
+for (const vm of vms)
+  (engine as unknown as { emit(e: unknown): void }).emit({ type: 'vm', vm: { ...vm, vcpus: vm.vcpus + 1 } });
 const stormMs = (await storm) - tStorm;
 await new Promise((r) => setTimeout(r, 250)); // let the throttled refetch land
 const fmt = (n: number) => n.toFixed(2).padStart(7);
@@ -68,7 +82,11 @@ if (!process.argv.includes('--no-tmux')) {
   try {
     const { TmuxSession } = await import('../test/screens/tmux.js');
     const t0 = performance.now();
-    const s = TmuxSession.start(`banger-bench-${process.pid}`, 'node --import tsx test/screens/fixtures/run-fake-tui.ts', { env: { FAKE_VMS: '1000' } });
+    const s = TmuxSession.start(
+      `banger-bench-${process.pid}`,
+      'node --import tsx test/screens/fixtures/run-fake-tui.ts',
+      { env: { FAKE_VMS: '1000' } },
+    );
     await s.waitFor('vm-0000', 15000, 'first-frame');
     external = performance.now() - t0;
     s.kill();
@@ -80,9 +98,13 @@ if (!process.argv.includes('--no-tmux')) {
 const firstFromLoad = firstFrameAt - tLoad;
 console.log('banger TUI bench (1,000 VMs, 120x35, fake engine)');
 console.log(`first frame, process start -> frame:      ${fmt(firstFrameAt)} ms`);
-console.log(`first frame, TUI module load -> frame:    ${fmt(firstFromLoad)} ms   (target <= 300) ${firstFromLoad <= 300 ? 'OK' : 'OVER'}`);
+console.log(
+  `first frame, TUI module load -> frame:    ${fmt(firstFromLoad)} ms   (target <= 300) ${firstFromLoad <= 300 ? 'OK' : 'OVER'}`,
+);
 if (external !== null) console.log(`first frame via tmux (spawn+tsx+frame):   ${fmt(external)} ms`);
-console.log(`key -> frame, j (down)    median ${fmt(down.median)}  p95 ${fmt(down.p95)}  max ${fmt(down.max)} ms   (target <= 16) ${down.p95 <= 16 ? 'OK' : 'OVER'}`);
+console.log(
+  `key -> frame, j (down)    median ${fmt(down.median)}  p95 ${fmt(down.p95)}  max ${fmt(down.max)} ms   (target <= 16) ${down.p95 <= 16 ? 'OK' : 'OVER'}`,
+);
 console.log(`key -> frame, PgDn        median ${fmt(page.median)}  p95 ${fmt(page.p95)}  max ${fmt(page.max)} ms`);
 console.log(`key -> frame, Tab         median ${fmt(tab.median)}  p95 ${fmt(tab.p95)}  max ${fmt(tab.max)} ms`);
 console.log(`1,000 vm events in one tick -> frame:     ${fmt(stormMs)} ms; renders in the next 250 ms: ${renders}`);

@@ -7,7 +7,9 @@ import { fileSize, readTail, readTailLines } from '../app/fsutil.js';
 import { sleep } from '../app/time.js';
 
 let dir = '';
-test.before(() => { dir = mkdtempSync(join(tmpdir(), 'banger-fsutil-')); });
+test.before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'banger-fsutil-'));
+});
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('readTail: the last bytes, never before `from`; missing file reads as empty', () => {
@@ -23,7 +25,7 @@ test('readTail: the last bytes, never before `from`; missing file reads as empty
   assert.is(readTail(dir, 10), '', 'a directory is unreadable as a file');
 });
 
-test('readTail reads a large file\'s end only, byte-exact', () => {
+test("readTail reads a large file's end only, byte-exact", () => {
   const f = join(dir, 'big.log');
   const chunk = 'x'.repeat(1024 * 1024);
   writeFileSync(f, chunk + chunk + 'THE END');

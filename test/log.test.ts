@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { createLogger, LOG_MAX_BYTES } from '../app/log.js';
 
 let dir = '';
-test.before(() => { dir = mkdtempSync(join(tmpdir(), 'banger-log-')); });
+test.before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'banger-log-'));
+});
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('engine.log is rotated to engine.log.1 past the cap, replacing the old .1', () => {

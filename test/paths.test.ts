@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { ensureBaseDirs, resolvePaths } from '../app/paths.js';
 
 test('XDG base dirs are followed, and BANGER_* variables override each', () => {
-  const p = resolvePaths({ HOME: '/h', XDG_STATE_HOME: '/xs', XDG_CONFIG_HOME: '/xc', XDG_CACHE_HOME: '/xk', XDG_RUNTIME_DIR: '/run/user/7' });
+  const p = resolvePaths({
+    HOME: '/h',
+    XDG_STATE_HOME: '/xs',
+    XDG_CONFIG_HOME: '/xc',
+    XDG_CACHE_HOME: '/xk',
+    XDG_RUNTIME_DIR: '/run/user/7',
+  });
   assert.is(p.stateDir, '/xs/banger');
   assert.is(p.configDir, '/xc/banger');
   assert.is(p.cacheDir, '/xk/banger');
@@ -16,7 +22,13 @@ test('XDG base dirs are followed, and BANGER_* variables override each', () => {
   const d = resolvePaths({ HOME: '/h' });
   assert.is(d.stateDir, '/h/.local/state/banger');
   assert.is(d.configDir, '/h/.config/banger');
-  const o = resolvePaths({ HOME: '/h', BANGER_STATE_DIR: '/s', BANGER_CONFIG_DIR: '/c', BANGER_CACHE_DIR: '/k', BANGER_RUNTIME_DIR: '/r' });
+  const o = resolvePaths({
+    HOME: '/h',
+    BANGER_STATE_DIR: '/s',
+    BANGER_CONFIG_DIR: '/c',
+    BANGER_CACHE_DIR: '/k',
+    BANGER_RUNTIME_DIR: '/r',
+  });
   assert.equal([o.stateDir, o.configDir, o.cacheDir, o.runtimeDir], ['/s', '/c', '/k', '/r']);
 });
 
@@ -24,7 +36,11 @@ test('two state dirs never share a runtime dir (control socket)', () => {
   const a = resolvePaths({ HOME: '/h', BANGER_STATE_DIR: '/a', XDG_RUNTIME_DIR: '/run/user/7' });
   const b = resolvePaths({ HOME: '/h', BANGER_STATE_DIR: '/b', XDG_RUNTIME_DIR: '/run/user/7' });
   assert.is.not(a.controlSocket, b.controlSocket);
-  assert.is(resolvePaths({ HOME: '/h', BANGER_STATE_DIR: '/a', XDG_RUNTIME_DIR: '/run/user/7' }).runtimeDir, a.runtimeDir, 'stable');
+  assert.is(
+    resolvePaths({ HOME: '/h', BANGER_STATE_DIR: '/a', XDG_RUNTIME_DIR: '/run/user/7' }).runtimeDir,
+    a.runtimeDir,
+    'stable',
+  );
 });
 
 test('the base dirs are created owner-only (0700), even when they existed wider', () => {
@@ -32,10 +48,21 @@ test('the base dirs are created owner-only (0700), even when they existed wider'
   try {
     const p = resolvePaths({ HOME: root, BANGER_RUNTIME_DIR: join(root, 'run') });
     ensureBaseDirs(p);
-    for (const d of [p.stateDir, p.configDir, p.cacheDir, p.runtimeDir, p.vmsDir, p.imagesDir, p.kernelsDir, p.keysDir]) {
+    for (const d of [
+      p.stateDir,
+      p.configDir,
+      p.cacheDir,
+      p.runtimeDir,
+      p.vmsDir,
+      p.imagesDir,
+      p.kernelsDir,
+      p.keysDir,
+    ]) {
       assert.is(statSync(d).mode & 0o777, 0o700, d);
     }
-  } finally { rmSync(root, { recursive: true, force: true }); }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test.run();

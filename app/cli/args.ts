@@ -18,10 +18,17 @@ export interface ParsedArgs {
 
 export function parseArgs(argv: string[], spec: Record<string, FlagSpec>, usage: string): ParsedArgs {
   const out: ParsedArgs = { positional: [], flags: {}, rest: [] };
-  const byShort = new Map(Object.entries(spec).filter(([, s]) => s.short).map(([k, s]) => [s.short!, k]));
+  const byShort = new Map(
+    Object.entries(spec)
+      .filter(([, s]) => s.short)
+      .map(([k, s]) => [s.short!, k]),
+  );
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--') { out.rest = argv.slice(i + 1); break; }
+    if (a === '--') {
+      out.rest = argv.slice(i + 1);
+      break;
+    }
     let name: string | undefined;
     let inline: string | undefined;
     if (a.startsWith('--') && a.length > 2) {
@@ -74,7 +81,10 @@ export function flagInt(a: ParsedArgs, name: string): number | undefined {
 
 export function needPositional(a: ParsedArgs, count: number, usage: string): string[] {
   if (a.positional.length !== count) {
-    throw new BangerError(ErrorCodes.USAGE, `${a.positional.length < count ? 'missing' : 'too many'} arguments\nusage: ${usage}`);
+    throw new BangerError(
+      ErrorCodes.USAGE,
+      `${a.positional.length < count ? 'missing' : 'too many'} arguments\nusage: ${usage}`,
+    );
   }
   return a.positional;
 }

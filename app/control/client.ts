@@ -3,13 +3,34 @@
 // with the engine's code; a lost connection fails pending calls with E_ENGINE_UNAVAILABLE.
 import { createConnection, type Socket } from 'node:net';
 import type {
-  BuildProgress, DnsRecord, DoctorReport, EngineApi, EngineEvent, EngineStatus, EventRecord,
-  ImageBuildInput, ImageImportInput, ImageRecord, KernelAddInput, KernelRecord, MetricsSnapshot,
-  ReconcileReport, SshInfo, StopOptions, Unsubscribe, VmCreateInput, VmRecord,
+  BuildProgress,
+  DnsRecord,
+  DoctorReport,
+  EngineApi,
+  EngineEvent,
+  EngineStatus,
+  EventRecord,
+  ImageBuildInput,
+  ImageImportInput,
+  ImageRecord,
+  KernelAddInput,
+  KernelRecord,
+  MetricsSnapshot,
+  ReconcileReport,
+  SshInfo,
+  StopOptions,
+  Unsubscribe,
+  VmCreateInput,
+  VmRecord,
 } from '../engine/api.js';
 import { BangerError, ErrorCodes, type WireError } from '../errors.js';
 import {
-  LineSplitter, MAX_RESPONSE_BYTES, PROTOCOL_VERSION, encodeLine, decodeLine, type HelloInfo,
+  LineSplitter,
+  MAX_RESPONSE_BYTES,
+  PROTOCOL_VERSION,
+  encodeLine,
+  decodeLine,
+  type HelloInfo,
 } from './protocol.js';
 
 export interface ConnectOptions {
@@ -40,14 +61,28 @@ export class ControlClient implements EngineApi {
   /** What the engine said in hello: protocol, buildId, pid, mode. */
   hello!: HelloInfo;
 
-  private constructor(private readonly socket: Socket, readonly socketPath: string) {
-    const splitter = new LineSplitter(MAX_RESPONSE_BYTES, (l) => this.onLine(l), () => {
-      this.fail(new BangerError(ErrorCodes.PROTOCOL, 'engine sent an oversized message'));
-      socket.destroy();
-    });
+  private constructor(
+    private readonly socket: Socket,
+    readonly socketPath: string,
+  ) {
+    const splitter = new LineSplitter(
+      MAX_RESPONSE_BYTES,
+      (l) => this.onLine(l),
+      () => {
+        this.fail(new BangerError(ErrorCodes.PROTOCOL, 'engine sent an oversized message'));
+        socket.destroy();
+      },
+    );
     socket.on('data', (c: Buffer) => splitter.push(c));
-    socket.on('error', (err) => { this.closeReason ??= unavailable(socketPath, err); });
-    this.closed = new Promise((resolve) => socket.once('close', () => { this.onSocketClose(); resolve(); }));
+    socket.on('error', (err) => {
+      this.closeReason ??= unavailable(socketPath, err);
+    });
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.onSocketClose();
+        resolve();
+      }),
+    );
   }
 
   /** Connect and exchange hello. Nothing listening -> E_ENGINE_UNAVAILABLE. */
@@ -62,9 +97,11 @@ export class ControlClient implements EngineApi {
     }
     if (Math.trunc(client.hello.protocol) !== PROTOCOL_VERSION) {
       client.socket.destroy();
-      throw new BangerError(ErrorCodes.PROTOCOL,
+      throw new BangerError(
+        ErrorCodes.PROTOCOL,
         `engine pid ${client.hello.pid} speaks protocol ${client.hello.protocol}, this banger speaks ${PROTOCOL_VERSION}`,
-        { details: { ...client.hello } });
+        { details: { ...client.hello } },
+      );
     }
     return client;
   }
@@ -104,16 +141,36 @@ export class ControlClient implements EngineApi {
   }
 
   // ---- EngineApi ----
-  status(): Promise<EngineStatus> { return this.call('status', []); }
-  doctor(): Promise<DoctorReport> { return this.call('doctor', []); }
-  listVms(): Promise<VmRecord[]> { return this.call('listVms', []); }
-  getVm(name: string): Promise<VmRecord> { return this.call('getVm', [name]); }
-  createVm(input: VmCreateInput): Promise<VmRecord> { return this.call('createVm', [input]); }
-  startVm(name: string): Promise<VmRecord> { return this.call('startVm', [name]); }
-  stopVm(name: string, opts?: StopOptions): Promise<VmRecord> { return this.call('stopVm', [name, opts]); }
-  restartVm(name: string): Promise<VmRecord> { return this.call('restartVm', [name]); }
-  async removeVm(name: string, opts?: { force?: boolean }): Promise<void> { await this.call('removeVm', [name, opts]); }
-  sshInfo(name: string): Promise<SshInfo> { return this.call('sshInfo', [name]); }
+  status(): Promise<EngineStatus> {
+    return this.call('status', []);
+  }
+  doctor(): Promise<DoctorReport> {
+    return this.call('doctor', []);
+  }
+  listVms(): Promise<VmRecord[]> {
+    return this.call('listVms', []);
+  }
+  getVm(name: string): Promise<VmRecord> {
+    return this.call('getVm', [name]);
+  }
+  createVm(input: VmCreateInput): Promise<VmRecord> {
+    return this.call('createVm', [input]);
+  }
+  startVm(name: string): Promise<VmRecord> {
+    return this.call('startVm', [name]);
+  }
+  stopVm(name: string, opts?: StopOptions): Promise<VmRecord> {
+    return this.call('stopVm', [name, opts]);
+  }
+  restartVm(name: string): Promise<VmRecord> {
+    return this.call('restartVm', [name]);
+  }
+  async removeVm(name: string, opts?: { force?: boolean }): Promise<void> {
+    await this.call('removeVm', [name, opts]);
+  }
+  sshInfo(name: string): Promise<SshInfo> {
+    return this.call('sshInfo', [name]);
+  }
   async consoleTail(name: string, maxBytes?: number): Promise<Buffer> {
     const r = await this.call<unknown>('consoleTail', [name, maxBytes]);
     return Buffer.isBuffer(r) ? r : Buffer.alloc(0);
@@ -121,23 +178,57 @@ export class ControlClient implements EngineApi {
   async sendConsole(name: string, data: Buffer | string): Promise<void> {
     await this.call('sendConsole', [name, Buffer.isBuffer(data) ? data : Buffer.from(data)]);
   }
-  listImages(): Promise<ImageRecord[]> { return this.call('listImages', []); }
-  buildImage(input: ImageBuildInput): Promise<ImageRecord> { return this.call('buildImage', [input]); }
-  importImage(input: ImageImportInput): Promise<ImageRecord> { return this.call('importImage', [input]); }
-  async removeImage(name: string): Promise<void> { await this.call('removeImage', [name]); }
-  listBuilds(): Promise<BuildProgress[]> { return this.call('listBuilds', []); }
-  async cancelBuild(id: string): Promise<void> { await this.call('cancelBuild', [id]); }
-  listKernels(): Promise<KernelRecord[]> { return this.call('listKernels', []); }
-  addKernel(input: KernelAddInput): Promise<KernelRecord> { return this.call('addKernel', [input]); }
-  fetchKernel(name: string): Promise<KernelRecord> { return this.call('fetchKernel', [name]); }
-  buildKernel(name: string): Promise<KernelRecord> { return this.call('buildKernel', [name]); }
-  async removeKernel(name: string): Promise<void> { await this.call('removeKernel', [name]); }
-  dnsRecords(): Promise<DnsRecord[]> { return this.call('dnsRecords', []); }
-  events(limit?: number): Promise<EventRecord[]> { return this.call('events', [limit]); }
-  engineLog(lines?: number): Promise<string[]> { return this.call('engineLog', [lines]); }
-  reconcile(): Promise<ReconcileReport> { return this.call('reconcile', []); }
-  metrics(opts?: { last?: number }): Promise<MetricsSnapshot> { return this.call('metrics', [opts]); }
-  async shutdown(opts?: { stopVms?: boolean; purge?: boolean }): Promise<void> { await this.call('shutdown', [opts]); }
+  listImages(): Promise<ImageRecord[]> {
+    return this.call('listImages', []);
+  }
+  buildImage(input: ImageBuildInput): Promise<ImageRecord> {
+    return this.call('buildImage', [input]);
+  }
+  importImage(input: ImageImportInput): Promise<ImageRecord> {
+    return this.call('importImage', [input]);
+  }
+  async removeImage(name: string): Promise<void> {
+    await this.call('removeImage', [name]);
+  }
+  listBuilds(): Promise<BuildProgress[]> {
+    return this.call('listBuilds', []);
+  }
+  async cancelBuild(id: string): Promise<void> {
+    await this.call('cancelBuild', [id]);
+  }
+  listKernels(): Promise<KernelRecord[]> {
+    return this.call('listKernels', []);
+  }
+  addKernel(input: KernelAddInput): Promise<KernelRecord> {
+    return this.call('addKernel', [input]);
+  }
+  fetchKernel(name: string): Promise<KernelRecord> {
+    return this.call('fetchKernel', [name]);
+  }
+  buildKernel(name: string): Promise<KernelRecord> {
+    return this.call('buildKernel', [name]);
+  }
+  async removeKernel(name: string): Promise<void> {
+    await this.call('removeKernel', [name]);
+  }
+  dnsRecords(): Promise<DnsRecord[]> {
+    return this.call('dnsRecords', []);
+  }
+  events(limit?: number): Promise<EventRecord[]> {
+    return this.call('events', [limit]);
+  }
+  engineLog(lines?: number): Promise<string[]> {
+    return this.call('engineLog', [lines]);
+  }
+  reconcile(): Promise<ReconcileReport> {
+    return this.call('reconcile', []);
+  }
+  metrics(opts?: { last?: number }): Promise<MetricsSnapshot> {
+    return this.call('metrics', [opts]);
+  }
+  async shutdown(opts?: { stopVms?: boolean; purge?: boolean }): Promise<void> {
+    await this.call('shutdown', [opts]);
+  }
 
   /** Synchronous like the engine's; the wire subscription follows the listener count. */
   subscribe(listener: (e: EngineEvent) => void): Unsubscribe {
@@ -158,7 +249,9 @@ export class ControlClient implements EngineApi {
       const created = { listeners: new Set<(d: Buffer) => void>(), ready: this.call<void>('subscribeConsole', [name]) };
       entry = created;
       this.consoles.set(name, created);
-      created.ready.catch(() => { if (this.consoles.get(name) === created) this.consoles.delete(name); });
+      created.ready.catch(() => {
+        if (this.consoles.get(name) === created) this.consoles.delete(name);
+      });
     }
     await entry.ready;
     const current = entry;
@@ -170,7 +263,9 @@ export class ControlClient implements EngineApi {
       current.listeners.delete(onData);
       if (current.listeners.size === 0 && this.consoles.get(name) === current) {
         this.consoles.delete(name);
-        this.call('unsubscribe', [{ console: name }]).catch(() => { /* connection gone: nothing to undo */ });
+        this.call('unsubscribe', [{ console: name }]).catch(() => {
+          /* connection gone: nothing to undo */
+        });
       }
     };
   }
@@ -187,7 +282,9 @@ export class ControlClient implements EngineApi {
 
   private call<T>(method: string, params: unknown[], timeoutMs?: number): Promise<T> {
     if (this.isClosed) {
-      return Promise.reject(this.closeReason ?? new BangerError(ErrorCodes.ENGINE_UNAVAILABLE, 'the engine connection is closed'));
+      return Promise.reject(
+        this.closeReason ?? new BangerError(ErrorCodes.ENGINE_UNAVAILABLE, 'the engine connection is closed'),
+      );
     }
     // Trailing undefined would become null on the wire; just leave it out.
     while (params.length > 0 && params[params.length - 1] === undefined) params.pop();
@@ -231,7 +328,12 @@ export class ControlClient implements EngineApi {
     this.pending.delete(msg.id);
     clearTimeout(p.timer);
     if (msg.ok === true) p.resolve(msg.result);
-    else p.reject(BangerError.fromWire((msg.error as WireError) ?? { code: ErrorCodes.PROTOCOL, message: 'malformed error from engine' }));
+    else
+      p.reject(
+        BangerError.fromWire(
+          (msg.error as WireError) ?? { code: ErrorCodes.PROTOCOL, message: 'malformed error from engine' },
+        ),
+      );
   }
 
   private fail(err: BangerError): void {
@@ -240,7 +342,8 @@ export class ControlClient implements EngineApi {
 
   private onSocketClose(): void {
     this.isClosed = true;
-    const reason = this.closeReason ?? new BangerError(ErrorCodes.ENGINE_UNAVAILABLE, 'the engine connection is closed');
+    const reason =
+      this.closeReason ?? new BangerError(ErrorCodes.ENGINE_UNAVAILABLE, 'the engine connection is closed');
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
       clearTimeout(p.timer);
@@ -267,13 +370,19 @@ export async function ping(socketPath: string, opts: ConnectOptions = {}): Promi
     return null;
   }
   return new Promise((resolve) => {
-    const splitter = new LineSplitter(64 * 1024, (line) => {
-      try {
-        const msg = decodeLine(line) as { id?: number; ok?: boolean; result?: HelloInfo };
-        if (msg.id === 0 && msg.ok && msg.result) return finish(msg.result);
-      } catch { /* fall through */ }
-      finish(null);
-    }, () => finish(null));
+    const splitter = new LineSplitter(
+      64 * 1024,
+      (line) => {
+        try {
+          const msg = decodeLine(line) as { id?: number; ok?: boolean; result?: HelloInfo };
+          if (msg.id === 0 && msg.ok && msg.result) return finish(msg.result);
+        } catch {
+          /* fall through */
+        }
+        finish(null);
+      },
+      () => finish(null),
+    );
     const timer = setTimeout(() => finish(null), timeoutMs);
     function finish(v: HelloInfo | null): void {
       clearTimeout(timer);
@@ -292,7 +401,9 @@ function dial(socketPath: string, timeoutMs: number): Promise<Socket> {
     const socket = createConnection(socketPath);
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new BangerError(ErrorCodes.TIMEOUT, `no answer from the engine socket ${socketPath} within ${timeoutMs} ms`));
+      reject(
+        new BangerError(ErrorCodes.TIMEOUT, `no answer from the engine socket ${socketPath} within ${timeoutMs} ms`),
+      );
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -309,12 +420,22 @@ function dial(socketPath: string, timeoutMs: number): Promise<Socket> {
 }
 
 function unavailable(socketPath: string, err: NodeJS.ErrnoException): BangerError {
-  const why = err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? 'no engine is listening'
-    : err.code === 'EACCES' ? 'permission denied' : err.message;
-  return new BangerError(ErrorCodes.ENGINE_UNAVAILABLE, `cannot reach the engine at ${socketPath}: ${why}`,
-    { cause: err, details: { errno: err.code } });
+  const why =
+    err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
+      ? 'no engine is listening'
+      : err.code === 'EACCES'
+        ? 'permission denied'
+        : err.message;
+  return new BangerError(ErrorCodes.ENGINE_UNAVAILABLE, `cannot reach the engine at ${socketPath}: ${why}`, {
+    cause: err,
+    details: { errno: err.code },
+  });
 }
 
 function safely(fn: () => void): void {
-  try { fn(); } catch { /* a listener's bug must not break the connection */ }
+  try {
+    fn();
+  } catch {
+    /* a listener's bug must not break the connection */
+  }
 }

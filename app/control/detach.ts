@@ -50,7 +50,10 @@ export async function waitForEngine(socketPath: string, o: WaitOptions = {}): Pr
   const start = Date.now();
   let exitedAt: number | null = null;
   let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-  void o.child?.exited.then((e) => { exit = e; exitedAt = Date.now(); });
+  void o.child?.exited.then((e) => {
+    exit = e;
+    exitedAt = Date.now();
+  });
   let delay = 25;
   for (;;) {
     const info = await ping(socketPath, { timeoutMs: 500 });
@@ -65,8 +68,11 @@ export async function waitForEngine(socketPath: string, o: WaitOptions = {}): Pr
         ? `the engine exited (${e?.signal ? `signal ${e.signal}` : `code ${e?.code}`}) before it was ready`
         : `the engine did not answer on ${socketPath} within ${timeoutMs} ms`;
       const tail = o.logFile ? readTail(o.logFile, 2000, o.logFrom).trim() : '';
-      throw new BangerError(ErrorCodes.ENGINE_UNAVAILABLE, `${why}${tail ? `; engine log: ${lastLines(tail, 5).join(' | ')}` : ''}`,
-        { details: { socketPath, logFile: o.logFile, logTail: tail, pid: o.child?.pid } });
+      throw new BangerError(
+        ErrorCodes.ENGINE_UNAVAILABLE,
+        `${why}${tail ? `; engine log: ${lastLines(tail, 5).join(' | ')}` : ''}`,
+        { details: { socketPath, logFile: o.logFile, logTail: tail, pid: o.child?.pid } },
+      );
     }
     await sleep(delay);
     delay = Math.min(delay * 2, 200);
@@ -99,7 +105,13 @@ export async function ensureEngine(o: EnsureEngineOptions): Promise<EnsuredEngin
     return { client, started: false, hello: client.hello };
   }
   const logFrom = fileSize(o.logFile);
-  const child = spawnDetachedEngine({ argv: o.spawnArgv, logFile: o.logFile, runner: o.runner, env: o.env, cwd: o.cwd });
+  const child = spawnDetachedEngine({
+    argv: o.spawnArgv,
+    logFile: o.logFile,
+    runner: o.runner,
+    env: o.env,
+    cwd: o.cwd,
+  });
   await waitForEngine(o.socketPath, { timeoutMs: o.timeoutMs, logFile: o.logFile, logFrom, child });
   const client = await ControlClient.connect(o.socketPath);
   // Another front end may have won the race to start it; ours then loses the lock and
@@ -108,5 +120,9 @@ export async function ensureEngine(o: EnsureEngineOptions): Promise<EnsuredEngin
 }
 
 function lastLines(text: string, n: number): string[] {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-n);
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-n);
 }

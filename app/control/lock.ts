@@ -60,8 +60,11 @@ export async function acquireEngineLock(path: string, opts: LockOptions = {}): P
 /** One attempt, no waiting. */
 export function tryAcquireEngineLock(path: string): EngineLock {
   if (heldHere.has(path)) {
-    throw new BangerError(ErrorCodes.ENGINE_RUNNING, `an engine is already running (pid ${process.pid}, this process)`,
-      { details: { pid: process.pid, lockFile: path } });
+    throw new BangerError(
+      ErrorCodes.ENGINE_RUNNING,
+      `an engine is already running (pid ${process.pid}, this process)`,
+      { details: { pid: process.pid, lockFile: path } },
+    );
   }
   if (linkLockFile(path)) return held(path);
   // Held by someone: alive -> refuse; gone -> take over under the takeover lock.
@@ -77,15 +80,22 @@ export function tryAcquireEngineLock(path: string): EngineLock {
     // matters if an engine died mid-takeover and two more race at that instant.)
     if (gone) removeIfSame(takeover, other?.raw ?? null);
     if (!gone || !linkLockFile(takeover)) {
-      throw new BangerError(ErrorCodes.ENGINE_RUNNING, `another engine${other ? ` (pid ${other.pid})` : ''} is taking over the lock ${path}`,
-        { details: { pid: other?.pid ?? null, lockFile: path, takeover: true } });
+      throw new BangerError(
+        ErrorCodes.ENGINE_RUNNING,
+        `another engine${other ? ` (pid ${other.pid})` : ''} is taking over the lock ${path}`,
+        { details: { pid: other?.pid ?? null, lockFile: path, takeover: true } },
+      );
     }
   }
   try {
     // Re-check under the takeover lock: the holder may have changed since we looked.
     const now = liveHolder(path, readLock(path));
     if (now !== null) throw running(now, path);
-    try { unlinkSync(path); } catch { /* already gone */ }
+    try {
+      unlinkSync(path);
+    } catch {
+      /* already gone */
+    }
     if (!linkLockFile(path)) {
       const winner = readLock(path);
       throw running(winner?.pid ?? -1, path);
@@ -179,8 +189,9 @@ function held(path: string): EngineLock {
 }
 
 function running(pid: number, path: string): BangerError {
-  return new BangerError(ErrorCodes.ENGINE_RUNNING, `an engine is already running (pid ${pid}) for this state dir`,
-    { details: { pid, lockFile: path } });
+  return new BangerError(ErrorCodes.ENGINE_RUNNING, `an engine is already running (pid ${pid}) for this state dir`, {
+    details: { pid, lockFile: path },
+  });
 }
 
 /** Atomically create `path` naming this process. false if it already exists. */
@@ -192,14 +203,26 @@ function linkLockFile(path: string): boolean {
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new BangerError(ErrorCodes.ENGINE_UNAVAILABLE, `cannot create the engine lock ${path}: ${(err as Error).message}`, { cause: err });
+    throw new BangerError(
+      ErrorCodes.ENGINE_UNAVAILABLE,
+      `cannot create the engine lock ${path}: ${(err as Error).message}`,
+      { cause: err },
+    );
   } finally {
-    try { unlinkSync(tmp); } catch { /* best effort */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* best effort */
+    }
   }
 }
 
 function readText(path: string): string | null {
-  try { return readFileSync(path, 'utf8'); } catch { return null; }
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 function readLock(path: string): LockRecord | null {
@@ -212,7 +235,11 @@ function removeIfSame(path: string, raw: string | null): void {
   const now = readText(path);
   if (now === null) return;
   if (raw === null ? parseLock(now) === null : now === raw) {
-    try { unlinkSync(path); } catch { /* gone */ }
+    try {
+      unlinkSync(path);
+    } catch {
+      /* gone */
+    }
   }
 }
 

@@ -61,5 +61,9 @@ export function procArgv(pid: number): string[] | null {
 
 /** mtime of a file in ms, or null when it is gone. */
 export function mtimeMs(path: string): number | null {
-  try { return statSync(path).mtimeMs; } catch { return null; }
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return null;
+  }
 }

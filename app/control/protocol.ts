@@ -13,12 +13,34 @@ export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** Every EngineApi method that is a plain request/response. subscribe* are handled apart. */
 export const ENGINE_METHODS = [
-  'status', 'doctor',
-  'listVms', 'getVm', 'createVm', 'startVm', 'stopVm', 'restartVm', 'removeVm', 'sshInfo',
-  'consoleTail', 'sendConsole',
-  'listImages', 'buildImage', 'importImage', 'removeImage', 'listBuilds', 'cancelBuild',
-  'listKernels', 'addKernel', 'fetchKernel', 'buildKernel', 'removeKernel',
-  'dnsRecords', 'events', 'engineLog', 'reconcile', 'metrics',
+  'status',
+  'doctor',
+  'listVms',
+  'getVm',
+  'createVm',
+  'startVm',
+  'stopVm',
+  'restartVm',
+  'removeVm',
+  'sshInfo',
+  'consoleTail',
+  'sendConsole',
+  'listImages',
+  'buildImage',
+  'importImage',
+  'removeImage',
+  'listBuilds',
+  'cancelBuild',
+  'listKernels',
+  'addKernel',
+  'fetchKernel',
+  'buildKernel',
+  'removeKernel',
+  'dnsRecords',
+  'events',
+  'engineLog',
+  'reconcile',
+  'metrics',
   'shutdown',
 ] as const satisfies readonly (keyof EngineApi)[];
 
@@ -52,22 +74,21 @@ export interface WireRequest {
 }
 
 export type WireResponse =
-  | { id: number | null; ok: true; result: unknown }
-  | { id: number | null; ok: false; error: WireError };
+  { id: number | null; ok: true; result: unknown } | { id: number | null; ok: false; error: WireError };
 
-export type WirePush =
-  | { event: EngineEvent }
-  | { console: string; data: string };
+export type WirePush = { event: EngineEvent } | { console: string; data: string };
 
 /** Serialise one message as a line; Buffers become {"$base64": ...}. */
 export function encodeLine(msg: unknown): string {
-  return JSON.stringify(msg, function (this: Record<string, unknown>, key: string, value: unknown) {
-    // JSON.stringify has already called Buffer#toJSON on `value`; the holder keeps the original.
-    const raw = this[key];
-    if (Buffer.isBuffer(raw)) return { $base64: raw.toString('base64') };
-    if (raw instanceof Uint8Array) return { $base64: Buffer.from(raw).toString('base64') };
-    return value;
-  }) + '\n';
+  return (
+    JSON.stringify(msg, function (this: Record<string, unknown>, key: string, value: unknown) {
+      // JSON.stringify has already called Buffer#toJSON on `value`; the holder keeps the original.
+      const raw = this[key];
+      if (Buffer.isBuffer(raw)) return { $base64: raw.toString('base64') };
+      if (raw instanceof Uint8Array) return { $base64: Buffer.from(raw).toString('base64') };
+      return value;
+    }) + '\n'
+  );
 }
 
 /** Parse one line; {"$base64": ...} becomes a Buffer again. Throws SyntaxError on bad JSON. */

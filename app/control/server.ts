@@ -51,15 +51,22 @@ export class ControlServer {
   }
 
   hello(): HelloInfo {
-    return { protocol: PROTOCOL_VERSION, buildId: this.opts.buildId, pid: process.pid, mode: this.opts.mode ?? 'detached' };
+    return {
+      protocol: PROTOCOL_VERSION,
+      buildId: this.opts.buildId,
+      pid: process.pid,
+      mode: this.opts.mode ?? 'detached',
+    };
   }
 
   async listen(): Promise<void> {
     if (this.server) throw new BangerError(ErrorCodes.INTERNAL, 'control server already listening');
     const path = this.opts.socketPath;
     if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
-      throw new BangerError(ErrorCodes.INVALID_ARGUMENT,
-        `control socket path is too long (${Buffer.byteLength(path)} bytes, max ${MAX_SOCKET_PATH}): ${path}`);
+      throw new BangerError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `control socket path is too long (${Buffer.byteLength(path)} bytes, max ${MAX_SOCKET_PATH}): ${path}`,
+      );
     }
     preparePrivateDir(dirname(path));
     await this.clearStaleSocket(path);
@@ -80,7 +87,9 @@ export class ControlServer {
     try {
       await listening;
     } catch (err) {
-      throw new BangerError(ErrorCodes.ENGINE_UNAVAILABLE, `cannot listen on ${path}: ${(err as Error).message}`, { cause: err });
+      throw new BangerError(ErrorCodes.ENGINE_UNAVAILABLE, `cannot listen on ${path}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     chmodSync(path, 0o600);
     server.on('error', (err) => this.logger.error('control server error', { err: err.message }));
@@ -103,13 +112,19 @@ export class ControlServer {
     const server = this.server;
     if (!server) return;
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-    try { unlinkSync(this.opts.socketPath); } catch { /* already gone */ }
+    try {
+      unlinkSync(this.opts.socketPath);
+    } catch {
+      /* already gone */
+    }
     for (const s of this.sessions) s.endGracefully();
     // A session answering shutdown/handover is inside this very close(); it ends itself
     // once its answer is written, so waiting for it would deadlock.
     const others = [...this.sessions].filter((s) => !s.isSelfEnding).map((s) => s.closed);
     let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), this.opts.closeGraceMs ?? CLOSE_GRACE_MS); });
+    const grace = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.opts.closeGraceMs ?? CLOSE_GRACE_MS);
+    });
     const result = await Promise.race([Promise.all(others).then(() => 'done' as const), grace]);
     clearTimeout(timer);
     if (result === 'timeout') {
@@ -129,7 +144,9 @@ export class ControlServer {
       engine: this.opts.engine,
       logger: this.logger,
       hello: () => this.hello(),
-      get closing() { return self.closingFlag; },
+      get closing() {
+        return self.closingFlag;
+      },
       handover: () => this.handover(),
     });
     this.sessions.add(session);
@@ -148,16 +165,25 @@ export class ControlServer {
   /** A socket file left by a dead engine is removed; a live one means we must not start. */
   private async clearStaleSocket(path: string): Promise<void> {
     let st;
-    try { st = lstatSync(path); } catch { return; }
+    try {
+      st = lstatSync(path);
+    } catch {
+      return;
+    }
     if (!st.isSocket()) {
       throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `${path} exists and is not a socket; refusing to replace it`);
     }
     const info = await ping(path, { timeoutMs: 1000 }).catch(() => null);
     if (info) {
-      throw new BangerError(ErrorCodes.ENGINE_RUNNING, `an engine is already running (pid ${info.pid}) on ${path}`,
-        { details: { pid: info.pid, buildId: info.buildId } });
+      throw new BangerError(ErrorCodes.ENGINE_RUNNING, `an engine is already running (pid ${info.pid}) on ${path}`, {
+        details: { pid: info.pid, buildId: info.buildId },
+      });
     }
-    try { unlinkSync(path); } catch { /* raced with its owner: listen will say */ }
+    try {
+      unlinkSync(path);
+    } catch {
+      /* raced with its owner: listen will say */
+    }
   }
 }
 
@@ -167,7 +193,10 @@ function preparePrivateDir(dir: string): void {
   const st = statSync(dir);
   const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
   if (st.uid !== uid) {
-    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `control socket dir ${dir} belongs to uid ${st.uid}, not us (${uid})`);
+    throw new BangerError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `control socket dir ${dir} belongs to uid ${st.uid}, not us (${uid})`,
+    );
   }
   if ((st.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
 }

@@ -6,8 +6,15 @@ import type { EngineApi, Unsubscribe } from '../engine/api.js';
 import { BangerError, ErrorCodes, toBangerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
-  ENGINE_METHOD_SET, LineSplitter, MAX_REQUEST_BYTES, PROTOCOL_VERSION, VERSIONLESS_METHODS,
-  encodeLine, decodeLine, type HelloInfo, type WireResponse,
+  ENGINE_METHOD_SET,
+  LineSplitter,
+  MAX_REQUEST_BYTES,
+  PROTOCOL_VERSION,
+  VERSIONLESS_METHODS,
+  encodeLine,
+  decodeLine,
+  type HelloInfo,
+  type WireResponse,
 } from './protocol.js';
 
 /** A client that cannot keep up with pushes is dropped rather than buffered without end. */
@@ -37,8 +44,15 @@ export class Session {
   private endWhenIdle = false;
   readonly closed: Promise<void>;
 
-  constructor(readonly socket: Socket, private readonly host: SessionHost) {
-    this.splitter = new LineSplitter(MAX_REQUEST_BYTES, (l) => this.onLine(l), (bytes) => this.onOversize(bytes));
+  constructor(
+    readonly socket: Socket,
+    private readonly host: SessionHost,
+  ) {
+    this.splitter = new LineSplitter(
+      MAX_REQUEST_BYTES,
+      (l) => this.onLine(l),
+      (bytes) => this.onOversize(bytes),
+    );
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (c: Buffer) => this.splitter.push(c));
     socket.on('error', (err) => this.host.logger.debug('control client error', { err: err.message }));
@@ -62,8 +76,14 @@ export class Session {
   }
 
   private onOversize(bytes: number): void {
-    this.sendError(null, new BangerError(ErrorCodes.PROTOCOL,
-      `request too large: more than ${MAX_REQUEST_BYTES} bytes without a newline`, { details: { bytes, max: MAX_REQUEST_BYTES } }));
+    this.sendError(
+      null,
+      new BangerError(
+        ErrorCodes.PROTOCOL,
+        `request too large: more than ${MAX_REQUEST_BYTES} bytes without a newline`,
+        { details: { bytes, max: MAX_REQUEST_BYTES } },
+      ),
+    );
     // The rest of the stream cannot be framed any more, so this connection is done.
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
@@ -83,13 +103,20 @@ export class Session {
     }
     const req = msg as Record<string, unknown>;
     const id = typeof req.id === 'number' && Number.isSafeInteger(req.id) ? req.id : null;
-    if (id === null) return this.sendError(null, new BangerError(ErrorCodes.PROTOCOL, 'malformed request: "id" must be an integer'));
-    if (typeof req.method !== 'string') return this.sendError(id, new BangerError(ErrorCodes.PROTOCOL, 'malformed request: "method" must be a string'));
+    if (id === null)
+      return this.sendError(null, new BangerError(ErrorCodes.PROTOCOL, 'malformed request: "id" must be an integer'));
+    if (typeof req.method !== 'string')
+      return this.sendError(id, new BangerError(ErrorCodes.PROTOCOL, 'malformed request: "method" must be a string'));
     const method = req.method;
     if (!VERSIONLESS_METHODS.has(method) && !(typeof req.v === 'number' && Math.trunc(req.v) === PROTOCOL_VERSION)) {
-      return this.sendError(id, new BangerError(ErrorCodes.PROTOCOL,
-        `protocol version ${JSON.stringify(req.v ?? null)} is not supported (this engine speaks ${PROTOCOL_VERSION})`,
-        { details: { supported: PROTOCOL_VERSION } }));
+      return this.sendError(
+        id,
+        new BangerError(
+          ErrorCodes.PROTOCOL,
+          `protocol version ${JSON.stringify(req.v ?? null)} is not supported (this engine speaks ${PROTOCOL_VERSION})`,
+          { details: { supported: PROTOCOL_VERSION } },
+        ),
+      );
     }
     if (req.params !== undefined && !Array.isArray(req.params)) {
       return this.sendError(id, new BangerError(ErrorCodes.PROTOCOL, 'malformed request: "params" must be an array'));
@@ -104,17 +131,25 @@ export class Session {
 
   private dispatch(id: number, method: string, params: unknown[]): void {
     switch (method) {
-      case 'hello': return this.sendResult(id, this.host.hello());
-      case 'ping': return this.sendResult(id, { pong: true, pid: process.pid });
-      case 'handover': return this.track(id, () => this.host.handover(), true);
+      case 'hello':
+        return this.sendResult(id, this.host.hello());
+      case 'ping':
+        return this.sendResult(id, { pong: true, pid: process.pid });
+      case 'handover':
+        return this.track(id, () => this.host.handover(), true);
       case 'subscribe':
         if (!this.eventsUnsub) this.eventsUnsub = this.host.engine.subscribe((event) => this.push({ event }));
         return this.sendResult(id, null);
-      case 'subscribeConsole': return this.subscribeConsole(id, params[0]);
-      case 'unsubscribe': return this.unsubscribe(id, params[0]);
+      case 'subscribeConsole':
+        return this.subscribeConsole(id, params[0]);
+      case 'unsubscribe':
+        return this.unsubscribe(id, params[0]);
     }
     if (!ENGINE_METHOD_SET.has(method)) {
-      return this.sendError(id, new BangerError(ErrorCodes.PROTOCOL, `unknown method: ${method}`, { details: { method } }));
+      return this.sendError(
+        id,
+        new BangerError(ErrorCodes.PROTOCOL, `unknown method: ${method}`, { details: { method } }),
+      );
     }
     const engine = this.host.engine as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
     this.track(id, () => engine[method](...params), method === 'shutdown');
@@ -126,7 +161,10 @@ export class Session {
     if (selfEnding) this.selfEnding++;
     Promise.resolve()
       .then(fn)
-      .then((result) => this.sendResult(id, result ?? null), (err) => this.sendError(id, err))
+      .then(
+        (result) => this.sendResult(id, result ?? null),
+        (err) => this.sendError(id, err),
+      )
       .finally(() => {
         this.inflight--;
         if (selfEnding) this.selfEnding--;
@@ -141,20 +179,24 @@ export class Session {
     if (this.consoles.has(name)) return this.sendResult(id, null);
     const sub: ConsoleSub = { unsub: null, cancelled: false };
     this.consoles.set(name, sub);
-    this.track(id, async () => {
-      try {
-        const unsub = await this.host.engine.subscribeConsole(name, (data) => {
-          if (!sub.cancelled) this.push({ console: name, data: data.toString('base64') });
-        });
-        // Unsubscribed (or disconnected) while the engine was still setting up.
-        if (sub.cancelled) unsub();
-        else sub.unsub = unsub;
-      } catch (err) {
-        if (this.consoles.get(name) === sub) this.consoles.delete(name);
-        throw err;
-      }
-      return null;
-    }, false);
+    this.track(
+      id,
+      async () => {
+        try {
+          const unsub = await this.host.engine.subscribeConsole(name, (data) => {
+            if (!sub.cancelled) this.push({ console: name, data: data.toString('base64') });
+          });
+          // Unsubscribed (or disconnected) while the engine was still setting up.
+          if (sub.cancelled) unsub();
+          else sub.unsub = unsub;
+        } catch (err) {
+          if (this.consoles.get(name) === sub) this.consoles.delete(name);
+          throw err;
+        }
+        return null;
+      },
+      false,
+    );
   }
 
   private unsubscribe(id: number, what: unknown): void {
@@ -199,7 +241,11 @@ export class Session {
 
   private sendError(id: number | null, err: unknown): void {
     const be = toBangerError(err);
-    if (be.code === ErrorCodes.INTERNAL) this.host.logger.error('control request failed', { err: be.message, cause: String((be.cause as Error)?.stack ?? be.cause) });
+    if (be.code === ErrorCodes.INTERNAL)
+      this.host.logger.error('control request failed', {
+        err: be.message,
+        cause: String((be.cause as Error)?.stack ?? be.cause),
+      });
     this.write({ id, ok: false, error: be.toWire() } satisfies WireResponse);
   }
 
@@ -211,7 +257,11 @@ export class Session {
     } catch (err) {
       // A result that cannot be serialised (a cycle, a BigInt) is our bug, not the client's.
       const id = (msg as { id?: number | null }).id ?? null;
-      line = encodeLine({ id, ok: false, error: new BangerError(ErrorCodes.INTERNAL, `cannot encode response: ${(err as Error).message}`).toWire() });
+      line = encodeLine({
+        id,
+        ok: false,
+        error: new BangerError(ErrorCodes.INTERNAL, `cannot encode response: ${(err as Error).message}`).toWire(),
+      });
     }
     this.socket.write(line);
   }

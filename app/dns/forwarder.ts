@@ -16,7 +16,11 @@ interface Pending {
   done: (reply: Buffer | null) => void;
 }
 
-export interface ForwarderOptions { timeoutMs?: number; maxPending?: number; logger?: Logger }
+export interface ForwarderOptions {
+  timeoutMs?: number;
+  maxPending?: number;
+  logger?: Logger;
+}
 
 export class Forwarder {
   private readonly pending = new Map<number, Pending>();
@@ -24,42 +28,72 @@ export class Forwarder {
   private readonly timeoutMs: number;
   private readonly maxPending: number;
 
-  constructor(private readonly upstreams: Upstream[], opts: ForwarderOptions = {}) {
+  constructor(
+    private readonly upstreams: Upstream[],
+    opts: ForwarderOptions = {},
+  ) {
     this.timeoutMs = opts.timeoutMs ?? 2000;
     this.maxPending = opts.maxPending ?? 2048;
   }
 
-  get upstreamList(): Upstream[] { return this.upstreams; }
+  get upstreamList(): Upstream[] {
+    return this.upstreams;
+  }
 
   async start(): Promise<void> {
     for (const fam of [4, 6] as const) {
       if (!this.upstreams.some((u) => u.family === fam) || this.sockets[fam]) continue;
       const sock = createSocket(fam === 4 ? 'udp4' : 'udp6');
       sock.on('message', (msg, rinfo) => this.onReply(msg, rinfo.address, rinfo.port));
-      sock.on('error', () => { /* ICMP errors and the like: the query times out and is retried */ });
+      sock.on('error', () => {
+        /* ICMP errors and the like: the query times out and is retried */
+      });
       await new Promise<void>((resolve, reject) => {
         sock.once('error', reject);
-        sock.bind(0, () => { sock.off('error', reject); resolve(); });
+        sock.bind(0, () => {
+          sock.off('error', reject);
+          resolve();
+        });
       });
       this.sockets[fam] = sock;
     }
   }
 
   stop(): void {
-    for (const p of this.pending.values()) { clearTimeout(p.timer); p.done(null); }
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.done(null);
+    }
     this.pending.clear();
-    for (const fam of [4, 6] as const) { this.sockets[fam]?.close(); delete this.sockets[fam]; }
+    for (const fam of [4, 6] as const) {
+      this.sockets[fam]?.close();
+      delete this.sockets[fam];
+    }
   }
 
   /** Forward `msg` (its question ends at qEnd); `done` gets the relayed reply, or null on failure. */
   forward(msg: Buffer, qEnd: number, done: (reply: Buffer | null) => void): void {
-    if (this.upstreams.length === 0 || this.pending.size >= this.maxPending) { done(null); return; }
+    if (this.upstreams.length === 0 || this.pending.size >= this.maxPending) {
+      done(null);
+      return;
+    }
     let id = randomInt(0x10000);
     for (let i = 0; this.pending.has(id) && i < 16; i++) id = randomInt(0x10000);
-    if (this.pending.has(id)) { done(null); return; }
+    if (this.pending.has(id)) {
+      done(null);
+      return;
+    }
     const query = Buffer.from(msg);
     query.writeUInt16BE(id, 0);
-    const p: Pending = { query, clientId: msg.readUInt16BE(0), qEnd, tries: 0, upstream: this.upstreams[0]!, timer: undefined as unknown as NodeJS.Timeout, done };
+    const p: Pending = {
+      query,
+      clientId: msg.readUInt16BE(0),
+      qEnd,
+      tries: 0,
+      upstream: this.upstreams[0]!,
+      timer: undefined as unknown as NodeJS.Timeout,
+      done,
+    };
     this.pending.set(id, p);
     this.send(id, p);
   }
@@ -69,14 +103,19 @@ export class Forwarder {
     p.tries++;
     const sock = this.sockets[p.upstream.family];
     p.timer = setTimeout(() => this.onTimeout(id), this.timeoutMs);
-    if (!sock) { return; } // not started: the timeout answers SERVFAIL
+    if (!sock) {
+      return;
+    } // not started: the timeout answers SERVFAIL
     sock.send(p.query, p.upstream.port, p.upstream.address);
   }
 
   private onTimeout(id: number): void {
     const p = this.pending.get(id);
     if (!p) return;
-    if (p.tries < Math.max(2, this.upstreams.length)) { this.send(id, p); return; }
+    if (p.tries < Math.max(2, this.upstreams.length)) {
+      this.send(id, p);
+      return;
+    }
     this.pending.delete(id);
     p.done(null);
   }

@@ -33,7 +33,10 @@ export function parseAllowFrom(raw: string | string[] | undefined): BlockList {
     const fam = m ? isIP(m[1]!) : 0;
     const bits = m ? Number(m[2]) : -1;
     if (!m || fam === 0 || bits > (fam === 4 ? 32 : 128)) {
-      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `invalid allowFrom "${cidr}": use a CIDR such as 172.30.0.0/24`);
+      throw new BangerError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `invalid allowFrom "${cidr}": use a CIDR such as 172.30.0.0/24`,
+      );
     }
     list.addSubnet(m[1]!, bits, fam === 4 ? 'ipv4' : 'ipv6');
   }
@@ -42,7 +45,8 @@ export function parseAllowFrom(raw: string | string[] | undefined): BlockList {
 
 // dgram resolves the destination of every send through dns.lookup (a tick per packet);
 // our destinations are already IP literals.
-const literalLookup = (address: string, family: number, cb: (err: null, a: string, f: number) => void) => cb(null, address, family);
+const literalLookup = (address: string, family: number, cb: (err: null, a: string, f: number) => void) =>
+  cb(null, address, family);
 
 export class Listener {
   readonly host: string;
@@ -62,7 +66,11 @@ export class Listener {
     private readonly logger: Logger,
     private readonly tcpIdleMs: number,
   ) {
-    if (isIP(opts.host) === 0) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `invalid DNS listener address "${opts.host}": use an IP address`);
+    if (isIP(opts.host) === 0)
+      throw new BangerError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `invalid DNS listener address "${opts.host}": use an IP address`,
+      );
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
       throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `invalid DNS listener port ${opts.port}: must be 0-65535`);
     }
@@ -77,7 +85,14 @@ export class Listener {
     const protocols: ('udp' | 'tcp')[] = [];
     if (this.udp) protocols.push('udp');
     if (this.tcp) protocols.push('tcp');
-    return { address: this.host, port: this.port, protocols, up: !!(this.udp && this.tcp), error: this.error, forwards: this.forwards };
+    return {
+      address: this.host,
+      port: this.port,
+      protocols,
+      up: !!(this.udp && this.tcp),
+      error: this.error,
+      forwards: this.forwards,
+    };
   }
 
   /** Bind UDP then TCP on the same port. Never throws: failure is kept in status(). */
@@ -124,7 +139,11 @@ export class Listener {
       sock.bind({ address: this.host, port, exclusive: true }, () => {
         sock.off('error', reject);
         sock.on('error', (err) => this.logger.warn('dns udp socket error', { error: String(err) }));
-        try { sock.setRecvBufferSize(4 << 20); } catch { /* capped by rmem_max: fine */ }
+        try {
+          sock.setRecvBufferSize(4 << 20);
+        } catch {
+          /* capped by rmem_max: fine */
+        }
         sock.on('message', (msg, rinfo) => this.onUdp(sock, msg, rinfo.address, rinfo.port));
         resolve(sock);
       });
@@ -154,7 +173,10 @@ export class Listener {
       return;
     }
     if (out === null) return;
-    if (out === FORWARD) { this.forwardQuery(msg, address, true, (r) => sock.send(r, port, address)); return; }
+    if (out === FORWARD) {
+      this.forwardQuery(msg, address, true, (r) => sock.send(r, port, address));
+      return;
+    }
     sock.send(out, port, address);
   }
 
@@ -167,7 +189,10 @@ export class Listener {
     }
     this.responder.stats.forwarded++;
     this.forwarder.forward(msg, qEnd, (reply) => {
-      if (reply) { deliver(reply); return; }
+      if (reply) {
+        deliver(reply);
+        return;
+      }
       this.responder.stats.servfail++;
       deliver(questionReply(msg, RCODE_SERVFAIL, qEnd));
     });
@@ -178,7 +203,9 @@ export class Listener {
     this.conns.add(c);
     c.setNoDelay(true);
     c.setTimeout(this.tcpIdleMs, () => c.destroy());
-    c.on('error', () => { /* peer reset: nothing to do */ });
+    c.on('error', () => {
+      /* peer reset: nothing to do */
+    });
     c.on('close', () => this.conns.delete(c));
     const src = c.remoteAddress ?? '';
     const write = (reply: Buffer) => {
@@ -207,7 +234,10 @@ export class Listener {
         }
         if (out === FORWARD) this.forwardQuery(Buffer.from(msg), src, false, write);
         else if (out) write(out);
-        else { c.destroy(); return; } // garbage on a stream: the framing can no longer be trusted
+        else {
+          c.destroy();
+          return;
+        } // garbage on a stream: the framing can no longer be trusted
       }
       if (buf.length > 0) pending = Buffer.from(buf);
     });

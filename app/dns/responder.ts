@@ -5,49 +5,120 @@ import dnsPacket from 'dns-packet';
 import { isIPv4 } from 'node:net';
 import { BangerError, ErrorCodes } from '../errors.js';
 import {
-  C_ANY, C_IN, OUR_UDP_SIZE, RCODE_FORMERR, RCODE_NOERROR, RCODE_NOTIMP, RCODE_NXDOMAIN, RCODE_REFUSED,
-  T_A, T_ANY, T_NS, T_SOA, V_BADVERS, V_DROP, V_FAST, V_FORMERR, V_NOTIMP, V_SLOW,
-  encodeName, foldEquals, foldHash, headerOnlyReply, newParsed, parseQuery, type ParsedQuery,
+  C_ANY,
+  C_IN,
+  OUR_UDP_SIZE,
+  RCODE_FORMERR,
+  RCODE_NOERROR,
+  RCODE_NOTIMP,
+  RCODE_NXDOMAIN,
+  RCODE_REFUSED,
+  T_A,
+  T_ANY,
+  T_NS,
+  T_SOA,
+  V_BADVERS,
+  V_DROP,
+  V_FAST,
+  V_FORMERR,
+  V_NOTIMP,
+  V_SLOW,
+  encodeName,
+  foldEquals,
+  foldHash,
+  headerOnlyReply,
+  newParsed,
+  parseQuery,
+  type ParsedQuery,
 } from './wire.js';
 
-export interface DnsRecord { name: string; ip: string }
+export interface DnsRecord {
+  name: string;
+  ip: string;
+}
 
 export interface DnsStats {
-  queries: number; noerror: number; nxdomain: number; nodata: number; refused: number;
-  formerr: number; notimp: number; servfail: number; forwarded: number; dropped: number;
+  queries: number;
+  noerror: number;
+  nxdomain: number;
+  nodata: number;
+  refused: number;
+  formerr: number;
+  notimp: number;
+  servfail: number;
+  forwarded: number;
+  dropped: number;
 }
 
 export function emptyStats(): DnsStats {
-  return { queries: 0, noerror: 0, nxdomain: 0, nodata: 0, refused: 0, formerr: 0, notimp: 0, servfail: 0, forwarded: 0, dropped: 0 };
+  return {
+    queries: 0,
+    noerror: 0,
+    nxdomain: 0,
+    nodata: 0,
+    refused: 0,
+    formerr: 0,
+    notimp: 0,
+    servfail: 0,
+    forwarded: 0,
+    dropped: 0,
+  };
 }
 
 /** Returned by respond() for a valid out-of-zone query on a forwarding listener. */
 export const FORWARD = Symbol('forward');
 
 type StatKey = 'noerror' | 'nxdomain' | 'nodata' | 'refused';
-interface Answer { rcode: number; aa: boolean; an: number; ns: number; tail: Buffer; stat: StatKey }
-interface Entry { wire: Buffer; hash: number; next: Entry | null; apex: boolean; a: Answer | null }
+interface Answer {
+  rcode: number;
+  aa: boolean;
+  an: number;
+  ns: number;
+  tail: Buffer;
+  stat: StatKey;
+}
+interface Entry {
+  wire: Buffer;
+  hash: number;
+  next: Entry | null;
+  apex: boolean;
+  a: Answer | null;
+}
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Validate and normalise a zone name ("vm", "banger.test."); `.local` belongs to mDNS. */
 export function normaliseZone(raw: string): string {
-  const zone = String(raw ?? '').trim().toLowerCase().replace(/\.$/, '');
+  const zone = String(raw ?? '')
+    .trim()
+    .toLowerCase()
+    .replace(/\.$/, '');
   const labels = zone.split('.');
   if (zone === '' || zone.length > 200 || !labels.every((l) => LABEL.test(l))) {
-    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `invalid DNS zone "${raw}": use dot-separated labels of a-z, 0-9 and "-"`);
+    throw new BangerError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `invalid DNS zone "${raw}": use dot-separated labels of a-z, 0-9 and "-"`,
+    );
   }
   if (labels[labels.length - 1] === 'local') {
-    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `invalid DNS zone "${raw}": .local is resolved by mDNS, pick another (e.g. vm)`);
+    throw new BangerError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `invalid DNS zone "${raw}": .local is resolved by mDNS, pick another (e.g. vm)`,
+    );
   }
   return zone;
 }
 
 /** Validate one record: a single DNS label and a dotted IPv4 address. */
 export function normaliseRecord(r: DnsRecord): DnsRecord {
-  const name = String(r?.name ?? '').trim().toLowerCase();
+  const name = String(r?.name ?? '')
+    .trim()
+    .toLowerCase();
   if (!LABEL.test(name)) {
-    throw new BangerError(ErrorCodes.INVALID_NAME, `invalid DNS record name "${r?.name}": use one label of a-z, 0-9 and "-"`);
+    throw new BangerError(
+      ErrorCodes.INVALID_NAME,
+      `invalid DNS record name "${r?.name}": use one label of a-z, 0-9 and "-"`,
+    );
   }
   if (!isIPv4(String(r?.ip ?? ''))) {
     throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `invalid IPv4 address "${r?.ip}" for ${name}`);
@@ -55,8 +126,12 @@ export function normaliseRecord(r: DnsRecord): DnsRecord {
   return { name, ip: r.ip };
 }
 
-function u16(n: number): number[] { return [(n >> 8) & 0xff, n & 0xff]; }
-function u32(n: number): number[] { return [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]; }
+function u16(n: number): number[] {
+  return [(n >> 8) & 0xff, n & 0xff];
+}
+function u32(n: number): number[] {
+  return [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+}
 /** One resource record; `owner` is wire bytes (0xc0 0x0c points at the question's name). */
 function rr(owner: number[] | Buffer, type: number, ttl: number, rdata: number[] | Buffer): number[] {
   return [...owner, ...u16(type), ...u16(C_IN), ...u32(ttl), ...u16(rdata.length), ...rdata];
@@ -79,7 +154,14 @@ export class Responder {
   private apexSoa!: Answer;
   private apexNs!: Answer;
   private apexAny!: Answer;
-  private readonly refused: Answer = { rcode: RCODE_REFUSED, aa: false, an: 0, ns: 0, tail: Buffer.alloc(0), stat: 'refused' };
+  private readonly refused: Answer = {
+    rcode: RCODE_REFUSED,
+    aa: false,
+    an: 0,
+    ns: 0,
+    tail: Buffer.alloc(0),
+    stat: 'refused',
+  };
   // BADVERS is extended rcode 16: 0 in the header, 1 in the OPT's upper byte.
   private readonly badvers: Answer = { rcode: 0, aa: false, an: 0, ns: 0, tail: Buffer.alloc(0), stat: 'refused' };
   private readonly p: ParsedQuery = newParsed();
@@ -87,7 +169,10 @@ export class Responder {
   constructor(zone: string, ttl = 5) {
     this.zone = normaliseZone(zone);
     if (!Number.isInteger(ttl) || ttl < 0 || ttl > 86400) {
-      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `invalid DNS TTL ${ttl}: must be a whole number of seconds from 0 to 86400`);
+      throw new BangerError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `invalid DNS TTL ${ttl}: must be a whole number of seconds from 0 to 86400`,
+      );
     }
     this.ttl = ttl;
     this.zoneWire = encodeName(this.zone);
@@ -116,7 +201,11 @@ export class Responder {
   }
 
   remove(name: string): boolean {
-    const gone = this.recs.delete(String(name ?? '').trim().toLowerCase());
+    const gone = this.recs.delete(
+      String(name ?? '')
+        .trim()
+        .toLowerCase(),
+    );
     if (gone) this.rebuild();
     return gone;
   }
@@ -126,7 +215,15 @@ export class Responder {
     this.serial = (this.serial + 1) >>> 0;
     const ttl = this.ttl;
     const hostmaster = encodeName(`hostmaster.${this.zone}`);
-    const soaData = [...this.nsName, ...hostmaster, ...u32(this.serial), ...u32(3600), ...u32(600), ...u32(86400), ...u32(ttl)];
+    const soaData = [
+      ...this.nsName,
+      ...hostmaster,
+      ...u32(this.serial),
+      ...u32(3600),
+      ...u32(600),
+      ...u32(86400),
+      ...u32(ttl),
+    ];
     const soaAuth = Buffer.from(rr(this.zoneWire, T_SOA, ttl, soaData));
     this.nxdomain = { rcode: RCODE_NXDOMAIN, aa: true, an: 0, ns: 1, tail: soaAuth, stat: 'nxdomain' };
     this.nodata = { rcode: RCODE_NOERROR, aa: true, an: 0, ns: 1, tail: soaAuth, stat: 'nodata' };
@@ -147,7 +244,14 @@ export class Responder {
     add(this.zoneWire, true, null);
     for (const [name, ip] of this.recs) {
       const rdata = ip.split('.').map(Number);
-      add(encodeName(`${name}.${this.zone}`), false, { rcode: 0, aa: true, an: 1, ns: 0, tail: Buffer.from(rr(PTR_QNAME, T_A, ttl, rdata)), stat: 'noerror' });
+      add(encodeName(`${name}.${this.zone}`), false, {
+        rcode: 0,
+        aa: true,
+        an: 1,
+        ns: 0,
+        tail: Buffer.from(rr(PTR_QNAME, T_A, ttl, rdata)),
+        stat: 'noerror',
+      });
     }
     // swapped whole, so a reply never sees half a rebuild (and mask always matches buckets)
     this.buckets = buckets;
@@ -163,8 +267,14 @@ export class Responder {
     const p = this.p;
     const v = parseQuery(msg, udp, p);
     if (v === V_FAST) return this.answerParsed(msg, msg, p, forwarding);
-    if (v === V_DROP) { this.stats.dropped++; return null; }
-    if (v === V_NOTIMP) { this.stats.notimp++; return headerOnlyReply(msg, RCODE_NOTIMP); }
+    if (v === V_DROP) {
+      this.stats.dropped++;
+      return null;
+    }
+    if (v === V_NOTIMP) {
+      this.stats.notimp++;
+      return headerOnlyReply(msg, RCODE_NOTIMP);
+    }
     if (v === V_BADVERS) return this.build(msg, msg, p, this.badvers, 1);
     if (v === V_SLOW) return this.slow(msg, forwarding);
     this.stats.formerr++;
@@ -172,7 +282,9 @@ export class Responder {
   }
 
   /** After respond() returned FORWARD: where msg's question ends (12 if unknown). */
-  get lastQuestionEnd(): number { return this.p.qEnd; }
+  get lastQuestionEnd(): number {
+    return this.p.qEnd;
+  }
 
   /** REFUSED for a query respond() handed back as FORWARD but the source may not use. */
   refuse(msg: Buffer, udp: boolean): Buffer | null {
@@ -190,8 +302,17 @@ export class Responder {
       let e: Entry | null = this.buckets[h & this.mask]!;
       while (e !== null && (e.hash !== h || e.wire.length !== p.nameEnd - 12 || !foldEquals(q, 12, e.wire))) e = e.next;
       if (e) {
-        if (qtype === 251 || qtype === 252) ans = this.refused; // no zone transfers
-        else if (e.apex) ans = qtype === T_SOA ? this.apexSoa : qtype === T_NS ? this.apexNs : qtype === T_ANY ? this.apexAny : this.nodata;
+        if (qtype === 251 || qtype === 252)
+          ans = this.refused; // no zone transfers
+        else if (e.apex)
+          ans =
+            qtype === T_SOA
+              ? this.apexSoa
+              : qtype === T_NS
+                ? this.apexNs
+                : qtype === T_ANY
+                  ? this.apexAny
+                  : this.nodata;
         else ans = qtype === T_A || qtype === T_ANY ? e.a! : this.nodata;
       } else if (this.inZone(q, p.nameEnd)) ans = this.nxdomain;
       else if (forwarding) return FORWARD;
@@ -221,19 +342,28 @@ export class Responder {
     out[1] = msg[1]!;
     out[2] = 0x80 | (ans.aa ? 0x04 : 0) | (msg[2]! & 0x01); // QR, AA, RD copied
     out[3] = (msg[3]! & 0x10) | ans.rcode; // CD copied
-    out[4] = 0; out[5] = 1;
-    out[6] = 0; out[7] = ans.an;
-    out[8] = 0; out[9] = ans.ns;
-    out[10] = 0; out[11] = p.hasOpt ? 1 : 0;
+    out[4] = 0;
+    out[5] = 1;
+    out[6] = 0;
+    out[7] = ans.an;
+    out[8] = 0;
+    out[9] = ans.ns;
+    out[10] = 0;
+    out[11] = p.hasOpt ? 1 : 0;
     for (let i = 12; i < qEnd; i++) out[i] = q[i]!;
     for (let i = 0; i < tail.length; i++) out[tailAt + i] = tail[i]!;
     if (p.hasOpt) {
       out[optAt] = 0; // root owner
-      out[optAt + 1] = 0; out[optAt + 2] = 41;
-      out[optAt + 3] = OUR_UDP_SIZE >> 8; out[optAt + 4] = OUR_UDP_SIZE & 0xff;
-      out[optAt + 5] = extRcode; out[optAt + 6] = 0; // version 0
-      out[optAt + 7] = (p.optFlags >> 8) & 0x80; out[optAt + 8] = 0; // DO echoed (RFC 3225)
-      out[optAt + 9] = 0; out[optAt + 10] = 0;
+      out[optAt + 1] = 0;
+      out[optAt + 2] = 41;
+      out[optAt + 3] = OUR_UDP_SIZE >> 8;
+      out[optAt + 4] = OUR_UDP_SIZE & 0xff;
+      out[optAt + 5] = extRcode;
+      out[optAt + 6] = 0; // version 0
+      out[optAt + 7] = (p.optFlags >> 8) & 0x80;
+      out[optAt + 8] = 0; // DO echoed (RFC 3225)
+      out[optAt + 9] = 0;
+      out[optAt + 10] = 0;
     }
     return out;
   }
@@ -257,15 +387,39 @@ export class Responder {
     // QTYPE/QCLASS sit right after the question name as it appears in place (ending at a pointer or zero).
     let at = 12;
     while (at < msg.length && msg[at] !== 0 && (msg[at]! & 0xc0) !== 0xc0) at += 1 + msg[at]!;
-    if (at + 5 > msg.length) { this.stats.formerr++; return headerOnlyReply(msg, RCODE_FORMERR); }
+    if (at + 5 > msg.length) {
+      this.stats.formerr++;
+      return headerOnlyReply(msg, RCODE_FORMERR);
+    }
     at += msg[at] === 0 ? 1 : 2;
     let name: Buffer;
-    try { name = encodeName(q.name, true); } catch { name = Buffer.alloc(0); }
+    try {
+      name = encodeName(q.name, true);
+    } catch {
+      name = Buffer.alloc(0);
+    }
     const opt = opts[0];
     const canon = Buffer.from([
-      msg[0]!, msg[1]!, msg[2]!, msg[3]!, 0, 1, 0, 0, 0, 0, 0, opt ? 1 : 0,
-      ...name, msg[at]!, msg[at + 1]!, msg[at + 2]!, msg[at + 3]!,
-      ...(opt ? [0, 0, 41, ...u16(opt.udpPayloadSize ?? 512), 0, opt.ednsVersion ?? 0, ...u16(opt.flags ?? 0), 0, 0] : []),
+      msg[0]!,
+      msg[1]!,
+      msg[2]!,
+      msg[3]!,
+      0,
+      1,
+      0,
+      0,
+      0,
+      0,
+      0,
+      opt ? 1 : 0,
+      ...name,
+      msg[at]!,
+      msg[at + 1]!,
+      msg[at + 2]!,
+      msg[at + 3]!,
+      ...(opt
+        ? [0, 0, 41, ...u16(opt.udpPayloadSize ?? 512), 0, opt.ednsVersion ?? 0, ...u16(opt.flags ?? 0), 0, 0]
+        : []),
     ]);
     const p = this.p;
     const v = parseQuery(canon, false, p);

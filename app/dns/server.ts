@@ -52,11 +52,16 @@ export class DnsServer {
     if (forwarding.length > 0) {
       upstreams = opts.upstreams ? opts.upstreams.map(parseUpstream) : systemUpstreams();
       // Never forward to ourselves: that would be a loop.
-      upstreams = upstreams.filter((u) => !opts.listeners.some((l) => l.host === u.address && (l.port === u.port)));
+      upstreams = upstreams.filter((u) => !opts.listeners.some((l) => l.host === u.address && l.port === u.port));
     }
-    this.forwarder = forwarding.length > 0 ? new Forwarder(upstreams, { timeoutMs: opts.forwardTimeoutMs, logger: this.logger }) : null;
+    this.forwarder =
+      forwarding.length > 0
+        ? new Forwarder(upstreams, { timeoutMs: opts.forwardTimeoutMs, logger: this.logger })
+        : null;
     const idle = opts.tcpIdleMs ?? 10_000;
-    this.listeners = opts.listeners.map((l) => new Listener(l, this.responder, l.forward ? this.forwarder : null, this.logger, idle));
+    this.listeners = opts.listeners.map(
+      (l) => new Listener(l, this.responder, l.forward ? this.forwarder : null, this.logger, idle),
+    );
   }
 
   /** Bind every listener. Never throws for a listener that cannot bind: see status(). */
@@ -64,11 +69,21 @@ export class DnsServer {
     if (this.started) return;
     this.started = true;
     if (this.forwarder) {
-      try { await this.forwarder.start(); } catch (err) { this.logger.warn('dns forwarder could not start', { error: String(err) }); }
+      try {
+        await this.forwarder.start();
+      } catch (err) {
+        this.logger.warn('dns forwarder could not start', { error: String(err) });
+      }
     }
     await Promise.all(this.listeners.map((l) => l.start()));
     for (const s of this.listeners.map((l) => l.status())) {
-      if (s.up) this.logger.info('dns listening', { address: s.address, port: s.port, zone: this.responder.zone, forwards: s.forwards });
+      if (s.up)
+        this.logger.info('dns listening', {
+          address: s.address,
+          port: s.port,
+          zone: this.responder.zone,
+          forwards: s.forwards,
+        });
     }
   }
 
@@ -79,20 +94,32 @@ export class DnsServer {
     await Promise.all(this.listeners.map((l) => l.stop()));
   }
 
-  setRecords(records: DnsRecord[]): void { this.responder.setRecords(records); }
-  upsert(name: string, ip: string): void { this.responder.upsert(name, ip); }
-  remove(name: string): boolean { return this.responder.remove(name); }
-  records(): DnsRecord[] { return this.responder.records(); }
+  setRecords(records: DnsRecord[]): void {
+    this.responder.setRecords(records);
+  }
+  upsert(name: string, ip: string): void {
+    this.responder.upsert(name, ip);
+  }
+  remove(name: string): boolean {
+    return this.responder.remove(name);
+  }
+  records(): DnsRecord[] {
+    return this.responder.records();
+  }
 
   status(): DnsStatus {
     return {
       zone: this.responder.zone,
       records: this.responder.records().length,
       listeners: this.listeners.map((l) => l.status()),
-      upstreams: (this.forwarder?.upstreamList ?? []).map((u) => (u.family === 6 ? `[${u.address}]:${u.port}` : `${u.address}:${u.port}`)),
+      upstreams: (this.forwarder?.upstreamList ?? []).map((u) =>
+        u.family === 6 ? `[${u.address}]:${u.port}` : `${u.address}:${u.port}`,
+      ),
     };
   }
 
   /** Cumulative counters since construction; diff two samples for a qps graph. */
-  stats(): DnsStats { return { ...this.responder.stats }; }
+  stats(): DnsStats {
+    return { ...this.responder.stats };
+  }
 }

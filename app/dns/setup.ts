@@ -16,15 +16,25 @@ export const RESOLVED_DROPIN_PATH = '/etc/systemd/resolved.conf.d/banger.conf';
 export const RESOLVED_NTA_PATH = '/etc/dnssec-trust-anchors.d/banger.negative';
 export const DNSMASQ_DROPIN_PATH = '/etc/NetworkManager/dnsmasq.d/banger.conf';
 
-export interface Target { zone?: string; address?: string; port?: number }
+export interface Target {
+  zone?: string;
+  address?: string;
+  port?: number;
+}
 export type Runner = (argv: string[], opts: { input?: string; privileged?: boolean }) => Promise<unknown>;
-export interface Step { argv: string[]; input?: string; privileged: boolean; why: string }
+export interface Step {
+  argv: string[];
+  input?: string;
+  privileged: boolean;
+  why: string;
+}
 
 function target(t: Target): { zone: string; address: string; port: number } {
   const zone = normaliseZone(t.zone ?? 'vm');
   const address = t.address ?? '127.0.0.1';
   const port = t.port ?? 42069;
-  if (isIP(address) === 0) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `invalid DNS address "${address}": use an IP address`);
+  if (isIP(address) === 0)
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `invalid DNS address "${address}": use an IP address`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `invalid DNS port ${port}: must be 1-65535`);
   }
@@ -65,10 +75,28 @@ export function resolvectlCommands(link: string, t: Target = {}): string[][] {
 /** The argv steps that install the resolved drop-in and the trust anchor, then restart resolved. */
 export function planResolvedSetup(t: Target = {}): Step[] {
   return [
-    { argv: ['install', '-d', '-m', '0755', '/etc/systemd/resolved.conf.d'], privileged: true, why: 'create the drop-in directory' },
-    { argv: ['tee', RESOLVED_DROPIN_PATH], input: resolvedDropIn(t), privileged: true, why: 'route the zone to banger' },
-    { argv: ['install', '-d', '-m', '0755', '/etc/dnssec-trust-anchors.d'], privileged: true, why: 'create the trust anchor directory' },
-    { argv: ['tee', RESOLVED_NTA_PATH], input: resolvedNegativeAnchor(t), privileged: true, why: 'exempt the zone from DNSSEC validation' },
+    {
+      argv: ['install', '-d', '-m', '0755', '/etc/systemd/resolved.conf.d'],
+      privileged: true,
+      why: 'create the drop-in directory',
+    },
+    {
+      argv: ['tee', RESOLVED_DROPIN_PATH],
+      input: resolvedDropIn(t),
+      privileged: true,
+      why: 'route the zone to banger',
+    },
+    {
+      argv: ['install', '-d', '-m', '0755', '/etc/dnssec-trust-anchors.d'],
+      privileged: true,
+      why: 'create the trust anchor directory',
+    },
+    {
+      argv: ['tee', RESOLVED_NTA_PATH],
+      input: resolvedNegativeAnchor(t),
+      privileged: true,
+      why: 'exempt the zone from DNSSEC validation',
+    },
     { argv: ['systemctl', 'restart', 'systemd-resolved'], privileged: true, why: 'load the new configuration' },
   ];
 }
@@ -76,8 +104,16 @@ export function planResolvedSetup(t: Target = {}): Step[] {
 /** The steps that undo planResolvedSetup. */
 export function planResolvedRemoval(): Step[] {
   return [
-    { argv: ['rm', '-f', RESOLVED_DROPIN_PATH, RESOLVED_NTA_PATH], privileged: true, why: 'remove banger\'s resolver files' },
-    { argv: ['systemctl', 'restart', 'systemd-resolved'], privileged: true, why: 'load the configuration without banger' },
+    {
+      argv: ['rm', '-f', RESOLVED_DROPIN_PATH, RESOLVED_NTA_PATH],
+      privileged: true,
+      why: "remove banger's resolver files",
+    },
+    {
+      argv: ['systemctl', 'restart', 'systemd-resolved'],
+      privileged: true,
+      why: 'load the configuration without banger',
+    },
   ];
 }
 
@@ -86,7 +122,11 @@ async function runSteps(run: Runner, steps: Step[]): Promise<void> {
     try {
       await run(s.argv, { input: s.input, privileged: s.privileged });
     } catch (err) {
-      throw new BangerError(ErrorCodes.COMMAND_FAILED, `could not ${s.why}: ${s.argv.join(' ')} failed: ${toBangerError(err).message}`, { cause: err });
+      throw new BangerError(
+        ErrorCodes.COMMAND_FAILED,
+        `could not ${s.why}: ${s.argv.join(' ')} failed: ${toBangerError(err).message}`,
+        { cause: err },
+      );
     }
   }
 }
@@ -97,7 +137,11 @@ export async function applyResolvedSetup(run: Runner, t: Target = {}): Promise<v
   try {
     await runSteps(run, steps);
   } catch (err) {
-    try { await runSteps(run, planResolvedRemoval()); } catch { /* best effort: the first error is the one to report */ }
+    try {
+      await runSteps(run, planResolvedRemoval());
+    } catch {
+      /* best effort: the first error is the one to report */
+    }
     throw err;
   }
 }

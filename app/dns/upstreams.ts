@@ -4,7 +4,11 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { BangerError, ErrorCodes } from '../errors.js';
 
-export interface Upstream { address: string; port: number; family: 4 | 6 }
+export interface Upstream {
+  address: string;
+  port: number;
+  family: 4 | 6;
+}
 
 export function parseUpstream(raw: string): Upstream {
   const s = String(raw ?? '').trim();
@@ -12,8 +16,13 @@ export function parseUpstream(raw: string): Upstream {
   let port = 53;
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
   const v4 = /^([^:]+):(\d+)$/.exec(s);
-  if (v6) { address = v6[1]!; port = v6[2] ? Number(v6[2]) : 53; }
-  else if (v4) { address = v4[1]!; port = Number(v4[2]); }
+  if (v6) {
+    address = v6[1]!;
+    port = v6[2] ? Number(v6[2]) : 53;
+  } else if (v4) {
+    address = v4[1]!;
+    port = Number(v4[2]);
+  }
   const family = isIP(address);
   if (family === 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `invalid DNS upstream "${raw}": use IP, IP:PORT or [IPv6]:PORT`);
@@ -30,11 +39,17 @@ export function parseResolvConf(text: string): Upstream[] {
     try {
       const u = parseUpstream(isIP(m[1]!) === 6 ? `[${m[1]}]` : m[1]!);
       out.push(u);
-    } catch { /* a line we cannot use is not fatal */ }
+    } catch {
+      /* a line we cannot use is not fatal */
+    }
   }
   return out;
 }
 
 export function systemUpstreams(file = '/etc/resolv.conf'): Upstream[] {
-  try { return parseResolvConf(readFileSync(file, 'utf8')); } catch { return []; }
+  try {
+    return parseResolvConf(readFileSync(file, 'utf8'));
+  } catch {
+    return [];
+  }
 }

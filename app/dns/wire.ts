@@ -90,7 +90,11 @@ export function parseQuery(msg: Uint8Array, udp: boolean, out: ParsedQuery): num
   for (;;) {
     if (p >= len) return V_FORMERR;
     const l = msg[p]!;
-    if (l === 0) { h = Math.imul(h ^ 0, 0x01000193); p++; break; }
+    if (l === 0) {
+      h = Math.imul(h ^ 0, 0x01000193);
+      p++;
+      break;
+    }
     if ((l & 0xc0) === 0xc0) return len <= MAX_PLAIN_UDP ? V_SLOW : V_FORMERR;
     if (l > 63) return V_FORMERR; // 0x40/0x80 label types are obsolete
     if (p + 1 + l > len || p + 1 + l - 12 > 254) return V_FORMERR;

@@ -67,7 +67,8 @@ function coerce(key: keyof Config, raw: unknown): unknown {
   const def = DEFAULT_CONFIG[key];
   if (typeof def === 'number') {
     const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `config ${key}: expected a number, got "${raw}"`);
+    if (!Number.isFinite(n) || n < 0)
+      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `config ${key}: expected a number, got "${raw}"`);
     return n;
   }
   if (typeof def === 'boolean') return raw === true || raw === 'true' || raw === '1' || raw === 'yes';
@@ -84,16 +85,22 @@ export function loadConfig(paths: Paths, env: Record<string, string | undefined>
       throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `cannot read ${paths.configFile}: ${(err as Error).message}`);
     }
   }
-  const set = (k: keyof Config, v: unknown) => { (cfg as unknown as Record<string, unknown>)[k] = coerce(k, v); };
+  const set = (k: keyof Config, v: unknown) => {
+    (cfg as unknown as Record<string, unknown>)[k] = coerce(k, v);
+  };
   for (const [k, v] of Object.entries(fileCfg)) {
-    if (!(k in DEFAULT_CONFIG)) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `config: unknown key "${k}" in ${paths.configFile}`);
+    if (!(k in DEFAULT_CONFIG))
+      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `config: unknown key "${k}" in ${paths.configFile}`);
     set(k as keyof Config, v);
   }
   for (const [envKey, k] of Object.entries(ENV_KEYS)) {
     if (env[envKey] !== undefined && env[envKey] !== '') set(k, env[envKey]);
   }
   if (!['auto', 'kvm', 'tcg'].includes(cfg.qemuAccel)) {
-    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `config qemuAccel: expected auto, kvm or tcg, got "${cfg.qemuAccel}"`);
+    throw new BangerError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `config qemuAccel: expected auto, kvm or tcg, got "${cfg.qemuAccel}"`,
+    );
   }
   if (!['bridge', 'none'].includes(cfg.network)) {
     throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `config network: expected bridge or none, got "${cfg.network}"`);

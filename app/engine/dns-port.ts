@@ -13,7 +13,15 @@ export class EngineDns implements DnsPort {
   private gatewayStarting: Promise<void> | null = null;
   private records = new Map<string, string>();
 
-  constructor(private readonly o: { zone: string; host: string; port: number; logger: Logger; onChange?: (records: number) => void }) {
+  constructor(
+    private readonly o: {
+      zone: string;
+      host: string;
+      port: number;
+      logger: Logger;
+      onChange?: (records: number) => void;
+    },
+  ) {
     this.main = new DnsServer({ zone: o.zone, listeners: [{ host: o.host, port: o.port }], logger: o.logger });
   }
 
@@ -48,18 +56,26 @@ export class EngineDns implements DnsPort {
   }
 
   remove(name: string): void {
-    this.each((s) => { s.remove(name); });
+    this.each((s) => {
+      s.remove(name);
+    });
     if (this.records.delete(name)) this.o.onChange?.(this.records.size);
   }
 
   addGatewayListener(host: string, allowFrom: string): Promise<void> {
     if (this.gateway) return Promise.resolve();
-    this.gatewayStarting ??= this.startGateway(host, allowFrom).finally(() => { this.gatewayStarting = null; });
+    this.gatewayStarting ??= this.startGateway(host, allowFrom).finally(() => {
+      this.gatewayStarting = null;
+    });
     return this.gatewayStarting;
   }
 
   private async startGateway(host: string, allowFrom: string): Promise<void> {
-    const gw = new DnsServer({ zone: this.o.zone, listeners: [{ host, port: 53, forward: true, allowFrom }], logger: this.o.logger });
+    const gw = new DnsServer({
+      zone: this.o.zone,
+      listeners: [{ host, port: 53, forward: true, allowFrom }],
+      logger: this.o.logger,
+    });
     await gw.start();
     // Copied after the bind, so records changed while it started are not missed.
     gw.setRecords([...this.records].map(([name, ip]) => ({ name, ip })));

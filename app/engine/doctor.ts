@@ -7,18 +7,29 @@ import { readAccelInputs, virtFlag, type AccelInputs } from './qemu/accel.js';
 
 /** The /dev/kvm and CPU checks, from the same host facts the QEMU accel decision reads. */
 export function hostVirtChecks(inputs: AccelInputs, kvmPath = '/dev/kvm'): DoctorCheck[] {
-  const kvmDetail = inputs.kvmRw ? `${kvmPath} is readable and writable`
-    : inputs.kvmExists ? `${kvmPath} is not read/write for this user` : `${kvmPath} does not exist`;
+  const kvmDetail = inputs.kvmRw
+    ? `${kvmPath} is readable and writable`
+    : inputs.kvmExists
+      ? `${kvmPath} is not read/write for this user`
+      : `${kvmPath} does not exist`;
   const flag = virtFlag(inputs.cpuinfo);
   return [
     { name: '/dev/kvm', ok: inputs.kvmRw, detail: kvmDetail },
-    { name: 'cpu virtualization', ok: flag !== null, detail: flag ? `CPU has ${flag}`
-      : 'CPU shows neither vmx nor svm: KVM guests will not run; QEMU falls back to software emulation' },
+    {
+      name: 'cpu virtualization',
+      ok: flag !== null,
+      detail: flag
+        ? `CPU has ${flag}`
+        : 'CPU shows neither vmx nor svm: KVM guests will not run; QEMU falls back to software emulation',
+    },
   ];
 }
 
 export async function doctor(d: {
-  drivers: Map<Backend, VmDriver>; runner: ProcessRunner; config: Config; defaultBackend: () => Promise<Backend>;
+  drivers: Map<Backend, VmDriver>;
+  runner: ProcessRunner;
+  config: Config;
+  defaultBackend: () => Promise<Backend>;
 }): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
   for (const [name, drv] of d.drivers) {
@@ -27,10 +38,15 @@ export async function doctor(d: {
   }
   checks.push(...hostVirtChecks(readAccelInputs()));
   const tools: [string, string][] = [
-    ['ip', 'iproute2: bridge and TAP setup'], ['nft', 'nftables: NAT for guests (iptables is the fallback)'],
-    ['mkfs.ext4', 'e2fsprogs: image builds'], ['debugfs', 'e2fsprogs: image inspection'], ['resize2fs', 'e2fsprogs: growing VM disks'],
-    ['ssh', 'openssh-client: banger vm ssh'], ['ssh-keygen', 'openssh-client: the managed SSH key'],
-    ['apt-get', 'image builds from Debian packages'], ['dpkg-deb', 'unpacking Debian packages'],
+    ['ip', 'iproute2: bridge and TAP setup'],
+    ['nft', 'nftables: NAT for guests (iptables is the fallback)'],
+    ['mkfs.ext4', 'e2fsprogs: image builds'],
+    ['debugfs', 'e2fsprogs: image inspection'],
+    ['resize2fs', 'e2fsprogs: growing VM disks'],
+    ['ssh', 'openssh-client: banger vm ssh'],
+    ['ssh-keygen', 'openssh-client: the managed SSH key'],
+    ['apt-get', 'image builds from Debian packages'],
+    ['dpkg-deb', 'unpacking Debian packages'],
   ];
   if (!d.runner.isRoot) tools.push(['sudo', 'privileged network setup when not root']);
   for (const [bin, why] of tools) {
@@ -39,9 +55,14 @@ export async function doctor(d: {
   }
   const def = await d.defaultBackend();
   const fcOk = checks.find((c) => c.name === 'backend firecracker')?.ok ?? false;
-  const why = d.config.defaultBackend !== 'auto' ? 'set in config'
-    : fcOk ? 'the firecracker binary was found'
-      : def === 'qemu' ? 'no usable firecracker binary, so QEMU microvm' : 'no backend is available on this host';
+  const why =
+    d.config.defaultBackend !== 'auto'
+      ? 'set in config'
+      : fcOk
+        ? 'the firecracker binary was found'
+        : def === 'qemu'
+          ? 'no usable firecracker binary, so QEMU microvm'
+          : 'no backend is available on this host';
   checks.push({ name: 'default backend', ok: true, detail: `${def} (${why})` });
   return { checks, defaultBackend: def };
 }

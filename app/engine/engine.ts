@@ -3,9 +3,28 @@
 import { readTailLines } from '../fsutil.js';
 import { resolve } from 'node:path';
 import type {
-  Backend, BuildProgress, DnsRecord, DnsStatus, DoctorReport, EngineApi, EngineEvent, EngineStatus, EventRecord,
-  ImageBuildInput, ImageImportInput, ImageRecord, KernelAddInput, KernelRecord, MetricsSnapshot, ReconcileReport,
-  SshInfo, StopOptions, Unsubscribe, VmCreateInput, VmRecord, VmState,
+  Backend,
+  BuildProgress,
+  DnsRecord,
+  DnsStatus,
+  DoctorReport,
+  EngineApi,
+  EngineEvent,
+  EngineStatus,
+  EventRecord,
+  ImageBuildInput,
+  ImageImportInput,
+  ImageRecord,
+  KernelAddInput,
+  KernelRecord,
+  MetricsSnapshot,
+  ReconcileReport,
+  SshInfo,
+  StopOptions,
+  Unsubscribe,
+  VmCreateInput,
+  VmRecord,
+  VmState,
 } from './api.js';
 import { VM_STATES } from './api.js';
 import type { Config } from './config.js';
@@ -56,20 +75,32 @@ export class Engine implements EngineApi {
   constructor(readonly p: EngineParts) {
     this.bus = p.bus ?? new EventBus();
     this.vms = new VmLifecycle({
-      store: p.store, paths: p.paths, config: p.config, logger: p.logger, bus: this.bus, drivers: p.drivers,
-      network: p.network, dns: p.dns, console: p.console,
+      store: p.store,
+      paths: p.paths,
+      config: p.config,
+      logger: p.logger,
+      bus: this.bus,
+      drivers: p.drivers,
+      network: p.network,
+      dns: p.dns,
+      console: p.console,
     });
   }
 
   /** Bring the engine up: DNS listener(s), then reconcile with what really runs. */
   async start(): Promise<ReconcileReport> {
     if (this.p.dns) {
-      try { await this.p.dns.start(); } catch (err) { this.p.logger.error('DNS failed to start', { err: String(err) }); }
+      try {
+        await this.p.dns.start();
+      } catch (err) {
+        this.p.logger.error('DNS failed to start', { err: String(err) });
+      }
     }
     const report = await this.reconcile();
     // Adopted VMs keep asking the gateway for names: bring its listener back with them.
     if (this.p.network && this.p.dns?.addGatewayListener && this.p.config.dnsGateway && report.adopted.length) {
-      await this.p.dns.addGatewayListener(this.p.network.gatewayIp(), this.p.config.subnet)
+      await this.p.dns
+        .addGatewayListener(this.p.network.gatewayIp(), this.p.config.subnet)
         .catch((err) => this.p.logger.warn('guest DNS listener failed', { err: String(err) }));
     }
     this.p.metrics?.start();
@@ -124,7 +155,9 @@ export class Engine implements EngineApi {
     })();
     const entry = { at: Date.now(), result };
     this.backendsCache = entry;
-    result.catch(() => { if (this.backendsCache === entry) this.backendsCache = null; });
+    result.catch(() => {
+      if (this.backendsCache === entry) this.backendsCache = null;
+    });
     return result;
   }
 
@@ -133,35 +166,66 @@ export class Engine implements EngineApi {
   }
 
   doctor(): Promise<DoctorReport> {
-    return doctor({ drivers: this.p.drivers, runner: this.p.runner, config: this.p.config, defaultBackend: () => this.defaultBackend() });
+    return doctor({
+      drivers: this.p.drivers,
+      runner: this.p.runner,
+      config: this.p.config,
+      defaultBackend: () => this.defaultBackend(),
+    });
   }
 
   // ---- VMs
-  async listVms(): Promise<VmRecord[]> { return this.p.store.listVms(); }
-  async getVm(name: string): Promise<VmRecord> { return this.vms.get(String(name ?? '')); }
+  async listVms(): Promise<VmRecord[]> {
+    return this.p.store.listVms();
+  }
+  async getVm(name: string): Promise<VmRecord> {
+    return this.vms.get(String(name ?? ''));
+  }
 
   async createVm(input: VmCreateInput): Promise<VmRecord> {
-    const vm = await createVm({
-      store: this.p.store, config: this.p.config, paths: this.p.paths, defaultBackend: await this.defaultBackend(),
-      network: this.p.network, images: this.p.images,
-    }, input);
+    const vm = await createVm(
+      {
+        store: this.p.store,
+        config: this.p.config,
+        paths: this.p.paths,
+        defaultBackend: await this.defaultBackend(),
+        network: this.p.network,
+        images: this.p.images,
+      },
+      input,
+    );
     this.p.store.addEvent('vm', vm.name, 'created');
     this.bus.emit({ type: 'vm', vm });
     return input.start ? this.vms.start(vm.name) : vm;
   }
 
-  startVm(name: string): Promise<VmRecord> { return this.vms.start(name); }
-  stopVm(name: string, opts?: StopOptions): Promise<VmRecord> { return this.vms.stop(name, opts); }
-  restartVm(name: string): Promise<VmRecord> { return this.vms.restart(name); }
-  async removeVm(name: string, opts?: { force?: boolean }): Promise<void> { await this.vms.remove(name, opts); }
+  startVm(name: string): Promise<VmRecord> {
+    return this.vms.start(name);
+  }
+  stopVm(name: string, opts?: StopOptions): Promise<VmRecord> {
+    return this.vms.stop(name, opts);
+  }
+  restartVm(name: string): Promise<VmRecord> {
+    return this.vms.restart(name);
+  }
+  async removeVm(name: string, opts?: { force?: boolean }): Promise<void> {
+    await this.vms.remove(name, opts);
+  }
 
   async sshInfo(name: string): Promise<SshInfo> {
     const vm = this.vms.get(name);
-    if (vm.state !== 'running' || !vm.ip) throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: start it first`);
+    if (vm.state !== 'running' || !vm.ip)
+      throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: start it first`);
     if (!this.p.images) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'ssh needs the image service');
     const key = await this.p.images.sshKey();
     const knownHosts = resolve(this.p.paths.vmsDir, vm.id, 'known_hosts');
-    return { ip: vm.ip, user: 'root', keyPath: key.privateKey, knownHostsPath: knownHosts, argv: sshArgv(vm.ip, key.privateKey, knownHosts) };
+    return {
+      ip: vm.ip,
+      user: 'root',
+      keyPath: key.privateKey,
+      knownHostsPath: knownHosts,
+      argv: sshArgv(vm.ip, key.privateKey, knownHosts),
+    };
   }
 
   // ---- consoles
@@ -183,54 +247,87 @@ export class Engine implements EngineApi {
 
   async sendConsole(name: string, data: Buffer | string): Promise<void> {
     const vm = this.vms.get(name);
-    if (vm.state !== 'running') throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: its console takes no input`);
-    if (!Buffer.isBuffer(data) && typeof data !== 'string') throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'console input must be text or bytes');
+    if (vm.state !== 'running')
+      throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: its console takes no input`);
+    if (!Buffer.isBuffer(data) && typeof data !== 'string')
+      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'console input must be text or bytes');
     await this.requireConsole().write(vm.id, Buffer.isBuffer(data) ? data : Buffer.from(data));
   }
 
   // ---- images and kernels
   private requireImages(): ImagesPort {
-    if (!this.p.images) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'image builds are not available in this engine');
+    if (!this.p.images)
+      throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'image builds are not available in this engine');
     return this.p.images;
   }
 
-  async listImages(): Promise<ImageRecord[]> { return this.p.store.listImages(); }
-  buildImage(input: ImageBuildInput): Promise<ImageRecord> { return this.requireImages().build(input); }
-  importImage(input: ImageImportInput): Promise<ImageRecord> { return this.requireImages().import(input); }
-  removeImage(name: string): Promise<void> { return this.requireImages().remove(name); }
-  async listBuilds(): Promise<BuildProgress[]> { return this.p.images?.builds() ?? []; }
+  async listImages(): Promise<ImageRecord[]> {
+    return this.p.store.listImages();
+  }
+  buildImage(input: ImageBuildInput): Promise<ImageRecord> {
+    return this.requireImages().build(input);
+  }
+  importImage(input: ImageImportInput): Promise<ImageRecord> {
+    return this.requireImages().import(input);
+  }
+  removeImage(name: string): Promise<void> {
+    return this.requireImages().remove(name);
+  }
+  async listBuilds(): Promise<BuildProgress[]> {
+    return this.p.images?.builds() ?? [];
+  }
   async cancelBuild(id: string): Promise<void> {
     if (typeof id !== 'string') throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'a build id must be a string');
     this.requireImages().cancel(id);
   }
 
-  async listKernels(): Promise<KernelRecord[]> { return this.p.store.listKernels(); }
+  async listKernels(): Promise<KernelRecord[]> {
+    return this.p.store.listKernels();
+  }
 
-  addKernel(input: KernelAddInput): Promise<KernelRecord> { return this.requireImages().addKernel(input); }
-  fetchKernel(name: string): Promise<KernelRecord> { return this.requireImages().fetchKernel(name); }
-  buildKernel(name: string): Promise<KernelRecord> { return this.requireImages().buildKernel(name); }
-  removeKernel(name: string): Promise<void> { return this.requireImages().removeKernel(name); }
+  addKernel(input: KernelAddInput): Promise<KernelRecord> {
+    return this.requireImages().addKernel(input);
+  }
+  fetchKernel(name: string): Promise<KernelRecord> {
+    return this.requireImages().fetchKernel(name);
+  }
+  buildKernel(name: string): Promise<KernelRecord> {
+    return this.requireImages().buildKernel(name);
+  }
+  removeKernel(name: string): Promise<void> {
+    return this.requireImages().removeKernel(name);
+  }
 
   // ---- DNS, events, logs, metrics
   async dnsRecords(): Promise<DnsRecord[]> {
     const zone = this.p.config.dnsZone;
-    return this.p.store.listVms()
+    return this.p.store
+      .listVms()
       .filter((vm) => vm.state === 'running' && vm.ip)
       .map((vm) => ({ name: `${vm.name}.${zone}.`, type: 'A' as const, value: vm.ip!, ttl: 5, vm: vm.name }));
   }
 
-  async events(limit = 100): Promise<EventRecord[]> { return this.p.store.listEvents(positiveInt('limit', limit)); }
+  async events(limit = 100): Promise<EventRecord[]> {
+    return this.p.store.listEvents(positiveInt('limit', limit));
+  }
 
   async engineLog(lines = 200): Promise<string[]> {
     positiveInt('lines', lines);
     // Only the file's end (4 KiB a line is generous), never the whole log.
-    return readTailLines(this.p.paths.engineLog, Math.min(Math.max(64 * 1024, lines * 4096), 16 * 1024 * 1024)).slice(-lines);
+    return readTailLines(this.p.paths.engineLog, Math.min(Math.max(64 * 1024, lines * 4096), 16 * 1024 * 1024)).slice(
+      -lines,
+    );
   }
 
   reconcile(): Promise<ReconcileReport> {
     return reconcile({
-      store: this.p.store, paths: this.p.paths, logger: this.p.logger, drivers: this.p.drivers, network: this.p.network,
-      dns: this.p.dns, lifecycle: this.vms,
+      store: this.p.store,
+      paths: this.p.paths,
+      logger: this.p.logger,
+      drivers: this.p.drivers,
+      network: this.p.network,
+      dns: this.p.dns,
+      lifecycle: this.vms,
     });
   }
 
@@ -238,20 +335,35 @@ export class Engine implements EngineApi {
     const snap = this.p.metrics?.snapshot() ?? { host: [], vms: {} };
     const n = opts.last;
     if (!n || !Number.isInteger(n) || n <= 0) return snap;
-    return { host: snap.host.slice(-n), vms: Object.fromEntries(Object.entries(snap.vms).map(([id, s]) => [id, s.slice(-n)])) };
+    return {
+      host: snap.host.slice(-n),
+      vms: Object.fromEntries(Object.entries(snap.vms).map(([id, s]) => [id, s.slice(-n)])),
+    };
   }
 
-  subscribe(listener: (e: EngineEvent) => void): Unsubscribe { return this.bus.subscribe(listener); }
+  subscribe(listener: (e: EngineEvent) => void): Unsubscribe {
+    return this.bus.subscribe(listener);
+  }
 
   async shutdown(opts: { stopVms?: boolean; purge?: boolean } = {}): Promise<void> {
     const running = () => this.p.store.listVms().filter((vm) => ['running', 'starting', 'stopping'].includes(vm.state));
     if (opts.purge && !opts.stopVms && running().length) {
-      throw new BangerError(ErrorCodes.INVALID_STATE, `--purge removes the bridge the running VMs use (${running().map((v) => v.name).join(', ')}): add --stop-vms`);
+      throw new BangerError(
+        ErrorCodes.INVALID_STATE,
+        `--purge removes the bridge the running VMs use (${running()
+          .map((v) => v.name)
+          .join(', ')}): add --stop-vms`,
+      );
     }
     if (opts.stopVms) {
       await this.vms.idle(); // a VM mid-start is stopped too, once it is up
-      await Promise.all(running().filter((vm) => vm.state === 'running').map((vm) =>
-        this.vms.stop(vm.name).catch((err) => this.p.logger.error(`stop ${vm.name} failed`, { err: String(err) }))));
+      await Promise.all(
+        running()
+          .filter((vm) => vm.state === 'running')
+          .map((vm) =>
+            this.vms.stop(vm.name).catch((err) => this.p.logger.error(`stop ${vm.name} failed`, { err: String(err) })),
+          ),
+      );
     }
     if (opts.purge) await this.p.network?.down();
     await this.close();
@@ -263,7 +375,13 @@ export class Engine implements EngineApi {
     this.p.metrics?.stop();
     // Builds die with the engine (nothing half-built is registered); VM operations finish.
     for (const b of this.p.images?.builds() ?? []) {
-      if (b.state === 'running') { try { this.p.images!.cancel(b.id); } catch { /* ended meanwhile */ } }
+      if (b.state === 'running') {
+        try {
+          this.p.images!.cancel(b.id);
+        } catch {
+          /* ended meanwhile */
+        }
+      }
     }
     await this.vms.idle();
     this.vms.close();
@@ -275,7 +393,10 @@ export class Engine implements EngineApi {
 /** Counts from the wire: a whole number >= 1, else E_INVALID_ARGUMENT (never a SQLite or fs error). */
 function positiveInt(what: string, n: unknown): number {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
-    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `${what} must be a whole number >= 1, got ${JSON.stringify(n) ?? typeof n}`);
+    throw new BangerError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `${what} must be a whole number >= 1, got ${JSON.stringify(n) ?? typeof n}`,
+    );
   }
   return n;
 }

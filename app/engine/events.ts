@@ -7,14 +7,22 @@ export class EventBus {
 
   subscribe(fn: (e: EngineEvent) => void): Unsubscribe {
     this.listeners.add(fn);
-    return () => { this.listeners.delete(fn); };
+    return () => {
+      this.listeners.delete(fn);
+    };
   }
 
   emit(e: EngineEvent): void {
     for (const fn of [...this.listeners]) {
-      try { fn(e); } catch { /* a front end's bug stays in the front end */ }
+      try {
+        fn(e);
+      } catch {
+        /* a front end's bug stays in the front end */
+      }
     }
   }
 
-  get size(): number { return this.listeners.size; }
+  get size(): number {
+    return this.listeners.size;
+  }
 }

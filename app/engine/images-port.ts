@@ -1,6 +1,14 @@
 // Adapts the image and kernel services to the engine's ImagesPort, and turns their results
 // into engine events (a new image, a removed kernel) for the front ends.
-import type { EngineEvent, ImageBuildInput, ImageImportInput, ImageRecord, KernelAddInput, KernelRecord, BuildProgress } from './api.js';
+import type {
+  EngineEvent,
+  ImageBuildInput,
+  ImageImportInput,
+  ImageRecord,
+  KernelAddInput,
+  KernelRecord,
+  BuildProgress,
+} from './api.js';
 import type { ImagesPort } from './ports.js';
 import type { ProcessRunner } from './process.js';
 import type { Store } from './store.js';
@@ -11,26 +19,52 @@ import { ensureSshKey } from './images/ssh.js';
 import type { Paths } from '../paths.js';
 import type { Logger } from '../log.js';
 
-export function createImagesPort(d: { runner: ProcessRunner; store: Store; paths: Paths; logger: Logger; emit: (e: EngineEvent) => void }): ImagesPort {
+export function createImagesPort(d: {
+  runner: ProcessRunner;
+  store: Store;
+  paths: Paths;
+  logger: Logger;
+  emit: (e: EngineEvent) => void;
+}): ImagesPort {
   const jobDeps = {
-    runner: d.runner, paths: d.paths, logger: d.logger, store: d.store,
+    runner: d.runner,
+    paths: d.paths,
+    logger: d.logger,
+    store: d.store,
     emit: (build: BuildProgress) => d.emit({ type: 'build', build }),
     emitLog: (buildId: string, chunk: string) => d.emit({ type: 'build-log', buildId, chunk }),
   };
   const images = new ImageService(jobDeps);
   const kernels = new KernelService(jobDeps);
-  const image = async (p: Promise<ImageRecord>) => { const img = await p; d.emit({ type: 'image', image: img }); return img; };
-  const kernel = async (p: Promise<KernelRecord>) => { const k = await p; d.emit({ type: 'kernel', kernel: k }); return k; };
+  const image = async (p: Promise<ImageRecord>) => {
+    const img = await p;
+    d.emit({ type: 'image', image: img });
+    return img;
+  };
+  const kernel = async (p: Promise<KernelRecord>) => {
+    const k = await p;
+    d.emit({ type: 'kernel', kernel: k });
+    return k;
+  };
   return {
     build: (input: ImageBuildInput) => image(images.build(input)),
     import: (input: ImageImportInput) => image(images.import(input)),
-    async remove(name) { await images.remove(name); d.emit({ type: 'image-removed', name }); },
+    async remove(name) {
+      await images.remove(name);
+      d.emit({ type: 'image-removed', name });
+    },
     builds: () => [...images.listBuilds(), ...kernels.listBuilds()],
-    cancel(id) { if (id.startsWith('kernel-')) kernels.cancel(id); else images.cancel(id); },
+    cancel(id) {
+      if (id.startsWith('kernel-')) kernels.cancel(id);
+      else images.cancel(id);
+    },
     addKernel: (input: KernelAddInput) => kernel(kernels.add(input)),
     fetchKernel: (name) => kernel(kernels.fetch(name)),
     buildKernel: (name) => kernel(kernels.build(name)),
-    async removeKernel(name) { await kernels.remove(name); d.emit({ type: 'kernel-removed', name }); },
+    async removeKernel(name) {
+      await kernels.remove(name);
+      d.emit({ type: 'kernel-removed', name });
+    },
     createVmDisk: (imagePath, dest, size) => createVmDisk(d.runner, imagePath, dest, size),
     async sshKey() {
       const k = await ensureSshKey(d.runner, d.paths);

@@ -1,7 +1,16 @@
 // The narrow shapes the engine needs from its parts. The parts (network/, images/, dns/,
 // firecracker/, qemu/, metrics/) are adapted to these in wiring.ts, so tests can swap one
 // part (e.g. a network runner confined to a namespace) without touching the lifecycle.
-import type { BuildProgress, DnsStatus, ImageBuildInput, ImageImportInput, ImageRecord, KernelAddInput, KernelRecord, MetricsSnapshot } from './api.js';
+import type {
+  BuildProgress,
+  DnsStatus,
+  ImageBuildInput,
+  ImageImportInput,
+  ImageRecord,
+  KernelAddInput,
+  KernelRecord,
+  MetricsSnapshot,
+} from './api.js';
 import type { UndoStack } from './vm/undo.js';
 
 export interface VmNetworkConfig {

@@ -91,9 +91,11 @@ export function createRunner(o: RunnerOptions = {}): ProcessRunner {
       const stderr = String(r.stderr ?? '');
       const exitCode = typeof r.exitCode === 'number' ? r.exitCode : -1;
       if (r.isCanceled) throw new BangerError(ErrorCodes.CANCELLED, `cancelled: ${argv.join(' ')}`);
-      if (r.timedOut) throw new BangerError(ErrorCodes.TIMEOUT, `timed out after ${opts.timeoutMs} ms: ${argv.join(' ')}`);
+      if (r.timedOut)
+        throw new BangerError(ErrorCodes.TIMEOUT, `timed out after ${opts.timeoutMs} ms: ${argv.join(' ')}`);
       const result: RunResult = { argv: full, stdout, stderr, exitCode };
-      if (exitCode !== 0 && opts.reject !== false) throw commandError(argv, full, result, r.failed && exitCode === -1 ? r.message : undefined);
+      if (exitCode !== 0 && opts.reject !== false)
+        throw commandError(argv, full, result, r.failed && exitCode === -1 ? r.message : undefined);
       return result;
     },
     spawn(argv, opts) {
@@ -113,7 +115,10 @@ export function createRunner(o: RunnerOptions = {}): ProcessRunner {
     },
     interactive(argv, opts = {}) {
       return new Promise((resolve) => {
-        const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit', env: opts.env ? { ...process.env, ...opts.env } : process.env });
+        const child = spawn(argv[0], argv.slice(1), {
+          stdio: 'inherit',
+          env: opts.env ? { ...process.env, ...opts.env } : process.env,
+        });
         child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
         child.once('error', () => resolve(127));
       });
@@ -124,22 +129,39 @@ export function createRunner(o: RunnerOptions = {}): ProcessRunner {
 function commandError(argv: string[], full: string[], r: RunResult, spawnMsg?: string): BangerError {
   const err = (r.stderr || r.stdout || spawnMsg || '').trim().split('\n').slice(-3).join(' | ');
   if (full[0] !== argv[0] && /password is required|a terminal is required|no tty present/i.test(r.stderr)) {
-    return new BangerError(ErrorCodes.SUDO_REQUIRED,
+    return new BangerError(
+      ErrorCodes.SUDO_REQUIRED,
       `sudo would prompt for a password to run: ${argv.join(' ')} (allow it with NOPASSWD in sudoers, or run banger as root)`,
-      { details: { argv } });
+      { details: { argv } },
+    );
   }
   if (r.exitCode === -1 || (spawnMsg && /ENOENT/.test(spawnMsg))) {
-    return new BangerError(ErrorCodes.COMMAND_FAILED, `cannot run ${argv[0]}: not found or not executable`, { details: { argv } });
+    return new BangerError(ErrorCodes.COMMAND_FAILED, `cannot run ${argv[0]}: not found or not executable`, {
+      details: { argv },
+    });
   }
-  return new BangerError(ErrorCodes.COMMAND_FAILED, `${argv.join(' ')} failed (exit ${r.exitCode})${err ? ': ' + err : ''}`,
-    { details: { argv, exitCode: r.exitCode, stderr: r.stderr.slice(-2000) } });
+  return new BangerError(
+    ErrorCodes.COMMAND_FAILED,
+    `${argv.join(' ')} failed (exit ${r.exitCode})${err ? ': ' + err : ''}`,
+    { details: { argv, exitCode: r.exitCode, stderr: r.stderr.slice(-2000) } },
+  );
 }
 
 /** Is the command on PATH? (doctor and backend selection). A file check, not a command. */
 export function which(bin: string, pathEnv: string = process.env.PATH || ''): string | null {
-  const candidates = bin.includes('/') ? [bin] : pathEnv.split(':').filter(Boolean).map((d) => `${d}/${bin}`);
+  const candidates = bin.includes('/')
+    ? [bin]
+    : pathEnv
+        .split(':')
+        .filter(Boolean)
+        .map((d) => `${d}/${bin}`);
   for (const c of candidates) {
-    try { accessSync(c, constants.X_OK); return c; } catch { /* next */ }
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      /* next */
+    }
   }
   return null;
 }

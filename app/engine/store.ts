@@ -1,14 +1,16 @@
 // One SQLite file (WAL) owned by the engine. Ordered migrations recorded in the DB, plain
 // records out, every multi-row change in one transaction.
 import Database from 'better-sqlite3';
-import type {
-  EventRecord, ImageRecord, KernelRecord, LeaseRecord, VmRecord, VmState, Backend,
-} from './api.js';
+import type { EventRecord, ImageRecord, KernelRecord, LeaseRecord, VmRecord, VmState, Backend } from './api.js';
 import { BangerError, ErrorCodes } from '../errors.js';
 
 type Db = Database.Database;
 
-interface Migration { version: number; name: string; sql: string }
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
 
 // Append only: a shipped migration is never edited, a new one gets the next number.
 export const MIGRATIONS: Migration[] = [
@@ -79,28 +81,78 @@ export const MIGRATIONS: Migration[] = [
 const EVENT_KEEP = 5000;
 
 interface VmRow {
-  id: string; name: string; backend: string; image: string | null; kernel: string | null;
-  vcpus: number; memory_mib: number; disk_bytes: number; boot_args: string; mac: string; state: string;
-  pid: number | null; socket_path: string | null; tap: string | null; created_at: string; updated_at: string;
-  started_at: string | null; stopped_at: string | null; last_error: string | null; exit_code: number | null;
+  id: string;
+  name: string;
+  backend: string;
+  image: string | null;
+  kernel: string | null;
+  vcpus: number;
+  memory_mib: number;
+  disk_bytes: number;
+  boot_args: string;
+  mac: string;
+  state: string;
+  pid: number | null;
+  socket_path: string | null;
+  tap: string | null;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  stopped_at: string | null;
+  last_error: string | null;
+  exit_code: number | null;
   exit_signal: string | null;
 }
 
 const VM_COLUMNS: Record<keyof VmRecord, keyof VmRow | null> = {
-  id: 'id', name: 'name', backend: 'backend', image: 'image', kernel: 'kernel', vcpus: 'vcpus',
-  memoryMib: 'memory_mib', diskBytes: 'disk_bytes', bootArgs: 'boot_args', mac: 'mac', ip: null,
-  state: 'state', pid: 'pid', socketPath: 'socket_path', tap: 'tap', createdAt: 'created_at',
-  updatedAt: 'updated_at', startedAt: 'started_at', stoppedAt: 'stopped_at', lastError: 'last_error',
-  exitCode: 'exit_code', exitSignal: 'exit_signal',
+  id: 'id',
+  name: 'name',
+  backend: 'backend',
+  image: 'image',
+  kernel: 'kernel',
+  vcpus: 'vcpus',
+  memoryMib: 'memory_mib',
+  diskBytes: 'disk_bytes',
+  bootArgs: 'boot_args',
+  mac: 'mac',
+  ip: null,
+  state: 'state',
+  pid: 'pid',
+  socketPath: 'socket_path',
+  tap: 'tap',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  startedAt: 'started_at',
+  stoppedAt: 'stopped_at',
+  lastError: 'last_error',
+  exitCode: 'exit_code',
+  exitSignal: 'exit_signal',
 };
 
 function rowToVm(r: VmRow & { ip: string | null }): VmRecord {
   return {
-    id: r.id, name: r.name, backend: r.backend as Backend, image: r.image, kernel: r.kernel,
-    vcpus: r.vcpus, memoryMib: r.memory_mib, diskBytes: r.disk_bytes, bootArgs: r.boot_args, mac: r.mac,
-    ip: r.ip, state: r.state as VmState, pid: r.pid, socketPath: r.socket_path, tap: r.tap,
-    createdAt: r.created_at, updatedAt: r.updated_at, startedAt: r.started_at, stoppedAt: r.stopped_at,
-    lastError: r.last_error, exitCode: r.exit_code, exitSignal: r.exit_signal,
+    id: r.id,
+    name: r.name,
+    backend: r.backend as Backend,
+    image: r.image,
+    kernel: r.kernel,
+    vcpus: r.vcpus,
+    memoryMib: r.memory_mib,
+    diskBytes: r.disk_bytes,
+    bootArgs: r.boot_args,
+    mac: r.mac,
+    ip: r.ip,
+    state: r.state as VmState,
+    pid: r.pid,
+    socketPath: r.socket_path,
+    tap: r.tap,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    startedAt: r.started_at,
+    stoppedAt: r.stopped_at,
+    lastError: r.last_error,
+    exitCode: r.exit_code,
+    exitSignal: r.exit_signal,
   };
 }
 
@@ -108,8 +160,10 @@ const VM_SELECT = `SELECT vms.*, leases.ip AS ip FROM vms LEFT JOIN leases ON le
 
 export function isUniqueViolation(err: unknown, column?: string): boolean {
   const e = err as { code?: string; message?: string };
-  return (e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
-    && (!column || (e.message ?? '').includes(column));
+  return (
+    (e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') &&
+    (!column || (e.message ?? '').includes(column))
+  );
 }
 
 export class Store {
@@ -125,10 +179,15 @@ export class Store {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.listStmt = this.db.prepare(`${VM_SELECT} ORDER BY vms.name`).raw(true);
-    this.listCols = Object.fromEntries(this.listStmt.columns().map((col, i) => [col.name, i])) as Record<keyof VmRow | 'ip', number>;
+    this.listCols = Object.fromEntries(this.listStmt.columns().map((col, i) => [col.name, i])) as Record<
+      keyof VmRow | 'ip',
+      number
+    >;
   }
 
-  close(): void { this.db.close(); }
+  close(): void {
+    this.db.close();
+  }
 
   /** Run fn in one IMMEDIATE transaction: writers never interleave. */
   tx<T>(fn: () => T): T {
@@ -145,15 +204,17 @@ export class Store {
       if (applied.has(m.version)) continue;
       this.tx(() => {
         this.db.exec(m.sql);
-        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
           .run(m.version, m.name, new Date().toISOString());
       });
     }
   }
 
   migrations(): { version: number; name: string; appliedAt: string }[] {
-    return (this.db.prepare('SELECT version, name, applied_at AS appliedAt FROM schema_migrations ORDER BY version').all()) as
-      { version: number; name: string; appliedAt: string }[];
+    return this.db
+      .prepare('SELECT version, name, applied_at AS appliedAt FROM schema_migrations ORDER BY version')
+      .all() as { version: number; name: string; appliedAt: string }[];
   }
 
   // ---- VMs
@@ -162,18 +223,34 @@ export class Store {
     // Rows as arrays (no per-row key objects from SQLite), mapped by column position once.
     const c = this.listCols;
     return (this.listStmt.all() as unknown[][]).map((r): VmRecord => ({
-      id: r[c.id] as string, name: r[c.name] as string, backend: r[c.backend] as Backend, image: r[c.image] as string | null,
-      kernel: r[c.kernel] as string | null, vcpus: r[c.vcpus] as number, memoryMib: r[c.memory_mib] as number,
-      diskBytes: r[c.disk_bytes] as number, bootArgs: r[c.boot_args] as string, mac: r[c.mac] as string, ip: r[c.ip] as string | null,
-      state: r[c.state] as VmState, pid: r[c.pid] as number | null, socketPath: r[c.socket_path] as string | null,
-      tap: r[c.tap] as string | null, createdAt: r[c.created_at] as string, updatedAt: r[c.updated_at] as string,
-      startedAt: r[c.started_at] as string | null, stoppedAt: r[c.stopped_at] as string | null,
-      lastError: r[c.last_error] as string | null, exitCode: r[c.exit_code] as number | null, exitSignal: r[c.exit_signal] as string | null,
+      id: r[c.id] as string,
+      name: r[c.name] as string,
+      backend: r[c.backend] as Backend,
+      image: r[c.image] as string | null,
+      kernel: r[c.kernel] as string | null,
+      vcpus: r[c.vcpus] as number,
+      memoryMib: r[c.memory_mib] as number,
+      diskBytes: r[c.disk_bytes] as number,
+      bootArgs: r[c.boot_args] as string,
+      mac: r[c.mac] as string,
+      ip: r[c.ip] as string | null,
+      state: r[c.state] as VmState,
+      pid: r[c.pid] as number | null,
+      socketPath: r[c.socket_path] as string | null,
+      tap: r[c.tap] as string | null,
+      createdAt: r[c.created_at] as string,
+      updatedAt: r[c.updated_at] as string,
+      startedAt: r[c.started_at] as string | null,
+      stoppedAt: r[c.stopped_at] as string | null,
+      lastError: r[c.last_error] as string | null,
+      exitCode: r[c.exit_code] as number | null,
+      exitSignal: r[c.exit_signal] as string | null,
     }));
   }
 
   getVm(name: string): VmRecord | null {
-    const r = this.db.prepare(`${VM_SELECT} WHERE vms.name = ?`).get(name.toLowerCase()) as (VmRow & { ip: string | null }) | undefined;
+    const r = this.db.prepare(`${VM_SELECT} WHERE vms.name = ?`).get(name.toLowerCase()) as
+      (VmRow & { ip: string | null }) | undefined;
     return r ? rowToVm(r) : null;
   }
 
@@ -185,10 +262,14 @@ export class Store {
   /** Insert a VM; a taken name surfaces as E_NAME_TAKEN from the UNIQUE constraint itself. */
   insertVm(vm: VmRecord): VmRecord {
     try {
-      this.db.prepare(`INSERT INTO vms (id, name, backend, image, kernel, vcpus, memory_mib, disk_bytes, boot_args, mac,
+      this.db
+        .prepare(
+          `INSERT INTO vms (id, name, backend, image, kernel, vcpus, memory_mib, disk_bytes, boot_args, mac,
         state, pid, socket_path, tap, created_at, updated_at, started_at, stopped_at, last_error, exit_code, exit_signal)
         VALUES (@id, @name, @backend, @image, @kernel, @vcpus, @memoryMib, @diskBytes, @bootArgs, @mac, @state, @pid,
-        @socketPath, @tap, @createdAt, @updatedAt, @startedAt, @stoppedAt, @lastError, @exitCode, @exitSignal)`).run(vm);
+        @socketPath, @tap, @createdAt, @updatedAt, @startedAt, @stoppedAt, @lastError, @exitCode, @exitSignal)`,
+        )
+        .run(vm);
     } catch (err) {
       if (isUniqueViolation(err, 'vms.name')) {
         throw new BangerError(ErrorCodes.NAME_TAKEN, `a VM named "${vm.name}" already exists`, { cause: err });
@@ -223,26 +304,43 @@ export class Store {
   }
 
   vmsUsing(field: 'image' | 'kernel', name: string): string[] {
-    return (this.db.prepare(`SELECT name FROM vms WHERE ${field} = ? ORDER BY name`).all(name) as { name: string }[]).map((r) => r.name);
+    return (
+      this.db.prepare(`SELECT name FROM vms WHERE ${field} = ? ORDER BY name`).all(name) as { name: string }[]
+    ).map((r) => r.name);
   }
 
   // ---- images
   listImages(): ImageRecord[] {
-    return this.db.prepare(`SELECT name, source, path, size_bytes AS sizeBytes, sha256, build_log AS buildLog,
-      created_at AS createdAt FROM images ORDER BY name`).all() as ImageRecord[];
+    return this.db
+      .prepare(
+        `SELECT name, source, path, size_bytes AS sizeBytes, sha256, build_log AS buildLog,
+      created_at AS createdAt FROM images ORDER BY name`,
+      )
+      .all() as ImageRecord[];
   }
 
   getImage(name: string): ImageRecord | null {
-    return (this.db.prepare(`SELECT name, source, path, size_bytes AS sizeBytes, sha256, build_log AS buildLog,
-      created_at AS createdAt FROM images WHERE name = ?`).get(name) as ImageRecord | undefined) ?? null;
+    return (
+      (this.db
+        .prepare(
+          `SELECT name, source, path, size_bytes AS sizeBytes, sha256, build_log AS buildLog,
+      created_at AS createdAt FROM images WHERE name = ?`,
+        )
+        .get(name) as ImageRecord | undefined) ?? null
+    );
   }
 
   insertImage(img: ImageRecord): ImageRecord {
     try {
-      this.db.prepare(`INSERT INTO images (name, source, path, size_bytes, sha256, build_log, created_at)
-        VALUES (@name, @source, @path, @sizeBytes, @sha256, @buildLog, @createdAt)`).run(img);
+      this.db
+        .prepare(
+          `INSERT INTO images (name, source, path, size_bytes, sha256, build_log, created_at)
+        VALUES (@name, @source, @path, @sizeBytes, @sha256, @buildLog, @createdAt)`,
+        )
+        .run(img);
     } catch (err) {
-      if (isUniqueViolation(err)) throw new BangerError(ErrorCodes.NAME_TAKEN, `an image named "${img.name}" already exists`, { cause: err });
+      if (isUniqueViolation(err))
+        throw new BangerError(ErrorCodes.NAME_TAKEN, `an image named "${img.name}" already exists`, { cause: err });
       throw err;
     }
     return img;
@@ -259,21 +357,36 @@ export class Store {
 
   // ---- kernels
   listKernels(): KernelRecord[] {
-    return this.db.prepare(`SELECT name, path, initrd_path AS initrdPath, source, version, created_at AS createdAt
-      FROM kernels ORDER BY name`).all() as KernelRecord[];
+    return this.db
+      .prepare(
+        `SELECT name, path, initrd_path AS initrdPath, source, version, created_at AS createdAt
+      FROM kernels ORDER BY name`,
+      )
+      .all() as KernelRecord[];
   }
 
   getKernel(name: string): KernelRecord | null {
-    return (this.db.prepare(`SELECT name, path, initrd_path AS initrdPath, source, version, created_at AS createdAt
-      FROM kernels WHERE name = ?`).get(name) as KernelRecord | undefined) ?? null;
+    return (
+      (this.db
+        .prepare(
+          `SELECT name, path, initrd_path AS initrdPath, source, version, created_at AS createdAt
+      FROM kernels WHERE name = ?`,
+        )
+        .get(name) as KernelRecord | undefined) ?? null
+    );
   }
 
   insertKernel(k: KernelRecord): KernelRecord {
     try {
-      this.db.prepare(`INSERT INTO kernels (name, path, initrd_path, source, version, created_at)
-        VALUES (@name, @path, @initrdPath, @source, @version, @createdAt)`).run(k);
+      this.db
+        .prepare(
+          `INSERT INTO kernels (name, path, initrd_path, source, version, created_at)
+        VALUES (@name, @path, @initrdPath, @source, @version, @createdAt)`,
+        )
+        .run(k);
     } catch (err) {
-      if (isUniqueViolation(err)) throw new BangerError(ErrorCodes.NAME_TAKEN, `a kernel named "${k.name}" already exists`, { cause: err });
+      if (isUniqueViolation(err))
+        throw new BangerError(ErrorCodes.NAME_TAKEN, `a kernel named "${k.name}" already exists`, { cause: err });
       throw err;
     }
     return k;
@@ -289,11 +402,16 @@ export class Store {
 
   // ---- leases
   getLease(vmId: string): LeaseRecord | null {
-    return (this.db.prepare('SELECT ip, vm_id AS vmId, created_at AS createdAt FROM leases WHERE vm_id = ?').get(vmId) as LeaseRecord | undefined) ?? null;
+    return (
+      (this.db.prepare('SELECT ip, vm_id AS vmId, created_at AS createdAt FROM leases WHERE vm_id = ?').get(vmId) as
+        LeaseRecord | undefined) ?? null
+    );
   }
 
   listLeases(): LeaseRecord[] {
-    return this.db.prepare('SELECT ip, vm_id AS vmId, created_at AS createdAt FROM leases ORDER BY ip').all() as LeaseRecord[];
+    return this.db
+      .prepare('SELECT ip, vm_id AS vmId, created_at AS createdAt FROM leases ORDER BY ip')
+      .all() as LeaseRecord[];
   }
 
   /**
@@ -302,7 +420,9 @@ export class Store {
    */
   tryLease(ip: string, vmId: string): boolean {
     try {
-      this.db.prepare('INSERT INTO leases (ip, vm_id, created_at) VALUES (?, ?, ?)').run(ip, vmId, new Date().toISOString());
+      this.db
+        .prepare('INSERT INTO leases (ip, vm_id, created_at) VALUES (?, ?, ?)')
+        .run(ip, vmId, new Date().toISOString());
       return true;
     } catch (err) {
       if (isUniqueViolation(err, 'leases.ip')) return false;
@@ -317,22 +437,33 @@ export class Store {
   // ---- events
   addEvent(kind: string, subject: string, message: string): EventRecord {
     const at = new Date().toISOString();
-    const info = this.db.prepare('INSERT INTO events (at, kind, subject, message) VALUES (?, ?, ?, ?)').run(at, kind, subject, message);
+    const info = this.db
+      .prepare('INSERT INTO events (at, kind, subject, message) VALUES (?, ?, ?, ?)')
+      .run(at, kind, subject, message);
     const id = Number(info.lastInsertRowid);
     if (id % 500 === 0) this.db.prepare('DELETE FROM events WHERE id <= ?').run(id - EVENT_KEEP);
     return { id, at, kind, subject, message };
   }
 
   listEvents(limit = 100): EventRecord[] {
-    return (this.db.prepare('SELECT id, at, kind, subject, message FROM events ORDER BY id DESC LIMIT ?').all(limit) as EventRecord[]).reverse();
+    return (
+      this.db
+        .prepare('SELECT id, at, kind, subject, message FROM events ORDER BY id DESC LIMIT ?')
+        .all(limit) as EventRecord[]
+    ).reverse();
   }
 
   // ---- settings
   getSetting(key: string): string | null {
-    return (this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null;
+    return (
+      (this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value ??
+      null
+    );
   }
 
   setSetting(key: string, value: string): void {
-    this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.db
+      .prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
   }
 }

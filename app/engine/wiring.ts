@@ -48,27 +48,71 @@ export function createEngine(o: WiringOptions = {}): Engine {
   const drivers = new Map<Backend, VmDriver>();
   drivers.set('firecracker', new FirecrackerDriver({ runner, bin: config.firecrackerBin, logger }));
   drivers.set('qemu', new QemuDriver({ runner, bin: config.qemuBin, accel: config.qemuAccel, logger }));
-  const network = o.full && config.network === 'bridge'
-    ? new HostNetwork({ runner: o.netRunner ?? runner, store, bridge: config.bridge, subnet: config.subnet, tag: paths.stateDir, logger })
-    : null;
+  const network =
+    o.full && config.network === 'bridge'
+      ? new HostNetwork({
+          runner: o.netRunner ?? runner,
+          store,
+          bridge: config.bridge,
+          subnet: config.subnet,
+          tag: paths.stateDir,
+          logger,
+        })
+      : null;
   let dns: DnsPort | null = null;
   if (o.full) {
     const { host, port } = parseHostPort(config.dnsAddr);
-    dns = new EngineDns({ zone: config.dnsZone, host, port, logger, onChange: (records) => bus.emit({ type: 'dns', records }) });
+    dns = new EngineDns({
+      zone: config.dnsZone,
+      host,
+      port,
+      logger,
+      onChange: (records) => bus.emit({ type: 'dns', records }),
+    });
   }
   // The guest-facing DNS listener needs the bridge's address: add it once the bridge is up.
-  const netPort: NetworkPort | null = network && dns && config.dnsGateway ? withGatewayDns(network, dns, config.subnet, logger) : network;
-  const metrics = o.full ? new MetricsSampler({
-    listVms: () => store.listVms().filter((vm) => vm.state === 'running').map((vm) => ({
-      id: vm.id, name: vm.name, pid: vm.pid, tap: vm.tap, diskPath: diskPath(paths, vm.id), memoryMib: vm.memoryMib, state: vm.state,
-    })),
-    dnsCounters: () => dns?.counters() ?? {},
-    onSample: (host, vms) => bus.emit({ type: 'metrics', host, vms }),
-    onError: (err) => logger.warn('metrics sample failed', { err: String(err) }),
-  }) : null;
+  const netPort: NetworkPort | null =
+    network && dns && config.dnsGateway ? withGatewayDns(network, dns, config.subnet, logger) : network;
+  const metrics = o.full
+    ? new MetricsSampler({
+        listVms: () =>
+          store
+            .listVms()
+            .filter((vm) => vm.state === 'running')
+            .map((vm) => ({
+              id: vm.id,
+              name: vm.name,
+              pid: vm.pid,
+              tap: vm.tap,
+              diskPath: diskPath(paths, vm.id),
+              memoryMib: vm.memoryMib,
+              state: vm.state,
+            })),
+        dnsCounters: () => dns?.counters() ?? {},
+        onSample: (host, vms) => bus.emit({ type: 'metrics', host, vms }),
+        onError: (err) => logger.warn('metrics sample failed', { err: String(err) }),
+      })
+    : null;
   return new Engine({
-    paths, config, store, runner, logger, bus, mode: o.mode ?? 'embedded', buildId: buildId(), drivers,
-    network: netPort, dns, console: new ConsoleManager({ runner, maxBytes: config.consoleLogMaxBytes, logPathFor: (id) => join(vmDir(paths, id), 'console.log') }), images: createImagesPort({ runner, store, paths, logger, emit: (e) => bus.emit(e) }), metrics, onShutdown: o.onShutdown,
+    paths,
+    config,
+    store,
+    runner,
+    logger,
+    bus,
+    mode: o.mode ?? 'embedded',
+    buildId: buildId(),
+    drivers,
+    network: netPort,
+    dns,
+    console: new ConsoleManager({
+      runner,
+      maxBytes: config.consoleLogMaxBytes,
+      logPathFor: (id) => join(vmDir(paths, id), 'console.log'),
+    }),
+    images: createImagesPort({ runner, store, paths, logger, emit: (e) => bus.emit(e) }),
+    metrics,
+    onShutdown: o.onShutdown,
   });
 }
 
@@ -76,7 +120,9 @@ function withGatewayDns(net: NetworkPort, dns: DnsPort, subnet: string, logger: 
   return {
     async setupVm(vm, undo) {
       const r = await net.setupVm(vm, undo);
-      await dns.addGatewayListener?.(r.gateway, subnet).catch((err) => logger.warn('guest DNS listener failed', { err: String(err) }));
+      await dns
+        .addGatewayListener?.(r.gateway, subnet)
+        .catch((err) => logger.warn('guest DNS listener failed', { err: String(err) }));
       return r;
     },
     teardownVm: (id, tap) => net.teardownVm(id, tap),

@@ -19,7 +19,13 @@ function packageRoot(): string {
 }
 
 export function spawnOptions(paths: Paths) {
-  return { spawnArgv: engineArgv(), socketPath: paths.controlSocket, logFile: paths.engineLog, runner: createRunner(), cwd: packageRoot() };
+  return {
+    spawnArgv: engineArgv(),
+    socketPath: paths.controlSocket,
+    logFile: paths.engineLog,
+    runner: createRunner(),
+    cwd: packageRoot(),
+  };
 }
 
 /** The argv that starts this same binary as the engine service. */
@@ -29,12 +35,14 @@ export function engineArgv(): string[] {
 
 /** Ask an engine of another build to step aside, and wait until its socket is free. */
 export async function retireStale(paths: Paths, hello: HelloInfo, say: (s: string) => void): Promise<void> {
-  say(`banger: the running engine (pid ${hello.pid}) is build ${hello.buildId}, this is ${buildId()}: handing over (VMs keep running)`);
+  say(
+    `banger: the running engine (pid ${hello.pid}) is build ${hello.buildId}, this is ${buildId()}: handing over (VMs keep running)`,
+  );
   const old = await ControlClient.connect(paths.controlSocket);
   await old.handover().catch(() => null);
   await old.close().catch(() => {});
   const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline && await ping(paths.controlSocket, { timeoutMs: 300 })) {
+  while (Date.now() < deadline && (await ping(paths.controlSocket, { timeoutMs: 300 }))) {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -51,7 +59,8 @@ export async function connectEngine(paths: Paths, say: (s: string) => void): Pro
   }
   if (hello && hello.buildId !== buildId()) await retireStale(paths, hello, say);
   const r = await ensureEngine(spawnOptions(paths));
-  if (r.started) say(`banger: started the engine in the background (pid ${r.hello.pid}, socket ${paths.controlSocket})`);
+  if (r.started)
+    say(`banger: started the engine in the background (pid ${r.hello.pid}, socket ${paths.controlSocket})`);
   return r.client;
 }
 
@@ -65,8 +74,10 @@ export async function detach(paths: Paths, out: (s: string) => void): Promise<nu
   if (hello) await retireStale(paths, hello, out);
   const r = await ensureEngine(spawnOptions(paths));
   await r.client.close();
-  out(r.started
-    ? `banger engine started: pid ${r.hello.pid}, socket ${paths.controlSocket}, log ${paths.engineLog}`
-    : `banger engine already running: pid ${r.hello.pid}, socket ${paths.controlSocket}`);
+  out(
+    r.started
+      ? `banger engine started: pid ${r.hello.pid}, socket ${paths.controlSocket}, log ${paths.engineLog}`
+      : `banger engine already running: pid ${r.hello.pid}, socket ${paths.controlSocket}`,
+  );
   return 0;
 }

@@ -2,11 +2,25 @@
 // or install the systemd-resolved drop-in (through sudo when not root) and restart resolved.
 import type { ProcessRunner } from '../engine/process.js';
 import { loadConfig, parseHostPort } from '../engine/config.js';
-import { applyResolvedSetup, removeResolvedSetup, dnsmasqLine, planResolvedSetup, RESOLVED_DROPIN_PATH, RESOLVED_NTA_PATH, resolvedDropIn, resolvedNegativeAnchor } from '../dns/setup.js';
+import {
+  applyResolvedSetup,
+  removeResolvedSetup,
+  dnsmasqLine,
+  planResolvedSetup,
+  RESOLVED_DROPIN_PATH,
+  RESOLVED_NTA_PATH,
+  resolvedDropIn,
+  resolvedNegativeAnchor,
+} from '../dns/setup.js';
 import type { Paths } from '../paths.js';
 
-export async function dnsSetup(paths: Paths, runner: ProcessRunner, mode: 'print' | 'apply' | 'remove'): Promise<string> {
-  const run = (argv: string[], o: { input?: string; privileged?: boolean }) => runner.run(argv, { input: o.input, privileged: o.privileged });
+export async function dnsSetup(
+  paths: Paths,
+  runner: ProcessRunner,
+  mode: 'print' | 'apply' | 'remove',
+): Promise<string> {
+  const run = (argv: string[], o: { input?: string; privileged?: boolean }) =>
+    runner.run(argv, { input: o.input, privileged: o.privileged });
   if (mode === 'remove') {
     await removeResolvedSetup(run);
     return `removed ${RESOLVED_DROPIN_PATH} and ${RESOLVED_NTA_PATH}; systemd-resolved restarted`;

@@ -3,9 +3,25 @@
 // embedded engine handed over to a newer build. Screens keep their event and console
 // listeners; this re-subscribes them on the new engine, so screens never see sockets.
 import type {
-  BuildProgress, DnsRecord, DoctorReport, EngineApi, EngineEvent, EngineStatus, EventRecord,
-  ImageBuildInput, ImageImportInput, ImageRecord, KernelAddInput, KernelRecord, MetricsSnapshot,
-  ReconcileReport, SshInfo, StopOptions, Unsubscribe, VmCreateInput, VmRecord,
+  BuildProgress,
+  DnsRecord,
+  DoctorReport,
+  EngineApi,
+  EngineEvent,
+  EngineStatus,
+  EventRecord,
+  ImageBuildInput,
+  ImageImportInput,
+  ImageRecord,
+  KernelAddInput,
+  KernelRecord,
+  MetricsSnapshot,
+  ReconcileReport,
+  SshInfo,
+  StopOptions,
+  Unsubscribe,
+  VmCreateInput,
+  VmRecord,
 } from '../engine/api.js';
 import { ControlClient, ping } from '../control/client.js';
 
@@ -29,7 +45,9 @@ export class EngineSwitch implements EngineApi {
     this.listenTo(initial);
   }
 
-  get current(): EngineApi { return this.target; }
+  get current(): EngineApi {
+    return this.target;
+  }
 
   /**
    * Talk to `next` from now on. Event listeners carry over; console listeners are subscribed
@@ -40,12 +58,14 @@ export class EngineSwitch implements EngineApi {
     safely(() => this.targetUnsub?.());
     this.target = next;
     this.listenTo(next);
-    await Promise.all([...this.consoles].map(async ([name, entry]) => {
-      safely(() => entry.unsub?.());
-      entry.unsub = null;
-      entry.pending = null;
-      if (gen === this.generation) await this.resubscribe(name, entry).catch(() => {});
-    }));
+    await Promise.all(
+      [...this.consoles].map(async ([name, entry]) => {
+        safely(() => entry.unsub?.());
+        entry.unsub = null;
+        entry.pending = null;
+        if (gen === this.generation) await this.resubscribe(name, entry).catch(() => {});
+      }),
+    );
   }
 
   private listenTo(engine: EngineApi): void {
@@ -71,7 +91,10 @@ export class EngineSwitch implements EngineApi {
           if (gen !== this.generation || this.consoles.get(name) !== entry) return;
           for (const l of [...entry.listeners]) safely(() => l(d));
         });
-        if (gen !== this.generation || this.consoles.get(name) !== entry) { safely(unsub); return; }
+        if (gen !== this.generation || this.consoles.get(name) !== entry) {
+          safely(unsub);
+          return;
+        }
         entry.unsub = unsub;
       } finally {
         if (entry.pending === p) entry.pending = null;
@@ -83,7 +106,9 @@ export class EngineSwitch implements EngineApi {
 
   subscribe(listener: (e: EngineEvent) => void): Unsubscribe {
     this.listeners.add(listener);
-    return () => { this.listeners.delete(listener); };
+    return () => {
+      this.listeners.delete(listener);
+    };
   }
 
   /** One subscription per VM on the engine, shared by this side's listeners. */
@@ -118,38 +143,98 @@ export class EngineSwitch implements EngineApi {
   }
 
   /** Console listeners registered (tests). */
-  consoleListenerCount(name: string): number { return this.consoles.get(name)?.listeners.size ?? 0; }
+  consoleListenerCount(name: string): number {
+    return this.consoles.get(name)?.listeners.size ?? 0;
+  }
 
   // ---- everything else goes to the current engine ----
-  status(): Promise<EngineStatus> { return this.target.status(); }
-  doctor(): Promise<DoctorReport> { return this.target.doctor(); }
-  listVms(): Promise<VmRecord[]> { return this.target.listVms(); }
-  getVm(name: string): Promise<VmRecord> { return this.target.getVm(name); }
-  createVm(input: VmCreateInput): Promise<VmRecord> { return this.target.createVm(input); }
-  startVm(name: string): Promise<VmRecord> { return this.target.startVm(name); }
-  stopVm(name: string, opts?: StopOptions): Promise<VmRecord> { return this.target.stopVm(name, opts); }
-  restartVm(name: string): Promise<VmRecord> { return this.target.restartVm(name); }
-  removeVm(name: string, opts?: { force?: boolean }): Promise<void> { return this.target.removeVm(name, opts); }
-  sshInfo(name: string): Promise<SshInfo> { return this.target.sshInfo(name); }
-  consoleTail(name: string, maxBytes?: number): Promise<Buffer> { return this.target.consoleTail(name, maxBytes); }
-  sendConsole(name: string, data: Buffer | string): Promise<void> { return this.target.sendConsole(name, data); }
-  listImages(): Promise<ImageRecord[]> { return this.target.listImages(); }
-  buildImage(input: ImageBuildInput): Promise<ImageRecord> { return this.target.buildImage(input); }
-  importImage(input: ImageImportInput): Promise<ImageRecord> { return this.target.importImage(input); }
-  removeImage(name: string): Promise<void> { return this.target.removeImage(name); }
-  listBuilds(): Promise<BuildProgress[]> { return this.target.listBuilds(); }
-  cancelBuild(id: string): Promise<void> { return this.target.cancelBuild(id); }
-  listKernels(): Promise<KernelRecord[]> { return this.target.listKernels(); }
-  addKernel(input: KernelAddInput): Promise<KernelRecord> { return this.target.addKernel(input); }
-  fetchKernel(name: string): Promise<KernelRecord> { return this.target.fetchKernel(name); }
-  buildKernel(name: string): Promise<KernelRecord> { return this.target.buildKernel(name); }
-  removeKernel(name: string): Promise<void> { return this.target.removeKernel(name); }
-  dnsRecords(): Promise<DnsRecord[]> { return this.target.dnsRecords(); }
-  events(limit?: number): Promise<EventRecord[]> { return this.target.events(limit); }
-  engineLog(lines?: number): Promise<string[]> { return this.target.engineLog(lines); }
-  reconcile(): Promise<ReconcileReport> { return this.target.reconcile(); }
-  metrics(opts?: { last?: number }): Promise<MetricsSnapshot> { return this.target.metrics(opts); }
-  shutdown(opts?: { stopVms?: boolean; purge?: boolean }): Promise<void> { return this.target.shutdown(opts); }
+  status(): Promise<EngineStatus> {
+    return this.target.status();
+  }
+  doctor(): Promise<DoctorReport> {
+    return this.target.doctor();
+  }
+  listVms(): Promise<VmRecord[]> {
+    return this.target.listVms();
+  }
+  getVm(name: string): Promise<VmRecord> {
+    return this.target.getVm(name);
+  }
+  createVm(input: VmCreateInput): Promise<VmRecord> {
+    return this.target.createVm(input);
+  }
+  startVm(name: string): Promise<VmRecord> {
+    return this.target.startVm(name);
+  }
+  stopVm(name: string, opts?: StopOptions): Promise<VmRecord> {
+    return this.target.stopVm(name, opts);
+  }
+  restartVm(name: string): Promise<VmRecord> {
+    return this.target.restartVm(name);
+  }
+  removeVm(name: string, opts?: { force?: boolean }): Promise<void> {
+    return this.target.removeVm(name, opts);
+  }
+  sshInfo(name: string): Promise<SshInfo> {
+    return this.target.sshInfo(name);
+  }
+  consoleTail(name: string, maxBytes?: number): Promise<Buffer> {
+    return this.target.consoleTail(name, maxBytes);
+  }
+  sendConsole(name: string, data: Buffer | string): Promise<void> {
+    return this.target.sendConsole(name, data);
+  }
+  listImages(): Promise<ImageRecord[]> {
+    return this.target.listImages();
+  }
+  buildImage(input: ImageBuildInput): Promise<ImageRecord> {
+    return this.target.buildImage(input);
+  }
+  importImage(input: ImageImportInput): Promise<ImageRecord> {
+    return this.target.importImage(input);
+  }
+  removeImage(name: string): Promise<void> {
+    return this.target.removeImage(name);
+  }
+  listBuilds(): Promise<BuildProgress[]> {
+    return this.target.listBuilds();
+  }
+  cancelBuild(id: string): Promise<void> {
+    return this.target.cancelBuild(id);
+  }
+  listKernels(): Promise<KernelRecord[]> {
+    return this.target.listKernels();
+  }
+  addKernel(input: KernelAddInput): Promise<KernelRecord> {
+    return this.target.addKernel(input);
+  }
+  fetchKernel(name: string): Promise<KernelRecord> {
+    return this.target.fetchKernel(name);
+  }
+  buildKernel(name: string): Promise<KernelRecord> {
+    return this.target.buildKernel(name);
+  }
+  removeKernel(name: string): Promise<void> {
+    return this.target.removeKernel(name);
+  }
+  dnsRecords(): Promise<DnsRecord[]> {
+    return this.target.dnsRecords();
+  }
+  events(limit?: number): Promise<EventRecord[]> {
+    return this.target.events(limit);
+  }
+  engineLog(lines?: number): Promise<string[]> {
+    return this.target.engineLog(lines);
+  }
+  reconcile(): Promise<ReconcileReport> {
+    return this.target.reconcile();
+  }
+  metrics(opts?: { last?: number }): Promise<MetricsSnapshot> {
+    return this.target.metrics(opts);
+  }
+  shutdown(opts?: { stopVms?: boolean; purge?: boolean }): Promise<void> {
+    return this.target.shutdown(opts);
+  }
 }
 
 export interface FindEngineOptions {
@@ -169,7 +254,11 @@ export async function findEngine(socketPath: string, o: FindEngineOptions = {}):
     const left = deadline - Date.now();
     const hello = await ping(socketPath, { timeoutMs: Math.max(200, Math.min(1000, left)) });
     if (hello && !o.cancelled?.()) {
-      try { return await ControlClient.connect(socketPath, { timeoutMs: 2000 }); } catch { /* it went away again: keep looking */ }
+      try {
+        return await ControlClient.connect(socketPath, { timeoutMs: 2000 });
+      } catch {
+        /* it went away again: keep looking */
+      }
     }
     if (Date.now() + interval > deadline) return null;
     await new Promise((r) => setTimeout(r, interval));
@@ -177,5 +266,9 @@ export async function findEngine(socketPath: string, o: FindEngineOptions = {}):
 }
 
 function safely(fn: () => void): void {
-  try { fn(); } catch { /* a listener's bug, or a dead connection's unsubscribe */ }
+  try {
+    fn();
+  } catch {
+    /* a listener's bug, or a dead connection's unsubscribe */
+  }
 }

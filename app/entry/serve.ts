@@ -28,7 +28,9 @@ export async function startService(mode: 'embedded' | 'detached', env = process.
   ensureBaseDirs(paths);
   const lock = await takeEngineLock(paths);
   let endedResolve!: () => void;
-  const ended = new Promise<void>((r) => { endedResolve = r; });
+  const ended = new Promise<void>((r) => {
+    endedResolve = r;
+  });
   let closing: Promise<void> | null = null;
   let endReason: Service['endReason'] = null;
   const close = (why: 'shutdown' | 'handover' | 'closed' = 'closed'): Promise<void> => {
@@ -44,13 +46,26 @@ export async function startService(mode: 'embedded' | 'detached', env = process.
   };
   let engine: Engine;
   try {
-    engine = createEngine({ env, paths, mode, full: true, onShutdown: () => { endReason ??= 'shutdown'; setTimeout(() => void close('shutdown'), 20); } });
+    engine = createEngine({
+      env,
+      paths,
+      mode,
+      full: true,
+      onShutdown: () => {
+        endReason ??= 'shutdown';
+        setTimeout(() => void close('shutdown'), 20);
+      },
+    });
   } catch (err) {
     lock.release();
     throw err;
   }
   const server: ControlServer = new ControlServer({
-    engine, socketPath: paths.controlSocket, buildId: buildId(), mode, logger: engine.p.logger,
+    engine,
+    socketPath: paths.controlSocket,
+    buildId: buildId(),
+    mode,
+    logger: engine.p.logger,
     onHandover: async () => {
       engine.p.logger.info('handing over to a newer build; VMs keep running');
       endReason ??= 'handover';
@@ -67,7 +82,16 @@ export async function startService(mode: 'embedded' | 'detached', env = process.
     throw err;
   }
   engine.controlSocket = paths.controlSocket;
-  return { engine, server, lock, close: () => close(), ended, get endReason() { return endReason; } };
+  return {
+    engine,
+    server,
+    lock,
+    close: () => close(),
+    ended,
+    get endReason() {
+      return endReason;
+    },
+  };
 }
 
 /**
@@ -81,9 +105,11 @@ async function takeEngineLock(paths: Paths): Promise<EngineLock> {
     if (!(err instanceof BangerError) || err.code !== ErrorCodes.ENGINE_RUNNING) throw err;
     const hello = await ping(paths.controlSocket, { timeoutMs: 1000 });
     if (hello && hello.pid === err.details?.pid) {
-      throw new BangerError(ErrorCodes.ENGINE_RUNNING,
+      throw new BangerError(
+        ErrorCodes.ENGINE_RUNNING,
         `an engine is already running for ${paths.stateDir}: pid ${hello.pid}, socket ${paths.controlSocket}, build ${hello.buildId} (banger engine stop stops it)`,
-        { details: { pid: hello.pid, socket: paths.controlSocket, buildId: hello.buildId } });
+        { details: { pid: hello.pid, socket: paths.controlSocket, buildId: hello.buildId } },
+      );
     }
   }
   return acquireEngineLock(paths.engineLock, { waitMs: 5000 });
@@ -92,12 +118,16 @@ async function takeEngineLock(paths: Paths): Promise<EngineLock> {
 /** `banger engine serve`: run the service in the foreground until it is told to stop. */
 export async function serveForeground(): Promise<number> {
   const svc = await startService('detached');
-  const stop = () => { void svc.close(); };
+  const stop = () => {
+    void svc.close();
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGHUP', () => {}); // the terminal that started us may go away
   // The line --detach waits for is the socket answering; this one is for humans reading the log.
-  process.stdout.write(`banger engine ready: pid ${process.pid}, socket ${svc.engine.controlSocket}, build ${buildId()}\n`);
+  process.stdout.write(
+    `banger engine ready: pid ${process.pid}, socket ${svc.engine.controlSocket}, build ${buildId()}\n`,
+  );
   await svc.ended;
   return 0;
 }

@@ -38,7 +38,13 @@ export async function tuiMain(paths: Paths): Promise<number> {
     const client = await ControlClient.connect(paths.controlSocket);
     const sw = new EngineSwitch(client);
     const link = new RemoteLink(paths, sw);
-    const opts: TuiOptions = { mode: 'attached', runSsh: sshWith(sw), onQuit: async () => { await link.close(); } };
+    const opts: TuiOptions = {
+      mode: 'attached',
+      runSsh: sshWith(sw),
+      onQuit: async () => {
+        await link.close();
+      },
+    };
     const tui = await runTui(sw, opts);
     link.follow(client, tui);
     await tui.closed;
@@ -56,7 +62,10 @@ export async function tuiMain(paths: Paths): Promise<number> {
     mode: 'embedded',
     runSsh: sshWith(sw),
     onQuit: async (choice) => {
-      if (link) { await link.close(); return; }
+      if (link) {
+        await link.close();
+        return;
+      }
       asked = true;
       if (choice === 'stop-vms') {
         await svc.engine.shutdown({ stopVms: true });
@@ -111,11 +120,16 @@ class RemoteLink {
   private closing = false;
   exitMessage = '';
 
-  constructor(private readonly paths: Paths, private readonly sw: EngineSwitch) {}
+  constructor(
+    private readonly paths: Paths,
+    private readonly sw: EngineSwitch,
+  ) {}
 
   follow(client: ControlClient, tui: TuiHandle): void {
     this.client = client;
-    client.onClose(() => { if (!this.closing && this.client === client) void this.reconnect(tui); });
+    client.onClose(() => {
+      if (!this.closing && this.client === client) void this.reconnect(tui);
+    });
   }
 
   async close(): Promise<void> {
@@ -125,8 +139,14 @@ class RemoteLink {
 
   private async reconnect(tui: TuiHandle): Promise<void> {
     tui.app.info('lost the engine connection: reconnecting…');
-    const client = await findEngine(this.paths.controlSocket, { windowMs: reconnectWindowMs(), cancelled: () => this.closing });
-    if (this.closing) { await client?.close(); return; }
+    const client = await findEngine(this.paths.controlSocket, {
+      windowMs: reconnectWindowMs(),
+      cancelled: () => this.closing,
+    });
+    if (this.closing) {
+      await client?.close();
+      return;
+    }
     if (!client) {
       this.closing = true;
       this.exitMessage = 'banger: the engine stopped and none answers on its socket: run banger again';

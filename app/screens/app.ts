@@ -12,7 +12,16 @@ import { DnsView } from './dns-view.js';
 import { EngineView } from './engine-view.js';
 import { LineInput } from './form.js';
 import { ImagesView } from './images-view.js';
-import { footerText, helpLines, keyName, resolveKey, SCREENS, type ActionId, type KeyEventLike, type ScreenId } from './keys.js';
+import {
+  footerText,
+  helpLines,
+  keyName,
+  resolveKey,
+  SCREENS,
+  type ActionId,
+  type KeyEventLike,
+  type ScreenId,
+} from './keys.js';
 import { RenderCoalescer } from './scheduler.js';
 import { VmsView } from './vms-view.js';
 import { CHROME_TOP, type View, type ViewContext } from './view.js';
@@ -44,16 +53,34 @@ export class App implements ViewContext {
   suspended = false;
   readonly actions: VmActions;
 
-  constructor(readonly screen: blessed.Widgets.Screen, readonly engine: EngineApi, readonly opts: AppOptions) {
+  constructor(
+    readonly screen: blessed.Widgets.Screen,
+    readonly engine: EngineApi,
+    readonly opts: AppOptions,
+  ) {
     this.theme = themeFor((screen.tput as unknown as { colors?: number }).colors ?? 8);
-    this.renderer = new RenderCoalescer(() => { if (!this.suspended) this.screen.render(); });
+    this.renderer = new RenderCoalescer(() => {
+      if (!this.suspended) this.screen.render();
+    });
     this.data = new DataModel(engine, (t) => this.onData(t));
     this.header = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: CHROME_TOP, tags: true });
     this.status = blessed.box({ parent: screen, bottom: 1, left: 0, width: '100%', height: 1, tags: true });
-    this.footer = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, tags: true, style: { bg: this.theme.selectedBg === 'blue' ? 'black' : '#1c1c1c' } });
+    this.footer = blessed.box({
+      parent: screen,
+      bottom: 0,
+      left: 0,
+      width: '100%',
+      height: 1,
+      tags: true,
+      style: { bg: this.theme.selectedBg === 'blue' ? 'black' : '#1c1c1c' },
+    });
     this.views = {
-      vms: new VmsView(this), console: new ConsoleView(this), images: new ImagesView(this),
-      dns: new DnsView(this), engine: new EngineView(this), top: new DashboardView(this),
+      vms: new VmsView(this),
+      console: new ConsoleView(this),
+      images: new ImagesView(this),
+      dns: new DnsView(this),
+      engine: new EngineView(this),
+      top: new DashboardView(this),
     };
     this.actions = new VmActions(this);
     for (const id of SCREENS) if (id !== this.current) this.views[id].hide();
@@ -62,14 +89,20 @@ export class App implements ViewContext {
     this.drawChrome();
   }
 
-  get vmsView(): VmsView { return this.views.vms as VmsView; }
-  get consoleView(): ConsoleView { return this.views.console as ConsoleView; }
+  get vmsView(): VmsView {
+    return this.views.vms as VmsView;
+  }
+  get consoleView(): ConsoleView {
+    return this.views.console as ConsoleView;
+  }
 
   async start(): Promise<void> {
     await this.data.start();
   }
 
-  requestRender(): void { this.renderer.request(); }
+  requestRender(): void {
+    this.renderer.request();
+  }
 
   private onData(topics: Set<Topic>): void {
     // A refetch in flight at destroy() lands afterwards: it must not start timers again.
@@ -92,7 +125,9 @@ export class App implements ViewContext {
   drawChrome(): void {
     const w = this.screen.width as number;
     const title = this.views[this.current].title();
-    this.header.setContent(`${headerLine(this.opts.mode, this.data.status, this.data.vms, this.theme.accent)}\n${tabsLine(this.current, this.theme.accent)}  ${title}`);
+    this.header.setContent(
+      `${headerLine(this.opts.mode, this.data.status, this.data.vms, this.theme.accent)}\n${tabsLine(this.current, this.theme.accent)}  ${title}`,
+    );
     if (this.prompt) {
       const sigil = this.prompt.kind === 'filter' ? '/' : ':';
       this.status.setContent(` {bold}${sigil}{/bold}${blessed.escape(this.prompt.input.value)}▏`);
@@ -107,7 +142,11 @@ export class App implements ViewContext {
     const msg = err instanceof Error ? err.message : String(err);
     const code = (err as { code?: unknown })?.code;
     this.message = { text: `${title}: ${msg}`, kind: 'error' };
-    this.openModal(new MessageDialog(this.screen, this.theme, title, typeof code === 'string' ? `${msg}\n(${code})` : msg, () => this.closeModal()));
+    this.openModal(
+      new MessageDialog(this.screen, this.theme, title, typeof code === 'string' ? `${msg}\n(${code})` : msg, () =>
+        this.closeModal(),
+      ),
+    );
   }
 
   info(text: string): void {
@@ -117,10 +156,15 @@ export class App implements ViewContext {
   }
 
   setPending(name: string, what: string | null): void {
-    if (what) this.pending.set(name, what); else this.pending.delete(name);
+    if (what) this.pending.set(name, what);
+    else this.pending.delete(name);
     if (this.pending.size && !this.spinnerTimer) {
       // The spinner ticks only while an action is in flight.
-      this.spinnerTimer = setInterval(() => { this.spinnerFrame++; this.drawChrome(); this.requestRender(); }, 120);
+      this.spinnerTimer = setInterval(() => {
+        this.spinnerFrame++;
+        this.drawChrome();
+        this.requestRender();
+      }, 120);
     } else if (!this.pending.size && this.spinnerTimer) {
       clearInterval(this.spinnerTimer);
       this.spinnerTimer = null;
@@ -134,7 +178,10 @@ export class App implements ViewContext {
   private updateUptimeTick(): void {
     const want = this.current === 'vms' && this.data.vms.some((v) => v.state === 'running') && !this.suspended;
     if (want && !this.uptimeTimer) {
-      this.uptimeTimer = setInterval(() => { this.vmsView.tick(); this.requestRender(); }, 1000);
+      this.uptimeTimer = setInterval(() => {
+        this.vmsView.tick();
+        this.requestRender();
+      }, 1000);
     } else if (!want && this.uptimeTimer) {
       clearInterval(this.uptimeTimer);
       this.uptimeTimer = null;
@@ -154,7 +201,9 @@ export class App implements ViewContext {
     this.requestRender();
   }
 
-  get modalOpen(): boolean { return this.modals.length > 0; }
+  get modalOpen(): boolean {
+    return this.modals.length > 0;
+  }
 
   // --- screens ---------------------------------------------------------------
   switchTo(id: ScreenId): void {
@@ -163,7 +212,11 @@ export class App implements ViewContext {
       this.current = id;
       this.views[id].show();
     }
-    if (id === 'console') void this.consoleView.attach(this.selectedVm).then(() => { this.drawChrome(); this.requestRender(); });
+    if (id === 'console')
+      void this.consoleView.attach(this.selectedVm).then(() => {
+        this.drawChrome();
+        this.requestRender();
+      });
     this.views[id].refresh(null);
     this.updateUptimeTick();
     this.drawChrome();
@@ -187,9 +240,17 @@ export class App implements ViewContext {
       this.requestRender();
       return;
     }
-    if (this.prompt) { this.promptKey(ch, key); return; }
+    if (this.prompt) {
+      this.promptKey(ch, key);
+      return;
+    }
     if (this.current === 'console' && this.consoleView.inputMode) {
-      if (ch === '\x1d') { this.consoleView.inputMode = false; this.drawChrome(); this.requestRender(); return; }
+      if (ch === '\x1d') {
+        this.consoleView.inputMode = false;
+        this.drawChrome();
+        this.requestRender();
+        return;
+      }
       const bytes = keyToBytes(ch, key);
       if (bytes !== null) void this.consoleView.send(bytes);
       return;
@@ -214,51 +275,100 @@ export class App implements ViewContext {
   }
 
   runCommand(cmd: string): void {
-    const screens: Record<string, ScreenId> = { vms: 'vms', vm: 'vms', console: 'console', images: 'images', image: 'images', dns: 'dns', engine: 'engine', top: 'top', metrics: 'top' };
-    if (screens[cmd]) { this.switchTo(screens[cmd]!); return; }
-    if (cmd === 'q' || cmd === 'quit') { void this.actions.quit(); return; }
+    const screens: Record<string, ScreenId> = {
+      vms: 'vms',
+      vm: 'vms',
+      console: 'console',
+      images: 'images',
+      image: 'images',
+      dns: 'dns',
+      engine: 'engine',
+      top: 'top',
+      metrics: 'top',
+    };
+    if (screens[cmd]) {
+      this.switchTo(screens[cmd]!);
+      return;
+    }
+    if (cmd === 'q' || cmd === 'quit') {
+      void this.actions.quit();
+      return;
+    }
     if (cmd) this.showError('command', new Error(`unknown command :${cmd} (try :vms :images :dns :engine :top :q)`));
   }
 
   runAction(a: ActionId): void {
     const view = this.views[this.current];
-    if (view.action(a)) { this.drawChrome(); this.requestRender(); return; }
+    if (view.action(a)) {
+      this.drawChrome();
+      this.requestRender();
+      return;
+    }
     switch (a) {
-      case 'next-screen': case 'prev-screen': {
+      case 'next-screen':
+      case 'prev-screen': {
         const i = SCREENS.indexOf(this.current);
         const n = SCREENS.length;
         this.switchTo(SCREENS[(i + (a === 'next-screen' ? 1 : n - 1)) % n]!);
         return;
       }
-      case 'screen-vms': this.switchTo('vms'); return;
-      case 'screen-console': this.switchTo('console'); return;
-      case 'screen-images': this.switchTo('images'); return;
-      case 'screen-dns': this.switchTo('dns'); return;
-      case 'screen-engine': this.switchTo('engine'); return;
-      case 'screen-top': this.switchTo('top'); return;
-      case 'back': if (this.current !== 'vms') this.switchTo('vms'); return;
-      case 'help':
-        this.openModal(new TextOverlay(this.screen, this.theme, 'help', helpLines(this.current), () => this.closeModal()));
+      case 'screen-vms':
+        this.switchTo('vms');
         return;
-      case 'filter': case 'command':
+      case 'screen-console':
+        this.switchTo('console');
+        return;
+      case 'screen-images':
+        this.switchTo('images');
+        return;
+      case 'screen-dns':
+        this.switchTo('dns');
+        return;
+      case 'screen-engine':
+        this.switchTo('engine');
+        return;
+      case 'screen-top':
+        this.switchTo('top');
+        return;
+      case 'back':
+        if (this.current !== 'vms') this.switchTo('vms');
+        return;
+      case 'help':
+        this.openModal(
+          new TextOverlay(this.screen, this.theme, 'help', helpLines(this.current), () => this.closeModal()),
+        );
+        return;
+      case 'filter':
+      case 'command':
         this.prompt = { kind: a, input: new LineInput(a === 'filter' ? this.vmsView.filter : '') };
         this.drawChrome();
         this.requestRender();
         return;
       case 'details': {
         const lines = this.vmsView.fullDetails();
-        if (lines) this.openModal(new TextOverlay(this.screen, this.theme, `VM ${this.selectedVm}`, lines, () => this.closeModal()));
+        if (lines)
+          this.openModal(
+            new TextOverlay(this.screen, this.theme, `VM ${this.selectedVm}`, lines, () => this.closeModal()),
+          );
         return;
       }
-      case 'console': this.switchTo('console'); return;
-      case 'refresh': void this.data.refetchAll(); this.screen.realloc(); return;
-      default: this.actions.run(a);
+      case 'console':
+        this.switchTo('console');
+        return;
+      case 'refresh':
+        void this.data.refetchAll();
+        this.screen.realloc();
+        return;
+      default:
+        this.actions.run(a);
     }
   }
 
   /** Set by runTui: tears the screen down and calls opts.onQuit. */
   quitHandler: (choice: QuitChoice) => Promise<void> = async () => {};
-  quitWith(choice: QuitChoice): Promise<void> { return this.quitHandler(choice); }
+  quitWith(choice: QuitChoice): Promise<void> {
+    return this.quitHandler(choice);
+  }
 
   private destroyed = false;
   destroy(): void {

@@ -4,12 +4,17 @@ import type { VmState } from '../engine/api.js';
 
 export function stateColor(state: VmState): string {
   switch (state) {
-    case 'running': return 'green';
+    case 'running':
+      return 'green';
     case 'starting':
-    case 'stopping': return 'yellow';
-    case 'error': return 'red';
-    case 'created': return 'cyan';
-    case 'stopped': return 'white';
+    case 'stopping':
+      return 'yellow';
+    case 'error':
+      return 'red';
+    case 'created':
+      return 'cyan';
+    case 'stopped':
+      return 'white';
   }
 }
 
@@ -23,7 +28,8 @@ export interface Theme {
 }
 
 export function themeFor(colors: number): Theme {
-  if (colors >= 256) return { accent: '#5fafff', dim: '#808080', selectedBg: '#005f87', selectedFg: 'white', border: '#5f87af' };
+  if (colors >= 256)
+    return { accent: '#5fafff', dim: '#808080', selectedBg: '#005f87', selectedFg: 'white', border: '#5f87af' };
   return { accent: 'cyan', dim: 'white', selectedBg: 'blue', selectedFg: 'white', border: 'blue' };
 }
 
@@ -56,13 +62,21 @@ export function styleTags(s: CellStyle): { open: string; close: string } {
   if (bg) tags.push(`${bg}-bg`);
   return {
     open: tags.map((t) => `{${t}}`).join(''),
-    close: tags.reverse().map((t) => `{/${t}}`).join(''),
+    close: tags
+      .reverse()
+      .map((t) => `{/${t}}`)
+      .join(''),
   };
 }
 
 export function sameStyle(a: CellStyle, b: CellStyle): boolean {
-  return a.bold === b.bold && a.underline === b.underline && a.inverse === b.inverse
-    && sameColor(a.fg, b.fg) && sameColor(a.bg, b.bg);
+  return (
+    a.bold === b.bold &&
+    a.underline === b.underline &&
+    a.inverse === b.inverse &&
+    sameColor(a.fg, b.fg) &&
+    sameColor(a.bg, b.bg)
+  );
 }
 
 function sameColor(a: ColorRef, b: ColorRef): boolean {
@@ -72,4 +86,10 @@ function sameColor(a: ColorRef, b: ColorRef): boolean {
   return true;
 }
 
-export const DEFAULT_STYLE: CellStyle = { fg: { kind: 'default' }, bg: { kind: 'default' }, bold: false, underline: false, inverse: false };
+export const DEFAULT_STYLE: CellStyle = {
+  fg: { kind: 'default' },
+  bg: { kind: 'default' },
+  bold: false,
+  underline: false,
+  inverse: false,
+};

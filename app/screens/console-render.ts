@@ -20,8 +20,11 @@ function colorOf(cell: IBufferCell, which: 'fg' | 'bg'): ColorRef {
 
 function styleOf(cell: IBufferCell): CellStyle {
   return {
-    fg: colorOf(cell, 'fg'), bg: colorOf(cell, 'bg'),
-    bold: cell.isBold() !== 0, underline: cell.isUnderline() !== 0, inverse: cell.isInverse() !== 0,
+    fg: colorOf(cell, 'fg'),
+    bg: colorOf(cell, 'bg'),
+    bold: cell.isBold() !== 0,
+    underline: cell.isUnderline() !== 0,
+    inverse: cell.isInverse() !== 0,
   };
 }
 
@@ -49,7 +52,10 @@ export function lineToTags(line: IBufferLine, cols: number, scratch?: IBufferCel
     cell = line.getCell(x, cell);
     if (!cell || cell.getWidth() === 0) continue; // second half of a wide char
     const s = styleOf(cell);
-    if (!sameStyle(s, style)) { flush(); style = s; }
+    if (!sameStyle(s, style)) {
+      flush();
+      style = s;
+    }
     run += cell.getChars() || ' ';
   }
   flush();
@@ -72,7 +78,9 @@ export class ConsoleModel {
     return this.pending;
   }
 
-  flushed(): Promise<void> { return this.pending; }
+  flushed(): Promise<void> {
+    return this.pending;
+  }
 
   resize(cols: number, rows: number): void {
     const c = Math.max(2, cols);
@@ -81,7 +89,9 @@ export class ConsoleModel {
   }
 
   /** Lines scrolled back from the live bottom the view may go. */
-  get maxScroll(): number { return this.term.buffer.active.baseY; }
+  get maxScroll(): number {
+    return this.term.buffer.active.baseY;
+  }
 
   /** The `rows` lines ending `scroll` lines above the live screen. */
   visibleLines(scroll: number): string[] {
@@ -104,5 +114,7 @@ export class ConsoleModel {
     return out.join('\n').replace(/\n+$/, '');
   }
 
-  dispose(): void { this.term.dispose(); }
+  dispose(): void {
+    this.term.dispose();
+  }
 }

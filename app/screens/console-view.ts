@@ -28,14 +28,25 @@ export class ConsoleView implements View {
   constructor(private ctx: ViewContext) {
     this.root = blessed.box({ parent: ctx.screen, top: CHROME_TOP, left: 0, width: '100%', height: 1, tags: true });
     this.body = blessed.box({
-      parent: this.root, top: 0, left: 0, width: '100%', height: 1, tags: true, wrap: false,
-      border: { type: 'line' }, style: { border: { fg: ctx.theme.border } },
+      parent: this.root,
+      top: 0,
+      left: 0,
+      width: '100%',
+      height: 1,
+      tags: true,
+      wrap: false,
+      border: { type: 'line' },
+      style: { border: { fg: ctx.theme.border } },
     });
     this.relayout();
   }
 
-  private get innerCols(): number { return Math.max(2, (this.body.width as number) - 2); }
-  private get innerRows(): number { return Math.max(1, (this.body.height as number) - 2); }
+  private get innerCols(): number {
+    return Math.max(2, (this.body.width as number) - 2);
+  }
+  private get innerRows(): number {
+    return Math.max(1, (this.body.height as number) - 2);
+  }
 
   title(): string {
     if (!this.vmName) return '{bold}Console{/bold}  (select a VM on the VMs screen)';
@@ -66,7 +77,10 @@ export class ConsoleView implements View {
     this.scroll = 0;
     this.inputMode = false;
     this.lastState = this.ctx.data.vmByName(name)?.state ?? null;
-    if (!name) { this.draw(); return; }
+    if (!name) {
+      this.draw();
+      return;
+    }
     const gen = ++this.gen;
     // xterm loads on first use: it costs ~100 ms that the first frame should not pay.
     const { ConsoleModel } = await import('./console-render.js');
@@ -78,17 +92,28 @@ export class ConsoleView implements View {
     try {
       unsub = await this.ctx.engine.subscribeConsole(name, (d) => {
         if (gen !== this.gen) return;
-        if (!live) { early.push(d); return; }
+        if (!live) {
+          early.push(d);
+          return;
+        }
         void model.write(d).then(() => this.onOutput(gen));
       });
     } catch (err) {
       if (gen !== this.gen) return;
       // Not running: show what the last boot printed; the 'running' change attaches for real.
       if ((err as { code?: unknown })?.code === ErrorCodes.INVALID_STATE) await this.showReadOnly(gen, name, model);
-      else { model.dispose(); this.ctx.showError(`console ${name}`, err); this.draw(); }
+      else {
+        model.dispose();
+        this.ctx.showError(`console ${name}`, err);
+        this.draw();
+      }
       return;
     }
-    if (gen !== this.gen) { unsub(); model.dispose(); return; }
+    if (gen !== this.gen) {
+      unsub();
+      model.dispose();
+      return;
+    }
     this.unsub = unsub;
     this.model = model;
     try {
@@ -96,7 +121,8 @@ export class ConsoleView implements View {
       if (gen !== this.gen) return;
       // Bytes that arrived while the tail was read may already be in it: skip them if so.
       const extra = Buffer.concat(early);
-      const dup = extra.length > 0 && tail.length >= extra.length && tail.subarray(tail.length - extra.length).equals(extra);
+      const dup =
+        extra.length > 0 && tail.length >= extra.length && tail.subarray(tail.length - extra.length).equals(extra);
       await model.write(dup ? tail : Buffer.concat([tail, extra]));
       live = true;
       this.onOutput(gen);
@@ -108,8 +134,15 @@ export class ConsoleView implements View {
   /** The log of a VM that is not running, without a subscription (so attach() tries again). */
   private async showReadOnly(gen: number, name: string, model: ConsoleModel): Promise<void> {
     let tail: Buffer;
-    try { tail = await this.ctx.engine.consoleTail(name, TAIL_BYTES); } catch { tail = Buffer.alloc(0); }
-    if (gen !== this.gen) { model.dispose(); return; }
+    try {
+      tail = await this.ctx.engine.consoleTail(name, TAIL_BYTES);
+    } catch {
+      tail = Buffer.alloc(0);
+    }
+    if (gen !== this.gen) {
+      model.dispose();
+      return;
+    }
     this.model = model;
     await model.write(tail);
     this.onOutput(gen);
@@ -132,8 +165,13 @@ export class ConsoleView implements View {
   private draw(): void {
     if (!this.model) {
       const vm = this.ctx.data.vmByName(this.vmName);
-      this.body.setContent(!this.vmName ? 'No VM selected.'
-        : vm && vm.state !== 'running' ? `VM is ${vm.state}: its console appears when it runs.` : 'connecting…');
+      this.body.setContent(
+        !this.vmName
+          ? 'No VM selected.'
+          : vm && vm.state !== 'running'
+            ? `VM is ${vm.state}: its console appears when it runs.`
+            : 'connecting…',
+      );
       return;
     }
     this.scroll = Math.min(this.scroll, this.model.maxScroll);
@@ -141,7 +179,9 @@ export class ConsoleView implements View {
   }
 
   /** Plain text (tests). */
-  text(): string { return this.model?.plainText() ?? ''; }
+  text(): string {
+    return this.model?.plainText() ?? '';
+  }
 
   refresh(topics: Set<Topic> | null): void {
     if (topics === null) this.draw();
@@ -165,26 +205,47 @@ export class ConsoleView implements View {
   }
 
   action(a: ActionId): boolean {
-    if (!this.model) return a === 'console-input' ? (this.ctx.showError('console', new Error('no VM selected')), true) : false;
+    if (!this.model)
+      return a === 'console-input' ? (this.ctx.showError('console', new Error('no VM selected')), true) : false;
     const page = Math.max(1, this.innerRows - 1);
     switch (a) {
-      case 'page-up': this.scroll = Math.min(this.model.maxScroll, this.scroll + page); break;
-      case 'page-down': this.scroll = Math.max(0, this.scroll - page); break;
-      case 'end': this.scroll = 0; break;
-      case 'console-input': this.inputMode = true; this.scroll = 0; break;
-      default: return false;
+      case 'page-up':
+        this.scroll = Math.min(this.model.maxScroll, this.scroll + page);
+        break;
+      case 'page-down':
+        this.scroll = Math.max(0, this.scroll - page);
+        break;
+      case 'end':
+        this.scroll = 0;
+        break;
+      case 'console-input':
+        this.inputMode = true;
+        this.scroll = 0;
+        break;
+      default:
+        return false;
     }
     this.draw();
     return true;
   }
 
-  show(): void { this.root.show(); }
-  hide(): void { this.root.hide(); this.inputMode = false; }
-  dispose(): void { this.detach(); }
+  show(): void {
+    this.root.show();
+  }
+  hide(): void {
+    this.root.hide();
+    this.inputMode = false;
+  }
+  dispose(): void {
+    this.detach();
+  }
 }
 
 /** Bytes to send to the guest for a key pressed in input mode (blessed's raw sequence). */
-export function keyToBytes(ch: string | undefined, key: { name?: string; sequence?: string; ctrl?: boolean }): string | null {
+export function keyToBytes(
+  ch: string | undefined,
+  key: { name?: string; sequence?: string; ctrl?: boolean },
+): string | null {
   if (key.name === 'return') return null; // blessed sends '\r' twice: as 'return' and as 'enter'
   if (key.sequence) return key.sequence;
   return ch ?? null;

@@ -35,7 +35,10 @@ function atLeastTwo(x: string[], y: number[]): { x: string[]; y: number[] } {
 /** Host CPU % (of all cores) over the last `points` samples. */
 export function cpuSeries(host: readonly HostSample[], points: number): Series {
   const pts = host.slice(-Math.max(2, points));
-  const { x, y } = atLeastTwo(xLabels(pts), pts.map((p) => clampPct(p.cpuPct)));
+  const { x, y } = atLeastTwo(
+    xLabels(pts),
+    pts.map((p) => clampPct(p.cpuPct)),
+  );
   return { title: 'cpu', x, y, style: { line: 'green' } };
 }
 
@@ -52,10 +55,19 @@ export function dnsSeries(host: readonly HostSample[], points: number): { series
   const pts = host.slice(-Math.max(2, points));
   const all = [...new Set(pts.flatMap((p) => Object.keys(p.dnsQps)))].filter((k) => k !== 'queries').sort();
   const labels = xLabels(pts);
-  const rate = (p: HostSample, kind: string) => { const v = p.dnsQps[kind]; return Number.isFinite(v) && v! > 0 ? v! : 0; };
+  const rate = (p: HostSample, kind: string) => {
+    const v = p.dnsQps[kind];
+    return Number.isFinite(v) && v! > 0 ? v! : 0;
+  };
   const total = (k: string) => pts.reduce((a, p) => a + rate(p, k), 0);
-  const kinds = all.length <= DNS_MAX_KINDS ? all
-    : all.filter((k) => total(k) > 0).sort((a, b) => total(b) - total(a)).slice(0, DNS_MAX_KINDS).sort();
+  const kinds =
+    all.length <= DNS_MAX_KINDS
+      ? all
+      : all
+          .filter((k) => total(k) > 0)
+          .sort((a, b) => total(b) - total(a))
+          .slice(0, DNS_MAX_KINDS)
+          .sort();
   let max = 0;
   const series = (kinds.length ? kinds : ['none']).map((kind) => {
     const y = pts.map((p) => rate(p, kind));
@@ -75,15 +87,24 @@ export interface MemGauges {
 /** Memory used vs total and committed to VMs vs total, as gauge percents and labels. */
 export function memGauges(h: HostSample | undefined): MemGauges {
   if (!h || !(h.memTotalBytes > 0)) {
-    return { used: { percent: 0, label: ' memory used: - ' }, committed: { percent: 0, label: ' committed to VMs: - ' } };
+    return {
+      used: { percent: 0, label: ' memory used: - ' },
+      committed: { percent: 0, label: ' committed to VMs: - ' },
+    };
   }
   const total = h.memTotalBytes;
   const usedPct = (h.memUsedBytes / total) * 100;
   const comPct = (h.memCommittedBytes / total) * 100;
   return {
-    used: { percent: gaugePercent(usedPct), label: ` memory used ${formatBytes(h.memUsedBytes)} of ${formatBytes(total)} ` },
+    used: {
+      percent: gaugePercent(usedPct),
+      label: ` memory used ${formatBytes(h.memUsedBytes)} of ${formatBytes(total)} `,
+    },
     // Overcommit is possible: the gauge stops at 100, the label tells the real figure.
-    committed: { percent: gaugePercent(comPct), label: ` committed to VMs ${formatBytes(h.memCommittedBytes)} (${Math.round(comPct)}%) ` },
+    committed: {
+      percent: gaugePercent(comPct),
+      label: ` committed to VMs ${formatBytes(h.memCommittedBytes)} (${Math.round(comPct)}%) `,
+    },
   };
 }
 
@@ -104,8 +125,10 @@ export function stateLines(byState: Partial<Record<VmState, number>>, width: num
 export function hostSummary(h: HostSample | undefined): string {
   if (!h) return 'waiting for samples…';
   const dns = Object.values(h.dnsQps).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
-  return `cpu ${Math.round(clampPct(h.cpuPct))}%  mem ${formatBytes(h.memUsedBytes)}/${formatBytes(h.memTotalBytes)}  `
-    + `VMs ${formatBytes(h.memCommittedBytes)} committed  ${h.vmsByState.running ?? 0} running  dns ${dns.toFixed(1)} q/s`;
+  return (
+    `cpu ${Math.round(clampPct(h.cpuPct))}%  mem ${formatBytes(h.memUsedBytes)}/${formatBytes(h.memTotalBytes)}  ` +
+    `VMs ${formatBytes(h.memCommittedBytes)} committed  ${h.vmsByState.running ?? 0} running  dns ${dns.toFixed(1)} q/s`
+  );
 }
 
 function clampPct(v: number): number {

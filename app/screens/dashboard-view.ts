@@ -46,7 +46,10 @@ export class DashboardView implements View {
   private error: string | null = null;
   private readonly throttle: Throttle;
 
-  constructor(private ctx: ViewContext, intervalMs = 1000) {
+  constructor(
+    private ctx: ViewContext,
+    intervalMs = 1000,
+  ) {
     this.root = blessed.box({ parent: ctx.screen, top: CHROME_TOP, left: 0, width: '100%', height: 1, tags: true });
     this.throttle = new Throttle(() => this.draw(), intervalMs);
     this.relayout();
@@ -63,20 +66,23 @@ export class DashboardView implements View {
     this.shown = true;
     this.build();
     const gen = ++this.generation;
-    this.ctx.engine.metrics({ last: 300 }).then((snap) => {
-      if (gen !== this.generation || !this.shown) return;
-      this.host = snap.host.slice(-MAX_HOST);
-      this.lastAt = this.host[this.host.length - 1]?.at ?? 0;
-      this.loaded = true;
-      this.error = null;
-      this.catchUp();
-      this.throttle.call();
-    }, (err: unknown) => {
-      if (gen !== this.generation) return;
-      this.error = `metrics: ${err instanceof Error ? err.message : String(err)}`;
-      this.loaded = true;
-      this.throttle.call();
-    });
+    this.ctx.engine.metrics({ last: 300 }).then(
+      (snap) => {
+        if (gen !== this.generation || !this.shown) return;
+        this.host = snap.host.slice(-MAX_HOST);
+        this.lastAt = this.host[this.host.length - 1]?.at ?? 0;
+        this.loaded = true;
+        this.error = null;
+        this.catchUp();
+        this.throttle.call();
+      },
+      (err: unknown) => {
+        if (gen !== this.generation) return;
+        this.error = `metrics: ${err instanceof Error ? err.message : String(err)}`;
+        this.loaded = true;
+        this.throttle.call();
+      },
+    );
   }
 
   hide(): void {
@@ -105,7 +111,9 @@ export class DashboardView implements View {
     if (this.loaded) this.draw();
   }
 
-  action(_a: ActionId): boolean { return false; }
+  action(_a: ActionId): boolean {
+    return false;
+  }
 
   dispose(): void {
     this.throttle.stop();
@@ -127,7 +135,18 @@ export class DashboardView implements View {
     const border = { type: 'line' as const };
     const style = { border: { fg: this.ctx.theme.border } };
     if (W < MIN_W || H < MIN_H) {
-      this.summary = blessed.box({ parent: this.root, top: 0, left: 0, width: '100%', height: '100%', tags: true, border, style, label: ' metrics ', padding: { left: 1 } });
+      this.summary = blessed.box({
+        parent: this.root,
+        top: 0,
+        left: 0,
+        width: '100%',
+        height: '100%',
+        tags: true,
+        border,
+        style,
+        label: ' metrics ',
+        padding: { left: 1 },
+      });
       return;
     }
     // A gauge draws its bar and text on canvas rows 2-3, so it needs 6 rows with its border.
@@ -137,20 +156,58 @@ export class DashboardView implements View {
     const rightW = W - leftW;
     const gaugeH = Math.floor(topH / 2);
     const lineOpts = (label: string, top: number, height: number) => ({
-      top, left: 0, width: leftW, height, label, border, tags: true, minY: 0, wholeNumbersOnly: true,
-      numYLabels: height >= 12 ? 5 : 3, xLabelPadding: 3, xPadding: 3,
+      top,
+      left: 0,
+      width: leftW,
+      height,
+      label,
+      border,
+      tags: true,
+      minY: 0,
+      wholeNumbersOnly: true,
+      numYLabels: height >= 12 ? 5 : 3,
+      xLabelPadding: 3,
+      xPadding: 3,
       style: { line: 'green', text: 'white', baseline: 'white', border: { fg: this.ctx.theme.border } },
     });
     // Created detached, then appended: contrib sets up its canvas on 'attach'.
-    const cpu = contrib.line({ ...lineOpts(' host CPU % ', 0, topH), maxY: 100, showLegend: false } as contrib.Widgets.LineOptions);
-    const dns = contrib.line({ ...lineOpts(' DNS queries/s by answer ', topH, botH), showLegend: botH >= 10, legend: { width: 12 } } as contrib.Widgets.LineOptions);
-    const gauge = (label: string, top: number, height: number, stroke: string) => contrib.gauge({
-      top, left: leftW, width: rightW, height, label, border, stroke, fill: 'white', style,
-    } as contrib.Widgets.GaugeOptions);
+    const cpu = contrib.line({
+      ...lineOpts(' host CPU % ', 0, topH),
+      maxY: 100,
+      showLegend: false,
+    } as contrib.Widgets.LineOptions);
+    const dns = contrib.line({
+      ...lineOpts(' DNS queries/s by answer ', topH, botH),
+      showLegend: botH >= 10,
+      legend: { width: 12 },
+    } as contrib.Widgets.LineOptions);
+    const gauge = (label: string, top: number, height: number, stroke: string) =>
+      contrib.gauge({
+        top,
+        left: leftW,
+        width: rightW,
+        height,
+        label,
+        border,
+        stroke,
+        fill: 'white',
+        style,
+      } as contrib.Widgets.GaugeOptions);
     const mem = gauge(' memory used ', 0, gaugeH, 'green');
     const committed = gauge(' committed to VMs ', gaugeH, topH - gaugeH, 'cyan');
     for (const el of [cpu, dns, mem, committed]) this.root.append(el);
-    const states = blessed.box({ parent: this.root, top: topH, left: leftW, width: rightW, height: botH, tags: true, border, style, label: ' VMs by state ', padding: { left: 1 } });
+    const states = blessed.box({
+      parent: this.root,
+      top: topH,
+      left: leftW,
+      width: rightW,
+      height: botH,
+      tags: true,
+      border,
+      style,
+      label: ' VMs by state ',
+      padding: { left: 1 },
+    });
     this.w = { cpu, dns, mem, committed, states };
   }
 

@@ -1,7 +1,15 @@
 // What the screens show, kept in memory and fed by engine events: VM changes are applied at
 // once from the event, and a throttled refetch (<= 10/s) brings lists and status in line.
 import type {
-  BuildProgress, DnsRecord, EngineApi, EngineEvent, EngineStatus, ImageRecord, KernelRecord, Unsubscribe, VmRecord,
+  BuildProgress,
+  DnsRecord,
+  EngineApi,
+  EngineEvent,
+  EngineStatus,
+  ImageRecord,
+  KernelRecord,
+  Unsubscribe,
+  VmRecord,
 } from '../engine/api.js';
 import { MetricsStore } from './metrics-store.js';
 import { Throttle } from './scheduler.js';
@@ -32,7 +40,11 @@ export class DataModel {
   private changed = new Set<Topic>();
   private changeQueued = false;
 
-  constructor(private readonly engine: EngineApi, private readonly notify: (topics: Set<Topic>) => void, intervalMs = 100) {
+  constructor(
+    private readonly engine: EngineApi,
+    private readonly notify: (topics: Set<Topic>) => void,
+    intervalMs = 100,
+  ) {
     this.throttle = new Throttle(() => void this.refetchDirty(), intervalMs);
   }
 
@@ -63,13 +75,27 @@ export class DataModel {
   async refetchAll(): Promise<void> {
     const topics = new Set<Topic>(['vms', 'images', 'builds', 'dns', 'status', 'log', 'metrics']);
     const results = await Promise.allSettled([
-      this.engine.listVms().then((v) => { this.vms = v; }),
-      this.engine.listImages().then((v) => { this.images = v; }),
-      this.engine.listKernels().then((v) => { this.kernels = v; }),
-      this.engine.listBuilds().then((v) => { for (const b of v) this.builds.set(b.id, b); }),
-      this.engine.dnsRecords().then((v) => { this.dns = v; }),
-      this.engine.status().then((v) => { this.status = v; }),
-      this.engine.engineLog(500).then((v) => { this.log = v.slice(-MAX_LOG_LINES); }),
+      this.engine.listVms().then((v) => {
+        this.vms = v;
+      }),
+      this.engine.listImages().then((v) => {
+        this.images = v;
+      }),
+      this.engine.listKernels().then((v) => {
+        this.kernels = v;
+      }),
+      this.engine.listBuilds().then((v) => {
+        for (const b of v) this.builds.set(b.id, b);
+      }),
+      this.engine.dnsRecords().then((v) => {
+        this.dns = v;
+      }),
+      this.engine.status().then((v) => {
+        this.status = v;
+      }),
+      this.engine.engineLog(500).then((v) => {
+        this.log = v.slice(-MAX_LOG_LINES);
+      }),
       this.engine.metrics({ last: 60 }).then((m) => this.metrics.seed(m)),
     ]);
     this.noteErrors(results);
@@ -85,13 +111,36 @@ export class DataModel {
     const dirty = new Set(this.dirty);
     this.dirty.clear();
     const jobs: Promise<unknown>[] = [];
-    if (dirty.has('vms')) jobs.push(this.engine.listVms().then((v) => { this.vms = v; }));
+    if (dirty.has('vms'))
+      jobs.push(
+        this.engine.listVms().then((v) => {
+          this.vms = v;
+        }),
+      );
     if (dirty.has('images')) {
-      jobs.push(this.engine.listImages().then((v) => { this.images = v; }));
-      jobs.push(this.engine.listKernels().then((v) => { this.kernels = v; }));
+      jobs.push(
+        this.engine.listImages().then((v) => {
+          this.images = v;
+        }),
+      );
+      jobs.push(
+        this.engine.listKernels().then((v) => {
+          this.kernels = v;
+        }),
+      );
     }
-    if (dirty.has('dns')) jobs.push(this.engine.dnsRecords().then((v) => { this.dns = v; }));
-    if (dirty.has('status')) jobs.push(this.engine.status().then((v) => { this.status = v; }));
+    if (dirty.has('dns'))
+      jobs.push(
+        this.engine.dnsRecords().then((v) => {
+          this.dns = v;
+        }),
+      );
+    if (dirty.has('status'))
+      jobs.push(
+        this.engine.status().then((v) => {
+          this.status = v;
+        }),
+      );
     this.noteErrors(await Promise.allSettled(jobs));
     this.onChange(new Set<Topic>([...dirty] as Topic[]));
   }
@@ -116,7 +165,10 @@ export class DataModel {
         this.onChange(new Set(['vms']));
         this.mark('vms', 'status', 'dns');
         return;
-      case 'image': case 'image-removed': case 'kernel': case 'kernel-removed':
+      case 'image':
+      case 'image-removed':
+      case 'kernel':
+      case 'kernel-removed':
         this.mark('images');
         return;
       case 'build':

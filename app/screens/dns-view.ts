@@ -15,12 +15,17 @@ export class DnsView implements View {
   constructor(private ctx: ViewContext) {
     this.root = blessed.box({ parent: ctx.screen, top: CHROME_TOP, left: 0, width: '100%', height: 1, tags: true });
     this.info = blessed.box({ parent: this.root, top: 0, left: 0, width: '100%', height: 4, tags: true });
-    this.table = new VTable(this.root, {
-      count: () => ctx.data.dns.length,
-      header: (w) => fit(`${fit('NAME', 28)} ${fit('TYPE', 4)} ${fit('VALUE', 16)} ${fit('TTL', 6)} VM`, w),
-      row: (i) => formatDnsRow(ctx.data.dns[i]!),
-      empty: 'No records: running VMs get NAME.vm records.',
-    }, ctx.theme, { top: 4, height: 1 });
+    this.table = new VTable(
+      this.root,
+      {
+        count: () => ctx.data.dns.length,
+        header: (w) => fit(`${fit('NAME', 28)} ${fit('TYPE', 4)} ${fit('VALUE', 16)} ${fit('TTL', 6)} VM`, w),
+        row: (i) => formatDnsRow(ctx.data.dns[i]!),
+        empty: 'No records: running VMs get NAME.vm records.',
+      },
+      ctx.theme,
+      { top: 4, height: 1 },
+    );
     this.relayout();
   }
 
@@ -38,10 +43,14 @@ export class DnsView implements View {
   refresh(topics: Set<Topic> | null): void {
     if (topics && !topics.has('dns') && !topics.has('status')) return;
     const dns = this.ctx.data.status?.dns;
-    const lines = [`{bold}zone{/bold}      ${escapeTags(dns?.zone ?? '-')}   {bold}records{/bold} ${dns?.records ?? this.ctx.data.dns.length}`];
+    const lines = [
+      `{bold}zone{/bold}      ${escapeTags(dns?.zone ?? '-')}   {bold}records{/bold} ${dns?.records ?? this.ctx.data.dns.length}`,
+    ];
     for (const l of dns?.listeners ?? []) {
       const st = l.up ? '{green-fg}up{/green-fg}' : `{red-fg}down${l.error ? `: ${escapeTags(l.error)}` : ''}{/red-fg}`;
-      lines.push(`{bold}listener{/bold}  ${escapeTags(`${l.address}:${l.port}`)} ${escapeTags(l.protocols.join('/'))} ${st}${l.forwards ? ' (forwards)' : ''}`);
+      lines.push(
+        `{bold}listener{/bold}  ${escapeTags(`${l.address}:${l.port}`)} ${escapeTags(l.protocols.join('/'))} ${st}${l.forwards ? ' (forwards)' : ''}`,
+      );
     }
     if (!dns) lines.push('{bold}listener{/bold}  -');
     this.info.setContent(lines.slice(0, 3).join('\n'));
@@ -56,6 +65,10 @@ export class DnsView implements View {
     return true;
   }
 
-  show(): void { this.root.show(); }
-  hide(): void { this.root.hide(); }
+  show(): void {
+    this.root.show();
+  }
+  hide(): void {
+    this.root.hide();
+  }
 }

@@ -11,16 +11,22 @@ function fieldValue(vm: VmRecord, f: Field): string {
 }
 
 export function parseFilter(query: string): { field: Field | null; value: string }[] {
-  return query.trim().toLowerCase().split(/\s+/).filter(Boolean).map((t) => {
-    const m = /^(\w+):(.*)$/.exec(t);
-    if (m && (FIELDS as readonly string[]).includes(m[1]!)) return { field: m[1] as Field, value: m[2]! };
-    return { field: null, value: t };
-  });
+  return query
+    .trim()
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((t) => {
+      const m = /^(\w+):(.*)$/.exec(t);
+      if (m && (FIELDS as readonly string[]).includes(m[1]!)) return { field: m[1] as Field, value: m[2]! };
+      return { field: null, value: t };
+    });
 }
 
 export function matchesFilter(vm: VmRecord, query: string): boolean {
   return parseFilter(query).every(({ field, value }) =>
-    field ? fieldValue(vm, field).includes(value) : FIELDS.some((f) => fieldValue(vm, f).includes(value)));
+    field ? fieldValue(vm, field).includes(value) : FIELDS.some((f) => fieldValue(vm, f).includes(value)),
+  );
 }
 
 export function filterVms(vms: readonly VmRecord[], query: string): VmRecord[] {

@@ -23,7 +23,10 @@ export function formatBytes(n: number): string {
   const units = ['B', 'K', 'M', 'G', 'T'];
   let v = n;
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   const txt = v >= 10 || Number.isInteger(v) ? String(Math.round(v)) : v.toFixed(1);
   return `${txt}${units[i]}`;
 }
@@ -77,17 +80,27 @@ export function headerRow(cols: readonly Column[]): string {
 
 function cell(vm: VmRecord, id: Column['id'], now: number, zone: string, cpuPct: number | null | undefined): string {
   switch (id) {
-    case 'name': return vm.name;
-    case 'state': return vm.state;
-    case 'ip': return vm.ip ?? '-';
-    case 'dns': return `${vm.name}.${zone}`;
-    case 'backend': return vm.backend;
-    case 'vcpus': return String(vm.vcpus);
+    case 'name':
+      return vm.name;
+    case 'state':
+      return vm.state;
+    case 'ip':
+      return vm.ip ?? '-';
+    case 'dns':
+      return `${vm.name}.${zone}`;
+    case 'backend':
+      return vm.backend;
+    case 'vcpus':
+      return String(vm.vcpus);
     // The latest sample's CPU (percent of one core); only a running VM has one.
-    case 'cpu': return vm.state === 'running' ? formatCpuPct(cpuPct) : '-';
-    case 'memory': return formatMib(vm.memoryMib);
-    case 'image': return vm.image ?? '-';
-    case 'uptime': return vmUptime(vm, now);
+    case 'cpu':
+      return vm.state === 'running' ? formatCpuPct(cpuPct) : '-';
+    case 'memory':
+      return formatMib(vm.memoryMib);
+    case 'image':
+      return vm.image ?? '-';
+    case 'uptime':
+      return vmUptime(vm, now);
   }
 }
 
@@ -98,29 +111,54 @@ export function formatCpuPct(pct: number | null | undefined): string {
 }
 
 /** One table row (blessed tags). `pending` marks an action in flight ("starting…"); `cpuPct` is the latest sample. */
-export function formatVmRow(vm: VmRecord, cols: readonly Column[], now: number, opts: { zone?: string; pending?: string; colors?: number; cpuPct?: number | null } = {}): string {
+export function formatVmRow(
+  vm: VmRecord,
+  cols: readonly Column[],
+  now: number,
+  opts: { zone?: string; pending?: string; colors?: number; cpuPct?: number | null } = {},
+): string {
   const zone = (opts.zone ?? 'vm').replace(/\.$/, '');
-  return cols.map((c) => {
-    if (c.id === 'state') {
-      const label = opts.pending ? `${opts.pending}…` : vm.state;
-      const color = stateColor(opts.pending ? 'starting' : vm.state);
-      return `{${color}-fg}${escapeTags(fit(label, c.width))}{/${color}-fg}`;
-    }
-    return escapeTags(fit(cell(vm, c.id, now, zone, opts.cpuPct), c.width));
-  }).join(' ');
+  return cols
+    .map((c) => {
+      if (c.id === 'state') {
+        const label = opts.pending ? `${opts.pending}…` : vm.state;
+        const color = stateColor(opts.pending ? 'starting' : vm.state);
+        return `{${color}-fg}${escapeTags(fit(label, c.width))}{/${color}-fg}`;
+      }
+      return escapeTags(fit(cell(vm, c.id, now, zone, opts.cpuPct), c.width));
+    })
+    .join(' ');
 }
 
 /** Every field of a VM for the detail pane, as [label, value] pairs. */
 export function vmDetails(vm: VmRecord, now: number, consolePath?: string | null): [string, string][] {
   const rows: [string, string][] = [
-    ['name', vm.name], ['id', vm.id], ['state', vm.state], ['backend', vm.backend],
-    ['ip', vm.ip ?? '-'], ['dns', `${vm.name}.vm`], ['mac', vm.mac],
-    ['vcpus', String(vm.vcpus)], ['memory', formatMib(vm.memoryMib)], ['disk', formatBytes(vm.diskBytes)],
-    ['image', vm.image ?? '-'], ['kernel', vm.kernel ?? '-'], ['boot args', vm.bootArgs || '-'],
-    ['pid', vm.pid === null ? '-' : String(vm.pid)], ['tap', vm.tap ?? '-'], ['api socket', vm.socketPath ?? '-'],
-    ['created', vm.createdAt], ['started', vm.startedAt ?? '-'], ['stopped', vm.stoppedAt ?? '-'],
+    ['name', vm.name],
+    ['id', vm.id],
+    ['state', vm.state],
+    ['backend', vm.backend],
+    ['ip', vm.ip ?? '-'],
+    ['dns', `${vm.name}.vm`],
+    ['mac', vm.mac],
+    ['vcpus', String(vm.vcpus)],
+    ['memory', formatMib(vm.memoryMib)],
+    ['disk', formatBytes(vm.diskBytes)],
+    ['image', vm.image ?? '-'],
+    ['kernel', vm.kernel ?? '-'],
+    ['boot args', vm.bootArgs || '-'],
+    ['pid', vm.pid === null ? '-' : String(vm.pid)],
+    ['tap', vm.tap ?? '-'],
+    ['api socket', vm.socketPath ?? '-'],
+    ['created', vm.createdAt],
+    ['started', vm.startedAt ?? '-'],
+    ['stopped', vm.stoppedAt ?? '-'],
     ['uptime', vmUptime(vm, now)],
-    ['exit', vm.exitCode === null && vm.exitSignal === null ? '-' : `${vm.exitCode ?? ''}${vm.exitSignal ? ` (${vm.exitSignal})` : ''}`],
+    [
+      'exit',
+      vm.exitCode === null && vm.exitSignal === null
+        ? '-'
+        : `${vm.exitCode ?? ''}${vm.exitSignal ? ` (${vm.exitSignal})` : ''}`,
+    ],
   ];
   if (consolePath) rows.push(['console', consolePath]);
   rows.push(['last error', vm.lastError ?? '-']);
@@ -164,11 +202,14 @@ export function progressBar(percent: number, width: number): string {
 
 export function formatImageRow(img: ImageRecord, width: number): string {
   const w = Math.max(10, width - 10 - 8 - 3);
-  return escapeTags(`${fit(img.name, 18)} ${fit(formatBytes(img.sizeBytes), 7)} ${fit(img.source, Math.max(4, w - 18))}`);
+  return escapeTags(
+    `${fit(img.name, 18)} ${fit(formatBytes(img.sizeBytes), 7)} ${fit(img.source, Math.max(4, w - 18))}`,
+  );
 }
 
 export function formatBuildRow(b: BuildProgress, width: number): string {
-  const color = b.state === 'failed' ? 'red' : b.state === 'done' ? 'green' : b.state === 'cancelled' ? 'yellow' : 'cyan';
+  const color =
+    b.state === 'failed' ? 'red' : b.state === 'done' ? 'green' : b.state === 'cancelled' ? 'yellow' : 'cyan';
   const head = `${fit(b.name, 14)} ${fit(b.phase, 12)} `;
   const bar = progressBar(b.percent, Math.max(12, Math.min(40, width - head.length - 12)));
   const tail = b.error ? ` ${b.error}` : ` ${b.state}`;

@@ -17,14 +17,37 @@ export class ImagesView implements View {
 
   constructor(private ctx: ViewContext) {
     this.root = blessed.box({ parent: ctx.screen, top: CHROME_TOP, left: 0, width: '100%', height: 1, tags: true });
-    this.table = new VTable(this.root, {
-      count: () => ctx.data.images.length,
-      header: (w) => fit(`${fit('NAME', 18)} ${fit('SIZE', 7)} SOURCE`, w),
-      row: (i, w) => formatImageRow(ctx.data.images[i]!, w),
-      empty: 'No images. Press {bold}b{/bold} to build one.',
-    }, ctx.theme, { top: 0, height: 1 });
-    this.builds = blessed.box({ parent: this.root, left: 0, width: '100%', height: 1, tags: true, label: ' builds ', border: { type: 'line' }, style: { border: { fg: ctx.theme.border } } });
-    this.log = blessed.box({ parent: this.root, left: 0, width: '100%', height: 1, tags: true, label: ' build log ', border: { type: 'line' }, style: { border: { fg: ctx.theme.border } } });
+    this.table = new VTable(
+      this.root,
+      {
+        count: () => ctx.data.images.length,
+        header: (w) => fit(`${fit('NAME', 18)} ${fit('SIZE', 7)} SOURCE`, w),
+        row: (i, w) => formatImageRow(ctx.data.images[i]!, w),
+        empty: 'No images. Press {bold}b{/bold} to build one.',
+      },
+      ctx.theme,
+      { top: 0, height: 1 },
+    );
+    this.builds = blessed.box({
+      parent: this.root,
+      left: 0,
+      width: '100%',
+      height: 1,
+      tags: true,
+      label: ' builds ',
+      border: { type: 'line' },
+      style: { border: { fg: ctx.theme.border } },
+    });
+    this.log = blessed.box({
+      parent: this.root,
+      left: 0,
+      width: '100%',
+      height: 1,
+      tags: true,
+      label: ' build log ',
+      border: { type: 'line' },
+      style: { border: { fg: ctx.theme.border } },
+    });
     this.relayout();
   }
 
@@ -33,7 +56,9 @@ export class ImagesView implements View {
     return `{bold}Images{/bold} (${this.ctx.data.images.length})  kernels: ${escapeTags(this.ctx.data.kernels.map((k) => k.name).join(', ') || '-')}${running ? `  {cyan-fg}${running} building{/cyan-fg}` : ''}`;
   }
 
-  get selected(): ImageRecord | undefined { return this.ctx.data.images[this.table.selected]; }
+  get selected(): ImageRecord | undefined {
+    return this.ctx.data.images[this.table.selected];
+  }
 
   relayout(): void {
     const h = Math.max(6, (this.ctx.screen.height as number) - CHROME_TOP - CHROME_BOTTOM);
@@ -66,21 +91,39 @@ export class ImagesView implements View {
     this.logScroll = Math.min(this.logScroll, Math.max(0, lines.length - lh));
     const end = lines.length - this.logScroll;
     this.log.setLabel(b ? ` build log: ${escapeTags(b.name)} ` : ' build log ');
-    this.log.setContent(lines.slice(Math.max(0, end - lh), end).map((l) => escapeTags(fit(l, w))).join('\n'));
+    this.log.setContent(
+      lines
+        .slice(Math.max(0, end - lh), end)
+        .map((l) => escapeTags(fit(l, w)))
+        .join('\n'),
+    );
   }
 
   action(a: ActionId): boolean {
     switch (a) {
-      case 'up': this.table.move(-1); break;
-      case 'down': this.table.move(1); break;
-      case 'page-up': this.logScroll += 5; break;
-      case 'page-down': this.logScroll = Math.max(0, this.logScroll - 5); break;
-      default: return false;
+      case 'up':
+        this.table.move(-1);
+        break;
+      case 'down':
+        this.table.move(1);
+        break;
+      case 'page-up':
+        this.logScroll += 5;
+        break;
+      case 'page-down':
+        this.logScroll = Math.max(0, this.logScroll - 5);
+        break;
+      default:
+        return false;
     }
     this.refresh(null);
     return true;
   }
 
-  show(): void { this.root.show(); }
-  hide(): void { this.root.hide(); }
+  show(): void {
+    this.root.show();
+  }
+  hide(): void {
+    this.root.hide();
+  }
 }

@@ -4,14 +4,44 @@
 export type ScreenId = 'vms' | 'console' | 'images' | 'dns' | 'engine' | 'top';
 export const SCREENS: readonly ScreenId[] = ['vms', 'console', 'images', 'dns', 'engine', 'top'];
 export const SCREEN_TITLES: Record<ScreenId, string> = {
-  vms: 'VMs', console: 'Console', images: 'Images', dns: 'DNS', engine: 'Engine', top: 'Metrics',
+  vms: 'VMs',
+  console: 'Console',
+  images: 'Images',
+  dns: 'DNS',
+  engine: 'Engine',
+  top: 'Metrics',
 };
 
 export type ActionId =
-  | 'start' | 'stop' | 'restart' | 'delete' | 'create' | 'details' | 'console' | 'ssh'
-  | 'build' | 'filter' | 'command' | 'help' | 'quit' | 'next-screen' | 'prev-screen'
-  | 'screen-vms' | 'screen-console' | 'screen-images' | 'screen-dns' | 'screen-engine' | 'screen-top'
-  | 'up' | 'down' | 'page-up' | 'page-down' | 'home' | 'end' | 'console-input' | 'back'
+  | 'start'
+  | 'stop'
+  | 'restart'
+  | 'delete'
+  | 'create'
+  | 'details'
+  | 'console'
+  | 'ssh'
+  | 'build'
+  | 'filter'
+  | 'command'
+  | 'help'
+  | 'quit'
+  | 'next-screen'
+  | 'prev-screen'
+  | 'screen-vms'
+  | 'screen-console'
+  | 'screen-images'
+  | 'screen-dns'
+  | 'screen-engine'
+  | 'screen-top'
+  | 'up'
+  | 'down'
+  | 'page-up'
+  | 'page-down'
+  | 'home'
+  | 'end'
+  | 'console-input'
+  | 'back'
   | 'refresh';
 
 export interface KeyBinding {
@@ -112,8 +142,23 @@ export interface KeyEventLike {
   shift?: boolean;
 }
 
-const NAMED = new Set(['enter', 'tab', 'escape', 'up', 'down', 'left', 'right', 'pageup', 'pagedown',
-  'home', 'end', 'backspace', 'delete', 'insert', 'space']);
+const NAMED = new Set([
+  'enter',
+  'tab',
+  'escape',
+  'up',
+  'down',
+  'left',
+  'right',
+  'pageup',
+  'pagedown',
+  'home',
+  'end',
+  'backspace',
+  'delete',
+  'insert',
+  'space',
+]);
 
 /** Map blessed's (ch, key) to the table's key names: printable chars as themselves,
  * named keys by name, control chords as C-x. Returns null for keys the table never uses
@@ -135,7 +180,11 @@ export function bindingsFor(screen: ScreenId, table: readonly KeyBinding[] = KEY
   return [...own, ...table.filter((b) => b.screen === 'global' && !taken.has(b.key))];
 }
 
-export function resolveKey(screen: ScreenId, key: string | null, table: readonly KeyBinding[] = KEY_TABLE): ActionId | null {
+export function resolveKey(
+  screen: ScreenId,
+  key: string | null,
+  table: readonly KeyBinding[] = KEY_TABLE,
+): ActionId | null {
   if (key === null) return null;
   return bindingsFor(screen, table).find((b) => b.key === key)?.action ?? null;
 }

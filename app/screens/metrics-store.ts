@@ -7,7 +7,10 @@ export class MetricsStore {
   private vms = new Map<string, VmSample[]>();
   private hostSamples: HostSample[] = [];
 
-  constructor(readonly vmCapacity = 120, readonly hostCapacity = 120) {}
+  constructor(
+    readonly vmCapacity = 120,
+    readonly hostCapacity = 120,
+  ) {}
 
   /** One sample from the stream. VMs missing from it have stopped: their history goes. */
   add(host: HostSample, vms: readonly VmSample[]): void {
@@ -25,7 +28,11 @@ export class MetricsStore {
   /** Replace everything with the engine's snapshot (start, refresh, reconnect). */
   seed(snap: MetricsSnapshot): void {
     this.hostSamples = snap.host.slice(-this.hostCapacity);
-    this.vms = new Map(Object.entries(snap.vms).filter(([, h]) => h.length).map(([id, h]) => [id, h.slice(-this.vmCapacity)]));
+    this.vms = new Map(
+      Object.entries(snap.vms)
+        .filter(([, h]) => h.length)
+        .map(([id, h]) => [id, h.slice(-this.vmCapacity)]),
+    );
   }
 
   latest(vmId: string): VmSample | undefined {
@@ -37,7 +44,9 @@ export class MetricsStore {
     return this.vms.get(vmId) ?? [];
   }
 
-  get host(): readonly HostSample[] { return this.hostSamples; }
+  get host(): readonly HostSample[] {
+    return this.hostSamples;
+  }
 
   /** Host samples newer than `at` (ms epoch), oldest first. */
   hostSince(at: number): HostSample[] {

@@ -6,7 +6,11 @@ export class Throttle {
   private last = 0;
   private stopped = false;
 
-  constructor(private readonly fn: () => void, private readonly intervalMs: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly fn: () => void,
+    private readonly intervalMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Run fn soon: at once if the interval has passed, else once at the end of it. */
   call(): void {

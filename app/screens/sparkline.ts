@@ -57,7 +57,28 @@ export function vmMetricLines(history: readonly VmSample[], width: number): stri
   // CPU is scaled to at least one core, so an idle VM reads as flat low blocks, not noise.
   const cpuMax = Math.max(100, ...history.map((s) => s.cpuPct));
   return [
-    `${cell('cpu', history.map((s) => s.cpuPct), formatCpuPct(cur.cpuPct), 'green', cpuMax)}  ${cell('rss', history.map((s) => s.rssBytes), formatBytes(cur.rssBytes), 'magenta')}`,
-    `${cell('rx', history.map((s) => s.rxBps), formatRate(cur.rxBps), 'cyan')}  ${cell('tx', history.map((s) => s.txBps), formatRate(cur.txBps), 'yellow')}`,
+    `${cell(
+      'cpu',
+      history.map((s) => s.cpuPct),
+      formatCpuPct(cur.cpuPct),
+      'green',
+      cpuMax,
+    )}  ${cell(
+      'rss',
+      history.map((s) => s.rssBytes),
+      formatBytes(cur.rssBytes),
+      'magenta',
+    )}`,
+    `${cell(
+      'rx',
+      history.map((s) => s.rxBps),
+      formatRate(cur.rxBps),
+      'cyan',
+    )}  ${cell(
+      'tx',
+      history.map((s) => s.txBps),
+      formatRate(cur.txBps),
+      'yellow',
+    )}`,
   ];
 }

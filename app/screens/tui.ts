@@ -30,8 +30,15 @@ export interface TuiHandle {
 
 export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiHandle> {
   const screen = blessed.screen({
-    smartCSR: true, fullUnicode: true, forceUnicode: true, autoPadding: false, title: 'banger', dockBorders: true,
-    warnings: false, ...(opts.input ? { input: opts.input } : {}), ...(opts.output ? { output: opts.output } : {}),
+    smartCSR: true,
+    fullUnicode: true,
+    forceUnicode: true,
+    autoPadding: false,
+    title: 'banger',
+    dockBorders: true,
+    warnings: false,
+    ...(opts.input ? { input: opts.input } : {}),
+    ...(opts.output ? { output: opts.output } : {}),
   } as blessed.Widgets.IScreenOptions);
   // Draw borders as Unicode box characters rather than the ACS charset: they survive tmux
   // captures, copy/paste and terminals with half-working ACS.
@@ -41,12 +48,16 @@ export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiHa
   const restore = () => {
     if (destroyed) return;
     destroyed = true;
-    try { screen.destroy(); } catch { /* the terminal is going away anyway */ }
+    try {
+      screen.destroy();
+    } catch {
+      /* the terminal is going away anyway */
+    }
   };
   // Crashes must give the terminal back before the stack trace is printed.
   const onCrash = (err: unknown) => {
     restore();
-    process.stderr.write(`banger: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`banger: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(70);
   };
   process.on('exit', restore);
@@ -55,7 +66,9 @@ export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiHa
 
   const app = new App(screen, engine, opts);
   let resolveClosed!: () => void;
-  const closed = new Promise<void>((r) => { resolveClosed = r; });
+  const closed = new Promise<void>((r) => {
+    resolveClosed = r;
+  });
   const detach = () => {
     process.off('exit', restore);
     process.off('uncaughtException', onCrash);
@@ -81,12 +94,24 @@ export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiHa
   if (opts.onFirstFrame) {
     const cb = opts.onFirstFrame;
     let fired = false;
-    screen.on('render', () => { if (!fired && app.data.status) { fired = true; cb(); } });
+    screen.on('render', () => {
+      if (!fired && app.data.status) {
+        fired = true;
+        cb();
+      }
+    });
   }
   screen.render(); // the chrome at once, data when it lands
   await app.start();
   return {
-    app, screen, closed,
-    destroy: () => { app.destroy(); restore(); detach(); resolveClosed(); },
+    app,
+    screen,
+    closed,
+    destroy: () => {
+      app.destroy();
+      restore();
+      detach();
+      resolveClosed();
+    },
   };
 }

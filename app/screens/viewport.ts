@@ -21,7 +21,12 @@ export function moveSelection(v: Viewport, delta: number, total: number, rows: n
 }
 
 /** Re-find the selected item after a refetch by its key, so the cursor stays on the same VM. */
-export function reselect<T>(items: readonly T[], key: (t: T) => string, selectedKey: string | null, fallback: number): number {
+export function reselect<T>(
+  items: readonly T[],
+  key: (t: T) => string,
+  selectedKey: string | null,
+  fallback: number,
+): number {
   if (selectedKey !== null) {
     const i = items.findIndex((t) => key(t) === selectedKey);
     if (i >= 0) return i;

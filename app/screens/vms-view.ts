@@ -22,17 +22,32 @@ export class VmsView implements View {
 
   constructor(private ctx: ViewContext) {
     this.root = blessed.box({ parent: ctx.screen, top: CHROME_TOP, left: 0, width: '100%', height: 1, tags: true });
-    this.table = new VTable(this.root, {
-      count: () => this.rows.length,
-      header: () => headerRow(this.cols),
-      row: (i) => formatVmRow(this.rows[i]!, this.cols, Date.now(), {
-        zone: ctx.data.status?.dns.zone, pending: ctx.pending.get(this.rows[i]!.name), cpuPct: ctx.data.metrics.latest(this.rows[i]!.id)?.cpuPct,
-      }),
-      empty: '{white-fg}No VMs. Press {bold}c{/bold} to create one.{/white-fg}',
-    }, ctx.theme, { top: 0, height: 1 });
+    this.table = new VTable(
+      this.root,
+      {
+        count: () => this.rows.length,
+        header: () => headerRow(this.cols),
+        row: (i) =>
+          formatVmRow(this.rows[i]!, this.cols, Date.now(), {
+            zone: ctx.data.status?.dns.zone,
+            pending: ctx.pending.get(this.rows[i]!.name),
+            cpuPct: ctx.data.metrics.latest(this.rows[i]!.id)?.cpuPct,
+          }),
+        empty: '{white-fg}No VMs. Press {bold}c{/bold} to create one.{/white-fg}',
+      },
+      ctx.theme,
+      { top: 0, height: 1 },
+    );
     this.detail = blessed.box({
-      parent: this.root, left: 0, width: '100%', height: 1, tags: true, border: { type: 'line' },
-      label: ' details ', style: { border: { fg: ctx.theme.border } }, padding: { left: 1 },
+      parent: this.root,
+      left: 0,
+      width: '100%',
+      height: 1,
+      tags: true,
+      border: { type: 'line' },
+      label: ' details ',
+      style: { border: { fg: ctx.theme.border } },
+      padding: { left: 1 },
     });
     this.relayout();
   }
@@ -42,7 +57,9 @@ export class VmsView implements View {
     return `{bold}VMs{/bold} (${this.rows.length}${this.filter ? ` of ${this.ctx.data.vms.length}` : ''})${f}`;
   }
 
-  get selected(): VmRecord | undefined { return this.rows[this.table.selected]; }
+  get selected(): VmRecord | undefined {
+    return this.rows[this.table.selected];
+  }
 
   relayout(): void {
     const h = Math.max(3, (this.ctx.screen.height as number) - CHROME_TOP - CHROME_BOTTOM);
@@ -52,7 +69,8 @@ export class VmsView implements View {
     this.table.box.height = h - detailH;
     this.detail.top = h - detailH;
     this.detail.height = Math.max(1, detailH);
-    if (detailH) this.detail.show(); else this.detail.hide();
+    if (detailH) this.detail.show();
+    else this.detail.hide();
     this.cols = layoutColumns(this.ctx.screen.width as number);
     this.refresh(null);
   }
@@ -72,7 +90,10 @@ export class VmsView implements View {
   refresh(topics: Set<Topic> | null): void {
     if (topics && !topics.has('vms') && !topics.has('status')) {
       // A metrics sample changes only the CPU column and the sparklines.
-      if (topics.has('metrics') && !this.root.hidden) { this.table.update(); this.drawDetail(); }
+      if (topics.has('metrics') && !this.root.hidden) {
+        this.table.update();
+        this.drawDetail();
+      }
       return;
     }
     const selName = this.want ?? this.selected?.name ?? this.ctx.selectedVm;
@@ -84,19 +105,26 @@ export class VmsView implements View {
   }
 
   /** Uptime tick: rows only. */
-  tick(): void { this.table.update(); }
+  tick(): void {
+    this.table.update();
+  }
 
   private drawDetail(): void {
     if (this.detail.hidden) return;
     const vm = this.selected;
-    if (!vm) { this.detail.setContent(''); this.detail.setLabel(' details '); return; }
+    if (!vm) {
+      this.detail.setContent('');
+      this.detail.setLabel(' details ');
+      return;
+    }
     const w = Math.max(20, (this.detail.width as number) - 3);
     const ncols = w >= 110 ? 3 : w >= 70 ? 2 : 1;
     const metrics = vm.state === 'running' ? vmMetricLines(this.ctx.data.metrics.history(vm.id), w) : [];
     const lines = [...metrics, ...detailLines(vmDetails(vm, Date.now()), w, ncols)];
     const h = Math.max(1, (this.detail.height as number) - 2);
     // Keep the last error visible even when the pane is short.
-    if (lines.length > h && vm.lastError) lines.splice(h - 1, lines.length, `{bold}last error {/bold}{red-fg}${escapeTags(vm.lastError)}{/red-fg}`);
+    if (lines.length > h && vm.lastError)
+      lines.splice(h - 1, lines.length, `{bold}last error {/bold}{red-fg}${escapeTags(vm.lastError)}{/red-fg}`);
     this.detail.setLabel(` ${escapeTags(vm.name)} `);
     this.detail.setContent(lines.join('\n'));
   }
@@ -111,14 +139,31 @@ export class VmsView implements View {
   action(a: ActionId): boolean {
     const page = Math.max(1, this.table.rows - 1);
     switch (a) {
-      case 'up': this.table.move(-1); break;
-      case 'down': this.table.move(1); break;
-      case 'page-up': this.table.move(-page); break;
-      case 'page-down': this.table.move(page); break;
-      case 'home': this.table.select(0); break;
-      case 'end': this.table.select(this.rows.length - 1); break;
-      case 'back': if (!this.filter) return false; this.filter = ''; this.refresh(null); return true;
-      default: return false;
+      case 'up':
+        this.table.move(-1);
+        break;
+      case 'down':
+        this.table.move(1);
+        break;
+      case 'page-up':
+        this.table.move(-page);
+        break;
+      case 'page-down':
+        this.table.move(page);
+        break;
+      case 'home':
+        this.table.select(0);
+        break;
+      case 'end':
+        this.table.select(this.rows.length - 1);
+        break;
+      case 'back':
+        if (!this.filter) return false;
+        this.filter = '';
+        this.refresh(null);
+        return true;
+      default:
+        return false;
     }
     this.ctx.selectedVm = this.selected?.name ?? null;
     this.table.update();
@@ -126,6 +171,10 @@ export class VmsView implements View {
     return true;
   }
 
-  show(): void { this.root.show(); }
-  hide(): void { this.root.hide(); }
+  show(): void {
+    this.root.show();
+  }
+  hide(): void {
+    this.root.hide();
+  }
 }

@@ -17,11 +17,21 @@ export class VTable {
   readonly box: blessed.Widgets.BoxElement;
   vp: Viewport = { selected: 0, offset: 0 };
 
-  constructor(parent: blessed.Widgets.Node, private readonly source: VTableSource, private readonly theme: Theme,
-    pos: { top: number | string; left?: number | string; width?: number | string; height: number | string }) {
+  constructor(
+    parent: blessed.Widgets.Node,
+    private readonly source: VTableSource,
+    private readonly theme: Theme,
+    pos: { top: number | string; left?: number | string; width?: number | string; height: number | string },
+  ) {
     this.box = blessed.box({
-      parent, top: pos.top, left: pos.left ?? 0, width: pos.width ?? '100%', height: pos.height,
-      tags: true, wrap: false, style: { fg: 'default' },
+      parent,
+      top: pos.top,
+      left: pos.left ?? 0,
+      width: pos.width ?? '100%',
+      height: pos.height,
+      tags: true,
+      wrap: false,
+      style: { fg: 'default' },
     });
   }
 
@@ -34,9 +44,15 @@ export class VTable {
     return Math.max(1, this.box.width as number);
   }
 
-  move(delta: number): void { this.vp = moveSelection(this.vp, delta, this.source.count(), this.rows); }
-  select(i: number): void { this.vp = clampViewport({ ...this.vp, selected: i }, this.source.count(), this.rows); }
-  get selected(): number { return this.vp.selected; }
+  move(delta: number): void {
+    this.vp = moveSelection(this.vp, delta, this.source.count(), this.rows);
+  }
+  select(i: number): void {
+    this.vp = clampViewport({ ...this.vp, selected: i }, this.source.count(), this.rows);
+  }
+  get selected(): number {
+    return this.vp.selected;
+  }
 
   /** Rebuild the content from the visible window only. */
   update(): void {
@@ -48,9 +64,11 @@ export class VTable {
     const end = Math.min(total, this.vp.offset + this.rows);
     for (let i = this.vp.offset; i < end; i++) {
       const text = this.source.row(i, w);
-      lines.push(i === this.vp.selected
-        ? `{${this.theme.selectedBg}-bg}{${this.theme.selectedFg}-fg}${padTagged(text, w)}{/${this.theme.selectedFg}-fg}{/${this.theme.selectedBg}-bg}`
-        : text);
+      lines.push(
+        i === this.vp.selected
+          ? `{${this.theme.selectedBg}-bg}{${this.theme.selectedFg}-fg}${padTagged(text, w)}{/${this.theme.selectedFg}-fg}{/${this.theme.selectedBg}-bg}`
+          : text,
+      );
     }
     if (total > this.rows) {
       // Scroll position indicator in the header's right corner.

@@ -7,14 +7,38 @@ import { cli } from '../helpers/cli.js';
 import { tmpState, type TmpState } from '../helpers/tmp.js';
 
 let t: TmpState;
-test.before(() => { t = tmpState(); });
+test.before(() => {
+  t = tmpState();
+});
 test.after(async () => {
   await cli(['engine', 'stop'], t.env);
   t.cleanup();
 });
 
-const VM_KEYS = ['backend', 'bootArgs', 'createdAt', 'diskBytes', 'exitCode', 'exitSignal', 'id', 'image', 'ip', 'kernel',
-  'lastError', 'mac', 'memoryMib', 'name', 'pid', 'socketPath', 'startedAt', 'state', 'stoppedAt', 'tap', 'updatedAt', 'vcpus'];
+const VM_KEYS = [
+  'backend',
+  'bootArgs',
+  'createdAt',
+  'diskBytes',
+  'exitCode',
+  'exitSignal',
+  'id',
+  'image',
+  'ip',
+  'kernel',
+  'lastError',
+  'mac',
+  'memoryMib',
+  'name',
+  'pid',
+  'socketPath',
+  'startedAt',
+  'state',
+  'stoppedAt',
+  'tap',
+  'updatedAt',
+  'vcpus',
+];
 
 test('vm create --json returns the created record', async () => {
   const r = await cli(['vm', 'create', 'web', '--vcpus', '2', '--memory', '512', '--disk', '2G', '--json'], t.env);
@@ -33,7 +57,10 @@ test('vm ls --json is an array of the same records; vm show --json one of them',
   assert.is(ls.code, 0, ls.stderr);
   const vms = JSON.parse(ls.stdout);
   assert.ok(Array.isArray(vms));
-  assert.equal(vms.map((v: { name: string }) => v.name), ['web']);
+  assert.equal(
+    vms.map((v: { name: string }) => v.name),
+    ['web'],
+  );
   assert.equal(Object.keys(vms[0]).sort(), VM_KEYS);
   const show = await cli(['vm', 'show', 'WEB', '--json'], t.env);
   assert.equal(JSON.parse(show.stdout), vms[0]);
@@ -44,7 +71,14 @@ test('kernel add/ls/rm and image ls --json', async () => {
   writeFileSync(k, '\x7fELF fake');
   const add = await cli(['kernel', 'add', 'k1', k, '--json'], t.env);
   assert.is(add.code, 0, add.stderr);
-  assert.equal(Object.keys(JSON.parse(add.stdout)).sort(), ['createdAt', 'initrdPath', 'name', 'path', 'source', 'version']);
+  assert.equal(Object.keys(JSON.parse(add.stdout)).sort(), [
+    'createdAt',
+    'initrdPath',
+    'name',
+    'path',
+    'source',
+    'version',
+  ]);
   const ls = JSON.parse((await cli(['kernel', 'ls', '--json'], t.env)).stdout);
   assert.is(ls.length, 1);
   assert.is(ls[0].name, 'k1');
@@ -78,7 +112,10 @@ test('vm rm deletes the record', async () => {
 
 test('two concurrent creates of one name: exactly one wins', async () => {
   for (const name of ['race1', 'race2']) {
-    const [a, b] = await Promise.all([cli(['vm', 'create', name, '--json'], t.env), cli(['vm', 'create', name, '--json'], t.env)]);
+    const [a, b] = await Promise.all([
+      cli(['vm', 'create', name, '--json'], t.env),
+      cli(['vm', 'create', name, '--json'], t.env),
+    ]);
     const codes = [a.code, b.code].sort();
     assert.equal(codes, [0, 1], `${a.stderr} ${b.stderr}`);
     assert.match((a.code ? a : b).stderr, /E_NAME_TAKEN/);
@@ -90,7 +127,16 @@ test('two concurrent creates of one name: exactly one wins', async () => {
 test('--help describes every verb', async () => {
   const r = await cli(['--help'], t.env);
   assert.is(r.code, 0);
-  for (const verb of ['vm create', 'vm ls', 'vm ssh', 'image build', 'kernel fetch', 'dns setup', 'engine stop', '--detach']) {
+  for (const verb of [
+    'vm create',
+    'vm ls',
+    'vm ssh',
+    'image build',
+    'kernel fetch',
+    'dns setup',
+    'engine stop',
+    '--detach',
+  ]) {
     assert.ok(r.stdout.includes(verb), verb);
   }
 });

@@ -11,8 +11,17 @@ import { latestSamples, statsText, summarize, topTable } from '../../app/cli/com
 const M = 1024 * 1024;
 const T0 = Date.parse('2024-05-01T12:00:00Z');
 const s = (vmId: string, name: string, i: number, p: Partial<VmSample> = {}): VmSample => ({
-  vmId, name, at: T0 + i * 1000, cpuPct: 10 * i, rssBytes: (100 + i) * M, rxBytes: i * 1000, txBytes: i * 10,
-  rxBps: 1024 * i, txBps: 512, diskBytes: 300 * M, ...p,
+  vmId,
+  name,
+  at: T0 + i * 1000,
+  cpuPct: 10 * i,
+  rssBytes: (100 + i) * M,
+  rxBytes: i * 1000,
+  txBytes: i * 10,
+  rxBps: 1024 * i,
+  txBps: 512,
+  diskBytes: 300 * M,
+  ...p,
 });
 const SNAP: MetricsSnapshot = {
   host: [],
@@ -24,7 +33,11 @@ const SNAP: MetricsSnapshot = {
 };
 
 function stubEngine(snap: MetricsSnapshot): EngineApi {
-  const vms: Record<string, Partial<VmRecord>> = { web: { id: 'id-web', name: 'web' }, db: { id: 'id-db', name: 'db' }, idle: { id: 'id-idle', name: 'idle' } };
+  const vms: Record<string, Partial<VmRecord>> = {
+    web: { id: 'id-web', name: 'web' },
+    db: { id: 'id-db', name: 'db' },
+    idle: { id: 'id-idle', name: 'idle' },
+  };
   return {
     metrics: async () => snap,
     getVm: async (name: string) => {
@@ -39,8 +52,17 @@ async function run(argv: string[], snap = SNAP): Promise<{ code: number; out: st
   let out = '';
   let err = '';
   const ctx = {
-    engine: async () => stubEngine(snap), out: (t: string) => { out += t + '\n'; }, err: (t: string) => { err += t + '\n'; },
-    interactive: async () => 0, zone: 'vm', isTTY: false, stdin: process.stdin,
+    engine: async () => stubEngine(snap),
+    out: (t: string) => {
+      out += t + '\n';
+    },
+    err: (t: string) => {
+      err += t + '\n';
+    },
+    interactive: async () => 0,
+    zone: 'vm',
+    isTTY: false,
+    stdin: process.stdin,
   } as CliContext;
   const code = await runCli(argv, ctx);
   return { code, out, err };
@@ -50,9 +72,23 @@ test('vm top --json: the latest sample of each sampled VM, busiest first', async
   const r = await run(['vm', 'top', '--json']);
   assert.is(r.code, 0, r.err);
   const rows = JSON.parse(r.out) as VmSample[];
-  assert.equal(rows.map((x) => x.name), ['web', 'db']);
+  assert.equal(
+    rows.map((x) => x.name),
+    ['web', 'db'],
+  );
   assert.equal(rows[0], SNAP.vms['id-web']![2]);
-  assert.equal(Object.keys(rows[0]!).sort(), ['at', 'cpuPct', 'diskBytes', 'name', 'rssBytes', 'rxBps', 'rxBytes', 'txBps', 'txBytes', 'vmId']);
+  assert.equal(Object.keys(rows[0]!).sort(), [
+    'at',
+    'cpuPct',
+    'diskBytes',
+    'name',
+    'rssBytes',
+    'rxBps',
+    'rxBytes',
+    'txBps',
+    'txBytes',
+    'vmId',
+  ]);
 });
 
 test('vm top: a table with CPU %, RSS, rates and disk', async () => {
@@ -75,7 +111,10 @@ test('vm stats NAME --json: { vm, samples } with the last N', async () => {
   assert.is(body.vm, 'web');
   assert.equal(body.samples, SNAP.vms['id-web']);
   const two = JSON.parse((await run(['vm', 'stats', 'web', '--samples', '2', '--json'])).out);
-  assert.equal(two.samples.map((x: VmSample) => x.at), [T0 + 2000, T0 + 3000]);
+  assert.equal(
+    two.samples.map((x: VmSample) => x.at),
+    [T0 + 2000, T0 + 3000],
+  );
   const idle = JSON.parse((await run(['vm', 'stats', 'idle', '--json'])).out);
   assert.equal(idle, { vm: 'idle', samples: [] });
 });
@@ -108,7 +147,12 @@ test('bad input: unknown VM, bad --samples, missing name, stray args', async () 
 });
 
 test('pure helpers', () => {
-  assert.equal(latestSamples({ host: [], vms: { a: [s('a', 'b', 1, { cpuPct: 5 })], b: [s('b', 'a', 1, { cpuPct: 5 })] } }).map((x) => x.name), ['a', 'b']);
+  assert.equal(
+    latestSamples({ host: [], vms: { a: [s('a', 'b', 1, { cpuPct: 5 })], b: [s('b', 'a', 1, { cpuPct: 5 })] } }).map(
+      (x) => x.name,
+    ),
+    ['a', 'b'],
+  );
   const sum = summarize(SNAP.vms['id-web']!);
   assert.is(sum.cpuPct.max, 150.4);
   assert.is(sum.spanSec, 2);

@@ -12,12 +12,25 @@ function ctx(engine: Partial<EngineApi>, ran: string[][]): CliContext & { errs: 
     engine: async () => engine as EngineApi,
     out: (t) => outs.push(t),
     err: (t) => errs.push(t),
-    interactive: async (argv) => { ran.push(argv); return 0; },
-    zone: 'vm', isTTY: false, stdin: process.stdin, errs, outs,
+    interactive: async (argv) => {
+      ran.push(argv);
+      return 0;
+    },
+    zone: 'vm',
+    isTTY: false,
+    stdin: process.stdin,
+    errs,
+    outs,
   };
 }
 
-const info: SshInfo = { ip: '172.30.0.2', user: 'root', keyPath: '/k', knownHostsPath: '/h', argv: ['ssh', '-i', '/k', 'root@172.30.0.2'] };
+const info: SshInfo = {
+  ip: '172.30.0.2',
+  user: 'root',
+  keyPath: '/k',
+  knownHostsPath: '/h',
+  argv: ['ssh', '-i', '/k', 'root@172.30.0.2'],
+};
 
 test('vm ssh NAME -- CMD passes the remote command untouched, even -h and --json', async () => {
   const ran: string[][] = [];

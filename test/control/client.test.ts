@@ -13,8 +13,13 @@ import { startServer, tempDir, until } from './helpers.js';
 /** A socket file whose owner died (SIGKILL leaves it behind): connecting is refused. */
 async function staleSocket(path: string): Promise<void> {
   const child = createRunner().spawn(
-    [process.execPath, '-e', `require('net').createServer().listen(${JSON.stringify(path)}); setInterval(() => {}, 1000)`],
-    { stdio: 'ignore', detached: false });
+    [
+      process.execPath,
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(path)}); setInterval(() => {}, 1000)`,
+    ],
+    { stdio: 'ignore', detached: false },
+  );
   await until(() => existsSync(path), 5000);
   process.kill(child.pid, 'SIGKILL');
   await child.exited;
@@ -68,10 +73,18 @@ test('connect to nothing fails with E_ENGINE_UNAVAILABLE', async () => {
 test('connect refuses an engine speaking another protocol; ping still identifies it', async () => {
   const { dir, cleanup } = tempDir();
   const path = join(dir, 'v2.sock');
-  const future = createServer((s) => s.on('data', (d) => {
-    const req = JSON.parse(d.toString());
-    s.write(JSON.stringify({ id: req.id, ok: true, result: { protocol: 2, buildId: 'future', pid: 4242, mode: 'detached' } }) + '\n');
-  }));
+  const future = createServer((s) =>
+    s.on('data', (d) => {
+      const req = JSON.parse(d.toString());
+      s.write(
+        JSON.stringify({
+          id: req.id,
+          ok: true,
+          result: { protocol: 2, buildId: 'future', pid: 4242, mode: 'detached' },
+        }) + '\n',
+      );
+    }),
+  );
   await new Promise<void>((r) => future.listen(path, r));
   try {
     assert.equal(await ping(path), { protocol: 2, buildId: 'future', pid: 4242, mode: 'detached' });
@@ -123,16 +136,20 @@ test('50 concurrent clients each doing calls all succeed', async () => {
     const t = Date.now();
     const clients = await Promise.all(Array.from({ length: 50 }, () => ControlClient.connect(r.socketPath)));
     const seen = new Set<number>();
-    await Promise.all(clients.map(async (c, i) => {
-      c.subscribe((e) => { if (e.type === 'vm' && e.vm.name === 'c0') seen.add(i); });
-      const vm = await c.createVm({ name: `c${i}` });
-      assert.is(vm.name, `c${i}`);
-      for (let k = 0; k < 10; k++) assert.is((await c.getVm(`c${i}`)).id, vm.id);
-      await c.sendConsole(`c${i}`, Buffer.from([i]));
-      const tail = await c.consoleTail(`c${i}`);
-      assert.ok(tail.equals(Buffer.from([i])));
-      await c.stopVm(`c${i}`);
-    }));
+    await Promise.all(
+      clients.map(async (c, i) => {
+        c.subscribe((e) => {
+          if (e.type === 'vm' && e.vm.name === 'c0') seen.add(i);
+        });
+        const vm = await c.createVm({ name: `c${i}` });
+        assert.is(vm.name, `c${i}`);
+        for (let k = 0; k < 10; k++) assert.is((await c.getVm(`c${i}`)).id, vm.id);
+        await c.sendConsole(`c${i}`, Buffer.from([i]));
+        const tail = await c.consoleTail(`c${i}`);
+        assert.ok(tail.equals(Buffer.from([i])));
+        await c.stopVm(`c${i}`);
+      }),
+    );
     assert.is(r.engine.vms.size, 50);
     assert.ok([...r.engine.vms.values()].every((v) => v.state === 'stopped'));
     assert.is(r.server.clientCount, 50);

@@ -61,7 +61,11 @@ test('ensureEngine starts a detached engine once, then attaches to it', async ()
     const second = await ensureEngine({ spawnArgv: argv, socketPath: s.socketPath, logFile: s.logFile, runner });
     assert.is(second.started, false);
     assert.is(second.hello.pid, pid);
-    assert.equal((await second.client.listVms()).map((v) => v.name), ['bg'], 'same engine, same state');
+    assert.equal(
+      (await second.client.listVms()).map((v) => v.name),
+      ['bg'],
+      'same engine, same state',
+    );
     await second.client.shutdown();
     await until(() => !isAlive(pid), 5000);
     assert.is(await ping(s.socketPath), null);
@@ -126,10 +130,14 @@ test('an engine that dies at start fails fast with the tail of its log', async (
   const s = setup();
   try {
     const t = Date.now();
-    const err = await expectFailure(ensureEngine({
-      spawnArgv: [process.execPath, '--import', 'tsx', SERVE, s.socketPath, s.lockFile, 'fail'],
-      socketPath: s.socketPath, logFile: s.logFile, runner,
-    }));
+    const err = await expectFailure(
+      ensureEngine({
+        spawnArgv: [process.execPath, '--import', 'tsx', SERVE, s.socketPath, s.lockFile, 'fail'],
+        socketPath: s.socketPath,
+        logFile: s.logFile,
+        runner,
+      }),
+    );
     assert.is(err.code, 'E_ENGINE_UNAVAILABLE');
     assert.match(err.message, /exited \(code 3\)/);
     assert.match(err.message, /boom: cannot open the state database/);
@@ -141,7 +149,11 @@ test('an engine that dies at start fails fast with the tail of its log', async (
 
 test('waitForEngine gives up after its timeout when nothing ever listens', async () => {
   const s = setup();
-  const child = spawnDetachedEngine({ argv: ['sh', '-c', 'echo still thinking; exec sleep 30'], logFile: s.logFile, runner });
+  const child = spawnDetachedEngine({
+    argv: ['sh', '-c', 'echo still thinking; exec sleep 30'],
+    logFile: s.logFile,
+    runner,
+  });
   try {
     const t = Date.now();
     const err = await expectFailure(waitForEngine(s.socketPath, { timeoutMs: 400, logFile: s.logFile, child }));

@@ -26,7 +26,16 @@ export async function startServer(extra: Partial<ControlServerOptions> = {}): Pr
   const engine = (extra.engine as FakeEngine | undefined) ?? new FakeEngine();
   const server = new ControlServer({ engine, socketPath, buildId: 'test-build', ...extra });
   await server.listen();
-  return { engine, server, socketPath, dir, stop: async () => { await server.close(); cleanup(); } };
+  return {
+    engine,
+    server,
+    socketPath,
+    dir,
+    stop: async () => {
+      await server.close();
+      cleanup();
+    },
+  };
 }
 
 /** A connection that speaks raw lines, for malformed input and version tests. */
@@ -46,11 +55,17 @@ export class RawConn {
         const line = this.buf.slice(0, i);
         this.buf = this.buf.slice(i + 1);
         const w = this.waiters.shift();
-        if (w) w(line); else this.lines.push(line);
+        if (w) w(line);
+        else this.lines.push(line);
       }
     });
     socket.on('error', () => {});
-    this.closedP = new Promise((r) => socket.once('close', () => { this.closed = true; r(); }));
+    this.closedP = new Promise((r) =>
+      socket.once('close', () => {
+        this.closed = true;
+        r();
+      }),
+    );
   }
 
   static open(path: string): Promise<RawConn> {
@@ -70,7 +85,10 @@ export class RawConn {
     if (l !== undefined) return Promise.resolve(JSON.parse(l));
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('no line within timeout')), timeoutMs);
-      this.waiters.push((line) => { clearTimeout(t); resolve(JSON.parse(line)); });
+      this.waiters.push((line) => {
+        clearTimeout(t);
+        resolve(JSON.parse(line));
+      });
     });
   }
 

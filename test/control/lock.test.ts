@@ -45,15 +45,17 @@ async function race(lockFile: string, dir: string, n: number) {
   const done = join(dir, 'done');
   let ready = 0;
   const results: { pid: number; won: boolean; code?: string; holder?: number }[] = [];
-  const runs = Array.from({ length: n }, () => runner.run([process.execPath, '--import', 'tsx', RACER, lockFile, go, done], {
-    timeoutMs: 30_000,
-    onOutput: (chunk) => {
-      for (const line of chunk.split('\n').filter(Boolean)) {
-        if (line === 'ready') ready++;
-        else results.push(JSON.parse(line));
-      }
-    },
-  }));
+  const runs = Array.from({ length: n }, () =>
+    runner.run([process.execPath, '--import', 'tsx', RACER, lockFile, go, done], {
+      timeoutMs: 30_000,
+      onOutput: (chunk) => {
+        for (const line of chunk.split('\n').filter(Boolean)) {
+          if (line === 'ready') ready++;
+          else results.push(JSON.parse(line));
+        }
+      },
+    }),
+  );
   await until(() => ready === n, 25_000);
   writeFileSync(go, '');
   await until(() => results.length === n, 10_000);
@@ -146,10 +148,18 @@ test('an old plain-pid lock: held only by a live banger process that started bef
   const { dir, cleanup } = tempDir();
   const file = join(dir, 'engine.lock');
   // A long-lived process whose command line carries the engine verbs, like `banger engine serve`.
-  const engine = runner.spawn([process.execPath, '-e', 'setTimeout(() => {}, 30000)', 'engine', 'serve'], { stdio: 'ignore', detached: false });
+  const engine = runner.spawn([process.execPath, '-e', 'setTimeout(() => {}, 30000)', 'engine', 'serve'], {
+    stdio: 'ignore',
+    detached: false,
+  });
   const other = runner.spawn(['sleep', '30'], { stdio: 'ignore', detached: false });
   try {
-    await until(() => existsSync(`/proc/${engine.pid}/cmdline`) && readFileSync(`/proc/${engine.pid}/cmdline`, 'utf8').includes('serve'), 5000);
+    await until(
+      () =>
+        existsSync(`/proc/${engine.pid}/cmdline`) &&
+        readFileSync(`/proc/${engine.pid}/cmdline`, 'utf8').includes('serve'),
+      5000,
+    );
     await new Promise((r) => setTimeout(r, 50));
     // The reported bug: "1" (a system daemon after a reboot) wedged every command.
     writeFileSync(file, '1\n');
@@ -160,7 +170,7 @@ test('an old plain-pid lock: held only by a live banger process that started bef
     writeFileSync(file, `${other.pid}\n`);
     assert.is(lockHolder(file), null, 'a live process that is not banger');
     writeFileSync(file, `${engine.pid}\n`);
-    assert.is(lockHolder(file), engine.pid, 'an older build\'s live engine still holds it');
+    assert.is(lockHolder(file), engine.pid, "an older build's live engine still holds it");
     assert.is(codeOf(() => tryAcquireEngineLock(file)).code, 'E_ENGINE_RUNNING');
     // Written a minute before that process started: its pid was reused (or the host rebooted).
     const before = (Date.now() - 60_000) / 1000;

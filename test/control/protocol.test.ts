@@ -5,7 +5,11 @@ import { LineSplitter, MAX_REQUEST_BYTES, decodeLine, encodeLine } from '../../a
 import { RawConn, startServer } from './helpers.js';
 
 test('encodeLine/decodeLine: Buffers as $base64, one line, everything else untouched', () => {
-  const msg = { id: 3, ok: true, result: { data: Buffer.from([0, 10, 255]), nested: [Buffer.from('a\nb')], s: 'x\ny', n: null } };
+  const msg = {
+    id: 3,
+    ok: true,
+    result: { data: Buffer.from([0, 10, 255]), nested: [Buffer.from('a\nb')], s: 'x\ny', n: null },
+  };
   const line = encodeLine(msg);
   assert.ok(line.endsWith('\n'));
   assert.is(line.indexOf('\n'), line.length - 1, 'no raw newline inside the line');
@@ -21,7 +25,13 @@ test('encodeLine/decodeLine: Buffers as $base64, one line, everything else untou
 test('LineSplitter joins lines split across chunks and mid UTF-8 character, and reports overflow', () => {
   const lines: string[] = [];
   let over = 0;
-  const s = new LineSplitter(16, (l) => lines.push(l), (n) => { over = n; });
+  const s = new LineSplitter(
+    16,
+    (l) => lines.push(l),
+    (n) => {
+      over = n;
+    },
+  );
   const text = Buffer.from('héllo\nwörld\n');
   for (let i = 0; i < text.length; i++) s.push(text.subarray(i, i + 1));
   assert.equal(lines, ['héllo', 'wörld']);
@@ -118,7 +128,15 @@ test('only whitelisted methods are callable', async () => {
   const r = await startServer();
   const raw = await RawConn.open(r.socketPath);
   try {
-    for (const [i, m] of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'guestWrites', 'emit', 'nope'].entries()) {
+    for (const [i, m] of [
+      'constructor',
+      '__proto__',
+      'toString',
+      'hasOwnProperty',
+      'guestWrites',
+      'emit',
+      'nope',
+    ].entries()) {
       const res = await raw.request(m, [], i + 1);
       assert.is(res.ok, false, m);
       assert.is(res.error.code, 'E_PROTOCOL', m);

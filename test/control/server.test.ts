@@ -29,7 +29,10 @@ test('hello reports protocol, build and pid; records round trip', async () => {
     assert.is(vm.name, 'dev');
     assert.is(vm.vcpus, 2);
     assert.equal(await c.getVm('dev'), r.engine.vms.get('dev'));
-    assert.equal((await c.listVms()).map((v) => v.name), ['dev']);
+    assert.equal(
+      (await c.listVms()).map((v) => v.name),
+      ['dev'],
+    );
     const stopped = await c.stopVm('dev', { force: true, timeoutMs: 10 });
     assert.is(stopped.state, 'stopped');
     assert.equal(r.engine.calls.find((x) => x.method === 'stopVm')?.args, ['dev', { force: true, timeoutMs: 10 }]);
@@ -109,7 +112,10 @@ test('events reach subscribers; one wire subscription; unsubscribe is synchronou
     await until(() => r.engine.listenerCount === 1);
     await other.createVm({ name: 'ev', start: true });
     await until(() => a.length === 2 && b.length === 2);
-    assert.equal(a.map((e) => e.type), ['vm', 'vm']);
+    assert.equal(
+      a.map((e) => e.type),
+      ['vm', 'vm'],
+    );
     assert.is((a[1] as { vm: { state: string } }).vm.state, 'running');
     offA();
     await other.stopVm('ev');
@@ -137,7 +143,10 @@ test('console bytes flow both ways; unknown VM is refused; unsubscribe reaches t
   const c = await ControlClient.connect(r.socketPath);
   try {
     await c.createVm({ name: 'tty' });
-    await expectError(c.subscribeConsole('ghost', () => {}), 'E_NOT_FOUND');
+    await expectError(
+      c.subscribeConsole('ghost', () => {}),
+      'E_NOT_FOUND',
+    );
     const got: Buffer[] = [];
     const got2: Buffer[] = [];
     const off = await c.subscribeConsole('tty', (d) => got.push(d));
@@ -208,9 +217,15 @@ test('listen refuses while a live engine answers, refuses to replace a non-socke
     const notSock = join(r.dir, 'file.sock');
     const { writeFileSync, readFileSync } = await import('node:fs');
     writeFileSync(notSock, 'precious');
-    await expectError(new ControlServer({ engine: new FakeEngine(), socketPath: notSock, buildId: 'b' }).listen(), 'E_INVALID_ARGUMENT');
+    await expectError(
+      new ControlServer({ engine: new FakeEngine(), socketPath: notSock, buildId: 'b' }).listen(),
+      'E_INVALID_ARGUMENT',
+    );
     assert.is(readFileSync(notSock, 'utf8'), 'precious');
-    await expectError(new ControlServer({ engine: new FakeEngine(), socketPath: join(r.dir, 'x'.repeat(120)), buildId: 'b' }).listen(), 'E_INVALID_ARGUMENT');
+    await expectError(
+      new ControlServer({ engine: new FakeEngine(), socketPath: join(r.dir, 'x'.repeat(120)), buildId: 'b' }).listen(),
+      'E_INVALID_ARGUMENT',
+    );
   } finally {
     await r.stop();
   }
@@ -219,7 +234,12 @@ test('listen refuses while a live engine answers, refuses to replace a non-socke
 test('handover: onHandover runs, the caller gets an answer, the socket goes away', async () => {
   let handedOver = 0;
   let server!: ControlServer;
-  const r = await startServer({ onHandover: async () => { handedOver++; await server.close(); } });
+  const r = await startServer({
+    onHandover: async () => {
+      handedOver++;
+      await server.close();
+    },
+  });
   server = r.server;
   const c = await ControlClient.connect(r.socketPath);
   const closed = new Promise<unknown>((res) => c.onClose(res));

@@ -8,8 +8,14 @@ import { ask } from './helpers.js';
 import { startUpstream } from './fixtures/upstream.js';
 
 async function forwarding(allowFrom: string, upstreamPort: number, timeoutMs = 2000) {
-  const server = new DnsServer({ listeners: [{ host: '127.0.0.1', port: 0, forward: true, allowFrom }, { host: '127.0.0.1', port: 0 }],
-    upstreams: [`127.0.0.1:${upstreamPort}`], forwardTimeoutMs: timeoutMs });
+  const server = new DnsServer({
+    listeners: [
+      { host: '127.0.0.1', port: 0, forward: true, allowFrom },
+      { host: '127.0.0.1', port: 0 },
+    ],
+    upstreams: [`127.0.0.1:${upstreamPort}`],
+    forwardTimeoutMs: timeoutMs,
+  });
   server.setRecords([{ name: 'dev', ip: '172.30.0.2' }]);
   await server.start();
   const [fwd, plain] = server.status().listeners;
@@ -33,7 +39,10 @@ test('allowed source: zone answered locally, other names forwarded with the id r
     assert.is(up.seen.length, 2);
     assert.is(server.stats().forwarded, 2);
     assert.equal(server.status().upstreams, [`127.0.0.1:${up.port}`]);
-  } finally { await server.stop(); up.close(); }
+  } finally {
+    await server.stop();
+    up.close();
+  }
 });
 
 test('a source outside allowFrom is REFUSED and nothing is sent upstream', async () => {
@@ -44,7 +53,10 @@ test('a source outside allowFrom is REFUSED and nothing is sent upstream', async
     assert.is(p.rcode, 'REFUSED');
     assert.is((await ask(fwd, 'dev.vm')).p.answers![0]!.data, '172.30.0.2', 'the zone is still served');
     assert.is(up.seen.length, 0);
-  } finally { await server.stop(); up.close(); }
+  } finally {
+    await server.stop();
+    up.close();
+  }
 });
 
 test('a silent upstream yields SERVFAIL after retrying; a reply for another question is ignored', async () => {
@@ -60,7 +72,10 @@ test('a silent upstream yields SERVFAIL after retrying; a reply for another ques
     const liar = (await ask(fwd, 'liar.example')).p;
     assert.is(liar.rcode, 'SERVFAIL', 'the mismatched reply was not relayed');
     assert.is(server.stats().servfail, 2);
-  } finally { await server.stop(); up.close(); }
+  } finally {
+    await server.stop();
+    up.close();
+  }
 });
 
 test('upstream parsing: explicit forms, resolv.conf, our own listener excluded', async () => {
@@ -68,9 +83,16 @@ test('upstream parsing: explicit forms, resolv.conf, our own listener excluded',
   assert.equal(parseUpstream('9.9.9.9:5353'), { address: '9.9.9.9', port: 5353, family: 4 });
   assert.equal(parseUpstream('[2001:db8::1]:54'), { address: '2001:db8::1', port: 54, family: 6 });
   assert.throws(() => parseUpstream('1.1.1.1:0'), /invalid DNS upstream/);
-  const conf = '# c\nsearch x\nnameserver 127.0.0.53\nnameserver fe80::1%eth0\nnameserver 2001:db8::2\nnameserver bogus\n';
-  assert.equal(parseResolvConf(conf).map((u) => `${u.address}:${u.port}`), ['127.0.0.53:53', '2001:db8::2:53']);
-  const s = new DnsServer({ listeners: [{ host: '127.0.0.1', port: 5300, forward: true, allowFrom: '127.0.0.0/8' }], upstreams: ['127.0.0.1:5300', '127.0.0.1:53'] });
+  const conf =
+    '# c\nsearch x\nnameserver 127.0.0.53\nnameserver fe80::1%eth0\nnameserver 2001:db8::2\nnameserver bogus\n';
+  assert.equal(
+    parseResolvConf(conf).map((u) => `${u.address}:${u.port}`),
+    ['127.0.0.53:53', '2001:db8::2:53'],
+  );
+  const s = new DnsServer({
+    listeners: [{ host: '127.0.0.1', port: 5300, forward: true, allowFrom: '127.0.0.0/8' }],
+    upstreams: ['127.0.0.1:5300', '127.0.0.1:53'],
+  });
   assert.equal(s.status().upstreams, ['127.0.0.1:53']);
 });
 

@@ -12,20 +12,36 @@ const execFileP = promisify(execFile);
 export function udpRaw(port: number, msg: Buffer, ms = 1000, host = '127.0.0.1'): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-    const timer = setTimeout(() => { s.close(); resolve(null); }, ms);
-    s.on('message', (m) => { clearTimeout(timer); s.close(); resolve(m); });
+    const timer = setTimeout(() => {
+      s.close();
+      resolve(null);
+    }, ms);
+    s.on('message', (m) => {
+      clearTimeout(timer);
+      s.close();
+      resolve(m);
+    });
     s.send(msg, port, host);
   });
 }
 
 /** Send framed messages over one TCP connection; resolves with the replies received before `ms` or `want` replies. */
-export function tcpRaw(port: number, payload: Buffer, want: number, ms = 1500): Promise<{ replies: Buffer[]; closed: boolean }> {
+export function tcpRaw(
+  port: number,
+  payload: Buffer,
+  want: number,
+  ms = 1500,
+): Promise<{ replies: Buffer[]; closed: boolean }> {
   return new Promise((resolve) => {
     const replies: Buffer[] = [];
     let buf = Buffer.alloc(0);
     let closed = false;
     const c = connect(port, '127.0.0.1');
-    const finish = () => { clearTimeout(timer); c.destroy(); resolve({ replies, closed }); };
+    const finish = () => {
+      clearTimeout(timer);
+      c.destroy();
+      resolve({ replies, closed });
+    };
     const timer = setTimeout(finish, ms);
     c.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
@@ -35,39 +51,96 @@ export function tcpRaw(port: number, payload: Buffer, want: number, ms = 1500): 
       }
       if (replies.length >= want) finish();
     });
-    c.on('close', () => { closed = true; finish(); });
+    c.on('close', () => {
+      closed = true;
+      finish();
+    });
     c.on('error', () => {});
     c.write(payload);
   });
 }
 
 export function frame(...msgs: Buffer[]): Buffer {
-  return Buffer.concat(msgs.flatMap((m) => { const l = Buffer.alloc(2); l.writeUInt16BE(m.length); return [l, m]; }));
+  return Buffer.concat(
+    msgs.flatMap((m) => {
+      const l = Buffer.alloc(2);
+      l.writeUInt16BE(m.length);
+      return [l, m];
+    }),
+  );
 }
 
-export function query(name: string, type: dnsPacket.RecordType = 'A', opts: { id?: number; edns?: boolean; rd?: boolean; doBit?: boolean } = {}): Buffer {
+export function query(
+  name: string,
+  type: dnsPacket.RecordType = 'A',
+  opts: { id?: number; edns?: boolean; rd?: boolean; doBit?: boolean } = {},
+): Buffer {
   return dnsPacket.encode({
-    id: opts.id ?? 4242, type: 'query', flags: opts.rd === false ? 0 : dnsPacket.RECURSION_DESIRED,
+    id: opts.id ?? 4242,
+    type: 'query',
+    flags: opts.rd === false ? 0 : dnsPacket.RECURSION_DESIRED,
     questions: [{ name, type, class: 'IN' }],
-    additionals: opts.edns ? [{ type: 'OPT', name: '.', udpPayloadSize: 4096, flags: opts.doBit ? dnsPacket.DNSSEC_OK : 0, options: [] } as unknown as dnsPacket.Answer] : [],
+    additionals: opts.edns
+      ? [
+          {
+            type: 'OPT',
+            name: '.',
+            udpPayloadSize: 4096,
+            flags: opts.doBit ? dnsPacket.DNSSEC_OK : 0,
+            options: [],
+          } as unknown as dnsPacket.Answer,
+        ]
+      : [],
   });
 }
 
 /** dns-packet's decoded shape, loosened for reading in assertions (its typings omit rcode). */
-export interface Rr { name: string; type: string; ttl: number; data: any; udpPayloadSize?: number; flag_do?: boolean }
-export interface Reply { id: number; rcode: string; flag_aa: boolean; flag_rd: boolean; questions: { name: string; type: string }[]; answers: Rr[]; authorities: Rr[]; additionals: Rr[] }
-export function decodeReply(buf: Buffer): Reply { return dnsPacket.decode(buf) as unknown as Reply; }
+export interface Rr {
+  name: string;
+  type: string;
+  ttl: number;
+  data: any;
+  udpPayloadSize?: number;
+  flag_do?: boolean;
+}
+export interface Reply {
+  id: number;
+  rcode: string;
+  flag_aa: boolean;
+  flag_rd: boolean;
+  questions: { name: string; type: string }[];
+  answers: Rr[];
+  authorities: Rr[];
+  additionals: Rr[];
+}
+export function decodeReply(buf: Buffer): Reply {
+  return dnsPacket.decode(buf) as unknown as Reply;
+}
 
-export function rcodeOf(reply: Buffer): number { return reply[3]! & 0x0f; }
+export function rcodeOf(reply: Buffer): number {
+  return reply[3]! & 0x0f;
+}
 
-export async function ask(port: number, name: string, type: dnsPacket.RecordType = 'A', opts: Parameters<typeof query>[2] & { tcp?: boolean } = {}): Promise<{ raw: Buffer; p: Reply }> {
+export async function ask(
+  port: number,
+  name: string,
+  type: dnsPacket.RecordType = 'A',
+  opts: Parameters<typeof query>[2] & { tcp?: boolean } = {},
+): Promise<{ raw: Buffer; p: Reply }> {
   const q = query(name, type, opts);
   const raw = opts.tcp ? (await tcpRaw(port, frame(q), 1)).replies[0] : await udpRaw(port, q);
   if (!raw) throw new Error(`no reply for ${name} ${type}${opts.tcp ? ' (tcp)' : ''}`);
   return { raw, p: decodeReply(raw) };
 }
 
-export interface DigResult { status: string; flags: string[]; answers: string[][]; authority: string[][]; opt: boolean; raw: string }
+export interface DigResult {
+  status: string;
+  flags: string[];
+  answers: string[][];
+  authority: string[][];
+  opt: boolean;
+  raw: string;
+}
 
 /** Run dig as an independent peer and parse status, flags and sections from its text. */
 export async function dig(port: number, args: string[], host = '127.0.0.1'): Promise<DigResult> {
@@ -76,15 +149,32 @@ export async function dig(port: number, args: string[], host = '127.0.0.1'): Pro
   const flags = (/;; flags: ([^;]*);/.exec(stdout)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
   const section = (name: string) => {
     const m = new RegExp(`;; ${name} SECTION:\\n([\\s\\S]*?)(?:\\n\\n|$)`).exec(stdout);
-    return m ? m[1]!.split('\n').filter((l) => l && !l.startsWith(';')).map((l) => l.split(/\s+/)) : [];
+    return m
+      ? m[1]!
+          .split('\n')
+          .filter((l) => l && !l.startsWith(';'))
+          .map((l) => l.split(/\s+/))
+      : [];
   };
-  return { status, flags, answers: section('ANSWER'), authority: section('AUTHORITY'), opt: stdout.includes('OPT PSEUDOSECTION'), raw: stdout };
+  return {
+    status,
+    flags,
+    answers: section('ANSWER'),
+    authority: section('AUTHORITY'),
+    opt: stdout.includes('OPT PSEUDOSECTION'),
+    raw: stdout,
+  };
 }
 
 /** A started server on 127.0.0.1 port 0 with a few records. */
-export async function startServer(extra: Partial<ConstructorParameters<typeof DnsServer>[0]> = {}): Promise<{ server: DnsServer; port: number }> {
+export async function startServer(
+  extra: Partial<ConstructorParameters<typeof DnsServer>[0]> = {},
+): Promise<{ server: DnsServer; port: number }> {
   const server = new DnsServer({ listeners: [{ host: '127.0.0.1', port: 0 }], ...extra });
-  server.setRecords([{ name: 'dev', ip: '172.30.0.2' }, { name: 'db', ip: '172.30.0.3' }]);
+  server.setRecords([
+    { name: 'dev', ip: '172.30.0.2' },
+    { name: 'db', ip: '172.30.0.3' },
+  ]);
   await server.start();
   const l = server.status().listeners[0]!;
   if (!l.up) throw new Error(`listener down: ${l.error}`);

@@ -13,7 +13,10 @@ const fixture = fileURLToPath(new URL('./fixtures/netns-gateway.ts', import.meta
 const root = process.getuid?.() === 0;
 
 test('gateway listener in a netns: answers the zone, forwards for allowFrom only', async () => {
-  if (!root) { console.log('  SKIP netns test: needs root (ip netns add)'); return; }
+  if (!root) {
+    console.log('  SKIP netns test: needs root (ip netns add)');
+    return;
+  }
   const ip = (...args: string[]) => run('ip', ['-n', ns, ...args]);
   await run('ip', ['netns', 'add', ns]);
   try {
@@ -25,7 +28,9 @@ test('gateway listener in a netns: answers the zone, forwards for allowFrom only
     await ip('link', 'set', 'gw0', 'up');
     await ip('link', 'set', 'out0', 'up');
     const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', fixture], {
-      env: { ...process.env, BANGER_DNS_NETNS_FIXTURE: '1' }, cwd: process.cwd(), timeout: 30_000,
+      env: { ...process.env, BANGER_DNS_NETNS_FIXTURE: '1' },
+      cwd: process.cwd(),
+      timeout: 30_000,
     });
     const r = JSON.parse(stdout.trim().split('\n').pop()!);
     const gw = r.status.listeners[0];
@@ -36,7 +41,11 @@ test('gateway listener in a netns: answers the zone, forwards for allowFrom only
     assert.equal(r.outsideForward, { rcode: 'REFUSED', answers: [], aa: false });
     assert.equal(r.loopbackForward, { rcode: 'REFUSED', answers: [], aa: false });
     assert.is(r.dig, '198.51.100.7', 'dig through the gateway gets the upstream answer');
-    assert.equal(r.upstreamSaw, ['www.example.org', 'mail.example.net'], 'only allowed, out-of-zone names went upstream');
+    assert.equal(
+      r.upstreamSaw,
+      ['www.example.org', 'mail.example.net'],
+      'only allowed, out-of-zone names went upstream',
+    );
     assert.is(r.stats.forwarded, 2);
   } finally {
     await run('ip', ['netns', 'delete', ns]).catch(() => {});

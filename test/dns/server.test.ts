@@ -19,8 +19,13 @@ for (const tcp of [false, true]) {
       assert.is(p.rcode, 'NOERROR');
       assert.ok(p.flag_aa, 'AA set');
       assert.ok(p.flag_rd, 'RD copied');
-      assert.equal(p.answers!.map((a) => [a.name, a.type, a.ttl, a.data]), [['dev.vm', 'A', 5, '172.30.0.2']]);
-    } finally { await server.stop(); }
+      assert.equal(
+        p.answers!.map((a) => [a.name, a.type, a.ttl, a.data]),
+        [['dev.vm', 'A', 5, '172.30.0.2']],
+      );
+    } finally {
+      await server.stop();
+    }
   });
 
   test(`${via}: names are case-insensitive and the question's case is echoed`, async () => {
@@ -30,7 +35,9 @@ for (const tcp of [false, true]) {
       assert.is(p.questions![0]!.name, 'DeV.Vm');
       assert.is(p.answers![0]!.name, 'DeV.Vm');
       assert.is(p.answers![0]!.data, '172.30.0.2');
-    } finally { await server.stop(); }
+    } finally {
+      await server.stop();
+    }
   });
 
   test(`${via}: SOA and NS at the apex`, async () => {
@@ -45,8 +52,13 @@ for (const tcp of [false, true]) {
       assert.is(data.mname, 'ns.vm');
       assert.is(data.minimum, 5);
       const ns = (await ask(port, 'vm', 'NS', { tcp })).p;
-      assert.equal(ns.answers!.map((a) => [a.type, a.data]), [['NS', 'ns.vm']]);
-    } finally { await server.stop(); }
+      assert.equal(
+        ns.answers!.map((a) => [a.type, a.data]),
+        [['NS', 'ns.vm']],
+      );
+    } finally {
+      await server.stop();
+    }
   });
 
   test(`${via}: unknown name in the zone is NXDOMAIN with the SOA in authority`, async () => {
@@ -57,9 +69,14 @@ for (const tcp of [false, true]) {
         assert.is(p.rcode, 'NXDOMAIN', name);
         assert.ok(p.flag_aa);
         assert.is(p.answers!.length, 0);
-        assert.equal(p.authorities!.map((a) => [a.name, a.type]), [['vm', 'SOA']]);
+        assert.equal(
+          p.authorities!.map((a) => [a.name, a.type]),
+          [['vm', 'SOA']],
+        );
       }
-    } finally { await server.stop(); }
+    } finally {
+      await server.stop();
+    }
   });
 
   test(`${via}: AAAA (and MX, SOA below the apex) for an existing name is NODATA`, async () => {
@@ -69,12 +86,18 @@ for (const tcp of [false, true]) {
         const { p } = await ask(port, 'dev.vm', type, { tcp });
         assert.is(p.rcode, 'NOERROR', type);
         assert.is(p.answers!.length, 0, type);
-        assert.equal(p.authorities!.map((a) => a.type), ['SOA'], type);
+        assert.equal(
+          p.authorities!.map((a) => a.type),
+          ['SOA'],
+          type,
+        );
       }
       const apexA = (await ask(port, 'vm', 'A', { tcp })).p;
       assert.is(apexA.rcode, 'NOERROR');
       assert.is(apexA.answers!.length, 0);
-    } finally { await server.stop(); }
+    } finally {
+      await server.stop();
+    }
   });
 
   test(`${via}: outside the zone is REFUSED, not authoritative, never forwarded`, async () => {
@@ -86,7 +109,9 @@ for (const tcp of [false, true]) {
         assert.not.ok(p.flag_aa);
       }
       assert.is(server.stats().forwarded, 0);
-    } finally { await server.stop(); }
+    } finally {
+      await server.stop();
+    }
   });
 
   test(`${via}: EDNS OPT in the query gets an OPT back (DO echoed); none without`, async () => {
@@ -103,7 +128,9 @@ for (const tcp of [false, true]) {
       assert.is(nx.rcode, 'NXDOMAIN');
       const plain = (await ask(port, 'dev.vm', 'A', { tcp })).p;
       assert.is(plain.additionals!.length, 0);
-    } finally { await server.stop(); }
+    } finally {
+      await server.stop();
+    }
   });
 }
 
@@ -116,16 +143,21 @@ test('udp: FORMERR for a readable header with a bad question; silence for <12 by
     assert.ok(r1);
     assert.is(r1!.readUInt16BE(0), 4242);
     assert.is(rcodeOf(r1!), 1);
-    const twoQ = Buffer.from(good); twoQ[5] = 2; // QDCOUNT lies
+    const twoQ = Buffer.from(good);
+    twoQ[5] = 2; // QDCOUNT lies
     assert.is(rcodeOf((await udpRaw(port, twoQ))!), 1);
     assert.is(await udpRaw(port, Buffer.from([1, 2, 3, 4, 5]), 300), null);
-    const response = Buffer.from(good); response[2]! |= 0x80;
+    const response = Buffer.from(good);
+    response[2]! |= 0x80;
     assert.is(await udpRaw(port, response, 300), null);
-    const notify = Buffer.from(good); notify[2] = (4 << 3); // opcode NOTIFY
+    const notify = Buffer.from(good);
+    notify[2] = 4 << 3; // opcode NOTIFY
     assert.is(rcodeOf((await udpRaw(port, notify))!), 4, 'NOTIMP');
     const st = server.stats();
     assert.ok(st.formerr >= 2 && st.dropped >= 2 && st.notimp >= 1, JSON.stringify(st));
-  } finally { await server.stop(); }
+  } finally {
+    await server.stop();
+  }
 });
 
 test('udp: a query longer than 512 bytes without EDNS is FORMERR', async () => {
@@ -136,18 +168,29 @@ test('udp: a query longer than 512 bytes without EDNS is FORMERR', async () => {
     const padded = Buffer.concat([q.subarray(0, 12), Buffer.from([63, ...Buffer.alloc(63, 0x62)]), q.subarray(12)]);
     assert.ok(padded.length > 512);
     assert.is(rcodeOf((await udpRaw(port, padded))!), 1);
-  } finally { await server.stop(); }
+  } finally {
+    await server.stop();
+  }
 });
 
 test('tcp: several queries in one connection, split across writes, all answered', async () => {
   const { server, port } = await startServer();
   try {
-    const payload = frame(query('dev.vm', 'A', { id: 1 }), query('db.vm', 'A', { id: 2 }), query('nope.vm', 'A', { id: 3 }));
+    const payload = frame(
+      query('dev.vm', 'A', { id: 1 }),
+      query('db.vm', 'A', { id: 2 }),
+      query('nope.vm', 'A', { id: 3 }),
+    );
     const { replies } = await tcpRaw(port, payload, 3);
-    assert.equal(replies.map((r) => r.readUInt16BE(0)), [1, 2, 3]);
+    assert.equal(
+      replies.map((r) => r.readUInt16BE(0)),
+      [1, 2, 3],
+    );
     assert.equal(replies.map(rcodeOf), [0, 0, 3]);
     assert.is(decodeReply(replies[1]!).answers![0]!.data, '172.30.0.3');
-  } finally { await server.stop(); }
+  } finally {
+    await server.stop();
+  }
 });
 
 test('tcp: idle connections are closed after the idle timeout', async () => {
@@ -158,7 +201,9 @@ test('tcp: idle connections are closed after the idle timeout', async () => {
     assert.is(replies.length, 1);
     assert.ok(closed, 'server closed the idle connection');
     assert.ok(Date.now() - t0 < 2000, `closed after ${Date.now() - t0} ms`);
-  } finally { await server.stop(); }
+  } finally {
+    await server.stop();
+  }
 });
 
 test('record changes: setRecords, upsert and remove change answers at once; bad input changes nothing', async () => {
@@ -171,15 +216,28 @@ test('record changes: setRecords, upsert and remove change answers at once; bad 
     assert.ok(server.remove('WEB'));
     assert.is((await ask(port, 'web.vm')).p.rcode, 'NXDOMAIN');
     const before = server.records();
-    try { server.setRecords([{ name: 'ok', ip: '10.0.0.1' }, { name: 'bad_name', ip: '10.0.0.2' }]); assert.unreachable(); } catch (e) {
+    try {
+      server.setRecords([
+        { name: 'ok', ip: '10.0.0.1' },
+        { name: 'bad_name', ip: '10.0.0.2' },
+      ]);
+      assert.unreachable();
+    } catch (e) {
       assert.instance(e, BangerError);
       assert.is((e as BangerError).code, 'E_INVALID_NAME');
     }
-    try { server.upsert('ok', '300.1.1.1'); assert.unreachable(); } catch (e) { assert.is((e as BangerError).code, 'E_INVALID_ARGUMENT'); }
+    try {
+      server.upsert('ok', '300.1.1.1');
+      assert.unreachable();
+    } catch (e) {
+      assert.is((e as BangerError).code, 'E_INVALID_ARGUMENT');
+    }
     assert.equal(server.records(), before);
     assert.is((await ask(port, 'ok.vm')).p.rcode, 'NXDOMAIN');
     assert.is(server.status().records, 2);
-  } finally { await server.stop(); }
+  } finally {
+    await server.stop();
+  }
 });
 
 test('a configurable zone is served instead of vm', async () => {
@@ -193,7 +251,9 @@ test('a configurable zone is served instead of vm', async () => {
     assert.is(a.answers![0]!.ttl, 30);
     assert.is((await ask(port, 'dev.vm')).p.rcode, 'REFUSED');
     assert.is((await ask(port, 'x.banger.test')).p.rcode, 'NXDOMAIN');
-  } finally { await server.stop(); }
+  } finally {
+    await server.stop();
+  }
 });
 
 test('a taken port: that listener is down with a clear error, the other keeps serving', async () => {
@@ -202,7 +262,13 @@ test('a taken port: that listener is down with a clear error, the other keeps se
   const taken = blockerUdp.address().port;
   const blockerTcp = createServer();
   await new Promise<void>((r) => blockerTcp.listen(0, '127.0.0.1', () => r()));
-  const server = new DnsServer({ listeners: [{ host: '127.0.0.1', port: taken }, { host: '127.0.0.1', port: 0 }, { host: '127.0.0.1', port: (blockerTcp.address() as { port: number }).port }] });
+  const server = new DnsServer({
+    listeners: [
+      { host: '127.0.0.1', port: taken },
+      { host: '127.0.0.1', port: 0 },
+      { host: '127.0.0.1', port: (blockerTcp.address() as { port: number }).port },
+    ],
+  });
   server.setRecords([{ name: 'dev', ip: '10.0.0.2' }]);
   try {
     await server.start(); // must not throw
@@ -228,11 +294,17 @@ test('constructor validates at the entry', () => {
     [{ listeners: [{ host: '127.0.0.1', port: 70000 }] }, 'E_INVALID_ARGUMENT'],
     [{ zone: 'home.local', listeners: [{ host: '127.0.0.1', port: 0 }] }, 'E_INVALID_ARGUMENT'],
     [{ zone: 'bad zone', listeners: [{ host: '127.0.0.1', port: 0 }] }, 'E_INVALID_ARGUMENT'],
-    [{ listeners: [{ host: '127.0.0.1', port: 0, forward: true, allowFrom: '10.0.0.0/99' }], upstreams: [] }, 'E_INVALID_ARGUMENT'],
+    [
+      { listeners: [{ host: '127.0.0.1', port: 0, forward: true, allowFrom: '10.0.0.0/99' }], upstreams: [] },
+      'E_INVALID_ARGUMENT',
+    ],
     [{ listeners: [{ host: '127.0.0.1', port: 0, forward: true }], upstreams: ['not-an-ip'] }, 'E_INVALID_ARGUMENT'],
   ];
   for (const [opts, code] of bad) {
-    try { new DnsServer(opts as never); assert.unreachable(JSON.stringify(opts)); } catch (e) {
+    try {
+      new DnsServer(opts as never);
+      assert.unreachable(JSON.stringify(opts));
+    } catch (e) {
       assert.instance(e, BangerError, JSON.stringify(opts));
       assert.is((e as BangerError).code, code);
     }

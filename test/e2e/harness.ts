@@ -8,26 +8,54 @@ import { join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
-export interface RunResult { code: number; stdout: string; stderr: string; ms: number }
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
 
 /** Run argv (no shell), collecting output; rejects on timeout after killing the process. */
-export function run(argv: string[], o: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+export function run(
+  argv: string[],
+  o: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {},
+): Promise<RunResult> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     // stdin is /dev/null unless there is input: nothing can wait on it, and no EPIPE.
-    const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...o.env }, cwd: ROOT, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), {
+      env: { ...process.env, ...o.env },
+      cwd: ROOT,
+      stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (d) => { stdout += d; });
-    child.stderr!.on('data', (d) => { stderr += d; });
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+    });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${argv.join(' ')} timed out after ${o.timeoutMs ?? 60_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `${argv.join(' ')} timed out after ${o.timeoutMs ?? 60_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
     }, o.timeoutMs ?? 60_000);
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - t0 }); });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - t0 });
+    });
     if (child.stdin) {
-      child.stdin.on('error', () => { /* the child exited without reading: its exit code tells */ });
+      child.stdin.on('error', () => {
+        /* the child exited without reading: its exit code tells */
+      });
       child.stdin.end(o.input);
     }
   });
@@ -51,12 +79,20 @@ export class Netns {
 
   destroySync(): void {
     const pids = spawnSync('ip', ['netns', 'pids', this.name], { encoding: 'utf8' }).stdout ?? '';
-    for (const p of pids.split(/\s+/).filter(Boolean)) { try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ } }
+    for (const p of pids.split(/\s+/).filter(Boolean)) {
+      try {
+        process.kill(Number(p), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     spawnSync('ip', ['netns', 'delete', this.name]);
   }
 
   /** argv prefix that runs a command inside the namespace. */
-  exec(argv: string[]): string[] { return ['ip', 'netns', 'exec', this.name, ...argv]; }
+  exec(argv: string[]): string[] {
+    return ['ip', 'netns', 'exec', this.name, ...argv];
+  }
 
   run(argv: string[], o: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult> {
     return run(this.exec(argv), o);
@@ -64,7 +100,11 @@ export class Netns {
 
   async pids(): Promise<number[]> {
     const r = await run(['ip', 'netns', 'pids', this.name]);
-    return r.stdout.split(/\s+/).filter(Boolean).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+    return r.stdout
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number)
+      .filter((n) => Number.isInteger(n) && n > 0);
   }
 
   /** Kill every process in the namespace (engine, QEMU, stray ssh), then delete it. */
@@ -72,7 +112,13 @@ export class Netns {
     for (let round = 0; round < 3; round++) {
       const pids = await this.pids().catch(() => []);
       if (!pids.length) break;
-      for (const p of pids) { try { process.kill(p, round === 0 ? 'SIGTERM' : 'SIGKILL'); } catch { /* gone */ } }
+      for (const p of pids) {
+        try {
+          process.kill(p, round === 0 ? 'SIGTERM' : 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
       await sleep(300);
     }
     await run(['ip', 'netns', 'delete', this.name]).catch(() => undefined);
@@ -89,7 +135,12 @@ async function must(argv: string[]): Promise<void> {
  * The banger CLI from source. In a namespace when ns is given. setsid: no controlling
  * terminal, so ssh can never stop to prompt (it fails instead).
  */
-export function banger(ns: Netns | null, args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<RunResult> {
+export function banger(
+  ns: Netns | null,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<RunResult> {
   const argv = ['setsid', '-w', process.execPath, '--import', 'tsx', join(ROOT, 'app', 'main.ts'), ...args];
   return run(ns ? ns.exec(argv) : argv, { env, timeoutMs });
 }
@@ -97,7 +148,12 @@ export function banger(ns: Netns | null, args: string[], env: Record<string, str
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Poll fn until it returns a non-null value or the deadline passes. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | null> | T | null, timeoutMs: number, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null> | T | null,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -108,12 +164,20 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | null> | T |
 }
 
 export function readOr(path: string, fallback = ''): string {
-  try { return readFileSync(path, 'utf8'); } catch { return fallback; }
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
 }
 
 /** Is pid alive and not a zombie? */
 export function alive(pid: number): boolean {
-  try { process.kill(pid, 0); } catch { return false; }
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
   const stat = readOr(`/proc/${pid}/stat`);
   const state = stat.charAt(stat.lastIndexOf(')') + 2);
   return stat !== '' && state !== 'Z' && state !== 'X';
@@ -134,16 +198,27 @@ export function killByEnv(marker: string): number[] {
     const pid = Number(d);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     let environ = '';
-    try { environ = readFileSync(`/proc/${pid}/environ`, 'latin1'); } catch { continue; }
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+    } catch {
+      continue;
+    }
     if (!environ.split('\0').includes(marker)) continue;
-    try { process.kill(pid, 'SIGKILL'); killed.push(pid); } catch { /* gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed.push(pid);
+    } catch {
+      /* gone */
+    }
   }
   return killed;
 }
 
 /** Parse JSON output, with the raw text in the error when it is not JSON. */
 export function json<T>(r: RunResult, what: string): T {
-  try { return JSON.parse(r.stdout) as T; } catch {
+  try {
+    return JSON.parse(r.stdout) as T;
+  } catch {
     throw new Error(`${what}: expected JSON (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   }
 }

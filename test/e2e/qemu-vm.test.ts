@@ -17,11 +17,21 @@ import type { DoctorReport, EngineStatus, VmRecord } from '../../app/engine/api.
 import { alive, banger, cmdlineOf, json, killByEnv, Netns, readOr, run, waitFor, type RunResult } from './harness.js';
 
 const missing = [
-  ['qemu-system-x86_64', 'qemu-system-x86'], ['dig', 'dnsutils'], ['ssh', 'openssh-client'], ['ip', 'iproute2'],
-  ['setsid', 'util-linux'], ['apt-get', 'apt'],
-].filter(([bin]) => !which(bin, `${process.env.PATH}:/usr/sbin:/sbin`)).map(([bin, pkg]) => `${bin} (${pkg})`);
+  ['qemu-system-x86_64', 'qemu-system-x86'],
+  ['dig', 'dnsutils'],
+  ['ssh', 'openssh-client'],
+  ['ip', 'iproute2'],
+  ['setsid', 'util-linux'],
+  ['apt-get', 'apt'],
+]
+  .filter(([bin]) => !which(bin, `${process.env.PATH}:/usr/sbin:/sbin`))
+  .map(([bin, pkg]) => `${bin} (${pkg})`);
 const isRoot = process.getuid?.() === 0;
-const skip = missing.length ? `missing ${missing.join(', ')}` : !isRoot ? 'needs root (network namespace, bridge, TAP)' : null;
+const skip = missing.length
+  ? `missing ${missing.join(', ')}`
+  : !isRoot
+    ? 'needs root (network namespace, bridge, TAP)'
+    : null;
 if (skip) console.log(`SKIP test/e2e/qemu-vm.test.ts: ${skip}`);
 const e2e = skip ? test.skip : test;
 
@@ -65,7 +75,10 @@ e2e('a real guest end to end: build, fetch, boot, DNS, SSH, VM-to-VM, adopt, gra
     lap('image build');
     ok(await banger(null, ['kernel', 'fetch', 'deb'], build, 300_000), 'kernel fetch');
     lap('kernel fetch');
-    const kernels = json<{ name: string; initrdPath: string | null; source: string }[]>(ok(await banger(null, ['kernel', 'ls', '--json'], build), 'kernel ls'), 'kernel ls');
+    const kernels = json<{ name: string; initrdPath: string | null; source: string }[]>(
+      ok(await banger(null, ['kernel', 'ls', '--json'], build), 'kernel ls'),
+      'kernel ls',
+    );
     assert.is(kernels.length, 1);
     assert.match(kernels[0].source, /^debian:linux-image-.*-cloud-amd64$/);
     assert.ok(kernels[0].initrdPath && existsSync(kernels[0].initrdPath), 'the cloud kernel comes with an initramfs');
@@ -79,9 +92,15 @@ e2e('a real guest end to end: build, fetch, boot, DNS, SSH, VM-to-VM, adopt, gra
     const doctor = json<DoctorReport>(ok(await b(['doctor', '--json']), 'doctor'), 'doctor');
     assert.is(doctor.defaultBackend, 'qemu', 'no firecracker binary: the default backend is qemu');
     const why = doctor.checks.find((c) => c.name === 'default backend');
-    assert.ok(why && /qemu/.test(why.detail) && /firecracker/i.test(why.detail), `doctor says which backend and why: ${JSON.stringify(why)}`);
+    assert.ok(
+      why && /qemu/.test(why.detail) && /firecracker/i.test(why.detail),
+      `doctor says which backend and why: ${JSON.stringify(why)}`,
+    );
 
-    const vm1 = json<VmRecord>(ok(await b(['vm', 'create', 'vm1', '--backend', 'qemu', '--json']), 'vm create vm1'), 'vm create');
+    const vm1 = json<VmRecord>(
+      ok(await b(['vm', 'create', 'vm1', '--backend', 'qemu', '--json']), 'vm create vm1'),
+      'vm create',
+    );
     const vm2 = json<VmRecord>(ok(await b(['vm', 'create', 'vm2', '--json']), 'vm create vm2'), 'vm create');
     assert.is(vm1.backend, 'qemu');
     assert.is(vm2.backend, 'qemu', 'the default backend applies when --backend is not given');
@@ -101,18 +120,27 @@ e2e('a real guest end to end: build, fetch, boot, DNS, SSH, VM-to-VM, adopt, gra
     lap('start 2 VMs');
     const consoleLog = (vm: VmRecord) => join(vmDir(paths, vm.id), 'console.log');
     for (const r of [r1, r2]) {
-      const line = await waitFor(`${r.name}'s BANGER_READY on the console`, () => {
-        const text = readOr(consoleLog(r));
-        if (/Kernel panic|initramfs: (no root|failed)/.test(text)) throw new Error(`${r.name} failed to boot:\n${text.slice(-2000)}`);
-        return /BANGER_READY (\S+)/.exec(text)?.[0] ?? null;
-      }, 90_000, 200);
+      const line = await waitFor(
+        `${r.name}'s BANGER_READY on the console`,
+        () => {
+          const text = readOr(consoleLog(r));
+          if (/Kernel panic|initramfs: (no root|failed)/.test(text))
+            throw new Error(`${r.name} failed to boot:\n${text.slice(-2000)}`);
+          return /BANGER_READY (\S+)/.exec(text)?.[0] ?? null;
+        },
+        90_000,
+        200,
+      );
       assert.is(line, `BANGER_READY ${r.ip}`, 'the guest configured the address the engine leased');
       assert.not.match(readOr(consoleLog(r)), /init\.d\/rcS: .*(not found|No such file)/, 'the boot script runs clean');
     }
     lap('boot to marker (both)');
 
     // NAME.vm through banger's DNS server.
-    const dig = async (name: string) => (await ns!.run(['dig', '+short', '+time=2', '+tries=2', '-p', String(DNS_PORT), '@127.0.0.1', name])).stdout.trim();
+    const dig = async (name: string) =>
+      (
+        await ns!.run(['dig', '+short', '+time=2', '+tries=2', '-p', String(DNS_PORT), '@127.0.0.1', name])
+      ).stdout.trim();
     assert.is(await dig('vm1.vm'), r1.ip);
     assert.is(await dig('vm2.vm'), r2.ip);
 
@@ -126,13 +154,19 @@ e2e('a real guest end to end: build, fetch, boot, DNS, SSH, VM-to-VM, adopt, gra
     assert.ok(rootKb > 900 * 1024, `root filesystem resized to the disk size: ${rootKb} KiB\n${hn.stdout}`);
     // Outbound NAT for the subnet, in banger's own nftables table.
     const nft = (await ns.run(['nft', 'list', 'table', 'inet', 'banger_banger0'])).stdout;
-    assert.match(nft, new RegExp(`ip saddr ${r1.ip!.replace(/\.\d+$/, '.0').replace(/\./g, '\\.')}/24 oifname != "banger0" masquerade`));
+    assert.match(
+      nft,
+      new RegExp(`ip saddr ${r1.ip!.replace(/\.\d+$/, '.0').replace(/\./g, '\\.')}/24 oifname != "banger0" masquerade`),
+    );
     lap('dig + ssh');
 
     // VM2 reaches VM1 by name: the guest resolver is the gateway listener of banger's DNS.
     // (-type=a: busybox nslookup sends A and AAAA with one query id when the guest clock is
     // coarse, then drops the second answer and waits 5 s; ping resolves through libc.)
-    const ping = ok(await ssh('vm2', 'cat /etc/resolv.conf; nslookup -type=a vm1.vm; ping -c1 -W3 vm1.vm'), 'vm2 -> vm1.vm');
+    const ping = ok(
+      await ssh('vm2', 'cat /etc/resolv.conf; nslookup -type=a vm1.vm; ping -c1 -W3 vm1.vm'),
+      'vm2 -> vm1.vm',
+    );
     const gateway = r1.ip!.replace(/\.\d+$/, '.1');
     assert.ok(ping.stdout.includes(`nameserver ${gateway}`), `resolv.conf points at the gateway:\n${ping.stdout}`);
     assert.ok(ping.stdout.includes(`Address: ${r1.ip}`), ping.stdout);
@@ -146,7 +180,11 @@ e2e('a real guest end to end: build, fetch, boot, DNS, SSH, VM-to-VM, adopt, gra
     assert.is(st2.exitCode, 0, 'Ctrl-Alt-Del -> guest reboot -> QEMU -no-reboot exits 0');
     assert.not.ok(alive(r2.pid!), 'vm2 QEMU is gone');
     assert.match(readOr(consoleLog(r2)), /reboot: (Restarting system|machine restart)/);
-    assert.match(readOr(paths.engineLog), /vm vm2: stopping -> stopped .*stopped \(graceful, exit 0\)/, 'stopped by Ctrl-Alt-Del, not quit/SIGTERM');
+    assert.match(
+      readOr(paths.engineLog),
+      /vm vm2: stopping -> stopped .*stopped \(graceful, exit 0\)/,
+      'stopped by Ctrl-Alt-Del, not quit/SIGTERM',
+    );
     lap('graceful stop vm2');
 
     // The engine dies hard; QEMU does not. The next CLI call starts a new engine that adopts it.
@@ -155,7 +193,9 @@ e2e('a real guest end to end: build, fetch, boot, DNS, SSH, VM-to-VM, adopt, gra
     await waitFor('old engine to die', () => (alive(status.pid) ? null : true), 5000);
     // ...and to be reaped: the engine lock counts a zombie as a live holder, and the CLI then
     // waits 10 s for it (init reaps orphans lazily on some hosts). Bounded, then go on anyway.
-    await waitFor('old engine to be reaped', () => (existsSync(`/proc/${status.pid}`) ? null : true), 10_000).catch(() => undefined);
+    await waitFor('old engine to be reaped', () => (existsSync(`/proc/${status.pid}`) ? null : true), 10_000).catch(
+      () => undefined,
+    );
     assert.ok(alive(r1.pid!), 'QEMU outlives a SIGKILLed engine');
     const after = json<VmRecord>(ok(await b(['vm', 'show', 'vm1', '--json']), 'vm show after restart'), 'vm show');
     const status2 = json<EngineStatus>(ok(await b(['status', '--json']), 'status'), 'status');
@@ -176,7 +216,11 @@ e2e('a real guest end to end: build, fetch, boot, DNS, SSH, VM-to-VM, adopt, gra
     assert.is(st1.state, 'stopped');
     assert.is(st1.exitCode, 0, 'adopted QEMU exits 0 after Ctrl-Alt-Del');
     assert.not.ok(alive(r1.pid!), 'vm1 QEMU is gone');
-    assert.match(readOr(paths.engineLog), /vm vm1: stopping -> stopped .*stopped \(graceful, exit 0\)/, 'stopped by Ctrl-Alt-Del, not quit/SIGTERM');
+    assert.match(
+      readOr(paths.engineLog),
+      /vm vm1: stopping -> stopped .*stopped \(graceful, exit 0\)/,
+      'stopped by Ctrl-Alt-Del, not quit/SIGTERM',
+    );
     lap('graceful stop vm1 (adopted)');
 
     ok(await b(['vm', 'rm', 'vm1']), 'vm rm vm1');
@@ -200,8 +244,9 @@ e2e('a real guest end to end: build, fetch, boot, DNS, SSH, VM-to-VM, adopt, gra
     const db = new Database(paths.dbFile, { readonly: true });
     try {
       assert.is((db.prepare('SELECT COUNT(*) AS n FROM leases').get() as { n: number }).n, 0, 'no lease left');
-    } finally { db.close(); }
-    
+    } finally {
+      db.close();
+    }
   } finally {
     if (ns) await ns.destroy();
     // An engine left behind by a failed step (phase 1 runs outside the namespace).
@@ -209,11 +254,16 @@ e2e('a real guest end to end: build, fetch, boot, DNS, SSH, VM-to-VM, adopt, gra
     if (stray.length) console.log(`e2e qemu-vm: killed stray processes ${stray.join(' ')}`);
     rmSync(root, { recursive: true, force: true });
     const total = Date.now() - t0;
-    console.log(`e2e qemu-vm: ${(total / 1000).toFixed(1)} s total; ${timings.map(([w, ms]) => `${w} ${(ms / 1000).toFixed(1)}s`).join(', ')}`);
+    console.log(
+      `e2e qemu-vm: ${(total / 1000).toFixed(1)} s total; ${timings.map(([w, ms]) => `${w} ${(ms / 1000).toFixed(1)}s`).join(', ')}`,
+    );
   }
 });
 
 // A namespace left by an earlier crashed run with this very pid would make `ip netns add` fail.
-if (!skip) test.before(async () => { await run(['ip', 'netns', 'delete', `banger-e2e-${process.pid}`]).catch(() => undefined); });
+if (!skip)
+  test.before(async () => {
+    await run(['ip', 'netns', 'delete', `banger-e2e-${process.pid}`]).catch(() => undefined);
+  });
 
 test.run();

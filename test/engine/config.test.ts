@@ -15,21 +15,31 @@ test('defaults, then config.json, then the environment', () => {
     assert.is(c.stopTimeoutMs, 2500);
     assert.is(c.bridge, 'br7', 'the environment wins');
     assert.is(loadConfig(t.paths, { FIRECRACKER_BIN: '/opt/fc' }).firecrackerBin, '/opt/fc');
-  } finally { t.cleanup(); }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test('bad settings are refused with E_INVALID_ARGUMENT and a message naming the key', () => {
   const t = tmpState();
   try {
     writeFileSync(join(t.paths.configFile), JSON.stringify({ nope: 1 }));
-    assert.throws(() => loadConfig(t.paths, {}), (e: Error & { code?: string }) => e.code === 'E_INVALID_ARGUMENT' && /unknown key "nope"/.test(e.message));
+    assert.throws(
+      () => loadConfig(t.paths, {}),
+      (e: Error & { code?: string }) => e.code === 'E_INVALID_ARGUMENT' && /unknown key "nope"/.test(e.message),
+    );
     writeFileSync(t.paths.configFile, '{}');
     assert.throws(() => loadConfig(t.paths, { BANGER_QEMU_ACCEL: 'hvf' }), /qemuAccel/);
     assert.throws(() => loadConfig(t.paths, { BANGER_NETWORK: 'host' }), /network/);
     assert.throws(() => loadConfig(t.paths, { BANGER_STOP_TIMEOUT_MS: 'soon' }), /stopTimeoutMs/);
     writeFileSync(t.paths.configFile, '{not json');
-    assert.throws(() => loadConfig(t.paths, {}), (e: Error & { code?: string }) => e.code === 'E_INVALID_ARGUMENT');
-  } finally { t.cleanup(); }
+    assert.throws(
+      () => loadConfig(t.paths, {}),
+      (e: Error & { code?: string }) => e.code === 'E_INVALID_ARGUMENT',
+    );
+  } finally {
+    t.cleanup();
+  }
 });
 
 test('HOST:PORT parsing', () => {

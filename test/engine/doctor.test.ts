@@ -26,7 +26,10 @@ test('kvm and cpu checks come from the same inputs as the QEMU accel decision', 
   const none = hostVirtChecks({ cpuinfo: '', kvmExists: false, kvmRw: false }, '/dev/kvm-x');
   assert.is(none[0].detail, '/dev/kvm-x does not exist');
   // doctor's verdicts agree with what the QEMU backend would pick
-  for (const inputs of [{ cpuinfo: INTEL, kvmExists: true, kvmRw: true }, { cpuinfo: PVM, kvmExists: true, kvmRw: true }]) {
+  for (const inputs of [
+    { cpuinfo: INTEL, kvmExists: true, kvmRw: true },
+    { cpuinfo: PVM, kvmExists: true, kvmRw: true },
+  ]) {
     const [kvm, cpu] = hostVirtChecks(inputs);
     assert.is(decideAccel('auto', inputs).accel === 'kvm', kvm.ok && cpu.ok);
   }
@@ -45,16 +48,32 @@ test('the real files: a /dev/kvm stand-in and a cpuinfo file read through readAc
     chmodSync(kvm, 0o000);
     // root ignores file modes: only assert the refusal when it can happen
     if (process.getuid?.() !== 0) assert.is(hostVirtChecks(readAccelInputs(kvm, cpuinfo), kvm)[0].ok, false);
-    assert.is(hostVirtChecks(readAccelInputs(join(dir, 'none'), cpuinfo), join(dir, 'none'))[0].detail, `${join(dir, 'none')} does not exist`);
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+    assert.is(
+      hostVirtChecks(readAccelInputs(join(dir, 'none'), cpuinfo), join(dir, 'none'))[0].detail,
+      `${join(dir, 'none')} does not exist`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('doctor on this host reports the same /dev/kvm and cpu facts as readAccelInputs', async () => {
   const drv = { available: async () => ({ ok: false, reason: 'test backend' }) } as unknown as VmDriver;
-  const r = await doctor({ drivers: new Map([['qemu', drv]]), runner: createRunner(), config: DEFAULT_CONFIG, defaultBackend: async () => 'qemu' });
+  const r = await doctor({
+    drivers: new Map([['qemu', drv]]),
+    runner: createRunner(),
+    config: DEFAULT_CONFIG,
+    defaultBackend: async () => 'qemu',
+  });
   const expected = hostVirtChecks(readAccelInputs());
-  assert.equal(r.checks.filter((c) => c.name === '/dev/kvm' || c.name === 'cpu virtualization'), expected);
-  assert.equal(r.checks.find((c) => c.name === 'backend qemu'), { name: 'backend qemu', ok: false, detail: 'test backend' });
+  assert.equal(
+    r.checks.filter((c) => c.name === '/dev/kvm' || c.name === 'cpu virtualization'),
+    expected,
+  );
+  assert.equal(
+    r.checks.find((c) => c.name === 'backend qemu'),
+    { name: 'backend qemu', ok: false, detail: 'test backend' },
+  );
   assert.is(r.defaultBackend, 'qemu');
 });
 

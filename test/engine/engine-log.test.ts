@@ -5,8 +5,12 @@ import { simEngine, type TestEngine } from '../helpers/engine.js';
 import { BangerError } from '../../app/errors.js';
 
 let te: TestEngine;
-test.before(async () => { te = await simEngine(); });
-test.after(async () => { await te.close(); });
+test.before(async () => {
+  te = await simEngine();
+});
+test.after(async () => {
+  await te.close();
+});
 
 test('engineLog returns the last lines, whole, from the end of the file only', async () => {
   const file = te.engine.p.paths.engineLog;
@@ -23,7 +27,12 @@ test('engineLog returns the last lines, whole, from the end of the file only', a
   for (const l of got.slice(0, -2)) assert.is(l, long, 'no partial first line');
   rmSync(file, { force: true });
   assert.equal(await te.engine.engineLog(5), [], 'no log yet');
-  try { await te.engine.engineLog(-1); assert.unreachable(); } catch (e) { assert.is((e as BangerError).code, 'E_INVALID_ARGUMENT'); }
+  try {
+    await te.engine.engineLog(-1);
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as BangerError).code, 'E_INVALID_ARGUMENT');
+  }
 });
 
 test.run();

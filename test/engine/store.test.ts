@@ -8,9 +8,30 @@ import type { VmRecord } from '../../app/engine/api.js';
 
 function vm(id: string, name: string): VmRecord {
   const now = new Date().toISOString();
-  return { id, name, backend: 'firecracker', image: null, kernel: null, vcpus: 1, memoryMib: 256, diskBytes: 1 << 30,
-    bootArgs: '', mac: `06:00:00:00:00:${id.slice(-2)}`, ip: null, state: 'created', pid: null, socketPath: null, tap: null,
-    createdAt: now, updatedAt: now, startedAt: null, stoppedAt: null, lastError: null, exitCode: null, exitSignal: null };
+  return {
+    id,
+    name,
+    backend: 'firecracker',
+    image: null,
+    kernel: null,
+    vcpus: 1,
+    memoryMib: 256,
+    diskBytes: 1 << 30,
+    bootArgs: '',
+    mac: `06:00:00:00:00:${id.slice(-2)}`,
+    ip: null,
+    state: 'created',
+    pid: null,
+    socketPath: null,
+    tap: null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    stoppedAt: null,
+    lastError: null,
+    exitCode: null,
+    exitSignal: null,
+  };
 }
 
 test('migrations run on an empty DB and are recorded', () => {
@@ -19,12 +40,20 @@ test('migrations run on an empty DB and are recorded', () => {
     assert.not.ok(existsSync(t.paths.dbFile));
     const s = new Store(t.paths.dbFile);
     const applied = s.migrations();
-    assert.equal(applied.map((m) => m.version), MIGRATIONS.map((m) => m.version));
+    assert.equal(
+      applied.map((m) => m.version),
+      MIGRATIONS.map((m) => m.version),
+    );
     assert.is(s.db.pragma('journal_mode', { simple: true }), 'wal');
-    const tables = (s.db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-    for (const name of ['vms', 'images', 'kernels', 'leases', 'events', 'schema_migrations']) assert.ok(tables.includes(name), name);
+    const tables = (
+      s.db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all() as { name: string }[]
+    ).map((r) => r.name);
+    for (const name of ['vms', 'images', 'kernels', 'leases', 'events', 'schema_migrations'])
+      assert.ok(tables.includes(name), name);
     s.close();
-  } finally { t.cleanup(); }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test('re-opening an existing DB keeps its rows and does not re-apply migrations', () => {
@@ -39,7 +68,9 @@ test('re-opening an existing DB keeps its rows and does not re-apply migrations'
     assert.is(s2.listVms().length, 1);
     assert.is(s2.getVm('ONE')?.id, 'aaaaaaaaaa01', 'lookup folds case');
     s2.close();
-  } finally { t.cleanup(); }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test('a DB with an older schema gets only the missing migrations', () => {
@@ -47,12 +78,16 @@ test('a DB with an older schema gets only the missing migrations', () => {
   try {
     // Simulate a DB created by a build that knew no migrations yet.
     const raw = new Database(t.paths.dbFile);
-    raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    raw.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
     raw.close();
     const s = new Store(t.paths.dbFile);
     assert.is(s.migrations().length, MIGRATIONS.length);
     s.close();
-  } finally { t.cleanup(); }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test('deleteVm removes the VM and its lease in one transaction', () => {
@@ -67,20 +102,28 @@ test('deleteVm removes the VM and its lease in one transaction', () => {
     assert.is(s.getVm('two'), null);
     assert.is(s.listLeases().length, 0);
     s.close();
-  } finally { t.cleanup(); }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test('a failing transaction leaves nothing behind', () => {
   const t = tmpState();
   try {
     const s = new Store(t.paths.dbFile);
-    assert.throws(() => s.tx(() => {
-      s.insertVm(vm('aaaaaaaaaa03', 'three'));
-      throw new Error('boom');
-    }), /boom/);
+    assert.throws(
+      () =>
+        s.tx(() => {
+          s.insertVm(vm('aaaaaaaaaa03', 'three'));
+          throw new Error('boom');
+        }),
+      /boom/,
+    );
     assert.is(s.listVms().length, 0);
     s.close();
-  } finally { t.cleanup(); }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test('image and kernel deletes are refused while a VM uses them', () => {
@@ -88,15 +131,35 @@ test('image and kernel deletes are refused while a VM uses them', () => {
   try {
     const s = new Store(t.paths.dbFile);
     const now = new Date().toISOString();
-    s.insertImage({ name: 'img', source: 'busybox', path: '/x', sizeBytes: 1, sha256: 'x', buildLog: null, createdAt: now });
+    s.insertImage({
+      name: 'img',
+      source: 'busybox',
+      path: '/x',
+      sizeBytes: 1,
+      sha256: 'x',
+      buildLog: null,
+      createdAt: now,
+    });
     s.insertKernel({ name: 'k', path: '/k', initrdPath: null, source: 'add', version: null, createdAt: now });
     s.insertVm({ ...vm('aaaaaaaaaa04', 'four'), image: 'img', kernel: 'k' });
-    try { s.deleteImage('img'); assert.unreachable(); } catch (e) { assert.is((e as { code: string }).code, 'E_IN_USE'); }
-    try { s.deleteKernel('k'); assert.unreachable(); } catch (e) { assert.is((e as { code: string }).code, 'E_IN_USE'); }
+    try {
+      s.deleteImage('img');
+      assert.unreachable();
+    } catch (e) {
+      assert.is((e as { code: string }).code, 'E_IN_USE');
+    }
+    try {
+      s.deleteKernel('k');
+      assert.unreachable();
+    } catch (e) {
+      assert.is((e as { code: string }).code, 'E_IN_USE');
+    }
     assert.ok(s.getImage('img'));
     assert.ok(s.getKernel('k'));
     s.close();
-  } finally { t.cleanup(); }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test('list() follows every VM and lease write, and shows nothing of a rolled-back transaction', () => {
@@ -105,20 +168,36 @@ test('list() follows every VM and lease write, and shows nothing of a rolled-bac
     const s = new Store(t.paths.dbFile);
     assert.equal(s.listVms(), []);
     s.insertVm(vm('aaaaaaaaaa05', 'five'));
-    assert.equal(s.listVms().map((v) => v.name), ['five'], 'insert');
+    assert.equal(
+      s.listVms().map((v) => v.name),
+      ['five'],
+      'insert',
+    );
     s.updateVm('aaaaaaaaaa05', { state: 'running' });
     assert.is(s.listVms()[0].state, 'running', 'update');
     s.tryLease('172.30.0.9', 'aaaaaaaaaa05');
     assert.is(s.listVms()[0].ip, '172.30.0.9', 'lease');
     s.releaseLease('aaaaaaaaaa05');
     assert.is(s.listVms()[0].ip, null, 'release');
-    assert.throws(() => s.tx(() => { s.insertVm(vm('aaaaaaaaaa06', 'six')); s.listVms(); throw new Error('rollback'); }));
-    assert.equal(s.listVms().map((v) => v.name), ['five'], 'nothing from the rolled-back transaction');
+    assert.throws(() =>
+      s.tx(() => {
+        s.insertVm(vm('aaaaaaaaaa06', 'six'));
+        s.listVms();
+        throw new Error('rollback');
+      }),
+    );
+    assert.equal(
+      s.listVms().map((v) => v.name),
+      ['five'],
+      'nothing from the rolled-back transaction',
+    );
     assert.equal(s.listVms()[0], s.getVm('five'), 'list and get map rows the same way');
     s.deleteVm('aaaaaaaaaa05');
     assert.equal(s.listVms(), [], 'delete');
     s.close();
-  } finally { t.cleanup(); }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test.run();

@@ -38,7 +38,9 @@ test('events and console listeners survive a switch to a new engine on the same 
   // A new engine (a restart elsewhere) comes up on the same path a little later.
   const b = new FakeEngine();
   await b.createVm({ name: 'web', start: true });
-  const later = new Promise<Awaited<ReturnType<typeof serve>>>((r) => setTimeout(() => void serve(sock, b).then(r), 300));
+  const later = new Promise<Awaited<ReturnType<typeof serve>>>((r) =>
+    setTimeout(() => void serve(sock, b).then(r), 300),
+  );
   const t0 = Date.now();
   const client = await findEngine(sock, { windowMs: 3000, intervalMs: 50 });
   assert.ok(client, 'found the new engine');
@@ -99,7 +101,10 @@ test('findEngine: null once the window is over when nothing answers', async () =
   const took = Date.now() - t0;
   assert.ok(took >= 500 && took < 2000, `took ${took} ms`);
   let n = 0;
-  assert.is(await findEngine(join(dir, 'none.sock'), { windowMs: 5000, intervalMs: 50, cancelled: () => ++n > 2 }), null);
+  assert.is(
+    await findEngine(join(dir, 'none.sock'), { windowMs: 5000, intervalMs: 50, cancelled: () => ++n > 2 }),
+    null,
+  );
   assert.ok(Date.now() - t0 < 3000, 'cancelled early');
   cleanup();
 });

@@ -4,19 +4,39 @@ import { join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
-export interface CliResult { code: number; stdout: string; stderr: string }
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
-export function cli(args: string[], env: Record<string, string>, opts: { timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
+export function cli(
+  args: string[],
+  env: Record<string, string>,
+  opts: { timeoutMs?: number; input?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'app', 'main.ts'), ...args], {
-      env: { ...process.env, ...env }, cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`banger ${args.join(' ')} timed out\n${stderr}`)); }, opts.timeoutMs ?? 60_000);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`banger ${args.join(' ')} timed out\n${stderr}`));
+    }, opts.timeoutMs ?? 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
     child.stdin.end(opts.input ?? '');
   });
 }

@@ -25,22 +25,50 @@ export function fakeAssets(root: string): { kernel: string; image: string } {
   return { kernel, image };
 }
 
-export interface TestEngine { t: TmpState; engine: Engine; close(): Promise<void> }
+export interface TestEngine {
+  t: TmpState;
+  engine: Engine;
+  close(): Promise<void>;
+}
 
-export async function simEngine(o: { env?: Record<string, string>; logger?: Logger; config?: Record<string, unknown> } = {}): Promise<TestEngine> {
+export async function simEngine(
+  o: { env?: Record<string, string>; logger?: Logger; config?: Record<string, unknown> } = {},
+): Promise<TestEngine> {
   const t = tmpState();
   const env = { ...t.env, FIRECRACKER_BIN: SIM, BANGER_BACKEND: 'firecracker', ...o.env };
   const engine = createEngine({ env, full: true, logger: o.logger ?? nullLogger, config: o.config as never });
   const { kernel, image } = fakeAssets(t.root);
   const now = new Date().toISOString();
-  engine.p.store.insertKernel({ name: 'default', path: kernel, initrdPath: null, source: 'add', version: null, createdAt: now });
-  engine.p.store.insertImage({ name: 'default', source: 'test', path: image, sizeBytes: statSync(image).size, sha256: 'test', buildLog: null, createdAt: now });
+  engine.p.store.insertKernel({
+    name: 'default',
+    path: kernel,
+    initrdPath: null,
+    source: 'add',
+    version: null,
+    createdAt: now,
+  });
+  engine.p.store.insertImage({
+    name: 'default',
+    source: 'test',
+    path: image,
+    sizeBytes: statSync(image).size,
+    sha256: 'test',
+    buildLog: null,
+    createdAt: now,
+  });
   await engine.start();
   return {
-    t, engine,
+    t,
+    engine,
     async close() {
       for (const vm of engine.p.store.listVms()) {
-        if (vm.pid) { try { process.kill(vm.pid, 'SIGKILL'); } catch { /* gone */ } }
+        if (vm.pid) {
+          try {
+            process.kill(vm.pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
       }
       await engine.close();
       engine.p.store.close();
@@ -52,7 +80,10 @@ export async function simEngine(o: { env?: Record<string, string>; logger?: Logg
 /** pids of simulator processes whose command line mentions this text. */
 export function simPids(text: string): number[] {
   const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.includes('firecracker-sim') && l.includes(text)).map((l) => Number(l.trim().split(/\s+/)[0]));
+  return out
+    .split('\n')
+    .filter((l) => l.includes('firecracker-sim') && l.includes(text))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
 }
 
 export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<NonNullable<T>> {

@@ -43,7 +43,12 @@ test('scrollback: older lines are reachable, the live view is the bottom', async
 
 test('style tags close in reverse order and default style is bare', () => {
   assert.equal(styleTags(DEFAULT_STYLE), { open: '', close: '' });
-  const t = styleTags({ ...DEFAULT_STYLE, bold: true, fg: { kind: 'palette', index: 4 }, bg: { kind: 'rgb', rgb: 0x00ff00 } });
+  const t = styleTags({
+    ...DEFAULT_STYLE,
+    bold: true,
+    fg: { kind: 'palette', index: 4 },
+    bg: { kind: 'rgb', rgb: 0x00ff00 },
+  });
   assert.is(t.open, '{bold}{4-fg}{#00ff00-bg}');
   assert.is(t.close, '{/#00ff00-bg}{/4-fg}{/bold}');
 });

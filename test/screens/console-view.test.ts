@@ -11,7 +11,14 @@ process.env.TERM = 'xterm-256color';
 
 function fakeTty(cols: number, rows: number) {
   const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
-  const output = Object.assign(new Writable({ write(_c, _e, cb) { cb(); } }), { isTTY: true, columns: cols, rows });
+  const output = Object.assign(
+    new Writable({
+      write(_c, _e, cb) {
+        cb();
+      },
+    }),
+    { isTTY: true, columns: cols, rows },
+  );
   return { input, output };
 }
 
@@ -22,10 +29,16 @@ test.before.each(async () => {
   const tty = fakeTty(120, 40);
   handle = await runTui(te.engine, { mode: 'embedded', onQuit: async () => {}, input: tty.input, output: tty.output });
 });
-test.after.each(async () => { handle?.destroy(); await te.close(); });
+test.after.each(async () => {
+  handle?.destroy();
+  await te.close();
+});
 
 const view = () => handle.app.consoleView;
-const openConsole = (name: string) => { handle.app.selectedVm = name; handle.app.switchTo('console'); };
+const openConsole = (name: string) => {
+  handle.app.selectedVm = name;
+  handle.app.switchTo('console');
+};
 
 test('console of a stopped VM, then start it: the boot output appears (no blank console)', async () => {
   await te.engine.createVm({ name: 'cold' });
@@ -33,11 +46,15 @@ test('console of a stopped VM, then start it: the boot output appears (no blank 
   await te.engine.stopVm('cold');
   openConsole('cold');
   // Stopped: the last boot's log is shown read-only, no error dialog.
-  await waitFor(() => view().text().includes('reboot: Restarting system'), 'the previous boot\'s log');
+  await waitFor(() => view().text().includes('reboot: Restarting system'), "the previous boot's log");
   assert.not.ok(handle.app.modalOpen, 'no error dialog for a stopped VM');
   const before = view().text().split('Linux version').length;
   await te.engine.startVm('cold');
-  await waitFor(() => view().text().split('Linux version').length > before && view().text().includes('Welcome to banger'), 'the new boot in the console', 5000);
+  await waitFor(
+    () => view().text().split('Linux version').length > before && view().text().includes('Welcome to banger'),
+    'the new boot in the console',
+    5000,
+  );
   // And the console is live: a typed line comes back.
   await view().send('echo hot\r');
   await waitFor(() => /\bhot\b[\s\S]*\bhot\b/.test(view().text()), 'the echo');
@@ -59,7 +76,11 @@ test('restart while the console is open: the next boot shows', async () => {
   openConsole('web');
   await waitFor(() => view().text().includes('Welcome to banger'), 'first boot');
   await te.engine.restartVm('web');
-  await waitFor(() => /Restarting system[\s\S]*Welcome to banger/.test(view().text()), 'the next boot after the shutdown lines', 5000);
+  await waitFor(
+    () => /Restarting system[\s\S]*Welcome to banger/.test(view().text()),
+    'the next boot after the shutdown lines',
+    5000,
+  );
 });
 
 test.run();

@@ -6,8 +6,14 @@ import { visibleLength } from '../../app/screens/vtable.js';
 
 const G = 1024 ** 3;
 const h = (i: number, p: Partial<HostSample> = {}): HostSample => ({
-  at: 1_000_000 + i * 1000, cpuPct: i, memTotalBytes: 16 * G, memUsedBytes: 4 * G, memCommittedBytes: 2 * G,
-  vmsByState: { created: 1, starting: 0, running: 3, stopping: 0, stopped: 2, error: 0 }, dnsQps: { vm: i, forwarded: 1 }, ...p,
+  at: 1_000_000 + i * 1000,
+  cpuPct: i,
+  memTotalBytes: 16 * G,
+  memUsedBytes: 4 * G,
+  memCommittedBytes: 2 * G,
+  vmsByState: { created: 1, starting: 0, running: 3, stopping: 0, stopped: 2, error: 0 },
+  dnsQps: { vm: i, forwarded: 1 },
+  ...p,
 });
 
 test('cpu series: the last N points, relative time labels, at least two points', () => {
@@ -25,13 +31,19 @@ test('cpu series: the last N points, relative time labels, at least two points',
 test('dns series: one line per answer kind, a scale that is never zero', () => {
   const hist = [h(0, { dnsQps: {} }), h(1, { dnsQps: { vm: 10 } }), h(2, { dnsQps: { vm: 5, nxdomain: 2 } })];
   const d = dnsSeries(hist, 60);
-  assert.equal(d.series.map((s) => s.title), ['nxdomain', 'vm']);
+  assert.equal(
+    d.series.map((s) => s.title),
+    ['nxdomain', 'vm'],
+  );
   assert.equal(d.series[1]!.y, [0, 10, 5]);
   assert.equal(d.series[0]!.y, [0, 0, 2]);
   assert.is(d.maxY, 12);
   assert.not.equal(d.series[0]!.style.line, d.series[1]!.style.line);
   const none = dnsSeries([h(0, { dnsQps: {} })], 60);
-  assert.equal(none.series.map((s) => s.title), ['none']);
+  assert.equal(
+    none.series.map((s) => s.title),
+    ['none'],
+  );
   assert.is(none.maxY, 1);
 });
 
@@ -55,7 +67,10 @@ test('state lines: every state, bars scaled to the largest count, within the wid
   const stopped = plain.find((l) => l.startsWith('stopped'))!;
   assert.match(running, /^running\s+3 █+$/);
   assert.ok(running.split('█').length - 1 > stopped.split('█').length - 1);
-  assert.match(plain.find((l) => l.startsWith('error'))!, /^error\s+0 $/);
+  assert.match(
+    plain.find((l) => l.startsWith('error'))!,
+    /^error\s+0 $/,
+  );
   for (const l of lines) assert.ok(visibleLength(l) <= 30);
   assert.match(hostSummary(h(7)), /cpu 7%.*3 running/);
   assert.is(hostSummary(undefined), 'waiting for samples…');

@@ -17,7 +17,10 @@ const calls = { lineSetData: 0, gaugeSetPercent: 0, canvasRender: 0 };
 type Proto = Record<string, (...a: unknown[]) => unknown>;
 function spy(proto: Proto, method: string, key: keyof typeof calls): void {
   const orig = proto[method]!;
-  proto[method] = function (this: unknown, ...a: unknown[]) { calls[key]++; return orig.apply(this, a); };
+  proto[method] = function (this: unknown, ...a: unknown[]) {
+    calls[key]++;
+    return orig.apply(this, a);
+  };
 }
 spy((contrib.line as unknown as { prototype: Proto }).prototype, 'setData', 'lineSetData');
 spy((contrib.gauge as unknown as { prototype: Proto }).prototype, 'setPercent', 'gaugeSetPercent');
@@ -27,8 +30,23 @@ const snapshotCalls = () => ({ ...calls });
 function fakeTty(cols: number, rows: number) {
   let out = '';
   const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
-  const output = Object.assign(new Writable({ write(chunk, _enc, cb) { out += chunk.toString(); cb(); } }), { isTTY: true, columns: cols, rows });
-  return { input, output, text: () => out, reset: () => { out = ''; } };
+  const output = Object.assign(
+    new Writable({
+      write(chunk, _enc, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    }),
+    { isTTY: true, columns: cols, rows },
+  );
+  return {
+    input,
+    output,
+    text: () => out,
+    reset: () => {
+      out = '';
+    },
+  };
 }
 
 let engine: FakeEngine;
@@ -47,12 +65,18 @@ test.before(async () => {
   await sleep(50);
   base = engine.metricsCalls;
 });
-test.after(() => { handle?.destroy(); engine?.dispose(); });
+test.after(() => {
+  handle?.destroy();
+  engine?.dispose();
+});
 
 test('hidden: 30 samples cost no setData, no canvas render and no metrics() call', async () => {
   const before = snapshotCalls();
   const metricsBefore = engine.metricsCalls;
-  for (let i = 0; i < 30; i++) { engine.sampleMetrics(); await sleep(2); }
+  for (let i = 0; i < 30; i++) {
+    engine.sampleMetrics();
+    await sleep(2);
+  }
   await sleep(30);
   assert.equal(snapshotCalls(), before);
   assert.is(engine.metricsCalls, metricsBefore);
@@ -76,7 +100,10 @@ test('shown: one snapshot, a draw with real data, then at most one draw per seco
   assert.ok(drawn.includes('memory used'), 'gauge label on the terminal');
   // A stream of samples every 50 ms for 2.2 s: the throttle allows about 3 more draws.
   const t0 = Date.now();
-  while (Date.now() - t0 < 2200) { engine.sampleMetrics(); await sleep(50); }
+  while (Date.now() - t0 < 2200) {
+    engine.sampleMetrics();
+    await sleep(50);
+  }
   await sleep(50);
   const d = dash().draws;
   assert.ok(d >= 3 && d <= 4, `draws ${d} in ~2.2 s`);
@@ -89,7 +116,10 @@ test('hidden again: charts are gone and the stream costs nothing', async () => {
   await sleep(20);
   const before = snapshotCalls();
   const draws = dash().draws;
-  for (let i = 0; i < 20; i++) { engine.sampleMetrics(); await sleep(5); }
+  for (let i = 0; i < 20; i++) {
+    engine.sampleMetrics();
+    await sleep(5);
+  }
   await sleep(1100); // past any trailing throttle timer
   assert.equal(snapshotCalls(), before);
   assert.is(dash().draws, draws);
@@ -98,7 +128,8 @@ test('hidden again: charts are gone and the stream costs nothing', async () => {
 });
 
 test(':top opens it again from a fresh snapshot', async () => {
-  press(':'); for (const c of 'top') press(c);
+  press(':');
+  for (const c of 'top') press(c);
   handle.screen.program.emit('keypress', '\r', { name: 'enter', full: 'enter', sequence: '\r' });
   await sleep(100);
   assert.is(handle.app.current, 'top');

@@ -10,12 +10,21 @@ const row = (screen: string, name: string) => screen.split('\n').find((l) => l.s
 
 function step(title: string, fn: () => Promise<void>): void {
   test(title, async () => {
-    try { await fn(); } catch (err) { s?.saveAll(); throw err; }
+    try {
+      await fn();
+    } catch (err) {
+      s?.saveAll();
+      throw err;
+    }
   });
 }
 
 test.before(() => {
-  s = TmuxSession.start(`banger-top-${process.pid}`, tuiCommand(), { width: 120, height: 35, env: { FAKE_VMS: '3', FAKE_METRICS_MS: '200' } });
+  s = TmuxSession.start(`banger-top-${process.pid}`, tuiCommand(), {
+    width: 120,
+    height: 35,
+    env: { FAKE_VMS: '3', FAKE_METRICS_MS: '200' },
+  });
 });
 test.after(() => s?.kill());
 
@@ -28,13 +37,22 @@ step('the VM table has a CPU% column fed by the stream', async () => {
 });
 
 step('the detail pane shows cpu/rss/rx/tx sparklines', async () => {
-  const screen = await s.waitFor((x) => /│ cpu\s+[▁-█]*[▁-█]{3,} \S+%/.test(x) && /│ rx\s+[▁-█ ]+\S+\/s/.test(x), 8000, 'sparklines');
+  const screen = await s.waitFor(
+    (x) => /│ cpu\s+[▁-█]*[▁-█]{3,} \S+%/.test(x) && /│ rx\s+[▁-█ ]+\S+\/s/.test(x),
+    8000,
+    'sparklines',
+  );
   assert.match(screen, /rss\s+[▁-█ ]+\d+M/);
   assert.match(screen, /tx\s+[▁-█ ]+\S+\/s/);
 });
 
-const dashboardUp = (x: string) => x.includes('host CPU %') && x.includes('memory used') && x.includes('committed to VMs')
-  && x.includes('VMs by state') && x.includes('DNS q/s') && /running\s+3 █+/.test(x);
+const dashboardUp = (x: string) =>
+  x.includes('host CPU %') &&
+  x.includes('memory used') &&
+  x.includes('committed to VMs') &&
+  x.includes('VMs by state') &&
+  x.includes('DNS q/s') &&
+  /running\s+3 █+/.test(x);
 
 step('6 opens the dashboard: line charts with axes, gauges with percent, VM states', async () => {
   s.keys('6');
@@ -49,14 +67,28 @@ step('6 opens the dashboard: line charts with axes, gauges with percent, VM stat
   assert.match(screen, /Esc back to VMs/);
   // It keeps drawing: the "now" figure of the CPU chart changes as samples arrive.
   const now = /host CPU % \(now (\d+)%\)/.exec(screen)?.[1];
-  await s.waitFor((x) => { const m = /host CPU % \(now (\d+)%\)/.exec(x); return !!m && m[1] !== now; }, 6000, 'cpu-moves');
+  await s.waitFor(
+    (x) => {
+      const m = /host CPU % \(now (\d+)%\)/.exec(x);
+      return !!m && m[1] !== now;
+    },
+    6000,
+    'cpu-moves',
+  );
 });
 
 step('at 80x24 the dashboard still fits and reads', async () => {
   s.resize(80, 24);
-  const screen = await s.waitFor((x) => dashboardUp(x) && x.split('\n')[2]!.length <= 80 && /^┌─ host CPU/.test(x.split('\n')[2]!), 6000, 'dashboard-80x24');
+  const screen = await s.waitFor(
+    (x) => dashboardUp(x) && x.split('\n')[2]!.length <= 80 && /^┌─ host CPU/.test(x.split('\n')[2]!),
+    6000,
+    'dashboard-80x24',
+  );
   const lines = screen.replace(/\n+$/, '').split('\n');
-  assert.ok(lines.every((l) => l.length <= 80), 'no line wider than 80');
+  assert.ok(
+    lines.every((l) => l.length <= 80),
+    'no line wider than 80',
+  );
   assert.match(lines[lines.length - 1]!, /Esc back to VMs/);
   assert.match(screen, /│\s+\d+%\s+│/, 'gauge percent text at 80x24');
 });

@@ -12,7 +12,10 @@ test('a burst of events causes at most one refetch per interval, with a trailing
   const engine = new FakeEngine();
   let listCalls = 0;
   const orig = engine.listVms.bind(engine);
-  engine.listVms = async () => { listCalls++; return orig(); };
+  engine.listVms = async () => {
+    listCalls++;
+    return orig();
+  };
   const changes: Set<Topic>[] = [];
   const model = new DataModel(engine, (t) => changes.push(t), 100);
   await model.start();
@@ -41,7 +44,10 @@ test('build progress and logs stream into the model', async () => {
   assert.is(b.percent, 100);
   assert.ok(model.buildLog(b.id).some((l) => l.includes('[mkfs]')));
   await sleep(60);
-  assert.ok(model.images.some((i) => i.name === 'deb'), 'images refetched after the image event');
+  assert.ok(
+    model.images.some((i) => i.name === 'deb'),
+    'images refetched after the image event',
+  );
   model.stop();
 });
 
@@ -80,15 +86,29 @@ test('form state edits text, cycles choices, submits and cancels', () => {
   assert.is(f.key('enter'), 'submit');
   assert.is(f.key('escape'), 'cancel');
   const l = new LineInput();
-  l.key('a', 'a'); l.key('b', 'b'); l.key('backspace');
+  l.key('a', 'a');
+  l.key('b', 'b');
+  l.key('backspace');
   assert.is(l.value, 'a');
   assert.is(l.key('enter'), 'submit');
 });
 
 test('create form parsing rejects bad numbers before the engine sees them', () => {
-  assert.equal(parseCreateForm({ name: 'x', vcpus: 'two', memory: '256', image: 'busybox', kernel: '(default)', disk: '1G' }), { error: 'vCPUs must be a whole number >= 1, got "two"' });
-  const ok = parseCreateForm({ name: ' x ', vcpus: '2', memory: '512', image: 'busybox', kernel: '(default)', disk: '' });
-  assert.equal(ok, { input: { name: 'x', image: 'busybox', kernel: undefined, vcpus: 2, memoryMib: 512, disk: undefined } });
+  assert.equal(
+    parseCreateForm({ name: 'x', vcpus: 'two', memory: '256', image: 'busybox', kernel: '(default)', disk: '1G' }),
+    { error: 'vCPUs must be a whole number >= 1, got "two"' },
+  );
+  const ok = parseCreateForm({
+    name: ' x ',
+    vcpus: '2',
+    memory: '512',
+    image: 'busybox',
+    kernel: '(default)',
+    disk: '',
+  });
+  assert.equal(ok, {
+    input: { name: 'x', image: 'busybox', kernel: undefined, vcpus: 2, memoryMib: 512, disk: undefined },
+  });
 });
 
 test.run();

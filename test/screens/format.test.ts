@@ -1,17 +1,54 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { VmRecord } from '../../app/engine/api.js';
-import { detailLines, escapeTags, fit, formatBytes, formatCpuPct, formatDuration, formatVmRow, headerRow, layoutColumns, progressBar, vmDetails, vmUptime } from '../../app/screens/format.js';
+import {
+  detailLines,
+  escapeTags,
+  fit,
+  formatBytes,
+  formatCpuPct,
+  formatDuration,
+  formatVmRow,
+  headerRow,
+  layoutColumns,
+  progressBar,
+  vmDetails,
+  vmUptime,
+} from '../../app/screens/format.js';
 import { visibleLength } from '../../app/screens/vtable.js';
 import { columnize } from '../../app/screens/dialogs.js';
 
 const vm = (p: Partial<VmRecord> = {}): VmRecord => ({
-  id: 'id1', name: 'dev', backend: 'firecracker', image: 'busybox', kernel: 'default', vcpus: 2, memoryMib: 512,
-  diskBytes: 1 << 30, bootArgs: '', mac: '02:00:00:00:00:01', ip: '172.30.0.2', state: 'running', pid: 10,
-  socketPath: '/run/fc.sock', tap: 'tap0', createdAt: '2024-01-01T00:00:00Z', updatedAt: '2024-01-01T00:00:00Z',
-  startedAt: '2024-01-01T00:00:00Z', stoppedAt: null, lastError: null, exitCode: null, exitSignal: null, ...p,
+  id: 'id1',
+  name: 'dev',
+  backend: 'firecracker',
+  image: 'busybox',
+  kernel: 'default',
+  vcpus: 2,
+  memoryMib: 512,
+  diskBytes: 1 << 30,
+  bootArgs: '',
+  mac: '02:00:00:00:00:01',
+  ip: '172.30.0.2',
+  state: 'running',
+  pid: 10,
+  socketPath: '/run/fc.sock',
+  tap: 'tap0',
+  createdAt: '2024-01-01T00:00:00Z',
+  updatedAt: '2024-01-01T00:00:00Z',
+  startedAt: '2024-01-01T00:00:00Z',
+  stoppedAt: null,
+  lastError: null,
+  exitCode: null,
+  exitSignal: null,
+  ...p,
 });
-const strip = (t: string) => t.replace(/\{(open|close)\}/g, (m) => (m === '{open}' ? '\x01' : '\x02')).replace(/\{\/?[\w\-,;!#]*\}/g, '').replace(/\x01/g, '{').replace(/\x02/g, '}');
+const strip = (t: string) =>
+  t
+    .replace(/\{(open|close)\}/g, (m) => (m === '{open}' ? '\x01' : '\x02'))
+    .replace(/\{\/?[\w\-,;!#]*\}/g, '')
+    .replace(/\x01/g, '{')
+    .replace(/\x02/g, '}');
 
 test('durations, bytes, fit', () => {
   assert.is(formatDuration(5), '5s');
@@ -76,7 +113,22 @@ test('CPU% column: the latest sample for running VMs, kept at 80 columns, "-" ot
 test('details include every field and highlight the last error', () => {
   const pairs = vmDetails(vm({ lastError: 'boot failed: no kernel' }), Date.now());
   const keys = pairs.map((p) => p[0]);
-  for (const k of ['name', 'state', 'ip', 'mac', 'vcpus', 'memory', 'disk', 'image', 'kernel', 'pid', 'tap', 'api socket', 'last error']) assert.ok(keys.includes(k), k);
+  for (const k of [
+    'name',
+    'state',
+    'ip',
+    'mac',
+    'vcpus',
+    'memory',
+    'disk',
+    'image',
+    'kernel',
+    'pid',
+    'tap',
+    'api socket',
+    'last error',
+  ])
+    assert.ok(keys.includes(k), k);
   const lines = detailLines(pairs, 100, 2);
   assert.ok(lines.join('\n').includes('{red-fg}boot failed: no kernel'));
   assert.is(lines.length, Math.ceil(pairs.length / 2));

@@ -1,6 +1,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bindingsFor, footerText, helpLines, KEY_TABLE, keyName, resolveKey, SCREENS, tableProblems, type KeyBinding } from '../../app/screens/keys.js';
+import {
+  bindingsFor,
+  footerText,
+  helpLines,
+  KEY_TABLE,
+  keyName,
+  resolveKey,
+  SCREENS,
+  tableProblems,
+  type KeyBinding,
+} from '../../app/screens/keys.js';
 
 test('the key table has no duplicate key per screen and every key has a label', () => {
   assert.equal(tableProblems(KEY_TABLE), []);
@@ -23,7 +33,14 @@ test('screen bindings shadow globals; globals apply elsewhere', () => {
   assert.is(resolveKey('console', 'escape'), 'back');
   assert.is(resolveKey('vms', 'escape'), 'back');
   const own = { screen: 'vms' as const, key: 'q', label: 'other', action: 'help' as const };
-  assert.is(resolveKey('vms', 'q', [...KEY_TABLE, own].filter((b) => !(b.screen === 'vms' && b.key === 'q' && b !== own))), 'help');
+  assert.is(
+    resolveKey(
+      'vms',
+      'q',
+      [...KEY_TABLE, own].filter((b) => !(b.screen === 'vms' && b.key === 'q' && b !== own)),
+    ),
+    'help',
+  );
 });
 
 test('keyName normalises blessed key events', () => {

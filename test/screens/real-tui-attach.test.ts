@@ -19,7 +19,12 @@ let enginePid = 0;
 
 function step(title: string, fn: () => Promise<void>): void {
   test(title, async () => {
-    try { await fn(); } catch (err) { s?.saveAll(); throw err; }
+    try {
+      await fn();
+    } catch (err) {
+      s?.saveAll();
+      throw err;
+    }
   });
 }
 
@@ -27,11 +32,18 @@ const row = (screen: string, name: string): string => screen.split('\n').find((l
 let launches = 0;
 function launch(): TmuxSession {
   s?.kill();
-  s = TmuxSession.start(`banger-attach-${process.pid}-${++launches}`, t.cmd, { width: 120, height: 35, env: t.env, cwd: ROOT });
+  s = TmuxSession.start(`banger-attach-${process.pid}-${++launches}`, t.cmd, {
+    width: 120,
+    height: 35,
+    env: t.env,
+    cwd: ROOT,
+  });
   return s;
 }
 
-test.before(async () => { t = await realState('banger-tui-attach-'); });
+test.before(async () => {
+  t = await realState('banger-tui-attach-');
+});
 
 test.after(async () => {
   s?.kill();
@@ -98,7 +110,11 @@ step('`banger --detach` finds that engine; bare `banger` attaches to it', async 
 step('attached: the console of the adopted VM shows its boot output and a typed line comes back', async () => {
   const x = s!;
   x.keys('o');
-  await x.waitFor((v) => v.includes(`Console ${VM} (running)`) && v.includes('Welcome to banger (simulated guest)'), 10_000, 'console');
+  await x.waitFor(
+    (v) => v.includes(`Console ${VM} (running)`) && v.includes('Welcome to banger (simulated guest)'),
+    10_000,
+    'console',
+  );
   x.keys('i');
   await x.waitFor('INPUT', 5000, 'input-mode');
   x.type('echo attached-echo-77');
@@ -132,7 +148,10 @@ step('attached: stop, start again, create and delete through the same screens', 
   await x.waitFor(`Delete VM ${VM2}`, 5000, 'confirm');
   x.keys('y');
   await x.waitFor((v) => row(v, VM2) === '' && row(v, VM) !== '', 10_000, 'deleted-2');
-  assert.equal((await vmList(t.env)).map((v) => v.name), [VM]);
+  assert.equal(
+    (await vmList(t.env)).map((v) => v.name),
+    [VM],
+  );
 });
 
 step('attached: q quits at once and the engine and VM keep running', async () => {

@@ -16,19 +16,32 @@ let launches = 0;
 
 function step(title: string, fn: () => Promise<void>): void {
   test(title, async () => {
-    try { await fn(); } catch (err) { s?.saveAll(); throw err; }
+    try {
+      await fn();
+    } catch (err) {
+      s?.saveAll();
+      throw err;
+    }
   });
 }
 
 const row = (screen: string, name: string): string => screen.split('\n').find((l) => l.startsWith(`${name} `)) ?? '';
 function launch(env: Record<string, string> = {}): TmuxSession {
   s?.kill();
-  s = TmuxSession.start(`banger-reconnect-${process.pid}-${++launches}`, t.cmd, { width: 120, height: 35, env: { ...t.env, ...env }, cwd: ROOT });
+  s = TmuxSession.start(`banger-reconnect-${process.pid}-${++launches}`, t.cmd, {
+    width: 120,
+    height: 35,
+    env: { ...t.env, ...env },
+    cwd: ROOT,
+  });
   return s;
 }
-const engineGone = () => waitUntil(async () => (await ping(t.paths.controlSocket, { timeoutMs: 300 })) === null, 15_000, 'the engine to stop');
+const engineGone = () =>
+  waitUntil(async () => (await ping(t.paths.controlSocket, { timeoutMs: 300 })) === null, 15_000, 'the engine to stop');
 
-test.before(async () => { t = await realState('banger-tui-reconnect-'); });
+test.before(async () => {
+  t = await realState('banger-tui-reconnect-');
+});
 
 test.after(async () => {
   s?.kill();
@@ -39,7 +52,10 @@ test.after(async () => {
 });
 
 step('attached: `banger engine stop` then `banger --detach` elsewhere -> the TUI reconnects, live again', async () => {
-  for (const args of [['vm', 'create', VM], ['vm', 'start', VM]]) {
+  for (const args of [
+    ['vm', 'create', VM],
+    ['vm', 'start', VM],
+  ]) {
     const r = await cli(args, t.env);
     assert.is(r.code, 0, r.stderr);
   }
@@ -70,7 +86,11 @@ step('attached: `banger engine stop` then `banger --detach` elsewhere -> the TUI
   await x.waitFor((v) => /running/.test(row(v, VM)), 15_000, 'started-from-tui');
   // The console works through the new connection.
   x.keys('o');
-  await x.waitFor((v) => v.includes(`Console ${VM} (running)`) && v.includes('Welcome to banger (simulated guest)'), 10_000, 'console');
+  await x.waitFor(
+    (v) => v.includes(`Console ${VM} (running)`) && v.includes('Welcome to banger (simulated guest)'),
+    10_000,
+    'console',
+  );
   x.keys('Escape');
 });
 

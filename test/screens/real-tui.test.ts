@@ -9,7 +9,17 @@ import { bindingsFor } from '../../app/screens/keys.js';
 import { ping } from '../../app/control/client.js';
 import { cli, ROOT } from '../helpers/cli.js';
 import { TmuxSession } from './tmux.js';
-import { describeProcs, isSim, killState, realState, stateProcs, storedVms, vmList, waitUntil, type RealState } from './fixtures/real-engine.js';
+import {
+  describeProcs,
+  isSim,
+  killState,
+  realState,
+  stateProcs,
+  storedVms,
+  vmList,
+  waitUntil,
+  type RealState,
+} from './fixtures/real-engine.js';
 
 const VM = `rt${process.pid % 10000}`;
 const VM2 = `${VM}b`;
@@ -18,7 +28,12 @@ let s: TmuxSession;
 
 function step(title: string, fn: () => Promise<void>): void {
   test(title, async () => {
-    try { await fn(); } catch (err) { s?.saveAll(); throw err; }
+    try {
+      await fn();
+    } catch (err) {
+      s?.saveAll();
+      throw err;
+    }
   });
 }
 
@@ -37,7 +52,11 @@ test.after(async () => {
 });
 
 step('the VM table appears, embedded, with the engine DNS listener', async () => {
-  const screen = await s.waitFor((x) => x.includes('No VMs. Press c') && /DNS 127\.0\.0\.1:\d+ /.test(x), 15_000, 'table');
+  const screen = await s.waitFor(
+    (x) => x.includes('No VMs. Press c') && /DNS 127\.0\.0\.1:\d+ /.test(x),
+    15_000,
+    'table',
+  );
   assert.match(screen, /\[embedded\]/);
   assert.not.match(screen, /DNS 127\.0\.0\.1:0 /, 'the real bound port, not the requested 0');
   assert.match(screen.split('\n')[2]!, /NAME\s+STATE\s+IP\s+DNS\s+BACKEND/);
@@ -89,8 +108,15 @@ step('start it: the row turns running and a simulator process runs it', async ()
 
 step('the console shows the boot output and a typed line comes back', async () => {
   s.keys('o');
-  await s.waitFor((x) => x.includes(`Console ${VM} (running)`) && x.includes('Welcome to banger (simulated guest)')
-    && x.includes('Linux version 6.1.0-banger') && x.includes('Allowing 2 CPUs'), 10_000, 'console');
+  await s.waitFor(
+    (x) =>
+      x.includes(`Console ${VM} (running)`) &&
+      x.includes('Welcome to banger (simulated guest)') &&
+      x.includes('Linux version 6.1.0-banger') &&
+      x.includes('Allowing 2 CPUs'),
+    10_000,
+    'console',
+  );
   s.keys('i');
   await s.waitFor('INPUT', 5000, 'input-mode');
   s.type('echo banger-echo-4242');
@@ -106,7 +132,8 @@ step('the console shows the boot output and a typed line comes back', async () =
 step('? shows the help generated from the key table', async () => {
   s.keys('?');
   const screen = await s.waitFor('Keys on VMs', 5000, 'help');
-  for (const b of bindingsFor('vms').filter((x) => x.footer)) assert.ok(screen.includes(b.label), `help lists ${b.label}`);
+  for (const b of bindingsFor('vms').filter((x) => x.footer))
+    assert.ok(screen.includes(b.label), `help lists ${b.label}`);
   assert.ok(screen.includes(':top'));
   s.keys('Escape');
   await s.waitFor((x) => !x.includes('Keys on VMs'), 5000, 'help-closed');
@@ -116,11 +143,24 @@ step('6 opens the metrics dashboard fed by the real sampler; DNS answers show up
   const port = Number(/DNS 127\.0\.0\.1:(\d+) /.exec(s.capture())?.[1]);
   assert.ok(port > 0);
   s.keys('6');
-  await s.waitFor((x) => x.includes('host CPU %') && x.includes('VMs by state') && /running\s+1 █+/.test(x), 8000, 'dashboard');
+  await s.waitFor(
+    (x) => x.includes('host CPU %') && x.includes('VMs by state') && /running\s+1 █+/.test(x),
+    8000,
+    'dashboard',
+  );
   // Unknown names in the zone: NXDOMAIN answers, counted by the engine's DNS server.
   const sock = createSocket('udp4');
   const ask = setInterval(() => {
-    sock.send(dnsPacket.encode({ type: 'query', id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'nope.vm' }] }), port, '127.0.0.1');
+    sock.send(
+      dnsPacket.encode({
+        type: 'query',
+        id: 7,
+        flags: dnsPacket.RECURSION_DESIRED,
+        questions: [{ type: 'A', name: 'nope.vm' }],
+      }),
+      port,
+      '127.0.0.1',
+    );
   }, 50);
   try {
     const screen = await s.waitFor((x) => /DNS q\/s\s+nxdomain [1-9]/.test(x), 8000, 'dns-rate');
@@ -159,22 +199,32 @@ step('delete asks first: n keeps it, y removes it', async () => {
 
 step('a terminal resize redraws to fit 80x24', async () => {
   s.resize(80, 24);
-  const screen = await s.waitFor((x) => {
-    const lines = x.split('\n');
-    return lines.length >= 24 && /^NAME\s+STATE/.test(lines[2] ?? '') && !/\bDNS\b/.test(lines[2] ?? '');
-  }, 8000, 'resized');
+  const screen = await s.waitFor(
+    (x) => {
+      const lines = x.split('\n');
+      return lines.length >= 24 && /^NAME\s+STATE/.test(lines[2] ?? '') && !/\bDNS\b/.test(lines[2] ?? '');
+    },
+    8000,
+    'resized',
+  );
   const lines = screen.replace(/\n+$/, '').split('\n');
-  assert.ok(lines.every((l) => l.length <= 80), 'no line wider than 80');
+  assert.ok(
+    lines.every((l) => l.length <= 80),
+    'no line wider than 80',
+  );
   assert.match(lines[lines.length - 1]!, /create/);
   s.resize(120, 35);
   await s.waitFor((x) => /\bDNS\b/.test(x.split('\n')[2] ?? ''), 8000, 'resized-back');
 });
 
 step('a VM started from the CLI meanwhile shows up running', async () => {
-  for (const args of [['vm', 'create', VM2], ['vm', 'start', VM2]]) {
+  for (const args of [
+    ['vm', 'create', VM2],
+    ['vm', 'start', VM2],
+  ]) {
     const r = await cli(args, t.env);
     assert.is(r.code, 0, r.stderr);
-    assert.not.match(r.stderr, /started the engine/, 'the CLI used the TUI\'s engine');
+    assert.not.match(r.stderr, /started the engine/, "the CLI used the TUI's engine");
   }
   await s.waitFor((x) => /running/.test(row(x, VM2)), 10_000, 'cli-vm-running');
 });
@@ -185,7 +235,10 @@ step('quit with a VM running asks; "stop all VMs" stops it and leaves no engine'
   s.keys('q');
   const q = await s.waitFor('leave the engine and VMs running', 5000, 'quit-question');
   // The question is wrapped once, to the dialog's width, and every answer fits.
-  assert.match(q.split('\n').find((l) => l.includes('VMs are running'))!, /Keep the engine/);
+  assert.match(
+    q.split('\n').find((l) => l.includes('VMs are running'))!,
+    /Keep the engine/,
+  );
   assert.match(q, /Esc\s+cancel/);
   s.keys('s');
   await s.waitFor(/\[exited 0\]/, 20_000, 'exited');
@@ -195,7 +248,10 @@ step('quit with a VM running asks; "stop all VMs" stops it and leaves no engine'
     throw new Error(`${(err as Error).message}:\n${describeProcs(stateProcs(t.root))}`);
   });
   const vms = await storedVms(t.paths.dbFile);
-  assert.equal(vms.map((v) => [v.name, v.state]), [[VM2, 'stopped']]);
+  assert.equal(
+    vms.map((v) => [v.name, v.state]),
+    [[VM2, 'stopped']],
+  );
 });
 
 test.run();

@@ -41,8 +41,17 @@ test('gaugePercent dodges the gauge reading values below 1.001 as fractions', ()
 });
 
 const sample = (i: number, p: Partial<VmSample> = {}): VmSample => ({
-  vmId: 'id1', name: 'dev', at: 1_000_000 + i * 1000, cpuPct: i * 10, rssBytes: 100 << 20, rxBytes: 0, txBytes: 0,
-  rxBps: i * 1024, txBps: 0, diskBytes: 1 << 30, ...p,
+  vmId: 'id1',
+  name: 'dev',
+  at: 1_000_000 + i * 1000,
+  cpuPct: i * 10,
+  rssBytes: 100 << 20,
+  rxBytes: 0,
+  txBytes: 0,
+  rxBps: i * 1024,
+  txBps: 0,
+  diskBytes: 1 << 30,
+  ...p,
 });
 
 test('vmMetricLines: cpu/rss and rx/tx lines with current values, fitting the width', () => {
@@ -57,7 +66,9 @@ test('vmMetricLines: cpu/rss and rx/tx lines with current values, fitting the wi
   assert.match(cpu!, /^cpu\s+\S+ 290%\s+rss\s+\S+ 100M/);
   assert.match(net!, /^rx\s+\S+ 29K\/s\s+tx\s+\S+ 0B\/s/);
   // CPU is scaled to at least one core: 10% of one core is a low block, not a full one.
-  const idle = vmMetricLines([sample(0, { cpuPct: 10 }), sample(1, { cpuPct: 10 })], 77).map(strip)[0]!.split('rss')[0]!;
+  const idle = vmMetricLines([sample(0, { cpuPct: 10 }), sample(1, { cpuPct: 10 })], 77)
+    .map(strip)[0]!
+    .split('rss')[0]!;
   assert.ok(idle.includes('▂▂') && !idle.includes('█'), idle);
   assert.is(formatRate(1536), '1.5K/s');
 });

@@ -21,36 +21,68 @@ export class TmuxSession {
   private constructor(readonly name: string) {}
 
   /** Start `cmd` in a detached session; the pane stays after exit and prints "[exited N]". */
-  static start(name: string, cmd: string, opts: { width?: number; height?: number; env?: Record<string, string>; cwd?: string } = {}): TmuxSession {
-    try { tmux('kill-session', '-t', name); } catch { /* not running */ }
+  static start(
+    name: string,
+    cmd: string,
+    opts: { width?: number; height?: number; env?: Record<string, string>; cwd?: string } = {},
+  ): TmuxSession {
+    try {
+      tmux('kill-session', '-t', name);
+    } catch {
+      /* not running */
+    }
     const env = { TERM: 'xterm-256color', ...opts.env };
-    const exports = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
+    const exports = Object.entries(env)
+      .map(([k, v]) => `${k}=${shellQuote(v)}`)
+      .join(' ');
     const script = `cd ${shellQuote(opts.cwd ?? process.cwd())} && env ${exports} ${cmd}; echo "[exited $?]"; sleep 600`;
     tmux('new-session', '-d', '-x', String(opts.width ?? 120), '-y', String(opts.height ?? 35), '-s', name, script);
     return new TmuxSession(name);
   }
 
   /** tmux key names (Enter, Escape, C-], Tab, PageUp...) or literal single chars. */
-  keys(...keys: string[]): void { tmux('send-keys', '-t', this.name, ...keys); }
+  keys(...keys: string[]): void {
+    tmux('send-keys', '-t', this.name, ...keys);
+  }
 
   /** Literal text, no key-name interpretation. */
-  type(text: string): void { tmux('send-keys', '-t', this.name, '-l', text); }
+  type(text: string): void {
+    tmux('send-keys', '-t', this.name, '-l', text);
+  }
 
-  capture(): string { return tmux('capture-pane', '-p', '-t', this.name); }
+  capture(): string {
+    return tmux('capture-pane', '-p', '-t', this.name);
+  }
 
-  resize(width: number, height: number): void { tmux('resize-window', '-t', this.name, '-x', String(width), '-y', String(height)); }
+  resize(width: number, height: number): void {
+    tmux('resize-window', '-t', this.name, '-x', String(width), '-y', String(height));
+  }
 
   /** Poll the screen until `pred` holds; throws (after saving the capture) on timeout. */
-  async waitFor(what: string | RegExp | ((screen: string) => boolean), timeoutMs = 5000, label?: string): Promise<string> {
-    const test = typeof what === 'function' ? what : typeof what === 'string' ? (s: string) => s.includes(what) : (s: string) => what.test(s);
+  async waitFor(
+    what: string | RegExp | ((screen: string) => boolean),
+    timeoutMs = 5000,
+    label?: string,
+  ): Promise<string> {
+    const test =
+      typeof what === 'function'
+        ? what
+        : typeof what === 'string'
+          ? (s: string) => s.includes(what)
+          : (s: string) => what.test(s);
     const deadline = Date.now() + timeoutMs;
     let last = '';
     for (;;) {
       last = this.capture();
-      if (test(last)) { this.captures.push({ label: label ?? String(what), text: last }); return last; }
+      if (test(last)) {
+        this.captures.push({ label: label ?? String(what), text: last });
+        return last;
+      }
       if (Date.now() > deadline) {
         const file = this.save(`timeout-${label ?? 'wait'}`, last);
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${label ?? String(what)}; screen saved to ${file}:\n${last}`);
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${label ?? String(what)}; screen saved to ${file}:\n${last}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 40));
     }
@@ -67,11 +99,19 @@ export class TmuxSession {
   /** Save every capture taken so far (call on failure). */
   saveAll(): void {
     this.captures.forEach((c, i) => this.save(`${String(i).padStart(2, '0')}-${c.label}`, c.text));
-    try { this.save('final'); } catch { /* session gone */ }
+    try {
+      this.save('final');
+    } catch {
+      /* session gone */
+    }
   }
 
   kill(): void {
-    try { tmux('kill-session', '-t', this.name); } catch { /* already gone */ }
+    try {
+      tmux('kill-session', '-t', this.name);
+    } catch {
+      /* already gone */
+    }
   }
 }
 

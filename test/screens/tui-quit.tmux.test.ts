@@ -9,7 +9,11 @@ let s: TmuxSession;
 const row = (x: string) => x.split('\n').find((l) => l.startsWith(`${VM} `)) ?? '';
 
 test.before(() => {
-  s = TmuxSession.start(`banger-tui-quit-${process.pid}`, tuiCommand(), { width: 100, height: 30, env: { TERM: 'xterm', FAKE_TRANSITION_MS: '100' } });
+  s = TmuxSession.start(`banger-tui-quit-${process.pid}`, tuiCommand(), {
+    width: 100,
+    height: 30,
+    env: { TERM: 'xterm', FAKE_TRANSITION_MS: '100' },
+  });
 });
 test.after(() => s?.kill());
 
@@ -35,7 +39,10 @@ test('8-colour terminal, ssh hand-over, and the quit question', async () => {
     s.keys('l');
     const screen = await s.waitFor(/\[exited 0\]/, 8000, 'exited');
     assert.match(screen, /shutdown stopVms=false/);
-  } catch (err) { s.saveAll(); throw err; }
+  } catch (err) {
+    s.saveAll();
+    throw err;
+  }
 });
 
 test.run();

@@ -12,11 +12,17 @@ let s: TmuxSession;
 /** Run a step; on failure keep the captures under test-artifacts/. */
 function step(title: string, fn: () => Promise<void>): void {
   test(title, async () => {
-    try { await fn(); } catch (err) { s?.saveAll(); throw err; }
+    try {
+      await fn();
+    } catch (err) {
+      s?.saveAll();
+      throw err;
+    }
   });
 }
 
-const tableRow = (screen: string, name: string): string | undefined => screen.split('\n').find((l) => l.startsWith(`${name} `));
+const tableRow = (screen: string, name: string): string | undefined =>
+  screen.split('\n').find((l) => l.startsWith(`${name} `));
 
 test.before(() => {
   s = TmuxSession.start(NAME, tuiCommand(), { width: 120, height: 35, env: { FAKE_TRANSITION_MS: '300' } });
@@ -24,7 +30,11 @@ test.before(() => {
 test.after(() => s?.kill());
 
 step('the VM table and chrome appear', async () => {
-  const screen = await s.waitFor((x) => x.includes('NAME') && x.includes('STATE') && /\b1 VMs\b/.test(x), 8000, 'table');
+  const screen = await s.waitFor(
+    (x) => x.includes('NAME') && x.includes('STATE') && /\b1 VMs\b/.test(x),
+    8000,
+    'table',
+  );
   assert.match(screen, /\[(embedded|attached)\]/);
   assert.match(screen, /c create .* s start .* x stop/); // footer from the key table
   assert.match(screen.split('\n')[2]!, /NAME\s+STATE\s+IP\s+DNS\s+BACKEND/);
@@ -78,7 +88,8 @@ step('the console shows boot output and a typed line comes back', async () => {
 step('? shows help generated from the key table', async () => {
   s.keys('?');
   const screen = await s.waitFor('Keys on VMs', 3000, 'help');
-  for (const b of bindingsFor('vms').filter((x) => x.footer)) assert.ok(screen.includes(b.label), `help lists ${b.label}`);
+  for (const b of bindingsFor('vms').filter((x) => x.footer))
+    assert.ok(screen.includes(b.label), `help lists ${b.label}`);
   assert.ok(screen.includes(':top'));
   s.keys('Escape');
   await s.waitFor((x) => !x.includes('Keys on VMs'), 3000, 'help-closed');
@@ -106,12 +117,19 @@ step('a resize to 80x24 redraws to fit', async () => {
   const before = s.capture();
   assert.match(before.split('\n')[2]!, /\bDNS\b/);
   s.resize(80, 24);
-  const screen = await s.waitFor((x) => {
-    const lines = x.split('\n');
-    return lines.length >= 24 && /^NAME\s+STATE/.test(lines[2] ?? '') && !/\bDNS\b/.test(lines[2] ?? '');
-  }, 5000, 'resized');
+  const screen = await s.waitFor(
+    (x) => {
+      const lines = x.split('\n');
+      return lines.length >= 24 && /^NAME\s+STATE/.test(lines[2] ?? '') && !/\bDNS\b/.test(lines[2] ?? '');
+    },
+    5000,
+    'resized',
+  );
   const lines = screen.replace(/\n+$/, '').split('\n');
-  assert.ok(lines.every((l) => l.length <= 80), 'no line wider than 80');
+  assert.ok(
+    lines.every((l) => l.length <= 80),
+    'no line wider than 80',
+  );
   assert.match(lines[lines.length - 1]!, /create/); // footer on the last row
 });
 

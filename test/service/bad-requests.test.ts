@@ -8,7 +8,11 @@ import { readFileSync } from 'node:fs';
 import { RawConn } from '../control/helpers.js';
 import { alive, enginePids, json, simPids, svcState, type Svc } from './helpers.js';
 
-interface Vm { name: string; state: string; pid: number | null }
+interface Vm {
+  name: string;
+  state: string;
+  pid: number | null;
+}
 
 let s: Svc;
 let enginePid = 0;
@@ -22,12 +26,17 @@ test.before(async () => {
   assert.is(c.code, 0, c.stderr);
   vmPid = json<Vm>(c).pid!;
 });
-test.after(async () => { await s.cleanup(); });
+test.after(async () => {
+  await s.cleanup();
+});
 
 async function stillServing(): Promise<void> {
   const r = await s.banger(['vm', 'ls', '--json']);
   assert.is(r.code, 0, r.stderr);
-  assert.equal(json<Vm[]>(r).map((v) => [v.name, v.state, v.pid]), [['alpha', 'running', vmPid]]);
+  assert.equal(
+    json<Vm[]>(r).map((v) => [v.name, v.state, v.pid]),
+    [['alpha', 'running', vmPid]],
+  );
   assert.equal(enginePids(s.root), [enginePid]);
   assert.ok(alive(vmPid));
 }
@@ -56,7 +65,9 @@ test('malformed lines get E_PROTOCOL and the same connection keeps working', asy
     }
     const hello = await c.request('hello', [], 11);
     assert.is(hello.result.pid, enginePid);
-  } finally { c.close(); }
+  } finally {
+    c.close();
+  }
 });
 
 test('bad arguments to real engine methods: a stable user error code, and nothing changes', async () => {
@@ -96,10 +107,16 @@ test('bad arguments to real engine methods: a stable user error code, and nothin
       assert.is(r.error.code, code, `${what}: ${r.error.message}`);
       assert.ok(r.error.message.length > 0 && !r.error.message.includes('\n'), what);
     }
-  } finally { c.close(); }
+  } finally {
+    c.close();
+  }
   await stillServing();
   const vms = json<{ name: string }[]>(await s.banger(['vm', 'ls', '--json']));
-  assert.equal(vms.map((v) => v.name), ['alpha'], 'no VM was created or removed');
+  assert.equal(
+    vms.map((v) => v.name),
+    ['alpha'],
+    'no VM was created or removed',
+  );
   assert.equal(json<unknown[]>(await s.banger(['kernel', 'ls', '--json'])).length, 1);
 });
 
@@ -117,7 +134,10 @@ test('an oversized request gets E_PROTOCOL and only that connection ends; others
     const other = await bystander.request('listVms', [], 2);
     assert.is(other.ok, true);
     assert.is(other.result[0].name, 'alpha');
-  } finally { bystander.close(); big.close(); }
+  } finally {
+    bystander.close();
+    big.close();
+  }
 
   // No newline at all, just bytes past the limit.
   const endless = await RawConn.open(s.paths.controlSocket);
@@ -126,22 +146,30 @@ test('an oversized request gets E_PROTOCOL and only that connection ends; others
     const r = await endless.next(5000);
     assert.is(r.error.code, 'E_PROTOCOL');
     await endless.closedP;
-  } finally { endless.close(); }
+  } finally {
+    endless.close();
+  }
   await stillServing();
 });
 
 test('half-written requests and 100 dropped connections leave the engine serving', async () => {
-  await Promise.all(Array.from({ length: 100 }, (_, i) => new Promise<void>((resolve) => {
-    const sock = createConnection(s.paths.controlSocket);
-    sock.on('error', () => resolve());
-    sock.on('close', () => resolve());
-    sock.on('connect', () => {
-      // Half a request, a request whose answer nobody reads, or nothing: then vanish.
-      if (i % 3 === 0) sock.write('{"v":1,"id":1,"meth');
-      if (i % 3 === 1) sock.write('{"v":1,"id":1,"method":"status","params":[]}\n');
-      setTimeout(() => sock.destroy(), i % 7);
-    });
-  })));
+  await Promise.all(
+    Array.from(
+      { length: 100 },
+      (_, i) =>
+        new Promise<void>((resolve) => {
+          const sock = createConnection(s.paths.controlSocket);
+          sock.on('error', () => resolve());
+          sock.on('close', () => resolve());
+          sock.on('connect', () => {
+            // Half a request, a request whose answer nobody reads, or nothing: then vanish.
+            if (i % 3 === 0) sock.write('{"v":1,"id":1,"meth');
+            if (i % 3 === 1) sock.write('{"v":1,"id":1,"method":"status","params":[]}\n');
+            setTimeout(() => sock.destroy(), i % 7);
+          });
+        }),
+    ),
+  );
   await stillServing();
   // The engine kept answering in time: no front end gave up on it and spawned a second engine.
   assert.not.match(readFileSync(s.paths.engineLog, 'utf8'), /E_ENGINE_RUNNING/);

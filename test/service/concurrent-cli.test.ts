@@ -5,11 +5,19 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { enginePids, json, svcState, type Svc } from './helpers.js';
 
-interface Vm { name: string; state: string; pid: number | null }
+interface Vm {
+  name: string;
+  state: string;
+  pid: number | null;
+}
 
 let s: Svc;
-test.before(() => { s = svcState(); });
-test.after(async () => { await s.cleanup(); });
+test.before(() => {
+  s = svcState();
+});
+test.after(async () => {
+  await s.cleanup();
+});
 
 test('50 concurrent `banger vm ls --json` all succeed against one engine', async () => {
   const d = await s.banger(['--detach']);
@@ -23,7 +31,9 @@ test('50 concurrent `banger vm ls --json` all succeed against one engine', async
   assert.is(expected.length, 2);
 
   const started = Date.now();
-  const results = await Promise.all(Array.from({ length: 50 }, () => s.banger(['vm', 'ls', '--json'], { timeoutMs: 90_000 })));
+  const results = await Promise.all(
+    Array.from({ length: 50 }, () => s.banger(['vm', 'ls', '--json'], { timeoutMs: 90_000 })),
+  );
   const wall = Date.now() - started;
   if (process.env.SVC_TRACE) {
     const ms = results.map((r) => r.ms).sort((a, b) => a - b);
@@ -32,7 +42,10 @@ test('50 concurrent `banger vm ls --json` all succeed against one engine', async
   for (const r of results) {
     assert.is(r.code, 0, r.stderr);
     assert.is(r.stderr, '', 'attached quietly: no engine was started, nothing went wrong');
-    assert.equal(json<Vm[]>(r).map((v) => [v.name, v.state, v.pid]), expected);
+    assert.equal(
+      json<Vm[]>(r).map((v) => [v.name, v.state, v.pid]),
+      expected,
+    );
   }
   assert.equal(enginePids(s.root), [enginePid]);
   assert.not.match(readFileSync(s.paths.engineLog, 'utf8'), /E_ENGINE_RUNNING|ERROR/);

@@ -6,12 +6,21 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { alive, enginePids, json, sessionOf, simPids, svcState, until, type Svc } from './helpers.js';
 
-interface Vm { name: string; state: string; pid: number | null; lastError: string | null }
+interface Vm {
+  name: string;
+  state: string;
+  pid: number | null;
+  lastError: string | null;
+}
 
 let s: Svc;
 let enginePid = 0;
-test.before(() => { s = svcState(); });
-test.after(async () => { await s.cleanup(); });
+test.before(() => {
+  s = svcState();
+});
+test.after(async () => {
+  await s.cleanup();
+});
 
 test('--detach starts the engine in its own session, prints pid and socket, exits 0', async () => {
   const r = await s.banger(['--detach']);
@@ -25,7 +34,11 @@ test('--detach starts the engine in its own session, prints pid and socket, exit
   assert.is(sessionOf(enginePid), enginePid, 'the engine leads its own session');
   assert.equal(enginePids(s.root), [enginePid]);
   // Its own output goes to the log under the state dir, not to our terminal.
-  await until(() => readFileSync(s.paths.engineLog, 'utf8').includes(`banger engine ready: pid ${enginePid}`), 5000, 'ready line');
+  await until(
+    () => readFileSync(s.paths.engineLog, 'utf8').includes(`banger engine ready: pid ${enginePid}`),
+    5000,
+    'ready line',
+  );
   assert.is(statSync(s.paths.engineLog).mode & 0o777, 0o600);
 });
 
@@ -51,15 +64,28 @@ test('CLI verbs attach to the running engine (no new engine, nothing said on std
   assert.is(vm.state, 'running');
   assert.equal(simPids(s.root), [vm.pid!], 'the VMM the record names is the one running');
   const ls = json<Vm[]>(await s.banger(['vm', 'ls', '--json']));
-  assert.equal(ls.map((v) => [v.name, v.state]), [['alpha', 'running']]);
+  assert.equal(
+    ls.map((v) => [v.name, v.state]),
+    [['alpha', 'running']],
+  );
   assert.equal(enginePids(s.root), [enginePid]);
 });
 
 test('status --json: pid, uptime, build, mode, socket, DNS listener, VM counts, backends', async () => {
   const st = json<{
-    pid: number; uptimeSec: number; buildId: string; mode: string; controlSocket: string; stateDir: string;
-    dns: { zone: string; records: number; listeners: { address: string; port: number; protocols: string[]; up: boolean }[] };
-    vms: Record<string, number>; backends: { name: string; available: boolean }[];
+    pid: number;
+    uptimeSec: number;
+    buildId: string;
+    mode: string;
+    controlSocket: string;
+    stateDir: string;
+    dns: {
+      zone: string;
+      records: number;
+      listeners: { address: string; port: number; protocols: string[]; up: boolean }[];
+    };
+    vms: Record<string, number>;
+    backends: { name: string; available: boolean }[];
   }>(await s.banger(['status', '--json']));
   assert.is(st.pid, enginePid);
   assert.ok(st.uptimeSec >= 0);
@@ -84,7 +110,10 @@ test('status --json: pid, uptime, build, mode, socket, DNS listener, VM counts, 
 test('a second engine on the same state dir refuses, naming the running one', async () => {
   const r = await s.banger(['engine', 'serve']);
   assert.is(r.code, 2, r.stdout + r.stderr);
-  assert.match(r.stderr, `an engine is already running for ${s.paths.stateDir}: pid ${enginePid}, socket ${s.paths.controlSocket}`);
+  assert.match(
+    r.stderr,
+    `an engine is already running for ${s.paths.stateDir}: pid ${enginePid}, socket ${s.paths.controlSocket}`,
+  );
   assert.match(r.stderr, /\[E_ENGINE_RUNNING\]/);
   assert.ok(r.ms < 4000, `refused at once, not after the handover wait (${r.ms} ms)`);
   // ... and changed nothing: the first still serves on its socket, the VM still runs.
@@ -94,7 +123,7 @@ test('a second engine on the same state dir refuses, naming the running one', as
   assert.is(st.vms.running, 1);
 });
 
-test('a second engine refuses even when it cannot reach the first one\'s socket (the lock decides)', async () => {
+test("a second engine refuses even when it cannot reach the first one's socket (the lock decides)", async () => {
   // Another runtime dir: no socket clash, so only the state dir lock stops it.
   const r = await s.banger(['engine', 'serve'], { env: { BANGER_RUNTIME_DIR: `${s.root}/run2` } });
   assert.is(r.code, 2, r.stdout + r.stderr);
@@ -121,7 +150,10 @@ test('engine stop leaves VMs running; the next verb starts an engine (saying so)
   enginePid = Number(m![1]);
   assert.is(m![2], s.paths.controlSocket);
   const vms = json<Vm[]>(ls);
-  assert.equal(vms.map((v) => [v.name, v.state, v.pid]), [['alpha', 'running', vmPid]]);
+  assert.equal(
+    vms.map((v) => [v.name, v.state, v.pid]),
+    [['alpha', 'running', vmPid]],
+  );
   assert.equal(simPids(s.root), [vmPid]);
 });
 
@@ -133,7 +165,10 @@ test('engine stop --stop-vms stops the VMs too', async () => {
   await until(() => !alive(enginePid) && !alive(vmPid), 5000, 'engine and VMM to exit');
   assert.equal(simPids(s.root), []);
   const vms = json<Vm[]>(await s.banger(['vm', 'ls', '--json']));
-  assert.equal(vms.map((v) => [v.name, v.state, v.pid, v.lastError]), [['alpha', 'stopped', null, null]]);
+  assert.equal(
+    vms.map((v) => [v.name, v.state, v.pid, v.lastError]),
+    [['alpha', 'stopped', null, null]],
+  );
   const again = await s.banger(['engine', 'stop']);
   assert.is(again.code, 0);
   await until(() => enginePids(s.root).length === 0, 5000, 'engine to exit');

@@ -8,20 +8,28 @@ import { join } from 'node:path';
 import { ControlClient } from '../../app/control/client.js';
 import { alive, enginePids, json, simPids, svcState, until, type Svc } from './helpers.js';
 
-interface Vm { name: string; state: string; pid: number | null }
+interface Vm {
+  name: string;
+  state: string;
+  pid: number | null;
+}
 
 let s: Svc;
 let record = '';
 const OLD = { BANGER_BUILD_ID: 'build-old' };
 const NEW = { BANGER_BUILD_ID: 'build-new' };
-const trace = (msg: string) => { if (process.env.SVC_TRACE) process.stderr.write(`${msg}\n`); };
+const trace = (msg: string) => {
+  if (process.env.SVC_TRACE) process.stderr.write(`${msg}\n`);
+};
 
 test.before(() => {
   s = svcState();
   record = join(s.root, 'sim-requests.jsonl');
   s.env.SIM_RECORD = record; // every simulator appends each API request it serves
 });
-test.after(async () => { await s.cleanup(); });
+test.after(async () => {
+  await s.cleanup();
+});
 
 /** Start time of a process (clock ticks since boot): a restarted VMM would have a new one. */
 function startTime(pid: number): string {
@@ -29,7 +37,11 @@ function startTime(pid: number): string {
   return st.slice(st.lastIndexOf(')') + 2).split(' ')[19];
 }
 function requestsSince(offset: number): { method: string; path: string }[] {
-  return readFileSync(record, 'utf8').slice(offset).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(record, 'utf8')
+    .slice(offset)
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 let oldPid = 0;
@@ -52,21 +64,36 @@ test('a CLI of a new build hands over: old engine exits, new one adopts, VMs unt
   const mark = readFileSync(record, 'utf8').length;
   // Watch the VMMs the whole time: a VM that blinks out even once fails the test.
   let blinks = 0;
-  const watch = setInterval(() => { for (const p of vmPids) if (!alive(p)) blinks++; }, 10);
+  const watch = setInterval(() => {
+    for (const p of vmPids) if (!alive(p)) blinks++;
+  }, 10);
   let r;
   try {
     r = await s.banger(['vm', 'ls', '--json'], { env: NEW });
-  } finally { clearInterval(watch); }
+  } finally {
+    clearInterval(watch);
+  }
   assert.is(r.code, 0, r.stderr);
   trace(`handover via CLI (old engine out, new engine up, vm ls answered): ${r.ms} ms`);
-  assert.match(r.stderr, `the running engine (pid ${oldPid}) is build build-old, this is build-new: handing over (VMs keep running)`);
+  assert.match(
+    r.stderr,
+    `the running engine (pid ${oldPid}) is build build-old, this is build-new: handing over (VMs keep running)`,
+  );
   const m = /started the engine in the background \(pid (\d+)/.exec(r.stderr);
   assert.ok(m, r.stderr);
   const newPid = Number(m![1]);
   assert.is.not(newPid, oldPid);
 
   assert.is(blinks, 0, 'no VMM was ever missing');
-  assert.equal(json<Vm[]>(r).map((v) => [v.name, v.state, v.pid]).sort(), [['one', 'running', vmPids[0]], ['two', 'running', vmPids[1]]].sort());
+  assert.equal(
+    json<Vm[]>(r)
+      .map((v) => [v.name, v.state, v.pid])
+      .sort(),
+    [
+      ['one', 'running', vmPids[0]],
+      ['two', 'running', vmPids[1]],
+    ].sort(),
+  );
   assert.equal(simPids(s.root).sort(), vmPids);
   assert.equal(vmPids.map(startTime), starts, 'the same VMM processes, not restarted ones');
   // Only reads reached the VMMs (the adoption probe): nothing reconfigured, stopped or restarted them.
@@ -75,7 +102,9 @@ test('a CLI of a new build hands over: old engine exits, new one adopts, VMs unt
 
   await until(() => !alive(oldPid), 5000, 'the old engine to exit');
   assert.equal(enginePids(s.root), [newPid]);
-  const st = json<{ pid: number; buildId: string; vms: { running: number } }>(await s.banger(['status', '--json'], { env: NEW }));
+  const st = json<{ pid: number; buildId: string; vms: { running: number } }>(
+    await s.banger(['status', '--json'], { env: NEW }),
+  );
   assert.equal([st.pid, st.buildId, st.vms.running], [newPid, 'build-new', 2]);
   assert.match(readFileSync(s.paths.engineLog, 'utf8'), /handing over to a newer build; VMs keep running/);
 
@@ -83,8 +112,14 @@ test('a CLI of a new build hands over: old engine exits, new one adopts, VMs unt
   const c = await ControlClient.connect(s.paths.controlSocket);
   try {
     await c.sendConsole('one', 'echo after-handover\n');
-    await until(async () => (await c.consoleTail('one', 4096)).toString().includes('after-handover\r\n'), 5000, 'console echo');
-  } finally { await c.close(); }
+    await until(
+      async () => (await c.consoleTail('one', 4096)).toString().includes('after-handover\r\n'),
+      5000,
+      'console echo',
+    );
+  } finally {
+    await c.close();
+  }
 });
 
 test('--detach of yet another build also hands over, then reports the new engine', async () => {

@@ -26,7 +26,12 @@ export interface Svc {
   cleanup(): Promise<void>;
 }
 
-export interface Result { code: number; stdout: string; stderr: string; ms: number }
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
 
 /**
  * A temp root with every banger path, a kernel and a default image registered (straight in
@@ -64,13 +69,24 @@ export function svcState(opts: { bridge?: boolean; env?: Record<string, string> 
   seed(root, paths);
 
   const svc: Svc = {
-    root, env, paths, netns,
-    banger: async (args, o = {}) => timed(args, run([...await bangerArgv(), ...args], { ...env, ...o.env }, netns, o.timeoutMs)),
-    sh: (argv) => execFileSync(netns ? 'ip' : argv[0], netns ? ['netns', 'exec', netns, ...argv] : argv.slice(1), { encoding: 'utf8' }),
+    root,
+    env,
+    paths,
+    netns,
+    banger: async (args, o = {}) =>
+      timed(args, run([...(await bangerArgv()), ...args], { ...env, ...o.env }, netns, o.timeoutMs)),
+    sh: (argv) =>
+      execFileSync(netns ? 'ip' : argv[0], netns ? ['netns', 'exec', netns, ...argv] : argv.slice(1), {
+        encoding: 'utf8',
+      }),
     async cleanup() {
       killAll(root, netns);
       if (netns) {
-        try { execFileSync('ip', ['netns', 'delete', netns]); } catch { /* already gone */ }
+        try {
+          execFileSync('ip', ['netns', 'delete', netns]);
+        } catch {
+          /* already gone */
+        }
       }
       if (process.env.SVC_KEEP) process.stderr.write(`kept ${root}\n`);
       else rmSync(root, { recursive: true, force: true });
@@ -92,8 +108,17 @@ export function bangerArgv(): Promise<string[]> {
     const { build } = await import('esbuild');
     const out = join(ROOT, 'node_modules', '.cache', 'banger-svc-test', String(process.pid));
     const files = (readdirSync(join(ROOT, 'app'), { recursive: true }) as string[])
-      .filter((f) => f.endsWith('.ts')).map((f) => join(ROOT, 'app', f));
-    await build({ entryPoints: files, outdir: out, outbase: ROOT, format: 'esm', platform: 'node', target: 'node20', logLevel: 'error' });
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(ROOT, 'app', f));
+    await build({
+      entryPoints: files,
+      outdir: out,
+      outbase: ROOT,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      logLevel: 'error',
+    });
     process.on('exit', () => rmSync(out, { recursive: true, force: true }));
     return [process.execPath, join(out, 'app', 'main.js')];
   })();
@@ -111,8 +136,23 @@ function seed(root: string, paths: Paths): void {
   const store = new Store(paths.dbFile);
   try {
     const now = new Date().toISOString();
-    store.insertKernel({ name: 'default', path: kernel, initrdPath: null, source: 'add', version: null, createdAt: now });
-    store.insertImage({ name: 'default', source: 'test', path: image, sizeBytes: 64 * MiB, sha256: '0'.repeat(64), buildLog: null, createdAt: now });
+    store.insertKernel({
+      name: 'default',
+      path: kernel,
+      initrdPath: null,
+      source: 'add',
+      version: null,
+      createdAt: now,
+    });
+    store.insertImage({
+      name: 'default',
+      source: 'test',
+      path: image,
+      sizeBytes: 64 * MiB,
+      sha256: '0'.repeat(64),
+      buildLog: null,
+      createdAt: now,
+    });
   } finally {
     store.close();
   }
@@ -122,14 +162,31 @@ function run(argv: string[], env: Record<string, string>, netns: string | null, 
   const full = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(full[0], full.slice(1), { env: { ...process.env, ...env }, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(full[0], full.slice(1), {
+      env: { ...process.env, ...env },
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`banger ${argv.slice(3).join(' ')} timed out\n${stderr}`)); }, timeoutMs);
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - started }); });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`banger ${argv.slice(3).join(' ')} timed out\n${stderr}`));
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - started });
+    });
   });
 }
 
@@ -143,7 +200,9 @@ export function pidsUnder(root: string): number[] {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
       const env = cmd.includes(root) ? '' : readFileSync(`/proc/${pid}/environ`, 'latin1');
       if (cmd.includes(root) || env.includes(root)) out.push(pid);
-    } catch { /* gone, or not readable */ }
+    } catch {
+      /* gone, or not readable */
+    }
   }
   return out;
 }
@@ -154,7 +213,9 @@ export function simPids(root: string): number[] {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
       return cmd.includes(SIM) && cmd.includes(root) && !isZombie(pid);
-    } catch { return false; }
+    } catch {
+      return false;
+    }
   });
 }
 
@@ -162,8 +223,12 @@ export function simPids(root: string): number[] {
 export function enginePids(root: string): number[] {
   return pidsUnder(root).filter((pid) => {
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ').includes('engine serve') && !isZombie(pid);
-    } catch { return false; }
+      return (
+        readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ').includes('engine serve') && !isZombie(pid)
+      );
+    } catch {
+      return false;
+    }
   });
 }
 
@@ -171,11 +236,17 @@ export function isZombie(pid: number): boolean {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return 'ZX'.includes(s.charAt(s.lastIndexOf(')') + 2));
-  } catch { return true; }
+  } catch {
+    return true;
+  }
 }
 
 export function alive(pid: number): boolean {
-  try { process.kill(pid, 0); } catch { return false; }
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
   return !isZombie(pid);
 }
 
@@ -183,11 +254,18 @@ function killAll(root: string, netns: string | null): void {
   const pids = new Set(pidsUnder(root));
   if (netns) {
     try {
-      for (const p of execFileSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).split('\n')) if (Number(p) > 0) pids.add(Number(p));
-    } catch { /* no such netns */ }
+      for (const p of execFileSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).split('\n'))
+        if (Number(p) > 0) pids.add(Number(p));
+    } catch {
+      /* no such netns */
+    }
   }
   for (const pid of pids) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -222,7 +300,11 @@ export function runtimeEntries(paths: Paths): string[] {
   const out: string[] = [];
   const walk = (dir: string, rel: string) => {
     let names: string[] = [];
-    try { names = readdirSync(dir); } catch { return; }
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
     for (const n of names.sort()) {
       out.push(rel + n);
       walk(join(dir, n), `${rel}${n}/`);

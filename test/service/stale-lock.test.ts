@@ -8,8 +8,12 @@ import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { enginePids, svcState, type Svc } from './helpers.js';
 
 let s: Svc;
-test.before(() => { s = svcState(); });
-test.after(async () => { await s.cleanup(); });
+test.before(() => {
+  s = svcState();
+});
+test.after(async () => {
+  await s.cleanup();
+});
 
 for (const [label, content] of [
   ['a plain "1" from an older build', '1\n'],
@@ -25,7 +29,11 @@ for (const [label, content] of [
     assert.ok(r.ms < 8000, `took ${r.ms} ms`);
     const [pid] = enginePids(s.root);
     assert.ok(pid, 'an engine runs');
-    assert.match(readFileSync(s.paths.engineLock, 'utf8'), new RegExp(`^${pid} \\d+ [0-9a-f-]{36}\\n$`), 'the lock now names it');
+    assert.match(
+      readFileSync(s.paths.engineLock, 'utf8'),
+      new RegExp(`^${pid} \\d+ [0-9a-f-]{36}\\n$`),
+      'the lock now names it',
+    );
     const stop = await s.banger(['engine', 'stop']);
     assert.is(stop.code, 0, stop.stderr);
   });

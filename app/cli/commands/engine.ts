@@ -16,18 +16,27 @@ export const engineCommands: Command[] = [
       const s = await (await ctx.engine()).status();
       if (flagBool(a, 'json')) return printJson(ctx, s);
       const dns = s.dns.listeners.length
-        ? s.dns.listeners.map((l) => `${l.address}:${l.port} ${l.protocols.join('+')} ${l.up ? 'up' : `DOWN (${l.error})`}${l.forwards ? ' forwarding' : ''}`).join('; ')
+        ? s.dns.listeners
+            .map(
+              (l) =>
+                `${l.address}:${l.port} ${l.protocols.join('+')} ${l.up ? 'up' : `DOWN (${l.error})`}${l.forwards ? ' forwarding' : ''}`,
+            )
+            .join('; ')
         : 'not running';
       const counts = (['running', 'starting', 'stopping', 'stopped', 'created', 'error'] as const)
-        .filter((k) => s.vms[k] > 0).map((k) => `${s.vms[k]} ${k}`).join(', ');
-      ctx.out([
-        `engine    pid ${s.pid}, up ${formatDuration(s.uptimeSec)}, ${s.mode}, build ${s.buildId}`,
-        `socket    ${s.controlSocket ?? '-'}`,
-        `state     ${s.stateDir}`,
-        `dns       zone ${s.dns.zone}., ${s.dns.records} records; ${dns}`,
-        `vms       ${s.vms.total} total${counts ? `: ${counts}` : ''}`,
-        `backends  ${s.backends.map((b) => `${b.name} ${b.available ? 'available' : 'unavailable'}`).join(', ')} (default ${s.defaultBackend})`,
-      ].join('\n'));
+        .filter((k) => s.vms[k] > 0)
+        .map((k) => `${s.vms[k]} ${k}`)
+        .join(', ');
+      ctx.out(
+        [
+          `engine    pid ${s.pid}, up ${formatDuration(s.uptimeSec)}, ${s.mode}, build ${s.buildId}`,
+          `socket    ${s.controlSocket ?? '-'}`,
+          `state     ${s.stateDir}`,
+          `dns       zone ${s.dns.zone}., ${s.dns.records} records; ${dns}`,
+          `vms       ${s.vms.total} total${counts ? `: ${counts}` : ''}`,
+          `backends  ${s.backends.map((b) => `${b.name} ${b.available ? 'available' : 'unavailable'}`).join(', ')} (default ${s.defaultBackend})`,
+        ].join('\n'),
+      );
     },
   },
   {
@@ -51,7 +60,14 @@ export const engineCommands: Command[] = [
       needPositional(a, 0, this.usage);
       const recs = await (await ctx.engine()).dnsRecords();
       if (flagBool(a, 'json')) return printJson(ctx, recs);
-      ctx.out(recs.length ? table(['NAME', 'TYPE', 'VALUE', 'TTL'], recs.map((r) => [r.name, r.type, r.value, String(r.ttl)])) : 'no records: no VM is running');
+      ctx.out(
+        recs.length
+          ? table(
+              ['NAME', 'TYPE', 'VALUE', 'TTL'],
+              recs.map((r) => [r.name, r.type, r.value, String(r.ttl)]),
+            )
+          : 'no records: no VM is running',
+      );
     },
   },
   {
@@ -62,7 +78,8 @@ export const engineCommands: Command[] = [
     async run(ctx, a) {
       needPositional(a, 0, this.usage);
       if (!ctx.dnsSetup) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'dns setup is not available here');
-      if (flagBool(a, 'apply') && flagBool(a, 'remove')) throw new BangerError(ErrorCodes.USAGE, '--apply and --remove exclude each other');
+      if (flagBool(a, 'apply') && flagBool(a, 'remove'))
+        throw new BangerError(ErrorCodes.USAGE, '--apply and --remove exclude each other');
       ctx.out(await ctx.dnsSetup(flagBool(a, 'apply') ? 'apply' : flagBool(a, 'remove') ? 'remove' : 'print'));
     },
   },
@@ -86,19 +103,23 @@ export const engineCommands: Command[] = [
       needPositional(a, 0, this.usage);
       const r = await (await ctx.engine()).reconcile();
       if (flagBool(a, 'json')) return printJson(ctx, r);
-      ctx.out(`adopted: ${r.adopted.join(', ') || '-'}\nstopped: ${r.stopped.join(', ') || '-'}\norphans removed: ${r.orphansRemoved.join(', ') || '-'}`);
+      ctx.out(
+        `adopted: ${r.adopted.join(', ') || '-'}\nstopped: ${r.stopped.join(', ') || '-'}\norphans removed: ${r.orphansRemoved.join(', ') || '-'}`,
+      );
     },
   },
   {
     path: ['engine', 'events'],
     usage: 'banger engine events [--json]',
-    summary: 'the engine\'s event log (VM state changes and more)',
+    summary: "the engine's event log (VM state changes and more)",
     flags: JSON_FLAG,
     async run(ctx, a) {
       needPositional(a, 0, this.usage);
       const evs = await (await ctx.engine()).events(200);
       if (flagBool(a, 'json')) return printJson(ctx, evs);
-      ctx.out(evs.map((e) => `${e.at}  ${e.kind.padEnd(6)} ${e.subject.padEnd(16)} ${e.message}`).join('\n') || 'no events');
+      ctx.out(
+        evs.map((e) => `${e.at}  ${e.kind.padEnd(6)} ${e.subject.padEnd(16)} ${e.message}`).join('\n') || 'no events',
+      );
     },
   },
 ];

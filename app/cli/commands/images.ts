@@ -6,7 +6,14 @@ import { flagBool, flagStr, needPositional } from '../args.js';
 import { formatBytesShort, table } from '../format.js';
 
 /** Follow a build's progress events with a one-line bar on a TTY (plain lines otherwise). */
-async function withProgress<T>(ctx: CliContext, e: EngineApi, name: string, kind: BuildProgress['kind'], json: boolean, run: () => Promise<T>): Promise<T> {
+async function withProgress<T>(
+  ctx: CliContext,
+  e: EngineApi,
+  name: string,
+  kind: BuildProgress['kind'],
+  json: boolean,
+  run: () => Promise<T>,
+): Promise<T> {
   let last = '';
   const off = e.subscribe((ev) => {
     if (json || ev.type !== 'build' || ev.build.name !== name || ev.build.kind !== kind) return;
@@ -36,9 +43,13 @@ export const imageCommands: Command[] = [
     async run(ctx, a) {
       const [name] = needPositional(a, 1, this.usage);
       const e = await ctx.engine();
-      const packages = flagStr(a, 'packages')?.split(',').map((s) => s.trim()).filter(Boolean);
-      const img = await withProgress(ctx, e, name, 'image', flagBool(a, 'json'),
-        () => e.buildImage({ name, from: flagStr(a, 'from') ?? '', size: flagStr(a, 'size'), packages }));
+      const packages = flagStr(a, 'packages')
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const img = await withProgress(ctx, e, name, 'image', flagBool(a, 'json'), () =>
+        e.buildImage({ name, from: flagStr(a, 'from') ?? '', size: flagStr(a, 'size'), packages }),
+      );
       if (flagBool(a, 'json')) printJson(ctx, img);
       else ctx.out(`built image ${img.name} (${formatBytesShort(img.sizeBytes)}, sha256 ${img.sha256.slice(0, 12)})`);
     },
@@ -51,7 +62,9 @@ export const imageCommands: Command[] = [
     async run(ctx, a) {
       const [name, path] = needPositional(a, 2, this.usage);
       const e = await ctx.engine();
-      const img = await withProgress(ctx, e, name, 'image', flagBool(a, 'json'), () => e.importImage({ name, path, size: flagStr(a, 'size') }));
+      const img = await withProgress(ctx, e, name, 'image', flagBool(a, 'json'), () =>
+        e.importImage({ name, path, size: flagStr(a, 'size') }),
+      );
       if (flagBool(a, 'json')) printJson(ctx, img);
       else ctx.out(`imported image ${img.name} (${formatBytesShort(img.sizeBytes)})`);
     },
@@ -65,9 +78,14 @@ export const imageCommands: Command[] = [
       needPositional(a, 0, this.usage);
       const imgs = await (await ctx.engine()).listImages();
       if (flagBool(a, 'json')) return printJson(ctx, imgs);
-      ctx.out(imgs.length
-        ? table(['NAME', 'SOURCE', 'SIZE', 'SHA256', 'CREATED'], imgs.map((i) => [i.name, i.source, formatBytesShort(i.sizeBytes), i.sha256.slice(0, 12), i.createdAt]))
-        : 'no images yet: banger image build NAME --from busybox');
+      ctx.out(
+        imgs.length
+          ? table(
+              ['NAME', 'SOURCE', 'SIZE', 'SHA256', 'CREATED'],
+              imgs.map((i) => [i.name, i.source, formatBytesShort(i.sizeBytes), i.sha256.slice(0, 12), i.createdAt]),
+            )
+          : 'no images yet: banger image build NAME --from busybox',
+      );
     },
   },
   {
@@ -96,14 +114,17 @@ export const imageCommands: Command[] = [
   ...(['fetch', 'build'] as const).map((verb): Command => ({
     path: ['kernel', verb],
     usage: `banger kernel ${verb} NAME [--json]`,
-    summary: verb === 'fetch'
-      ? 'Debian cloud kernel + initramfs (QEMU; not Firecracker)'
-      : 'build a microVM vmlinux from Debian linux-source (~9 min on 2 cores)',
+    summary:
+      verb === 'fetch'
+        ? 'Debian cloud kernel + initramfs (QEMU; not Firecracker)'
+        : 'build a microVM vmlinux from Debian linux-source (~9 min on 2 cores)',
     flags: JSON_FLAG,
     async run(ctx, a) {
       const [name] = needPositional(a, 1, this.usage);
       const e = await ctx.engine();
-      const k = await withProgress(ctx, e, name, 'kernel', flagBool(a, 'json'), () => (verb === 'fetch' ? e.fetchKernel(name) : e.buildKernel(name)));
+      const k = await withProgress(ctx, e, name, 'kernel', flagBool(a, 'json'), () =>
+        verb === 'fetch' ? e.fetchKernel(name) : e.buildKernel(name),
+      );
       if (flagBool(a, 'json')) printJson(ctx, k);
       else ctx.out(`kernel ${k.name} ready${k.version ? ` (${k.version})` : ''}`);
     },
@@ -117,9 +138,14 @@ export const imageCommands: Command[] = [
       needPositional(a, 0, this.usage);
       const ks = await (await ctx.engine()).listKernels();
       if (flagBool(a, 'json')) return printJson(ctx, ks);
-      ctx.out(ks.length
-        ? table(['NAME', 'SOURCE', 'VERSION', 'INITRD', 'PATH'], ks.map((k) => [k.name, k.source, k.version ?? '-', k.initrdPath ? 'yes' : 'no', k.path]))
-        : 'no kernels yet: banger kernel fetch default');
+      ctx.out(
+        ks.length
+          ? table(
+              ['NAME', 'SOURCE', 'VERSION', 'INITRD', 'PATH'],
+              ks.map((k) => [k.name, k.source, k.version ?? '-', k.initrdPath ? 'yes' : 'no', k.path]),
+            )
+          : 'no kernels yet: banger kernel fetch default',
+      );
     },
   },
   {

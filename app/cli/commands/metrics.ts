@@ -30,12 +30,24 @@ export const TOP_HEADERS = ['NAME', 'CPU%', 'RSS', 'RX/S', 'TX/S', 'DISK'];
 
 export function topTable(samples: readonly VmSample[]): string {
   if (!samples.length) return 'no running VMs with samples (the engine samples running VMs once a second)';
-  return table(TOP_HEADERS, samples.map((s) => [
-    s.name, pct(s.cpuPct), formatBytesShort(s.rssBytes), rate(s.rxBps), rate(s.txBps), formatBytesShort(s.diskBytes),
-  ]));
+  return table(
+    TOP_HEADERS,
+    samples.map((s) => [
+      s.name,
+      pct(s.cpuPct),
+      formatBytesShort(s.rssBytes),
+      rate(s.rxBps),
+      rate(s.txBps),
+      formatBytesShort(s.diskBytes),
+    ]),
+  );
 }
 
-interface Stat { current: number; avg: number; max: number }
+interface Stat {
+  current: number;
+  avg: number;
+  max: number;
+}
 
 function stat(values: number[]): Stat {
   const ok = values.filter((v) => Number.isFinite(v));
@@ -72,12 +84,22 @@ export function statsText(name: string, samples: readonly VmSample[], now = Date
   const bytes = (v: number) => (Number.isFinite(v) ? formatBytesShort(Math.round(v)) : '-');
   const line = (label: string, st: Stat, f: (v: number) => string) => [label, f(st.current), f(st.avg), f(st.max)];
   const head = `${name}: ${s.samples} sample${s.samples === 1 ? '' : 's'} over ${Math.round(s.spanSec)}s, latest ${ago}s ago, disk ${formatBytesShort(last.diskBytes)} allocated`;
-  const summary = table(['', 'CURRENT', 'AVG', 'MAX'], [
-    line('cpu', s.cpuPct, pct), line('rss', s.rssBytes, bytes), line('rx', s.rxBps, rate), line('tx', s.txBps, rate),
-  ]);
-  const recent = table(['TIME', 'CPU%', 'RSS', 'RX/S', 'TX/S'], samples.slice(-rows).map((x) => [
-    new Date(x.at).toISOString().slice(11, 19), pct(x.cpuPct), formatBytesShort(x.rssBytes), rate(x.rxBps), rate(x.txBps),
-  ]));
+  const summary = table(
+    ['', 'CURRENT', 'AVG', 'MAX'],
+    [line('cpu', s.cpuPct, pct), line('rss', s.rssBytes, bytes), line('rx', s.rxBps, rate), line('tx', s.txBps, rate)],
+  );
+  const recent = table(
+    ['TIME', 'CPU%', 'RSS', 'RX/S', 'TX/S'],
+    samples
+      .slice(-rows)
+      .map((x) => [
+        new Date(x.at).toISOString().slice(11, 19),
+        pct(x.cpuPct),
+        formatBytesShort(x.rssBytes),
+        rate(x.rxBps),
+        rate(x.txBps),
+      ]),
+  );
   return `${head}\n\n${summary}\n\nrecent:\n${recent}`;
 }
 

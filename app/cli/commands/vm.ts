@@ -10,19 +10,40 @@ const NAME = (usage: string) => (a: { positional: string[] }) => needPositional(
 export const vmCommands: Command[] = [
   {
     path: ['vm', 'create'],
-    usage: 'banger vm create NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--start] [--json]',
+    usage:
+      'banger vm create NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--start] [--json]',
     summary: 'create a VM (and start it with --start)',
-    flags: { ...JSON_FLAG, image: { value: true }, kernel: { value: true }, vcpus: { value: true }, memory: { value: true },
-      disk: { value: true }, backend: { value: true }, 'boot-args': { value: true }, start: {} },
+    flags: {
+      ...JSON_FLAG,
+      image: { value: true },
+      kernel: { value: true },
+      vcpus: { value: true },
+      memory: { value: true },
+      disk: { value: true },
+      backend: { value: true },
+      'boot-args': { value: true },
+      start: {},
+    },
     async run(ctx, a) {
       const [name] = needPositional(a, 1, this.usage);
-      const vm = await (await ctx.engine()).createVm({
-        name, image: flagStr(a, 'image'), kernel: flagStr(a, 'kernel'), vcpus: flagInt(a, 'vcpus'),
-        memoryMib: flagInt(a, 'memory'), disk: flagStr(a, 'disk'), backend: flagStr(a, 'backend'),
-        bootArgs: flagStr(a, 'boot-args'), start: flagBool(a, 'start'),
+      const vm = await (
+        await ctx.engine()
+      ).createVm({
+        name,
+        image: flagStr(a, 'image'),
+        kernel: flagStr(a, 'kernel'),
+        vcpus: flagInt(a, 'vcpus'),
+        memoryMib: flagInt(a, 'memory'),
+        disk: flagStr(a, 'disk'),
+        backend: flagStr(a, 'backend'),
+        bootArgs: flagStr(a, 'boot-args'),
+        start: flagBool(a, 'start'),
       });
       if (flagBool(a, 'json')) printJson(ctx, vm);
-      else ctx.out(`${vm.state === 'running' ? 'started' : 'created'} ${vm.name} (${vm.backend}, ${vm.vcpus} vCPU, ${vm.memoryMib} MiB)`);
+      else
+        ctx.out(
+          `${vm.state === 'running' ? 'started' : 'created'} ${vm.name} (${vm.backend}, ${vm.vcpus} vCPU, ${vm.memoryMib} MiB)`,
+        );
     },
   },
   {
@@ -34,7 +55,14 @@ export const vmCommands: Command[] = [
       needPositional(a, 0, this.usage);
       const vms = await (await ctx.engine()).listVms();
       if (flagBool(a, 'json')) return printJson(ctx, vms);
-      ctx.out(vms.length ? table(VM_HEADERS, vms.map((vm) => vmRow(vm, ctx.zone))) : 'no VMs yet: banger vm create NAME');
+      ctx.out(
+        vms.length
+          ? table(
+              VM_HEADERS,
+              vms.map((vm) => vmRow(vm, ctx.zone)),
+            )
+          : 'no VMs yet: banger vm create NAME',
+      );
     },
   },
   {
@@ -69,9 +97,14 @@ export const vmCommands: Command[] = [
     async run(ctx, a) {
       const name = NAME(this.usage)(a);
       const t = flagInt(a, 'timeout');
-      const vm = await (await ctx.engine()).stopVm(name, { force: flagBool(a, 'force'), timeoutMs: t === undefined ? undefined : t * 1000 });
+      const vm = await (
+        await ctx.engine()
+      ).stopVm(name, { force: flagBool(a, 'force'), timeoutMs: t === undefined ? undefined : t * 1000 });
       if (flagBool(a, 'json')) printJson(ctx, vm);
-      else ctx.out(`${vm.name} is ${vm.state}${vm.exitCode !== null ? ` (exit ${vm.exitCode})` : vm.exitSignal ? ` (${vm.exitSignal})` : ''}`);
+      else
+        ctx.out(
+          `${vm.name} is ${vm.state}${vm.exitCode !== null ? ` (exit ${vm.exitCode})` : vm.exitSignal ? ` (${vm.exitSignal})` : ''}`,
+        );
     },
   },
   {
@@ -88,7 +121,7 @@ export const vmCommands: Command[] = [
   {
     path: ['vm', 'ssh'],
     usage: 'banger vm ssh NAME [-- CMD...]',
-    summary: 'ssh into a VM as root with banger\'s key',
+    summary: "ssh into a VM as root with banger's key",
     flags: {},
     async run(ctx, a) {
       const name = NAME(this.usage)(a);
@@ -117,8 +150,16 @@ export const vmCommands: Command[] = [
       if (!flagBool(a, 'follow')) return;
       await e.subscribeConsole(name, (b) => process.stdout.write(b));
       await new Promise<void>((resolve) => {
-        const off = e.subscribe((ev) => { if (ev.type === 'vm' && ev.vm.name === name.toLowerCase() && ev.vm.state !== 'running') { off(); resolve(); } });
-        process.once('SIGINT', () => { off(); resolve(); });
+        const off = e.subscribe((ev) => {
+          if (ev.type === 'vm' && ev.vm.name === name.toLowerCase() && ev.vm.state !== 'running') {
+            off();
+            resolve();
+          }
+        });
+        process.once('SIGINT', () => {
+          off();
+          resolve();
+        });
       });
     },
   },

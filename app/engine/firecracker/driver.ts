@@ -33,7 +33,10 @@ export interface FirecrackerDriverOptions {
   owner?: { uid: number; gid: number };
 }
 
-interface Tracked { spawned: SpawnedProcess; exit: { code: number | null; signal: string | null } | null }
+interface Tracked {
+  spawned: SpawnedProcess;
+  exit: { code: number | null; signal: string | null } | null;
+}
 
 export const ROOT_DRIVE_ID = 'rootfs';
 export const NIC_ID = 'eth0';
@@ -60,14 +63,27 @@ export class FirecrackerDriver implements VmDriver {
 
   async available(): Promise<{ ok: boolean; reason: string; version?: string }> {
     const bin = which(this.o.bin);
-    if (!bin) return { ok: false, reason: `firecracker not found: "${this.o.bin}" is not on PATH (set firecrackerBin or FIRECRACKER_BIN)` };
-    const r = await this.runner.run([bin, '--version'], { reject: false, timeoutMs: 5000 }).catch((e: Error) => ({ exitCode: -1, stdout: '', stderr: e.message }));
+    if (!bin)
+      return {
+        ok: false,
+        reason: `firecracker not found: "${this.o.bin}" is not on PATH (set firecrackerBin or FIRECRACKER_BIN)`,
+      };
+    const r = await this.runner
+      .run([bin, '--version'], { reject: false, timeoutMs: 5000 })
+      .catch((e: Error) => ({ exitCode: -1, stdout: '', stderr: e.message }));
     const m = /Firecracker v(\S+)/.exec(r.stdout);
-    if (r.exitCode !== 0 || !m) return { ok: false, reason: `${bin} --version failed: ${(r.stderr || r.stdout).trim().split('\n')[0] || 'exit ' + r.exitCode}` };
+    if (r.exitCode !== 0 || !m)
+      return {
+        ok: false,
+        reason: `${bin} --version failed: ${(r.stderr || r.stdout).trim().split('\n')[0] || 'exit ' + r.exitCode}`,
+      };
     const kvm = this.o.kvmPath === undefined ? '/dev/kvm' : this.o.kvmPath;
     if (kvm && !this.runner.isRoot && !this.viaSudo) {
-      try { await access(kvm, constants.R_OK | constants.W_OK); }
-      catch { return { ok: false, reason: `${kvm} is not read/write for this user (add it to the kvm group)`, version: m[1] }; }
+      try {
+        await access(kvm, constants.R_OK | constants.W_OK);
+      } catch {
+        return { ok: false, reason: `${kvm} is not read/write for this user (add it to the kvm group)`, version: m[1] };
+      }
     } else if (kvm && !existsSync(kvm)) {
       return { ok: false, reason: `${kvm} does not exist (no KVM on this host)`, version: m[1] };
     }
@@ -89,17 +105,33 @@ export class FirecrackerDriver implements VmDriver {
       }
       // Firecracker opens its log and metrics files without creating them.
       for (const f of [spec.vmmLog, spec.metricsPath, spec.consoleLog]) closeSync(openSync(f, 'a', 0o600));
-      const argv = [this.resolveBin(), '--api-sock', sock, '--id', spec.vm.id, '--log-path', spec.vmmLog, '--level', 'Info'];
+      const argv = [
+        this.resolveBin(),
+        '--api-sock',
+        sock,
+        '--id',
+        spec.vm.id,
+        '--log-path',
+        spec.vmmLog,
+        '--level',
+        'Info',
+      ];
       const fds: number[] = [];
       try {
         fds.push(openFifoForVmm(spec.consoleFifo));
         fds.push(openSync(spec.consoleLog, 'a', 0o600)); // O_APPEND: see ConsoleTail on the size cap
-        spawned = this.runner.spawn(argv, { stdio: [fds[0], fds[1], fds[1]], privileged: this.viaSudo, detached: true });
+        spawned = this.runner.spawn(argv, {
+          stdio: [fds[0], fds[1], fds[1]],
+          privileged: this.viaSudo,
+          detached: true,
+        });
       } finally {
         for (const fd of fds) closeSync(fd);
       }
       const sp = spawned;
-      sp.exited.then((e) => { exit = e; });
+      sp.exited.then((e) => {
+        exit = e;
+      });
       handle.current = { pid: sp.pid, socketPath: sock };
       undo.push('kill firecracker', async () => {
         client.close();
@@ -130,7 +162,10 @@ export class FirecrackerDriver implements VmDriver {
             const { uid, gid } = this.o.owner ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
             // The dir is user-writable and chown runs as root: only a socket, never through a symlink (-h).
             if (!lstatSync(sock, { throwIfNoEntry: false })?.isSocket()) {
-              throw new BangerError(ErrorCodes.VMM, `refusing to chown ${sock}: not a socket (replaced by something else?)`);
+              throw new BangerError(
+                ErrorCodes.VMM,
+                `refusing to chown ${sock}: not a socket (replaced by something else?)`,
+              );
             }
             await this.runner.run(['chown', '-h', `${uid}:${gid}`, sock], { privileged: true });
             reclaimed = true;
@@ -138,34 +173,72 @@ export class FirecrackerDriver implements VmDriver {
           try {
             await client.getMachineConfig({ timeoutMs: 200 });
             break;
-          } catch { /* not serving yet */ }
+          } catch {
+            /* not serving yet */
+          }
         }
         if (Date.now() >= deadline) {
-          throw new BangerError(ErrorCodes.TIMEOUT, `firecracker API socket not ready after ${this.o.socketTimeoutMs ?? 3000} ms: ${sock}`);
+          throw new BangerError(
+            ErrorCodes.TIMEOUT,
+            `firecracker API socket not ready after ${this.o.socketTimeoutMs ?? 3000} ms: ${sock}`,
+          );
         }
         await sleep(10);
       }
       if (realPid === null) realPid = this.viaSudo ? findVmmUnder(sp.pid, sock) : sp.pid;
-      if (realPid === null) throw new BangerError(ErrorCodes.VMM, `cannot find the firecracker process under sudo (pid ${sp.pid})`);
+      if (realPid === null)
+        throw new BangerError(ErrorCodes.VMM, `cannot find the firecracker process under sudo (pid ${sp.pid})`);
       const tracked: Tracked = { spawned: sp, exit };
-      sp.exited.then((e) => { tracked.exit = e; });
+      sp.exited.then((e) => {
+        tracked.exit = e;
+      });
       this.tracked.set(realPid, tracked);
       // sudo passes the VMM's exit status on, so sp.exited describes the VMM either way.
-      handle.current = { pid: realPid, socketPath: sock, exited: sp.exited.then((e) => ({ code: e.code, signal: e.signal })) };
+      handle.current = {
+        pid: realPid,
+        socketPath: sock,
+        exited: sp.exited.then((e) => ({ code: e.code, signal: e.signal })),
+      };
     };
 
     const vm = spec.vm;
     return [
       { name: 'launch-vmm', run: launch },
       { name: 'wait-socket', run: waitSocket },
-      { name: 'logger', run: () => client.putLogger({ log_path: spec.vmmLog, level: 'Info', show_level: true, show_log_origin: false }) },
+      {
+        name: 'logger',
+        run: () => client.putLogger({ log_path: spec.vmmLog, level: 'Info', show_level: true, show_log_origin: false }),
+      },
       { name: 'metrics', run: () => client.putMetrics({ metrics_path: spec.metricsPath }) },
-      { name: 'machine-config', run: () => client.putMachineConfig({ vcpu_count: vm.vcpus, mem_size_mib: vm.memoryMib, smt: false, track_dirty_pages: false }) },
+      {
+        name: 'machine-config',
+        run: () =>
+          client.putMachineConfig({
+            vcpu_count: vm.vcpus,
+            mem_size_mib: vm.memoryMib,
+            smt: false,
+            track_dirty_pages: false,
+          }),
+      },
       {
         name: 'boot-source',
-        run: () => client.putBootSource({ kernel_image_path: spec.kernelPath, boot_args: spec.bootArgs, ...(spec.initrdPath ? { initrd_path: spec.initrdPath } : {}) }),
+        run: () =>
+          client.putBootSource({
+            kernel_image_path: spec.kernelPath,
+            boot_args: spec.bootArgs,
+            ...(spec.initrdPath ? { initrd_path: spec.initrdPath } : {}),
+          }),
       },
-      { name: 'drives', run: () => client.putDrive({ drive_id: ROOT_DRIVE_ID, path_on_host: spec.rootfsPath, is_root_device: true, is_read_only: false }) },
+      {
+        name: 'drives',
+        run: () =>
+          client.putDrive({
+            drive_id: ROOT_DRIVE_ID,
+            path_on_host: spec.rootfsPath,
+            is_root_device: true,
+            is_read_only: false,
+          }),
+      },
       {
         name: 'network',
         run: async () => {
@@ -191,8 +264,11 @@ export class FirecrackerDriver implements VmDriver {
       let signal: string | null = sentSignal;
       if (t) {
         // Our child (or sudo, which passes on its child's status): its status is known.
-        const e = t.exit ?? await Promise.race([t.spawned.exited, sleep(500).then(() => null)]);
-        if (e) { exitCode = e.code; signal = e.signal ?? (e.code === null ? sentSignal : null); }
+        const e = t.exit ?? (await Promise.race([t.spawned.exited, sleep(500).then(() => null)]));
+        if (e) {
+          exitCode = e.code;
+          signal = e.signal ?? (e.code === null ? sentSignal : null);
+        }
         this.tracked.delete(pid);
       }
       rmSync(socketPath, { force: true });
@@ -209,7 +285,9 @@ export class FirecrackerDriver implements VmDriver {
       await client.sendCtrlAltDel();
     } catch (err) {
       this.log.warn('SendCtrlAltDel failed; falling back to SIGTERM', { pid, error: (err as Error).message });
-    } finally { client.close(); }
+    } finally {
+      client.close();
+    }
     if (await waitForExit(pid, opts.timeoutMs)) return done('graceful', null);
     await signalPid(this.runner, pid, 'TERM');
     if (await waitForExit(pid, 2000)) return done('term', 'SIGTERM');
@@ -228,7 +306,11 @@ export class FirecrackerDriver implements VmDriver {
     try {
       const info = await client.getInstanceInfo();
       return typeof info?.state === 'string';
-    } catch { return false; } finally { client.close(); }
+    } catch {
+      return false;
+    } finally {
+      client.close();
+    }
   }
 
   /** SIGKILL (or TERM) every pid given and wait briefly for them to go. */
@@ -241,13 +323,19 @@ export class FirecrackerDriver implements VmDriver {
   private earlyExit(e: { code: number | null; signal: string | null }, spec: LaunchSpec): BangerError {
     const how = e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`;
     const last = lastLine(spec.consoleLog) || lastLine(spec.vmmLog);
-    return new BangerError(ErrorCodes.VMM, `firecracker ${how} before its API socket was ready${last ? ': ' + last : ''}`,
-      { details: { exitCode: e.code, signal: e.signal } });
+    return new BangerError(
+      ErrorCodes.VMM,
+      `firecracker ${how} before its API socket was ready${last ? ': ' + last : ''}`,
+      { details: { exitCode: e.code, signal: e.signal } },
+    );
   }
 }
 
 /** The last line of a log (its first 300 characters), read from the file's last 64 KiB only. */
 function lastLine(path: string): string {
-  const lines = readTail(path, 64 * 1024).trim().split('\n').filter(Boolean);
+  const lines = readTail(path, 64 * 1024)
+    .trim()
+    .split('\n')
+    .filter(Boolean);
   return (lines[lines.length - 1] ?? '').slice(0, 300);
 }

@@ -38,14 +38,18 @@ export function procStat(pid: number): { ppid: number; state: string } | null {
     // comm may hold spaces and parens: the fields after the last ')' are fixed.
     const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return { state: rest[0], ppid: Number(rest[1]) };
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 
 export function readCmdline(pid: number): string[] | null {
   try {
     const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     return raw.split('\0').filter((s, i, a) => s !== '' || i < a.length - 1);
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 
 /** Does argv carry `flag value` as consecutive arguments? */
@@ -62,7 +66,11 @@ export function hasFlag(argv: string[], flag: string, value: string): boolean {
 export function findVmmUnder(sudoPid: number, socketPath: string): number | null {
   const children = new Map<number, number[]>();
   let entries: string[] = [];
-  try { entries = readdirSync('/proc'); } catch { /* no /proc: fall through */ }
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    /* no /proc: fall through */
+  }
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
     const st = procStat(Number(e));

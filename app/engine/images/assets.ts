@@ -10,11 +10,18 @@ let cached: string | null = null;
 export function assetsDir(): string {
   if (cached) return cached;
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [process.env.BANGER_ASSETS_DIR, resolve(here, '../../../assets'), resolve(here, '../../../../assets')];
+  const candidates = [
+    process.env.BANGER_ASSETS_DIR,
+    resolve(here, '../../../assets'),
+    resolve(here, '../../../../assets'),
+  ];
   for (const c of candidates) {
     if (c && existsSync(join(c, 'initramfs-init.sh'))) return (cached = c);
   }
-  throw new BangerError(ErrorCodes.INTERNAL, `banger assets not found (looked in ${candidates.filter(Boolean).join(', ')})`);
+  throw new BangerError(
+    ErrorCodes.INTERNAL,
+    `banger assets not found (looked in ${candidates.filter(Boolean).join(', ')})`,
+  );
 }
 
 export function assetPath(rel: string): string {

@@ -24,19 +24,26 @@ export class BuildRegistry {
     private readonly exists: (name: string) => boolean,
   ) {}
 
-  list(): BuildProgress[] { return [...this.jobs.values()].map((j) => j.state); }
+  list(): BuildProgress[] {
+    return [...this.jobs.values()].map((j) => j.state);
+  }
 
   cancel(buildId: string): void {
     const job = this.jobs.get(buildId);
     if (!job) throw new BangerError(ErrorCodes.NOT_FOUND, `no build with id "${buildId}"`);
-    if (!job.running) throw new BangerError(ErrorCodes.INVALID_STATE, `build ${buildId} already ended (${job.state.state})`);
+    if (!job.running)
+      throw new BangerError(ErrorCodes.INVALID_STATE, `build ${buildId} already ended (${job.state.state})`);
     job.cancel();
   }
 
   /** Reserve name for fn (refused when registered or already being made); freed whatever happens. */
   async hold<T>(name: string, fn: () => Promise<T>): Promise<T> {
     this.claim(name);
-    try { return await fn(); } finally { this.busy.delete(name); }
+    try {
+      return await fn();
+    } finally {
+      this.busy.delete(name);
+    }
   }
 
   /** Reserve name and run fn as a tracked, cancellable BuildJob. */

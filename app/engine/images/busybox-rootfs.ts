@@ -9,8 +9,25 @@ import type { BuildJob } from './job.js';
 export const BUSYBOX_PACKAGES = ['busybox-static'];
 export const DROPBEAR_PACKAGES = ['dropbear-bin', 'libtomcrypt1', 'libtommath1'];
 
-const BASE_DIRS = ['bin', 'sbin', 'etc/init.d', 'etc/dropbear', 'proc', 'sys', 'dev', 'tmp', 'run', 'root',
-  'var/log', 'lib64', 'lib/x86_64-linux-gnu', 'usr/bin', 'usr/sbin', 'mnt', 'home'];
+const BASE_DIRS = [
+  'bin',
+  'sbin',
+  'etc/init.d',
+  'etc/dropbear',
+  'proc',
+  'sys',
+  'dev',
+  'tmp',
+  'run',
+  'root',
+  'var/log',
+  'lib64',
+  'lib/x86_64-linux-gnu',
+  'usr/bin',
+  'usr/sbin',
+  'mnt',
+  'home',
+];
 
 /** Unpack busybox into root and link every applet where busybox says it lives (/sbin/reboot...). */
 export async function assembleBusybox(root: string, debs: DebCache, work: string, job: BuildJob): Promise<void> {
@@ -25,7 +42,10 @@ export async function assembleBusybox(root: string, debs: DebCache, work: string
   chmodSync(bb, 0o755);
   rmSync(x, { recursive: true, force: true });
   const { stdout } = await job.run([bb, '--list-full']);
-  for (const rel of stdout.split('\n').map((l) => l.trim()).filter(Boolean)) {
+  for (const rel of stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     if (rel === 'bin/busybox' || rel.includes('..')) continue;
     const dest = join(root, rel);
     if (existsSync(dest)) continue;
@@ -68,7 +88,9 @@ export async function installDropbear(root: string, debs: DebCache, work: string
   }
   for (const lib of libs) {
     // Keep the path the loader looks for; packaged libs go to the standard multiarch dir.
-    const rel = lib.startsWith(libDir) ? join('usr/lib/x86_64-linux-gnu', lib.slice(libDir.length + 1)) : lib.replace(/^\/+/, '');
+    const rel = lib.startsWith(libDir)
+      ? join('usr/lib/x86_64-linux-gnu', lib.slice(libDir.length + 1))
+      : lib.replace(/^\/+/, '');
     if (!existsInRoot(root, rel)) copyInRoot(root, rel, lib, 0o755); // copies the real file behind a host symlink
   }
   rmSync(x, { recursive: true, force: true });
@@ -79,7 +101,10 @@ export function parseLdd(out: string): string[] {
   const libs: string[] = [];
   for (const line of out.split('\n')) {
     const arrow = /=>\s+(\/\S+)/.exec(line);
-    if (arrow) { libs.push(arrow[1]); continue; }
+    if (arrow) {
+      libs.push(arrow[1]);
+      continue;
+    }
     const bare = /^\s*(\/\S+)\s+\(0x/.exec(line);
     if (bare) libs.push(bare[1]);
   }

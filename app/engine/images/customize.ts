@@ -15,8 +15,10 @@ export type InitFlavor = 'busybox' | 'systemd';
 export function detectFlavor(root: string): InitFlavor {
   if (existsInRoot(root, 'lib/systemd/systemd') || existsInRoot(root, 'usr/lib/systemd/systemd')) return 'systemd';
   if (existsInRoot(root, 'bin/busybox') || existsInRoot(root, 'usr/bin/busybox')) return 'busybox';
-  throw new BangerError(ErrorCodes.INVALID_ARGUMENT,
-    'unsupported root filesystem: found neither systemd nor busybox (banger customizes one of those inits)');
+  throw new BangerError(
+    ErrorCodes.INVALID_ARGUMENT,
+    'unsupported root filesystem: found neither systemd nor busybox (banger customizes one of those inits)',
+  );
 }
 
 export interface CustomizeOptions {
@@ -45,7 +47,11 @@ function authorizeKey(root: string, publicKey: string): void {
   chmodSync(dirInRoot(root, 'root/.ssh'), 0o700);
   const file = fileInRoot(root, 'root/.ssh/authorized_keys');
   let existing = '';
-  try { existing = readFileSync(file, 'utf8'); } catch { /* new */ }
+  try {
+    existing = readFileSync(file, 'utf8');
+  } catch {
+    /* new */
+  }
   const lines = existing.split('\n').filter((l) => l.trim());
   if (!lines.includes(key)) lines.push(key);
   writeInRoot(root, 'root/.ssh/authorized_keys', lines.join('\n') + '\n', 0o600);
@@ -71,7 +77,11 @@ function customizeSystemd(root: string, job: BuildJob): void {
   }
   // Serial console: a getty on ttyS0 that logs root in (the console is the host user's).
   symlinkInRoot(root, `${sys}/getty.target.wants/serial-getty@ttyS0.service`, `${lib}/serial-getty@.service`);
-  copyInRoot(root, `${sys}/serial-getty@ttyS0.service.d/autologin.conf`, assetPath('guest/systemd/serial-autologin.conf'));
+  copyInRoot(
+    root,
+    `${sys}/serial-getty@ttyS0.service.d/autologin.conf`,
+    assetPath('guest/systemd/serial-autologin.conf'),
+  );
   // Ctrl-Alt-Del (Firecracker's SendCtrlAltDel, QEMU's send-key) reboots, which ends the VM.
   symlinkInRoot(root, `${sys}/ctrl-alt-del.target`, `${lib}/reboot.target`);
   if (existsInRoot(root, `${lib.slice(1)}/ssh.service`)) {

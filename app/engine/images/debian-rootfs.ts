@@ -33,8 +33,10 @@ export async function debootstrap(root: string, suite: string, extra: string[], 
 /** Refuse (before anything is made) a debian build the engine could not finish or clean up. */
 export function refuseDebianUnlessRoot(runner: ProcessRunner): void {
   if (runner.isRoot) return;
-  throw new BangerError(ErrorCodes.SUDO_REQUIRED,
-    'debian images can only be built by an engine running as root (debootstrap makes a root-owned tree this user cannot customize or remove): run the engine as root, or build --from busybox');
+  throw new BangerError(
+    ErrorCodes.SUDO_REQUIRED,
+    'debian images can only be built by an engine running as root (debootstrap makes a root-owned tree this user cannot customize or remove): run the engine as root, or build --from busybox',
+  );
 }
 
 /** Remove a build's work dir; one made by privileged commands is removed through the runner too. */

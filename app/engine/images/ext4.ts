@@ -9,14 +9,29 @@ export const EXT4_LABEL = 'bangerroot';
 
 export async function mkfsFromDir(job: BuildJob, dir: string, img: string, sizeBytes: number): Promise<void> {
   // Size in KiB: mkfs.ext4 takes a plain number as blocks, a k suffix as KiB.
-  await job.run(['mkfs.ext4', '-q', '-F', '-L', EXT4_LABEL, '-E', 'root_owner=0:0', '-d', dir, img, `${Math.floor(sizeBytes / 1024)}k`],
-    { timeoutMs: 20 * 60_000 });
+  await job.run(
+    [
+      'mkfs.ext4',
+      '-q',
+      '-F',
+      '-L',
+      EXT4_LABEL,
+      '-E',
+      'root_owner=0:0',
+      '-d',
+      dir,
+      img,
+      `${Math.floor(sizeBytes / 1024)}k`,
+    ],
+    { timeoutMs: 20 * 60_000 },
+  );
 }
 
 export async function extractExt4(job: BuildJob, img: string, dir: string): Promise<void> {
   // debugfs exits 0 even when rdump fails part way; its complaints land in the log.
   const r = await job.run(['debugfs', '-R', `rdump / ${dir}`, img], { timeoutMs: 20 * 60_000 });
-  if (/rdump: .*(Bad magic|not found|error)/i.test(r.stderr)) throw new Error(`debugfs could not read ${img}: ${r.stderr.trim().split('\n').pop()}`);
+  if (/rdump: .*(Bad magic|not found|error)/i.test(r.stderr))
+    throw new Error(`debugfs could not read ${img}: ${r.stderr.trim().split('\n').pop()}`);
 }
 
 /** Is this file an ext2/3/4 filesystem? (superblock magic 0xEF53 at byte 1080) */
@@ -25,11 +40,18 @@ export function isExt4(file: string): boolean {
   const fd = openSync(file, 'r');
   try {
     if (readSync(fd, buf, 0, 2, 1080) !== 2) return false;
-  } finally { closeSync(fd); }
+  } finally {
+    closeSync(fd);
+  }
   return buf.readUInt16LE(0) === 0xef53;
 }
 
-export interface Ext4Geometry { blockCount: number; blockSize: number; bytes: number; label: string }
+export interface Ext4Geometry {
+  blockCount: number;
+  blockSize: number;
+  bytes: number;
+  label: string;
+}
 
 export async function ext4Geometry(runner: ProcessRunner, img: string): Promise<Ext4Geometry> {
   const { stdout } = await runner.run(['dumpe2fs', '-h', img]);

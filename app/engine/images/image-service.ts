@@ -4,7 +4,13 @@
 // success, and a failed or cancelled build leaves nothing behind but its log file.
 import { copyFileSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { IMAGE_SOURCES, type BuildProgress, type ImageBuildInput, type ImageImportInput, type ImageRecord } from '../api.js';
+import {
+  IMAGE_SOURCES,
+  type BuildProgress,
+  type ImageBuildInput,
+  type ImageImportInput,
+  type ImageRecord,
+} from '../api.js';
 import type { Store } from '../store.js';
 import { parseSize } from '../vm/spec.js';
 import { UndoStack } from '../vm/undo.js';
@@ -23,7 +29,9 @@ const MiB = 1024 ** 2;
 const DEFAULT_SIZE: Record<string, number> = { busybox: 256 * MiB, debian: 1024 * MiB };
 export const MIN_IMAGE_BYTES = 16 * MiB;
 
-export interface ImageServiceDeps extends JobDeps { store: Store }
+export interface ImageServiceDeps extends JobDeps {
+  store: Store;
+}
 
 type Fill = (root: string, work: string, job: BuildJob) => Promise<void>;
 
@@ -36,7 +44,9 @@ export class ImageService {
     this.builds = new BuildRegistry('image', deps, (name) => deps.store.getImage(name) !== null);
   }
 
-  list(): ImageRecord[] { return this.deps.store.listImages(); }
+  list(): ImageRecord[] {
+    return this.deps.store.listImages();
+  }
 
   get(name: string): ImageRecord {
     const img = this.deps.store.getImage(String(name ?? '').toLowerCase());
@@ -44,32 +54,43 @@ export class ImageService {
     return img;
   }
 
-  listBuilds(): BuildProgress[] { return this.builds.list(); }
+  listBuilds(): BuildProgress[] {
+    return this.builds.list();
+  }
 
-  cancel(buildId: string): void { this.builds.cancel(buildId); }
+  cancel(buildId: string): void {
+    this.builds.cancel(buildId);
+  }
 
   async build(input: ImageBuildInput, signal?: AbortSignal): Promise<ImageRecord> {
     const name = validateArtifactName('image', input?.name);
     const from = String(input?.from ?? '');
     if (!IMAGE_SOURCES.includes(from)) {
-      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `unknown image source "${from}": use one of ${IMAGE_SOURCES.join(', ')}`);
+      throw new BangerError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `unknown image source "${from}": use one of ${IMAGE_SOURCES.join(', ')}`,
+      );
     }
     const family = from.split(':')[0];
     const sizeBytes = validateImageSize(input.size ?? DEFAULT_SIZE[family]);
     const packages = validatePackages(input.packages);
     if (family === 'debian') refuseDebianUnlessRoot(this.deps.runner);
-    const fill: Fill = family === 'busybox'
-      ? async (root, work, job) => {
-        job.phase('fetch packages', 5);
-        await this.debs.fetch(['busybox-static', 'dropbear-bin', 'libtomcrypt1', 'libtommath1', ...packages], job);
-        job.phase('assemble rootfs', 25);
-        await assembleBusybox(root, this.debs, work, job);
-        if (packages.length) { job.phase('add packages', 40); await addPackages(root, this.debs, packages, job); }
-      }
-      : async (root, _work, job) => {
-        job.phase('debootstrap', 5);
-        await debootstrap(root, from.split(':')[1], packages, job);
-      };
+    const fill: Fill =
+      family === 'busybox'
+        ? async (root, work, job) => {
+            job.phase('fetch packages', 5);
+            await this.debs.fetch(['busybox-static', 'dropbear-bin', 'libtomcrypt1', 'libtommath1', ...packages], job);
+            job.phase('assemble rootfs', 25);
+            await assembleBusybox(root, this.debs, work, job);
+            if (packages.length) {
+              job.phase('add packages', 40);
+              await addPackages(root, this.debs, packages, job);
+            }
+          }
+        : async (root, _work, job) => {
+            job.phase('debootstrap', 5);
+            await debootstrap(root, from.split(':')[1], packages, job);
+          };
     // debootstrap runs privileged: the tree it leaves (even half-made) is root's.
     return this.produce(name, from, sizeBytes, input.size !== undefined, fill, signal, family === 'debian');
   }
@@ -78,24 +99,38 @@ export class ImageService {
     const name = validateArtifactName('image', input?.name);
     const src = String(input?.path ?? '');
     let st;
-    try { st = statSync(src); } catch {
+    try {
+      st = statSync(src);
+    } catch {
       throw new BangerError(ErrorCodes.NOT_FOUND, `cannot import "${src}": no such file or directory`);
     }
     const explicit = input.size !== undefined;
     let sizeBytes = explicit ? validateImageSize(input.size) : 0;
     let kind: 'dir' | 'ext4' | 'tar';
     if (st.isDirectory()) kind = 'dir';
-    else if (st.isFile() && isExt4(src)) { kind = 'ext4'; if (!explicit) sizeBytes = st.size; }
-    else if (st.isFile()) kind = 'tar';
-    else throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `cannot import "${src}": not a directory, ext4 image or tar archive`);
+    else if (st.isFile() && isExt4(src)) {
+      kind = 'ext4';
+      if (!explicit) sizeBytes = st.size;
+    } else if (st.isFile()) kind = 'tar';
+    else
+      throw new BangerError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `cannot import "${src}": not a directory, ext4 image or tar archive`,
+      );
     const fill: Fill = async (root, _work, job) => {
       job.phase(`copy ${kind}`, 10);
       if (kind === 'dir') await job.run(['cp', '-a', `${src}/.`, `${root}/`], { timeoutMs: 30 * 60_000 });
       else if (kind === 'ext4') await extractExt4(job, src, root);
       else {
-        const r = await job.run(['tar', '-xf', src, '-C', root, '--numeric-owner'], { reject: false, timeoutMs: 30 * 60_000 });
+        const r = await job.run(['tar', '-xf', src, '-C', root, '--numeric-owner'], {
+          reject: false,
+          timeoutMs: 30 * 60_000,
+        });
         if (r.exitCode !== 0) {
-          throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `cannot import "${src}": not a directory, ext4 image or readable tar archive (${r.stderr.trim().split('\n').pop()})`);
+          throw new BangerError(
+            ErrorCodes.INVALID_ARGUMENT,
+            `cannot import "${src}": not a directory, ext4 image or readable tar archive (${r.stderr.trim().split('\n').pop()})`,
+          );
         }
       }
     };
@@ -109,14 +144,30 @@ export class ImageService {
     rmSync(img.path, { force: true });
   }
 
-  private produce(name: string, source: string, sizeBytes: number, explicitSize: boolean, fill: Fill,
-    signal?: AbortSignal, privileged = false): Promise<ImageRecord> {
-    return this.builds.run(name, signal, (job) => this.make(job, name, source, sizeBytes, explicitSize, fill, privileged));
+  private produce(
+    name: string,
+    source: string,
+    sizeBytes: number,
+    explicitSize: boolean,
+    fill: Fill,
+    signal?: AbortSignal,
+    privileged = false,
+  ): Promise<ImageRecord> {
+    return this.builds.run(name, signal, (job) =>
+      this.make(job, name, source, sizeBytes, explicitSize, fill, privileged),
+    );
   }
 
   /** privileged: fill makes the tree with privileged commands, so it is removed the same way. */
-  private async make(job: BuildJob, name: string, source: string, sizeBytes: number, explicitSize: boolean,
-    fill: Fill, privileged: boolean): Promise<ImageRecord> {
+  private async make(
+    job: BuildJob,
+    name: string,
+    source: string,
+    sizeBytes: number,
+    explicitSize: boolean,
+    fill: Fill,
+    privileged: boolean,
+  ): Promise<ImageRecord> {
     const { paths, store, runner } = this.deps;
     const work = join(paths.buildsDir, `${job.id}.tmp`);
     const undo = new UndoStack();
@@ -129,12 +180,19 @@ export class ImageService {
 
       job.phase('customize', 55);
       const key = await ensureSshKey(runner, paths);
-      await customizeRootfs(root, { publicKey: key.publicKey, hostname: name.replace(/[._]/g, '-'), debs: this.debs, work }, job);
+      await customizeRootfs(
+        root,
+        { publicKey: key.publicKey, hostname: name.replace(/[._]/g, '-'), debs: this.debs, work },
+        job,
+      );
 
       const used = treeBytes(root);
       const needed = Math.ceil((used * 1.25 + 32 * MiB) / MiB) * MiB;
       if (explicitSize && sizeBytes < needed) {
-        throw new BangerError(ErrorCodes.INVALID_SIZE, `image size ${fmt(sizeBytes)} is too small for ${fmt(used)} of files: use at least ${fmt(needed)}`);
+        throw new BangerError(
+          ErrorCodes.INVALID_SIZE,
+          `image size ${fmt(sizeBytes)} is too small for ${fmt(used)} of files: use at least ${fmt(needed)}`,
+        );
       }
       if (!explicitSize) sizeBytes = Math.max(sizeBytes, needed);
 
@@ -151,17 +209,25 @@ export class ImageService {
       undo.push('remove image file', () => rmSync(final, { force: true }));
       job.check();
       const record = store.insertImage({
-        name, source, path: final, sizeBytes: statSync(final).size, sha256, buildLog: job.logPath, createdAt: new Date().toISOString(),
+        name,
+        source,
+        path: final,
+        sizeBytes: statSync(final).size,
+        sha256,
+        buildLog: job.logPath,
+        createdAt: new Date().toISOString(),
       });
       undo.commit();
       // The image is registered: a leftover work dir is logged, not a failed build.
       await removeTree(runner, work, privileged).catch((err) =>
-        this.deps.logger.warn('image build dir not removed', { dir: work, error: String(err) }));
+        this.deps.logger.warn('image build dir not removed', { dir: work, error: String(err) }),
+      );
       job.finish('done');
       return record;
     } catch (err) {
       await undo.unwind();
-      for (const f of undo.failures) this.deps.logger.warn('image build undo failed', { step: f.name, error: String(f.error) });
+      for (const f of undo.failures)
+        this.deps.logger.warn('image build undo failed', { step: f.name, error: String(f.error) });
       throw failJob(job, err, `image "${name}" from ${source}`);
     }
   }
@@ -169,7 +235,8 @@ export class ImageService {
 
 export function validateImageSize(raw: unknown): number {
   const bytes = parseSize(raw);
-  if (bytes < MIN_IMAGE_BYTES) throw new BangerError(ErrorCodes.INVALID_SIZE, `invalid image size "${String(raw)}": must be at least 16M`);
+  if (bytes < MIN_IMAGE_BYTES)
+    throw new BangerError(ErrorCodes.INVALID_SIZE, `invalid image size "${String(raw)}": must be at least 16M`);
   return bytes;
 }
 
@@ -190,12 +257,15 @@ function treeBytes(dir: string): number {
 }
 
 function moveFile(from: string, to: string): void {
-  try { renameSync(from, to); } catch (err) {
+  try {
+    renameSync(from, to);
+  } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
     copyFileSync(from, to);
     rmSync(from, { force: true });
   }
 }
 
-function fmt(bytes: number): string { return `${Math.ceil(bytes / MiB)}M`; }
-
+function fmt(bytes: number): string {
+  return `${Math.ceil(bytes / MiB)}M`;
+}

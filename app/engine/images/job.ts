@@ -26,24 +26,50 @@ export class BuildJob {
   private readonly controller = new AbortController();
   private readonly progress: BuildProgress;
 
-  constructor(private readonly deps: JobDeps, kind: 'image' | 'kernel', name: string, external?: AbortSignal) {
+  constructor(
+    private readonly deps: JobDeps,
+    kind: 'image' | 'kernel',
+    name: string,
+    external?: AbortSignal,
+  ) {
     this.id = `${kind}-${name}-${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
     mkdirSync(deps.paths.buildsDir, { recursive: true, mode: 0o700 });
     this.logPath = join(deps.paths.buildsDir, `${this.id}.log`);
-    this.progress = { id: this.id, kind, name, phase: 'queued', percent: 0, state: 'running', error: null, logPath: this.logPath };
+    this.progress = {
+      id: this.id,
+      kind,
+      name,
+      phase: 'queued',
+      percent: 0,
+      state: 'running',
+      error: null,
+      logPath: this.logPath,
+    };
     if (external) {
       if (external.aborted) this.controller.abort();
       else external.addEventListener('abort', () => this.controller.abort(), { once: true });
     }
-    appendFileSync(this.logPath, `# banger ${kind} build "${name}" (${this.id}) started ${new Date().toISOString()}\n`, { mode: 0o600 });
+    appendFileSync(
+      this.logPath,
+      `# banger ${kind} build "${name}" (${this.id}) started ${new Date().toISOString()}\n`,
+      { mode: 0o600 },
+    );
     this.emit();
   }
 
-  get signal(): AbortSignal { return this.controller.signal; }
-  get state(): BuildProgress { return { ...this.progress }; }
-  get running(): boolean { return this.progress.state === 'running'; }
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+  get state(): BuildProgress {
+    return { ...this.progress };
+  }
+  get running(): boolean {
+    return this.progress.state === 'running';
+  }
 
-  cancel(): void { this.controller.abort(); }
+  cancel(): void {
+    this.controller.abort();
+  }
 
   /** Throw E_CANCELLED between steps once cancelled. */
   check(): void {
@@ -67,7 +93,11 @@ export class BuildJob {
   }
 
   log(chunk: string): void {
-    try { appendFileSync(this.logPath, chunk); } catch { /* the log must not break the build */ }
+    try {
+      appendFileSync(this.logPath, chunk);
+    } catch {
+      /* the log must not break the build */
+    }
     this.deps.emitLog?.(this.id, chunk);
   }
 
@@ -79,7 +109,10 @@ export class BuildJob {
     return this.deps.runner.run(argv, {
       ...rest,
       signal: this.controller.signal,
-      onOutput: (c) => { this.log(c); onLine?.(c); },
+      onOutput: (c) => {
+        this.log(c);
+        onLine?.(c);
+      },
     });
   }
 
@@ -92,7 +125,9 @@ export class BuildJob {
   }
 
   private emit(): void {
-    try { this.deps.emit?.({ ...this.progress }); } catch (err) {
+    try {
+      this.deps.emit?.({ ...this.progress });
+    } catch (err) {
       this.deps.logger.warn('build progress listener failed', { error: String(err) });
     }
   }
@@ -108,6 +143,9 @@ export function failJob(job: BuildJob, err: unknown, what: string): BangerError 
   job.finish('failed', msg);
   // User errors found mid-build (bad input rootfs) keep their code; host failures become E_BUILD_FAILED.
   if (err instanceof BangerError && err.isUserError) return err;
-  return new BangerError(ErrorCodes.BUILD_FAILED, `${what} failed during "${job.state.phase}": ${msg} (log: ${job.logPath})`,
-    { cause: err, details: { buildId: job.id, logPath: job.logPath } });
+  return new BangerError(
+    ErrorCodes.BUILD_FAILED,
+    `${what} failed during "${job.state.phase}": ${msg} (log: ${job.logPath})`,
+    { cause: err, details: { buildId: job.id, logPath: job.logPath } },
+  );
 }

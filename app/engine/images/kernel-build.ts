@@ -2,7 +2,17 @@
 // (assets/microvm.config) -> an all-built-in ELF vmlinux that suits Firecracker (ip=,
 // virtio-mmio from the command line, no initrd). ~9 min on 2 cores the first time; the
 // source and object trees stay in the cache dir, so a rebuild is incremental (~45 s).
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { which } from '../process.js';
@@ -14,21 +24,40 @@ import { serial } from './serial.js';
 
 export const KERNEL_BUILD_TOOLS = ['make', 'gcc', 'flex', 'bison', 'bc', 'perl', 'tar', 'xz'];
 /** Options that must survive olddefconfig, or the kernel will not boot a banger VM. */
-const MUST_HAVE = ['CONFIG_VIRTIO_MMIO=y', 'CONFIG_VIRTIO_BLK=y', 'CONFIG_VIRTIO_NET=y', 'CONFIG_EXT4_FS=y',
-  'CONFIG_IP_PNP=y', 'CONFIG_SERIAL_8250_CONSOLE=y', 'CONFIG_PVH=y'];
+const MUST_HAVE = [
+  'CONFIG_VIRTIO_MMIO=y',
+  'CONFIG_VIRTIO_BLK=y',
+  'CONFIG_VIRTIO_NET=y',
+  'CONFIG_EXT4_FS=y',
+  'CONFIG_IP_PNP=y',
+  'CONFIG_SERIAL_8250_CONSOLE=y',
+  'CONFIG_PVH=y',
+];
 const DEFAULT_OBJECTS = 1500;
 
 export function missingBuildTools(): string[] {
   return KERNEL_BUILD_TOOLS.filter((t) => !which(t));
 }
 
-export interface BuiltKernel { vmlinux: string; version: string; source: string }
+export interface BuiltKernel {
+  vmlinux: string;
+  version: string;
+  source: string;
+}
 
 /** The vmlinux is copied into `work` (the caller's build dir) before the shared tree is let go. */
-export async function buildKernelFromSource(cacheDir: string, debs: DebCache, job: BuildJob, work: string): Promise<BuiltKernel> {
+export async function buildKernelFromSource(
+  cacheDir: string,
+  debs: DebCache,
+  job: BuildJob,
+  work: string,
+): Promise<BuiltKernel> {
   const missing = missingBuildTools();
   if (missing.length) {
-    throw new BangerError(ErrorCodes.COMMAND_FAILED, `building a kernel needs ${missing.join(', ')} (apt-get install ${missing.join(' ')})`);
+    throw new BangerError(
+      ErrorCodes.COMMAND_FAILED,
+      `building a kernel needs ${missing.join(', ')} (apt-get install ${missing.join(' ')})`,
+    );
   }
   // Every kernel build shares the source and object trees (O=) under the cache dir, and two
   // makes in one O= dir corrupt each other: a second build queues (cancellable) behind the first.

@@ -17,9 +17,16 @@ import { validateArtifactName } from './names.js';
 
 export const CLOUD_KERNEL_META = 'linux-image-cloud-amd64';
 
-export interface KernelServiceDeps extends JobDeps { store: Store }
+export interface KernelServiceDeps extends JobDeps {
+  store: Store;
+}
 
-interface Produced { vmlinux: string; initrd: string | null; source: string; version: string | null }
+interface Produced {
+  vmlinux: string;
+  initrd: string | null;
+  source: string;
+  version: string | null;
+}
 
 export class KernelService {
   private readonly builds: BuildRegistry;
@@ -30,7 +37,9 @@ export class KernelService {
     this.builds = new BuildRegistry('kernel', deps, (name) => deps.store.getKernel(name) !== null);
   }
 
-  list(): KernelRecord[] { return this.deps.store.listKernels(); }
+  list(): KernelRecord[] {
+    return this.deps.store.listKernels();
+  }
 
   get(name: string): KernelRecord {
     const k = this.deps.store.getKernel(String(name ?? '').toLowerCase());
@@ -38,22 +47,33 @@ export class KernelService {
     return k;
   }
 
-  listBuilds(): BuildProgress[] { return this.builds.list(); }
+  listBuilds(): BuildProgress[] {
+    return this.builds.list();
+  }
 
-  cancel(buildId: string): void { this.builds.cancel(buildId); }
+  cancel(buildId: string): void {
+    this.builds.cancel(buildId);
+  }
 
   /** Register a vmlinux (ELF) and optional initrd you already have; both are copied. */
   async add(input: KernelAddInput): Promise<KernelRecord> {
     const name = validateArtifactName('kernel', input?.name);
     const path = String(input?.path ?? '');
-    if (!existsSync(path) || !statSync(path).isFile()) throw new BangerError(ErrorCodes.NOT_FOUND, `kernel file "${path}" not found`);
+    if (!existsSync(path) || !statSync(path).isFile())
+      throw new BangerError(ErrorCodes.NOT_FOUND, `kernel file "${path}" not found`);
     if (!isElf(path)) {
-      throw new BangerError(ErrorCodes.INVALID_KERNEL,
-        `"${path}" is not an ELF vmlinux (a compressed bzImage/vmlinuz must be extracted first; \`banger kernel fetch\` does that)`);
+      throw new BangerError(
+        ErrorCodes.INVALID_KERNEL,
+        `"${path}" is not an ELF vmlinux (a compressed bzImage/vmlinuz must be extracted first; \`banger kernel fetch\` does that)`,
+      );
     }
-    const initrd = input.initrd === undefined || input.initrd === null || input.initrd === '' ? null : String(input.initrd);
-    if (initrd && (!existsSync(initrd) || !statSync(initrd).isFile())) throw new BangerError(ErrorCodes.NOT_FOUND, `initrd file "${initrd}" not found`);
-    return this.builds.hold(name, () => this.install(name, { vmlinux: path, initrd, source: `file:${path}`, version: null }));
+    const initrd =
+      input.initrd === undefined || input.initrd === null || input.initrd === '' ? null : String(input.initrd);
+    if (initrd && (!existsSync(initrd) || !statSync(initrd).isFile()))
+      throw new BangerError(ErrorCodes.NOT_FOUND, `initrd file "${initrd}" not found`);
+    return this.builds.hold(name, () =>
+      this.install(name, { vmlinux: path, initrd, source: `file:${path}`, version: null }),
+    );
   }
 
   /** Debian's cloud kernel through apt, its ELF pulled out of the bzImage, plus an initramfs. */
@@ -65,8 +85,13 @@ export class KernelService {
       let pkg = /Depends: (linux-image-\S+-cloud-amd64)/.exec(dep.stdout)?.[1] ?? null;
       if (!pkg) {
         // No apt lists: fall back to whichever cloud kernel is already cached.
-        const cached = existsSync(this.debs.dir) ? readdirSync(this.debs.dir).find((f) => /^linux-image-.*-cloud-amd64_.*\.deb$/.test(f) && !f.startsWith(`${CLOUD_KERNEL_META}_`)) : undefined;
-        if (!cached) throw new Error(`cannot resolve ${CLOUD_KERNEL_META} (apt-cache: ${dep.stderr.trim() || 'no Depends line'})`);
+        const cached = existsSync(this.debs.dir)
+          ? readdirSync(this.debs.dir).find(
+              (f) => /^linux-image-.*-cloud-amd64_.*\.deb$/.test(f) && !f.startsWith(`${CLOUD_KERNEL_META}_`),
+            )
+          : undefined;
+        if (!cached)
+          throw new Error(`cannot resolve ${CLOUD_KERNEL_META} (apt-cache: ${dep.stderr.trim() || 'no Depends line'})`);
         pkg = cached.split('_')[0];
       }
       job.phase('download', 8);
@@ -86,7 +111,10 @@ export class KernelService {
       job.log(`vmlinux: ${found.codec} payload at offset ${found.offset}\n`);
       job.phase('initramfs', 70);
       const initrd = join(work, 'initrd.img');
-      const mods = await buildInitramfs({ busybox: join(bb, 'bin/busybox'), modulesDir: join(kx, 'lib/modules', kver), out: initrd, work }, job);
+      const mods = await buildInitramfs(
+        { busybox: join(bb, 'bin/busybox'), modulesDir: join(kx, 'lib/modules', kver), out: initrd, work },
+        job,
+      );
       job.log(`initramfs modules: ${mods.join(' ')}\n`);
       rmSync(kx, { recursive: true, force: true });
       return { vmlinux, initrd, source: `debian:${pkg}`, version: kver };
@@ -109,8 +137,11 @@ export class KernelService {
     rmSync(join(this.deps.paths.kernelsDir, k.name), { recursive: true, force: true });
   }
 
-  private produce(name: string, signal: AbortSignal | undefined,
-    make: (job: BuildJob, work: string) => Promise<Produced>): Promise<KernelRecord> {
+  private produce(
+    name: string,
+    signal: AbortSignal | undefined,
+    make: (job: BuildJob, work: string) => Promise<Produced>,
+  ): Promise<KernelRecord> {
     return this.builds.run(name, signal, async (job) => {
       const work = join(this.deps.paths.buildsDir, `${job.id}.tmp`);
       try {
@@ -144,8 +175,12 @@ export class KernelService {
       renameSync(tmp, dir);
       undo.push('remove kernel dir', () => rmSync(dir, { recursive: true, force: true }));
       const rec = this.deps.store.insertKernel({
-        name, path: join(dir, 'vmlinux'), initrdPath: p.initrd ? join(dir, 'initrd.img') : null,
-        source: p.source, version: p.version, createdAt: new Date().toISOString(),
+        name,
+        path: join(dir, 'vmlinux'),
+        initrdPath: p.initrd ? join(dir, 'initrd.img') : null,
+        source: p.source,
+        version: p.version,
+        createdAt: new Date().toISOString(),
       });
       undo.commit();
       return rec;

@@ -9,7 +9,10 @@ const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export function validateArtifactName(kind: 'image' | 'kernel', raw: unknown): string {
   const name = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
   if (!NAME.test(name)) {
-    throw new BangerError(ErrorCodes.INVALID_NAME, `invalid ${kind} name "${String(raw ?? '')}": ${ARTIFACT_NAME_RULE}`);
+    throw new BangerError(
+      ErrorCodes.INVALID_NAME,
+      `invalid ${kind} name "${String(raw ?? '')}": ${ARTIFACT_NAME_RULE}`,
+    );
   }
   return name;
 }
@@ -19,10 +22,14 @@ const PACKAGE = /^[a-z0-9][a-z0-9+.-]+$/;
 
 export function validatePackages(raw: unknown): string[] {
   if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'packages must be a list of Debian package names');
+  if (!Array.isArray(raw))
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'packages must be a list of Debian package names');
   for (const p of raw) {
     if (typeof p !== 'string' || !PACKAGE.test(p)) {
-      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `invalid package name "${String(p)}": Debian package names use a-z, 0-9, "+", "." and "-"`);
+      throw new BangerError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `invalid package name "${String(p)}": Debian package names use a-z, 0-9, "+", "." and "-"`,
+      );
     }
   }
   return [...new Set(raw as string[])];

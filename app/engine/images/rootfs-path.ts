@@ -1,7 +1,16 @@
 // Writing into a root filesystem that came from outside (an imported tarball or ext4) must
 // never follow its symlinks out onto the host: "/etc -> /etc" in a rootfs means the rootfs's
 // /etc. Paths are resolved with chroot semantics and checked to stay under the root.
-import { copyFileSync, lstatSync, mkdirSync, readlinkSync, unlinkSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  readlinkSync,
+  unlinkSync,
+  writeFileSync,
+  chmodSync,
+  symlinkSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve, sep, basename, isAbsolute } from 'node:path';
 import { BangerError, ErrorCodes } from '../../errors.js';
 
@@ -15,21 +24,35 @@ export function dirInRoot(root: string, rel: string): string {
   root = resolve(root);
   let cur = root;
   const parts = rel.split('/').filter((s) => s && s !== '.');
-  for (let hops = 0; parts.length; ) {
+  for (let hops = 0; parts.length;) {
     const part = parts.shift()!;
-    if (part === '..') { cur = within(root, dirname(cur)) ? dirname(cur) : root; continue; }
+    if (part === '..') {
+      cur = within(root, dirname(cur)) ? dirname(cur) : root;
+      continue;
+    }
     const next = join(cur, part);
     let st;
-    try { st = lstatSync(next); } catch { mkdirSync(next); cur = next; continue; }
+    try {
+      st = lstatSync(next);
+    } catch {
+      mkdirSync(next);
+      cur = next;
+      continue;
+    }
     if (st.isSymbolicLink()) {
       if (++hops > 40) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `too many symlinks under ${root} at ${rel}`);
       const target = readlinkSync(next);
       const base = target.startsWith('/') ? root : cur;
-      parts.unshift(...relative(root, resolve(base, target.replace(/^\/+/, ''))).split(sep).filter(Boolean));
+      parts.unshift(
+        ...relative(root, resolve(base, target.replace(/^\/+/, '')))
+          .split(sep)
+          .filter(Boolean),
+      );
       cur = root;
       continue;
     }
-    if (!st.isDirectory()) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `${rel} in the root filesystem is not a directory`);
+    if (!st.isDirectory())
+      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `${rel} in the root filesystem is not a directory`);
     cur = next;
   }
   if (!within(root, cur)) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `${rel} escapes the root filesystem`);
@@ -39,7 +62,11 @@ export function dirInRoot(root: string, rel: string): string {
 /** Host path for file `rel` in root; an existing symlink there is removed (we replace, not follow). */
 export function fileInRoot(root: string, rel: string): string {
   const p = join(dirInRoot(root, dirname(rel)), basename(rel));
-  try { if (lstatSync(p).isSymbolicLink()) unlinkSync(p); } catch { /* absent */ }
+  try {
+    if (lstatSync(p).isSymbolicLink()) unlinkSync(p);
+  } catch {
+    /* absent */
+  }
   return p;
 }
 
@@ -59,7 +86,11 @@ export function copyInRoot(root: string, rel: string, from: string, mode = 0o644
 
 export function symlinkInRoot(root: string, rel: string, target: string): void {
   const p = join(dirInRoot(root, dirname(rel)), basename(rel));
-  try { unlinkSync(p); } catch { /* absent */ }
+  try {
+    unlinkSync(p);
+  } catch {
+    /* absent */
+  }
   symlinkSync(target, p);
 }
 
@@ -68,16 +99,24 @@ export function existsInRoot(root: string, rel: string): boolean {
   root = resolve(root);
   let cur = root;
   const parts = rel.split('/').filter((s) => s && s !== '.');
-  for (let hops = 0; parts.length; ) {
+  for (let hops = 0; parts.length;) {
     const part = parts.shift()!;
     const next = join(cur, part);
     let st;
-    try { st = lstatSync(next); } catch { return false; }
+    try {
+      st = lstatSync(next);
+    } catch {
+      return false;
+    }
     if (st.isSymbolicLink()) {
       if (++hops > 40) return false;
       const target = readlinkSync(next);
       const base = target.startsWith('/') ? root : cur;
-      parts.unshift(...relative(root, resolve(base, target.replace(/^\/+/, ''))).split(sep).filter(Boolean));
+      parts.unshift(
+        ...relative(root, resolve(base, target.replace(/^\/+/, '')))
+          .split(sep)
+          .filter(Boolean),
+      );
       cur = root;
       continue;
     }

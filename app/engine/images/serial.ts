@@ -15,11 +15,15 @@ export interface SerialOptions {
 export async function serial<T>(key: string, fn: () => Promise<T>, o: SerialOptions = {}): Promise<T> {
   const prev = tails.get(key);
   let release!: () => void;
-  const mine = new Promise<void>((r) => { release = r; });
+  const mine = new Promise<void>((r) => {
+    release = r;
+  });
   // Never rejects: the queue moves on whatever the holder's fate.
   const tail = (prev ?? Promise.resolve()).then(() => mine);
   tails.set(key, tail);
-  void tail.then(() => { if (tails.get(key) === tail) tails.delete(key); });
+  void tail.then(() => {
+    if (tails.get(key) === tail) tails.delete(key);
+  });
   try {
     if (prev) {
       o.onWait?.();
@@ -42,6 +46,9 @@ function untilDoneOrAborted(p: Promise<void>, signal?: AbortSignal): Promise<voi
   return new Promise<void>((resolve, reject) => {
     const onAbort = () => reject(cancelled());
     signal.addEventListener('abort', onAbort, { once: true });
-    p.then(() => { signal.removeEventListener('abort', onAbort); resolve(); });
+    p.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
   });
 }

@@ -5,7 +5,10 @@ import type { ProcessRunner } from '../process.js';
 import { ensurePrivateDir, type Paths } from '../../paths.js';
 import { BangerError, ErrorCodes } from '../../errors.js';
 
-export interface SshKey { keyPath: string; publicKey: string }
+export interface SshKey {
+  keyPath: string;
+  publicKey: string;
+}
 
 const pending = new Map<string, Promise<SshKey>>();
 
@@ -17,13 +20,18 @@ export function ensureSshKey(runner: ProcessRunner, paths: Paths): Promise<SshKe
     p = (async () => {
       if (!existsSync(keyPath) || !existsSync(`${keyPath}.pub`)) {
         ensurePrivateDir(paths.keysDir);
-        await runner.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'banger', '-f', keyPath], { input: 'y\n' });
+        await runner.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'banger', '-f', keyPath], {
+          input: 'y\n',
+        });
       }
       return { keyPath, publicKey: readFileSync(`${keyPath}.pub`, 'utf8').trim() };
     })();
     pending.set(keyPath, p);
     // Only concurrent callers share the promise; later calls look at the files again.
-    p.then(() => pending.delete(keyPath), () => pending.delete(keyPath));
+    p.then(
+      () => pending.delete(keyPath),
+      () => pending.delete(keyPath),
+    );
   }
   return p;
 }
@@ -31,12 +39,22 @@ export function ensureSshKey(runner: ProcessRunner, paths: Paths): Promise<SshKe
 /** argv for `banger vm ssh`: the system ssh, banger's key only, one known_hosts file per VM. */
 export function sshArgv(ip: string, keyPath: string, knownHostsPath: string, remote: string[] = []): string[] {
   if (isIP(ip) !== 4) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `not an IPv4 address: "${ip}"`);
-  return ['ssh', '-i', keyPath,
-    '-o', `UserKnownHostsFile=${knownHostsPath}`,
-    '-o', 'StrictHostKeyChecking=accept-new',
-    '-o', 'IdentitiesOnly=yes',
+  return [
+    'ssh',
+    '-i',
+    keyPath,
+    '-o',
+    `UserKnownHostsFile=${knownHostsPath}`,
+    '-o',
+    'StrictHostKeyChecking=accept-new',
+    '-o',
+    'IdentitiesOnly=yes',
     // Key auth only: never stop to ask for a password (a TUI or a script is waiting).
-    '-o', 'BatchMode=yes',
-    '-o', 'LogLevel=ERROR',
-    `root@${ip}`, ...remote];
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'LogLevel=ERROR',
+    `root@${ip}`,
+    ...remote,
+  ];
 }

@@ -11,8 +11,16 @@ export const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 export function isElf(file: string): boolean {
   const buf = Buffer.alloc(4);
   let fd: number;
-  try { fd = openSync(file, 'r'); } catch { return false; }
-  try { return readSync(fd, buf, 0, 4, 0) === 4 && buf.equals(ELF_MAGIC); } finally { closeSync(fd); }
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    return readSync(fd, buf, 0, 4, 0) === 4 && buf.equals(ELF_MAGIC);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 interface Codec {
@@ -27,23 +35,54 @@ interface Codec {
 
 // Order as in linux/scripts/extract-vmlinux; Debian's 6.1 cloud kernel is LZ4.
 const CODECS: Codec[] = [
-  { name: 'lz4', magic: Buffer.from([0x02, 0x21, 0x4c, 0x18]), ext: 'lz4', argv: (i, o) => ['lz4', '-d', '-f', '-q', i, o] },
-  { name: 'xz', magic: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), ext: 'xz',
-    argv: (i) => ['xz', '-d', '-k', '-f', '-q', '--single-stream', i], produced: (i) => i.slice(0, -3) },
-  { name: 'gzip', magic: Buffer.from([0x1f, 0x8b, 0x08]), ext: 'gz',
-    argv: (i) => ['gzip', '-d', '-k', '-f', '-q', i], produced: (i) => i.slice(0, -3) },
-  { name: 'zstd', magic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), ext: 'zst', argv: (i, o) => ['zstd', '-d', '-f', '-q', i, '-o', o] },
+  {
+    name: 'lz4',
+    magic: Buffer.from([0x02, 0x21, 0x4c, 0x18]),
+    ext: 'lz4',
+    argv: (i, o) => ['lz4', '-d', '-f', '-q', i, o],
+  },
+  {
+    name: 'xz',
+    magic: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),
+    ext: 'xz',
+    argv: (i) => ['xz', '-d', '-k', '-f', '-q', '--single-stream', i],
+    produced: (i) => i.slice(0, -3),
+  },
+  {
+    name: 'gzip',
+    magic: Buffer.from([0x1f, 0x8b, 0x08]),
+    ext: 'gz',
+    argv: (i) => ['gzip', '-d', '-k', '-f', '-q', i],
+    produced: (i) => i.slice(0, -3),
+  },
+  {
+    name: 'zstd',
+    magic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]),
+    ext: 'zst',
+    argv: (i, o) => ['zstd', '-d', '-f', '-q', i, '-o', o],
+  },
 ];
 
 const MAX_TRIES_PER_CODEC = 8;
 
-export interface ExtractResult { codec: string; offset: number }
+export interface ExtractResult {
+  codec: string;
+  offset: number;
+}
 
 /** Returns how the ELF was found, or null when the image holds none. */
-export async function extractVmlinux(runner: ProcessRunner, bzImage: string, out: string, workDir: string,
-  signal?: AbortSignal): Promise<ExtractResult | null> {
+export async function extractVmlinux(
+  runner: ProcessRunner,
+  bzImage: string,
+  out: string,
+  workDir: string,
+  signal?: AbortSignal,
+): Promise<ExtractResult | null> {
   const img = readFileSync(bzImage);
-  if (img.subarray(0, 4).equals(ELF_MAGIC)) { writeFileSync(out, img); return { codec: 'none', offset: 0 }; }
+  if (img.subarray(0, 4).equals(ELF_MAGIC)) {
+    writeFileSync(out, img);
+    return { codec: 'none', offset: 0 };
+  }
   for (const c of CODECS) {
     let pos = img.indexOf(c.magic);
     for (let tries = 0; pos >= 0 && tries < MAX_TRIES_PER_CODEC; tries++, pos = img.indexOf(c.magic, pos + 1)) {

@@ -41,7 +41,11 @@ export class KernelFile {
 
   close(): void {
     if (this.fd >= 0) {
-      try { closeSync(this.fd); } catch { /* already invalid */ }
+      try {
+        closeSync(this.fd);
+      } catch {
+        /* already invalid */
+      }
       this.fd = -1;
     }
   }

@@ -68,7 +68,10 @@ export function parseProcStat(text: string): ProcStat | null {
   // Scan without split() so a sample of 100 VMs does not allocate thousands of strings.
   let field = 3;
   let i = close + 2;
-  let utime = -1, stime = -1, start = -1, rss = -1;
+  let utime = -1,
+    stime = -1,
+    start = -1,
+    rss = -1;
   const n = text.length;
   while (i < n && field <= 24) {
     let j = i;
@@ -180,7 +183,11 @@ export interface HostCpuTimes {
 export function parseHostCpu(text: string): HostCpuTimes | null {
   if (!text.startsWith('cpu ')) return null;
   const end = text.indexOf('\n');
-  const nums = text.slice(4, end < 0 ? undefined : end).trim().split(/\s+/).map(Number);
+  const nums = text
+    .slice(4, end < 0 ? undefined : end)
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   if (nums.length < 4 || nums.some((x) => !Number.isFinite(x))) return null;
   // user nice system idle iowait irq softirq steal
   let total = 0;

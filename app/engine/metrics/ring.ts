@@ -11,7 +11,10 @@ export class RingBuffer<T> {
 
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1_000_000) {
-      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `ring buffer capacity must be an integer from 1 to 1000000, got ${capacity}`);
+      throw new BangerError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `ring buffer capacity must be an integer from 1 to 1000000, got ${capacity}`,
+      );
     }
     this.capacity = capacity;
     // Preallocated once; pushes only overwrite slots.

@@ -19,8 +19,17 @@ import { VM_STATES, type HostSample, type MetricsSnapshot, type VmSample, type V
 import { RingBuffer } from './ring.js';
 import { KernelFile } from './handles.js';
 import {
-  DEFAULT_CLOCK_TICKS, allocatedBytes, hostCpuPct, isValidIfName, pageSize, parseProcStat, readHostCpu,
-  readHostMemory, readUptimeSec, type HostCpuTimes, type ProcStat,
+  DEFAULT_CLOCK_TICKS,
+  allocatedBytes,
+  hostCpuPct,
+  isValidIfName,
+  pageSize,
+  parseProcStat,
+  readHostCpu,
+  readHostMemory,
+  readUptimeSec,
+  type HostCpuTimes,
+  type ProcStat,
 } from './readers.js';
 
 /** What the sampler needs to know about a VM (a subset of VmRecord plus the disk path). */
@@ -86,7 +95,10 @@ export class MetricsSampler {
       throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `metrics interval must be 50 ms to 1 hour, got ${intervalMs}`);
     }
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 100_000) {
-      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `metrics history capacity must be an integer from 1 to 100000, got ${capacity}`);
+      throw new BangerError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `metrics history capacity must be an integer from 1 to 100000, got ${capacity}`,
+      );
     }
     if (!Number.isInteger(hz) || hz < 1) {
       throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `clock ticks must be a positive integer, got ${hz}`);
@@ -132,7 +144,9 @@ export class MetricsSampler {
   /** Take one sample now. Concurrent calls share the sample in progress. */
   sampleOnce(): Promise<void> {
     if (!this.inFlight) {
-      this.inFlight = this.sample().finally(() => { this.inFlight = null; });
+      this.inFlight = this.sample().finally(() => {
+        this.inFlight = null;
+      });
     }
     return this.inFlight;
   }
@@ -142,7 +156,11 @@ export class MetricsSampler {
   }
 
   private report(err: unknown): void {
-    try { this.opts.onError?.(err); } catch { /* a broken error hook must not break the timer */ }
+    try {
+      this.opts.onError?.(err);
+    } catch {
+      /* a broken error hook must not break the timer */
+    }
   }
 
   private async sample(): Promise<void> {
@@ -182,14 +200,25 @@ export class MetricsSampler {
       }
       const stat = t ? t.stat : new KernelFile(`/proc/${vm.pid}/stat`);
       const st = readStat(stat);
-      if (!st) { // process gone (or a zombie): drops out below
+      if (!st) {
+        // process gone (or a zombie): drops out below
         stat.close();
         continue;
       }
       if (!t) {
         t = {
-          ring: new RingBuffer<VmSample>(this.capacity), pid: vm.pid, stat, tap: null, rx: null, tx: null,
-          startTicks: st.startTicks, ticks: -1, atMs: 0, tapRx: 0, tapTx: 0, hasNet: false,
+          ring: new RingBuffer<VmSample>(this.capacity),
+          pid: vm.pid,
+          stat,
+          tap: null,
+          rx: null,
+          tx: null,
+          startTicks: st.startTicks,
+          ticks: -1,
+          atMs: 0,
+          tapRx: 0,
+          tapTx: 0,
+          hasNet: false,
         };
         this.tracks.set(vm.id, t);
       } else if (t.startTicks !== st.startTicks) {
@@ -202,7 +231,7 @@ export class MetricsSampler {
 
       let cpuPct: number;
       if (t.ticks >= 0 && nowMs > t.atMs) {
-        cpuPct = ((st.ticks - t.ticks) / this.hz) / ((nowMs - t.atMs) / 1000) * 100;
+        cpuPct = ((st.ticks - t.ticks) / this.hz / ((nowMs - t.atMs) / 1000)) * 100;
       } else {
         if (uptime < 0) uptime = readUptimeSec();
         const ageSec = uptime - st.startTicks / this.hz;
@@ -212,7 +241,10 @@ export class MetricsSampler {
       const netDt = (nowMs - t.atMs) / 1000;
 
       const net = readNet(t, vm.tap);
-      let rxBytes = 0, txBytes = 0, rxBps = 0, txBps = 0;
+      let rxBytes = 0,
+        txBytes = 0,
+        rxBps = 0,
+        txBps = 0;
       if (net) {
         // Guest's side: what the TAP transmits is what the guest receives.
         rxBytes = net.txBytes;
@@ -281,7 +313,11 @@ export class MetricsSampler {
     };
     this.host.push(host);
     if (this.opts.onSample) {
-      try { this.opts.onSample(host, samples); } catch (err) { this.report(err); }
+      try {
+        this.opts.onSample(host, samples);
+      } catch (err) {
+        this.report(err);
+      }
     }
   }
 }
@@ -315,7 +351,11 @@ function readNet(t: VmTrack, tap: string | null): { rxBytes: number; txBytes: nu
 
 /** One unreadable disk image (permissions) must not cost every VM its sample. */
 function diskBytes(path: string): number {
-  try { return allocatedBytes(path) ?? 0; } catch { return 0; }
+  try {
+    return allocatedBytes(path) ?? 0;
+  } catch {
+    return 0;
+  }
 }
 
 function closeTrack(t: VmTrack): void {

@@ -14,13 +14,18 @@ export interface BridgeResult {
 }
 
 export async function ensureBridge(
-  runner: ProcessRunner, bridge: string, subnet: Cidr, logger?: Logger,
+  runner: ProcessRunner,
+  bridge: string,
+  subnet: Cidr,
+  logger?: Logger,
 ): Promise<BridgeResult> {
   const gw = `${formatIp(gatewayOf(subnet))}/${subnet.prefix}`;
   const link = await getLink(runner, bridge);
   if (link && link.kind !== 'bridge') {
-    throw new BangerError(ErrorCodes.NETWORK,
-      `${bridge} exists but is a ${link.kind ?? 'plain'} link, not a bridge; set another bridge name in the config`);
+    throw new BangerError(
+      ErrorCodes.NETWORK,
+      `${bridge} exists but is a ${link.kind ?? 'plain'} link, not a bridge; set another bridge name in the config`,
+    );
   }
   const hasAddr = link ? (await linkAddrs(runner, bridge)).includes(gw) : false;
   // Checked before any change, so a refusal leaves the host exactly as it was.
@@ -30,7 +35,10 @@ export async function ensureBridge(
   try {
     if (!link) {
       // No STP and no forwarding delay: a TAP must pass traffic the moment the guest boots.
-      await runner.run(['ip', 'link', 'add', 'name', bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0'], { privileged: true });
+      await runner.run(
+        ['ip', 'link', 'add', 'name', bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0'],
+        { privileged: true },
+      );
       result.created = true;
     }
     if (!hasAddr) {

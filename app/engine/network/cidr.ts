@@ -36,7 +36,10 @@ export function parseCidr(s: string): Cidr {
   if (prefix > 32) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `prefix length out of range in "${s}"`);
   const network = (ip & maskOf(prefix)) >>> 0;
   if (network !== ip) {
-    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `"${s}" has host bits set; did you mean ${formatIp(network)}/${prefix}?`);
+    throw new BangerError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `"${s}" has host bits set; did you mean ${formatIp(network)}/${prefix}?`,
+    );
   }
   return { network, prefix };
 }
@@ -64,7 +67,7 @@ export function netmask(c: Cidr): string {
 }
 
 export function contains(c: Cidr, ip: number): boolean {
-  return ((ip & maskOf(c.prefix)) >>> 0) === c.network;
+  return (ip & maskOf(c.prefix)) >>> 0 === c.network;
 }
 
 /** Two prefixes overlap exactly when one contains the other's network address. */
@@ -75,7 +78,10 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 /** A usable VM subnet needs a gateway and at least one guest: /30 or larger. */
 export function assertUsableSubnet(c: Cidr, label: string): void {
   if (c.prefix > 30) {
-    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `subnet ${label} is too small: need at least a /30 (gateway plus one VM)`);
+    throw new BangerError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `subnet ${label} is too small: need at least a /30 (gateway plus one VM)`,
+    );
   }
 }
 

@@ -81,7 +81,10 @@ export class HostNetwork {
 
   constructor(opts: HostNetworkOptions) {
     if (!/^[A-Za-z0-9_.-]{1,15}$/.test(opts.bridge)) {
-      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `bad bridge name "${opts.bridge}": 1-15 letters, digits, _ . -`);
+      throw new BangerError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `bad bridge name "${opts.bridge}": 1-15 letters, digits, _ . -`,
+      );
     }
     this.subnet = parseCidr(opts.subnet);
     assertUsableSubnet(this.subnet, opts.subnet);
@@ -94,15 +97,29 @@ export class HostNetwork {
     this.tag = instanceTag(opts.tag ?? `${opts.bridge} ${formatCidr(this.subnet)}`);
   }
 
-  private get owner(): TapOwner { return { tag: this.tag, bridge: this.bridge }; }
+  private get owner(): TapOwner {
+    return { tag: this.tag, bridge: this.bridge };
+  }
 
-  gatewayIp(): string { return formatIp(gatewayOf(this.subnet)); }
-  netmask(): string { return netmask(this.subnet); }
+  gatewayIp(): string {
+    return formatIp(gatewayOf(this.subnet));
+  }
+  netmask(): string {
+    return netmask(this.subnet);
+  }
 
-  tapName(vmId: string): string { return tapName(vmId); }
-  macFor(vmId: string): string { return macFor(vmId); }
-  leaseFor(vmId: string): LeaseRecord | null { return this.store.getLease(vmId); }
-  releaseLease(vmId: string): void { this.store.releaseLease(vmId); }
+  tapName(vmId: string): string {
+    return tapName(vmId);
+  }
+  macFor(vmId: string): string {
+    return macFor(vmId);
+  }
+  leaseFor(vmId: string): LeaseRecord | null {
+    return this.store.getLease(vmId);
+  }
+  releaseLease(vmId: string): void {
+    this.store.releaseLease(vmId);
+  }
 
   private nat(): NatBackend {
     this.natBackend ??= detectNatBackend();
@@ -117,7 +134,9 @@ export class HostNetwork {
 
   /** Create the bridge (after the overlap check) or repair it; idempotent. */
   ensureBridge(): Promise<void> {
-    return this.locked(async () => { await ensureBridge(this.runner, this.bridge, this.subnet, this.logger); });
+    return this.locked(async () => {
+      await ensureBridge(this.runner, this.bridge, this.subnet, this.logger);
+    });
   }
 
   /** (Re)install our NAT table atomically and enable forwarding; idempotent. */
@@ -143,7 +162,10 @@ export class HostNetwork {
     try {
       const clash = this.store.listVms().find((v) => v.id !== vm.id && v.tap === tap && ACTIVE_STATES.has(v.state));
       if (clash) {
-        throw new BangerError(ErrorCodes.NETWORK, `TAP ${tap} is in use by VM ${clash.name} (ids share their first 6 hex digits)`);
+        throw new BangerError(
+          ErrorCodes.NETWORK,
+          `TAP ${tap} is in use by VM ${clash.name} (ids share their first 6 hex digits)`,
+        );
       }
       await this.ensureBridge();
       await this.ensureNat();
@@ -152,10 +174,17 @@ export class HostNetwork {
       // A sticky lease survives a failed start; only a fresh one is given back.
       if (hadLease?.ip !== lease.ip) own.push(`release lease ${lease.ip}`, () => this.store.releaseLease(vm.id));
       await createTap(this.runner, tap, this.owner, this.uid);
-      own.push(`remove TAP ${tap}`, async () => { await removeTap(this.runner, tap); });
+      own.push(`remove TAP ${tap}`, async () => {
+        await removeTap(this.runner, tap);
+      });
       this.logger.info('network: VM attached', { vm: vm.name, tap, ip: lease.ip });
       return {
-        tap, ip: lease.ip, mac: macFor(vm.id), gateway: this.gatewayIp(), netmask: this.netmask(), prefix: this.subnet.prefix,
+        tap,
+        ip: lease.ip,
+        mac: macFor(vm.id),
+        gateway: this.gatewayIp(),
+        netmask: this.netmask(),
+        prefix: this.subnet.prefix,
         ipArg: kernelIpArg({ ip: lease.ip, gateway: this.gatewayIp(), netmask: this.netmask(), hostname: vm.name }),
       };
     } catch (err) {
@@ -178,7 +207,11 @@ export class HostNetwork {
   down(): Promise<void> {
     return this.locked(async () => {
       let natError: unknown;
-      try { await removeNat(this.runner, this.nat(), this.bridge, this.subnet); } catch (err) { natError = err; }
+      try {
+        await removeNat(this.runner, this.nat(), this.bridge, this.subnet);
+      } catch (err) {
+        natError = err;
+      }
       // The bridge goes even when NAT removal failed; the NAT error is still reported.
       await removeBridge(this.runner, this.bridge);
       this.logger.info('network: down', { bridge: this.bridge });
@@ -187,7 +220,9 @@ export class HostNetwork {
   }
 
   /** This instance's TAPs: tagged with our tag, or untagged on our bridge (older builds). */
-  listOurTaps(): Promise<LinkInfo[]> { return listOurTaps(this.runner, this.owner); }
+  listOurTaps(): Promise<LinkInfo[]> {
+    return listOurTaps(this.runner, this.owner);
+  }
 
   /** Reconcile: remove our TAPs not in keep (the TAPs of VMs that still run). */
   sweepOrphanTaps(keep: Set<string>): Promise<string[]> {
@@ -198,7 +233,11 @@ export class HostNetwork {
     const link = await getLink(this.runner, this.bridge);
     const gw = `${this.gatewayIp()}/${this.subnet.prefix}`;
     let backend: NatBackend | null = null;
-    try { backend = this.nat(); } catch { /* neither nft nor iptables: reported as null */ }
+    try {
+      backend = this.nat();
+    } catch {
+      /* neither nft nor iptables: reported as null */
+    }
     return {
       bridge: this.bridge,
       subnet: formatCidr(this.subnet),

@@ -12,7 +12,10 @@ const VM_ID_RE = /^[0-9a-f]{12,}$/;
 
 export function assertVmId(vmId: string): void {
   if (!VM_ID_RE.test(vmId)) {
-    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `bad VM id "${vmId}": expected 12 or more lowercase hex characters`);
+    throw new BangerError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `bad VM id "${vmId}": expected 12 or more lowercase hex characters`,
+    );
   }
 }
 
@@ -55,7 +58,13 @@ export function macFor(vmId: string): string {
  * ip=<client>:<server>:<gw>:<netmask>:<hostname>:<device>:<autoconf>:<dns0>.
  * DNS is the gateway, where the engine's DNS listens for guests.
  */
-export function kernelIpArg(o: { ip: string; gateway: string; netmask: string; hostname: string; device?: string }): string {
+export function kernelIpArg(o: {
+  ip: string;
+  gateway: string;
+  netmask: string;
+  hostname: string;
+  device?: string;
+}): string {
   if (/[:\s]/.test(o.hostname)) {
     throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `hostname "${o.hostname}" cannot go into the kernel ip= clause`);
   }

@@ -35,9 +35,11 @@ export function allocateLease(store: LeaseStore, subnet: Cidr, vmId: string): Le
     // The second pass retries the hinted ones: one may have been released since.
   }
   const cap = guestCapacity(subnet);
-  throw new BangerError(ErrorCodes.SUBNET_EXHAUSTED,
+  throw new BangerError(
+    ErrorCodes.SUBNET_EXHAUSTED,
     `no free IP address left in ${formatCidr(subnet)}: all ${cap} guest addresses are leased (delete a VM or configure a larger subnet)`,
-    { details: { subnet: formatCidr(subnet), capacity: cap } });
+    { details: { subnet: formatCidr(subnet), capacity: cap } },
+  );
 }
 
 export function isGuestAddress(subnet: Cidr, ip: string): boolean {

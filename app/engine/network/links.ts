@@ -15,7 +15,11 @@ export interface LinkInfo {
 }
 
 interface LinkJson {
-  ifname: string; flags?: string[]; operstate?: string; master?: string; ifalias?: string;
+  ifname: string;
+  flags?: string[];
+  operstate?: string;
+  master?: string;
+  ifalias?: string;
   linkinfo?: { info_kind?: string };
 }
 
@@ -46,7 +50,9 @@ export async function getLink(runner: ProcessRunner, name: string): Promise<Link
   const r = await runner.run(['ip', '-j', '-d', 'link', 'show', 'dev', name], { reject: false });
   if (r.exitCode !== 0) {
     if (MISSING_RE.test(r.stderr)) return null;
-    throw new BangerError(ErrorCodes.NETWORK, `ip link show ${name} failed: ${r.stderr.trim()}`, { details: { argv: r.argv } });
+    throw new BangerError(ErrorCodes.NETWORK, `ip link show ${name} failed: ${r.stderr.trim()}`, {
+      details: { argv: r.argv },
+    });
   }
   const [j] = parse(r.stdout);
   return j ? toInfo(j) : null;

@@ -28,7 +28,10 @@ const SBIN_PATH = `${process.env.PATH ?? ''}:/usr/local/sbin:/usr/sbin:/sbin`;
 export function detectNatBackend(whichFn: (bin: string, path?: string) => string | null = which): NatBackend {
   if (whichFn('nft', SBIN_PATH)) return 'nft';
   if (whichFn('iptables', SBIN_PATH)) return 'iptables';
-  throw new BangerError(ErrorCodes.NETWORK, 'neither nft nor iptables is installed: VMs cannot reach outside networks (install nftables)');
+  throw new BangerError(
+    ErrorCodes.NETWORK,
+    'neither nft nor iptables is installed: VMs cannot reach outside networks (install nftables)',
+  );
 }
 
 function quoteIfname(name: string): string {
@@ -75,9 +78,15 @@ export function nftRemoveScript(bridge: string): string {
  * Best effort: returns whether it was removed.
  */
 export async function removeLegacyNftTable(runner: ProcessRunner, bridge: string): Promise<boolean> {
-  const list = await runner.run(['nft', 'list', 'table', 'inet', LEGACY_NFT_TABLE], { privileged: true, reject: false });
+  const list = await runner.run(['nft', 'list', 'table', 'inet', LEGACY_NFT_TABLE], {
+    privileged: true,
+    reject: false,
+  });
   if (list.exitCode !== 0 || !list.stdout.includes(quoteIfname(bridge))) return false;
-  const del = await runner.run(['nft', 'delete', 'table', 'inet', LEGACY_NFT_TABLE], { privileged: true, reject: false });
+  const del = await runner.run(['nft', 'delete', 'table', 'inet', LEGACY_NFT_TABLE], {
+    privileged: true,
+    reject: false,
+  });
   return del.exitCode === 0;
 }
 
@@ -96,14 +105,21 @@ async function enableForwarding(runner: ProcessRunner): Promise<void> {
 }
 
 export async function ensureNat(
-  runner: ProcessRunner, backend: NatBackend, bridge: string, subnet: Cidr, opts: { legacy?: boolean } = {},
+  runner: ProcessRunner,
+  backend: NatBackend,
+  bridge: string,
+  subnet: Cidr,
+  opts: { legacy?: boolean } = {},
 ): Promise<void> {
   if (backend === 'nft') {
     await runner.run(['nft', '-f', '-'], { privileged: true, input: nftScript(bridge, subnet) });
     if (opts.legacy !== false) await removeLegacyNftTable(runner, bridge);
   } else {
     for (const [table, chain, ...rule] of iptablesRules(bridge, subnet)) {
-      const check = await runner.run(['iptables', '-t', table, '-C', chain, ...rule], { privileged: true, reject: false });
+      const check = await runner.run(['iptables', '-t', table, '-C', chain, ...rule], {
+        privileged: true,
+        reject: false,
+      });
       if (check.exitCode !== 0) await runner.run(['iptables', '-t', table, '-A', chain, ...rule], { privileged: true });
     }
   }
@@ -112,7 +128,12 @@ export async function ensureNat(
 }
 
 /** Remove our NAT; idempotent. ip_forward is left as is: other software may rely on it. */
-export async function removeNat(runner: ProcessRunner, backend: NatBackend, bridge: string, subnet: Cidr): Promise<void> {
+export async function removeNat(
+  runner: ProcessRunner,
+  backend: NatBackend,
+  bridge: string,
+  subnet: Cidr,
+): Promise<void> {
   if (backend === 'nft') {
     await runner.run(['nft', '-f', '-'], { privileged: true, input: nftRemoveScript(bridge) });
     await removeLegacyNftTable(runner, bridge);
@@ -121,16 +142,27 @@ export async function removeNat(runner: ProcessRunner, backend: NatBackend, brid
   for (const [table, chain, ...rule] of iptablesRules(bridge, subnet)) {
     // -D removes one copy; loop in case an older run appended duplicates.
     for (let i = 0; i < 16; i++) {
-      const del = await runner.run(['iptables', '-t', table, '-D', chain, ...rule], { privileged: true, reject: false });
+      const del = await runner.run(['iptables', '-t', table, '-D', chain, ...rule], {
+        privileged: true,
+        reject: false,
+      });
       if (del.exitCode !== 0) break;
     }
   }
 }
 
 /** Is our NAT in place? null when it cannot be told (e.g. sudo would prompt). */
-export async function natActive(runner: ProcessRunner, backend: NatBackend, bridge: string, subnet: Cidr): Promise<boolean | null> {
+export async function natActive(
+  runner: ProcessRunner,
+  backend: NatBackend,
+  bridge: string,
+  subnet: Cidr,
+): Promise<boolean | null> {
   const [table, chain, ...rule] = iptablesRules(bridge, subnet)[0];
-  const argv = backend === 'nft' ? ['nft', 'list', 'table', 'inet', nftTableName(bridge)] : ['iptables', '-t', table, '-C', chain, ...rule];
+  const argv =
+    backend === 'nft'
+      ? ['nft', 'list', 'table', 'inet', nftTableName(bridge)]
+      : ['iptables', '-t', table, '-C', chain, ...rule];
   try {
     const r = await runner.run(argv, { privileged: true, reject: false });
     if (/password is required|a terminal is required|no tty present/i.test(r.stderr)) return null;

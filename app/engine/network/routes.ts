@@ -11,8 +11,14 @@ export interface HostPrefix {
   cidr: Cidr;
 }
 
-interface RouteJson { dst?: string; dev?: string }
-interface AddrJson { ifname?: string; addr_info?: { family?: string; local?: string; prefixlen?: number }[] }
+interface RouteJson {
+  dst?: string;
+  dev?: string;
+}
+interface AddrJson {
+  ifname?: string;
+  addr_info?: { family?: string; local?: string; prefixlen?: number }[];
+}
 
 function parseJson<T>(text: string, what: string): T[] {
   try {
@@ -42,7 +48,11 @@ export function parseAddrs(json: string): HostPrefix[] {
       if (!a.local || a.prefixlen === undefined) continue;
       // Loopback's 127/8 is never routed anywhere; an overlap there is the user's explicit choice.
       if (link.ifname === 'lo') continue;
-      out.push({ prefix: `${a.local}/${a.prefixlen}`, dev: link.ifname ?? null, cidr: looseCidr(`${a.local}/${a.prefixlen}`) });
+      out.push({
+        prefix: `${a.local}/${a.prefixlen}`,
+        dev: link.ifname ?? null,
+        cidr: looseCidr(`${a.local}/${a.prefixlen}`),
+      });
     }
   }
   return out;
@@ -59,8 +69,10 @@ export async function hostPrefixes(runner: ProcessRunner, ownBridge: string): Pr
 export async function assertNoOverlap(runner: ProcessRunner, subnet: Cidr, ownBridge: string): Promise<void> {
   const clash = (await hostPrefixes(runner, ownBridge)).find((p) => overlaps(p.cidr, subnet));
   if (clash) {
-    throw new BangerError(ErrorCodes.SUBNET_OVERLAP,
+    throw new BangerError(
+      ErrorCodes.SUBNET_OVERLAP,
       `subnet ${formatCidr(subnet)} overlaps the host route ${clash.prefix}${clash.dev ? ` on ${clash.dev}` : ''}; choose another subnet in the config`,
-      { details: { subnet: formatCidr(subnet), route: clash.prefix, dev: clash.dev } });
+      { details: { subnet: formatCidr(subnet), route: clash.prefix, dev: clash.dev } },
+    );
   }
 }

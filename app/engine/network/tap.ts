@@ -32,15 +32,19 @@ export async function createTap(runner: ProcessRunner, name: string, owner: TapO
   if (existing) {
     const stray = existing.alias === null && existing.master === null;
     if (!stray && !isTapOf(existing, owner)) {
-      throw new BangerError(ErrorCodes.NETWORK,
-        `TAP ${name} belongs to another banger instance (${existing.alias ?? `on bridge ${existing.master}`}); recreate this VM to get another id`);
+      throw new BangerError(
+        ErrorCodes.NETWORK,
+        `TAP ${name} belongs to another banger instance (${existing.alias ?? `on bridge ${existing.master}`}); recreate this VM to get another id`,
+      );
     }
     await deleteLink(runner, name);
   }
   await runner.run(['ip', 'tuntap', 'add', 'dev', name, 'mode', 'tap', 'user', String(uid)], { privileged: true });
   try {
     // Tag, attach and bring up in one command: no state where it is up but untagged.
-    await runner.run(['ip', 'link', 'set', 'dev', name, 'alias', tapAlias(owner.tag), 'master', owner.bridge, 'up'], { privileged: true });
+    await runner.run(['ip', 'link', 'set', 'dev', name, 'alias', tapAlias(owner.tag), 'master', owner.bridge, 'up'], {
+      privileged: true,
+    });
   } catch (err) {
     await deleteLink(runner, name).catch(() => undefined);
     throw err;
@@ -59,7 +63,10 @@ export async function listOurTaps(runner: ProcessRunner, owner: TapOwner): Promi
 
 /** Remove this instance's TAPs whose names are not in keep; returns the names removed. */
 export async function sweepOrphanTaps(
-  runner: ProcessRunner, owner: TapOwner, keep: Set<string>, logger?: Logger,
+  runner: ProcessRunner,
+  owner: TapOwner,
+  keep: Set<string>,
+  logger?: Logger,
 ): Promise<string[]> {
   const removed: string[] = [];
   for (const tap of await listOurTaps(runner, owner)) {

@@ -55,7 +55,11 @@ export function tscBootArgs(cpuinfo: string): string[] {
 
 export function decideAccel(mode: AccelMode, inputs: AccelInputs): AccelDecision {
   const flag = virtFlag(inputs.cpuinfo);
-  const kvmState = !inputs.kvmExists ? '/dev/kvm missing' : inputs.kvmRw ? '/dev/kvm read/write' : '/dev/kvm not read/write for this user';
+  const kvmState = !inputs.kvmExists
+    ? '/dev/kvm missing'
+    : inputs.kvmRw
+      ? '/dev/kvm read/write'
+      : '/dev/kvm not read/write for this user';
   const cpuState = flag ? `cpu has ${flag}` : 'cpu has neither vmx nor svm';
   const tcg = (why: string): AccelDecision => {
     const bootArgs = tscBootArgs(inputs.cpuinfo);
@@ -65,24 +69,51 @@ export function decideAccel(mode: AccelMode, inputs: AccelInputs): AccelDecision
   if (mode === 'tcg') return tcg('forced by config qemuAccel=tcg');
   if (mode === 'kvm') {
     if (!inputs.kvmRw) {
-      return { accel: 'kvm', cpu: 'host', usable: false, reason: `kvm forced by config qemuAccel=kvm, but ${kvmState}`, bootArgs: [] };
+      return {
+        accel: 'kvm',
+        cpu: 'host',
+        usable: false,
+        reason: `kvm forced by config qemuAccel=kvm, but ${kvmState}`,
+        bootArgs: [],
+      };
     }
     const warn = flag ? '' : ` (warning: ${cpuState}; stock kernels may fail)`;
-    return { accel: 'kvm', cpu: 'host', usable: true, reason: `kvm forced by config qemuAccel=kvm: ${kvmState}${warn}`, bootArgs: [] };
+    return {
+      accel: 'kvm',
+      cpu: 'host',
+      usable: true,
+      reason: `kvm forced by config qemuAccel=kvm: ${kvmState}${warn}`,
+      bootArgs: [],
+    };
   }
-  if (inputs.kvmRw && flag) return { accel: 'kvm', cpu: 'host', usable: true, reason: `kvm: ${kvmState}, ${cpuState}`, bootArgs: [] };
+  if (inputs.kvmRw && flag)
+    return { accel: 'kvm', cpu: 'host', usable: true, reason: `kvm: ${kvmState}, ${cpuState}`, bootArgs: [] };
   return tcg(`${kvmState}, ${cpuState}`);
 }
 
 /** Read the real host's inputs. */
 export function readAccelInputs(kvmPath = '/dev/kvm', cpuinfoPath = '/proc/cpuinfo'): AccelInputs {
   let cpuinfo = '';
-  try { cpuinfo = readFileSync(cpuinfoPath, 'utf8'); } catch { /* decide with what we have */ }
+  try {
+    cpuinfo = readFileSync(cpuinfoPath, 'utf8');
+  } catch {
+    /* decide with what we have */
+  }
   let kvmExists = false;
   let kvmRw = false;
-  try { accessSync(kvmPath, constants.F_OK); kvmExists = true; } catch { /* missing */ }
+  try {
+    accessSync(kvmPath, constants.F_OK);
+    kvmExists = true;
+  } catch {
+    /* missing */
+  }
   if (kvmExists) {
-    try { accessSync(kvmPath, constants.R_OK | constants.W_OK); kvmRw = true; } catch { /* not ours */ }
+    try {
+      accessSync(kvmPath, constants.R_OK | constants.W_OK);
+      kvmRw = true;
+    } catch {
+      /* not ours */
+    }
   }
   return { cpuinfo, kvmExists, kvmRw };
 }

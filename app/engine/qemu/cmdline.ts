@@ -37,7 +37,8 @@ const VMID = /^[A-Za-z0-9_-]{1,64}$/;
 // QEMU splits option values on ",": a comma in a path would inject options. Paths come from
 // banger's own dirs, so refuse rather than escape (",," would also break ownsProcess matching).
 function noComma(what: string, v: string): string {
-  if (v.includes(',')) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `qemu: ${what} must not contain a comma: ${v}`);
+  if (v.includes(','))
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `qemu: ${what} must not contain a comma: ${v}`);
   if (v === '') throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `qemu: ${what} is empty`);
   return v;
 }
@@ -61,40 +62,59 @@ export function qemuAppend(bootArgs: string, accelBootArgs: string[] = []): stri
 
 export function buildQemuArgv(i: QemuArgvInput): string[] {
   if (!VMID.test(i.vmId)) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `qemu: invalid vm id "${i.vmId}"`);
-  if (!Number.isInteger(i.memoryMib) || i.memoryMib < 1) throw new BangerError(ErrorCodes.INVALID_MEMORY, `qemu: invalid memory ${i.memoryMib} MiB`);
-  if (!Number.isInteger(i.vcpus) || i.vcpus < 1) throw new BangerError(ErrorCodes.INVALID_VCPUS, `qemu: invalid vCPU count ${i.vcpus}`);
+  if (!Number.isInteger(i.memoryMib) || i.memoryMib < 1)
+    throw new BangerError(ErrorCodes.INVALID_MEMORY, `qemu: invalid memory ${i.memoryMib} MiB`);
+  if (!Number.isInteger(i.vcpus) || i.vcpus < 1)
+    throw new BangerError(ErrorCodes.INVALID_VCPUS, `qemu: invalid vCPU count ${i.vcpus}`);
   const machine = i.acpi === false ? 'microvm,acpi=off' : 'microvm';
   const argv = [
     i.bin,
-    '-name', qemuName(i.vmId),
-    '-M', machine,
-    '-accel', i.accel,
-    '-cpu', i.cpu,
-    '-m', String(i.memoryMib),
-    '-smp', String(i.vcpus),
-    '-nodefaults', '-no-user-config', '-nographic',
+    '-name',
+    qemuName(i.vmId),
+    '-M',
+    machine,
+    '-accel',
+    i.accel,
+    '-cpu',
+    i.cpu,
+    '-m',
+    String(i.memoryMib),
+    '-smp',
+    String(i.vcpus),
+    '-nodefaults',
+    '-no-user-config',
+    '-nographic',
     // The guest's reboot (Ctrl-Alt-Del, `reboot`) ends QEMU, like Firecracker's reboot=k.
     '-no-reboot',
     // i8042 carries the Ctrl-Alt-Del key chord that QMP send-key injects.
-    '-device', 'i8042',
+    '-device',
+    'i8042',
     // signal=off: a ^C typed into the console goes to the guest, not to QEMU.
-    '-chardev', 'stdio,id=ser0,signal=off',
-    '-serial', 'chardev:ser0',
-    '-qmp', `unix:${noComma('QMP socket path', i.socketPath)},server=on,wait=off`,
-    '-kernel', noComma('kernel path', i.kernelPath),
+    '-chardev',
+    'stdio,id=ser0,signal=off',
+    '-serial',
+    'chardev:ser0',
+    '-qmp',
+    `unix:${noComma('QMP socket path', i.socketPath)},server=on,wait=off`,
+    '-kernel',
+    noComma('kernel path', i.kernelPath),
   ];
   if (i.initrdPath) argv.push('-initrd', noComma('initrd path', i.initrdPath));
   argv.push('-append', qemuAppend(i.bootArgs, i.accelBootArgs));
   argv.push(
-    '-drive', `id=root,file=${noComma('rootfs path', i.rootfsPath)},format=raw,if=none`,
-    '-device', 'virtio-blk-device,drive=root',
+    '-drive',
+    `id=root,file=${noComma('rootfs path', i.rootfsPath)},format=raw,if=none`,
+    '-device',
+    'virtio-blk-device,drive=root',
   );
   if (i.tap) {
     if (!IFNAME.test(i.tap)) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `qemu: invalid TAP name "${i.tap}"`);
     if (!MAC.test(i.mac)) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `qemu: invalid MAC "${i.mac}"`);
     argv.push(
-      '-netdev', `tap,id=n0,ifname=${i.tap},script=no,downscript=no`,
-      '-device', `virtio-net-device,netdev=n0,mac=${i.mac.toLowerCase()}`,
+      '-netdev',
+      `tap,id=n0,ifname=${i.tap},script=no,downscript=no`,
+      '-device',
+      `virtio-net-device,netdev=n0,mac=${i.mac.toLowerCase()}`,
     );
   }
   return argv;
@@ -111,8 +131,13 @@ export function cmdlineOwnedBy(cmdline: string, vmId: string, socketPath: string
   const name = qemuName(vmId);
   for (let k = 0; k < t.length - 1; k++) {
     const v = t[k + 1];
-    if (t[k] === '-name' && (v === name || v.startsWith(name + ',') || v === `guest=${name}` || v.startsWith(`guest=${name},`))) return true;
-    if (socketPath && t[k] === '-qmp' && (v === `unix:${socketPath}` || v.startsWith(`unix:${socketPath},`))) return true;
+    if (
+      t[k] === '-name' &&
+      (v === name || v.startsWith(name + ',') || v === `guest=${name}` || v.startsWith(`guest=${name},`))
+    )
+      return true;
+    if (socketPath && t[k] === '-qmp' && (v === `unix:${socketPath}` || v.startsWith(`unix:${socketPath},`)))
+      return true;
   }
   return false;
 }

@@ -50,11 +50,17 @@ export class QemuDriver implements VmDriver {
   async available(): Promise<{ ok: boolean; reason: string; version?: string }> {
     const path = which(this.o.bin);
     if (!path) return { ok: false, reason: `${this.o.bin} not found on PATH (install qemu-system-x86)` };
-    const v = await this.o.runner.run([path, '--version'], { timeoutMs: 5000, reject: false }).catch((err: Error) => ({ exitCode: -1, stdout: '', stderr: err.message }));
+    const v = await this.o.runner
+      .run([path, '--version'], { timeoutMs: 5000, reject: false })
+      .catch((err: Error) => ({ exitCode: -1, stdout: '', stderr: err.message }));
     const m = /QEMU emulator version (\S+)/.exec(v.stdout);
-    if (v.exitCode !== 0 || !m) return { ok: false, reason: `${path} --version failed: ${(v.stderr || v.stdout).trim().split('\n')[0] ?? ''}` };
-    const machines = await this.o.runner.run([path, '-machine', 'help'], { timeoutMs: 5000, reject: false }).catch(() => ({ stdout: '' }));
-    if (!/^microvm\s/m.test(machines.stdout)) return { ok: false, reason: `${path} ${m[1]} has no microvm machine type`, version: m[1] };
+    if (v.exitCode !== 0 || !m)
+      return { ok: false, reason: `${path} --version failed: ${(v.stderr || v.stdout).trim().split('\n')[0] ?? ''}` };
+    const machines = await this.o.runner
+      .run([path, '-machine', 'help'], { timeoutMs: 5000, reject: false })
+      .catch(() => ({ stdout: '' }));
+    if (!/^microvm\s/m.test(machines.stdout))
+      return { ok: false, reason: `${path} ${m[1]} has no microvm machine type`, version: m[1] };
     const accel = this.accelDecision();
     return { ok: accel.usable, reason: `${path} ${m[1]}; ${accel.reason}`, version: m[1] };
   }
@@ -63,76 +69,114 @@ export class QemuDriver implements VmDriver {
     let exitedEarly: ExitStatus | null = null;
     let logStart = 0;
     return [
-      { name: 'launch-vmm', run: async () => {
-        const accel = this.accelDecision();
-        if (!accel.usable) throw new BangerError(ErrorCodes.VMM, `qemu cannot run here: ${accel.reason}`);
-        const argv = buildQemuArgv({
-          bin: this.o.bin, vmId: spec.vm.id, accel: accel.accel, cpu: accel.cpu,
-          memoryMib: spec.vm.memoryMib, vcpus: spec.vm.vcpus,
-          kernelPath: spec.kernelPath, initrdPath: spec.initrdPath, rootfsPath: spec.rootfsPath,
-          bootArgs: spec.bootArgs, accelBootArgs: accel.bootArgs,
-          tap: spec.tap, mac: spec.mac, socketPath: spec.socketPath,
-        });
-        // A socket left by a crashed QEMU would make wait-qmp talk to nothing.
-        rmSync(spec.socketPath, { force: true });
-        // O_RDWR: opening a FIFO read-only blocks until a writer shows up; read/write never does.
-        const fifoFd = openSync(spec.consoleFifo, constants.O_RDWR);
-        let logFd: number;
-        try { logFd = openSync(spec.consoleLog, 'a', 0o600); } catch (err) { closeSync(fifoFd); throw err; }
-        logStart = fileSize(spec.consoleLog);
-        let child;
-        try {
-          child = this.o.runner.spawn(argv, { stdio: [fifoFd, logFd, logFd], detached: true });
-        } finally {
-          // QEMU holds its own copies; ours would keep the FIFO open after QEMU dies.
-          closeSync(fifoFd); closeSync(logFd);
-        }
-        if (child.pid <= 0) {
-          const st = await child.exited;
-          throw new BangerError(ErrorCodes.VMM, `cannot start ${this.o.bin} (exit ${st.code}): not found or not executable`);
-        }
-        const exited = child.exited.then((st): ExitStatus => {
-          exitedEarly = { code: st.code, signal: st.signal };
-          return exitedEarly;
-        });
-        const pid = child.pid;
-        handle.current = { pid, socketPath: spec.socketPath, exited };
-        this.log.info(`qemu launched for vm ${spec.vm.name}`, { pid, accel: accel.accel, argv });
-        undo.push('kill qemu', async () => {
-          if (pidAlive(pid)) {
-            try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-            await this.waitExit({ pid, socketPath: spec.socketPath, exited }, 3000);
-          }
+      {
+        name: 'launch-vmm',
+        run: async () => {
+          const accel = this.accelDecision();
+          if (!accel.usable) throw new BangerError(ErrorCodes.VMM, `qemu cannot run here: ${accel.reason}`);
+          const argv = buildQemuArgv({
+            bin: this.o.bin,
+            vmId: spec.vm.id,
+            accel: accel.accel,
+            cpu: accel.cpu,
+            memoryMib: spec.vm.memoryMib,
+            vcpus: spec.vm.vcpus,
+            kernelPath: spec.kernelPath,
+            initrdPath: spec.initrdPath,
+            rootfsPath: spec.rootfsPath,
+            bootArgs: spec.bootArgs,
+            accelBootArgs: accel.bootArgs,
+            tap: spec.tap,
+            mac: spec.mac,
+            socketPath: spec.socketPath,
+          });
+          // A socket left by a crashed QEMU would make wait-qmp talk to nothing.
           rmSync(spec.socketPath, { force: true });
-        });
-      } },
-      { name: 'wait-qmp', run: async () => {
-        const h = handle.current!;
-        const deadline = Date.now() + this.qmpWaitMs;
-        let last = '';
-        while (Date.now() < deadline) {
-          if (exitedEarly || !pidAlive(h.pid)) {
-            await sleep(50); // let the last console bytes land
-            const st = exitedEarly as ExitStatus | null;
-            const how = st ? (st.signal ? `signal ${st.signal}` : `exit ${st.code}`) : 'exited';
-            const tail = readTail(spec.consoleLog, 1500, logStart).replace(/\r/g, '').trim();
-            throw new BangerError(ErrorCodes.VMM, `qemu exited before QMP came up (${how})${tail ? `: ${tail.split('\n').slice(-5).join(' | ')}` : ''}`);
-          }
+          // O_RDWR: opening a FIFO read-only blocks until a writer shows up; read/write never does.
+          const fifoFd = openSync(spec.consoleFifo, constants.O_RDWR);
+          let logFd: number;
           try {
-            await withQmp(h.socketPath, async () => undefined, { timeoutMs: 1000 });
-            return;
+            logFd = openSync(spec.consoleLog, 'a', 0o600);
           } catch (err) {
-            last = (err as Error).message;
+            closeSync(fifoFd);
+            throw err;
           }
-          await sleep(50);
-        }
-        throw new BangerError(ErrorCodes.TIMEOUT, `QMP did not answer within ${this.qmpWaitMs} ms on ${h.socketPath}: ${last}`);
-      } },
-      { name: 'query-status', run: async () => {
-        const h = handle.current!;
-        const st = await withQmp(h.socketPath, (c) => c.queryStatus());
-        if (!st.running) throw new BangerError(ErrorCodes.VMM, `qemu is not running the guest: status "${st.status}"`);
-      } },
+          logStart = fileSize(spec.consoleLog);
+          let child;
+          try {
+            child = this.o.runner.spawn(argv, { stdio: [fifoFd, logFd, logFd], detached: true });
+          } finally {
+            // QEMU holds its own copies; ours would keep the FIFO open after QEMU dies.
+            closeSync(fifoFd);
+            closeSync(logFd);
+          }
+          if (child.pid <= 0) {
+            const st = await child.exited;
+            throw new BangerError(
+              ErrorCodes.VMM,
+              `cannot start ${this.o.bin} (exit ${st.code}): not found or not executable`,
+            );
+          }
+          const exited = child.exited.then((st): ExitStatus => {
+            exitedEarly = { code: st.code, signal: st.signal };
+            return exitedEarly;
+          });
+          const pid = child.pid;
+          handle.current = { pid, socketPath: spec.socketPath, exited };
+          this.log.info(`qemu launched for vm ${spec.vm.name}`, { pid, accel: accel.accel, argv });
+          undo.push('kill qemu', async () => {
+            if (pidAlive(pid)) {
+              try {
+                process.kill(pid, 'SIGKILL');
+              } catch {
+                /* gone */
+              }
+              await this.waitExit({ pid, socketPath: spec.socketPath, exited }, 3000);
+            }
+            rmSync(spec.socketPath, { force: true });
+          });
+        },
+      },
+      {
+        name: 'wait-qmp',
+        run: async () => {
+          const h = handle.current!;
+          const deadline = Date.now() + this.qmpWaitMs;
+          let last = '';
+          while (Date.now() < deadline) {
+            if (exitedEarly || !pidAlive(h.pid)) {
+              await sleep(50); // let the last console bytes land
+              const st = exitedEarly as ExitStatus | null;
+              const how = st ? (st.signal ? `signal ${st.signal}` : `exit ${st.code}`) : 'exited';
+              const tail = readTail(spec.consoleLog, 1500, logStart).replace(/\r/g, '').trim();
+              throw new BangerError(
+                ErrorCodes.VMM,
+                `qemu exited before QMP came up (${how})${tail ? `: ${tail.split('\n').slice(-5).join(' | ')}` : ''}`,
+              );
+            }
+            try {
+              await withQmp(h.socketPath, async () => undefined, { timeoutMs: 1000 });
+              return;
+            } catch (err) {
+              last = (err as Error).message;
+            }
+            await sleep(50);
+          }
+          throw new BangerError(
+            ErrorCodes.TIMEOUT,
+            `QMP did not answer within ${this.qmpWaitMs} ms on ${h.socketPath}: ${last}`,
+          );
+        },
+      },
+      {
+        name: 'query-status',
+        run: async () => {
+          const h = handle.current!;
+          const st = await withQmp(h.socketPath, (c) => c.queryStatus());
+          if (!st.running)
+            throw new BangerError(ErrorCodes.VMM, `qemu is not running the guest: status "${st.status}"`);
+        },
+      },
     ];
   }
 
@@ -141,7 +185,12 @@ export class QemuDriver implements VmDriver {
     const deadline = Date.now() + ms;
     if (h.exited) {
       let timer: NodeJS.Timeout | undefined;
-      const st = await Promise.race([h.exited, new Promise<null>((r) => { timer = setTimeout(() => r(null), ms); })]);
+      const st = await Promise.race([
+        h.exited,
+        new Promise<null>((r) => {
+          timer = setTimeout(() => r(null), ms);
+        }),
+      ]);
       clearTimeout(timer);
       if (st) return { gone: true, status: st };
       return { gone: !pidAlive(h.pid), status: null };
@@ -159,8 +208,13 @@ export class QemuDriver implements VmDriver {
   }
 
   private signal(pid: number, sig: NodeJS.Signals): void {
-    try { process.kill(pid, sig); } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw new BangerError(ErrorCodes.VMM, `cannot send ${sig} to qemu pid ${pid}: ${(err as Error).message}`, { cause: err });
+    try {
+      process.kill(pid, sig);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH')
+        throw new BangerError(ErrorCodes.VMM, `cannot send ${sig} to qemu pid ${pid}: ${(err as Error).message}`, {
+          cause: err,
+        });
     }
   }
 
@@ -184,7 +238,9 @@ export class QemuDriver implements VmDriver {
       try {
         qmp = await QmpClient.connect(handle.socketPath, {
           timeoutMs: 2000,
-          onEvent: (e) => { if (e.event === 'SHUTDOWN' && e.data?.guest === true) guestShutdown = true; },
+          onEvent: (e) => {
+            if (e.event === 'SHUTDOWN' && e.data?.guest === true) guestShutdown = true;
+          },
         });
         await qmp.sendCtrlAltDel();
         const r = await done('graceful', opts.timeoutMs);
@@ -220,6 +276,8 @@ export class QemuDriver implements VmDriver {
     try {
       const st = await withQmp(handle.socketPath, (c) => c.queryStatus(), { timeoutMs: 2000, commandTimeoutMs: 2000 });
       return typeof st.status === 'string';
-    } catch { return false; }
+    } catch {
+      return false;
+    }
   }
 }

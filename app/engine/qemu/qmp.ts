@@ -49,12 +49,22 @@ export class QmpClient {
   private readonly greetingP: Promise<QmpGreeting>;
   greeting: QmpGreeting | null = null;
 
-  private constructor(private readonly sock: Socket, readonly path: string, private readonly o: QmpConnectOptions) {
-    this.greetingP = new Promise<QmpGreeting>((resolve, reject) => { this.greetingWaiter = { resolve, reject }; });
-    this.greetingP.catch(() => { /* surfaced through connect() */ });
+  private constructor(
+    private readonly sock: Socket,
+    readonly path: string,
+    private readonly o: QmpConnectOptions,
+  ) {
+    this.greetingP = new Promise<QmpGreeting>((resolve, reject) => {
+      this.greetingWaiter = { resolve, reject };
+    });
+    this.greetingP.catch(() => {
+      /* surfaced through connect() */
+    });
     sock.setEncoding('utf8');
     sock.on('data', (d: string) => this.onData(d));
-    sock.on('error', (err) => this.fail(new BangerError(ErrorCodes.VMM, `QMP ${path}: ${err.message}`, { cause: err })));
+    sock.on('error', (err) =>
+      this.fail(new BangerError(ErrorCodes.VMM, `QMP ${path}: ${err.message}`, { cause: err })),
+    );
     sock.on('close', () => this.fail(new BangerError(ErrorCodes.VMM, `QMP ${path}: connection closed`)));
   }
 
@@ -69,13 +79,20 @@ export class QmpClient {
         (async () => {
           await new Promise<void>((resolve, reject) => {
             sock.once('connect', resolve);
-            sock.once('error', (err) => reject(new BangerError(ErrorCodes.VMM, `cannot connect to QMP socket ${path}: ${err.message}`, { cause: err })));
+            sock.once('error', (err) =>
+              reject(
+                new BangerError(ErrorCodes.VMM, `cannot connect to QMP socket ${path}: ${err.message}`, { cause: err }),
+              ),
+            );
           });
           c.greeting = await c.greetingP;
           await c.execute('qmp_capabilities', undefined, { timeoutMs });
         })(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new BangerError(ErrorCodes.TIMEOUT, `QMP ${path}: no greeting within ${timeoutMs} ms`)), timeoutMs);
+          timer = setTimeout(
+            () => reject(new BangerError(ErrorCodes.TIMEOUT, `QMP ${path}: no greeting within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
         }),
       ]);
     } catch (err) {
@@ -98,7 +115,9 @@ export class QmpClient {
         reject(new BangerError(ErrorCodes.TIMEOUT, `QMP ${command}: no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, command });
-      this.sock.write(JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id }) + '\n');
+      this.sock.write(
+        JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id }) + '\n',
+      );
     });
   }
 
@@ -138,7 +157,9 @@ export class QmpClient {
 
   private onMessage(line: string): void {
     let m: Record<string, unknown>;
-    try { m = JSON.parse(line); } catch {
+    try {
+      m = JSON.parse(line);
+    } catch {
       this.fail(new BangerError(ErrorCodes.PROTOCOL, `QMP ${this.path}: not JSON: ${line.slice(0, 200)}`));
       this.sock.destroy();
       return;
@@ -162,7 +183,11 @@ export class QmpClient {
     clearTimeout(p.timer);
     if ('error' in m) {
       const e = m.error as { class?: string; desc?: string };
-      p.reject(new BangerError(ErrorCodes.VMM, `QMP ${p.command}: ${e.class ?? 'Error'}: ${e.desc ?? 'unknown error'}`, { details: { qmpClass: e.class } }));
+      p.reject(
+        new BangerError(ErrorCodes.VMM, `QMP ${p.command}: ${e.class ?? 'Error'}: ${e.desc ?? 'unknown error'}`, {
+          details: { qmpClass: e.class },
+        }),
+      );
     } else {
       p.resolve(m.return);
     }
@@ -173,13 +198,24 @@ export class QmpClient {
     this.closedError = err;
     this.greetingWaiter?.reject(err);
     this.greetingWaiter = null;
-    for (const p of this.pending.values()) { clearTimeout(p.timer); p.reject(err); }
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
     this.pending.clear();
   }
 }
 
 /** Connect, run fn, always close. */
-export async function withQmp<T>(path: string, fn: (c: QmpClient) => Promise<T>, o: QmpConnectOptions = {}): Promise<T> {
+export async function withQmp<T>(
+  path: string,
+  fn: (c: QmpClient) => Promise<T>,
+  o: QmpConnectOptions = {},
+): Promise<T> {
   const c = await QmpClient.connect(path, o);
-  try { return await fn(c); } finally { c.close(); }
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
 }

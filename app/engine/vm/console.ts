@@ -2,7 +2,20 @@
 // so the VMM outlives the engine); ConsoleTail follows that file and hands new bytes to
 // subscribers. Input: a FIFO is the VMM's stdin (a Node pipe is a socketpair, which
 // Firecracker ignores); keystrokes are written into it.
-import { closeSync, constants, existsSync, fstatSync, ftruncateSync, openSync, readSync, rmSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  watch,
+  writeSync,
+  type FSWatcher,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { ProcessRunner } from '../process.js';
 import type { ConsolePort } from '../ports.js';
@@ -35,9 +48,15 @@ export async function writeConsoleFifo(path: string, data: Buffer | string, time
     fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENXIO') throw new BangerError(ErrorCodes.INVALID_STATE, 'console is not connected: no VMM is reading its input', { cause: err });
-    if (code === 'ENOENT') throw new BangerError(ErrorCodes.INVALID_STATE, `console input FIFO is missing: ${path}`, { cause: err });
-    throw new BangerError(ErrorCodes.VMM, `cannot open console input ${path}: ${(err as Error).message}`, { cause: err });
+    if (code === 'ENXIO')
+      throw new BangerError(ErrorCodes.INVALID_STATE, 'console is not connected: no VMM is reading its input', {
+        cause: err,
+      });
+    if (code === 'ENOENT')
+      throw new BangerError(ErrorCodes.INVALID_STATE, `console input FIFO is missing: ${path}`, { cause: err });
+    throw new BangerError(ErrorCodes.VMM, `cannot open console input ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const deadline = Date.now() + timeoutMs;
   try {
@@ -48,7 +67,11 @@ export async function writeConsoleFifo(path: string, data: Buffer | string, time
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw toVmm(err, path);
         // The pipe is full (64 KiB): the VMM is not reading. Wait a little, then give up.
-        if (Date.now() > deadline) throw new BangerError(ErrorCodes.TIMEOUT, `console input is not being read (pipe full after ${timeoutMs} ms)`);
+        if (Date.now() > deadline)
+          throw new BangerError(
+            ErrorCodes.TIMEOUT,
+            `console input is not being read (pipe full after ${timeoutMs} ms)`,
+          );
         await new Promise((r) => setTimeout(r, 5));
       }
     }
@@ -64,14 +87,20 @@ function toVmm(err: unknown, path: string): BangerError {
 /** The last maxBytes of a file (empty when it does not exist). */
 export function readTail(path: string, maxBytes: number): Buffer {
   let fd: number;
-  try { fd = openSync(path, 'r'); } catch { return Buffer.alloc(0); }
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return Buffer.alloc(0);
+  }
   try {
     const size = fstatSync(fd).size;
     const n = Math.min(size, Math.max(0, maxBytes));
     const buf = Buffer.alloc(n);
     const got = n ? readSync(fd, buf, 0, n, size - n) : 0;
     return buf.subarray(0, got);
-  } finally { closeSync(fd); }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface ConsoleTailOptions {
@@ -100,7 +129,10 @@ export class ConsoleTail {
   private readonly maxBytes: number;
   private readonly pollMs: number;
 
-  constructor(readonly logPath: string, opts: ConsoleTailOptions = {}) {
+  constructor(
+    readonly logPath: string,
+    opts: ConsoleTailOptions = {},
+  ) {
     this.maxBytes = opts.maxBytes ?? 0;
     this.pollMs = opts.pollMs ?? 200;
   }
@@ -116,8 +148,13 @@ export class ConsoleTail {
     this.offset = from === undefined ? size : Math.min(Math.max(0, from), size);
     try {
       this.watcher = watch(this.logPath, { persistent: false }, () => this.schedule());
-      this.watcher.on('error', () => { this.watcher?.close(); this.watcher = null; });
-    } catch { this.watcher = null; /* polling alone */ }
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+        this.watcher = null;
+      });
+    } catch {
+      this.watcher = null; /* polling alone */
+    }
     this.timer = setInterval(() => this.schedule(), this.pollMs);
     this.timer.unref();
     this.enforceCap();
@@ -133,7 +170,9 @@ export class ConsoleTail {
 
   subscribe(fn: (b: Buffer) => void): () => void {
     this.subs.add(fn);
-    return () => { this.subs.delete(fn); };
+    return () => {
+      this.subs.delete(fn);
+    };
   }
 
   tail(maxBytes: number = DEFAULT_TAIL_BYTES): Buffer {
@@ -154,10 +193,17 @@ export class ConsoleTail {
   enforceCap(): void {
     if (!this.maxBytes || sizeOf(this.logPath) <= this.maxBytes) return;
     let fd: number;
-    try { fd = openSync(this.logPath, 'r+'); } catch { return; }
+    try {
+      fd = openSync(this.logPath, 'r+');
+    } catch {
+      return;
+    }
     try {
       let size = fstatSync(fd).size;
-      if (size > this.offset) { this.emit(readFd(fd, this.offset, size)); this.offset = size; }
+      if (size > this.offset) {
+        this.emit(readFd(fd, this.offset, size));
+        this.offset = size;
+      }
       const keepFrom = size - Math.floor(this.maxBytes / 2);
       let kept = readFd(fd, keepFrom, size);
       // Start the kept part on a line boundary when one is near, so no half line remains.
@@ -173,7 +219,9 @@ export class ConsoleTail {
       writeSync(fd, kept, 0, kept.length, 0);
       ftruncateSync(fd, kept.length);
       this.offset = kept.length;
-    } finally { closeSync(fd); }
+    } finally {
+      closeSync(fd);
+    }
   }
 
   private schedule(): void {
@@ -181,26 +229,46 @@ export class ConsoleTail {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      try { this.poll(); } catch { /* the file may vanish with the VM */ }
+      try {
+        this.poll();
+      } catch {
+        /* the file may vanish with the VM */
+      }
     });
   }
 
   private emit(b: Buffer): void {
     if (!b.length) return;
     for (const fn of this.subs) {
-      try { fn(b); } catch { /* a subscriber's failure is its own */ }
+      try {
+        fn(b);
+      } catch {
+        /* a subscriber's failure is its own */
+      }
     }
   }
 }
 
 function sizeOf(path: string): number {
-  try { return statSync(path).size; } catch { return 0; }
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
 function readRange(path: string, from: number, to: number): Buffer {
   let fd: number;
-  try { fd = openSync(path, 'r'); } catch { return Buffer.alloc(0); }
-  try { return readFd(fd, from, to); } finally { closeSync(fd); }
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return Buffer.alloc(0);
+  }
+  try {
+    return readFd(fd, from, to);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function readFd(fd: number, from: number, to: number): Buffer {
@@ -263,7 +331,11 @@ export class ConsoleManager implements ConsolePort {
     if (!t) return;
     this.tails.delete(vmId);
     // The VMM's last lines (shutdown messages) may not have been polled yet.
-    try { t.tail.poll(); } catch { /* the log may be gone with the VM */ }
+    try {
+      t.tail.poll();
+    } catch {
+      /* the log may be gone with the VM */
+    }
     t.tail.stop();
   }
 
@@ -273,9 +345,13 @@ export class ConsoleManager implements ConsolePort {
 
   /** Only a running VM takes a new subscriber; once made, it lasts until its unsubscribe. */
   subscribe(vmId: string, onData: (b: Buffer) => void): () => void {
-    if (!this.tails.has(vmId)) throw new BangerError(ErrorCodes.INVALID_STATE, 'console is not attached: the VM is not running');
+    if (!this.tails.has(vmId))
+      throw new BangerError(ErrorCodes.INVALID_STATE, 'console is not attached: the VM is not running');
     let set = this.subs.get(vmId);
-    if (!set) { set = new Set(); this.subs.set(vmId, set); }
+    if (!set) {
+      set = new Set();
+      this.subs.set(vmId, set);
+    }
     // A wrapper, so the same function subscribed twice needs (and gets) two unsubscribes.
     const fn = (b: Buffer) => onData(b);
     set.add(fn);
@@ -296,7 +372,11 @@ export class ConsoleManager implements ConsolePort {
     const set = this.subs.get(vmId);
     if (!set) return;
     for (const fn of [...set]) {
-      try { fn(b); } catch { /* a subscriber's failure is its own */ }
+      try {
+        fn(b);
+      } catch {
+        /* a subscriber's failure is its own */
+      }
     }
   }
 

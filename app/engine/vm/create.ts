@@ -7,7 +7,15 @@ import type { Config } from '../config.js';
 import type { Store } from '../store.js';
 import type { ImagesPort, NetworkPort } from '../ports.js';
 import { BangerError, ErrorCodes } from '../../errors.js';
-import { newVmId, validateBackend, validateBootArgs, validateDisk, validateMemory, validateName, validateVcpus } from './spec.js';
+import {
+  newVmId,
+  validateBackend,
+  validateBootArgs,
+  validateDisk,
+  validateMemory,
+  validateName,
+  validateVcpus,
+} from './spec.js';
 import { vmDir, type Paths } from '../../paths.js';
 
 export interface CreateDeps {
@@ -44,18 +52,30 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
       throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `${key} must be a name (a string)`);
     }
   }
-  const imageName = input.image ?? pickDefault(d.store.listImages().map((i) => i.name), d.config.defaultImage);
+  const imageName =
+    input.image ??
+    pickDefault(
+      d.store.listImages().map((i) => i.name),
+      d.config.defaultImage,
+    );
   const image = imageName === null ? null : d.store.getImage(imageName);
   if (imageName !== null && !image) {
     throw new BangerError(ErrorCodes.UNKNOWN_IMAGE, `unknown image "${imageName}" (see banger image ls)`);
   }
-  const kernelName = input.kernel ?? pickDefault(d.store.listKernels().map((k) => k.name), d.config.defaultKernel);
+  const kernelName =
+    input.kernel ??
+    pickDefault(
+      d.store.listKernels().map((k) => k.name),
+      d.config.defaultKernel,
+    );
   if (kernelName !== null && !d.store.getKernel(kernelName)) {
     throw new BangerError(ErrorCodes.UNKNOWN_KERNEL, `unknown kernel "${kernelName}" (see banger kernel ls)`);
   }
   if (image && diskBytes < image.sizeBytes) {
-    throw new BangerError(ErrorCodes.INVALID_SIZE,
-      `invalid disk size: ${diskBytes} bytes is smaller than image "${image.name}" (${image.sizeBytes} bytes)`);
+    throw new BangerError(
+      ErrorCodes.INVALID_SIZE,
+      `invalid disk size: ${diskBytes} bytes is smaller than image "${image.name}" (${image.sizeBytes} bytes)`,
+    );
   }
   if (d.store.getVm(name)) throw new BangerError(ErrorCodes.NAME_TAKEN, `a VM named "${name}" already exists`);
 
@@ -65,9 +85,27 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   while (taken.has(id.slice(0, 6))) id = newVmId();
   const now = new Date().toISOString();
   const vm: VmRecord = {
-    id, name, backend, image: image?.name ?? null, kernel: kernelName, vcpus, memoryMib, diskBytes, bootArgs,
-    mac: d.network ? d.network.macFor(id) : macFromId(id), ip: null, state: 'created', pid: null, socketPath: null,
-    tap: null, createdAt: now, updatedAt: now, startedAt: null, stoppedAt: null, lastError: null, exitCode: null,
+    id,
+    name,
+    backend,
+    image: image?.name ?? null,
+    kernel: kernelName,
+    vcpus,
+    memoryMib,
+    diskBytes,
+    bootArgs,
+    mac: d.network ? d.network.macFor(id) : macFromId(id),
+    ip: null,
+    state: 'created',
+    pid: null,
+    socketPath: null,
+    tap: null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    stoppedAt: null,
+    lastError: null,
+    exitCode: null,
     exitSignal: null,
   };
   // The disk first, the record last: a VM that exists can always be started (no start can

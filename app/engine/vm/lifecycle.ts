@@ -49,13 +49,18 @@ export class VmLifecycle {
 
   driverFor(vm: VmRecord): VmDriver {
     const drv = this.d.drivers.get(vm.backend);
-    if (!drv) throw new BangerError(ErrorCodes.INVALID_BACKEND, `backend "${vm.backend}" is not available on this host (see banger doctor)`);
+    if (!drv)
+      throw new BangerError(
+        ErrorCodes.INVALID_BACKEND,
+        `backend "${vm.backend}" is not available on this host (see banger doctor)`,
+      );
     return drv;
   }
 
   get(name: string): VmRecord {
     // Names arrive from the control socket too: anything but a string is a malformed request.
-    if (typeof name !== 'string') throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `a VM name must be a string, got ${describe(name)}`);
+    if (typeof name !== 'string')
+      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `a VM name must be a string, got ${describe(name)}`);
     const vm = this.d.store.getVm(name);
     if (!vm) throw new BangerError(ErrorCodes.NOT_FOUND, `no VM named "${name}" (see banger vm ls)`);
     return vm;
@@ -74,20 +79,31 @@ export class VmLifecycle {
 
   private requireState(vm: VmRecord, allowed: VmState[], verb: string): void {
     if (!allowed.includes(vm.state)) {
-      throw new BangerError(ErrorCodes.INVALID_STATE, `cannot ${verb} VM "${vm.name}": it is ${vm.state} (allowed from ${allowed.join(', ')})`);
+      throw new BangerError(
+        ErrorCodes.INVALID_STATE,
+        `cannot ${verb} VM "${vm.name}": it is ${vm.state} (allowed from ${allowed.join(', ')})`,
+      );
     }
   }
 
   /** Run op as the VM's one operation in flight; a second one is refused, not interleaved. */
   private exclusive<T>(vm: VmRecord, verb: string, op: () => Promise<T>): Promise<T> {
     const cur = this.busy.get(vm.id);
-    if (cur) throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is busy (${cur.verb} in progress): try again when it is done`);
-    const done = op().finally(() => { if (this.busy.get(vm.id)?.done === done) this.busy.delete(vm.id); });
+    if (cur)
+      throw new BangerError(
+        ErrorCodes.INVALID_STATE,
+        `VM "${vm.name}" is busy (${cur.verb} in progress): try again when it is done`,
+      );
+    const done = op().finally(() => {
+      if (this.busy.get(vm.id)?.done === done) this.busy.delete(vm.id);
+    });
     this.busy.set(vm.id, { verb, done });
     return done;
   }
 
-  isBusy(vmId: string): boolean { return this.busy.has(vmId); }
+  isBusy(vmId: string): boolean {
+    return this.busy.has(vmId);
+  }
 
   /** Wait for every operation in flight (engine shutdown, handover). */
   async idle(): Promise<void> {
@@ -104,8 +120,16 @@ export class VmLifecycle {
     let vm = initial;
     const driver = this.driverFor(vm);
     const kernel = vm.kernel ? this.d.store.getKernel(vm.kernel) : null;
-    if (!kernel) throw new BangerError(ErrorCodes.UNKNOWN_KERNEL, `VM "${vm.name}" has no kernel: add one (banger kernel add/fetch) and recreate it`);
-    if (!vm.image) throw new BangerError(ErrorCodes.UNKNOWN_IMAGE, `VM "${vm.name}" has no image: build one (banger image build) and recreate it`);
+    if (!kernel)
+      throw new BangerError(
+        ErrorCodes.UNKNOWN_KERNEL,
+        `VM "${vm.name}" has no kernel: add one (banger kernel add/fetch) and recreate it`,
+      );
+    if (!vm.image)
+      throw new BangerError(
+        ErrorCodes.UNKNOWN_IMAGE,
+        `VM "${vm.name}" has no image: build one (banger image build) and recreate it`,
+      );
     // Synchronous check-and-set: a second start now sees "starting".
     vm = this.update(vm, { state: 'starting', lastError: null, exitCode: null, exitSignal: null });
 
@@ -117,44 +141,79 @@ export class VmLifecycle {
     let tap: string | null = null;
     let consolePaths = { log: join(dir, 'console.log'), fifo: join(rdir, 'console.in') };
     const spec = (): LaunchSpec => ({
-      vm, dir, kernelPath: kernel.path, initrdPath: kernel.initrdPath, rootfsPath: diskPath(this.d.paths, vm.id),
-      bootArgs: bootArgsFor(vm, ipArg), tap, mac: vm.mac, consoleLog: consolePaths.log, consoleFifo: consolePaths.fifo,
-      socketPath: join(rdir, vm.backend === 'qemu' ? 'qmp.sock' : 'api.sock'), vmmLog: join(dir, 'vmm.log'),
+      vm,
+      dir,
+      kernelPath: kernel.path,
+      initrdPath: kernel.initrdPath,
+      rootfsPath: diskPath(this.d.paths, vm.id),
+      bootArgs: bootArgsFor(vm, ipArg),
+      tap,
+      mac: vm.mac,
+      consoleLog: consolePaths.log,
+      consoleFifo: consolePaths.fifo,
+      socketPath: join(rdir, vm.backend === 'qemu' ? 'qmp.sock' : 'api.sock'),
+      vmmLog: join(dir, 'vmm.log'),
       metricsPath: join(dir, 'metrics.json'),
     });
 
     const common: BootStep[] = [
-      { name: 'validate', run: async () => {
-        for (const [what, p] of [['kernel', kernel.path], ['disk', diskPath(this.d.paths, vm.id)], ['initrd', kernel.initrdPath]] as const) {
-          if (p && !existsSync(p)) throw new BangerError(ErrorCodes.NOT_FOUND, `${what} file is missing: ${p}`);
-        }
-      } },
-      { name: 'create-dirs', run: async () => {
-        mkdirSync(dir, { recursive: true, mode: 0o700 });
-        mkdirSync(rdir, { recursive: true, mode: 0o700 });
-        undo.push('remove runtime dir', () => rmSync(rdir, { recursive: true, force: true }));
-      } },
-      { name: 'network', run: async () => {
-        if (!this.d.network) return;
-        const net = await this.d.network.setupVm({ id: vm.id, name: vm.name }, undo);
-        tap = net.tap; ipArg = net.ipArg;
-        vm = this.d.store.updateVm(vm.id, { tap: net.tap });
-      } },
-      { name: 'console', run: async () => {
-        if (!this.d.console) return;
-        consolePaths = await this.d.console.prepare(vm.id, rdir);
-        undo.push('remove console fifo', () => this.d.console!.cleanup(consolePaths.fifo));
-      } },
+      {
+        name: 'validate',
+        run: async () => {
+          for (const [what, p] of [
+            ['kernel', kernel.path],
+            ['disk', diskPath(this.d.paths, vm.id)],
+            ['initrd', kernel.initrdPath],
+          ] as const) {
+            if (p && !existsSync(p)) throw new BangerError(ErrorCodes.NOT_FOUND, `${what} file is missing: ${p}`);
+          }
+        },
+      },
+      {
+        name: 'create-dirs',
+        run: async () => {
+          mkdirSync(dir, { recursive: true, mode: 0o700 });
+          mkdirSync(rdir, { recursive: true, mode: 0o700 });
+          undo.push('remove runtime dir', () => rmSync(rdir, { recursive: true, force: true }));
+        },
+      },
+      {
+        name: 'network',
+        run: async () => {
+          if (!this.d.network) return;
+          const net = await this.d.network.setupVm({ id: vm.id, name: vm.name }, undo);
+          tap = net.tap;
+          ipArg = net.ipArg;
+          vm = this.d.store.updateVm(vm.id, { tap: net.tap });
+        },
+      },
+      {
+        name: 'console',
+        run: async () => {
+          if (!this.d.console) return;
+          consolePaths = await this.d.console.prepare(vm.id, rdir);
+          undo.push('remove console fifo', () => this.d.console!.cleanup(consolePaths.fifo));
+        },
+      },
     ];
     // The driver's steps are built lazily so they see the network/console results.
     let current = '';
     try {
-      for (const step of common) { current = step.name; await step.run(); }
-      for (const step of driver.bootSteps(spec(), undo, handle)) { current = step.name; await step.run(); }
+      for (const step of common) {
+        current = step.name;
+        await step.run();
+      }
+      for (const step of driver.bootSteps(spec(), undo, handle)) {
+        current = step.name;
+        await step.run();
+      }
     } catch (err) {
       await undo.unwind();
       const msg = `boot step "${current}" failed: ${(err as Error).message}`;
-      this.d.logger.error(`vm ${vm.name}: ${msg}`, undo.failures.length ? { undoFailures: undo.failures.map((f) => f.name) } : undefined);
+      this.d.logger.error(
+        `vm ${vm.name}: ${msg}`,
+        undo.failures.length ? { undoFailures: undo.failures.map((f) => f.name) } : undefined,
+      );
       const now = this.d.store.getVmById(vm.id);
       if (now) this.update(now, { state: 'error', lastError: msg, pid: null, socketPath: null, tap: null }, msg);
       throw new BangerError(ErrorCodes.BOOT_FAILED, msg, { cause: err, details: { step: current } });
@@ -162,7 +221,14 @@ export class VmLifecycle {
     undo.commit();
     const h = handle.current!;
     this.handles.set(vm.id, h);
-    vm = this.update(vm, { state: 'running', pid: h.pid, socketPath: h.socketPath, tap, startedAt: new Date().toISOString(), stoppedAt: null });
+    vm = this.update(vm, {
+      state: 'running',
+      pid: h.pid,
+      socketPath: h.socketPath,
+      tap,
+      startedAt: new Date().toISOString(),
+      stoppedAt: null,
+    });
     this.afterRunning(vm, consolePaths);
     return vm;
   }
@@ -172,7 +238,9 @@ export class VmLifecycle {
     this.d.console?.attach(vm.id, consolePaths.log, consolePaths.fifo);
     if (vm.ip) this.d.dns?.upsert(vm.name, vm.ip);
     const h = this.handles.get(vm.id);
-    h?.exited?.then((info) => { if (this.handles.get(vm.id) === h) void this.onExit(vm.id, info); });
+    h?.exited?.then((info) => {
+      if (this.handles.get(vm.id) === h) void this.onExit(vm.id, info);
+    });
     this.watch();
   }
 
@@ -192,7 +260,10 @@ export class VmLifecycle {
         // Our own children report their exit status through `exited`; poll only the others.
         if (!h.exited && !this.stopping.has(id) && !isAlive(h.pid)) void this.onExit(id, { code: null, signal: null });
       }
-      if (this.handles.size === 0 && this.timer) { clearInterval(this.timer); this.timer = null; }
+      if (this.handles.size === 0 && this.timer) {
+        clearInterval(this.timer);
+        this.timer = null;
+      }
     }, 250);
     this.timer.unref();
   }
@@ -205,13 +276,25 @@ export class VmLifecycle {
     await this.release(vm);
     const unknown = info.code === null && info.signal === null;
     const clean = info.code === 0;
-    const reason = clean ? null : unknown
-      ? 'VMM exited on its own (exit status unknown: it was adopted, not started by this engine)'
-      : `VMM exited on its own (${info.signal ? `signal ${info.signal}` : `exit ${info.code}`})`;
-    this.update(vm, {
-      state: clean || unknown ? 'stopped' : 'error', pid: null, socketPath: null, tap: null, stoppedAt: new Date().toISOString(),
-      exitCode: info.code, exitSignal: info.signal, lastError: reason,
-    }, reason ?? 'guest shut down');
+    const reason = clean
+      ? null
+      : unknown
+        ? 'VMM exited on its own (exit status unknown: it was adopted, not started by this engine)'
+        : `VMM exited on its own (${info.signal ? `signal ${info.signal}` : `exit ${info.code}`})`;
+    this.update(
+      vm,
+      {
+        state: clean || unknown ? 'stopped' : 'error',
+        pid: null,
+        socketPath: null,
+        tap: null,
+        stoppedAt: new Date().toISOString(),
+        exitCode: info.code,
+        exitSignal: info.signal,
+        lastError: reason,
+      },
+      reason ?? 'guest shut down',
+    );
   }
 
   /** Give back what a running VM held: DNS record, console, TAP, FIFO, socket. The lease stays (sticky). */
@@ -219,7 +302,11 @@ export class VmLifecycle {
     this.d.dns?.remove(vm.name);
     this.d.console?.detach(vm.id);
     const rdir = vmRuntimeDir(this.d.paths, vm.id);
-    try { await this.d.network?.teardownVm(vm.id, vm.tap); } catch (err) { this.d.logger.warn(`vm ${vm.name}: TAP teardown failed`, { err: String(err) }); }
+    try {
+      await this.d.network?.teardownVm(vm.id, vm.tap);
+    } catch (err) {
+      this.d.logger.warn(`vm ${vm.name}: TAP teardown failed`, { err: String(err) });
+    }
     await this.d.console?.cleanup(join(rdir, 'console.in')).catch(() => {});
     rmSync(rdir, { recursive: true, force: true });
   }
@@ -238,13 +325,27 @@ export class VmLifecycle {
     try {
       vm = this.update(vm, { state: 'stopping' });
       let exit: ExitInfo = { exitCode: null, signal: null, how: 'gone' };
-      if (h) exit = await this.driverFor(vm).stop(h, { force: opts.force, timeoutMs: opts.timeoutMs ?? this.d.config.stopTimeoutMs });
+      if (h)
+        exit = await this.driverFor(vm).stop(h, {
+          force: opts.force,
+          timeoutMs: opts.timeoutMs ?? this.d.config.stopTimeoutMs,
+        });
       this.handles.delete(vm.id);
       await this.release(vm);
-      return this.update(vm, {
-        state: 'stopped', pid: null, socketPath: null, tap: null, stoppedAt: new Date().toISOString(),
-        exitCode: exit.exitCode, exitSignal: exit.signal, lastError: null,
-      }, `stopped (${exit.how}${exit.exitCode !== null ? `, exit ${exit.exitCode}` : ''}${exit.signal ? `, ${exit.signal}` : ''})`);
+      return this.update(
+        vm,
+        {
+          state: 'stopped',
+          pid: null,
+          socketPath: null,
+          tap: null,
+          stoppedAt: new Date().toISOString(),
+          exitCode: exit.exitCode,
+          exitSignal: exit.signal,
+          lastError: null,
+        },
+        `stopped (${exit.how}${exit.exitCode !== null ? `, exit ${exit.exitCode}` : ''}${exit.signal ? `, ${exit.signal}` : ''})`,
+      );
     } catch (err) {
       const now = this.d.store.getVmById(vm.id);
       if (now) this.update(now, { state: 'error', lastError: `stop failed: ${(err as Error).message}` });
@@ -285,7 +386,9 @@ export class VmLifecycle {
     return vm;
   }
 
-  runningHandles(): Map<string, VmmHandle> { return this.handles; }
+  runningHandles(): Map<string, VmmHandle> {
+    return this.handles;
+  }
 
   /** Stop watching (engine shutdown); VMs keep running. */
   close(): void {
@@ -308,9 +411,18 @@ function validateStopOptions(opts: unknown): asserts opts is StopOptions {
   }
   const o = opts as Record<string, unknown>;
   if (o.force !== undefined && typeof o.force !== 'boolean') {
-    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `option "force" must be true or false, got ${describe(o.force)}`);
+    throw new BangerError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `option "force" must be true or false, got ${describe(o.force)}`,
+    );
   }
-  if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === 'number' && Number.isFinite(o.timeoutMs) && o.timeoutMs >= 0)) {
-    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `option "timeoutMs" must be a number of milliseconds >= 0, got ${JSON.stringify(o.timeoutMs) ?? describe(o.timeoutMs)}`);
+  if (
+    o.timeoutMs !== undefined &&
+    !(typeof o.timeoutMs === 'number' && Number.isFinite(o.timeoutMs) && o.timeoutMs >= 0)
+  ) {
+    throw new BangerError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `option "timeoutMs" must be a number of milliseconds >= 0, got ${JSON.stringify(o.timeoutMs) ?? describe(o.timeoutMs)}`,
+    );
   }
 }

@@ -29,7 +29,8 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
 
   for (const vm of d.store.listVms()) {
     // A start or stop in flight in this engine owns its process and files: leave it be.
-    if (!['running', 'starting', 'stopping'].includes(vm.state) || tracked.has(vm.id) || d.lifecycle.isBusy(vm.id)) continue;
+    if (!['running', 'starting', 'stopping'].includes(vm.state) || tracked.has(vm.id) || d.lifecycle.isBusy(vm.id))
+      continue;
     const drv = d.drivers.get(vm.backend);
     // sudo's own process carries the same command line; the real VMM is the deepest match.
     const matches = drv ? procs.filter((p) => drv.ownsProcess(p.cmd!, vm) && isAlive(p.pid) && !isSudo(p.cmd!)) : [];
@@ -44,10 +45,18 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
     await d.lifecycle.release(vm);
     // Unlike a stop (sticky lease), a VM that died unseen gives its address back too.
     d.network?.releaseLease(vm.id);
-    d.lifecycle.update(vm, {
-      state: 'stopped', pid: null, socketPath: null, tap: null, stoppedAt: new Date().toISOString(),
-      lastError: `VMM process (pid ${vm.pid ?? '?'}) was gone when the engine came back: it exited while the engine was down`,
-    }, 'process gone');
+    d.lifecycle.update(
+      vm,
+      {
+        state: 'stopped',
+        pid: null,
+        socketPath: null,
+        tap: null,
+        stoppedAt: new Date().toISOString(),
+        lastError: `VMM process (pid ${vm.pid ?? '?'}) was gone when the engine came back: it exited while the engine was down`,
+      },
+      'process gone',
+    );
     report.stopped.push(vm.name);
   }
 
@@ -62,7 +71,12 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
   for (const p of procs) {
     const m = p.cmd!.includes(vmsRoot) ? new RegExp(`${escapeRe(vmsRoot)}([0-9a-f]{12})/`).exec(p.cmd!) : null;
     if (m && !liveIds.has(m[1]) && !isSudo(p.cmd!)) {
-      try { process.kill(p.pid, 'SIGKILL'); report.orphansRemoved.push(`process ${p.pid}`); } catch { /* gone or not ours */ }
+      try {
+        process.kill(p.pid, 'SIGKILL');
+        report.orphansRemoved.push(`process ${p.pid}`);
+      } catch {
+        /* gone or not ours */
+      }
     }
   }
 
@@ -70,12 +84,18 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
     const keep = new Set(live.flatMap((vm) => [vm.tap, d.network!.tapName(vm.id)]).filter((t): t is string => !!t));
     try {
       for (const tap of await d.network.sweepOrphanTaps(keep)) report.orphansRemoved.push(`tap ${tap}`);
-    } catch (err) { d.logger.warn('orphan TAP sweep failed', { err: String(err) }); }
+    } catch (err) {
+      d.logger.warn('orphan TAP sweep failed', { err: String(err) });
+    }
   }
 
   // Sockets and FIFOs of VMs that no longer run.
   let dirs: string[] = [];
-  try { dirs = readdirSync(join(d.paths.runtimeDir, 'vms')); } catch { /* none yet */ }
+  try {
+    dirs = readdirSync(join(d.paths.runtimeDir, 'vms'));
+  } catch {
+    /* none yet */
+  }
   for (const id of dirs) {
     if (liveIds.has(id)) continue;
     rmSync(vmRuntimeDir(d.paths, id), { recursive: true, force: true });

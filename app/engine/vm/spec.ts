@@ -20,10 +20,16 @@ export function validateName(raw: unknown): string {
 export function validateVcpus(raw: unknown, smt = false): number {
   const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 32) {
-    throw new BangerError(ErrorCodes.INVALID_VCPUS, `invalid vCPU count "${String(raw)}": must be a whole number from 1 to 32`);
+    throw new BangerError(
+      ErrorCodes.INVALID_VCPUS,
+      `invalid vCPU count "${String(raw)}": must be a whole number from 1 to 32`,
+    );
   }
   if (smt && n !== 1 && n % 2 !== 0) {
-    throw new BangerError(ErrorCodes.INVALID_VCPUS, `invalid vCPU count ${n}: with SMT on it must be 1 or an even number`);
+    throw new BangerError(
+      ErrorCodes.INVALID_VCPUS,
+      `invalid vCPU count ${n}: with SMT on it must be 1 or an even number`,
+    );
   }
   return n;
 }
@@ -35,7 +41,10 @@ export function hostMemoryMib(): number {
 export function validateMemory(raw: unknown, maxMib = hostMemoryMib()): number {
   const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 128 || n > maxMib) {
-    throw new BangerError(ErrorCodes.INVALID_MEMORY, `invalid memory "${String(raw)}" MiB: must be a whole number from 128 to ${maxMib} (host memory)`);
+    throw new BangerError(
+      ErrorCodes.INVALID_MEMORY,
+      `invalid memory "${String(raw)}" MiB: must be a whole number from 128 to ${maxMib} (host memory)`,
+    );
   }
   return n;
 }
@@ -48,7 +57,10 @@ export function parseSize(raw: unknown): number {
   const m = typeof raw === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(raw) : null;
   const bytes = m ? Math.floor(Number(m[1]) * UNITS[m[2].toUpperCase()]) : NaN;
   if (!m || !Number.isFinite(bytes) || bytes <= 0) {
-    throw new BangerError(ErrorCodes.INVALID_SIZE, `invalid size "${String(raw ?? '')}": use a number with an optional K, M, G or T suffix (e.g. 512M, 4G)`);
+    throw new BangerError(
+      ErrorCodes.INVALID_SIZE,
+      `invalid size "${String(raw ?? '')}": use a number with an optional K, M, G or T suffix (e.g. 512M, 4G)`,
+    );
   }
   return bytes;
 }
@@ -74,7 +86,10 @@ export function validateBackend(raw: unknown): Backend {
 export function validateBootArgs(raw: unknown): string {
   if (raw === undefined || raw === null) return '';
   if (typeof raw !== 'string' || /[\x00-\x1f\x7f]/.test(raw) || raw.length > 1024) {
-    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'invalid boot args: printable text without newlines, at most 1024 characters');
+    throw new BangerError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'invalid boot args: printable text without newlines, at most 1024 characters',
+    );
   }
   return raw.trim();
 }

@@ -1,7 +1,10 @@
 // firecracker-go-sdk's habit: every acquired resource pushes an undo; on failure they run in
 // reverse. Undo failures are collected, never thrown over the original error.
 
-export interface UndoEntry { name: string; fn: () => Promise<void> | void }
+export interface UndoEntry {
+  name: string;
+  fn: () => Promise<void> | void;
+}
 
 export class UndoStack {
   private entries: UndoEntry[] = [];
@@ -11,18 +14,28 @@ export class UndoStack {
     this.entries.push({ name, fn });
   }
 
-  get size(): number { return this.entries.length; }
+  get size(): number {
+    return this.entries.length;
+  }
 
-  names(): string[] { return this.entries.map((e) => e.name); }
+  names(): string[] {
+    return this.entries.map((e) => e.name);
+  }
 
   /** Run every undo in reverse order; keeps going past failures. */
   async unwind(): Promise<void> {
     while (this.entries.length) {
       const e = this.entries.pop()!;
-      try { await e.fn(); } catch (error) { this.failures.push({ name: e.name, error }); }
+      try {
+        await e.fn();
+      } catch (error) {
+        this.failures.push({ name: e.name, error });
+      }
     }
   }
 
   /** Forget the entries (the resources now belong to a running VM). */
-  commit(): void { this.entries = []; }
+  commit(): void {
+    this.entries = [];
+  }
 }

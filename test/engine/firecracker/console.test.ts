@@ -18,8 +18,8 @@ test('console bytes reach a subscriber; input written to the FIFO comes back ech
     consoles.attach(spec.vm.id, spec.consoleLog, spec.consoleFifo);
     const got: Buffer[] = [];
     consoles.subscribe(spec.vm.id, (b) => got.push(b));
-    const seen = () => (Buffer.concat(got).toString() + '');
-    const everything = () => (consoles.tail(spec.vm.id, spec.consoleLog, 1 << 20));
+    const seen = () => Buffer.concat(got).toString() + '';
+    const everything = () => consoles.tail(spec.vm.id, spec.consoleLog, 1 << 20);
     const end = Date.now() + 3000;
     while (!(await everything()).toString().includes('root@dev:~# ')) {
       if (Date.now() > end) throw new Error('no prompt: ' + (await everything()).toString());

@@ -24,20 +24,43 @@ test('boot makes the Go SDK calls in order, with exact bodies and Content-Length
     undo.commit();
     assert.is(handle.socketPath, spec.socketPath);
     const argv = readCmdline(handle.pid)!;
-    assert.equal(argv.slice(argv.indexOf('--api-sock')), ['--api-sock', spec.socketPath, '--id', spec.vm.id, '--log-path', spec.vmmLog, '--level', 'Info']);
-    const calls = readFileSync(rec, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    const gets = calls.filter((c) => c.method === 'GET');
-    assert.ok(gets.length >= 1 && gets.every((c) => c.path === '/machine-config'), 'wait-socket probes GET /machine-config');
-    const puts = calls.filter((c) => c.method !== 'GET');
-    assert.equal(puts.map((c) => [c.method, c.path, c.body, c.status]), [
-      ['PUT', '/logger', { log_path: spec.vmmLog, level: 'Info', show_level: true, show_log_origin: false }, 204],
-      ['PUT', '/metrics', { metrics_path: spec.metricsPath }, 204],
-      ['PUT', '/machine-config', { vcpu_count: 2, mem_size_mib: 256, smt: false, track_dirty_pages: false }, 204],
-      ['PUT', '/boot-source', { kernel_image_path: spec.kernelPath, boot_args: spec.bootArgs }, 204],
-      ['PUT', '/drives/rootfs', { drive_id: 'rootfs', path_on_host: spec.rootfsPath, is_root_device: true, is_read_only: false }, 204],
-      ['PUT', '/network-interfaces/eth0', { iface_id: 'eth0', host_dev_name: 'bgr-tap5', guest_mac: spec.mac }, 204],
-      ['PUT', '/actions', { action_type: 'InstanceStart' }, 204],
+    assert.equal(argv.slice(argv.indexOf('--api-sock')), [
+      '--api-sock',
+      spec.socketPath,
+      '--id',
+      spec.vm.id,
+      '--log-path',
+      spec.vmmLog,
+      '--level',
+      'Info',
     ]);
+    const calls = readFileSync(rec, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const gets = calls.filter((c) => c.method === 'GET');
+    assert.ok(
+      gets.length >= 1 && gets.every((c) => c.path === '/machine-config'),
+      'wait-socket probes GET /machine-config',
+    );
+    const puts = calls.filter((c) => c.method !== 'GET');
+    assert.equal(
+      puts.map((c) => [c.method, c.path, c.body, c.status]),
+      [
+        ['PUT', '/logger', { log_path: spec.vmmLog, level: 'Info', show_level: true, show_log_origin: false }, 204],
+        ['PUT', '/metrics', { metrics_path: spec.metricsPath }, 204],
+        ['PUT', '/machine-config', { vcpu_count: 2, mem_size_mib: 256, smt: false, track_dirty_pages: false }, 204],
+        ['PUT', '/boot-source', { kernel_image_path: spec.kernelPath, boot_args: spec.bootArgs }, 204],
+        [
+          'PUT',
+          '/drives/rootfs',
+          { drive_id: 'rootfs', path_on_host: spec.rootfsPath, is_root_device: true, is_read_only: false },
+          204,
+        ],
+        ['PUT', '/network-interfaces/eth0', { iface_id: 'eth0', host_dev_name: 'bgr-tap5', guest_mac: spec.mac }, 204],
+        ['PUT', '/actions', { action_type: 'InstanceStart' }, 204],
+      ],
+    );
     for (const c of puts) {
       assert.is(c.transferEncoding, null);
       assert.is(Number(c.contentLength), Buffer.byteLength(JSON.stringify(c.body)));
@@ -49,7 +72,9 @@ test('boot makes the Go SDK calls in order, with exact bodies and Content-Length
     assert.not.ok(pidAlive(handle.pid));
     assert.not.ok(existsSync(spec.socketPath), 'the socket is cleaned after exit');
     assert.not.ok(await driver().probe(handle));
-  } finally { restore(); }
+  } finally {
+    restore();
+  }
 });
 
 test('a VM without a TAP configures no network interface', async () => {
@@ -57,10 +82,15 @@ test('a VM without a TAP configures no network interface', async () => {
   const restore = simEnv({ SIM_RECORD: rec });
   try {
     const { handle } = await boot(driver(), makeSpec({ tap: null }));
-    const paths = readFileSync(rec, 'utf8').trim().split('\n').map((l) => JSON.parse(l).path);
+    const paths = readFileSync(rec, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).path);
     assert.not.ok(paths.includes('/network-interfaces/eth0'));
     await driver().stop(handle, { force: true, timeoutMs: 0 });
-  } finally { restore(); }
+  } finally {
+    restore();
+  }
 });
 
 // Each boot step fails once; nothing (process, socket, FIFO) may survive, and the step is named.
@@ -80,7 +110,10 @@ for (const [step, env, breakIt] of failures) {
     const spec = makeSpec();
     breakIt(spec);
     try {
-      const err = await boot(driver(), spec).then(() => null, (e: BangerError) => e);
+      const err = await boot(driver(), spec).then(
+        () => null,
+        (e: BangerError) => e,
+      );
       assert.ok(err instanceof BangerError, 'boot must fail');
       assert.is(err!.details?.step, step);
       assert.match(err!.message, `boot step "${step}" failed`);
@@ -91,14 +124,19 @@ for (const [step, env, breakIt] of failures) {
       if (step === 'wait-socket') assert.match(err!.message, 'exited with code 1');
       if (step === 'boot-source') assert.match(err!.message, 'kernel file cannot be opened');
       if (env.SIM_FAIL && step !== 'wait-socket') assert.match(err!.message, 'SIM_FAIL');
-    } finally { restore(); }
+    } finally {
+      restore();
+    }
   });
 }
 
 test('failure at launch-vmm (no such binary) and a socket that never comes: both unwind', async () => {
   const spec = makeSpec();
   const bad = new FirecrackerDriver({ runner, bin: join(tempDir(), 'no-firecracker') });
-  const err = await boot(bad, spec).then(() => null, (e: BangerError) => e);
+  const err = await boot(bad, spec).then(
+    () => null,
+    (e: BangerError) => e,
+  );
   assert.is(err?.details?.step, 'launch-vmm');
   assert.equal(leftovers(spec), []);
 
@@ -106,13 +144,18 @@ test('failure at launch-vmm (no such binary) and a socket that never comes: both
   const slow = makeSpec();
   try {
     const t0 = Date.now();
-    const e2 = await boot(new FirecrackerDriver({ runner, bin: SIM, socketTimeoutMs: 300 }), slow).then(() => null, (e: BangerError) => e);
+    const e2 = await boot(new FirecrackerDriver({ runner, bin: SIM, socketTimeoutMs: 300 }), slow).then(
+      () => null,
+      (e: BangerError) => e,
+    );
     assert.is(e2?.details?.step, 'wait-socket');
     assert.match(e2!.message, 'not ready after 300 ms');
     assert.ok(Date.now() - t0 < 2500);
     assert.not.ok(pidAlive((e2!.details!.handle as { pid: number }).pid));
     assert.equal(leftovers(slow), []);
-  } finally { restore(); }
+  } finally {
+    restore();
+  }
 });
 
 test('stop: a guest ignoring Ctrl-Alt-Del gets SIGTERM after the timeout; force is SIGKILL at once', async () => {
@@ -131,13 +174,19 @@ test('stop: a guest ignoring Ctrl-Alt-Del gets SIGTERM after the timeout; force 
     const b = await boot(d, makeSpec());
     const t1 = Date.now();
     const forced = await d.stop(b.handle, { force: true, timeoutMs: 10_000 });
-    assert.equal(forced, { exitCode: null, signal: 'SIGKILL', how: 'kill' }, 'the launching driver knows its child died of SIGKILL');
+    assert.equal(
+      forced,
+      { exitCode: null, signal: 'SIGKILL', how: 'kill' },
+      'the launching driver knows its child died of SIGKILL',
+    );
     assert.ok(Date.now() - t1 < 1000);
     assert.equal(await d.stop(b.handle, { timeoutMs: 100 }), { exitCode: null, signal: null, how: 'gone' });
-  } finally { restore(); }
+  } finally {
+    restore();
+  }
 });
 
-test('through sudo: the real VMM pid is found (not sudo\'s) and the socket is chowned back', async () => {
+test("through sudo: the real VMM pid is found (not sudo's) and the socket is chowned back", async () => {
   const sudo = fakeSudo();
   const restore = simEnv({ SIM_CAD_DELAY_MS: '20' });
   try {
@@ -151,10 +200,16 @@ test('through sudo: the real VMM pid is found (not sudo\'s) and the socket is ch
     assert.match(readCmdline(sudoPid)!.join(' '), `${sudo.dir}/sudo`);
     assert.ok(readCmdline(handle.pid)!.includes('--api-sock'));
     // -h: chown(1) as root must never follow a symlink out of the user-writable runtime dir.
-    assert.ok(sudoLines.includes(`-n -- chown -h ${process.getuid!()}:${process.getgid!()} ${spec.socketPath}`), 'socket reclaimed');
+    assert.ok(
+      sudoLines.includes(`-n -- chown -h ${process.getuid!()}:${process.getgid!()} ${spec.socketPath}`),
+      'socket reclaimed',
+    );
     const exit = await d.stop(handle, { timeoutMs: 3000 });
     assert.equal(exit, { exitCode: 0, signal: null, how: 'graceful' }, 'sudo passes the VMM status on');
-  } finally { restore(); sudo.restorePath(); }
+  } finally {
+    restore();
+    sudo.restorePath();
+  }
 });
 
 test('through sudo: a symlink planted at the socket path is refused, its target never chowned', async () => {
@@ -166,7 +221,12 @@ test('through sudo: a symlink planted at the socket path is refused, its target 
   writeFileSync(target, 'root-owned\n');
   const before = statSync(target);
   try {
-    const d = new FirecrackerDriver({ runner: createRunner({ isRoot: false }), bin: SIM, owner: { uid: 4321, gid: 4321 }, socketTimeoutMs: 3000 });
+    const d = new FirecrackerDriver({
+      runner: createRunner({ isRoot: false }),
+      bin: SIM,
+      owner: { uid: 4321, gid: 4321 },
+      socketTimeoutMs: 3000,
+    });
     const undo = new UndoStack();
     const steps = d.bootSteps(spec, undo, { current: null });
     await steps[0].run(); // launch
@@ -185,7 +245,10 @@ test('through sudo: a symlink planted at the socket path is refused, its target 
     // The refusal can come before the fake sudo even logged its launch: no log is no chown too.
     const sudoLog = existsSync(sudo.log) ? readFileSync(sudo.log, 'utf8') : '';
     assert.not.ok(sudoLog.includes('chown'), 'no chown ran');
-  } finally { restore(); sudo.restorePath(); }
+  } finally {
+    restore();
+    sudo.restorePath();
+  }
 });
 
 test('ownsProcess matches --id or the socket, as whole arguments', () => {

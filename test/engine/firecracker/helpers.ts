@@ -13,34 +13,76 @@ export { SIM, tempDir };
 export function vmRecord(id: string, over: Partial<VmRecord> = {}): VmRecord {
   const now = new Date().toISOString();
   return {
-    id, name: 'dev', backend: 'firecracker', image: 'base', kernel: 'k', vcpus: 2, memoryMib: 256, diskBytes: 1024,
-    bootArgs: '', mac: '06:00:ac:1e:00:05', ip: '172.30.0.5', state: 'starting', pid: null, socketPath: null, tap: 'bgr-tap5',
-    createdAt: now, updatedAt: now, startedAt: null, stoppedAt: null, lastError: null, exitCode: null, exitSignal: null, ...over,
+    id,
+    name: 'dev',
+    backend: 'firecracker',
+    image: 'base',
+    kernel: 'k',
+    vcpus: 2,
+    memoryMib: 256,
+    diskBytes: 1024,
+    bootArgs: '',
+    mac: '06:00:ac:1e:00:05',
+    ip: '172.30.0.5',
+    state: 'starting',
+    pid: null,
+    socketPath: null,
+    tap: 'bgr-tap5',
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    stoppedAt: null,
+    lastError: null,
+    exitCode: null,
+    exitSignal: null,
+    ...over,
   };
 }
 
-export function makeSpec(over: Partial<LaunchSpec> = {}, id = `vm${Math.random().toString(36).slice(2, 8)}`): LaunchSpec {
+export function makeSpec(
+  over: Partial<LaunchSpec> = {},
+  id = `vm${Math.random().toString(36).slice(2, 8)}`,
+): LaunchSpec {
   const dir = tempDir('fcdrv-');
   const { kernel, rootfs } = guestFiles(dir);
   const vm = vmRecord(id, { socketPath: join(dir, 'fc.sock') });
   return {
-    vm, dir, kernelPath: kernel, initrdPath: null, rootfsPath: rootfs,
+    vm,
+    dir,
+    kernelPath: kernel,
+    initrdPath: null,
+    rootfsPath: rootfs,
     bootArgs: 'console=ttyS0 reboot=k panic=1 pci=off ip=172.30.0.5::172.30.0.1:255.255.255.0:dev:eth0:off',
-    tap: 'bgr-tap5', mac: vm.mac, consoleLog: join(dir, 'console.log'), consoleFifo: join(dir, 'console.in'),
-    socketPath: join(dir, 'fc.sock'), vmmLog: join(dir, 'firecracker.log'), metricsPath: join(dir, 'metrics.json'),
+    tap: 'bgr-tap5',
+    mac: vm.mac,
+    consoleLog: join(dir, 'console.log'),
+    consoleFifo: join(dir, 'console.in'),
+    socketPath: join(dir, 'fc.sock'),
+    vmmLog: join(dir, 'firecracker.log'),
+    metricsPath: join(dir, 'metrics.json'),
     ...over,
   };
 }
 
 /** Run the boot steps the way the engine does; on failure unwind and name the step. */
-export async function boot(driver: VmDriver, spec: LaunchSpec, undo = new UndoStack()): Promise<{ handle: VmmHandle; undo: UndoStack }> {
+export async function boot(
+  driver: VmDriver,
+  spec: LaunchSpec,
+  undo = new UndoStack(),
+): Promise<{ handle: VmmHandle; undo: UndoStack }> {
   const handle: { current: VmmHandle | null } = { current: null };
   let current = '';
   try {
-    for (const step of driver.bootSteps(spec, undo, handle)) { current = step.name; await step.run(); }
+    for (const step of driver.bootSteps(spec, undo, handle)) {
+      current = step.name;
+      await step.run();
+    }
   } catch (err) {
     await undo.unwind();
-    throw new BangerError(ErrorCodes.BOOT_FAILED, `boot step "${current}" failed: ${(err as Error).message}`, { cause: err, details: { step: current, handle: handle.current } });
+    throw new BangerError(ErrorCodes.BOOT_FAILED, `boot step "${current}" failed: ${(err as Error).message}`, {
+      cause: err,
+      details: { step: current, handle: handle.current },
+    });
   }
   return { handle: handle.current!, undo };
 }
@@ -48,8 +90,16 @@ export async function boot(driver: VmDriver, spec: LaunchSpec, undo = new UndoSt
 /** Set SIM_* variables for the next spawn(s); returns a restore function. */
 export function simEnv(vars: Record<string, string>): () => void {
   const old: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(vars)) { old[k] = process.env[k]; process.env[k] = v; }
-  return () => { for (const [k, v] of Object.entries(old)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; } };
+  for (const [k, v] of Object.entries(vars)) {
+    old[k] = process.env[k];
+    process.env[k] = v;
+  }
+  return () => {
+    for (const [k, v] of Object.entries(old)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
 }
 
 /**
@@ -60,7 +110,9 @@ export function fakeSudo(): { dir: string; log: string; restorePath: () => void 
   const dir = tempDir('fakesudo-');
   const log = join(dir, 'sudo.log');
   const script = join(dir, 'sudo');
-  writeFileSync(script, `#!/bin/bash
+  writeFileSync(
+    script,
+    `#!/bin/bash
 printf '%s\\n' "$*" >> '${log}'
 [ "$1" = "-n" ] && shift
 [ "$1" = "--" ] && shift
@@ -70,15 +122,27 @@ trap 'kill -TERM $child 2>/dev/null' TERM INT
 wait $child; rc=$?
 while kill -0 $child 2>/dev/null; do wait $child; rc=$?; done
 exit $rc
-`);
+`,
+  );
   chmodSync(script, 0o755);
   const oldPath = process.env.PATH;
   process.env.PATH = `${dir}:${oldPath}`;
-  return { dir, log, restorePath: () => { process.env.PATH = oldPath; } };
+  return {
+    dir,
+    log,
+    restorePath: () => {
+      process.env.PATH = oldPath;
+    },
+  };
 }
 
 export function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function leftovers(spec: LaunchSpec): string[] {

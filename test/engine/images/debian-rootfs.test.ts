@@ -13,7 +13,9 @@ import { IMAGE_SOURCES as FORM_SOURCES } from '../../../app/screens/actions.js';
 import { makeEnv, type Env } from './helpers.js';
 
 let env: Env;
-test.before(() => { env = makeEnv(); });
+test.before(() => {
+  env = makeEnv();
+});
 test.after(() => env.cleanup());
 
 /** The real runner, recording each command (and whether it was privileged). */
@@ -36,7 +38,9 @@ function fakeSudo(): { sudo: string; log: string } {
   const sudo = join(env.dir, 'fake-sudo');
   const log = join(env.dir, 'sudo.log');
   // Stands in for `sudo -n --` (we are root here): records the argv, then runs the command.
-  writeFileSync(sudo, `#!/bin/sh\necho "$*" >> ${log}\n[ "$1" = -n ] && shift\n[ "$1" = -- ] && shift\nexec "$@"\n`, { mode: 0o755 });
+  writeFileSync(sudo, `#!/bin/sh\necho "$*" >> ${log}\n[ "$1" = -n ] && shift\n[ "$1" = -- ] && shift\nexec "$@"\n`, {
+    mode: 0o755,
+  });
   return { sudo, log };
 }
 
@@ -58,22 +62,33 @@ test('a non-root engine refuses debian builds before doing anything', async () =
   assert.equal(readdirSync(env.paths.buildsDir), [], 'no log, no work dir');
   assert.is(env.store.getImage('deb'), null);
   // Bad input still gets its own error first.
-  try { await svc.build({ name: 'Bad!', from: 'debian:bookworm' }); assert.unreachable(); } catch (e) {
+  try {
+    await svc.build({ name: 'Bad!', from: 'debian:bookworm' });
+    assert.unreachable();
+  } catch (e) {
     assert.is((e as BangerError).code, 'E_INVALID_NAME');
   }
 });
 
 test('as root the debian build goes ahead; a failed debootstrap leaves nothing behind', async () => {
-  const { runner, calls } = recording(env.runner, (argv) => argv[0] === 'debootstrap' ? 'debootstrap: stopped by the test' : null);
+  const { runner, calls } = recording(env.runner, (argv) =>
+    argv[0] === 'debootstrap' ? 'debootstrap: stopped by the test' : null,
+  );
   const svc = new ImageService({ ...env.deps, runner: { ...runner, isRoot: true } });
-  try { await svc.build({ name: 'deb2', from: 'debian:bookworm' }); assert.unreachable(); } catch (e) {
+  try {
+    await svc.build({ name: 'deb2', from: 'debian:bookworm' });
+    assert.unreachable();
+  } catch (e) {
     assert.is((e as BangerError).code, 'E_BUILD_FAILED');
     assert.match((e as Error).message, /during "debootstrap"/);
   }
   const deb = calls.find((c) => c.argv[0] === 'debootstrap')!;
   assert.ok(deb.privileged);
   assert.ok(deb.argv.includes('bookworm'));
-  assert.equal(readdirSync(env.paths.buildsDir).filter((f) => f.endsWith('.tmp')), []);
+  assert.equal(
+    readdirSync(env.paths.buildsDir).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
 });
 
 test('removeTree: a privileged tree is removed through the runner (sudo -n rm -rf) when not root', async () => {

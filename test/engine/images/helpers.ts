@@ -21,25 +21,51 @@ export interface Env {
   runner: ProcessRunner;
   progress: BuildProgress[];
   logs: string[];
-  deps: { runner: ProcessRunner; store: Store; paths: Paths; logger: typeof nullLogger;
-    emit: (p: BuildProgress) => void; emitLog: (id: string, c: string) => void };
+  deps: {
+    runner: ProcessRunner;
+    store: Store;
+    paths: Paths;
+    logger: typeof nullLogger;
+    emit: (p: BuildProgress) => void;
+    emitLog: (id: string, c: string) => void;
+  };
   cleanup(): void;
 }
 
 export function makeEnv(): Env {
   const dir = mkdtempSync(join(tmpdir(), 'banger-img-'));
   mkdirSync(SHARED_CACHE, { recursive: true });
-  const paths = resolvePaths({ HOME: dir, BANGER_STATE_DIR: join(dir, 'state'), BANGER_CONFIG_DIR: join(dir, 'config'),
-    BANGER_CACHE_DIR: SHARED_CACHE, BANGER_RUNTIME_DIR: join(dir, 'run') });
+  const paths = resolvePaths({
+    HOME: dir,
+    BANGER_STATE_DIR: join(dir, 'state'),
+    BANGER_CONFIG_DIR: join(dir, 'config'),
+    BANGER_CACHE_DIR: SHARED_CACHE,
+    BANGER_RUNTIME_DIR: join(dir, 'run'),
+  });
   ensureBaseDirs(paths);
   const store = new Store(paths.dbFile);
   const runner = createRunner();
   const progress: BuildProgress[] = [];
   const logs: string[] = [];
   return {
-    dir, paths, store, runner, progress, logs,
-    deps: { runner, store, paths, logger: nullLogger, emit: (p) => progress.push(p), emitLog: (_id, c) => logs.push(c) },
-    cleanup() { store.close(); rmSync(dir, { recursive: true, force: true }); },
+    dir,
+    paths,
+    store,
+    runner,
+    progress,
+    logs,
+    deps: {
+      runner,
+      store,
+      paths,
+      logger: nullLogger,
+      emit: (p) => progress.push(p),
+      emitLog: (_id, c) => logs.push(c),
+    },
+    cleanup() {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -56,8 +82,27 @@ export async function debugfsStat(runner: ProcessRunner, img: string, path: stri
 export function vmRow(name: string, image: string | null, kernel: string | null): VmRecord {
   const now = new Date().toISOString();
   return {
-    id: `id-${name}`, name, backend: 'qemu', image, kernel, vcpus: 1, memoryMib: 256, diskBytes: 1 << 30, bootArgs: '',
-    mac: '52:54:00:12:34:56', ip: null, state: 'stopped', pid: null, socketPath: null, tap: null, createdAt: now,
-    updatedAt: now, startedAt: null, stoppedAt: null, lastError: null, exitCode: null, exitSignal: null,
+    id: `id-${name}`,
+    name,
+    backend: 'qemu',
+    image,
+    kernel,
+    vcpus: 1,
+    memoryMib: 256,
+    diskBytes: 1 << 30,
+    bootArgs: '',
+    mac: '52:54:00:12:34:56',
+    ip: null,
+    state: 'stopped',
+    pid: null,
+    socketPath: null,
+    tap: null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    stoppedAt: null,
+    lastError: null,
+    exitCode: null,
+    exitSignal: null,
   };
 }

@@ -17,7 +17,12 @@ test.before(async () => {
 test.after(() => env.cleanup());
 
 async function code(p: Promise<unknown>): Promise<string> {
-  try { await p; } catch (err) { assert.instance(err, BangerError); return (err as BangerError).code; }
+  try {
+    await p;
+  } catch (err) {
+    assert.instance(err, BangerError);
+    return (err as BangerError).code;
+  }
   throw new Error('expected a BangerError');
 }
 
@@ -28,7 +33,11 @@ function assertNoLeftovers(name: string): void {
   const stray = readdirSync(env.paths.buildsDir).filter((f) => !f.endsWith('.log'));
   assert.equal(stray, []);
   const debs = join(env.paths.cacheDir, 'debs');
-  if (existsSync(debs)) assert.equal(readdirSync(debs).filter((f) => f.startsWith('.dl-')), []);
+  if (existsSync(debs))
+    assert.equal(
+      readdirSync(debs).filter((f) => f.startsWith('.dl-')),
+      [],
+    );
 }
 
 test('busybox build registers an ext4 image customized for banger', async () => {
@@ -40,7 +49,8 @@ test('busybox build registers an ext4 image customized for banger', async () => 
   assert.equal(env.store.getImage('bb'), rec);
   // progress: phases in order, ending done at 100 with the log path
   const phases = env.progress.filter((p) => p.name === 'bb').map((p) => p.phase);
-  for (const ph of ['fetch packages', 'assemble rootfs', 'customize', 'mkfs', 'checksum', 'register']) assert.ok(phases.includes(ph), ph);
+  for (const ph of ['fetch packages', 'assemble rootfs', 'customize', 'mkfs', 'checksum', 'register'])
+    assert.ok(phases.includes(ph), ph);
   const last = env.progress[env.progress.length - 1];
   assert.equal([last.state, last.percent, last.logPath], ['done', 100, rec.buildLog]);
   assert.match(readFileSync(rec.buildLog!, 'utf8'), /\$ mkfs\.ext4 -q -F -L bangerroot/);
@@ -75,7 +85,10 @@ test('bad input is refused before anything happens', async () => {
   const before = env.progress.length;
   assert.is(await code(svc.build({ name: 'Bad Name!', from: 'busybox' })), 'E_INVALID_NAME');
   assert.is(await code(svc.build({ name: '../x', from: 'busybox' })), 'E_INVALID_NAME');
-  try { await svc.build({ name: 'x', from: 'alpine' }); assert.unreachable(); } catch (e) {
+  try {
+    await svc.build({ name: 'x', from: 'alpine' });
+    assert.unreachable();
+  } catch (e) {
     assert.is((e as BangerError).code, 'E_INVALID_ARGUMENT');
     assert.match((e as Error).message, /busybox, debian:bookworm/);
   }
@@ -106,11 +119,17 @@ test('a failing build (nonexistent package) registers nothing and leaves no temp
 test('cancelling through cancel(buildId) midway leaves nothing', async () => {
   let id = '';
   const emit = env.deps.emit;
-  const svc2: ImageService = new ImageService({ ...env.deps, emit: (p) => {
-    emit(p);
-    // phase events are synchronous: cancel right as the rootfs is being assembled
-    if (p.name === 'cancelme' && p.phase === 'assemble rootfs' && !id) { id = p.id; svc2.cancel(p.id); }
-  } });
+  const svc2: ImageService = new ImageService({
+    ...env.deps,
+    emit: (p) => {
+      emit(p);
+      // phase events are synchronous: cancel right as the rootfs is being assembled
+      if (p.name === 'cancelme' && p.phase === 'assemble rootfs' && !id) {
+        id = p.id;
+        svc2.cancel(p.id);
+      }
+    },
+  });
   assert.is(await code(svc2.build({ name: 'cancelme', from: 'busybox', size: '64M' })), 'E_CANCELLED');
   assert.ok(id, 'cancelled during assemble rootfs');
   assert.is(svc2.listBuilds().find((b) => b.id === id)!.state, 'cancelled');
@@ -122,19 +141,36 @@ test('cancelling through cancel(buildId) midway leaves nothing', async () => {
 test('an AbortSignal cancels a build, even at the last step', async () => {
   const ac = new AbortController();
   const emit = env.deps.emit;
-  const svc2 = new ImageService({ ...env.deps, emit: (p) => { emit(p); if (p.phase === 'register' && p.state === 'running') ac.abort(); } });
+  const svc2 = new ImageService({
+    ...env.deps,
+    emit: (p) => {
+      emit(p);
+      if (p.phase === 'register' && p.state === 'running') ac.abort();
+    },
+  });
   assert.is(await code(svc2.build({ name: 'late', from: 'busybox', size: '64M' }, ac.signal)), 'E_CANCELLED');
   assertNoLeftovers('late');
 });
 
 test('a name registered by someone else during the build: the moved image file is undone', async () => {
   const emit = env.deps.emit;
-  const svc2 = new ImageService({ ...env.deps, emit: (p) => {
-    emit(p);
-    if (p.name === 'race' && p.phase === 'register' && p.state === 'running') {
-      env.store.insertImage({ name: 'race', source: 'other', path: '/elsewhere', sizeBytes: 1, sha256: 'x', buildLog: null, createdAt: '' });
-    }
-  } });
+  const svc2 = new ImageService({
+    ...env.deps,
+    emit: (p) => {
+      emit(p);
+      if (p.name === 'race' && p.phase === 'register' && p.state === 'running') {
+        env.store.insertImage({
+          name: 'race',
+          source: 'other',
+          path: '/elsewhere',
+          sizeBytes: 1,
+          sha256: 'x',
+          buildLog: null,
+          createdAt: '',
+        });
+      }
+    },
+  });
   assert.is(await code(svc2.build({ name: 'race', from: 'busybox', size: '64M' })), 'E_NAME_TAKEN');
   assert.is(env.store.getImage('race')!.path, '/elsewhere');
   assert.not.ok(existsSync(join(env.paths.imagesDir, 'race.ext4')));
@@ -161,7 +197,11 @@ test('import from a directory customizes the tree and keeps existing content', a
   assert.match(rec.source, /^import:dir:/);
   assert.is(await debugfsCat(env.runner, rec.path, '/etc/motd'), 'imported tree\n');
   assert.match(await debugfsCat(env.runner, rec.path, '/etc/inittab'), /::ctrlaltdel:\/sbin\/reboot/);
-  assert.is(readFileSync(join(env.dir, 'outside-target'), 'utf8'), 'untouched\n', 'symlink target outside the rootfs untouched');
+  assert.is(
+    readFileSync(join(env.dir, 'outside-target'), 'utf8'),
+    'untouched\n',
+    'symlink target outside the rootfs untouched',
+  );
   const keys = await debugfsCat(env.runner, rec.path, '/root/.ssh/authorized_keys');
   assert.match(keys, /AAAAexisting user@host/);
   assert.ok(keys.includes(readFileSync(`${env.paths.sshKey}.pub`, 'utf8').trim()));

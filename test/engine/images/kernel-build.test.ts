@@ -11,7 +11,9 @@ import { BangerError } from '../../../app/errors.js';
 import { makeEnv, type Env } from './helpers.js';
 
 let env: Env;
-test.before(() => { env = makeEnv(); });
+test.before(() => {
+  env = makeEnv();
+});
 test.after(() => env.cleanup());
 
 async function until(fn: () => boolean, what: string): Promise<void> {
@@ -23,7 +25,12 @@ async function until(fn: () => boolean, what: string): Promise<void> {
 }
 
 async function code(p: Promise<unknown>): Promise<string> {
-  try { await p; } catch (err) { assert.instance(err, BangerError); return (err as BangerError).code; }
+  try {
+    await p;
+  } catch (err) {
+    assert.instance(err, BangerError);
+    return (err as BangerError).code;
+  }
   throw new Error('expected a BangerError');
 }
 
@@ -32,14 +39,21 @@ test('a second kernel build waits for the first, can be cancelled while waiting,
   const real = env.runner;
   const started: string[] = [];
   let open!: () => void;
-  const gate = new Promise<void>((r) => { open = r; });
+  const gate = new Promise<void>((r) => {
+    open = r;
+  });
   const runner: ProcessRunner = {
     ...real,
     isRoot: real.isRoot,
     async run(argv, opts) {
       if (argv[0] === 'apt-cache' && argv.includes('linux-source')) {
         started.push(argv.join(' '));
-        await Promise.race([gate, new Promise((_r, reject) => opts?.signal?.addEventListener('abort', () => reject(new BangerError('E_CANCELLED', 'cancelled'))))]);
+        await Promise.race([
+          gate,
+          new Promise((_r, reject) =>
+            opts?.signal?.addEventListener('abort', () => reject(new BangerError('E_CANCELLED', 'cancelled'))),
+          ),
+        ]);
         throw new Error('stopped by the test before any real work');
       }
       return real.run(argv, opts);
@@ -52,7 +66,12 @@ test('a second kernel build waits for the first, can be cancelled while waiting,
   await until(() => started.length === 1, 'the first build to start');
   const b = svc.build('kb');
   const c = svc.build('kc');
-  await until(() => phase('kb').includes('waiting for another kernel build') && phase('kc').includes('waiting for another kernel build'), 'both to queue');
+  await until(
+    () =>
+      phase('kb').includes('waiting for another kernel build') &&
+      phase('kc').includes('waiting for another kernel build'),
+    'both to queue',
+  );
   await new Promise((r) => setTimeout(r, 50));
   assert.is(started.length, 1, 'queued builds run no command while the first holds the tree');
 
@@ -60,7 +79,10 @@ test('a second kernel build waits for the first, can be cancelled while waiting,
   svc.cancel(bId);
   assert.is(await code(b), 'E_CANCELLED');
   assert.is(svc.listBuilds().find((x) => x.id === bId)!.state, 'cancelled');
-  assert.match(readFileSync(svc.listBuilds().find((x) => x.id === bId)!.logPath, 'utf8'), /another kernel build is using .*kernel-build: this one starts when it ends/);
+  assert.match(
+    readFileSync(svc.listBuilds().find((x) => x.id === bId)!.logPath, 'utf8'),
+    /another kernel build is using .*kernel-build: this one starts when it ends/,
+  );
   assert.is(started.length, 1, 'cancelling a waiter does not let the next one in early');
 
   open();
@@ -68,7 +90,11 @@ test('a second kernel build waits for the first, can be cancelled while waiting,
   assert.is(await code(c), 'E_BUILD_FAILED');
   assert.is(started.length, 2, 'kc ran after ka; kb never did');
   assert.equal(env.store.listKernels(), []);
-  assert.equal(readdirSync(env.paths.buildsDir).filter((f) => f.endsWith('.tmp')), [], 'no work dirs left');
+  assert.equal(
+    readdirSync(env.paths.buildsDir).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no work dirs left',
+  );
 });
 
 test.run();

@@ -12,18 +12,29 @@ import { makeEnv, vmRow, type Env } from './helpers.js';
 let env: Env;
 let svc: KernelService;
 
-test.before(() => { env = makeEnv(); svc = new KernelService(env.deps); });
+test.before(() => {
+  env = makeEnv();
+  svc = new KernelService(env.deps);
+});
 test.after(() => env.cleanup());
 
 async function code(p: Promise<unknown>): Promise<string> {
-  try { await p; } catch (err) { assert.instance(err, BangerError); return (err as BangerError).code; }
+  try {
+    await p;
+  } catch (err) {
+    assert.instance(err, BangerError);
+    return (err as BangerError).code;
+  }
   throw new Error('expected a BangerError');
 }
 
 test('kernel add refuses a non-ELF file (e.g. a bzImage) and registers nothing', async () => {
   const fake = join(env.dir, 'bzImage');
   writeFileSync(fake, Buffer.concat([Buffer.alloc(0x202), Buffer.from('HdrS'), Buffer.alloc(512)]));
-  try { await svc.add({ name: 'fake', path: fake }); assert.unreachable(); } catch (e) {
+  try {
+    await svc.add({ name: 'fake', path: fake });
+    assert.unreachable();
+  } catch (e) {
     assert.is((e as BangerError).code, 'E_INVALID_KERNEL');
     assert.match((e as Error).message, /not an ELF vmlinux/);
   }
@@ -42,7 +53,10 @@ test('kernel add copies an ELF and its initrd; rm refused while in use', async (
   assert.ok(isElf(k.path));
   assert.equal(readFileSync(k.path), readFileSync('/bin/true'));
   assert.is(readFileSync(k.initrdPath!, 'utf8'), 'initrd bytes');
-  assert.equal(svc.list().map((x) => x.name), ['mine']);
+  assert.equal(
+    svc.list().map((x) => x.name),
+    ['mine'],
+  );
   assert.is(await code(svc.add({ name: 'mine', path: '/bin/true' })), 'E_NAME_TAKEN');
   env.store.insertVm(vmRow('kuser', null, 'mine'));
   assert.is(await code(svc.remove('mine')), 'E_IN_USE');
@@ -75,11 +89,22 @@ test('kernel fetch: Debian cloud kernel as an ELF vmlinux plus a gzip cpio initr
   const cpio = join(env.dir, 'initrd.cpio');
   writeFileSync(cpio, gunzipSync(gz));
   const list = (await env.runner.run(['cpio', '-it', '--quiet', '-F', cpio])).stdout.split('\n');
-  for (const f of ['init', 'bin/busybox', 'bin/switch_root', 'lib/modules/order', 'lib/modules/virtio_blk.ko',
-    'lib/modules/virtio_net.ko', 'lib/modules/virtio_mmio.ko']) assert.ok(list.includes(f), `initramfs has ${f}`);
+  for (const f of [
+    'init',
+    'bin/busybox',
+    'bin/switch_root',
+    'lib/modules/order',
+    'lib/modules/virtio_blk.ko',
+    'lib/modules/virtio_net.ko',
+    'lib/modules/virtio_mmio.ko',
+  ])
+    assert.ok(list.includes(f), `initramfs has ${f}`);
   const x = join(env.dir, 'x');
   await env.runner.run(['mkdir', '-p', x]);
-  await env.runner.run(['cpio', '-id', '--quiet', '-F', cpio, 'init', 'lib/modules/order', 'lib/modules/virtio_blk.ko'], { cwd: x });
+  await env.runner.run(
+    ['cpio', '-id', '--quiet', '-F', cpio, 'init', 'lib/modules/order', 'lib/modules/virtio_blk.ko'],
+    { cwd: x },
+  );
   assert.is(readFileSync(join(x, 'init'), 'utf8'), readFileSync(assetPath('initramfs-init.sh'), 'utf8'));
   const order = readFileSync(join(x, 'lib/modules/order'), 'utf8').trim().split('\n');
   assert.ok(order.indexOf('virtio_ring') < order.indexOf('virtio_blk'), 'dependencies load first');
@@ -87,7 +112,10 @@ test('kernel fetch: Debian cloud kernel as an ELF vmlinux plus a gzip cpio initr
   const build = env.progress.filter((p) => p.kind === 'kernel' && p.name === 'cloud');
   assert.is(build[build.length - 1].state, 'done');
   assert.is(await code(svc.fetch('cloud')), 'E_NAME_TAKEN');
-  assert.equal((await import('node:fs')).readdirSync(env.paths.buildsDir).filter((f) => !f.endsWith('.log')), []);
+  assert.equal(
+    (await import('node:fs')).readdirSync(env.paths.buildsDir).filter((f) => !f.endsWith('.log')),
+    [],
+  );
 });
 
 test.run();

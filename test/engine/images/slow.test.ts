@@ -10,7 +10,9 @@ import { makeEnv, debugfsCat, debugfsStat, type Env } from './helpers.js';
 
 const SLOW = process.env.BANGER_SLOW_TESTS === '1';
 let env: Env;
-test.before(() => { env = makeEnv(); });
+test.before(() => {
+  env = makeEnv();
+});
 test.after(() => env.cleanup());
 
 test('debian:bookworm image: systemd wired for banger', async () => {
@@ -20,12 +22,21 @@ test('debian:bookworm image: systemd wired for banger', async () => {
   console.log(`  debian:bookworm image built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   assert.is(rec.sizeBytes >= 1024 ** 3, true);
   const link = (p: string) => debugfsStat(env.runner, rec.path, p);
-  assert.match(await link('/etc/systemd/system/ctrl-alt-del.target'), /Fast link dest: "\/lib\/systemd\/system\/reboot\.target"/);
+  assert.match(
+    await link('/etc/systemd/system/ctrl-alt-del.target'),
+    /Fast link dest: "\/lib\/systemd\/system\/reboot\.target"/,
+  );
   assert.match(await link('/etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service'), /Type: symlink/);
   assert.match(await link('/etc/systemd/system/multi-user.target.wants/banger-ready.service'), /Type: symlink/);
   assert.match(await link('/etc/systemd/system/multi-user.target.wants/ssh.service'), /Type: symlink/);
-  assert.match(await debugfsCat(env.runner, rec.path, '/etc/systemd/system/banger-ready.service'), /ExecStart=\/etc\/banger\/ready\.sh/);
-  assert.is((await debugfsCat(env.runner, rec.path, '/root/.ssh/authorized_keys')).trim(), readFileSync(`${env.paths.sshKey}.pub`, 'utf8').trim());
+  assert.match(
+    await debugfsCat(env.runner, rec.path, '/etc/systemd/system/banger-ready.service'),
+    /ExecStart=\/etc\/banger\/ready\.sh/,
+  );
+  assert.is(
+    (await debugfsCat(env.runner, rec.path, '/root/.ssh/authorized_keys')).trim(),
+    readFileSync(`${env.paths.sshKey}.pub`, 'utf8').trim(),
+  );
   assert.match(await link('/usr/sbin/sshd'), /Type: regular/);
   assert.match(await link('/etc/ssh/ssh_host_ed25519_key'), /not found/, 'host keys are made per VM at first boot');
 });

@@ -15,15 +15,33 @@ test('ensureSshKey makes one ed25519 key, private to the user, and reuses it', a
     const again = await ensureSshKey(env.runner, env.paths);
     assert.is(again.publicKey, a.publicKey);
     assert.match(readFileSync(env.paths.sshKey, 'utf8'), /OPENSSH PRIVATE KEY/);
-  } finally { env.cleanup(); }
+  } finally {
+    env.cleanup();
+  }
 });
 
 test('sshArgv: system ssh, banger key only, per-VM known_hosts', () => {
-  assert.equal(sshArgv('172.30.0.5', '/k/id', '/vm/known_hosts'), ['ssh', '-i', '/k/id',
-    '-o', 'UserKnownHostsFile=/vm/known_hosts', '-o', 'StrictHostKeyChecking=accept-new', '-o', 'IdentitiesOnly=yes',
-    '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', 'root@172.30.0.5']);
+  assert.equal(sshArgv('172.30.0.5', '/k/id', '/vm/known_hosts'), [
+    'ssh',
+    '-i',
+    '/k/id',
+    '-o',
+    'UserKnownHostsFile=/vm/known_hosts',
+    '-o',
+    'StrictHostKeyChecking=accept-new',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'LogLevel=ERROR',
+    'root@172.30.0.5',
+  ]);
   assert.equal(sshArgv('10.0.0.2', 'k', 'h', ['uname', '-a']).slice(-3), ['root@10.0.0.2', 'uname', '-a']);
-  assert.throws(() => sshArgv('evil;rm', 'k', 'h'), (e: Error & { code?: string }) => e.code === 'E_INVALID_ARGUMENT');
+  assert.throws(
+    () => sshArgv('evil;rm', 'k', 'h'),
+    (e: Error & { code?: string }) => e.code === 'E_INVALID_ARGUMENT',
+  );
 });
 
 test.run();

@@ -43,7 +43,10 @@ test('same size: a plain copy', async () => {
 
 test('shrinking below the image size is refused and creates nothing', async () => {
   const dest = join(env.dir, 'vm3.ext4');
-  try { await createVmDisk(env.runner, img, dest, 32 * 1024 ** 2); assert.unreachable(); } catch (e) {
+  try {
+    await createVmDisk(env.runner, img, dest, 32 * 1024 ** 2);
+    assert.unreachable();
+  } catch (e) {
     assert.instance(e, BangerError);
     assert.is((e as BangerError).code, 'E_INVALID_SIZE');
   }
@@ -52,13 +55,19 @@ test('shrinking below the image size is refused and creates nothing', async () =
 
 test('a failing step removes the partial disk', async () => {
   const dest = join(env.dir, 'nodir', 'vm4.ext4'); // cp cannot create it
-  try { await createVmDisk(env.runner, img, dest, 128 * 1024 ** 2); assert.unreachable(); } catch (e) {
+  try {
+    await createVmDisk(env.runner, img, dest, 128 * 1024 ** 2);
+    assert.unreachable();
+  } catch (e) {
     assert.is((e as BangerError).code, 'E_COMMAND_FAILED');
   }
   const bad = join(env.dir, 'notext4.img');
   writeFileSync(bad, Buffer.alloc(1024 * 1024));
   const d2 = join(env.dir, 'vm5.ext4');
-  try { await createVmDisk(env.runner, bad, d2, 4 * 1024 * 1024); assert.unreachable(); } catch (e) {
+  try {
+    await createVmDisk(env.runner, bad, d2, 4 * 1024 * 1024);
+    assert.unreachable();
+  } catch (e) {
     assert.is((e as BangerError).code, 'E_COMMAND_FAILED');
   }
   assert.not.ok(existsSync(d2), 'partial disk removed');

@@ -17,7 +17,9 @@ async function main(argv: string[]): Promise<void> {
   }
   if (mode === 'sample') {
     const sampler = new MetricsSampler({
-      listVms: () => [{ id: 'probe', name: 'probe', pid: Number(pid), tap, diskPath: null, memoryMib: 64, state: 'running' }],
+      listVms: () => [
+        { id: 'probe', name: 'probe', pid: Number(pid), tap, diskPath: null, memoryMib: 64, state: 'running' },
+      ],
     });
     await sampler.sampleOnce();
     await new Promise((r) => setTimeout(r, Number(ms) || 1000));
@@ -35,7 +37,9 @@ async function main(argv: string[]): Promise<void> {
     const whileGone = withReopen.read(true);
     await runner.run(['ip', 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
     const after = [withReopen.read(true), without.read(false)];
-    process.stdout.write(JSON.stringify({ before, whileGone, after, open: [withReopen.isOpen, without.isOpen] }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ before, whileGone, after, open: [withReopen.isOpen, without.isOpen] }) + '\n',
+    );
     return;
   }
   throw new Error(`unknown mode ${mode}`);

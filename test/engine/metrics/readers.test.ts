@@ -1,14 +1,35 @@
 // The /proc and /sys readers against real processes and files, checked against ps.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync, openSync, writeSync, closeSync, ftruncateSync } from 'node:fs';
+import {
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  openSync,
+  writeSync,
+  closeSync,
+  ftruncateSync,
+} from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createRunner, which, type SpawnedProcess } from '../../../app/engine/process.js';
 import { BangerError } from '../../../app/errors.js';
 import {
-  allocatedBytes, hostCpuPct, parseHostCpu, parseMeminfo, parseProcStat, processCpuTicks, readClockTicks,
-  readHostCpu, readHostMemory, readProcStat, readUptimeSec, rssBytes, tapCounters, pageSize,
+  allocatedBytes,
+  hostCpuPct,
+  parseHostCpu,
+  parseMeminfo,
+  parseProcStat,
+  processCpuTicks,
+  readClockTicks,
+  readHostCpu,
+  readHostMemory,
+  readProcStat,
+  readUptimeSec,
+  rssBytes,
+  tapCounters,
+  pageSize,
 } from '../../../app/engine/metrics/readers.js';
 
 const runner = createRunner();
@@ -34,7 +55,7 @@ async function cpuPctOver(pid: number, ms: number): Promise<number> {
   const t0 = performance.now();
   await sleep(ms);
   const b = processCpuTicks(pid)!;
-  return ((b - a) / 100) / ((performance.now() - t0) / 1000) * 100;
+  return ((b - a) / 100 / ((performance.now() - t0) / 1000)) * 100;
 }
 
 test('parseProcStat counts fields from the LAST ")" (comm may hold spaces and parentheses)', () => {
@@ -71,7 +92,7 @@ test('busy and idle processes: CPU % agrees with ps', async () => {
   const idlePct = await cpuPctOver(idle.pid, 200);
   const lifetime = (pid: number) => {
     const st = readProcStat(pid)!;
-    return (st.ticks / 100) / (readUptimeSec() - st.startTicks / 100) * 100;
+    return (st.ticks / 100 / (readUptimeSec() - st.startTicks / 100)) * 100;
   };
   const oursLife = lifetime(busy.pid);
   const psBusy = await ps(busy.pid);
@@ -85,7 +106,11 @@ test('busy and idle processes: CPU % agrees with ps', async () => {
 });
 
 test('RSS agrees with ps within 20%, also for a process holding ~64 MiB', async () => {
-  const big = start([process.execPath, '-e', 'const b = Buffer.alloc(64 << 20, 1); setInterval(() => { b[0]++; }, 1000);']);
+  const big = start([
+    process.execPath,
+    '-e',
+    'const b = Buffer.alloc(64 << 20, 1); setInterval(() => { b[0]++; }, 1000);',
+  ]);
   const small = start(['sleep', '30']);
   // Wait until node has started and its RSS has settled (two reads 200 ms apart within 1%).
   let prev = 0;
@@ -160,8 +185,14 @@ test('allocatedBytes counts real blocks of a sparse image, null when missing', (
 test('host CPU and memory parse and stay sane', async () => {
   assert.equal(parseHostCpu('cpu  10 0 10 70 10 0 0 0 5 0\ncpu0 1 2 3\n'), { busy: 20, total: 100 });
   assert.is(parseHostCpu('intr 1 2'), null);
-  assert.equal(parseMeminfo('MemTotal:  1000 kB\nMemFree: 100 kB\nMemAvailable:  400 kB\n'), { totalBytes: 1024000, usedBytes: 614400 });
-  assert.equal(parseMeminfo('MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 100 kB\nCached: 200 kB\n'), { totalBytes: 1024000, usedBytes: 600 * 1024 });
+  assert.equal(parseMeminfo('MemTotal:  1000 kB\nMemFree: 100 kB\nMemAvailable:  400 kB\n'), {
+    totalBytes: 1024000,
+    usedBytes: 614400,
+  });
+  assert.equal(parseMeminfo('MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 100 kB\nCached: 200 kB\n'), {
+    totalBytes: 1024000,
+    usedBytes: 600 * 1024,
+  });
   const a = readHostCpu();
   const busy = start(['sh', '-c', 'while :; do :; done']);
   await sleep(500);
@@ -180,13 +211,24 @@ test('host CPU and memory parse and stay sane', async () => {
 test('clock ticks come from getconf once', async () => {
   const hz = await readClockTicks(runner);
   assert.is(hz, Number((await runner.run(['getconf', 'CLK_TCK'])).stdout.trim()));
-  const broken = { ...runner, run: async () => { throw new Error('no getconf'); } };
+  const broken = {
+    ...runner,
+    run: async () => {
+      throw new Error('no getconf');
+    },
+  };
   assert.is(await readClockTicks(broken), 100);
 });
 
 test.after(async () => {
   for (const p of started) {
-    if (p.child.exitCode === null && p.child.signalCode === null) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (p.child.exitCode === null && p.child.signalCode === null) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
   }
   rmSync(tmp, { recursive: true, force: true });
 });

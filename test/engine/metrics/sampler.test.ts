@@ -34,7 +34,11 @@ test('busy and idle VMs: CPU % from deltas, RSS, disk, committed memory', async 
   ftruncateSync(fd, 64 << 20);
   writeSync(fd, Buffer.alloc(2 << 20, 1), 0, 2 << 20, 0);
   closeSync(fd);
-  const vms = [vm('b', busy.pid, { memoryMib: 256 }), vm('i', idle.pid, { diskPath: disk }), vm('s', null, { state: 'stopped', memoryMib: 4096 })];
+  const vms = [
+    vm('b', busy.pid, { memoryMib: 256 }),
+    vm('i', idle.pid, { diskPath: disk }),
+    vm('s', null, { state: 'stopped', memoryMib: 4096 }),
+  ];
   const seen: { host: HostSample; vms: VmSample[] }[] = [];
   const s = new MetricsSampler({ listVms: () => vms, onSample: (host, v) => seen.push({ host, vms: v }) });
   await sleep(300);
@@ -62,8 +66,11 @@ test('busy and idle VMs: CPU % from deltas, RSS, disk, committed memory', async 
     assert.ok(host.cpuPct >= 0 && host.cpuPct <= 100, `host cpu ${host.cpuPct}`);
     assert.ok(host.memUsedBytes > 0 && host.memUsedBytes <= host.memTotalBytes);
   }
-  assert.ok(last.host.cpuPct >= b.cpuPct / cpus().length * 0.8, `the busy VM shows on the host: ${last.host.cpuPct}`);
-  assert.equal(s.vmHistory('b').map((x) => x.cpuPct), seen.map((x) => x.vms.find((v) => v.vmId === 'b')!.cpuPct));
+  assert.ok(last.host.cpuPct >= (b.cpuPct / cpus().length) * 0.8, `the busy VM shows on the host: ${last.host.cpuPct}`);
+  assert.equal(
+    s.vmHistory('b').map((x) => x.cpuPct),
+    seen.map((x) => x.vms.find((v) => v.vmId === 'b')!.cpuPct),
+  );
   process.kill(busy.pid, 'SIGKILL');
 });
 
@@ -72,7 +79,12 @@ test('a VM that stops drops out of the stream with its history', async () => {
   const b = start(['sleep', '60']);
   const vms = [vm('a', a.pid), vm('b', b.pid)];
   let lastVms: VmSample[] = [];
-  const s = new MetricsSampler({ listVms: () => vms, onSample: (_h, v) => { lastVms = v; } });
+  const s = new MetricsSampler({
+    listVms: () => vms,
+    onSample: (_h, v) => {
+      lastVms = v;
+    },
+  });
   await s.sampleOnce();
   await s.sampleOnce();
   assert.equal(Object.keys(s.snapshot().vms).sort(), ['a', 'b']);
@@ -81,7 +93,10 @@ test('a VM that stops drops out of the stream with its history', async () => {
   // b is stopped by the engine (state change).
   vms[1] = { ...vms[1], state: 'stopped' };
   await s.sampleOnce();
-  assert.equal(lastVms.map((x) => x.vmId), ['a']);
+  assert.equal(
+    lastVms.map((x) => x.vmId),
+    ['a'],
+  );
   assert.equal(Object.keys(s.snapshot().vms), ['a']);
   assert.equal(s.vmHistory('b'), []);
   assert.is(s.snapshot().host.at(-1)!.vmsByState.stopped, 1);
@@ -117,7 +132,7 @@ test('a restarted VM (new pid, same id) keeps its history with fresh baselines',
   await sleep(400);
   await s.sampleOnce();
   const st = readProcStat(p2.pid)!;
-  const expected = (st.ticks / 100) / (readUptimeSec() - st.startTicks / 100) * 100;
+  const expected = (st.ticks / 100 / (readUptimeSec() - st.startTicks / 100)) * 100;
   process.kill(p2.pid, 'SIGKILL');
   const h = s.vmHistory('r');
   assert.is(h.length, 2);
@@ -144,7 +159,13 @@ test('history is bounded by capacity, oldest first', async () => {
 test('DNS rate by answer kind from cumulative counters', async () => {
   const counts: Record<string, number> = { vm: 10, nxdomain: 5 };
   let host: HostSample | null = null;
-  const s = new MetricsSampler({ listVms: () => [], dnsCounters: () => counts, onSample: (h) => { host = h; } });
+  const s = new MetricsSampler({
+    listVms: () => [],
+    dnsCounters: () => counts,
+    onSample: (h) => {
+      host = h;
+    },
+  });
   await s.sampleOnce();
   assert.equal(host!.dnsQps, { vm: 0, nxdomain: 0 }, 'no rate on the first sample');
   await sleep(500);
@@ -159,13 +180,16 @@ test('DNS rate by answer kind from cumulative counters', async () => {
   assert.is(host!.dnsQps.vm, 0);
 });
 
-test('start/stop: one unref\'d timer, first sample at once, callback errors reported not thrown', async () => {
+test("start/stop: one unref'd timer, first sample at once, callback errors reported not thrown", async () => {
   let n = 0;
   const errors: unknown[] = [];
   const s = new MetricsSampler({
     intervalMs: 60,
     listVms: () => [],
-    onSample: () => { n++; if (n === 2) throw new Error('listener broke'); },
+    onSample: () => {
+      n++;
+      if (n === 2) throw new Error('listener broke');
+    },
     onError: (e) => errors.push(e),
   });
   s.start();
@@ -188,20 +212,34 @@ test('the timer does not keep the process alive', async () => {
   const script = `import { MetricsSampler } from './app/engine/metrics/sampler.ts';
     new MetricsSampler({ intervalMs: 100, listVms: () => [] }).start(); console.log('started');`;
   const t0 = Date.now();
-  const r = await runner.run([process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { timeoutMs: 10_000, cwd: join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..') });
+  const r = await runner.run([process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], {
+    timeoutMs: 10_000,
+    cwd: join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'),
+  });
   assert.is(r.stdout.trim(), 'started');
   assert.ok(Date.now() - t0 < 8000);
 });
 
 test('failing listVms rejects sampleOnce; invalid options are BangerErrors', async () => {
-  const s = new MetricsSampler({ listVms: () => { throw new Error('store closed'); } });
+  const s = new MetricsSampler({
+    listVms: () => {
+      throw new Error('store closed');
+    },
+  });
   try {
     await s.sampleOnce();
     assert.unreachable();
   } catch (e) {
     assert.match(String(e), 'store closed');
   }
-  const bad: unknown[] = [{ intervalMs: 0 }, { intervalMs: NaN }, { capacity: 0 }, { capacity: 2.5 }, { clockTicks: 0 }, { listVms: undefined }];
+  const bad: unknown[] = [
+    { intervalMs: 0 },
+    { intervalMs: NaN },
+    { capacity: 0 },
+    { capacity: 2.5 },
+    { clockTicks: 0 },
+    { listVms: undefined },
+  ];
   for (const b of bad) {
     try {
       new MetricsSampler({ listVms: () => [], ...(b as object) });
@@ -215,7 +253,13 @@ test('failing listVms rejects sampleOnce; invalid options are BangerErrors', asy
 
 test.after(async () => {
   for (const p of started) {
-    if (p.child.exitCode === null && p.child.signalCode === null) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (p.child.exitCode === null && p.child.signalCode === null) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
   }
   rmSync(tmp, { recursive: true, force: true });
 });

@@ -74,16 +74,25 @@ test('TAP counters inside a netns rise with traffic, and the sampler turns them 
     assert.is(outside.stdout.trim(), 'null', 'the test TAP must not exist in the root namespace');
 
     // `ip netns exec` execs perl in place, so the spawned pid is the "VMM" pid.
-    guest = runner.spawn(['ip', 'netns', 'exec', ns, 'perl', '-e', TAP_GUEST, tap, '3'], { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+    guest = runner.spawn(['ip', 'netns', 'exec', ns, 'perl', '-e', TAP_GUEST, tap, '3'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: false,
+    });
     let out = '';
-    guest.child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
+    guest.child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
     let err = '';
-    guest.child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+    guest.child.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
     const t0 = Date.now();
     while (!out.includes('attached') && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
     assert.ok(out.includes('attached'), `perl attached to the TAP (${err.trim()})`);
 
-    const hist = JSON.parse((await inNs([process.execPath, '--import', 'tsx', probe, 'sample', tap, String(guest.pid), '1000'])).trim()) as VmSample[];
+    const hist = JSON.parse(
+      (await inNs([process.execPath, '--import', 'tsx', probe, 'sample', tap, String(guest.pid), '1000'])).trim(),
+    ) as VmSample[];
     const ex = await guest.exited;
     assert.is(ex.code, 0, `perl guest exited cleanly: ${err.trim()}`);
     const m = /wrote (\d+) read (\d+)/.exec(out);
@@ -96,7 +105,10 @@ test('TAP counters inside a netns rise with traffic, and the sampler turns them 
     const after = await counters();
     // Host view: rx = what the "guest" wrote, tx = what it read (exactly, per tun's accounting).
     assert.is(after.rxBytes - before.rxBytes, wrote, 'rx_bytes grew by exactly what was written');
-    assert.ok(after.txBytes - before.txBytes >= read, `tx_bytes grew by at least what was read (${after.txBytes - before.txBytes} >= ${read})`);
+    assert.ok(
+      after.txBytes - before.txBytes >= read,
+      `tx_bytes grew by at least what was read (${after.txBytes - before.txBytes} >= ${read})`,
+    );
 
     // Sampler, inside the netns: two rounds 1 s apart while ~420 B/s flow each way.
     assert.is(hist.length, 2);
@@ -108,7 +120,13 @@ test('TAP counters inside a netns rise with traffic, and the sampler turns them 
     assert.ok(last.txBytes > before.rxBytes && last.txBytes <= after.rxBytes, 'guest tx total is the TAP rx counter');
     assert.ok(last.rssBytes > 1024 * 1024, 'RSS of the perl process');
   } finally {
-    if (guest && guest.child.exitCode === null) { try { process.kill(guest.pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (guest && guest.child.exitCode === null) {
+      try {
+        process.kill(guest.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await runner.run(['ip', 'netns', 'delete', ns], { reject: false });
   }
 });

@@ -1,13 +1,29 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  broadcast, contains, formatCidr, formatIp, gatewayOf, guestAddresses, guestCapacity, looseCidr, netmask, overlaps, parseCidr, parseIp,
+  broadcast,
+  contains,
+  formatCidr,
+  formatIp,
+  gatewayOf,
+  guestAddresses,
+  guestCapacity,
+  looseCidr,
+  netmask,
+  overlaps,
+  parseCidr,
+  parseIp,
   assertUsableSubnet,
 } from '../../../app/engine/network/cidr.js';
 import { BangerError } from '../../../app/errors.js';
 
 function code(fn: () => unknown): string | null {
-  try { fn(); return null; } catch (err) { return err instanceof BangerError ? err.code : 'NOT_BANGER'; }
+  try {
+    fn();
+    return null;
+  } catch (err) {
+    return err instanceof BangerError ? err.code : 'NOT_BANGER';
+  }
 }
 
 test('ip round-trips through numbers, including the top bit', () => {
@@ -18,12 +34,25 @@ test('ip round-trips through numbers, including the top bit', () => {
 });
 
 test('bad addresses and CIDRs are E_INVALID_ARGUMENT', () => {
-  for (const s of ['1.2.3', '1.2.3.256', 'a.b.c.d', '1.2.3.4.5', '']) assert.is(code(() => parseIp(s)), 'E_INVALID_ARGUMENT', s);
-  for (const s of ['172.30.0.0', '172.30.0.0/33', '172.30.0.0/x', '172.30.0.1/24']) assert.is(code(() => parseCidr(s)), 'E_INVALID_ARGUMENT', s);
+  for (const s of ['1.2.3', '1.2.3.256', 'a.b.c.d', '1.2.3.4.5', ''])
+    assert.is(
+      code(() => parseIp(s)),
+      'E_INVALID_ARGUMENT',
+      s,
+    );
+  for (const s of ['172.30.0.0', '172.30.0.0/33', '172.30.0.0/x', '172.30.0.1/24'])
+    assert.is(
+      code(() => parseCidr(s)),
+      'E_INVALID_ARGUMENT',
+      s,
+    );
 });
 
 test('host bits set: the message suggests the network', () => {
-  try { parseCidr('172.30.0.9/24'); assert.unreachable(); } catch (err) {
+  try {
+    parseCidr('172.30.0.9/24');
+    assert.unreachable();
+  } catch (err) {
     assert.match((err as Error).message, '172.30.0.0/24');
   }
 });
@@ -41,7 +70,13 @@ test('gateway, netmask, broadcast of a /24 and a /29', () => {
 });
 
 test('guest addresses skip network, gateway and broadcast, in order', () => {
-  assert.equal([...guestAddresses(parseCidr('10.1.2.8/29'))].map(formatIp), ['10.1.2.10', '10.1.2.11', '10.1.2.12', '10.1.2.13', '10.1.2.14']);
+  assert.equal([...guestAddresses(parseCidr('10.1.2.8/29'))].map(formatIp), [
+    '10.1.2.10',
+    '10.1.2.11',
+    '10.1.2.12',
+    '10.1.2.13',
+    '10.1.2.14',
+  ]);
   assert.is(guestCapacity(parseCidr('10.1.2.8/29')), 5);
   const all = [...guestAddresses(parseCidr('172.30.0.0/24'))];
   assert.is(all.length, 253);
@@ -52,8 +87,14 @@ test('guest addresses skip network, gateway and broadcast, in order', () => {
 });
 
 test('too-small subnets are refused', () => {
-  assert.is(code(() => assertUsableSubnet(parseCidr('10.0.0.0/31'), '10.0.0.0/31')), 'E_INVALID_ARGUMENT');
-  assert.is(code(() => assertUsableSubnet(parseCidr('10.0.0.0/30'), '10.0.0.0/30')), null);
+  assert.is(
+    code(() => assertUsableSubnet(parseCidr('10.0.0.0/31'), '10.0.0.0/31')),
+    'E_INVALID_ARGUMENT',
+  );
+  assert.is(
+    code(() => assertUsableSubnet(parseCidr('10.0.0.0/30'), '10.0.0.0/30')),
+    null,
+  );
 });
 
 test('overlap: containment either way, disjoint neighbours do not', () => {

@@ -19,7 +19,10 @@ test('TAP name: bgr- plus 6 hex of the id, within IFNAMSIZ', () => {
 
 test('a bad VM id is E_INVALID_ARGUMENT', () => {
   for (const bad of ['', 'ABCDEF012345', '0123456789a', 'zzzzzzzzzzzz', '../../etc/pw']) {
-    try { tapName(bad); assert.unreachable(bad); } catch (err) {
+    try {
+      tapName(bad);
+      assert.unreachable(bad);
+    } catch (err) {
       assert.instance(err, BangerError);
       assert.is((err as BangerError).code, 'E_INVALID_ARGUMENT');
     }
@@ -41,9 +44,14 @@ test('MAC: deterministic, per id, locally administered unicast', () => {
 });
 
 test('kernel ip= clause: static address, gateway as router and DNS', () => {
-  assert.is(kernelIpArg({ ip: '172.30.0.2', gateway: '172.30.0.1', netmask: '255.255.255.0', hostname: 'dev' }),
-    'ip=172.30.0.2::172.30.0.1:255.255.255.0:dev:eth0:off:172.30.0.1');
-  try { kernelIpArg({ ip: '1.1.1.2', gateway: '1.1.1.1', netmask: '255.0.0.0', hostname: 'a:b' }); assert.unreachable(); } catch (err) {
+  assert.is(
+    kernelIpArg({ ip: '172.30.0.2', gateway: '172.30.0.1', netmask: '255.255.255.0', hostname: 'dev' }),
+    'ip=172.30.0.2::172.30.0.1:255.255.255.0:dev:eth0:off:172.30.0.1',
+  );
+  try {
+    kernelIpArg({ ip: '1.1.1.2', gateway: '1.1.1.1', netmask: '255.0.0.0', hostname: 'a:b' });
+    assert.unreachable();
+  } catch (err) {
     assert.is((err as BangerError).code, 'E_INVALID_ARGUMENT');
   }
 });

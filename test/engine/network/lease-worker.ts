@@ -16,7 +16,11 @@ async function main(): Promise<void> {
     getLease: (id) => store.getLease(id),
     listLeases: () => store.listLeases(),
     releaseLease: (id) => store.releaseLease(id),
-    tryLease: (ip, id) => { const ok = store.tryLease(ip, id); if (!ok) lost++; return ok; },
+    tryLease: (ip, id) => {
+      const ok = store.tryLease(ip, id);
+      if (!ok) lost++;
+      return ok;
+    },
   };
   const wait = Number(startAtS) - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));

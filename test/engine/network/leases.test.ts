@@ -20,7 +20,9 @@ function freshDb(): string {
 const vmId = (i: number) => 'abc' + i.toString(16).padStart(9, '0');
 const net24 = parseCidr('172.30.0.0/24');
 
-test.after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+test.after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 test('first lease is .2, then in order; sticky for the same VM, also after reopening', () => {
   const file = freshDb();
@@ -49,7 +51,10 @@ test('exhausted /29: E_SUBNET_EXHAUSTED, clear message, nothing leased', () => {
   const net = parseCidr('10.1.2.8/29');
   const ips = [0, 1, 2, 3, 4].map((i) => allocateLease(store, net, vmId(i)).ip);
   assert.equal(ips, ['10.1.2.10', '10.1.2.11', '10.1.2.12', '10.1.2.13', '10.1.2.14']);
-  try { allocateLease(store, net, vmId(5)); assert.unreachable(); } catch (err) {
+  try {
+    allocateLease(store, net, vmId(5));
+    assert.unreachable();
+  } catch (err) {
     assert.instance(err, BangerError);
     assert.is((err as BangerError).code, 'E_SUBNET_EXHAUSTED');
     assert.match((err as Error).message, '10.1.2.8/29');
@@ -64,13 +69,18 @@ test('a lease from an old subnet is replaced by one inside the current subnet', 
   const store = new Store(freshDb());
   assert.ok(store.tryLease('10.0.0.5', vmId(1)));
   assert.is(allocateLease(store, net24, vmId(1)).ip, '172.30.0.2');
-  assert.equal(store.listLeases().map((l) => l.ip), ['172.30.0.2']);
+  assert.equal(
+    store.listLeases().map((l) => l.ip),
+    ['172.30.0.2'],
+  );
   store.close();
 });
 
 test('50 concurrent allocations (Promise.all) are all unique', async () => {
   const store = new Store(freshDb());
-  const got = await Promise.all(Array.from({ length: 50 }, (_, i) => Promise.resolve().then(() => allocateLease(store, net24, vmId(i)).ip)));
+  const got = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => Promise.resolve().then(() => allocateLease(store, net24, vmId(i)).ip)),
+  );
   assert.is(new Set(got).size, 50);
   assert.is(store.listLeases().length, 50);
   store.close();
@@ -84,16 +94,23 @@ test('two connections: a stale view loses at the PRIMARY KEY and moves on', () =
   for (let i = 0; i < 3; i++) allocateLease(b, net24, vmId(100 + i));
   const refused: string[] = [];
   const stale: LeaseStore = {
-    getLease: (id) => a.getLease(id), releaseLease: (id) => a.releaseLease(id), listLeases: () => [],
-    tryLease: (ip, id) => { const ok = a.tryLease(ip, id); if (!ok) refused.push(ip); return ok; },
+    getLease: (id) => a.getLease(id),
+    releaseLease: (id) => a.releaseLease(id),
+    listLeases: () => [],
+    tryLease: (ip, id) => {
+      const ok = a.tryLease(ip, id);
+      if (!ok) refused.push(ip);
+      return ok;
+    },
   };
   assert.is(allocateLease(stale, net24, vmId(1)).ip, '172.30.0.5');
   assert.equal(refused, ['172.30.0.2', '172.30.0.3', '172.30.0.4']);
   assert.is(b.getLease(vmId(1))?.ip, '172.30.0.5');
-  a.close(); b.close();
+  a.close();
+  b.close();
 });
 
-test('two connections racing for the same VM end with one lease, the winner\'s', () => {
+test("two connections racing for the same VM end with one lease, the winner's", () => {
   const file = freshDb();
   const a = new Store(file);
   const b = new Store(file);
@@ -101,12 +118,21 @@ test('two connections racing for the same VM end with one lease, the winner\'s',
   let first = true;
   // a's first look at the VM's lease predates b's insert.
   const stale: LeaseStore = {
-    getLease: (id) => { if (first) { first = false; return null; } return a.getLease(id); },
-    releaseLease: (id) => a.releaseLease(id), listLeases: () => a.listLeases(), tryLease: (ip, id) => a.tryLease(ip, id),
+    getLease: (id) => {
+      if (first) {
+        first = false;
+        return null;
+      }
+      return a.getLease(id);
+    },
+    releaseLease: (id) => a.releaseLease(id),
+    listLeases: () => a.listLeases(),
+    tryLease: (ip, id) => a.tryLease(ip, id),
   };
   assert.is(allocateLease(stale, net24, vmId(7)).ip, won);
   assert.is(a.listLeases().length, 1);
-  a.close(); b.close();
+  a.close();
+  b.close();
 });
 
 test('4 processes, 40 leases each, on one SQLite file: all unique, none lost', async () => {
@@ -114,9 +140,24 @@ test('4 processes, 40 leases each, on one SQLite file: all unique, none lost', a
   new Store(file).close(); // migrate once, before the race
   const runner = createRunner();
   const startAt = Date.now() + 2500;
-  const res = await Promise.all([0, 1, 2, 3].map((w) => runner.run(
-    [process.execPath, '--import', 'tsx', join(here, 'lease-worker.ts'), file, '172.30.0.0/24', `${w}ab${w}ab`, '40', String(startAt)],
-    { timeoutMs: 30_000 })));
+  const res = await Promise.all(
+    [0, 1, 2, 3].map((w) =>
+      runner.run(
+        [
+          process.execPath,
+          '--import',
+          'tsx',
+          join(here, 'lease-worker.ts'),
+          file,
+          '172.30.0.0/24',
+          `${w}ab${w}ab`,
+          '40',
+          String(startAt),
+        ],
+        { timeoutMs: 30_000 },
+      ),
+    ),
+  );
   const outs = res.map((r) => JSON.parse(r.stdout) as { got: Record<string, string>; lost: number });
   const all = outs.flatMap((o) => Object.values(o.got));
   assert.is(all.length, 160);
@@ -126,7 +167,9 @@ test('4 processes, 40 leases each, on one SQLite file: all unique, none lost', a
   assert.is(leases.length, 160);
   for (const o of outs) for (const [id, ip] of Object.entries(o.got)) assert.is(store.getLease(id)?.ip, ip);
   store.close();
-  console.log(`  (lease race: ${outs.map((o) => o.lost).reduce((x, y) => x + y, 0)} inserts refused by the PRIMARY KEY)`);
+  console.log(
+    `  (lease race: ${outs.map((o) => o.lost).reduce((x, y) => x + y, 0)} inserts refused by the PRIMARY KEY)`,
+  );
 });
 
 test.run();

@@ -4,7 +4,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRunner, which } from '../../../app/engine/process.js';
-import { detectNatBackend, ensureNat, natActive, nftScript, nftTableName, removeNat } from '../../../app/engine/network/nat.js';
+import {
+  detectNatBackend,
+  ensureNat,
+  natActive,
+  nftScript,
+  nftTableName,
+  removeNat,
+} from '../../../app/engine/network/nat.js';
 import { ensureBridge } from '../../../app/engine/network/bridge.js';
 import { parseCidr } from '../../../app/engine/network/cidr.js';
 import { BangerError } from '../../../app/errors.js';
@@ -15,17 +22,30 @@ const subnet = parseCidr('172.30.0.0/24');
 async function withNs(tag: string, fn: (ns: Netns) => Promise<void>): Promise<void> {
   const ns = await createNetns(tag);
   if (!ns) return;
-  try { await fn(ns); } finally { await ns.destroy(); }
+  try {
+    await fn(ns);
+  } finally {
+    await ns.destroy();
+  }
 }
 
 test('nft script: replaces only our table, masquerades the subnet not towards the bridge', () => {
   const s = nftScript('banger0', subnet);
   const lines = s.split('\n');
-  assert.equal(lines.slice(0, 3), ['table inet banger_banger0', 'delete table inet banger_banger0', 'table inet banger_banger0 {']);
+  assert.equal(lines.slice(0, 3), [
+    'table inet banger_banger0',
+    'delete table inet banger_banger0',
+    'table inet banger_banger0 {',
+  ]);
   assert.match(s, 'ip saddr 172.30.0.0/24 oifname != "banger0" masquerade');
   assert.match(s, 'iifname "banger0" accept');
   assert.match(s, 'oifname "banger0" ct state established,related accept');
-  try { nftScript('br"; flush ruleset', subnet); assert.unreachable(); } catch (err) { assert.is((err as BangerError).code, 'E_INVALID_ARGUMENT'); }
+  try {
+    nftScript('br"; flush ruleset', subnet);
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as BangerError).code, 'E_INVALID_ARGUMENT');
+  }
 });
 
 test('table name: one per bridge, a valid nft identifier, distinct for names differing in . - _', () => {
@@ -34,66 +54,94 @@ test('table name: one per bridge, a valid nft identifier, distinct for names dif
   for (const n of names) assert.match(n, /^banger_br_0(_[0-9a-f]{6})?$/);
   assert.is(new Set(names).size, 3);
   assert.is(nftTableName('br-0'), nftTableName('br-0'), 'stable');
-  try { nftTableName('a b'); assert.unreachable(); } catch (err) { assert.is((err as BangerError).code, 'E_INVALID_ARGUMENT'); }
+  try {
+    nftTableName('a b');
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as BangerError).code, 'E_INVALID_ARGUMENT');
+  }
 });
 
 test('backend: nft when present, iptables only as fallback, neither is E_NETWORK', () => {
-  assert.is(detectNatBackend((b) => (b === 'nft' || b === 'iptables' ? `/usr/sbin/${b}` : null)), 'nft');
-  assert.is(detectNatBackend((b) => (b === 'iptables' ? '/usr/sbin/iptables' : null)), 'iptables');
-  try { detectNatBackend(() => null); assert.unreachable(); } catch (err) { assert.is((err as BangerError).code, 'E_NETWORK'); }
+  assert.is(
+    detectNatBackend((b) => (b === 'nft' || b === 'iptables' ? `/usr/sbin/${b}` : null)),
+    'nft',
+  );
+  assert.is(
+    detectNatBackend((b) => (b === 'iptables' ? '/usr/sbin/iptables' : null)),
+    'iptables',
+  );
+  try {
+    detectNatBackend(() => null);
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as BangerError).code, 'E_NETWORK');
+  }
 });
 
-test('nft: ensure twice gives one table of 3 rules; a new subnet replaces the old; remove twice', () => withNs('nft', async (ns) => {
-  const count = async () => {
-    const r = await ns.sh(['nft', '-j', 'list', 'table', 'inet', 'banger_banger0']);
-    if (r.exitCode !== 0) return null;
-    return (JSON.parse(r.stdout).nftables as { rule?: unknown }[]).filter((i) => i.rule).length;
-  };
-  await ensureNat(ns.runner, 'nft', 'banger0', subnet);
-  await ensureNat(ns.runner, 'nft', 'banger0', subnet);
-  assert.is(await count(), 3);
-  assert.is(await natActive(ns.runner, 'nft', 'banger0', subnet), true);
-  await ensureNat(ns.runner, 'nft', 'banger0', parseCidr('10.42.0.0/24'));
-  const listed = (await ns.sh(['nft', 'list', 'table', 'inet', 'banger_banger0'])).stdout;
-  assert.match(listed, '10.42.0.0/24');
-  assert.not.match(listed, '172.30.0.0/24');
-  assert.is(await count(), 3);
-  await removeNat(ns.runner, 'nft', 'banger0', subnet);
-  assert.is(await count(), null);
-  assert.is(await natActive(ns.runner, 'nft', 'banger0', subnet), false);
-  await removeNat(ns.runner, 'nft', 'banger0', subnet);
-}));
+test('nft: ensure twice gives one table of 3 rules; a new subnet replaces the old; remove twice', () =>
+  withNs('nft', async (ns) => {
+    const count = async () => {
+      const r = await ns.sh(['nft', '-j', 'list', 'table', 'inet', 'banger_banger0']);
+      if (r.exitCode !== 0) return null;
+      return (JSON.parse(r.stdout).nftables as { rule?: unknown }[]).filter((i) => i.rule).length;
+    };
+    await ensureNat(ns.runner, 'nft', 'banger0', subnet);
+    await ensureNat(ns.runner, 'nft', 'banger0', subnet);
+    assert.is(await count(), 3);
+    assert.is(await natActive(ns.runner, 'nft', 'banger0', subnet), true);
+    await ensureNat(ns.runner, 'nft', 'banger0', parseCidr('10.42.0.0/24'));
+    const listed = (await ns.sh(['nft', 'list', 'table', 'inet', 'banger_banger0'])).stdout;
+    assert.match(listed, '10.42.0.0/24');
+    assert.not.match(listed, '172.30.0.0/24');
+    assert.is(await count(), 3);
+    await removeNat(ns.runner, 'nft', 'banger0', subnet);
+    assert.is(await count(), null);
+    assert.is(await natActive(ns.runner, 'nft', 'banger0', subnet), false);
+    await removeNat(ns.runner, 'nft', 'banger0', subnet);
+  }));
 
-test('nft: two bridges get two tables; removing one leaves the other; a bridge with - in its name works', () => withNs('nft2', async (ns) => {
-  const tables = async () => (await ns.sh(['nft', 'list', 'tables'])).stdout.trim().split('\n').filter(Boolean).sort();
-  await ensureNat(ns.runner, 'nft', 'banger0', subnet);
-  await ensureNat(ns.runner, 'nft', 'br-1', parseCidr('10.42.0.0/24'));
-  assert.equal(await tables(), ['table inet banger_banger0', `table inet ${nftTableName('br-1')}`].sort());
-  assert.match((await ns.sh(['nft', 'list', 'table', 'inet', 'banger_banger0'])).stdout, '172.30.0.0/24', 'not replaced by the other');
-  assert.is(await natActive(ns.runner, 'nft', 'br-1', subnet), true);
-  await removeNat(ns.runner, 'nft', 'br-1', subnet);
-  assert.equal(await tables(), ['table inet banger_banger0']);
-  assert.is(await natActive(ns.runner, 'nft', 'banger0', subnet), true);
-}));
+test('nft: two bridges get two tables; removing one leaves the other; a bridge with - in its name works', () =>
+  withNs('nft2', async (ns) => {
+    const tables = async () =>
+      (await ns.sh(['nft', 'list', 'tables'])).stdout.trim().split('\n').filter(Boolean).sort();
+    await ensureNat(ns.runner, 'nft', 'banger0', subnet);
+    await ensureNat(ns.runner, 'nft', 'br-1', parseCidr('10.42.0.0/24'));
+    assert.equal(await tables(), ['table inet banger_banger0', `table inet ${nftTableName('br-1')}`].sort());
+    assert.match(
+      (await ns.sh(['nft', 'list', 'table', 'inet', 'banger_banger0'])).stdout,
+      '172.30.0.0/24',
+      'not replaced by the other',
+    );
+    assert.is(await natActive(ns.runner, 'nft', 'br-1', subnet), true);
+    await removeNat(ns.runner, 'nft', 'br-1', subnet);
+    assert.equal(await tables(), ['table inet banger_banger0']);
+    assert.is(await natActive(ns.runner, 'nft', 'banger0', subnet), true);
+  }));
 
-test('nft: an older build\'s shared `inet banger` table is removed only when it is for our bridge', () => withNs('legacy', async (ns) => {
-  const legacy = (bridge: string) => nftScript(bridge, subnet).replaceAll(nftTableName(bridge), 'banger');
-  const has = async () => (await ns.sh(['nft', 'list', 'table', 'inet', 'banger'])).exitCode === 0;
-  await ns.runner.run(['nft', '-f', '-'], { input: legacy('otherbr') });
-  await ensureNat(ns.runner, 'nft', 'banger0', subnet);
-  assert.ok(await has(), 'another bridge\'s: kept');
-  await ns.runner.run(['nft', '-f', '-'], { input: legacy('banger0') });
-  await ensureNat(ns.runner, 'nft', 'banger0', subnet);
-  assert.not.ok(await has(), 'ours: replaced by banger_banger0');
-  await ns.runner.run(['nft', '-f', '-'], { input: legacy('banger0') });
-  await removeNat(ns.runner, 'nft', 'banger0', subnet);
-  assert.not.ok(await has(), 'removed on down too');
-}));
+test("nft: an older build's shared `inet banger` table is removed only when it is for our bridge", () =>
+  withNs('legacy', async (ns) => {
+    const legacy = (bridge: string) => nftScript(bridge, subnet).replaceAll(nftTableName(bridge), 'banger');
+    const has = async () => (await ns.sh(['nft', 'list', 'table', 'inet', 'banger'])).exitCode === 0;
+    await ns.runner.run(['nft', '-f', '-'], { input: legacy('otherbr') });
+    await ensureNat(ns.runner, 'nft', 'banger0', subnet);
+    assert.ok(await has(), "another bridge's: kept");
+    await ns.runner.run(['nft', '-f', '-'], { input: legacy('banger0') });
+    await ensureNat(ns.runner, 'nft', 'banger0', subnet);
+    assert.not.ok(await has(), 'ours: replaced by banger_banger0');
+    await ns.runner.run(['nft', '-f', '-'], { input: legacy('banger0') });
+    await removeNat(ns.runner, 'nft', 'banger0', subnet);
+    assert.not.ok(await has(), 'removed on down too');
+  }));
 
 test('iptables fallback: rules added once, removed completely', async () => {
-  if (!which('iptables', `${process.env.PATH}:/usr/sbin:/sbin`)) { console.log('  (skipping: iptables not installed)'); return; }
+  if (!which('iptables', `${process.env.PATH}:/usr/sbin:/sbin`)) {
+    console.log('  (skipping: iptables not installed)');
+    return;
+  }
   await withNs('ipt', async (ns) => {
-    const rules = async (table: string) => (await ns.sh(['iptables', '-t', table, '-S'])).stdout.split('\n').filter((l) => l.includes('banger'));
+    const rules = async (table: string) =>
+      (await ns.sh(['iptables', '-t', table, '-S'])).stdout.split('\n').filter((l) => l.includes('banger'));
     await ensureNat(ns.runner, 'iptables', 'banger0', subnet);
     await ensureNat(ns.runner, 'iptables', 'banger0', subnet);
     const nat = await rules('nat');
@@ -108,39 +156,45 @@ test('iptables fallback: rules added once, removed completely', async () => {
   });
 });
 
-test('traffic: a guest reaches an outside host with no route back only through our NAT', () => withNs('traffic', async (ns) => {
-  const base = createRunner();
-  const guest = `${ns.name}-g`.slice(0, 40);
-  const outside = `${ns.name}-o`.slice(0, 40);
-  const must = (argv: string[]) => base.run(['ip', 'netns', 'exec', ns.name, ...argv]);
-  const inNs = (n: string, argv: string[]) => base.run(['ip', 'netns', 'exec', n, ...argv]);
-  const ping = async () => (await base.run(['ip', 'netns', 'exec', guest, 'busybox', 'ping', '-c', '1', '-W', '1', '198.51.100.1'], { reject: false })).exitCode;
-  try {
-    await base.run(['ip', 'netns', 'add', guest]);
-    await base.run(['ip', 'netns', 'add', outside]);
-    await ensureBridge(ns.runner, 'banger0', subnet);
-    // The guest: a veth on the bridge instead of a TAP (no VMM here), default route via the gateway.
-    await must(['ip', 'link', 'add', 'vg0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', guest]);
-    await must(['ip', 'link', 'set', 'vg0', 'master', 'banger0', 'up']);
-    await inNs(guest, ['ip', 'addr', 'add', '172.30.0.2/24', 'dev', 'eth0']);
-    await inNs(guest, ['ip', 'link', 'set', 'eth0', 'up']);
-    await inNs(guest, ['ip', 'route', 'add', 'default', 'via', '172.30.0.1']);
-    // The outside world: a documentation prefix, and no route to 172.30.0.0/24.
-    await must(['ip', 'link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'up1', 'netns', outside]);
-    await must(['ip', 'addr', 'add', '198.51.100.2/24', 'dev', 'up0']);
-    await must(['ip', 'link', 'set', 'up0', 'up']);
-    await inNs(outside, ['ip', 'addr', 'add', '198.51.100.1/24', 'dev', 'up1']);
-    await inNs(outside, ['ip', 'link', 'set', 'up1', 'up']);
-    await must(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+test('traffic: a guest reaches an outside host with no route back only through our NAT', () =>
+  withNs('traffic', async (ns) => {
+    const base = createRunner();
+    const guest = `${ns.name}-g`.slice(0, 40);
+    const outside = `${ns.name}-o`.slice(0, 40);
+    const must = (argv: string[]) => base.run(['ip', 'netns', 'exec', ns.name, ...argv]);
+    const inNs = (n: string, argv: string[]) => base.run(['ip', 'netns', 'exec', n, ...argv]);
+    const ping = async () =>
+      (
+        await base.run(['ip', 'netns', 'exec', guest, 'busybox', 'ping', '-c', '1', '-W', '1', '198.51.100.1'], {
+          reject: false,
+        })
+      ).exitCode;
+    try {
+      await base.run(['ip', 'netns', 'add', guest]);
+      await base.run(['ip', 'netns', 'add', outside]);
+      await ensureBridge(ns.runner, 'banger0', subnet);
+      // The guest: a veth on the bridge instead of a TAP (no VMM here), default route via the gateway.
+      await must(['ip', 'link', 'add', 'vg0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', guest]);
+      await must(['ip', 'link', 'set', 'vg0', 'master', 'banger0', 'up']);
+      await inNs(guest, ['ip', 'addr', 'add', '172.30.0.2/24', 'dev', 'eth0']);
+      await inNs(guest, ['ip', 'link', 'set', 'eth0', 'up']);
+      await inNs(guest, ['ip', 'route', 'add', 'default', 'via', '172.30.0.1']);
+      // The outside world: a documentation prefix, and no route to 172.30.0.0/24.
+      await must(['ip', 'link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'up1', 'netns', outside]);
+      await must(['ip', 'addr', 'add', '198.51.100.2/24', 'dev', 'up0']);
+      await must(['ip', 'link', 'set', 'up0', 'up']);
+      await inNs(outside, ['ip', 'addr', 'add', '198.51.100.1/24', 'dev', 'up1']);
+      await inNs(outside, ['ip', 'link', 'set', 'up1', 'up']);
+      await must(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
 
-    assert.is.not(await ping(), 0, 'without NAT the reply has no way back');
-    await ensureNat(ns.runner, 'nft', 'banger0', subnet);
-    assert.is(await ping(), 0, 'masqueraded: reply comes back');
-    await removeNat(ns.runner, 'nft', 'banger0', subnet);
-  } finally {
-    await base.run(['ip', 'netns', 'delete', guest], { reject: false });
-    await base.run(['ip', 'netns', 'delete', outside], { reject: false });
-  }
-}));
+      assert.is.not(await ping(), 0, 'without NAT the reply has no way back');
+      await ensureNat(ns.runner, 'nft', 'banger0', subnet);
+      assert.is(await ping(), 0, 'masqueraded: reply comes back');
+      await removeNat(ns.runner, 'nft', 'banger0', subnet);
+    } finally {
+      await base.run(['ip', 'netns', 'delete', guest], { reject: false });
+      await base.run(['ip', 'netns', 'delete', outside], { reject: false });
+    }
+  }));
 
 test.run();

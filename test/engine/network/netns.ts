@@ -23,8 +23,12 @@ export function netnsRunner(ns: string, base: ProcessRunner = createRunner(), ca
       calls?.push({ argv, opts });
       return base.run([...prefix, ...argv], opts);
     },
-    spawn(argv, opts) { return base.spawn([...prefix, ...argv], opts); },
-    interactive(argv, opts) { return base.interactive([...prefix, ...argv], opts); },
+    spawn(argv, opts) {
+      return base.spawn([...prefix, ...argv], opts);
+    },
+    interactive(argv, opts) {
+      return base.interactive([...prefix, ...argv], opts);
+    },
   };
 }
 
@@ -44,6 +48,8 @@ export async function createNetns(tag: string): Promise<Netns | null> {
     runner: netnsRunner(name, base, calls),
     calls,
     sh: (argv) => base.run(['ip', 'netns', 'exec', name, ...argv], { reject: false }),
-    destroy: async () => { await base.run(['ip', 'netns', 'delete', name], { reject: false }); },
+    destroy: async () => {
+      await base.run(['ip', 'netns', 'delete', name], { reject: false });
+    },
   };
 }

@@ -18,25 +18,36 @@ const addrs = JSON.stringify([
 
 test('routes: default skipped, host routes become /32, blackholes count', () => {
   const r = parseRoutes(routes);
-  assert.equal(r.map((x) => [x.prefix, x.dev, formatCidr(x.cidr)]), [
-    ['192.168.1.0/24', 'eth0', '192.168.1.0/24'],
-    ['10.8.0.5/32', 'tun0', '10.8.0.5/32'],
-    ['10.66.0.0/16', null, '10.66.0.0/16'],
-  ]);
+  assert.equal(
+    r.map((x) => [x.prefix, x.dev, formatCidr(x.cidr)]),
+    [
+      ['192.168.1.0/24', 'eth0', '192.168.1.0/24'],
+      ['10.8.0.5/32', 'tun0', '10.8.0.5/32'],
+      ['10.66.0.0/16', null, '10.66.0.0/16'],
+    ],
+  );
 });
 
 test('addresses: connected prefixes per link, loopback skipped', () => {
   const a = parseAddrs(addrs);
-  assert.equal(a.map((x) => [x.prefix, x.dev, formatCidr(x.cidr)]), [
-    ['192.168.1.7/24', 'eth0', '192.168.1.0/24'],
-    ['172.30.0.1/24', 'banger0', '172.30.0.0/24'],
-  ]);
+  assert.equal(
+    a.map((x) => [x.prefix, x.dev, formatCidr(x.cidr)]),
+    [
+      ['192.168.1.7/24', 'eth0', '192.168.1.0/24'],
+      ['172.30.0.1/24', 'banger0', '172.30.0.0/24'],
+    ],
+  );
 });
 
 test('empty output parses to nothing; garbage is E_NETWORK', () => {
   assert.equal(parseRoutes(''), []);
   assert.equal(parseAddrs('[]'), []);
-  try { parseRoutes('not json'); assert.unreachable(); } catch (err) { assert.is((err as { code: string }).code, 'E_NETWORK'); }
+  try {
+    parseRoutes('not json');
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as { code: string }).code, 'E_NETWORK');
+  }
 });
 
 test.run();

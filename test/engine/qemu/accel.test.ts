@@ -82,7 +82,9 @@ test('readAccelInputs reads real files and access bits', () => {
       chmodSync(join(dir, 'kvm'), 0o400);
       assert.is(readAccelInputs(join(dir, 'kvm'), join(dir, 'cpuinfo')).kvmRw, false);
     }
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -4,10 +4,20 @@ import { buildQemuArgv, cmdlineOwnedBy, qemuAppend, type QemuArgvInput } from '.
 import { BangerError } from '../../../app/errors.js';
 
 const base: QemuArgvInput = {
-  bin: 'qemu-system-x86_64', vmId: 'a1b2c3d4e5f6', accel: 'tcg', cpu: 'max', memoryMib: 256, vcpus: 2,
-  kernelPath: '/k/vmlinux', initrdPath: '/k/initrd.cpio.gz', rootfsPath: '/vms/a1/disk.ext4',
+  bin: 'qemu-system-x86_64',
+  vmId: 'a1b2c3d4e5f6',
+  accel: 'tcg',
+  cpu: 'max',
+  memoryMib: 256,
+  vcpus: 2,
+  kernelPath: '/k/vmlinux',
+  initrdPath: '/k/initrd.cpio.gz',
+  rootfsPath: '/vms/a1/disk.ext4',
   bootArgs: 'console=ttyS0 reboot=k panic=1 pci=off ip=172.30.0.5::172.30.0.1:255.255.255.0:dev:eth0:off',
-  accelBootArgs: ['tsc_early_khz=2445402'], tap: 'bg-a1b2c3d4e5f6', mac: '06:00:AC:1E:00:05', socketPath: '/run/vms/a1/qmp.sock',
+  accelBootArgs: ['tsc_early_khz=2445402'],
+  tap: 'bg-a1b2c3d4e5f6',
+  mac: '06:00:AC:1E:00:05',
+  socketPath: '/run/vms/a1/qmp.sock',
 };
 
 /** The value after a flag (first occurrence), or all values when the flag repeats. */
@@ -28,7 +38,11 @@ test('argv: machine, accel, cpu, memory, vcpus, console and QMP wiring', () => {
   assert.equal(vals(a, '-chardev'), ['stdio,id=ser0,signal=off']);
   assert.equal(vals(a, '-serial'), ['chardev:ser0']);
   assert.equal(vals(a, '-qmp'), ['unix:/run/vms/a1/qmp.sock,server=on,wait=off']);
-  assert.equal(vals(a, '-device'), ['i8042', 'virtio-blk-device,drive=root', 'virtio-net-device,netdev=n0,mac=06:00:ac:1e:00:05']);
+  assert.equal(vals(a, '-device'), [
+    'i8042',
+    'virtio-blk-device,drive=root',
+    'virtio-net-device,netdev=n0,mac=06:00:ac:1e:00:05',
+  ]);
   assert.equal(vals(a, '-kernel'), ['/k/vmlinux']);
   assert.equal(vals(a, '-initrd'), ['/k/initrd.cpio.gz']);
   assert.equal(vals(a, '-drive'), ['id=root,file=/vms/a1/disk.ext4,format=raw,if=none']);
@@ -36,7 +50,15 @@ test('argv: machine, accel, cpu, memory, vcpus, console and QMP wiring', () => {
 });
 
 test('argv: kvm + host cpu, acpi=off, no initrd, no NIC', () => {
-  const a = buildQemuArgv({ ...base, accel: 'kvm', cpu: 'host', acpi: false, initrdPath: null, tap: null, accelBootArgs: [] });
+  const a = buildQemuArgv({
+    ...base,
+    accel: 'kvm',
+    cpu: 'host',
+    acpi: false,
+    initrdPath: null,
+    tap: null,
+    accelBootArgs: [],
+  });
   assert.equal(vals(a, '-accel'), ['kvm']);
   assert.equal(vals(a, '-cpu'), ['host']);
   assert.equal(vals(a, '-M'), ['microvm,acpi=off']);
@@ -48,12 +70,18 @@ test('argv: kvm + host cpu, acpi=off, no initrd, no NIC', () => {
 
 test('append: root=/dev/vda rw added (QEMU does not add it), engine args kept in order, tsc last', () => {
   const a = vals(buildQemuArgv(base), '-append')[0];
-  assert.is(a, 'root=/dev/vda rw console=ttyS0 reboot=k panic=1 pci=off ip=172.30.0.5::172.30.0.1:255.255.255.0:dev:eth0:off tsc_early_khz=2445402');
+  assert.is(
+    a,
+    'root=/dev/vda rw console=ttyS0 reboot=k panic=1 pci=off ip=172.30.0.5::172.30.0.1:255.255.255.0:dev:eth0:off tsc_early_khz=2445402',
+  );
 });
 
 test('append: a caller-chosen root, console or tsc_early_khz is not overridden', () => {
   assert.is(qemuAppend('root=/dev/vdb ro', []), 'console=ttyS0 root=/dev/vdb ro');
-  assert.is(qemuAppend('console=hvc0 tsc_early_khz=1000', ['tsc_early_khz=2445402']), 'root=/dev/vda rw console=hvc0 tsc_early_khz=1000');
+  assert.is(
+    qemuAppend('console=hvc0 tsc_early_khz=1000', ['tsc_early_khz=2445402']),
+    'root=/dev/vda rw console=hvc0 tsc_early_khz=1000',
+  );
   assert.is(qemuAppend('', []), 'console=ttyS0 root=/dev/vda rw');
   // "rootfstype=" is not "root="
   assert.is(qemuAppend('rootfstype=ext4', []), 'console=ttyS0 root=/dev/vda rw rootfstype=ext4');
@@ -95,7 +123,13 @@ test('ownership: /proc cmdline (NUL) and ps (spaces) forms, by name or by QMP so
   assert.ok(cmdlineOwnedBy(bySock, 'zzz', '/run/vms/a1/qmp.sock'));
   assert.not.ok(cmdlineOwnedBy(bySock, 'zzz', '/run/vms/a1/qmp'));
   // A firecracker process for the same id is not ours.
-  assert.not.ok(cmdlineOwnedBy('firecracker\0--id\0a1b2c3d4e5f6\0--api-sock\0/run/vms/a1/api.sock', 'a1b2c3d4e5f6', '/run/vms/a1/api.sock'));
+  assert.not.ok(
+    cmdlineOwnedBy(
+      'firecracker\0--id\0a1b2c3d4e5f6\0--api-sock\0/run/vms/a1/api.sock',
+      'a1b2c3d4e5f6',
+      '/run/vms/a1/api.sock',
+    ),
+  );
 });
 
 test.run();

@@ -3,7 +3,17 @@
 // graceful stop via Ctrl-Alt-Del, forced stop, and the undo path when QEMU dies at launch.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { closeSync, constants, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import psList from 'ps-list';
 import { join } from 'node:path';
@@ -17,7 +27,10 @@ import { BangerError } from '../../../app/errors.js';
 import { guestAssets, READY_MARKER, SHUTDOWN_MARKER, type GuestAssets } from './guest-fixture.js';
 
 const QEMU = which('qemu-system-x86_64');
-if (!QEMU) console.log('SKIP driver.test.ts real-guest tests: qemu-system-x86_64 not found on PATH (apt-get install qemu-system-x86)');
+if (!QEMU)
+  console.log(
+    'SKIP driver.test.ts real-guest tests: qemu-system-x86_64 not found on PATH (apt-get install qemu-system-x86)',
+  );
 const real = QEMU ? test : test.skip;
 const runner = createRunner();
 const root = mkdtempSync(join(tmpdir(), 'banger-qemu-drv-'));
@@ -28,9 +41,28 @@ const started: number[] = [];
 function vmRecord(id: string): VmRecord {
   const now = new Date().toISOString();
   return {
-    id, name: `t-${id}`, backend: 'qemu', image: 'test', kernel: 'test', vcpus: 1, memoryMib: 256, diskBytes: 32 << 20,
-    bootArgs: '', mac: '06:00:ac:1e:00:09', ip: null, state: 'starting', pid: null, socketPath: null, tap: null,
-    createdAt: now, updatedAt: now, startedAt: null, stoppedAt: null, lastError: null, exitCode: null, exitSignal: null,
+    id,
+    name: `t-${id}`,
+    backend: 'qemu',
+    image: 'test',
+    kernel: 'test',
+    vcpus: 1,
+    memoryMib: 256,
+    diskBytes: 32 << 20,
+    bootArgs: '',
+    mac: '06:00:ac:1e:00:09',
+    ip: null,
+    state: 'starting',
+    pid: null,
+    socketPath: null,
+    tap: null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    stoppedAt: null,
+    lastError: null,
+    exitCode: null,
+    exitSignal: null,
   };
 }
 
@@ -42,10 +74,20 @@ async function makeSpec(id: string, over: Partial<LaunchSpec> = {}): Promise<Lau
   const fifo = join(dir, 'console.in');
   await runner.run(['mkfifo', '-m', '600', fifo]);
   return {
-    vm: vmRecord(id), dir, kernelPath: assets!.kernel, initrdPath: assets!.initrd, rootfsPath: rootfs,
-    bootArgs: 'console=ttyS0 reboot=k panic=1 pci=off', tap: null, mac: '06:00:ac:1e:00:09',
-    consoleLog: join(dir, 'console.log'), consoleFifo: fifo, socketPath: join(dir, 'qmp.sock'),
-    vmmLog: join(dir, 'vmm.log'), metricsPath: join(dir, 'metrics.json'), ...over,
+    vm: vmRecord(id),
+    dir,
+    kernelPath: assets!.kernel,
+    initrdPath: assets!.initrd,
+    rootfsPath: rootfs,
+    bootArgs: 'console=ttyS0 reboot=k panic=1 pci=off',
+    tap: null,
+    mac: '06:00:ac:1e:00:09',
+    consoleLog: join(dir, 'console.log'),
+    consoleFifo: fifo,
+    socketPath: join(dir, 'qmp.sock'),
+    vmmLog: join(dir, 'vmm.log'),
+    metricsPath: join(dir, 'metrics.json'),
+    ...over,
   };
 }
 
@@ -54,7 +96,10 @@ async function boot(spec: LaunchSpec): Promise<{ handle: VmmHandle; undo: UndoSt
   const h: { current: VmmHandle | null } = { current: null };
   const steps: string[] = [];
   try {
-    for (const s of driver.bootSteps(spec, undo, h)) { steps.push(s.name); await s.run(); }
+    for (const s of driver.bootSteps(spec, undo, h)) {
+      steps.push(s.name);
+      await s.run();
+    }
   } catch (err) {
     if (h.current) started.push(h.current.pid);
     await undo.unwind();
@@ -78,51 +123,58 @@ async function waitFor(file: string, re: RegExp, ms: number): Promise<string> {
 function typeInto(fifo: string, text: string): void {
   // QEMU holds the read side; O_NONBLOCK so a dead QEMU fails fast (ENXIO) instead of hanging.
   const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-  try { writeSync(fd, text); } finally { closeSync(fd); }
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 test.before(async () => {
   if (QEMU) assets = await guestAssets();
 });
 
-real('boot a real guest: console marker, root=/dev/vda from the driver, FIFO input echoed, graceful Ctrl-Alt-Del stop', async () => {
-  const spec = await makeSpec('a00000000001');
-  const t0 = Date.now();
-  const { handle, steps, undo } = await boot(spec);
-  assert.equal(steps, ['launch-vmm', 'wait-qmp', 'query-status']);
-  assert.equal(undo.names(), ['kill qemu']);
-  assert.ok(pidAlive(handle.pid));
-  assert.ok(await driver.probe(handle));
-  const cmdline = readFileSync(`/proc/${handle.pid}/cmdline`, 'utf8');
-  assert.ok(driver.ownsProcess(cmdline, spec.vm));
-  assert.not.ok(driver.ownsProcess(cmdline, vmRecord('b00000000009')));
-  // The form reconcile sees (ps-list joins argv with spaces).
-  const ps = (await psList({ all: true })).find((p) => p.pid === handle.pid);
-  assert.ok(ps?.cmd && driver.ownsProcess(ps.cmd, spec.vm), ps?.cmd);
-  assert.ok(handle.exited instanceof Promise);
+real(
+  'boot a real guest: console marker, root=/dev/vda from the driver, FIFO input echoed, graceful Ctrl-Alt-Del stop',
+  async () => {
+    const spec = await makeSpec('a00000000001');
+    const t0 = Date.now();
+    const { handle, steps, undo } = await boot(spec);
+    assert.equal(steps, ['launch-vmm', 'wait-qmp', 'query-status']);
+    assert.equal(undo.names(), ['kill qemu']);
+    assert.ok(pidAlive(handle.pid));
+    assert.ok(await driver.probe(handle));
+    const cmdline = readFileSync(`/proc/${handle.pid}/cmdline`, 'utf8');
+    assert.ok(driver.ownsProcess(cmdline, spec.vm));
+    assert.not.ok(driver.ownsProcess(cmdline, vmRecord('b00000000009')));
+    // The form reconcile sees (ps-list joins argv with spaces).
+    const ps = (await psList({ all: true })).find((p) => p.pid === handle.pid);
+    assert.ok(ps?.cmd && driver.ownsProcess(ps.cmd, spec.vm), ps?.cmd);
+    assert.ok(handle.exited instanceof Promise);
 
-  const ready = await waitFor(spec.consoleLog, new RegExp(`${READY_MARKER} .*`), 25_000);
-  const bootMs = Date.now() - t0;
-  // The rootfs really is the virtio disk, mounted rw through the root= the driver added.
-  assert.match(ready, /root=\/dev\/vda /);
-  assert.match(ready, /root=\/dev\/vda rw console=ttyS0 reboot=k panic=1 pci=off/);
-  if (driver.accelDecision().accel === 'tcg') assert.match(ready, /tsc_early_khz=\d+/);
+    const ready = await waitFor(spec.consoleLog, new RegExp(`${READY_MARKER} .*`), 25_000);
+    const bootMs = Date.now() - t0;
+    // The rootfs really is the virtio disk, mounted rw through the root= the driver added.
+    assert.match(ready, /root=\/dev\/vda /);
+    assert.match(ready, /root=\/dev\/vda rw console=ttyS0 reboot=k panic=1 pci=off/);
+    if (driver.accelDecision().accel === 'tcg') assert.match(ready, /tsc_early_khz=\d+/);
 
-  // Keystrokes go in through the FIFO; the guest's shell computes the answer.
-  await new Promise((r) => setTimeout(r, 300));
-  typeInto(spec.consoleFifo, 'echo BANGER_ECHO_$((6*7))\n');
-  await waitFor(spec.consoleLog, /BANGER_ECHO_42/, 10_000);
+    // Keystrokes go in through the FIFO; the guest's shell computes the answer.
+    await new Promise((r) => setTimeout(r, 300));
+    typeInto(spec.consoleFifo, 'echo BANGER_ECHO_$((6*7))\n');
+    await waitFor(spec.consoleLog, /BANGER_ECHO_42/, 10_000);
 
-  const s0 = Date.now();
-  const exit = await driver.stop(handle, { timeoutMs: 20_000 });
-  const stopMs = Date.now() - s0;
-  assert.equal(exit, { exitCode: 0, signal: null, how: 'graceful' });
-  assert.match(readFileSync(spec.consoleLog, 'utf8'), new RegExp(SHUTDOWN_MARKER));
-  assert.not.ok(pidAlive(handle.pid));
-  assert.not.ok(existsSync(spec.socketPath));
-  assert.not.ok(await driver.probe(handle));
-  console.log(`\n  [qemu ${driver.accelDecision().accel}] marker after ${bootMs} ms, graceful stop in ${stopMs} ms`);
-});
+    const s0 = Date.now();
+    const exit = await driver.stop(handle, { timeoutMs: 20_000 });
+    const stopMs = Date.now() - s0;
+    assert.equal(exit, { exitCode: 0, signal: null, how: 'graceful' });
+    assert.match(readFileSync(spec.consoleLog, 'utf8'), new RegExp(SHUTDOWN_MARKER));
+    assert.not.ok(pidAlive(handle.pid));
+    assert.not.ok(existsSync(spec.socketPath));
+    assert.not.ok(await driver.probe(handle));
+    console.log(`\n  [qemu ${driver.accelDecision().accel}] marker after ${bootMs} ms, graceful stop in ${stopMs} ms`);
+  },
+);
 
 real('force stop: SIGKILL, how=kill, socket removed', async () => {
   const spec = await makeSpec('a00000000002');
@@ -141,8 +193,26 @@ real('a guest that ignores Ctrl-Alt-Del is ended by QMP quit / SIGTERM (how=term
   const dir = join(root, 'paused');
   await runner.run(['mkdir', '-p', dir]);
   const sock = join(dir, 'qmp.sock');
-  const p: SpawnedProcess = runner.spawn([QEMU!, '-name', 'banger-c00000000003', '-M', 'microvm', '-accel', 'tcg', '-nodefaults', '-no-user-config', '-nographic', '-S', '-device', 'i8042',
-    '-qmp', `unix:${sock},server=on,wait=off`], { stdio: 'ignore', detached: true });
+  const p: SpawnedProcess = runner.spawn(
+    [
+      QEMU!,
+      '-name',
+      'banger-c00000000003',
+      '-M',
+      'microvm',
+      '-accel',
+      'tcg',
+      '-nodefaults',
+      '-no-user-config',
+      '-nographic',
+      '-S',
+      '-device',
+      'i8042',
+      '-qmp',
+      `unix:${sock},server=on,wait=off`,
+    ],
+    { stdio: 'ignore', detached: true },
+  );
   started.push(p.pid);
   const deadline = Date.now() + 5000;
   while (!existsSync(sock) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -158,7 +228,10 @@ real('a guest that ignores Ctrl-Alt-Del is ended by QMP quit / SIGTERM (how=term
 
 real('QEMU dying at launch fails wait-qmp with the console tail, and the undo leaves nothing behind', async () => {
   const spec = await makeSpec('a00000000004', { kernelPath: join(root, 'no-such-kernel') });
-  try { await boot(spec); assert.unreachable(); } catch (err) {
+  try {
+    await boot(spec);
+    assert.unreachable();
+  } catch (err) {
     assert.instance(err, BangerError);
     assert.is((err as BangerError).code, 'E_VMM');
     assert.match((err as Error).message, /qemu exited before QMP came up \(exit 1\): .*no-such-kernel/);
@@ -168,13 +241,24 @@ real('QEMU dying at launch fails wait-qmp with the console tail, and the undo le
 });
 
 real('accel forced to kvm on a host without a usable /dev/kvm: launch refused, nothing spawned', async () => {
-  const d = new QemuDriver({ runner, bin: QEMU!, accel: 'kvm', accelInputs: () => ({ cpuinfo: 'flags\t: vmx\n', kvmExists: false, kvmRw: false }) });
+  const d = new QemuDriver({
+    runner,
+    bin: QEMU!,
+    accel: 'kvm',
+    accelInputs: () => ({ cpuinfo: 'flags\t: vmx\n', kvmExists: false, kvmRw: false }),
+  });
   const spec = await makeSpec('a00000000005');
   const undo = new UndoStack();
   const h: { current: VmmHandle | null } = { current: null };
-  try { await d.bootSteps(spec, undo, h)[0].run(); assert.unreachable(); } catch (err) {
+  try {
+    await d.bootSteps(spec, undo, h)[0].run();
+    assert.unreachable();
+  } catch (err) {
     assert.is((err as BangerError).code, 'E_VMM');
-    assert.match((err as Error).message, /qemu cannot run here: kvm forced by config qemuAccel=kvm, but \/dev\/kvm missing/);
+    assert.match(
+      (err as Error).message,
+      /qemu cannot run here: kvm forced by config qemuAccel=kvm, but \/dev\/kvm missing/,
+    );
   }
   assert.is(h.current, null);
   assert.is(undo.size, 0);
@@ -193,7 +277,13 @@ real('available(): version and the accel reason; a missing binary says so', asyn
 });
 
 test.after(() => {
-  for (const pid of started) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  for (const pid of started) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
   rmSync(root, { recursive: true, force: true });
 });
 test.run();

@@ -2,7 +2,18 @@
 // boots it directly), a tiny initramfs that loads the virtio modules and switch_roots to
 // root=/dev/vda, and a busybox ext4 rootfs whose init answers Ctrl-Alt-Del with a reboot.
 // Built once and cached under $BANGER_CACHE_DIR (default /tmp/banger-test-cache).
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createRunner, which } from '../../../app/engine/process.js';
 
@@ -55,10 +66,12 @@ echo "${READY_MARKER} root=$(awk '$2=="/"{print $1}' /proc/mounts | tail -1) $(c
 
 function busyboxTree(dir: string, busybox: string, applets: string[]): void {
   mkdirSync(join(dir, 'bin'), { recursive: true });
-  for (const d of ['dev', 'proc', 'sys', 'tmp', 'etc', 'sbin', 'lib/modules', 'newroot']) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ['dev', 'proc', 'sys', 'tmp', 'etc', 'sbin', 'lib/modules', 'newroot'])
+    mkdirSync(join(dir, d), { recursive: true });
   copyFileSync(busybox, join(dir, 'bin/busybox'));
   chmodSync(join(dir, 'bin/busybox'), 0o755);
-  for (const a of applets) if (a !== 'busybox' && !existsSync(join(dir, 'bin', a))) symlinkSync('busybox', join(dir, 'bin', a));
+  for (const a of applets)
+    if (a !== 'busybox' && !existsSync(join(dir, 'bin', a))) symlinkSync('busybox', join(dir, 'bin', a));
 }
 
 /** Build (or reuse) the guest. Throws with a clear message when the host cannot provide it. */
@@ -66,13 +79,21 @@ export async function guestAssets(): Promise<GuestAssets> {
   const out = join(cacheRoot(), VERSION);
   const done = join(out, 'kernel.version');
   if (existsSync(done)) {
-    return { kernel: join(out, 'bzImage'), initrd: join(out, 'initrd.cpio.gz'), rootfs: join(out, 'rootfs.ext4'), kernelVersion: readFileSync(done, 'utf8').trim() };
+    return {
+      kernel: join(out, 'bzImage'),
+      initrd: join(out, 'initrd.cpio.gz'),
+      rootfs: join(out, 'rootfs.ext4'),
+      kernelVersion: readFileSync(done, 'utf8').trim(),
+    };
   }
   const r = createRunner();
   // busybox-static's binary: the guest has no libc of its own.
   const busybox = which('busybox') ?? '/bin/busybox';
   const bb = await r.run([busybox, '--list']);
-  const applets = bb.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  const applets = bb.stdout
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
   mkdirSync(cacheRoot(), { recursive: true });
   const work = join(cacheRoot(), `${VERSION}.tmp-${process.pid}`);
   rmSync(work, { recursive: true, force: true });
@@ -94,12 +115,21 @@ export async function guestAssets(): Promise<GuestAssets> {
       const found = await r.run(['find', join(kx, 'lib/modules', kver, 'kernel'), '-name', `${m}.ko*`]);
       const f = found.stdout.split('\n')[0]?.trim();
       if (!f) throw new Error(`kernel ${kver} has no module ${m}`);
-      if (f.endsWith('.xz')) await r.run(['sh', '-c', 'xz -dc "$1" > "$2"', 'sh', f, join(ir, 'lib/modules', `${m}.ko`)]);
-      else if (f.endsWith('.zst')) await r.run(['sh', '-c', 'zstd -dcq "$1" > "$2"', 'sh', f, join(ir, 'lib/modules', `${m}.ko`)]);
+      if (f.endsWith('.xz'))
+        await r.run(['sh', '-c', 'xz -dc "$1" > "$2"', 'sh', f, join(ir, 'lib/modules', `${m}.ko`)]);
+      else if (f.endsWith('.zst'))
+        await r.run(['sh', '-c', 'zstd -dcq "$1" > "$2"', 'sh', f, join(ir, 'lib/modules', `${m}.ko`)]);
       else copyFileSync(f, join(ir, 'lib/modules', `${m}.ko`));
     }
     writeFileSync(join(ir, 'init'), INIT, { mode: 0o755 });
-    await r.run(['sh', '-c', 'cd "$1" && find . | cpio -o -H newc --quiet | gzip -1 > "$2"', 'sh', ir, join(work, 'initrd.cpio.gz')]);
+    await r.run([
+      'sh',
+      '-c',
+      'cd "$1" && find . | cpio -o -H newc --quiet | gzip -1 > "$2"',
+      'sh',
+      ir,
+      join(work, 'initrd.cpio.gz'),
+    ]);
 
     // rootfs: busybox init with an inittab that reboots on Ctrl-Alt-Del.
     const rf = join(work, 'rootfs');

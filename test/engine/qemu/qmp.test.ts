@@ -10,7 +10,10 @@ import { QmpClient, withQmp, type QmpEvent } from '../../../app/engine/qemu/qmp.
 import { BangerError } from '../../../app/errors.js';
 
 const QEMU = which('qemu-system-x86_64');
-if (!QEMU) console.log('SKIP qmp.test.ts real-QEMU tests: qemu-system-x86_64 not found on PATH (apt-get install qemu-system-x86)');
+if (!QEMU)
+  console.log(
+    'SKIP qmp.test.ts real-QEMU tests: qemu-system-x86_64 not found on PATH (apt-get install qemu-system-x86)',
+  );
 const real = QEMU ? test : test.skip;
 const runner = createRunner();
 const dir = mkdtempSync(join(tmpdir(), 'banger-qmp-'));
@@ -20,8 +23,22 @@ async function pausedQemu(): Promise<{ proc: SpawnedProcess; sock: string; log: 
   const sock = join(dir, `q${++n}.sock`);
   const log = join(dir, `q${n}.log`);
   const fd = openSync(log, 'w');
-  const proc = runner.spawn([QEMU!, '-M', 'microvm', '-accel', 'tcg', '-nodefaults', '-no-user-config', '-nographic', '-S',
-    '-qmp', `unix:${sock},server=on,wait=off`], { stdio: ['ignore', fd, fd], detached: true });
+  const proc = runner.spawn(
+    [
+      QEMU!,
+      '-M',
+      'microvm',
+      '-accel',
+      'tcg',
+      '-nodefaults',
+      '-no-user-config',
+      '-nographic',
+      '-S',
+      '-qmp',
+      `unix:${sock},server=on,wait=off`,
+    ],
+    { stdio: ['ignore', fd, fd], detached: true },
+  );
   closeSync(fd);
   const deadline = Date.now() + 5000;
   while (!existsSync(sock)) {
@@ -35,11 +52,20 @@ async function pausedQemu(): Promise<{ proc: SpawnedProcess; sock: string; log: 
 // event loop alive: wait with a timer beside it.
 function exitOf(p: SpawnedProcess, ms = 5000) {
   let t: NodeJS.Timeout | undefined;
-  return Promise.race([p.exited, new Promise<null>((r) => { t = setTimeout(() => r(null), ms); })]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p.exited,
+    new Promise<null>((r) => {
+      t = setTimeout(() => r(null), ms);
+    }),
+  ]).finally(() => clearTimeout(t));
 }
 
 async function kill(p: SpawnedProcess): Promise<void> {
-  try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
+  try {
+    process.kill(p.pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
   await exitOf(p);
 }
 
@@ -56,22 +82,32 @@ real('greeting, capabilities, query-status of a paused microvm', async () => {
     assert.is(a.status, 'prelaunch');
     assert.equal(b, {});
     c.close();
-  } finally { await kill(q.proc); }
+  } finally {
+    await kill(q.proc);
+  }
 });
 
 real('a QMP error becomes BangerError E_VMM with the class and description', async () => {
   const q = await pausedQemu();
   try {
     await withQmp(q.sock, async (c) => {
-      try { await c.execute('no-such-command'); assert.unreachable(); } catch (err) {
+      try {
+        await c.execute('no-such-command');
+        assert.unreachable();
+      } catch (err) {
         assert.instance(err, BangerError);
         assert.is((err as BangerError).code, 'E_VMM');
-        assert.match((err as Error).message, /QMP no-such-command: CommandNotFound: The command no-such-command has not been found/);
+        assert.match(
+          (err as Error).message,
+          /QMP no-such-command: CommandNotFound: The command no-such-command has not been found/,
+        );
       }
       // The connection survives an error.
       assert.is((await c.queryStatus()).status, 'prelaunch');
     });
-  } finally { await kill(q.proc); }
+  } finally {
+    await kill(q.proc);
+  }
 });
 
 real('quit: QEMU exits 0 and the SHUTDOWN event is surfaced', async () => {
@@ -82,15 +118,26 @@ real('quit: QEMU exits 0 and the SHUTDOWN event is surfaced', async () => {
   const st = await exitOf(q.proc);
   assert.equal(st, { code: 0, signal: null });
   await new Promise((r) => setTimeout(r, 50));
-  assert.ok(events.some((e) => e.event === 'SHUTDOWN' && (e.data as { reason?: string }).reason === 'host-qmp-quit'), JSON.stringify(events));
+  assert.ok(
+    events.some((e) => e.event === 'SHUTDOWN' && (e.data as { reason?: string }).reason === 'host-qmp-quit'),
+    JSON.stringify(events),
+  );
   // A command on a closed connection fails cleanly rather than hanging.
-  try { await c.queryStatus(); assert.unreachable(); } catch (err) { assert.is((err as BangerError).code, 'E_VMM'); }
+  try {
+    await c.queryStatus();
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as BangerError).code, 'E_VMM');
+  }
   c.close();
 });
 
 test('no socket: E_VMM naming the path', async () => {
   const p = join(dir, 'missing.sock');
-  try { await QmpClient.connect(p, { timeoutMs: 500 }); assert.unreachable(); } catch (err) {
+  try {
+    await QmpClient.connect(p, { timeoutMs: 500 });
+    assert.unreachable();
+  } catch (err) {
     assert.is((err as BangerError).code, 'E_VMM');
     assert.match((err as Error).message, /cannot connect to QMP socket .*missing\.sock/);
   }
@@ -101,7 +148,10 @@ test('per-command timeout and greeting timeout (a server that greets, then goes 
   let greet = true;
   const srv = createServer((s) => {
     if (!greet) return; // never greets
-    s.write(JSON.stringify({ QMP: { version: { qemu: { major: 7, minor: 2, micro: 0 }, package: '' }, capabilities: [] } }) + '\n');
+    s.write(
+      JSON.stringify({ QMP: { version: { qemu: { major: 7, minor: 2, micro: 0 }, package: '' }, capabilities: [] } }) +
+        '\n',
+    );
     s.on('data', (d) => {
       for (const line of d.toString().split('\n').filter(Boolean)) {
         const m = JSON.parse(line);
@@ -114,18 +164,26 @@ test('per-command timeout and greeting timeout (a server that greets, then goes 
   try {
     const c = await QmpClient.connect(p, { timeoutMs: 1000 });
     const t0 = Date.now();
-    try { await c.execute('query-status', undefined, { timeoutMs: 200 }); assert.unreachable(); } catch (err) {
+    try {
+      await c.execute('query-status', undefined, { timeoutMs: 200 });
+      assert.unreachable();
+    } catch (err) {
       assert.is((err as BangerError).code, 'E_TIMEOUT');
       assert.match((err as Error).message, /QMP query-status: no answer within 200 ms/);
     }
     assert.ok(Date.now() - t0 < 1000);
     c.close();
     greet = false;
-    try { await QmpClient.connect(p, { timeoutMs: 200 }); assert.unreachable(); } catch (err) {
+    try {
+      await QmpClient.connect(p, { timeoutMs: 200 });
+      assert.unreachable();
+    } catch (err) {
       assert.is((err as BangerError).code, 'E_TIMEOUT');
       assert.match((err as Error).message, /no greeting within 200 ms/);
     }
-  } finally { srv.close(); }
+  } finally {
+    srv.close();
+  }
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,12 +10,26 @@ const isRoot = process.getuid?.() === 0;
 const ns = `banger-boot-${process.pid}`;
 
 test('a failure at each boot step after the network leaves no TAP, no new lease, no runtime files', () => {
-  if (!isRoot) { console.log('  (skipped: needs root for a network namespace)'); return; }
+  if (!isRoot) {
+    console.log('  (skipped: needs root for a network namespace)');
+    return;
+  }
   execFileSync('ip', ['netns', 'add', ns]);
   try {
     execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(ROOT, 'test/engine/vm/fixtures/boot-failures-in-netns.ts')],
-      { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        process.execPath,
+        '--import',
+        'tsx',
+        join(ROOT, 'test/engine/vm/fixtures/boot-failures-in-netns.ts'),
+      ],
+      { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
+    );
     const line = r.stdout.trim().split('\n').pop() ?? '';
     const res = JSON.parse(line || '{}');
     assert.is(res.error, undefined, res.error);

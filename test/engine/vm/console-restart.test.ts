@@ -5,13 +5,17 @@ import * as assert from 'uvu/assert';
 import { simEngine, waitFor, type TestEngine } from '../../helpers/engine.js';
 
 let te: TestEngine;
-test.before.each(async () => { te = await simEngine({ config: { consoleLogMaxBytes: 0 } as never }); });
-test.after.each(async () => { await te.close(); });
+test.before.each(async () => {
+  te = await simEngine({ config: { consoleLogMaxBytes: 0 } as never });
+});
+test.after.each(async () => {
+  await te.close();
+});
 
 /** Text received after the first occurrence of `mark` (the next boot must come after it). */
 const after = (s: string, mark: string) => (s.includes(mark) ? s.slice(s.indexOf(mark) + mark.length) : '');
 
-test('a subscriber made before a restart gets the new boot\'s bytes', async () => {
+test("a subscriber made before a restart gets the new boot's bytes", async () => {
   const e = te.engine;
   await e.createVm({ name: 'web' });
   await e.startVm('web');
@@ -22,7 +26,11 @@ test('a subscriber made before a restart gets the new boot\'s bytes', async () =
   await e.sendConsole('web', 'echo one\r');
   await waitFor(() => text().includes('one'), 'echo from the first boot');
   await e.restartVm('web');
-  await waitFor(() => after(text(), 'reboot: Restarting system').includes('Welcome to banger'), 'the new boot banner', 5000);
+  await waitFor(
+    () => after(text(), 'reboot: Restarting system').includes('Welcome to banger'),
+    'the new boot banner',
+    5000,
+  );
   // And the new boot's console is live for this subscriber too.
   await e.sendConsole('web', 'echo two\r');
   await waitFor(() => text().includes('two'), 'echo from the second boot');

@@ -1,17 +1,40 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendFileSync, closeSync, constants, openSync, readFileSync, readSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  constants,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRunner } from '../../../app/engine/process.js';
-import { ConsoleManager, ConsoleTail, createConsoleFifo, openFifoForVmm, writeConsoleFifo } from '../../../app/engine/vm/console.js';
+import {
+  ConsoleManager,
+  ConsoleTail,
+  createConsoleFifo,
+  openFifoForVmm,
+  writeConsoleFifo,
+} from '../../../app/engine/vm/console.js';
 import { BangerError } from '../../../app/errors.js';
 
 const runner = createRunner();
 const dirs: string[] = [];
-process.once('exit', () => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
-const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'console-')); dirs.push(d); return d; };
+process.once('exit', () => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'console-'));
+  dirs.push(d);
+  return d;
+};
 
 async function until(cond: () => boolean, ms = 2000): Promise<void> {
   const end = Date.now() + ms;
@@ -48,7 +71,9 @@ test('writeConsoleFifo: no reader is a clear error; with the VMM side open the b
     const buf = Buffer.alloc(64);
     const n = readSync(vmmSide, buf, 0, 64, null);
     assert.is(buf.subarray(0, n).toString(), 'ls -l\r');
-  } finally { closeSync(vmmSide); }
+  } finally {
+    closeSync(vmmSide);
+  }
   const missing = await writeConsoleFifo(join(tmp(), 'none'), 'x').catch((e) => e);
   assert.is(missing.code, 'E_INVALID_STATE');
 });
@@ -61,7 +86,9 @@ test('a full pipe (nobody reading) times out instead of hanging', async () => {
     const err = await writeConsoleFifo(fifo, Buffer.alloc(256 * 1024, 0x61), 100).catch((e) => e);
     assert.instance(err, BangerError);
     assert.is(err.code, 'E_TIMEOUT');
-  } finally { closeSync(vmmSide); }
+  } finally {
+    closeSync(vmmSide);
+  }
 });
 
 test('ConsoleTail emits only new bytes, in order; tail() returns the last bytes', async () => {
@@ -78,7 +105,9 @@ test('ConsoleTail emits only new bytes, in order; tail() returns the last bytes'
     await until(() => Buffer.concat(got).toString() === 'line one\nline two\n');
     assert.is(t.tail(9).toString(), 'line two\n');
     assert.is(t.tail(1 << 20).toString(), 'old boot output\nline one\nline two\n');
-  } finally { t.stop(); }
+  } finally {
+    t.stop();
+  }
 });
 
 test('size cap: truncates in place to the last half; the O_APPEND writer carries on at the end', async () => {
@@ -107,9 +136,15 @@ test('size cap: truncates in place to the last half; the O_APPEND writer carries
     assert.is(Buffer.concat(got).toString(), all, 'every byte reached the subscriber exactly once');
     writeSync(vmm, 'after the cut\n');
     await until(() => Buffer.concat(got).toString().endsWith('after the cut\n'));
-    assert.ok(readFileSync(log, 'utf8').endsWith(content.slice(-40) + 'after the cut\n'), 'no hole: appended right after the kept part');
+    assert.ok(
+      readFileSync(log, 'utf8').endsWith(content.slice(-40) + 'after the cut\n'),
+      'no hole: appended right after the kept part',
+    );
     assert.not.ok(readFileSync(log).includes(0), 'no NUL bytes');
-  } finally { t.stop(); closeSync(vmm); }
+  } finally {
+    t.stop();
+    closeSync(vmm);
+  }
 });
 
 test('the tail follows a file that shrank under it', async () => {
@@ -124,7 +159,9 @@ test('the tail follows a file that shrank under it', async () => {
     t.poll();
     appendFileSync(log, 'fresh');
     await until(() => Buffer.concat(got).toString() === 'fresh');
-  } finally { t.stop(); }
+  } finally {
+    t.stop();
+  }
 });
 
 test('ConsoleManager: prepare, attach, subscribe, write, detach, cleanup', async () => {
@@ -153,7 +190,9 @@ test('ConsoleManager: prepare, attach, subscribe, write, detach, cleanup', async
     await assert.not.throws(async () => m.tail('vm1', log, 5));
     await m.cleanup(fifo);
     assert.throws(() => statSync(fifo));
-  } finally { closeSync(vmmIn); }
+  } finally {
+    closeSync(vmmIn);
+  }
 });
 
 test.run();

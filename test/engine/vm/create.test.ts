@@ -24,7 +24,9 @@ test.after.each(async () => {
 
 async function refused(input: VmCreateInput, code: string, message: string): Promise<void> {
   const dirsBefore = readdirSync(t.paths.vmsDir);
-  const before = engine.p.store.db.prepare('SELECT (SELECT count(*) FROM vms) + (SELECT count(*) FROM events) + (SELECT count(*) FROM leases) AS n').get() as { n: number };
+  const before = engine.p.store.db
+    .prepare('SELECT (SELECT count(*) FROM vms) + (SELECT count(*) FROM events) + (SELECT count(*) FROM leases) AS n')
+    .get() as { n: number };
   try {
     await engine.createVm(input);
     assert.unreachable('should have been refused');
@@ -33,18 +35,23 @@ async function refused(input: VmCreateInput, code: string, message: string): Pro
     assert.is(err.code, code);
     assert.is(err.message, message);
   }
-  const after = engine.p.store.db.prepare('SELECT (SELECT count(*) FROM vms) + (SELECT count(*) FROM events) + (SELECT count(*) FROM leases) AS n').get() as { n: number };
+  const after = engine.p.store.db
+    .prepare('SELECT (SELECT count(*) FROM vms) + (SELECT count(*) FROM events) + (SELECT count(*) FROM leases) AS n')
+    .get() as { n: number };
   assert.is(after.n, before.n, 'nothing was written');
   assert.equal(readdirSync(t.paths.vmsDir), dirsBefore, 'no VM dir was made');
 }
 
-const NAME_MSG = (n: string) => `invalid VM name "${n}": use 1-63 characters of a-z, 0-9 and "-", not starting or ending with "-"`;
+const NAME_MSG = (n: string) =>
+  `invalid VM name "${n}": use 1-63 characters of a-z, 0-9 and "-", not starting or ending with "-"`;
 
 test('name: empty is refused', () => refused({ name: '' }, 'E_INVALID_NAME', NAME_MSG('')));
 test('name: leading hyphen is refused', () => refused({ name: '-dev' }, 'E_INVALID_NAME', NAME_MSG('-dev')));
 test('name: trailing hyphen is refused', () => refused({ name: 'dev-' }, 'E_INVALID_NAME', NAME_MSG('dev-')));
-test('name: characters outside a-z0-9- are refused', () => refused({ name: 'dev_box' }, 'E_INVALID_NAME', NAME_MSG('dev_box')));
-test('name: a dot (it would make a sub-zone) is refused', () => refused({ name: 'a.b' }, 'E_INVALID_NAME', NAME_MSG('a.b')));
+test('name: characters outside a-z0-9- are refused', () =>
+  refused({ name: 'dev_box' }, 'E_INVALID_NAME', NAME_MSG('dev_box')));
+test('name: a dot (it would make a sub-zone) is refused', () =>
+  refused({ name: 'a.b' }, 'E_INVALID_NAME', NAME_MSG('a.b')));
 test('name: 64 characters is refused, 63 is fine', async () => {
   await refused({ name: 'a'.repeat(64) }, 'E_INVALID_NAME', NAME_MSG('a'.repeat(64)));
   const vm = await engine.createVm({ name: 'a'.repeat(63) });
@@ -56,17 +63,41 @@ test('name: case is folded', async () => {
   await refused({ name: 'DEVBOX' }, 'E_NAME_TAKEN', 'a VM named "devbox" already exists');
 });
 test('vcpus: 0 and 33 are refused', async () => {
-  await refused({ name: 'v', vcpus: 0 }, 'E_INVALID_VCPUS', 'invalid vCPU count "0": must be a whole number from 1 to 32');
-  await refused({ name: 'v', vcpus: 33 }, 'E_INVALID_VCPUS', 'invalid vCPU count "33": must be a whole number from 1 to 32');
-  await refused({ name: 'v', vcpus: 1.5 }, 'E_INVALID_VCPUS', 'invalid vCPU count "1.5": must be a whole number from 1 to 32');
+  await refused(
+    { name: 'v', vcpus: 0 },
+    'E_INVALID_VCPUS',
+    'invalid vCPU count "0": must be a whole number from 1 to 32',
+  );
+  await refused(
+    { name: 'v', vcpus: 33 },
+    'E_INVALID_VCPUS',
+    'invalid vCPU count "33": must be a whole number from 1 to 32',
+  );
+  await refused(
+    { name: 'v', vcpus: 1.5 },
+    'E_INVALID_VCPUS',
+    'invalid vCPU count "1.5": must be a whole number from 1 to 32',
+  );
 });
 test('memory: below 128 MiB and above host memory are refused', async () => {
   const max = hostMemoryMib();
-  await refused({ name: 'm', memoryMib: 127 }, 'E_INVALID_MEMORY', `invalid memory "127" MiB: must be a whole number from 128 to ${max} (host memory)`);
-  await refused({ name: 'm', memoryMib: max + 1 }, 'E_INVALID_MEMORY', `invalid memory "${max + 1}" MiB: must be a whole number from 128 to ${max} (host memory)`);
+  await refused(
+    { name: 'm', memoryMib: 127 },
+    'E_INVALID_MEMORY',
+    `invalid memory "127" MiB: must be a whole number from 128 to ${max} (host memory)`,
+  );
+  await refused(
+    { name: 'm', memoryMib: max + 1 },
+    'E_INVALID_MEMORY',
+    `invalid memory "${max + 1}" MiB: must be a whole number from 128 to ${max} (host memory)`,
+  );
 });
 test('disk: unparseable and too small sizes are refused', async () => {
-  await refused({ name: 'd', disk: '4Q' }, 'E_INVALID_SIZE', 'invalid size "4Q": use a number with an optional K, M, G or T suffix (e.g. 512M, 4G)');
+  await refused(
+    { name: 'd', disk: '4Q' },
+    'E_INVALID_SIZE',
+    'invalid size "4Q": use a number with an optional K, M, G or T suffix (e.g. 512M, 4G)',
+  );
   await refused({ name: 'd', disk: '1M' }, 'E_INVALID_SIZE', 'invalid disk size "1M": must be at least 64M');
 });
 test('disk: sizes parse from 512M / 4G', () => {

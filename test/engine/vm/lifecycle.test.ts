@@ -10,9 +10,13 @@ import { vmRuntimeDir } from '../../../app/engine/vm/lifecycle.js';
 import { pidAlive as isAlive } from '../../../app/pid.js';
 
 let te: TestEngine;
-test.before.each(async () => { te = await simEngine(); });
+test.before.each(async () => {
+  te = await simEngine();
+});
 test.after.each(async () => {
-  delete process.env.SIM_FAIL; delete process.env.SIM_CAD_DELAY_MS; delete process.env.SIM_SOCKET_DELAY_MS;
+  delete process.env.SIM_FAIL;
+  delete process.env.SIM_CAD_DELAY_MS;
+  delete process.env.SIM_SOCKET_DELAY_MS;
   await te.close();
 });
 
@@ -45,21 +49,35 @@ test('DNS record-set changes are engine events (the TUI DNS screen listens)', as
   const seen: EngineEvent[] = [];
   te.engine.subscribe((e) => seen.push(e));
   await te.engine.reconcile();
-  assert.ok(seen.some((e) => e.type === 'dns' && e.records === 0), JSON.stringify(seen));
+  assert.ok(
+    seen.some((e) => e.type === 'dns' && e.records === 0),
+    JSON.stringify(seen),
+  );
 });
 
 test('impossible transitions are refused with E_INVALID_STATE and change nothing', async () => {
   const e = te.engine;
   await e.createVm({ name: 'a' });
   for (const [fn, re] of [[() => e.stopVm('a'), /cannot stop VM "a": it is created/]] as const) {
-    try { await fn(); assert.unreachable(); } catch (err) {
+    try {
+      await fn();
+      assert.unreachable();
+    } catch (err) {
       assert.is((err as { code: string }).code, 'E_INVALID_STATE');
       assert.match((err as Error).message, re);
     }
   }
   await e.startVm('a');
-  try { await e.startVm('a'); assert.unreachable(); } catch (err) { assert.is((err as { code: string }).code, 'E_INVALID_STATE'); }
-  try { await e.removeVm('a'); assert.unreachable(); } catch (err) {
+  try {
+    await e.startVm('a');
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as { code: string }).code, 'E_INVALID_STATE');
+  }
+  try {
+    await e.removeVm('a');
+    assert.unreachable();
+  } catch (err) {
     assert.is((err as { code: string }).code, 'E_INVALID_STATE');
     assert.match((err as Error).message, /--force/);
   }
@@ -68,19 +86,62 @@ test('impossible transitions are refused with E_INVALID_STATE and change nothing
   await e.removeVm('a', { force: true });
   assert.not.ok(isAlive(pid), 'rm --force killed the VMM');
   assert.is((await e.listVms()).length, 0);
-  assert.not.ok(existsSync(join(te.t.paths.vmsDir)) && readdirSync(te.t.paths.vmsDir).length > 0, 'VM dir and disk deleted');
+  assert.not.ok(
+    existsSync(join(te.t.paths.vmsDir)) && readdirSync(te.t.paths.vmsDir).length > 0,
+    'VM dir and disk deleted',
+  );
 });
 
 const STEPS: [string, () => void][] = [
-  ['validate', () => { unlinkSync(te.engine.p.store.getKernel('default')!.path); }],
+  [
+    'validate',
+    () => {
+      unlinkSync(te.engine.p.store.getKernel('default')!.path);
+    },
+  ],
   // The VMM starts, then exits before its API socket exists: noticed while waiting for it.
-  ['wait-socket', () => { process.env.SIM_FAIL = 'launch'; }],
-  ['logger', () => { process.env.SIM_FAIL = 'logger'; }],
-  ['metrics', () => { process.env.SIM_FAIL = 'metrics'; }],
-  ['machine-config', () => { process.env.SIM_FAIL = 'machine-config'; }],
-  ['boot-source', () => { process.env.SIM_FAIL = 'boot-source'; }],
-  ['drives', () => { process.env.SIM_FAIL = 'drives'; }],
-  ['instance-start', () => { process.env.SIM_FAIL = 'instance-start'; }],
+  [
+    'wait-socket',
+    () => {
+      process.env.SIM_FAIL = 'launch';
+    },
+  ],
+  [
+    'logger',
+    () => {
+      process.env.SIM_FAIL = 'logger';
+    },
+  ],
+  [
+    'metrics',
+    () => {
+      process.env.SIM_FAIL = 'metrics';
+    },
+  ],
+  [
+    'machine-config',
+    () => {
+      process.env.SIM_FAIL = 'machine-config';
+    },
+  ],
+  [
+    'boot-source',
+    () => {
+      process.env.SIM_FAIL = 'boot-source';
+    },
+  ],
+  [
+    'drives',
+    () => {
+      process.env.SIM_FAIL = 'drives';
+    },
+  ],
+  [
+    'instance-start',
+    () => {
+      process.env.SIM_FAIL = 'instance-start';
+    },
+  ],
 ];
 
 for (const [step, inject] of STEPS) {
@@ -88,7 +149,10 @@ for (const [step, inject] of STEPS) {
     const e = te.engine;
     const vm = await e.createVm({ name: `f-${step}` });
     inject();
-    try { await e.startVm(vm.name); assert.unreachable('start should fail'); } catch (err) {
+    try {
+      await e.startVm(vm.name);
+      assert.unreachable('start should fail');
+    } catch (err) {
       assert.is((err as { code: string }).code, 'E_BOOT_FAILED');
       assert.match((err as Error).message, `boot step "${step}" failed`);
     }
@@ -125,7 +189,10 @@ test('a VMM that dies on its own puts the VM in error with the reason, and drops
   await e.createVm({ name: 'crashy' });
   const vm = await e.startVm('crashy');
   process.kill(vm.pid!, 'SIGKILL');
-  const dead = await waitFor(async () => { const v = await e.getVm('crashy'); return v.state !== 'running' ? v : null; }, 'exit noticed');
+  const dead = await waitFor(async () => {
+    const v = await e.getVm('crashy');
+    return v.state !== 'running' ? v : null;
+  }, 'exit noticed');
   assert.is(dead.state, 'error');
   assert.is(dead.lastError, 'VMM exited on its own (signal SIGKILL)');
   assert.is(dead.exitSignal, 'SIGKILL');
@@ -165,11 +232,19 @@ test('one operation per VM: reconcile, a second start and rm --force during a sl
   const starting = e.startVm('slow');
   await waitFor(async () => (await e.getVm('slow')).state === 'starting', 'starting');
   // A second start is refused: the state is starting.
-  try { await e.startVm('slow'); assert.unreachable(); } catch (err) { assert.is((err as { code: string }).code, 'E_INVALID_STATE'); }
+  try {
+    await e.startVm('slow');
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as { code: string }).code, 'E_INVALID_STATE');
+  }
   // Reconcile during the start must not kill the VMM or sweep its files.
   const r = await e.reconcile();
   assert.equal(r.stopped, []);
-  assert.not.ok(r.orphansRemoved.some((x) => x.startsWith('process')), r.orphansRemoved.join(','));
+  assert.not.ok(
+    r.orphansRemoved.some((x) => x.startsWith('process')),
+    r.orphansRemoved.join(','),
+  );
   // rm --force waits for the start to finish, then stops and deletes.
   const removing = e.removeVm('slow', { force: true });
   const vm = await starting;
