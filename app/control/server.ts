@@ -139,13 +139,13 @@ export class ControlServer {
       socket.destroy();
       return;
     }
-    const self = this;
+    const isClosing = () => this.closingFlag;
     const session = new Session(socket, {
       engine: this.opts.engine,
       logger: this.logger,
       hello: () => this.hello(),
       get closing() {
-        return self.closingFlag;
+        return isClosing();
       },
       handover: () => this.handover(),
     });

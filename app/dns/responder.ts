@@ -20,7 +20,6 @@ import {
   V_BADVERS,
   V_DROP,
   V_FAST,
-  V_FORMERR,
   V_NOTIMP,
   V_SLOW,
   encodeName,

@@ -233,14 +233,14 @@ test('listen refuses while a live engine answers, refuses to replace a non-socke
 
 test('handover: onHandover runs, the caller gets an answer, the socket goes away', async () => {
   let handedOver = 0;
-  let server!: ControlServer;
+  const late: { server?: ControlServer } = {};
   const r = await startServer({
     onHandover: async () => {
       handedOver++;
-      await server.close();
+      await late.server!.close();
     },
   });
-  server = r.server;
+  late.server = r.server;
   const c = await ControlClient.connect(r.socketPath);
   const closed = new Promise<unknown>((res) => c.onClose(res));
   const res = await c.handover();
