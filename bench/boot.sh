@@ -3,7 +3,8 @@
 # bare QEMU command line (same kernel, initramfs, image, kernel command line), in one run, and
 # the ratio (target <= 1.1). Needs root and qemu-system-x86_64. Artifacts (busybox image,
 # Debian cloud kernel) are built in the root namespace (apt needs the registry; cached in
-# BANGER_CACHE_DIR, default /tmp/banger-test-cache); every VM runs in a throwaway namespace.
+# BANGER_CACHE_DIR, default the tests' private cache ~/.cache/banger-test); every VM runs in a
+# throwaway namespace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 iterations=${1:-5}
@@ -13,7 +14,9 @@ command -v qemu-system-x86_64 >/dev/null || { echo "bench/boot.sh: qemu-system-x
 root=$(mktemp -d /tmp/banger-bench-boot.XXXXXX)
 ns="banger-bench-$$"
 export BANGER_STATE_DIR="$root/state" BANGER_CONFIG_DIR="$root/config" BANGER_RUNTIME_DIR="$root/run"
-export BANGER_CACHE_DIR="${BANGER_CACHE_DIR:-/tmp/banger-test-cache}" BANGER_BUILD_ID="bench-$$"
+cache="${BANGER_CACHE_DIR:-${BANGER_TEST_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/banger-test}}"
+mkdir -p -m 700 "$cache"
+export BANGER_CACHE_DIR="$cache" BANGER_BUILD_ID="bench-$$"
 export FIRECRACKER_BIN="$root/no-firecracker" BANGER_BACKEND=qemu
 banger() { node --import tsx app/main.ts "$@"; }
 # Quiet unless it fails (progress bars and "started the engine" notes go to stderr).

@@ -7,6 +7,8 @@ import { BangerError, ErrorCodes } from '../errors.js';
 export interface Config {
   firecrackerBin: string;
   qemuBin: string;
+  /** The KVM device that the backend checks look at (tests point it at a stand-in file). */
+  kvmPath: string;
   /** auto: KVM when /dev/kvm is usable and the CPU has vmx/svm, else TCG. */
   qemuAccel: 'auto' | 'kvm' | 'tcg';
   defaultBackend: Backend | 'auto';
@@ -30,6 +32,7 @@ export interface Config {
 export const DEFAULT_CONFIG: Config = {
   firecrackerBin: 'firecracker',
   qemuBin: 'qemu-system-x86_64',
+  kvmPath: '/dev/kvm',
   qemuAccel: 'auto',
   defaultBackend: 'auto',
   dnsAddr: '127.0.0.1:42069',
@@ -52,6 +55,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   BANGER_FIRECRACKER_BIN: 'firecrackerBin',
   BANGER_QEMU_BIN: 'qemuBin',
   BANGER_QEMU_ACCEL: 'qemuAccel',
+  BANGER_KVM_PATH: 'kvmPath',
   BANGER_BACKEND: 'defaultBackend',
   BANGER_DNS_ADDR: 'dnsAddr',
   BANGER_DNS_ZONE: 'dnsZone',

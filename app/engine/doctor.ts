@@ -36,7 +36,7 @@ export async function doctor(d: {
     const a = await drv.available();
     checks.push({ name: `backend ${name}`, ok: a.ok, detail: a.reason + (a.version ? ` (${a.version})` : '') });
   }
-  checks.push(...hostVirtChecks(readAccelInputs()));
+  checks.push(...hostVirtChecks(readAccelInputs(d.config.kvmPath), d.config.kvmPath));
   const tools: [string, string][] = [
     ['ip', 'iproute2: bridge and TAP setup'],
     ['nft', 'nftables: NAT for guests (iptables is the fallback)'],

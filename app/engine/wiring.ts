@@ -11,6 +11,7 @@ import { ensureBaseDirs, resolvePaths, vmDir, type Paths } from '../paths.js';
 import { createLogger, type Logger } from '../log.js';
 import { buildId } from '../buildid.js';
 import { QemuDriver } from './qemu/driver.js';
+import { readAccelInputs } from './qemu/accel.js';
 import { HostNetwork } from './network/host-network.js';
 import { MetricsSampler } from './metrics/sampler.js';
 import { diskPath } from './vm/create.js';
@@ -46,8 +47,20 @@ export function createEngine(o: WiringOptions = {}): Engine {
   const runner = o.runner ?? createRunner();
   const store = new Store(paths.dbFile);
   const drivers = new Map<Backend, VmDriver>();
-  drivers.set('firecracker', new FirecrackerDriver({ runner, bin: config.firecrackerBin, logger }));
-  drivers.set('qemu', new QemuDriver({ runner, bin: config.qemuBin, accel: config.qemuAccel, logger }));
+  drivers.set(
+    'firecracker',
+    new FirecrackerDriver({ runner, bin: config.firecrackerBin, kvmPath: config.kvmPath, logger }),
+  );
+  drivers.set(
+    'qemu',
+    new QemuDriver({
+      runner,
+      bin: config.qemuBin,
+      accel: config.qemuAccel,
+      accelInputs: () => readAccelInputs(config.kvmPath),
+      logger,
+    }),
+  );
   const network =
     o.full && config.network === 'bridge'
       ? new HostNetwork({

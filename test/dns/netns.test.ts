@@ -3,6 +3,7 @@
 // allowed sources only, and the loopback listener never forwards. Needs root; skipped otherwise.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { NEEDS_ROOT, runIf } from '../helpers/skip.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -10,13 +11,8 @@ import { fileURLToPath } from 'node:url';
 const run = promisify(execFile);
 const ns = `banger-dnstest-${process.pid}`;
 const fixture = fileURLToPath(new URL('./fixtures/netns-gateway.ts', import.meta.url));
-const root = process.getuid?.() === 0;
 
-test('gateway listener in a netns: answers the zone, forwards for allowFrom only', async () => {
-  if (!root) {
-    console.log('  SKIP netns test: needs root (ip netns add)');
-    return;
-  }
+runIf(test, NEEDS_ROOT)('gateway listener in a netns: answers the zone, forwards for allowFrom only', async () => {
   const ip = (...args: string[]) => run('ip', ['-n', ns, ...args]);
   await run('ip', ['netns', 'add', ns]);
   try {

@@ -7,7 +7,8 @@
 // Runs whenever qemu-system-x86_64 is installed and we are root (CI: both).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { firstReason, missingReason, NEEDS_ROOT, runIf } from '../helpers/skip.js';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -15,6 +16,7 @@ import { which } from '../../app/engine/process.js';
 import { resolvePaths, vmDir } from '../../app/paths.js';
 import type { DoctorReport, EngineStatus, VmRecord } from '../../app/engine/api.js';
 import { alive, banger, cmdlineOf, json, killByEnv, Netns, readOr, run, waitFor, type RunResult } from './harness.js';
+import { testCacheDir } from '../helpers/cache.js';
 
 const missing = [
   ['qemu-system-x86_64', 'qemu-system-x86'],
@@ -26,14 +28,8 @@ const missing = [
 ]
   .filter(([bin]) => !which(bin, `${process.env.PATH}:/usr/sbin:/sbin`))
   .map(([bin, pkg]) => `${bin} (${pkg})`);
-const isRoot = process.getuid?.() === 0;
-const skip = missing.length
-  ? `missing ${missing.join(', ')}`
-  : !isRoot
-    ? 'needs root (network namespace, bridge, TAP)'
-    : null;
-if (skip) console.log(`SKIP test/e2e/qemu-vm.test.ts: ${skip}`);
-const e2e = skip ? test.skip : test;
+const skip = firstReason(missingReason(missing), NEEDS_ROOT);
+const e2e = runIf(test, skip);
 
 const DNS_PORT = 10053; // inside the namespace: its loopback is ours alone
 const timings: [string, number][] = [];
@@ -53,8 +49,7 @@ function ok(r: RunResult, what: string): RunResult {
 // eslint-disable-next-line max-lines-per-function -- long before the lint existed; split when next touched
 e2e('a real guest end to end: build, fetch, boot, DNS, SSH, VM-to-VM, adopt, graceful stop, delete', async () => {
   const root = mkdtempSync(join(tmpdir(), 'banger-e2e-'));
-  const cacheDir = process.env.BANGER_TEST_CACHE_DIR || '/tmp/banger-test-cache';
-  mkdirSync(cacheDir, { recursive: true });
+  const cacheDir = testCacheDir();
   const base: Record<string, string> = {
     BANGER_STATE_DIR: join(root, 'state'),
     BANGER_CONFIG_DIR: join(root, 'config'),

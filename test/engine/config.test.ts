@@ -15,6 +15,8 @@ test('defaults, then config.json, then the environment', () => {
     assert.is(c.stopTimeoutMs, 2500);
     assert.is(c.bridge, 'br7', 'the environment wins');
     assert.is(loadConfig(t.paths, { FIRECRACKER_BIN: '/opt/fc' }).firecrackerBin, '/opt/fc');
+    assert.is(DEFAULT_CONFIG.kvmPath, '/dev/kvm');
+    assert.is(loadConfig(t.paths, { BANGER_KVM_PATH: '/tmp/kvm-stand-in' }).kvmPath, '/tmp/kvm-stand-in');
   } finally {
     t.cleanup();
   }

@@ -1,5 +1,5 @@
 // Throwaway state for a test: every banger path under one temp dir, removed afterwards.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolvePaths, ensureBaseDirs, type Paths } from '../../app/paths.js';
@@ -9,6 +9,13 @@ export interface TmpState {
   env: Record<string, string>;
   paths: Paths;
   cleanup(): void;
+}
+
+/** A file that passes the engine's KVM device check (exists, read/write for us). */
+export function kvmStandIn(dir: string): string {
+  const p = join(dir, 'kvm-stand-in');
+  writeFileSync(p, '', { mode: 0o600 });
+  return p;
 }
 
 export function tmpState(prefix = 'banger-test-'): TmpState {
@@ -21,6 +28,9 @@ export function tmpState(prefix = 'banger-test-'): TmpState {
     BANGER_DNS_ADDR: '127.0.0.1:0',
     // Tests that want a bridge run inside their own network namespace and set this to bridge.
     BANGER_NETWORK: 'none',
+    // The simulator needs no KVM: its backend check looks at a stand-in, so the suite runs the
+    // same on hosts with and without /dev/kvm.
+    BANGER_KVM_PATH: kvmStandIn(root),
   };
   const paths = resolvePaths(env);
   ensureBaseDirs(paths);

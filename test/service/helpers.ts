@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { Store } from '../../app/engine/store.js';
 import { resolvePaths, ensureBaseDirs, type Paths } from '../../app/paths.js';
+import { kvmStandIn } from '../helpers/tmp.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const SIM = join(ROOT, 'test', 'fixtures', 'firecracker-sim');
@@ -61,6 +62,7 @@ export function svcState(opts: { bridge?: boolean; env?: Record<string, string> 
     BANGER_BACKEND: 'firecracker',
     BANGER_STOP_TIMEOUT_MS: '2000',
     FIRECRACKER_BIN: SIM,
+    BANGER_KVM_PATH: kvmStandIn(root),
     ...(netns ? { SIM_CHECK_TAP: '1' } : {}),
     ...opts.env,
   };

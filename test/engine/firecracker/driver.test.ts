@@ -268,4 +268,14 @@ test('available() runs --version, and explains a missing binary', async () => {
   assert.match(missing.reason, 'not on PATH');
 });
 
+test('available() looks for KVM where kvmPath points, so the answer does not depend on this host', async () => {
+  const dir = tempDir();
+  const standIn = join(dir, 'kvm');
+  writeFileSync(standIn, '', { mode: 0o600 });
+  assert.ok((await new FirecrackerDriver({ runner, bin: SIM, kvmPath: standIn }).available()).ok);
+  const gone = await new FirecrackerDriver({ runner, bin: SIM, kvmPath: join(dir, 'no-kvm') }).available();
+  assert.is(gone.ok, false);
+  assert.match(gone.reason, `${join(dir, 'no-kvm')} does not exist`);
+});
+
 test.run();

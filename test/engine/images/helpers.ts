@@ -1,7 +1,8 @@
 // Shared setup for the image/kernel tests: a throwaway state dir and store, the real runner,
-// and a package cache that survives runs (BANGER_CACHE_DIR, else test-artifacts/cache) so
-// the Debian downloads happen once. Not under the repo: test-artifacts/ gets wiped by others.
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+// and the private package cache that survives runs (test/helpers/cache.ts) so the Debian
+// downloads happen once.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { testCacheDir } from '../../helpers/cache.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +13,6 @@ import { nullLogger } from '../../../app/log.js';
 import type { BuildProgress, VmRecord } from '../../../app/engine/api.js';
 
 export const REPO = resolve(fileURLToPath(import.meta.url), '../../../..');
-export const SHARED_CACHE = process.env.BANGER_CACHE_DIR || '/var/tmp/banger-test-cache';
 
 export interface Env {
   dir: string;
@@ -34,12 +34,11 @@ export interface Env {
 
 export function makeEnv(): Env {
   const dir = mkdtempSync(join(tmpdir(), 'banger-img-'));
-  mkdirSync(SHARED_CACHE, { recursive: true });
   const paths = resolvePaths({
     HOME: dir,
     BANGER_STATE_DIR: join(dir, 'state'),
     BANGER_CONFIG_DIR: join(dir, 'config'),
-    BANGER_CACHE_DIR: SHARED_CACHE,
+    BANGER_CACHE_DIR: testCacheDir(),
     BANGER_RUNTIME_DIR: join(dir, 'run'),
   });
   ensureBaseDirs(paths);

@@ -3,11 +3,14 @@
 // host's rx) and reads what the kernel sends back (the host's tx). Nothing touches the root
 // namespace: the TAP, its address and all traffic live in the test's netns.
 import { test } from 'uvu';
+import { NEEDS_ROOT, runIf } from '../../helpers/skip.js';
 import * as assert from 'uvu/assert';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRunner } from '../../../app/engine/process.js';
 import type { VmSample } from '../../../app/engine/api.js';
+
+const nsTest = runIf(test, NEEDS_ROOT);
 
 const runner = createRunner();
 const here = dirname(fileURLToPath(import.meta.url));
@@ -55,11 +58,7 @@ async function counters(): Promise<{ rxBytes: number; txBytes: number }> {
   return c;
 }
 
-test('TAP counters inside a netns rise with traffic, and the sampler turns them into guest-side rates', async () => {
-  if (!runner.isRoot) {
-    console.log('  skipped: not root (needs ip netns and /dev/net/tun)');
-    return;
-  }
+nsTest('TAP counters inside a netns rise with traffic, and the sampler turns them into guest-side rates', async () => {
   await runner.run(['ip', 'netns', 'add', ns]);
   let guest: ReturnType<typeof runner.spawn> | null = null;
   try {
@@ -131,11 +130,7 @@ test('TAP counters inside a netns rise with traffic, and the sampler turns them 
   }
 });
 
-test('kept-open counter files survive a TAP being deleted and recreated (reopen once)', async () => {
-  if (!runner.isRoot) {
-    console.log('  skipped: not root');
-    return;
-  }
+nsTest('kept-open counter files survive a TAP being deleted and recreated (reopen once)', async () => {
   await runner.run(['ip', 'netns', 'add', ns]);
   try {
     await runner.run(['ip', '-n', ns, 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
@@ -150,8 +145,7 @@ test('kept-open counter files survive a TAP being deleted and recreated (reopen 
   }
 });
 
-test('the test namespace is gone afterwards', async () => {
-  if (!runner.isRoot) return;
+nsTest('the test namespace is gone afterwards', async () => {
   const r = await runner.run(['ip', 'netns', 'list']);
   assert.not.ok(r.stdout.includes(ns));
 });

@@ -1,6 +1,7 @@
 // Real `ip` and `nft` inside a throwaway network namespace per test: nothing touches the root
 // namespace. Skipped (with a note) when not root.
 import { test } from 'uvu';
+import { NEEDS_ROOT, runIf } from '../../helpers/skip.js';
 import * as assert from 'uvu/assert';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ import { UndoStack } from '../../../app/engine/vm/undo.js';
 import { BangerError } from '../../../app/errors.js';
 import { createRunner, type ProcessRunner } from '../../../app/engine/process.js';
 import { createNetns, netnsRunner, type Netns } from './netns.js';
+
+const nsTest = runIf(test, NEEDS_ROOT);
 
 const OWNER = 4321; // not our uid: proves the owner is what we asked for
 const vmA = { id: 'a1b2c3d4e5f6a7b8', name: 'alpha' };
@@ -25,7 +28,6 @@ interface Ctx {
 
 async function withNs(tag: string, fn: (c: Ctx) => Promise<void>): Promise<void> {
   const ns = await createNetns(tag);
-  if (!ns) return;
   const dir = mkdtempSync(join(tmpdir(), 'banger-net-'));
   const store = new Store(join(dir, 'state.db'));
   const mk = (o: { subnet?: string; runner?: ProcessRunner } = {}) =>
@@ -68,7 +70,7 @@ async function nftRules(ns: Netns, bridge = 'banger0'): Promise<string[] | null>
   return items.flatMap((i) => (i.rule ? [`${i.rule.chain}: ${JSON.stringify(i.rule.expr)}`] : []));
 }
 
-test('setupVm: bridge with gateway, owned TAP on the bridge, NAT table, forwarding on', () =>
+nsTest('setupVm: bridge with gateway, owned TAP on the bridge, NAT table, forwarding on', () =>
   withNs('setup', async ({ ns, net }) => {
     const v = await net.setupVm(vmA);
     assert.equal(
@@ -113,9 +115,10 @@ test('setupVm: bridge with gateway, owned TAP on the bridge, NAT table, forwardi
     const mutating = ns.calls.filter((c) => !c.argv.includes('show'));
     assert.ok(mutating.length >= 6);
     for (const c of mutating) assert.is(c.opts.privileged, true, c.argv.join(' '));
-  }));
+  }),
+);
 
-test('idempotent: a second setup adds nothing; a deleted bridge is re-created', () =>
+nsTest('idempotent: a second setup adds nothing; a deleted bridge is re-created', () =>
   withNs('idem', async ({ ns, net, store }) => {
     const first = await net.setupVm(vmA);
     await net.ensureBridge();
@@ -133,9 +136,10 @@ test('idempotent: a second setup adds nothing; a deleted bridge is re-created', 
     assert.ok(await link(ns, 'banger0'), 'bridge re-created');
     assert.is((await link(ns, b.tap))!.master, 'banger0');
     assert.is(b.ip, '172.30.0.3');
-  }));
+  }),
+);
 
-test('teardown removes the TAP (twice is fine); the lease stays until released', () =>
+nsTest('teardown removes the TAP (twice is fine); the lease stays until released', () =>
   withNs('teardown', async ({ ns, net }) => {
     const v = await net.setupVm(vmA);
     await net.teardownVm(vmA.id, v.tap);
@@ -145,9 +149,10 @@ test('teardown removes the TAP (twice is fine); the lease stays until released',
     assert.is((await net.setupVm(vmA)).ip, '172.30.0.2');
     net.releaseLease(vmA.id);
     assert.is(net.leaseFor(vmA.id), null);
-  }));
+  }),
+);
 
-test('down() removes the NAT table and the bridge; twice is fine', () =>
+nsTest('down() removes the NAT table and the bridge; twice is fine', () =>
   withNs('down', async ({ ns, net }) => {
     await net.setupVm(vmA);
     assert.ok(await nftRules(ns));
@@ -157,9 +162,10 @@ test('down() removes the NAT table and the bridge; twice is fine', () =>
     await net.down();
     const s = await net.status();
     assert.equal([s.bridgeExists, s.bridgeUp, s.nat.active], [false, false, false]);
-  }));
+  }),
+);
 
-test('a subnet overlapping a route is refused with E_SUBNET_OVERLAP and changes nothing', () =>
+nsTest('a subnet overlapping a route is refused with E_SUBNET_OVERLAP and changes nothing', () =>
   withNs('overlap', async ({ ns, mk }) => {
     // No dummy module here: a veth pair is just as real a link with a connected route.
     for (const argv of [
@@ -199,9 +205,10 @@ test('a subnet overlapping a route is refused with E_SUBNET_OVERLAP and changes 
     // A disjoint subnet next door is fine.
     const ok = await mk({ subnet: '10.98.0.0/24' }).setupVm(vmA);
     assert.is(ok.ip, '10.98.0.2');
-  }));
+  }),
+);
 
-test("orphan sweep: only this instance's TAPs (our tag, or untagged on our bridge) not in keep", () =>
+nsTest("orphan sweep: only this instance's TAPs (our tag, or untagged on our bridge) not in keep", () =>
   withNs('sweep', async ({ ns, net }) => {
     const known = await net.setupVm(vmA);
     assert.is(
@@ -226,9 +233,10 @@ test("orphan sweep: only this instance's TAPs (our tag, or untagged on our bridg
     assert.ok(await link(ns, known.tap));
     for (const t of ['bgr-00ee00', 'bgr-00dd00', 'bgr-00bb00', 'tap7'])
       assert.ok(await link(ns, t), `${t}: not ours, untouched`);
-  }));
+  }),
+);
 
-test('a TAP name taken by another instance is refused, never replaced; a stray one of ours is', () =>
+nsTest('a TAP name taken by another instance is refused, never replaced; a stray one of ours is', () =>
   withNs('clash', async ({ ns, net, store }) => {
     const sh = async (argv: string[]) => assert.is((await ns.sh(argv)).exitCode, 0, argv.join(' '));
     await sh(['ip', 'tuntap', 'add', 'dev', 'bgr-a1b2c3', 'mode', 'tap']);
@@ -251,9 +259,10 @@ test('a TAP name taken by another instance is refused, never replaced; a stray o
     await sh(['ip', 'tuntap', 'add', 'dev', 'bgr-a1b2c3', 'mode', 'tap']);
     const v = await net.setupVm(vmA);
     assert.is((await link(ns, v.tap))!.master, 'banger0');
-  }));
+  }),
+);
 
-test("two instances (own state, own bridge) in one host: neither sweeps, replaces nor removes the other's", () =>
+nsTest("two instances (own state, own bridge) in one host: neither sweeps, replaces nor removes the other's", () =>
   withNs('multi', async ({ ns, net }) => {
     const dir = mkdtempSync(join(tmpdir(), 'banger-net2-'));
     const store2 = new Store(join(dir, 'state.db'));
@@ -297,9 +306,10 @@ test("two instances (own state, own bridge) in one host: neither sweeps, replace
       store2.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  }));
+  }),
+);
 
-test('a failure after the lease unwinds: fresh lease released, TAP gone', () =>
+nsTest('a failure after the lease unwinds: fresh lease released, TAP gone', () =>
   withNs('undo', async ({ ns, mk, store }) => {
     // Fault injection at the last step: attaching the TAP to the bridge fails.
     const faulty: ProcessRunner = {
@@ -329,9 +339,10 @@ test('a failure after the lease unwinds: fresh lease released, TAP gone', () =>
     assert.equal(undo.failures, []);
     assert.is(store.getLease(vmB.id), null);
     assert.is(await link(ns, v.tap), null);
-  }));
+  }),
+);
 
-test('5 VMs set up concurrently: one bridge, 5 TAPs, unique addresses', () =>
+nsTest('5 VMs set up concurrently: one bridge, 5 TAPs, unique addresses', () =>
   withNs('conc', async ({ ns, net }) => {
     const vms = [1, 2, 3, 4, 5].map((i) => ({ id: `${i}${i}${i}${i}${i}${i}aaaaaa`, name: `vm${i}` }));
     const res = await Promise.all(vms.map((v) => net.setupVm(v)));
@@ -341,9 +352,10 @@ test('5 VMs set up concurrently: one bridge, 5 TAPs, unique addresses', () =>
     assert.is(s.taps.length, 5);
     assert.equal([s.bridgeExists, s.bridgeUp, s.bridgeHasGateway, s.nat.active], [true, true, true, true]);
     assert.is(s.leases.length, 5);
-  }));
+  }),
+);
 
-test('not root and sudo would prompt: E_SUDO_REQUIRED naming the command, nothing created', () =>
+nsTest('not root and sudo would prompt: E_SUDO_REQUIRED naming the command, nothing created', () =>
   withNs('sudo', async ({ ns, store }) => {
     const dir = mkdtempSync(join(tmpdir(), 'banger-sudo-'));
     const fakeSudo = join(dir, 'sudo');
@@ -372,6 +384,7 @@ test('not root and sudo would prompt: E_SUDO_REQUIRED naming the command, nothin
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }));
+  }),
+);
 
 test.run();

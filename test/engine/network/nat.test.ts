@@ -2,6 +2,7 @@
 // real traffic: a "guest" namespace reaches an "outside" namespace that has no route back,
 // which only works when our masquerade is in place.
 import { test } from 'uvu';
+import { firstReason, NEEDS_ROOT, runIf } from '../../helpers/skip.js';
 import * as assert from 'uvu/assert';
 import { createRunner, which } from '../../../app/engine/process.js';
 import {
@@ -17,11 +18,12 @@ import { parseCidr } from '../../../app/engine/network/cidr.js';
 import { BangerError } from '../../../app/errors.js';
 import { createNetns, type Netns } from './netns.js';
 
+const nsTest = runIf(test, NEEDS_ROOT);
+
 const subnet = parseCidr('172.30.0.0/24');
 
 async function withNs(tag: string, fn: (ns: Netns) => Promise<void>): Promise<void> {
   const ns = await createNetns(tag);
-  if (!ns) return;
   try {
     await fn(ns);
   } finally {
@@ -79,7 +81,7 @@ test('backend: nft when present, iptables only as fallback, neither is E_NETWORK
   }
 });
 
-test('nft: ensure twice gives one table of 3 rules; a new subnet replaces the old; remove twice', () =>
+nsTest('nft: ensure twice gives one table of 3 rules; a new subnet replaces the old; remove twice', () =>
   withNs('nft', async (ns) => {
     const count = async () => {
       const r = await ns.sh(['nft', '-j', 'list', 'table', 'inet', 'banger_banger0']);
@@ -99,9 +101,10 @@ test('nft: ensure twice gives one table of 3 rules; a new subnet replaces the ol
     assert.is(await count(), null);
     assert.is(await natActive(ns.runner, 'nft', 'banger0', subnet), false);
     await removeNat(ns.runner, 'nft', 'banger0', subnet);
-  }));
+  }),
+);
 
-test('nft: two bridges get two tables; removing one leaves the other; a bridge with - in its name works', () =>
+nsTest('nft: two bridges get two tables; removing one leaves the other; a bridge with - in its name works', () =>
   withNs('nft2', async (ns) => {
     const tables = async () =>
       (await ns.sh(['nft', 'list', 'tables'])).stdout.trim().split('\n').filter(Boolean).sort();
@@ -117,9 +120,10 @@ test('nft: two bridges get two tables; removing one leaves the other; a bridge w
     await removeNat(ns.runner, 'nft', 'br-1', subnet);
     assert.equal(await tables(), ['table inet banger_banger0']);
     assert.is(await natActive(ns.runner, 'nft', 'banger0', subnet), true);
-  }));
+  }),
+);
 
-test("nft: an older build's shared `inet banger` table is removed only when it is for our bridge", () =>
+nsTest("nft: an older build's shared `inet banger` table is removed only when it is for our bridge", () =>
   withNs('legacy', async (ns) => {
     const legacy = (bridge: string) => nftScript(bridge, subnet).replaceAll(nftTableName(bridge), 'banger');
     const has = async () => (await ns.sh(['nft', 'list', 'table', 'inet', 'banger'])).exitCode === 0;
@@ -132,13 +136,15 @@ test("nft: an older build's shared `inet banger` table is removed only when it i
     await ns.runner.run(['nft', '-f', '-'], { input: legacy('banger0') });
     await removeNat(ns.runner, 'nft', 'banger0', subnet);
     assert.not.ok(await has(), 'removed on down too');
-  }));
+  }),
+);
 
-test('iptables fallback: rules added once, removed completely', async () => {
-  if (!which('iptables', `${process.env.PATH}:/usr/sbin:/sbin`)) {
-    console.log('  (skipping: iptables not installed)');
-    return;
-  }
+const iptTest = runIf(
+  test,
+  firstReason(NEEDS_ROOT, which('iptables', `${process.env.PATH}:/usr/sbin:/sbin`) ? null : 'missing iptables'),
+);
+
+iptTest('iptables fallback: rules added once, removed completely', async () => {
   await withNs('ipt', async (ns) => {
     const rules = async (table: string) =>
       (await ns.sh(['iptables', '-t', table, '-S'])).stdout.split('\n').filter((l) => l.includes('banger'));
@@ -156,7 +162,7 @@ test('iptables fallback: rules added once, removed completely', async () => {
   });
 });
 
-test('traffic: a guest reaches an outside host with no route back only through our NAT', () =>
+nsTest('traffic: a guest reaches an outside host with no route back only through our NAT', () =>
   withNs('traffic', async (ns) => {
     const base = createRunner();
     const guest = `${ns.name}-g`.slice(0, 40);
@@ -195,6 +201,7 @@ test('traffic: a guest reaches an outside host with no route back only through o
       await base.run(['ip', 'netns', 'delete', guest], { reject: false });
       await base.run(['ip', 'netns', 'delete', outside], { reject: false });
     }
-  }));
+  }),
+);
 
 test.run();

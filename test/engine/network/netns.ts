@@ -32,12 +32,9 @@ export function netnsRunner(ns: string, base: ProcessRunner = createRunner(), ca
   };
 }
 
-/** null (with a printed note) when we are not root and cannot make a namespace. */
-export async function createNetns(tag: string): Promise<Netns | null> {
-  if (!isRoot) {
-    console.log(`  (skipping ${tag}: needs root to create a network namespace)`);
-    return null;
-  }
+/** A new namespace; its tests are registered with runIf(test, NEEDS_ROOT) (test/helpers/skip.ts). */
+export async function createNetns(tag: string): Promise<Netns> {
+  if (!isRoot) throw new Error(`netns ${tag}: needs root (register the test with runIf(test, NEEDS_ROOT))`);
   const base = createRunner();
   const name = `banger-nettest-${process.pid}-${tag}`.slice(0, 40);
   await base.run(['ip', 'netns', 'add', name]);

@@ -3,6 +3,7 @@
 // graceful stop via Ctrl-Alt-Del, forced stop, and the undo path when QEMU dies at launch.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { runIf } from '../../helpers/skip.js';
 import {
   closeSync,
   constants,
@@ -27,11 +28,7 @@ import { BangerError } from '../../../app/errors.js';
 import { guestAssets, READY_MARKER, SHUTDOWN_MARKER, type GuestAssets } from './guest-fixture.js';
 
 const QEMU = which('qemu-system-x86_64');
-if (!QEMU)
-  console.log(
-    'SKIP driver.test.ts real-guest tests: qemu-system-x86_64 not found on PATH (apt-get install qemu-system-x86)',
-  );
-const real = QEMU ? test : test.skip;
+const real = runIf(test, QEMU ? null : 'missing qemu-system-x86_64 (apt-get install qemu-system-x86)');
 const runner = createRunner();
 const root = mkdtempSync(join(tmpdir(), 'banger-qemu-drv-'));
 const driver = new QemuDriver({ runner, bin: QEMU ?? 'qemu-system-x86_64', accel: 'auto' });

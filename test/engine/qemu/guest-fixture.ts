@@ -1,7 +1,7 @@
 // Test-only guest for the QEMU driver tests: Debian's cloud kernel (bzImage: QEMU's microvm
 // boots it directly), a tiny initramfs that loads the virtio modules and switch_roots to
 // root=/dev/vda, and a busybox ext4 rootfs whose init answers Ctrl-Alt-Del with a reboot.
-// Built once and cached under $BANGER_CACHE_DIR (default /tmp/banger-test-cache).
+// Built once and cached in the tests' private cache (test/helpers/cache.ts).
 import {
   chmodSync,
   copyFileSync,
@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { createRunner, which } from '../../../app/engine/process.js';
+import { testCacheDir } from '../../helpers/cache.js';
 
 export interface GuestAssets {
   kernel: string;
@@ -31,7 +32,7 @@ export const SHUTDOWN_MARKER = 'BANGER_QEMU_SHUTDOWN';
 const MODULES = ['virtio_ring', 'virtio', 'virtio_mmio', 'virtio_blk'];
 
 export function cacheRoot(): string {
-  return process.env.BANGER_CACHE_DIR || '/tmp/banger-test-cache';
+  return testCacheDir();
 }
 
 const INIT = `#!/bin/sh

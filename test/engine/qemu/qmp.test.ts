@@ -1,6 +1,7 @@
 // The QMP client against a real QEMU: microvm paused before launch (-S), no guest needed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { runIf } from '../../helpers/skip.js';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,11 +11,7 @@ import { QmpClient, withQmp, type QmpEvent } from '../../../app/engine/qemu/qmp.
 import { BangerError } from '../../../app/errors.js';
 
 const QEMU = which('qemu-system-x86_64');
-if (!QEMU)
-  console.log(
-    'SKIP qmp.test.ts real-QEMU tests: qemu-system-x86_64 not found on PATH (apt-get install qemu-system-x86)',
-  );
-const real = QEMU ? test : test.skip;
+const real = runIf(test, QEMU ? null : 'missing qemu-system-x86_64 (apt-get install qemu-system-x86)');
 const runner = createRunner();
 const dir = mkdtempSync(join(tmpdir(), 'banger-qmp-'));
 let n = 0;
