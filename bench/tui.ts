@@ -7,7 +7,7 @@ const tLoad = performance.now(); // ms since process start, before the TUI modul
 process.env.TERM = 'xterm-256color';
 
 const { runTui } = await import('../app/screens/tui.js');
-const { FakeEngine } = await import('../test/screens/fake-engine.js');
+const { FakeEngine } = await import('../test/helpers/fake-engine.js');
 
 function fakeTty(cols: number, rows: number): { input: PassThrough; output: Writable; bytes: () => number } {
   let bytes = 0;

@@ -37,6 +37,24 @@ export interface WiringOptions {
   onShutdown?: () => void;
 }
 
+/** Both backends; their KVM checks look where config.kvmPath points. */
+function createDrivers(config: Config, runner: ProcessRunner, logger: Logger): Map<Backend, VmDriver> {
+  const kvmPath = config.kvmPath;
+  return new Map<Backend, VmDriver>([
+    ['firecracker', new FirecrackerDriver({ runner, bin: config.firecrackerBin, kvmPath, logger })],
+    [
+      'qemu',
+      new QemuDriver({
+        runner,
+        bin: config.qemuBin,
+        accel: config.qemuAccel,
+        accelInputs: () => readAccelInputs(kvmPath),
+        logger,
+      }),
+    ],
+  ]);
+}
+
 export function createEngine(o: WiringOptions = {}): Engine {
   const env = o.env ?? process.env;
   const paths = o.paths ?? resolvePaths(env);
@@ -46,21 +64,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
   const logger = o.logger ?? createLogger(paths.engineLog, (line) => bus.emit({ type: 'log', line }));
   const runner = o.runner ?? createRunner();
   const store = new Store(paths.dbFile);
-  const drivers = new Map<Backend, VmDriver>();
-  drivers.set(
-    'firecracker',
-    new FirecrackerDriver({ runner, bin: config.firecrackerBin, kvmPath: config.kvmPath, logger }),
-  );
-  drivers.set(
-    'qemu',
-    new QemuDriver({
-      runner,
-      bin: config.qemuBin,
-      accel: config.qemuAccel,
-      accelInputs: () => readAccelInputs(config.kvmPath),
-      logger,
-    }),
-  );
+  const drivers = createDrivers(config, runner, logger);
   const network =
     o.full && config.network === 'bridge'
       ? new HostNetwork({

@@ -7,7 +7,7 @@ import { ControlClient, ping } from '../../app/control/client.js';
 import { ControlServer } from '../../app/control/server.js';
 import { createRunner } from '../../app/engine/process.js';
 import { BangerError } from '../../app/errors.js';
-import { FakeEngine } from './fake-engine.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 import { startServer, tempDir, until } from './helpers.js';
 
 /** A socket file whose owner died (SIGKILL leaves it behind): connecting is refused. */
@@ -141,12 +141,12 @@ test('50 concurrent clients each doing calls all succeed', async () => {
         c.subscribe((e) => {
           if (e.type === 'vm' && e.vm.name === 'c0') seen.add(i);
         });
-        const vm = await c.createVm({ name: `c${i}` });
+        const vm = await c.createVm({ name: `c${i}`, start: true });
         assert.is(vm.name, `c${i}`);
         for (let k = 0; k < 10; k++) assert.is((await c.getVm(`c${i}`)).id, vm.id);
         await c.sendConsole(`c${i}`, Buffer.from([i]));
         const tail = await c.consoleTail(`c${i}`);
-        assert.ok(tail.equals(Buffer.from([i])));
+        assert.ok(tail.subarray(-1).equals(Buffer.from([i])), 'the echo of what was sent ends the tail');
         await c.stopVm(`c${i}`);
       }),
     );

@@ -8,7 +8,7 @@ import { ensureEngine, spawnDetachedEngine, waitForEngine } from '../../app/cont
 import { acquireEngineLock, lockHolder } from '../../app/control/lock.js';
 import { pidAlive as isAlive } from '../../app/pid.js';
 import { ControlServer } from '../../app/control/server.js';
-import { FakeEngine } from './fake-engine.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 import { createRunner } from '../../app/engine/process.js';
 import { BangerError } from '../../app/errors.js';
 import { tempDir, until } from './helpers.js';

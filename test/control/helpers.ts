@@ -5,7 +5,7 @@ import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlServer, type ControlServerOptions } from '../../app/control/server.js';
-import { FakeEngine } from './fake-engine.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 
 export function tempDir(prefix = 'bgc-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -23,7 +23,8 @@ export interface Running {
 export async function startServer(extra: Partial<ControlServerOptions> = {}): Promise<Running> {
   const { dir, cleanup } = tempDir();
   const socketPath = join(dir, 'run', 'engine.sock');
-  const engine = (extra.engine as FakeEngine | undefined) ?? new FakeEngine();
+  // Protocol tests: instant transitions and a console that echoes bytes as sent.
+  const engine = (extra.engine as FakeEngine | undefined) ?? new FakeEngine({ transitionMs: 0, echo: 'raw' });
   const server = new ControlServer({ engine, socketPath, buildId: 'test-build', ...extra });
   await server.listen();
   return {

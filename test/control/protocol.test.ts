@@ -153,7 +153,7 @@ test('events and console bytes are pushed as {event} and {console,data} lines', 
   const r = await startServer();
   const raw = await RawConn.open(r.socketPath);
   try {
-    await r.engine.createVm({ name: 'w' });
+    await r.engine.createVm({ name: 'w', start: true });
     assert.equal(await raw.request('subscribe', [], 1), { id: 1, ok: true, result: null });
     r.engine.emit({ type: 'log', line: 'hello' });
     assert.equal(await raw.next(), { event: { type: 'log', line: 'hello' } });

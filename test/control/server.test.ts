@@ -6,7 +6,7 @@ import { ControlClient, ping } from '../../app/control/client.js';
 import { ControlServer } from '../../app/control/server.js';
 import { BangerError } from '../../app/errors.js';
 import type { EngineEvent } from '../../app/engine/api.js';
-import { FakeEngine } from './fake-engine.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 import { startServer, tempDir, until } from './helpers.js';
 
 async function expectError(p: Promise<unknown>, code: string): Promise<BangerError> {
@@ -25,7 +25,7 @@ test('hello reports protocol, build and pid; records round trip', async () => {
   const c = await ControlClient.connect(r.socketPath);
   try {
     assert.equal(c.hello, { protocol: 1, buildId: 'test-build', pid: process.pid, mode: 'detached' });
-    const vm = await c.createVm({ name: 'dev', vcpus: 2, memoryMib: 512 });
+    const vm = await c.createVm({ name: 'dev', vcpus: 2, memoryMib: 512, start: true });
     assert.is(vm.name, 'dev');
     assert.is(vm.vcpus, 2);
     assert.equal(await c.getVm('dev'), r.engine.vms.get('dev'));
@@ -40,8 +40,11 @@ test('hello reports protocol, build and pid; records round trip', async () => {
     assert.is(await c.removeVm('dev'), undefined);
     assert.is(r.engine.vms.size, 0);
     // omitted optional args reach the engine as undefined (its defaults apply), given ones as given
-    assert.equal(await c.engineLog(), ['line 0', 'line 1', 'line 2']);
+    assert.equal(await c.engineLog(), await r.engine.engineLog());
+    assert.is((await c.engineLog()).length, 5, 'the default line count applied: the whole log of 5 lines');
+    assert.equal(await c.engineLog(2), (await r.engine.engineLog()).slice(-2));
     assert.is((await c.events(4)).length, 4);
+    r.engine.reconcileReport = { adopted: ['a'], stopped: [], orphansRemoved: [] };
     assert.equal(await c.reconcile(), { adopted: ['a'], stopped: [], orphansRemoved: [] });
     const st = await c.status();
     assert.is(st.pid, process.pid);
@@ -64,6 +67,9 @@ test('errors keep their code, message and details; plain errors become E_INTERNA
     const bad = await expectError(c.createVm({ name: 'Bad Name!' }), 'E_INVALID_NAME');
     assert.equal(bad.details, { name: 'Bad Name!' });
     await expectError(c.removeImage('nope'), 'E_UNKNOWN_IMAGE');
+    r.engine.doctor = async () => {
+      throw new Error('doctor blew up'); // a plain Error: must reach the client as E_INTERNAL
+    };
     const internal = await expectError(c.doctor(), 'E_INTERNAL');
     assert.is(internal.message, 'doctor blew up');
     await c.createVm({ name: 'dup' });
@@ -80,15 +86,16 @@ test('Buffers survive the wire byte for byte (consoleTail, sendConsole)', async 
   const r = await startServer();
   const c = await ControlClient.connect(r.socketPath);
   try {
-    await c.createVm({ name: 'bin' });
+    await c.createVm({ name: 'bin', start: true });
     const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     r.engine.guestWrites('bin', Buffer.concat([all, Buffer.from('\n{"$base64":"x"}\r\n')]));
     const tail = await c.consoleTail('bin');
     assert.ok(Buffer.isBuffer(tail));
-    assert.ok(tail.equals(r.engine.consoles.get('bin')!));
+    assert.ok(tail.equals(await r.engine.consoleTail('bin')));
+    assert.ok(tail.subarray(-256 - 18).equals(Buffer.concat([all, Buffer.from('\n{"$base64":"x"}\r\n')])));
     const last = await c.consoleTail('bin', 5);
     assert.is(last.length, 5);
-    assert.ok(last.equals(r.engine.consoles.get('bin')!.subarray(-5)));
+    assert.ok(last.equals(tail.subarray(-5)));
     await c.sendConsole('bin', all);
     assert.ok(Buffer.isBuffer(r.engine.sent[0].data));
     assert.ok(r.engine.sent[0].data.equals(all));
@@ -110,17 +117,16 @@ test('events reach subscribers; one wire subscription; unsubscribe is synchronou
     const offA = c.subscribe((e) => a.push(e));
     const offB = c.subscribe((e) => b.push(e));
     await until(() => r.engine.listenerCount === 1);
+    const states = (es: EngineEvent[]) => es.flatMap((e) => (e.type === 'vm' ? [e.vm.state] : []));
     await other.createVm({ name: 'ev', start: true });
-    await until(() => a.length === 2 && b.length === 2);
-    assert.equal(
-      a.map((e) => e.type),
-      ['vm', 'vm'],
-    );
-    assert.is((a[1] as { vm: { state: string } }).vm.state, 'running');
+    await until(() => states(a).at(-1) === 'running' && states(b).at(-1) === 'running');
+    assert.equal(states(a), ['created', 'starting', 'running']);
+    assert.equal(a, b);
     offA();
+    const seenByA = a.length;
     await other.stopVm('ev');
-    await until(() => b.length === 3);
-    assert.is(a.length, 2, 'a listener that unsubscribed gets nothing more');
+    await until(() => states(b).at(-1) === 'stopped');
+    assert.is(a.length, seenByA, 'a listener that unsubscribed gets nothing more');
     offB();
     await until(() => r.engine.listenerCount === 0);
     // subscribing again re-subscribes on the wire
@@ -142,7 +148,7 @@ test('console bytes flow both ways; unknown VM is refused; unsubscribe reaches t
   const r = await startServer();
   const c = await ControlClient.connect(r.socketPath);
   try {
-    await c.createVm({ name: 'tty' });
+    await c.createVm({ name: 'tty', start: true });
     await expectError(
       c.subscribeConsole('ghost', () => {}),
       'E_NOT_FOUND',

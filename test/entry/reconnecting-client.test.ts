@@ -8,10 +8,10 @@ import { ControlClient } from '../../app/control/client.js';
 import { ControlServer } from '../../app/control/server.js';
 import type { EngineEvent } from '../../app/engine/api.js';
 import { EngineSwitch, findEngine } from '../../app/entry/reconnecting-client.js';
-import { FakeEngine } from '../control/fake-engine.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 import { tempDir, until } from '../control/helpers.js';
 
-async function serve(socketPath: string, engine = new FakeEngine()) {
+async function serve(socketPath: string, engine = new FakeEngine({ transitionMs: 0, echo: 'raw' })) {
   const server = new ControlServer({ engine, socketPath, buildId: 'test-build' });
   await server.listen();
   return { engine, server };
@@ -36,7 +36,7 @@ test('events and console listeners survive a switch to a new engine on the same 
   await old.closed;
   assert.not.ok(old.isOpen);
   // A new engine (a restart elsewhere) comes up on the same path a little later.
-  const b = new FakeEngine();
+  const b = new FakeEngine({ transitionMs: 0, echo: 'raw' });
   await b.createVm({ name: 'web', start: true });
   const later = new Promise<Awaited<ReturnType<typeof serve>>>((r) =>
     setTimeout(() => void serve(sock, b).then(r), 300),

@@ -7,7 +7,7 @@ import { PassThrough, Writable } from 'node:stream';
 import contrib from 'blessed-contrib';
 import { runTui, type TuiHandle } from '../../app/screens/tui.js';
 import type { DashboardView } from '../../app/screens/dashboard-view.js';
-import { FakeEngine } from './fake-engine.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 
 process.env.TERM = 'xterm-256color';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DataModel, type Topic } from '../../app/screens/data.js';
 import { RenderCoalescer, Throttle } from '../../app/screens/scheduler.js';
-import { FakeEngine } from './fake-engine.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 import { FormState, LineInput } from '../../app/screens/form.js';
 import { parseCreateForm } from '../../app/screens/actions.js';
 
