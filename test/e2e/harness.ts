@@ -119,7 +119,9 @@ export class Netns {
           /* gone */
         }
       }
-      await sleep(300);
+      // Give them a moment to go, but no longer than they take.
+      const until = Date.now() + 1000;
+      while (Date.now() < until && (await this.pids().catch(() => [])).length) await sleep(20);
     }
     await run(['ip', 'netns', 'delete', this.name]).catch(() => undefined);
     this.forget();

@@ -117,6 +117,19 @@ async function waitFor(file: string, re: RegExp, ms: number): Promise<string> {
   }
 }
 
+async function typeUntil(fifo: string, text: string, log: string, re: RegExp, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    typeInto(fifo, text);
+    try {
+      await waitFor(log, re, Math.min(2000, Math.max(0, deadline - Date.now())));
+      return;
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+    }
+  }
+}
+
 function typeInto(fifo: string, text: string): void {
   // QEMU holds the read side; O_NONBLOCK so a dead QEMU fails fast (ENXIO) instead of hanging.
   const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
@@ -156,10 +169,9 @@ real(
     assert.match(ready, /root=\/dev\/vda rw console=ttyS0 reboot=k panic=1 pci=off/);
     if (driver.accelDecision().accel === 'tcg') assert.match(ready, /tsc_early_khz=\d+/);
 
-    // Keystrokes go in through the FIFO; the guest's shell computes the answer.
-    await new Promise((r) => setTimeout(r, 300));
-    typeInto(spec.consoleFifo, 'echo BANGER_ECHO_$((6*7))\n');
-    await waitFor(spec.consoleLog, /BANGER_ECHO_42/, 10_000);
+    // Keystrokes go in through the FIFO; the guest's shell computes the answer. The shell may not
+    // read yet right after the marker: type again until it answers (within the deadline).
+    await typeUntil(spec.consoleFifo, 'echo BANGER_ECHO_$((6*7))\n', spec.consoleLog, /BANGER_ECHO_42/, 10_000);
 
     const s0 = Date.now();
     const exit = await driver.stop(handle, { timeoutMs: 20_000 });
