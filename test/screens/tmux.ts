@@ -11,8 +11,23 @@ export function tuiCommand(): string {
   return process.env.BANGER_TUI_CMD ?? 'node --import tsx test/screens/fixtures/run-fake-tui.ts';
 }
 
+// A tmux server of our own (not the user's default one): the tests neither see nor touch the
+// sessions of the person running them, nor of another test run, and it goes away with us.
+const SOCKET = `banger-test-${process.pid}`;
+let serverStarted = false;
+
 function tmux(...args: string[]): string {
-  return execFileSync('tmux', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (args[0] === 'new-session' && !serverStarted) {
+    serverStarted = true;
+    process.once('exit', () => {
+      try {
+        execFileSync('tmux', ['-L', SOCKET, 'kill-server'], { stdio: 'ignore' });
+      } catch {
+        /* already gone */
+      }
+    });
+  }
+  return execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 export class TmuxSession {
