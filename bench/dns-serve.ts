@@ -1,10 +1,18 @@
 // Bench helper: serve name0..nameN-1.vm from banger's DnsServer on 127.0.0.1:PORT until killed.
-// usage: node --import tsx bench/dns-serve.ts PORT [NAMES]
-import { DnsServer } from '../app/dns/server.js';
+// usage: node --import tsx bench/dns-serve.ts PORT [NAMES] [native|dgram|auto]
+// Prints "ready PORT", or "unavailable: WHY" when that UDP path cannot run here.
+import { DnsServer, chooseUdpPath, type UdpPath } from '../app/dns/server.js';
 
 const port = Number(process.argv[2]);
 const names = Number(process.argv[3] ?? 1000);
-const server = new DnsServer({ listeners: [{ host: '127.0.0.1', port }] });
+const want = (process.argv[4] ?? 'auto') as UdpPath | 'auto';
+try {
+  chooseUdpPath(want);
+} catch (err) {
+  console.log(`unavailable: ${(err as Error).message}`);
+  process.exit(0);
+}
+const server = new DnsServer({ listeners: [{ host: '127.0.0.1', port }], udp: want });
 server.setRecords(
   Array.from({ length: names }, (_, i) => ({
     name: `name${i}`,
@@ -17,7 +25,7 @@ if (!l.up) {
   console.error(`dns-serve: ${l.error}`);
   process.exit(1);
 }
-console.log(`ready ${l.port}`);
+console.log(`ready ${l.port} ${l.udp}`);
 const stop = () => {
   console.error(`dns-serve stats ${JSON.stringify(server.stats())}`);
   void server.stop().then(() => process.exit(0));

@@ -5,7 +5,8 @@ import { BlockList, createServer, isIP, type Server, type Socket } from 'node:ne
 import { BangerError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Forwarder } from './forwarder.js';
-import { FORWARD, type Responder } from './responder.js';
+import { NativeUdp, encodeTable } from './native-udp.js';
+import { FORWARD, type DnsStats, type Responder } from './responder.js';
 import { RCODE_SERVFAIL, questionReply } from './wire.js';
 
 export interface ListenerOptions {
@@ -17,6 +18,9 @@ export interface ListenerOptions {
   allowFrom?: string | string[];
 }
 
+/** How UDP is served: the native batched thread (native/dns-udp) or node:dgram on the JS thread. */
+export type UdpPath = 'native' | 'dgram';
+
 export interface ListenerStatus {
   address: string;
   port: number;
@@ -24,6 +28,13 @@ export interface ListenerStatus {
   up: boolean;
   error: string | null;
   forwards: boolean;
+  /** Which UDP path serves this listener. */
+  udp: UdpPath;
+}
+
+/** Where a UDP reply goes out: a dgram socket or the native one. */
+interface UdpOut {
+  send(msg: Buffer, port: number, address: string): void;
 }
 
 export function parseAllowFrom(raw: string | string[] | undefined): BlockList {
@@ -54,6 +65,8 @@ export class Listener {
   readonly forwards: boolean;
   private port: number;
   private udp: UdpSocket | null = null;
+  private native: NativeUdp | null = null;
+  private unsubscribe: (() => void) | null = null;
   private tcp: Server | null = null;
   private readonly conns = new Set<Socket>();
   private error: string | null = null;
@@ -65,6 +78,7 @@ export class Listener {
     private readonly forwarder: Forwarder | null,
     private readonly logger: Logger,
     private readonly tcpIdleMs: number,
+    readonly udpPath: UdpPath = 'dgram',
   ) {
     if (isIP(opts.host) === 0)
       throw new BangerError(
@@ -83,15 +97,16 @@ export class Listener {
 
   status(): ListenerStatus {
     const protocols: ('udp' | 'tcp')[] = [];
-    if (this.udp) protocols.push('udp');
+    if (this.udp || this.native) protocols.push('udp');
     if (this.tcp) protocols.push('tcp');
     return {
       address: this.host,
       port: this.port,
       protocols,
-      up: !!(this.udp && this.tcp),
+      up: !!((this.udp || this.native) && this.tcp),
       error: this.error,
       forwards: this.forwards,
+      udp: this.udpPath,
     };
   }
 
@@ -101,8 +116,7 @@ export class Listener {
     // With port 0, UDP picks the port and TCP may find it taken: try a few.
     for (let attempt = 0; attempt < (this.requestedPort === 0 ? 8 : 1); attempt++) {
       try {
-        this.udp = await this.bindUdp(this.requestedPort);
-        this.port = this.udp.address().port;
+        this.port = await this.bindUdp(this.requestedPort);
       } catch (err) {
         this.error = `udp ${this.host}:${this.requestedPort}: ${describe(err)}`;
         break;
@@ -113,8 +127,7 @@ export class Listener {
         return;
       } catch (err) {
         this.error = `tcp ${this.host}:${this.port}: ${describe(err)}`;
-        this.udp.close();
-        this.udp = null;
+        this.closeUdp();
       }
     }
     this.port = this.requestedPort;
@@ -124,6 +137,7 @@ export class Listener {
   async stop(): Promise<void> {
     for (const c of this.conns) c.destroy();
     this.conns.clear();
+    this.closeUdp(true);
     const udp = this.udp;
     const tcp = this.tcp;
     this.udp = null;
@@ -132,7 +146,41 @@ export class Listener {
     if (tcp) await new Promise<void>((r) => tcp.close(() => r()));
   }
 
-  private bindUdp(port: number): Promise<UdpSocket> {
+  /** Fold the native thread's counts into the Responder's, so stats() stays cumulative. */
+  addNativeStats(into: DnsStats): void {
+    this.native?.addStats(into);
+  }
+
+  /** The native socket (and, unless `keepDgram`, the dgram one) closed. */
+  private closeUdp(keepDgram = false): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.native) {
+      this.native.addStats(this.responder.stats);
+      this.native.close();
+      this.native = null;
+    }
+    if (!keepDgram && this.udp) {
+      this.udp.close();
+      this.udp = null;
+    }
+  }
+
+  /** Bind UDP on the chosen path; resolves with the bound port. */
+  private async bindUdp(port: number): Promise<number> {
+    if (this.udpPath === 'dgram') {
+      this.udp = await this.bindDgram(port);
+      return this.udp.address().port;
+    }
+    const native = new NativeUdp(this.host, port, (msg, address, from) => this.onUdp(native, msg, address, from));
+    const load = () => native.setTable(encodeTable(this.responder.hotAnswers()));
+    load();
+    this.unsubscribe = this.responder.onRebuild(load);
+    this.native = native;
+    return native.port;
+  }
+
+  private bindDgram(port: number): Promise<UdpSocket> {
     const sock = createSocket({ type: isIP(this.host) === 6 ? 'udp6' : 'udp4', lookup: literalLookup as never });
     return new Promise((resolve, reject) => {
       sock.once('error', reject);
@@ -163,7 +211,7 @@ export class Listener {
     });
   }
 
-  private onUdp(sock: UdpSocket, msg: Buffer, address: string, port: number): void {
+  private onUdp(sock: UdpOut, msg: Buffer, address: string, port: number): void {
     let out: Buffer | null | typeof FORWARD;
     try {
       out = this.responder.respond(msg, true, this.forwards);

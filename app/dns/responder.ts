@@ -64,6 +64,17 @@ export function emptyStats(): DnsStats {
   };
 }
 
+/**
+ * What the native path needs to build the hot replies exactly as build() does: the zone's wire
+ * name, the NXDOMAIN and NODATA tails (SOA in authority), and each name's A answer tail.
+ */
+export interface HotAnswers {
+  zone: Buffer;
+  nxdomain: Buffer;
+  nodata: Buffer;
+  names: { wire: Buffer; tail: Buffer }[];
+}
+
 /** Returned by respond() for a valid out-of-zone query on a forwarding listener. */
 export const FORWARD = Symbol('forward');
 
@@ -164,6 +175,9 @@ export class Responder {
   // BADVERS is extended rcode 16: 0 in the header, 1 in the OPT's upper byte.
   private readonly badvers: Answer = { rcode: 0, aa: false, an: 0, ns: 0, tail: Buffer.alloc(0), stat: 'refused' };
   private readonly p: ParsedQuery = newParsed();
+  // For the native UDP path: the same precomputed bytes, serialised on demand after a rebuild.
+  private hot: { wire: Buffer; tail: Buffer }[] = [];
+  private readonly rebuilt = new Set<() => void>();
 
   constructor(zone: string, ttl = 5) {
     this.zone = normaliseZone(zone);
@@ -224,6 +238,7 @@ export class Responder {
       ...u32(ttl),
     ];
     const soaAuth = Buffer.from(rr(this.zoneWire, T_SOA, ttl, soaData));
+    const hot: { wire: Buffer; tail: Buffer }[] = [];
     this.nxdomain = { rcode: RCODE_NXDOMAIN, aa: true, an: 0, ns: 1, tail: soaAuth, stat: 'nxdomain' };
     this.nodata = { rcode: RCODE_NOERROR, aa: true, an: 0, ns: 1, tail: soaAuth, stat: 'nodata' };
     const soaAns = rr(PTR_QNAME, T_SOA, ttl, soaData);
@@ -243,18 +258,27 @@ export class Responder {
     add(this.zoneWire, true, null);
     for (const [name, ip] of this.recs) {
       const rdata = ip.split('.').map(Number);
-      add(encodeName(`${name}.${this.zone}`), false, {
-        rcode: 0,
-        aa: true,
-        an: 1,
-        ns: 0,
-        tail: Buffer.from(rr(PTR_QNAME, T_A, ttl, rdata)),
-        stat: 'noerror',
-      });
+      const wire = encodeName(`${name}.${this.zone}`);
+      const tail = Buffer.from(rr(PTR_QNAME, T_A, ttl, rdata));
+      add(wire, false, { rcode: 0, aa: true, an: 1, ns: 0, tail, stat: 'noerror' });
+      hot.push({ wire, tail });
     }
     // swapped whole, so a reply never sees half a rebuild (and mask always matches buckets)
     this.buckets = buckets;
     this.mask = mask;
+    this.hot = hot;
+    for (const fn of this.rebuilt) fn();
+  }
+
+  /** Call `fn` after every rebuild (the native path reloads its table); returns the unsubscribe. */
+  onRebuild(fn: () => void): () => void {
+    this.rebuilt.add(fn);
+    return () => this.rebuilt.delete(fn);
+  }
+
+  /** The precomputed bytes the native UDP path answers from (app/dns/native-udp.ts). */
+  hotAnswers(): HotAnswers {
+    return { zone: this.zoneWire, nxdomain: this.nxdomain.tail, nodata: this.nodata.tail, names: this.hot };
   }
 
   /**

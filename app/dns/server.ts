@@ -4,12 +4,13 @@
 import { BangerError, ErrorCodes } from '../errors.js';
 import { nullLogger, type Logger } from '../log.js';
 import { Forwarder } from './forwarder.js';
-import { Listener, type ListenerOptions, type ListenerStatus } from './listener.js';
+import { Listener, type ListenerOptions, type ListenerStatus, type UdpPath } from './listener.js';
+import { nativeUdpUnavailable } from './native-udp.js';
 import { Responder, type DnsRecord, type DnsStats } from './responder.js';
 import { parseUpstream, systemUpstreams, type Upstream } from './upstreams.js';
 
 export type { DnsRecord, DnsStats } from './responder.js';
-export type { ListenerOptions, ListenerStatus } from './listener.js';
+export type { ListenerOptions, ListenerStatus, UdpPath } from './listener.js';
 
 export interface DnsServerOptions {
   /** Zone served, default "vm". */
@@ -23,7 +24,23 @@ export interface DnsServerOptions {
   forwardTimeoutMs?: number;
   /** Idle TCP connections are closed after this long, default 10 s. */
   tcpIdleMs?: number;
+  /**
+   * UDP path: 'native' (batched recvmmsg/sendmmsg thread, native/dns-udp), 'dgram' (node:dgram on
+   * the JS thread), or 'auto' (default): BANGER_DNS_UDP if set, else native where it was built.
+   */
+  udp?: UdpPath | 'auto';
   logger?: Logger;
+}
+
+/** Resolve the UDP path; asking for 'native' where it is not built is an error, not a fallback. */
+export function chooseUdpPath(want: UdpPath | 'auto' = 'auto'): UdpPath {
+  const env = process.env.BANGER_DNS_UDP;
+  const w = want === 'auto' && (env === 'native' || env === 'dgram') ? env : want;
+  const missing = nativeUdpUnavailable();
+  if (w === 'native' && missing) {
+    throw new BangerError(ErrorCodes.DNS, `the native DNS UDP path is not available: ${missing}`);
+  }
+  return w === 'auto' ? (missing ? 'dgram' : 'native') : w;
 }
 
 export interface DnsStatus {
@@ -59,8 +76,9 @@ export class DnsServer {
         ? new Forwarder(upstreams, { timeoutMs: opts.forwardTimeoutMs, logger: this.logger })
         : null;
     const idle = opts.tcpIdleMs ?? 10_000;
+    const udp = chooseUdpPath(opts.udp);
     this.listeners = opts.listeners.map(
-      (l) => new Listener(l, this.responder, l.forward ? this.forwarder : null, this.logger, idle),
+      (l) => new Listener(l, this.responder, l.forward ? this.forwarder : null, this.logger, idle, udp),
     );
   }
 
@@ -120,6 +138,8 @@ export class DnsServer {
 
   /** Cumulative counters since construction; diff two samples for a qps graph. */
   stats(): DnsStats {
-    return { ...this.responder.stats };
+    const out = { ...this.responder.stats };
+    for (const l of this.listeners) l.addNativeStats(out);
+    return out;
   }
 }
