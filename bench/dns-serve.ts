@@ -1,6 +1,8 @@
 // Bench helper: serve name0..nameN-1.vm from banger's DnsServer on 127.0.0.1:PORT until killed.
 // usage: node --import tsx bench/dns-serve.ts PORT [NAMES] [native|dgram|auto]
 // Prints "ready PORT", or "unavailable: WHY" when that UDP path cannot run here.
+// BUSY=MS stands in for the rest of the engine: every 100 ms the JS thread is busy for MS ms
+// building and dropping garbage (as a status poll, a reconcile or an image build step would).
 import { DnsServer, chooseUdpPath, type UdpPath } from '../app/dns/server.js';
 
 const port = Number(process.argv[2]);
@@ -26,6 +28,15 @@ if (!l.up) {
   process.exit(1);
 }
 console.log(`ready ${l.port} ${l.udp}`);
+const busy = Number(process.env.BUSY ?? 0);
+if (busy > 0) {
+  setInterval(() => {
+    const until = performance.now() + busy;
+    let junk: unknown[] = [];
+    while (performance.now() < until) junk.push({ at: performance.now(), s: 'x'.repeat(64) });
+    junk = [];
+  }, 100).unref();
+}
 const stop = () => {
   console.error(`dns-serve stats ${JSON.stringify(server.stats())}`);
   void server.stop().then(() => process.exit(0));

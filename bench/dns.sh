@@ -7,6 +7,8 @@
 # realistic load: p50/p99/p99.9 from dnsperf -v, which prints every query's latency).
 # usage: bench/dns.sh [SECONDS=8] [RATE=5000] [TRIALS=3]
 #   PATHS="dgram native" picks banger's UDP paths (default: every one that starts here).
+#   BUSY=MS keeps banger's JS thread busy MS ms of every 100 (the rest of an engine), to see
+#   which path is hurt by it; default 0 (the DNS server alone).
 #   FLOOR=1 adds a bare Node echo server (bench/dns-floor.ts): the ceiling for any Node dgram server.
 # Bounded: servers x 2 modes x TRIALS x SECONDS (about 3.5 min with the defaults).
 set -euo pipefail
@@ -85,7 +87,18 @@ done
 # Only at the fixed rate: neither then needs more than a fraction of its core.
 rt=${RT:-1}
 if [ "$rt" = 1 ] && ! chrt -f 10 true 2>/dev/null; then rt=0; echo "no SCHED_FIFO here: RT off" >&2; fi
-realtime() { [ "$rt" = 1 ] && chrt -a -f -p 10 "${PID[$1]}" >/dev/null; return 0; }
+# Only the threads that serve DNS get it: all of dnsmasq and of a dgram server (its JS thread
+# serves), only the serving thread of the native path (named banger-dns-udp), whose JS thread
+# is the rest of an engine and stays an ordinary thread.
+realtime() {
+  [ "$rt" = 1 ] || return 0
+  local task served=0
+  for task in /proc/"${PID[$1]}"/task/*; do
+    [ "$(cat "$task/comm" 2>/dev/null)" = banger-dns-udp ] && chrt -f -p 10 "${task##*/}" >/dev/null && served=1
+  done
+  [ "$served" = 1 ] || chrt -a -f -p 10 "${PID[$1]}" >/dev/null
+  return 0
+}
 timeshare() { [ "$rt" = 1 ] && chrt -a -o -p 0 "${PID[$1]}" >/dev/null; return 0; }
 
 # run LABEL PORT EXTRA... -> prints "qps p50_ms p99_ms p999_ms lost"
@@ -131,6 +144,7 @@ done
 
 echo
 echo "medians (min-max) of $trials interleaved trials, ${secs}s each; server on core 0, dnsperf on core 1; SCHED_FIFO at the fixed rate: $([ "$rt" = 1 ] && echo yes || echo no)"
+echo "banger's JS thread busy ${BUSY:-0} ms of every 100 ms (BUSY)"
 echo "host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: figures are noisy)"
 printf '%-8s %-26s %-26s %-26s %-26s\n' server "max qps" "p99 ms @${rate}qps" "p99.9 ms @${rate}qps" "p50 ms @${rate}qps"
 for who in "${who_list[@]}"; do

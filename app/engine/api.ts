@@ -96,6 +96,8 @@ export interface DnsListenerStatus {
   up: boolean;
   error: string | null;
   forwards: boolean;
+  /** UDP path: 'native' (batched thread, native/dns-udp) or 'dgram' (node:dgram on the JS thread). */
+  udp?: 'native' | 'dgram';
 }
 
 export interface DnsStatus {

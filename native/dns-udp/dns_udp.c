@@ -255,6 +255,7 @@ static void serve_batch(Server *s, uint8_t (*rx)[RX_SLOT], uint8_t (*tx)[TX_SLOT
 
 static void *serve(void *arg) {
   Server *s = arg;
+  pthread_setname_np(pthread_self(), "banger-dns-udp"); /* what top -H and ps -L show */
   uint8_t(*rx)[RX_SLOT] = malloc(sizeof(*rx) * BATCH);
   uint8_t(*tx)[TX_SLOT] = malloc(sizeof(*tx) * BATCH);
   struct pollfd pf[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->stop_r, .events = POLLIN}};

@@ -1,11 +1,11 @@
 // 100,000 malformed UDP packets (random bytes, truncations, lying counts, pointer loops,
 // oversize, 64 KB question chains, bit flips) against a live server: it never crashes, and
 // normal queries sent during the flood are answered. Seeded, so a failure can be replayed.
-import { test } from 'uvu';
+import { test as suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { query, startServer, udpRaw } from './helpers.js';
+import { query, udpRaw, UDP_PATHS, forPath } from './helpers.js';
 
 const TOTAL = 100_000;
 const seed = Number(process.env.DNS_FUZZ_SEED ?? Date.now() % 1e9);
@@ -70,67 +70,70 @@ function malformed(): Buffer {
   return v;
 }
 
-test(`fuzz: ${TOTAL} malformed packets never crash the server; probes answered (seed ${seed})`, async () => {
-  const { server, port } = await startServer();
-  const sock = createSocket('udp4');
-  let replies = 0;
-  sock.on('message', () => {
-    replies++;
-  });
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
-  const latencies: number[] = [];
-  const t0 = Date.now();
-  try {
-    let sent = 0;
-    while (sent < TOTAL) {
-      for (let i = 0; i < 25 && sent < TOTAL; i++, sent++) sock.send(malformed(), port, '127.0.0.1');
-      if (sent % 5_000 === 0) {
-        // a normal query in the middle of the flood
-        const t = process.hrtime.bigint();
-        const reply = await udpRaw(port, query('dev.vm', 'A', { id: sent & 0xffff }), 2000);
-        assert.ok(reply, `probe after ${sent} packets answered`);
-        assert.is(reply!.readUInt16BE(0), sent & 0xffff);
-        assert.is(reply![3]! & 0xf, 0);
-        latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
-      } else {
-        await new Promise((r) => setImmediate(r));
+for (const path of UDP_PATHS) {
+  const { test, startServer } = forPath(suite, path);
+  test(`fuzz: ${TOTAL} malformed packets never crash the server; probes answered (seed ${seed})`, async () => {
+    const { server, port } = await startServer();
+    const sock = createSocket('udp4');
+    let replies = 0;
+    sock.on('message', () => {
+      replies++;
+    });
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const latencies: number[] = [];
+    const t0 = Date.now();
+    try {
+      let sent = 0;
+      while (sent < TOTAL) {
+        for (let i = 0; i < 25 && sent < TOTAL; i++, sent++) sock.send(malformed(), port, '127.0.0.1');
+        if (sent % 5_000 === 0) {
+          // a normal query in the middle of the flood
+          const t = process.hrtime.bigint();
+          const reply = await udpRaw(port, query('dev.vm', 'A', { id: sent & 0xffff }), 2000);
+          assert.ok(reply, `probe after ${sent} packets answered`);
+          assert.is(reply!.readUInt16BE(0), sent & 0xffff);
+          assert.is(reply![3]! & 0xf, 0);
+          latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+        } else {
+          await new Promise((r) => setImmediate(r));
+        }
       }
+      const final = await udpRaw(port, query('dev.vm'), 2000);
+      assert.ok(final, 'still answering after the flood');
+      const st = server.stats();
+      console.log(
+        `  fuzz: ${sent} sent in ${Date.now() - t0} ms, server saw ${st.queries}, replied ${replies} (formerr ${st.formerr}, dropped ${st.dropped}, refused ${st.refused}, nxdomain ${st.nxdomain}); probe latency worst ${Math.max(...latencies).toFixed(2)} ms, median ${latencies.sort((a, b) => a - b)[latencies.length >> 1]!.toFixed(2)} ms`,
+      );
+      assert.ok(st.queries > TOTAL * 0.5, `server processed ${st.queries} of ${TOTAL}`);
+      assert.ok(st.formerr > 0 && st.dropped > 0);
+    } finally {
+      sock.close();
+      await server.stop();
     }
-    const final = await udpRaw(port, query('dev.vm'), 2000);
-    assert.ok(final, 'still answering after the flood');
-    const st = server.stats();
-    console.log(
-      `  fuzz: ${sent} sent in ${Date.now() - t0} ms, server saw ${st.queries}, replied ${replies} (formerr ${st.formerr}, dropped ${st.dropped}, refused ${st.refused}, nxdomain ${st.nxdomain}); probe latency worst ${Math.max(...latencies).toFixed(2)} ms, median ${latencies.sort((a, b) => a - b)[latencies.length >> 1]!.toFixed(2)} ms`,
-    );
-    assert.ok(st.queries > TOTAL * 0.5, `server processed ${st.queries} of ${TOTAL}`);
-    assert.ok(st.formerr > 0 && st.dropped > 0);
-  } finally {
-    sock.close();
-    await server.stop();
-  }
-});
+  });
 
-test(`fuzz: garbage on TCP closes that connection only (seed ${seed})`, async () => {
-  const { server, port } = await startServer();
-  try {
-    await Promise.all(
-      Array.from(
-        { length: 200 },
-        () =>
-          new Promise<void>((resolve) => {
-            const c = connect(port, '127.0.0.1', () => {
-              c.write(bytes(1 + int(3000)));
-              setTimeout(() => c.destroy(), 20);
-            });
-            c.on('error', () => {});
-            c.on('close', () => resolve());
-          }),
-      ),
-    );
-    assert.is((await udpRaw(port, query('dev.vm')))![3]! & 0xf, 0);
-  } finally {
-    await server.stop();
-  }
-});
+  test(`fuzz: garbage on TCP closes that connection only (seed ${seed})`, async () => {
+    const { server, port } = await startServer();
+    try {
+      await Promise.all(
+        Array.from(
+          { length: 200 },
+          () =>
+            new Promise<void>((resolve) => {
+              const c = connect(port, '127.0.0.1', () => {
+                c.write(bytes(1 + int(3000)));
+                setTimeout(() => c.destroy(), 20);
+              });
+              c.on('error', () => {});
+              c.on('close', () => resolve());
+            }),
+        ),
+      );
+      assert.is((await udpRaw(port, query('dev.vm')))![3]! & 0xf, 0);
+    } finally {
+      await server.stop();
+    }
+  });
+}
 
-test.run();
+suite.run();

@@ -4,7 +4,10 @@ import { connect } from 'node:net';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import dnsPacket from 'dns-packet';
-import { DnsServer } from '../../app/dns/server.js';
+import type { Test } from 'uvu';
+import { DnsServer, type UdpPath } from '../../app/dns/server.js';
+import { nativeUdpUnavailable } from '../../app/dns/native-udp.js';
+import { runIf } from '../helpers/skip.js';
 
 const execFileP = promisify(execFile);
 
@@ -164,6 +167,25 @@ export async function dig(port: number, args: string[], host = '127.0.0.1'): Pro
     opt: stdout.includes('OPT PSEUDOSECTION'),
     raw: stdout,
   };
+}
+
+/** Every UDP path the server has; one that cannot run here carries the reason. */
+export const UDP_PATHS: { udp: UdpPath; unavailable: string | null }[] = [
+  { udp: 'dgram', unavailable: null },
+  { udp: 'native', unavailable: nativeUdpUnavailable() },
+];
+
+/**
+ * The suite's `test` and `startServer` for one UDP path: names carry the path, servers use it,
+ * and where the path cannot run here each test is skipped through the runner with the reason.
+ */
+export function forPath(
+  suite: Test,
+  path: (typeof UDP_PATHS)[number],
+): { test: (name: string, fn: () => void | Promise<void>) => void; startServer: typeof startServer; udp: UdpPath } {
+  const run = runIf(suite, path.unavailable);
+  const test = (name: string, fn: () => void | Promise<void>) => run(`[${path.udp}] ${name}`, fn);
+  return { test, startServer: (extra = {}) => startServer({ udp: path.udp, ...extra }), udp: path.udp };
 }
 
 /** A started server on 127.0.0.1 port 0 with a few records. */
