@@ -12,7 +12,16 @@ import { instanceTag, kernelIpArg, macFor, tapName } from './identity.js';
 import { allocateLease } from './leases.js';
 import { ensureBridge, removeBridge } from './bridge.js';
 import { createTap, listOurTaps, removeTap, sweepOrphanTaps, type TapOwner } from './tap.js';
-import { detectNatBackend, ensureNat, natActive, removeNat, type NatBackend } from './nat.js';
+import {
+  detectNatBackend,
+  ensureNat,
+  natActive,
+  otherInstancesNat,
+  readIpForward,
+  removeNat,
+  setIpForward,
+  type NatBackend,
+} from './nat.js';
 import { getLink, linkAddrs, type LinkInfo } from './links.js';
 
 export interface HostNetworkOptions {
@@ -57,6 +66,8 @@ export interface NetworkStatus {
 }
 
 const ACTIVE_STATES = new Set(['starting', 'running', 'stopping']);
+/** Store setting: net.ipv4.ip_forward as it was before banger first turned it on ('' = none). */
+export const IP_FORWARD_BEFORE = 'network.ipForwardBefore';
 
 function defaultUid(): number {
   const sudoUid = Number(process.env.SUDO_UID);
@@ -142,6 +153,12 @@ export class HostNetwork {
   /** (Re)install our NAT table atomically and enable forwarding; idempotent. */
   ensureNat(): Promise<void> {
     return this.locked(async () => {
+      // Recorded once (in the store, so it survives engine restarts) before the first change;
+      // a later engine sees our own 1 and must not overwrite what the host had.
+      if (!this.store.getSetting(IP_FORWARD_BEFORE)) {
+        const before = await readIpForward(this.runner);
+        if (before !== null) this.store.setSetting(IP_FORWARD_BEFORE, before);
+      }
       await ensureNat(this.runner, this.nat(), this.bridge, this.subnet, { legacy: !this.legacyNatChecked });
       this.legacyNatChecked = true;
     });
@@ -214,9 +231,37 @@ export class HostNetwork {
       }
       // The bridge goes even when NAT removal failed; the NAT error is still reported.
       await removeBridge(this.runner, this.bridge);
+      if (!natError) await this.restoreIpForward();
       this.logger.info('network: down', { bridge: this.bridge });
       if (natError) throw natError;
     });
+  }
+
+  /**
+   * Put ip_forward back to what it was before banger turned it on, unless another banger
+   * instance on this host still forwards (then it stays on, and the record is dropped: that
+   * instance's own record says 1).
+   */
+  private async restoreIpForward(): Promise<void> {
+    const before = this.store.getSetting(IP_FORWARD_BEFORE);
+    if (!before) return;
+    if (before === '0') {
+      const others = await otherInstancesNat(this.runner, this.nat(), this.bridge);
+      if (others === null) {
+        // Kept for the next purge to try again.
+        this.logger.warn('network: ip_forward left on: cannot list the NAT rules');
+        return;
+      }
+      if (others.length) {
+        this.logger.warn('network: ip_forward left on: another banger instance still forwards', {
+          others: others.join(', '),
+        });
+      } else {
+        await setIpForward(this.runner, '0');
+        this.logger.info('network: ip_forward restored to 0');
+      }
+    }
+    this.store.setSetting(IP_FORWARD_BEFORE, '');
   }
 
   /** This instance's TAPs: tagged with our tag, or untagged on our bridge (older builds). */

@@ -61,6 +61,9 @@ export function nftScript(bridge: string, subnet: Cidr): string {
     '    type filter hook forward priority filter; policy accept;',
     `    iifname ${br} accept`,
     `    oifname ${br} ct state established,related accept`,
+    // New connections into the VM subnet from anywhere but the bridge (libvirt's default):
+    // the chain's accept policy alone would let the LAN in.
+    `    oifname ${br} drop`,
     '  }',
     '}',
     '',
@@ -97,11 +100,46 @@ export function iptablesRules(bridge: string, subnet: Cidr): string[][] {
     ['nat', 'POSTROUTING', '-s', formatCidr(subnet), '!', '-o', bridge, ...tag, '-j', 'MASQUERADE'],
     ['filter', 'FORWARD', '-i', bridge, ...tag, '-j', 'ACCEPT'],
     ['filter', 'FORWARD', '-o', bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...tag, '-j', 'ACCEPT'],
+    // Appended after the ACCEPT above, so only new inbound connections meet it.
+    ['filter', 'FORWARD', '-o', bridge, ...tag, '-j', 'DROP'],
   ];
 }
 
 async function enableForwarding(runner: ProcessRunner): Promise<void> {
-  await runner.run(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'], { privileged: true });
+  await setIpForward(runner, '1');
+}
+
+/** net.ipv4.ip_forward as '0' or '1'; null when it cannot be read. */
+export async function readIpForward(runner: ProcessRunner): Promise<string | null> {
+  const r = await runner.run(['sysctl', '-n', 'net.ipv4.ip_forward'], { reject: false });
+  const v = r.stdout.trim();
+  return r.exitCode === 0 && /^[01]$/.test(v) ? v : null;
+}
+
+export async function setIpForward(runner: ProcessRunner, value: '0' | '1'): Promise<void> {
+  await runner.run(['sysctl', '-q', '-w', `net.ipv4.ip_forward=${value}`], { privileged: true });
+}
+
+/**
+ * Other banger instances' NAT on this host (their tables, or FORWARD rules tagged banger on
+ * another bridge): they still need forwarding. null when it cannot be told.
+ */
+export async function otherInstancesNat(
+  runner: ProcessRunner,
+  backend: NatBackend,
+  bridge: string,
+): Promise<string[] | null> {
+  const argv = backend === 'nft' ? ['nft', 'list', 'tables'] : ['iptables', '-S', 'FORWARD'];
+  const r = await runner.run(argv, { privileged: true, reject: false });
+  if (r.exitCode !== 0) return null;
+  if (backend === 'nft') {
+    const ours = nftTableName(bridge);
+    return [...r.stdout.matchAll(/^table inet (banger\w*)$/gm)].map((m) => m[1]).filter((t) => t !== ours);
+  }
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.includes('banger') && !l.includes(` ${bridge} `))
+    .map((l) => l.trim());
 }
 
 export async function ensureNat(

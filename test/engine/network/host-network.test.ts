@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../../app/engine/store.js';
-import { HostNetwork } from '../../../app/engine/network/host-network.js';
+import { HostNetwork, IP_FORWARD_BEFORE } from '../../../app/engine/network/host-network.js';
 import { UndoStack } from '../../../app/engine/vm/undo.js';
 import { BangerError } from '../../../app/errors.js';
 import { createRunner, type ProcessRunner } from '../../../app/engine/process.js';
@@ -101,7 +101,7 @@ nsTest('setupVm: bridge with gateway, owned TAP on the bridge, NAT table, forwar
 
     const rules = await nftRules(ns);
     assert.ok(rules, 'table inet banger_banger0 exists');
-    assert.is(rules!.length, 3);
+    assert.is(rules!.length, 4);
     assert.ok(
       rules!.some(
         (r) =>
@@ -112,7 +112,8 @@ nsTest('setupVm: bridge with gateway, owned TAP on the bridge, NAT table, forwar
     assert.is((await ns.sh(['cat', '/proc/sys/net/ipv4/ip_forward'])).stdout.trim(), '1');
 
     // Every change to the host asked for privileges (sudo -n when not root).
-    const mutating = ns.calls.filter((c) => !c.argv.includes('show'));
+    const reads = (argv: string[]) => argv.includes('show') || (argv[0] === 'sysctl' && argv[1] === '-n');
+    const mutating = ns.calls.filter((c) => !reads(c.argv));
     assert.ok(mutating.length >= 6);
     for (const c of mutating) assert.is(c.opts.privileged, true, c.argv.join(' '));
   }),
@@ -125,7 +126,7 @@ nsTest('idempotent: a second setup adds nothing; a deleted bridge is re-created'
     await net.ensureNat();
     const again = await net.setupVm(vmA);
     assert.is(again.ip, first.ip, 'sticky lease');
-    assert.is((await nftRules(ns))!.length, 3, 'no duplicate rules');
+    assert.is((await nftRules(ns))!.length, 4, 'no duplicate rules');
     const addrs = await jsonOf<Addr[]>(ns, ['ip', '-j', '-4', 'addr', 'show', 'dev', 'banger0']);
     assert.is(addrs[0].addr_info.length, 1);
     assert.is(store.listLeases().length, 1);
@@ -163,6 +164,36 @@ nsTest('down() removes the NAT table and the bridge; twice is fine', () =>
     const s = await net.status();
     assert.equal([s.bridgeExists, s.bridgeUp, s.nat.active], [false, false, false]);
   }),
+);
+
+nsTest(
+  'ip_forward: recorded before the first change, restored on down(); left on while another instance forwards',
+  () =>
+    withNs('fwd', async ({ ns, net, mk, store }) => {
+      const fwd = async () => (await ns.sh(['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim();
+      assert.is((await ns.sh(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=0'])).exitCode, 0);
+      await net.setupVm(vmA);
+      assert.is(await fwd(), '1');
+      // A restarted engine (a new HostNetwork on the same store) sees our 1 and keeps the 0.
+      await mk().ensureNat();
+      assert.is(store.getSetting(IP_FORWARD_BEFORE), '0');
+      await mk().down();
+      assert.is(await fwd(), '0', 'restored to what the host had');
+      assert.is(store.getSetting(IP_FORWARD_BEFORE), '', 'record consumed');
+
+      // Already on before banger: stays on.
+      assert.is((await ns.sh(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'])).exitCode, 0);
+      await net.setupVm(vmA);
+      await net.down();
+      assert.is(await fwd(), '1');
+
+      // Another instance's NAT table still needs forwarding: left on.
+      assert.is((await ns.sh(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=0'])).exitCode, 0);
+      await net.setupVm(vmA);
+      await ns.runner.run(['nft', '-f', '-'], { input: 'table inet banger_other0 {\n}\n' });
+      await net.down();
+      assert.is(await fwd(), '1', 'another instance still forwards');
+    }),
 );
 
 nsTest('a subnet overlapping a route is refused with E_SUBNET_OVERLAP and changes nothing', () =>

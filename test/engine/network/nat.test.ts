@@ -42,6 +42,10 @@ test('nft script: replaces only our table, masquerades the subnet not towards th
   assert.match(s, 'ip saddr 172.30.0.0/24 oifname != "banger0" masquerade');
   assert.match(s, 'iifname "banger0" accept');
   assert.match(s, 'oifname "banger0" ct state established,related accept');
+  assert.ok(
+    s.indexOf('oifname "banger0" drop') > s.indexOf('established,related accept'),
+    'new inbound connections are dropped, after the established ones are let through',
+  );
   try {
     nftScript('br"; flush ruleset', subnet);
     assert.unreachable();
@@ -90,13 +94,13 @@ nsTest('nft: ensure twice gives one table of 3 rules; a new subnet replaces the 
     };
     await ensureNat(ns.runner, 'nft', 'banger0', subnet);
     await ensureNat(ns.runner, 'nft', 'banger0', subnet);
-    assert.is(await count(), 3);
+    assert.is(await count(), 4);
     assert.is(await natActive(ns.runner, 'nft', 'banger0', subnet), true);
     await ensureNat(ns.runner, 'nft', 'banger0', parseCidr('10.42.0.0/24'));
     const listed = (await ns.sh(['nft', 'list', 'table', 'inet', 'banger_banger0'])).stdout;
     assert.match(listed, '10.42.0.0/24');
     assert.not.match(listed, '172.30.0.0/24');
-    assert.is(await count(), 3);
+    assert.is(await count(), 4);
     await removeNat(ns.runner, 'nft', 'banger0', subnet);
     assert.is(await count(), null);
     assert.is(await natActive(ns.runner, 'nft', 'banger0', subnet), false);
@@ -153,7 +157,9 @@ iptTest('iptables fallback: rules added once, removed completely', async () => {
     const nat = await rules('nat');
     assert.is(nat.length, 1);
     assert.match(nat[0], /-A POSTROUTING -s 172\.30\.0\.0\/24 ! -o banger0 .*-j MASQUERADE/);
-    assert.is((await rules('filter')).length, 2);
+    const filter = await rules('filter');
+    assert.is(filter.length, 3);
+    assert.match(filter[2], /-A FORWARD -o banger0 .*-j DROP/, 'the drop comes after the established accept');
     assert.is(await natActive(ns.runner, 'iptables', 'banger0', subnet), true);
     await removeNat(ns.runner, 'iptables', 'banger0', subnet);
     assert.equal(await rules('nat'), []);
@@ -196,7 +202,19 @@ nsTest('traffic: a guest reaches an outside host with no route back only through
       assert.is.not(await ping(), 0, 'without NAT the reply has no way back');
       await ensureNat(ns.runner, 'nft', 'banger0', subnet);
       assert.is(await ping(), 0, 'masqueraded: reply comes back');
+
+      // A LAN host that routes the VM subnet through us must not open connections to a guest.
+      await inNs(outside, ['ip', 'route', 'add', '172.30.0.0/24', 'via', '198.51.100.2']);
+      const inbound = async () =>
+        (
+          await base.run(['ip', 'netns', 'exec', outside, 'busybox', 'ping', '-c', '1', '-W', '1', '172.30.0.2'], {
+            reject: false,
+          })
+        ).exitCode;
+      assert.is.not(await inbound(), 0, 'a new inbound connection to the guest is dropped');
+      assert.is(await ping(), 0, "the guest's own connections still get their replies");
       await removeNat(ns.runner, 'nft', 'banger0', subnet);
+      assert.is(await inbound(), 0, 'control: without our table the same packet gets through');
     } finally {
       await base.run(['ip', 'netns', 'delete', guest], { reject: false });
       await base.run(['ip', 'netns', 'delete', outside], { reject: false });
