@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import type { EngineApi, SshInfo } from '../../app/engine/api.js';
 import type { CliContext } from '../../app/cli/context.js';
 import { runCli } from '../../app/cli/run.js';
+import { resolve } from 'node:path';
 
 function ctx(engine: Partial<EngineApi>, ran: string[][]): CliContext & { errs: string[]; outs: string[] } {
   const errs: string[] = [];
@@ -46,6 +47,31 @@ test('vm ssh -h before -- is help, not ssh', async () => {
   assert.is(await runCli(['vm', 'ssh', '-h'], c), 0);
   assert.equal(ran, []);
   assert.match(c.outs.join('\n'), /usage: banger vm ssh NAME/);
+});
+
+test('image import, kernel add and --initrd send paths resolved against the CLI working directory', async () => {
+  const sent: unknown[] = [];
+  const c = ctx(
+    {
+      importImage: async (i) => {
+        sent.push(i);
+        return { name: i.name, sizeBytes: 1 } as never;
+      },
+      addKernel: async (i) => {
+        sent.push(i);
+        return { name: i.name } as never;
+      },
+      listBuilds: async () => [],
+      subscribe: () => () => {},
+    } as Partial<EngineApi>,
+    [],
+  );
+  assert.is(await runCli(['image', 'import', 'img', './root.ext4'], c), 0, c.errs.join('\n'));
+  assert.is(await runCli(['kernel', 'add', 'k', 'vmlinux', '--initrd', '../initrd.img'], c), 0, c.errs.join('\n'));
+  assert.equal(sent, [
+    { name: 'img', path: resolve('root.ext4'), size: undefined },
+    { name: 'k', path: resolve('vmlinux'), initrd: resolve('..', 'initrd.img') },
+  ]);
 });
 
 test('engine stop without an engine service is an error, not a silent success', async () => {

@@ -1,4 +1,5 @@
 // banger image ... and banger kernel ...
+import { resolve } from 'node:path';
 import type { BuildProgress, EngineApi } from '../../engine/api.js';
 import type { CliContext, Command } from '../context.js';
 import { JSON_FLAG, printJson } from '../context.js';
@@ -63,7 +64,7 @@ export const imageCommands: Command[] = [
       const [name, path] = needPositional(a, 2, this.usage);
       const e = await ctx.engine();
       const img = await withProgress(ctx, e, name, 'image', flagBool(a, 'json'), () =>
-        e.importImage({ name, path, size: flagStr(a, 'size') }),
+        e.importImage({ name, path: resolve(path), size: flagStr(a, 'size') }),
       );
       if (flagBool(a, 'json')) printJson(ctx, img);
       else ctx.out(`imported image ${img.name} (${formatBytesShort(img.sizeBytes)})`);
@@ -106,7 +107,9 @@ export const imageCommands: Command[] = [
     flags: { ...JSON_FLAG, initrd: { value: true } },
     async run(ctx, a) {
       const [name, path] = needPositional(a, 2, this.usage);
-      const k = await (await ctx.engine()).addKernel({ name, path, initrd: flagStr(a, 'initrd') });
+      // Resolved here: the engine's working directory is not ours.
+      const initrd = flagStr(a, 'initrd');
+      const k = await (await ctx.engine()).addKernel({ name, path: resolve(path), initrd: initrd && resolve(initrd) });
       if (flagBool(a, 'json')) printJson(ctx, k);
       else ctx.out(`added kernel ${k.name}`);
     },

@@ -24,6 +24,7 @@ import { customizeRootfs } from './customize.js';
 import { extractExt4, isExt4, mkfsFromDir, sha256File } from './ext4.js';
 import { ensureSshKey } from './ssh.js';
 import { validateArtifactName, validatePackages } from './names.js';
+import { requireAbsolute } from './abs-path.js';
 
 const MiB = 1024 ** 2;
 const DEFAULT_SIZE: Record<string, number> = { busybox: 256 * MiB, debian: 1024 * MiB };
@@ -97,7 +98,7 @@ export class ImageService {
 
   async import(input: ImageImportInput, signal?: AbortSignal): Promise<ImageRecord> {
     const name = validateArtifactName('image', input?.name);
-    const src = String(input?.path ?? '');
+    const src = requireAbsolute('image source', String(input?.path ?? ''));
     let st;
     try {
       st = statSync(src);

@@ -14,6 +14,7 @@ import { extractVmlinux, isElf } from './vmlinux.js';
 import { buildInitramfs } from './initramfs.js';
 import { buildKernelFromSource } from './kernel-build.js';
 import { validateArtifactName } from './names.js';
+import { requireAbsolute } from './abs-path.js';
 
 export const CLOUD_KERNEL_META = 'linux-image-cloud-amd64';
 
@@ -58,7 +59,7 @@ export class KernelService {
   /** Register a vmlinux (ELF) and optional initrd you already have; both are copied. */
   async add(input: KernelAddInput): Promise<KernelRecord> {
     const name = validateArtifactName('kernel', input?.name);
-    const path = String(input?.path ?? '');
+    const path = requireAbsolute('kernel file', String(input?.path ?? ''));
     if (!existsSync(path) || !statSync(path).isFile())
       throw new BangerError(ErrorCodes.NOT_FOUND, `kernel file "${path}" not found`);
     if (!isElf(path)) {
@@ -69,6 +70,7 @@ export class KernelService {
     }
     const initrd =
       input.initrd === undefined || input.initrd === null || input.initrd === '' ? null : String(input.initrd);
+    if (initrd) requireAbsolute('initrd file', initrd);
     if (initrd && (!existsSync(initrd) || !statSync(initrd).isFile()))
       throw new BangerError(ErrorCodes.NOT_FOUND, `initrd file "${initrd}" not found`);
     return this.builds.hold(name, () =>

@@ -97,6 +97,8 @@ test('bad input is refused before anything happens', async () => {
   assert.is(await code(svc.build({ name: 'x', from: 'busybox', packages: ['rm -rf'] })), 'E_INVALID_ARGUMENT');
   assert.is(await code(svc.build({ name: 'bb', from: 'busybox' })), 'E_NAME_TAKEN');
   assert.is(await code(svc.import({ name: 'y', path: join(env.dir, 'nope') })), 'E_NOT_FOUND');
+  // Relative to the engine's working directory, not the user's: refused (the CLI resolves it).
+  assert.is(await code(svc.import({ name: 'y', path: 'package.json' })), 'E_INVALID_ARGUMENT');
   assert.is(env.progress.length, before, 'no build was started');
   assert.is(env.store.listImages().length, 1);
 });

@@ -43,6 +43,9 @@ test('kernel add refuses a non-ELF file (e.g. a bzImage) and registers nothing',
   assert.is(await code(svc.add({ name: 'x', path: join(env.dir, 'missing') })), 'E_NOT_FOUND');
   assert.is(await code(svc.add({ name: 'Bad/Name', path: '/bin/true' })), 'E_INVALID_NAME');
   assert.is(await code(svc.add({ name: 'x', path: '/bin/true', initrd: join(env.dir, 'nope') })), 'E_NOT_FOUND');
+  // Relative paths would be the engine's working directory's: refused (the CLI resolves them).
+  assert.is(await code(svc.add({ name: 'x', path: 'bin/true' })), 'E_INVALID_ARGUMENT');
+  assert.is(await code(svc.add({ name: 'x', path: '/bin/true', initrd: 'package.json' })), 'E_INVALID_ARGUMENT');
 });
 
 test('kernel add copies an ELF and its initrd; rm refused while in use', async () => {
