@@ -81,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
       return `engine (pid ${hello.pid}) stopped${stopVms ? ', VMs stopped' : ', VMs left running'}${purge ? ', bridge and NAT removed' : ''}`;
     },
     dnsSetup: (mode) => dnsSetup(paths, runner, mode),
+    doctor: async () => (await import('./entry/doctor.js')).hostDoctor(paths),
   };
   try {
     return await runCli(argv, ctx);

@@ -1,6 +1,6 @@
 // What a CLI command gets: the engine contract (in-process or over the socket, it cannot
 // tell), output streams, and the few host capabilities front ends need (a terminal for ssh).
-import type { EngineApi } from '../engine/api.js';
+import type { DoctorReport, EngineApi } from '../engine/api.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
 
 export interface CliContext {
@@ -15,6 +15,8 @@ export interface CliContext {
   stdin: NodeJS.ReadStream;
   /** Stop the engine service (banger engine stop), if one runs. */
   stopEngine?(opts: { stopVms: boolean; purge: boolean }): Promise<string>;
+  /** Check the host from this process, without an engine (banger doctor). */
+  doctor?(): Promise<DoctorReport>;
   /** Write the DNS setup (banger dns setup --apply). */
   dnsSetup?(mode: 'print' | 'apply' | 'remove'): Promise<string>;
 }

@@ -46,7 +46,8 @@ export const engineCommands: Command[] = [
     flags: JSON_FLAG,
     async run(ctx, a) {
       needPositional(a, 0, this.usage);
-      const r = await (await ctx.engine()).doctor();
+      // Never starts an engine: the host is checked from here when the front end can.
+      const r = ctx.doctor ? await ctx.doctor() : await (await ctx.engine()).doctor();
       if (flagBool(a, 'json')) return printJson(ctx, r);
       ctx.out(r.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(20)} ${c.detail}`).join('\n'));
     },
