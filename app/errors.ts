@@ -34,6 +34,8 @@ export const ErrorCodes = {
   TIMEOUT: 'E_TIMEOUT',
   DNS: 'E_DNS',
   INTERNAL: 'E_INTERNAL',
+  /** A runtime dir or socket that someone else could control. */
+  UNTRUSTED_PATH: 'E_UNTRUSTED_PATH',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -8,7 +8,7 @@ import { runCli, helpText } from './cli/run.js';
 import type { CliContext } from './cli/context.js';
 import { ping } from './control/client.js';
 import { ControlClient } from './control/client.js';
-import { connectEngine, detach } from './entry/connect.js';
+import { connectEngine, detach, trustRuntime } from './entry/connect.js';
 import { serveForeground } from './entry/serve.js';
 import { dnsSetup } from './entry/dns-setup.js';
 import { resolvePaths } from './paths.js';
@@ -66,10 +66,12 @@ export async function main(argv: string[]): Promise<number> {
     out,
     err,
     interactive: (a) => runner.interactive(a),
+    paths,
     zone,
     isTTY: !!process.stderr.isTTY,
     stdin: process.stdin,
     async stopEngine({ stopVms, purge }) {
+      trustRuntime(paths);
       const hello = await ping(paths.controlSocket, { timeoutMs: 1000 });
       if (!hello) return 'no engine is running';
       const c = await ControlClient.connect(paths.controlSocket);

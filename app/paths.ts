@@ -4,6 +4,7 @@ import { mkdirSync, chmodSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { assertTrustedDirs } from './runtime-trust.js';
 
 function stateTag(stateDir: string): string {
   return createHash('sha256').update(stateDir).digest('hex').slice(0, 8);
@@ -13,6 +14,8 @@ export interface Paths {
   stateDir: string;
   configDir: string;
   runtimeDir: string;
+  /** Where runtime dirs hang from ($XDG_RUNTIME_DIR/banger, /tmp/banger-UID, or runtimeDir). */
+  runtimeRoot?: string;
   cacheDir: string;
   dbFile: string;
   configFile: string;
@@ -40,16 +43,15 @@ export function resolvePaths(env: Env = process.env): Paths {
   const cacheDir = env.BANGER_CACHE_DIR || join(env.XDG_CACHE_HOME || join(home, '.cache'), 'banger');
   // One engine per state dir, so its sockets live in a dir named for the state dir: two state
   // dirs (BANGER_STATE_DIR, another HOME) never share a control socket.
-  const runtimeDir =
+  const runtimeRoot =
     env.BANGER_RUNTIME_DIR ||
-    join(
-      env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'banger') : join('/tmp', `banger-${uid()}`),
-      stateTag(stateDir),
-    );
+    (env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'banger') : join('/tmp', `banger-${uid()}`));
+  const runtimeDir = env.BANGER_RUNTIME_DIR || join(runtimeRoot, stateTag(stateDir));
   return {
     stateDir,
     configDir,
     runtimeDir,
+    runtimeRoot,
     cacheDir,
     dbFile: join(stateDir, 'banger.db'),
     configFile: join(configDir, 'config.json'),
@@ -72,18 +74,21 @@ export function ensurePrivateDir(dir: string): string {
   return dir;
 }
 
+/**
+ * The runtime dir, created owner-only only below directories we trust (see runtime-trust.ts),
+ * and checked again once created: a planted /tmp/banger-UID is refused, never used.
+ */
+export function ensureRuntimeDir(p: Paths): string {
+  const root = p.runtimeRoot ?? p.runtimeDir;
+  assertTrustedDirs(root, p.runtimeDir, { allowMissing: true });
+  ensurePrivateDir(p.runtimeDir);
+  assertTrustedDirs(root, p.runtimeDir);
+  return p.runtimeDir;
+}
+
 export function ensureBaseDirs(p: Paths): void {
-  for (const d of [
-    p.stateDir,
-    p.configDir,
-    p.runtimeDir,
-    p.cacheDir,
-    p.vmsDir,
-    p.imagesDir,
-    p.kernelsDir,
-    p.buildsDir,
-    p.keysDir,
-  ]) {
+  ensureRuntimeDir(p);
+  for (const d of [p.stateDir, p.configDir, p.cacheDir, p.vmsDir, p.imagesDir, p.kernelsDir, p.buildsDir, p.keysDir]) {
     ensurePrivateDir(d);
   }
 }

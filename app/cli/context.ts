@@ -2,6 +2,7 @@
 // tell), output streams, and the few host capabilities front ends need (a terminal for ssh).
 import type { DoctorReport, EngineApi } from '../engine/api.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
+import type { SshPaths } from './ssh.js';
 
 export interface CliContext {
   engine(): Promise<EngineApi>;
@@ -15,6 +16,8 @@ export interface CliContext {
   stdin: NodeJS.ReadStream;
   /** Stop the engine service (banger engine stop), if one runs. */
   stopEngine?(opts: { stopVms: boolean; purge: boolean }): Promise<string>;
+  /** Where this user's ssh key and per-VM known_hosts live (vm ssh builds its argv from them). */
+  paths?: SshPaths;
   /** Check the host from this process, without an engine (banger doctor). */
   doctor?(): Promise<DoctorReport>;
   /** Write the DNS setup (banger dns setup --apply). */

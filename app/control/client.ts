@@ -24,6 +24,7 @@ import type {
   VmRecord,
 } from '../engine/api.js';
 import { BangerError, ErrorCodes, type WireError } from '../errors.js';
+import { assertTrustedSocket } from '../runtime-trust.js';
 import {
   LineSplitter,
   MAX_RESPONSE_BYTES,
@@ -366,7 +367,9 @@ export async function ping(socketPath: string, opts: ConnectOptions = {}): Promi
   let socket: Socket;
   try {
     socket = await dial(socketPath, timeoutMs);
-  } catch {
+  } catch (err) {
+    // Not "no engine": starting one next to a planted socket would be wrong too.
+    if ((err as BangerError).code === ErrorCodes.UNTRUSTED_PATH) throw err;
     return null;
   }
   return new Promise((resolve) => {
@@ -398,6 +401,8 @@ export async function ping(socketPath: string, opts: ConnectOptions = {}): Promi
 
 function dial(socketPath: string, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
+    // A socket someone else owns (or in a directory they can write) is never talked to.
+    assertTrustedSocket(socketPath);
     const socket = createConnection(socketPath);
     const timer = setTimeout(() => {
       socket.destroy();

@@ -8,6 +8,7 @@ import { buildId } from '../buildid.js';
 import type { Paths } from '../paths.js';
 import { createRunner } from '../engine/process.js';
 import { existsSync } from 'node:fs';
+import { assertTrustedDirs } from '../runtime-trust.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,8 +48,17 @@ export async function retireStale(paths: Paths, hello: HelloInfo, say: (s: strin
   }
 }
 
+/**
+ * Every existing directory from the runtime root down to the runtime dir is ours and private
+ * (E_UNTRUSTED_PATH otherwise): checked before any socket there is pinged or an engine started.
+ */
+export function trustRuntime(paths: Paths): void {
+  assertTrustedDirs(paths.runtimeRoot ?? paths.runtimeDir, paths.runtimeDir, { allowMissing: true });
+}
+
 /** A client for the current engine, starting one (detached) if none runs. */
 export async function connectEngine(paths: Paths, say: (s: string) => void): Promise<ControlClient> {
+  trustRuntime(paths);
   let hello = await ping(paths.controlSocket, { timeoutMs: 1000 });
   // A live lock holder that is slow to answer (a busy host, or still starting) is waited for,
   // not raced by a second engine.
@@ -66,6 +76,7 @@ export async function connectEngine(paths: Paths, say: (s: string) => void): Pro
 
 /** banger --detach */
 export async function detach(paths: Paths, out: (s: string) => void): Promise<number> {
+  trustRuntime(paths);
   const hello = await ping(paths.controlSocket, { timeoutMs: 1000 });
   if (hello && hello.buildId === buildId()) {
     out(`banger engine already running: pid ${hello.pid}, socket ${paths.controlSocket} (${hello.mode})`);

@@ -1,6 +1,7 @@
 // banger doctor without an engine: the same checks the engine runs, from this process, with the
 // settings an engine would read. Checking the host must not start anything on it.
-import type { Backend, DoctorReport } from '../engine/api.js';
+import type { Backend, DoctorCheck, DoctorReport } from '../engine/api.js';
+import { assertTrustedDirs } from '../runtime-trust.js';
 import { loadConfig } from '../engine/config.js';
 import { doctor } from '../engine/doctor.js';
 import { createRunner } from '../engine/process.js';
@@ -24,5 +25,17 @@ export async function hostDoctor(
     if (config.defaultBackend !== 'auto') return config.defaultBackend;
     return (await drivers.get('firecracker')!.available()).ok ? 'firecracker' : 'qemu';
   };
-  return doctor({ drivers, runner, config, defaultBackend });
+  const report = await doctor({ drivers, runner, config, defaultBackend });
+  report.checks.push(runtimeDirCheck(paths));
+  return report;
+}
+
+/** The control socket's directory chain (runtime-trust.ts), as a check instead of an error. */
+function runtimeDirCheck(paths: Paths): DoctorCheck {
+  try {
+    assertTrustedDirs(paths.runtimeRoot ?? paths.runtimeDir, paths.runtimeDir, { allowMissing: true });
+    return { name: 'runtime dir', ok: true, detail: `${paths.runtimeDir} (owner-only, or not created yet)` };
+  } catch (err) {
+    return { name: 'runtime dir', ok: false, detail: (err as Error).message };
+  }
 }

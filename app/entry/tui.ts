@@ -10,10 +10,11 @@ import { runTui, type TuiHandle, type TuiOptions } from '../screens/tui.js';
 import { createRunner } from '../engine/process.js';
 import type { EngineApi } from '../engine/api.js';
 import { startService } from './serve.js';
-import { retireStale, spawnOptions } from './connect.js';
+import { retireStale, spawnOptions, trustRuntime } from './connect.js';
 import { EngineSwitch, findEngine } from './reconnecting-client.js';
 import { buildId } from '../buildid.js';
 import type { Paths } from '../paths.js';
+import { clientSshArgv } from '../cli/ssh.js';
 
 /**
  * How long to look for an engine after losing one (a restart elsewhere takes a few seconds).
@@ -27,13 +28,14 @@ function reconnectWindowMs(): number {
 // eslint-disable-next-line max-lines-per-function -- long before the lint existed; split when next touched
 export async function tuiMain(paths: Paths): Promise<number> {
   const say = (s: string) => process.stderr.write(s + '\n');
+  trustRuntime(paths);
   let hello = await ping(paths.controlSocket, { timeoutMs: 1000 });
   if (hello && hello.buildId !== buildId()) {
     await retireStale(paths, hello, say);
     hello = null;
   }
   const runner = createRunner();
-  const sshWith = (api: EngineApi) => async (name: string) => runner.interactive((await api.sshInfo(name)).argv);
+  const sshWith = (api: EngineApi) => async (name: string) => runner.interactive(await clientSshArgv(api, paths, name));
 
   if (hello) {
     const client = await ControlClient.connect(paths.controlSocket);

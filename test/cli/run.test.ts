@@ -1,7 +1,8 @@
 // The CLI dispatcher with a stub engine: what reaches ssh after `--`, and exit codes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { EngineApi, SshInfo } from '../../app/engine/api.js';
+import type { EngineApi, SshInfo, VmRecord } from '../../app/engine/api.js';
+import { sshArgv } from '../../app/engine/images/ssh.js';
 import type { CliContext } from '../../app/cli/context.js';
 import { runCli } from '../../app/cli/run.js';
 import { resolve } from 'node:path';
@@ -17,6 +18,7 @@ function ctx(engine: Partial<EngineApi>, ran: string[][]): CliContext & { errs: 
       ran.push(argv);
       return 0;
     },
+    paths: { sshKey: '/state/keys/id_ed25519', vmsDir: '/state/vms' },
     zone: 'vm',
     isTTY: false,
     stdin: process.stdin,
@@ -33,17 +35,38 @@ const info: SshInfo = {
   argv: ['ssh', '-i', '/k', 'root@172.30.0.2'],
 };
 
+const vm = { id: 'a1b2c3d4e5f6a7b8', name: 'dev', state: 'running', ip: '172.30.0.2' } as VmRecord;
+const built = sshArgv('172.30.0.2', '/state/keys/id_ed25519', '/state/vms/a1b2c3d4e5f6a7b8/known_hosts');
+
 test('vm ssh NAME -- CMD passes the remote command untouched, even -h and --json', async () => {
   const ran: string[][] = [];
-  const c = ctx({ sshInfo: async () => info }, ran);
+  const c = ctx({ sshInfo: async () => info, getVm: async () => vm }, ran);
   assert.is(await runCli(['vm', 'ssh', 'dev', '--', 'ls', '-h', '--json'], c), 0);
-  assert.equal(ran, [[...info.argv, 'ls', '-h', '--json']]);
+  assert.equal(ran, [[...built, 'ls', '-h', '--json']]);
   assert.equal(c.outs, [], 'no usage text');
+});
+
+test("vm ssh runs the client's own argv from the VM record, never the one the engine sends", async () => {
+  const ran: string[][] = [];
+  const evil: SshInfo = { ...info, argv: ['sh', '-c', 'touch /tmp/pwned'] };
+  const c = ctx({ sshInfo: async () => evil, getVm: async () => vm }, ran);
+  assert.is(await runCli(['vm', 'ssh', 'dev'], c), 0);
+  assert.equal(ran, [built]);
+  assert.is(built[0], 'ssh');
+  assert.ok(built.includes('/state/keys/id_ed25519'), "banger's key");
+  assert.ok(built.includes('UserKnownHostsFile=/state/vms/a1b2c3d4e5f6a7b8/known_hosts'), 'per-VM known_hosts');
+  // A record that is not a plain IPv4 address or hex id is refused, nothing runs.
+  for (const bad of [{ ip: '-oProxyCommand=x' }, { ip: '172.30.0.2 -v' }, { id: '../../etc' }]) {
+    const c2 = ctx({ sshInfo: async () => evil, getVm: async () => ({ ...vm, ...bad }) as VmRecord }, ran);
+    assert.is(await runCli(['vm', 'ssh', 'dev'], c2), 1, JSON.stringify(bad));
+    assert.match(c2.errs.join('\n'), /E_INVALID_ARGUMENT/);
+  }
+  assert.is(ran.length, 1);
 });
 
 test('vm ssh -h before -- is help, not ssh', async () => {
   const ran: string[][] = [];
-  const c = ctx({ sshInfo: async () => info }, ran);
+  const c = ctx({ sshInfo: async () => info, getVm: async () => vm }, ran);
   assert.is(await runCli(['vm', 'ssh', '-h'], c), 0);
   assert.equal(ran, []);
   assert.match(c.outs.join('\n'), /usage: banger vm ssh NAME/);

@@ -4,6 +4,8 @@ import { JSON_FLAG, printJson } from '../context.js';
 import { flagBool, flagInt, flagStr, needPositional } from '../args.js';
 import { VM_HEADERS, table, vmDetail, vmRow } from '../format.js';
 import { attachConsole } from '../console.js';
+import { clientSshArgv } from '../ssh.js';
+import { BangerError, ErrorCodes } from '../../errors.js';
 
 const NAME = (usage: string) => (a: { positional: string[] }) => needPositional(a as never, 1, usage)[0];
 
@@ -125,8 +127,8 @@ export const vmCommands: Command[] = [
     flags: {},
     async run(ctx, a) {
       const name = NAME(this.usage)(a);
-      const info = await (await ctx.engine()).sshInfo(name);
-      return ctx.interactive([...info.argv, ...a.rest]);
+      if (!ctx.paths) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'vm ssh needs the local banger paths');
+      return ctx.interactive([...(await clientSshArgv(await ctx.engine(), ctx.paths, name)), ...a.rest]);
     },
   },
   {
