@@ -1,9 +1,10 @@
-// ext4 images without mounting: mkfs.ext4 -d builds one from a directory, debugfs rdump
-// reads one back, dumpe2fs reports geometry. No loop devices, no root needed for these.
+// ext4 images without mounting: mkfs.ext4 -d builds one from a directory, debugfs reads
+// one back (without rdump's symlink following), dumpe2fs reports geometry. No loop devices, no root needed for these.
 import { createHash } from 'node:crypto';
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import type { ProcessRunner } from '../process.js';
 import type { BuildJob } from './job.js';
+import { extractExt4Safely } from './ext4-extract.js';
 
 export const EXT4_LABEL = 'bangerroot';
 
@@ -27,11 +28,18 @@ export async function mkfsFromDir(job: BuildJob, dir: string, img: string, sizeB
   );
 }
 
+/** The filesystem of an (untrusted) ext4 image into dir, never following a symlink (ext4-extract.ts). */
 export async function extractExt4(job: BuildJob, img: string, dir: string): Promise<void> {
-  // debugfs exits 0 even when rdump fails part way; its complaints land in the log.
-  const r = await job.run(['debugfs', '-R', `rdump / ${dir}`, img], { timeoutMs: 20 * 60_000 });
-  if (/rdump: .*(Bad magic|not found|error)/i.test(r.stderr))
-    throw new Error(`debugfs could not read ${img}: ${r.stderr.trim().split('\n').pop()}`);
+  await extractExt4Safely(
+    async (script) => {
+      const r = await job.run(['debugfs', '-f', '-', img], { input: script, timeoutMs: 20 * 60_000, quiet: true });
+      if (/Bad magic|Can't read|Bad superblock/i.test(r.stderr))
+        throw new Error(`debugfs could not read ${img}: ${r.stderr.trim().split('\n').pop()}`);
+      return r.stdout;
+    },
+    img,
+    dir,
+  );
 }
 
 /** Is this file an ext2/3/4 filesystem? (superblock magic 0xEF53 at byte 1080) */

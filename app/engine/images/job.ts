@@ -102,18 +102,24 @@ export class BuildJob {
   }
 
   /** Run a command as part of this build: cancellable, output streamed to the log. */
-  async run(argv: string[], opts: RunOptions & { onLine?: (chunk: string) => void } = {}): Promise<RunResult> {
+  async run(
+    argv: string[],
+    opts: RunOptions & { onLine?: (chunk: string) => void; quiet?: boolean } = {},
+  ): Promise<RunResult> {
     this.check();
     this.log(`$ ${argv.join(' ')}\n`);
-    const { onLine, ...rest } = opts;
-    return this.deps.runner.run(argv, {
+    const { onLine, quiet, ...rest } = opts;
+    const r = await this.deps.runner.run(argv, {
       ...rest,
       signal: this.controller.signal,
       onOutput: (c) => {
-        this.log(c);
+        // quiet: output the caller parses (a listing of every file) stays out of the log.
+        if (!quiet) this.log(c);
         onLine?.(c);
       },
     });
+    if (quiet && r.stderr) this.log(r.stderr);
+    return r;
   }
 
   finish(state: 'done' | 'failed' | 'cancelled', error?: string): void {
