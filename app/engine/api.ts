@@ -100,10 +100,22 @@ export interface DnsListenerStatus {
   udp?: 'native' | 'dgram';
 }
 
+/**
+ * The resolvers a VM starting now is given (in its ip= clause): `gateway` while the guest
+ * listener is up; `host`, the host's own resolvers, while it is down; `gateway-down` when it
+ * is down and the host has none a guest can reach.
+ */
+export interface GuestResolvers {
+  via: 'gateway' | 'host' | 'gateway-down';
+  servers: string[];
+}
+
 export interface DnsStatus {
   zone: string;
   records: number;
   listeners: DnsListenerStatus[];
+  /** Present once the guest-facing listener was started (the first VM with a network). */
+  guests?: GuestResolvers;
 }
 
 export interface EngineStatus {

@@ -2,7 +2,8 @@
 // guest-facing listener on the gateway (port 53) that also forwards other names for the VM
 // subnet. Two servers with one record set, so each keeps its own listener options.
 import { DnsServer } from '../dns/server.js';
-import type { DnsStatus } from './api.js';
+import type { DnsStatus, GuestResolvers } from './api.js';
+import { hostResolvers } from '../dns/guest-resolvers.js';
 import type { DnsPort } from './ports.js';
 import type { Logger } from '../log.js';
 
@@ -13,6 +14,11 @@ export class EngineDns implements DnsPort {
   private gatewayStarting: Promise<void> | null = null;
   private records = new Map<string, string>();
 
+  /** The retry of a gateway listener that could not bind (port taken, not root). */
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retries = 0;
+  private stopped = false;
+
   constructor(
     private readonly o: {
       zone: string;
@@ -20,6 +26,13 @@ export class EngineDns implements DnsPort {
       port: number;
       logger: Logger;
       onChange?: (records: number) => void;
+      /** The guest-facing port; 53 except in tests. */
+      gatewayPort?: number;
+      /** First retry delay of a gateway listener that is down (doubles up to retryMaxMs). */
+      retryMs?: number;
+      retryMaxMs?: number;
+      /** The host's resolvers guests get while the gateway listener is down. */
+      hostResolvers?: () => string[];
     },
   ) {
     this.main = new DnsServer({ zone: o.zone, listeners: [{ host: o.host, port: o.port }], logger: o.logger });
@@ -33,6 +46,9 @@ export class EngineDns implements DnsPort {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     await this.gatewayStarting?.catch(() => {});
     await Promise.all([this.main.stop(), this.gateway?.stop()]);
     this.gateway = null;
@@ -71,23 +87,76 @@ export class EngineDns implements DnsPort {
   }
 
   private async startGateway(host: string, allowFrom: string): Promise<void> {
+    const port = this.o.gatewayPort ?? 53;
     const gw = new DnsServer({
       zone: this.o.zone,
-      listeners: [{ host, port: 53, forward: true, allowFrom }],
+      listeners: [{ host, port, forward: true, allowFrom }],
       logger: this.o.logger,
     });
     await gw.start();
     // Copied after the bind, so records changed while it started are not missed.
     gw.setRecords([...this.records].map(([name, ip]) => ({ name, ip })));
     const l = gw.status().listeners[0];
-    if (l && !l.up) this.o.logger.warn(`guest DNS listener ${host}:53 is down: ${l.error}`);
     this.gateway = gw;
+    if (l && !l.up) {
+      this.o.logger.warn(`guest DNS listener ${host}:${port} is down (retrying): ${l.error}`);
+      this.scheduleRetry(host, allowFrom);
+    } else if (this.retries) {
+      this.o.logger.info(`guest DNS listener ${host}:${port} is up after ${this.retries} retries`);
+      this.retries = 0;
+    }
+  }
+
+  /** While the gateway listener is down, try again with a growing delay (1 s .. 30 s). */
+  private scheduleRetry(host: string, allowFrom: string): void {
+    if (this.stopped || this.retryTimer) return;
+    const first = this.o.retryMs ?? 1000;
+    const delay = Math.min(this.o.retryMaxMs ?? 30_000, first * 2 ** Math.min(this.retries, 10));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.stopped) return;
+      this.retries++;
+      const old = this.gateway;
+      this.gateway = null;
+      this.gatewayStarting = (async () => {
+        await old?.stop();
+        await this.startGateway(host, allowFrom);
+      })()
+        .catch((err) => this.o.logger.warn('guest DNS listener retry failed', { err: String(err) }))
+        .finally(() => {
+          this.gatewayStarting = null;
+        });
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  /** Is the guest-facing listener bound? */
+  gatewayUp(): boolean {
+    return this.gateway?.status().listeners[0]?.up ?? false;
+  }
+
+  /**
+   * What a guest starting now is told to use: the gateway when its listener is up; while it is
+   * down, the host's resolvers (those a guest can reach: IPv4, port 53, not loopback); if there
+   * are none, still the gateway, which answers once a retry binds it.
+   */
+  guestResolvers(gateway: string): GuestResolvers {
+    if (this.gatewayUp()) return { via: 'gateway', servers: [gateway] };
+    const host = (this.o.hostResolvers ?? hostResolvers)().slice(0, 2);
+    if (host.length) return { via: 'host', servers: host };
+    return { via: 'gateway-down', servers: [gateway] };
   }
 
   status(): DnsStatus {
     const m = this.main.status();
     const listeners = [...m.listeners, ...(this.gateway?.status().listeners ?? [])];
-    return { zone: m.zone, records: m.records, listeners };
+    const gw = this.gateway?.status().listeners[0];
+    return {
+      zone: m.zone,
+      records: m.records,
+      listeners,
+      ...(gw ? { guests: this.guestResolvers(gw.address) } : {}),
+    };
   }
 
   counters(): Record<string, number> {

@@ -4,6 +4,7 @@
 import type {
   BuildProgress,
   DnsStatus,
+  GuestResolvers,
   ImageBuildInput,
   ImageImportInput,
   ImageRecord,
@@ -44,6 +45,8 @@ export interface DnsPort {
   counters(): Record<string, number>;
   /** Add the guest-facing listener on the bridge gateway (port 53, forwarding). */
   addGatewayListener?(host: string, allowFrom: string): Promise<void>;
+  /** The resolvers a guest starting now gets (the gateway, or the host's while it is down). */
+  guestResolvers?(gateway: string): GuestResolvers;
 }
 
 export interface ConsolePort {

@@ -22,6 +22,7 @@ import { FirecrackerDriver } from './firecracker/driver.js';
 import { ConsoleManager } from './vm/console.js';
 import { join } from 'node:path';
 import { parseHostPort } from './config.js';
+import { withDnsServers } from './network/identity.js';
 
 export interface WiringOptions {
   env?: Record<string, string | undefined>;
@@ -133,14 +134,18 @@ export function createEngine(o: WiringOptions = {}): Engine {
   });
 }
 
-function withGatewayDns(net: NetworkPort, dns: DnsPort, subnet: string, logger: Logger): NetworkPort {
+export function withGatewayDns(net: NetworkPort, dns: DnsPort, subnet: string, logger: Logger): NetworkPort {
   return {
     async setupVm(vm, undo) {
       const r = await net.setupVm(vm, undo);
       await dns
         .addGatewayListener?.(r.gateway, subnet)
         .catch((err) => logger.warn('guest DNS listener failed', { err: String(err) }));
-      return r;
+      const resolvers = dns.guestResolvers?.(r.gateway);
+      if (!resolvers || resolvers.via !== 'host') return r;
+      // The gateway cannot answer yet: this guest asks the host's resolvers for its life.
+      logger.warn('guest DNS listener down: VM gets the host resolvers', { vm: vm.name, dns: resolvers.servers });
+      return { ...r, ipArg: withDnsServers(r.ipArg, resolvers.servers) };
     },
     teardownVm: (id, tap) => net.teardownVm(id, tap),
     releaseLease: (id) => net.releaseLease(id),

@@ -2,7 +2,8 @@
 # banger guest network setup, shared by the busybox rcS and the systemd unit.
 # Applies the kernel command line's ip= clause when the kernel did not (kernels without
 # IP_PNP, e.g. Debian's cloud kernel, when no initramfs did it either), sets the hostname
-# from it, and points resolv.conf at dns0 or, failing that, the gateway (banger's DNS).
+# from it, and points resolv.conf at dns0 and dns1 (the gateway, banger's DNS, or the host's
+# resolvers while that is down) or, failing that, the gateway.
 # ip=<client>:<server>:<gw>:<netmask>:<hostname>:<device>:<autoconf>:<dns0>:<dns1>
 PATH=/sbin:/bin:/usr/sbin:/usr/bin
 IPARG=
@@ -23,7 +24,7 @@ mask2prefix() {
 }
 
 OLDIFS=$IFS; IFS=:; set -- $IPARG; IFS=$OLDIFS
-CIP=$1; GW=$3; MASK=${4:-255.255.255.0}; HN=$5; DEV=${6:-eth0}; DNS0=$8
+CIP=$1; GW=$3; MASK=${4:-255.255.255.0}; HN=$5; DEV=${6:-eth0}; DNS0=$8; DNS1=$9
 case "$CIP" in *.*.*.*) ;; *) CIP= ;; esac
 
 [ -n "$HN" ] && hostname "$HN" && { echo "$HN" > /etc/hostname; } 2>/dev/null
@@ -39,5 +40,11 @@ NS=${DNS0:-$GW}
 if [ -n "$NS" ]; then
   rm -f /etc/resolv.conf
   echo "nameserver $NS" > /etc/resolv.conf
+  [ -n "$DNS1" ] && echo "nameserver $DNS1" >> /etc/resolv.conf
+fi
+# Names that never need a server: localhost and this VM's own name.
+[ -f /etc/hosts ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' > /etc/hosts 2>/dev/null
+if [ -n "$HN" ] && ! grep -q "[[:space:]]$HN\$" /etc/hosts 2>/dev/null; then
+  printf '127.0.1.1\t%s\n' "$HN" >> /etc/hosts 2>/dev/null
 fi
 exit 0

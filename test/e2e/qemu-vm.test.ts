@@ -168,6 +168,22 @@ e2e('a real guest end to end: build, fetch, boot, DNS, SSH, VM-to-VM, adopt, gra
     assert.ok(ping.stdout.includes(`Address: ${r1.ip}`), ping.stdout);
     assert.ok(ping.stdout.includes(`PING vm1.vm (${r1.ip})`), ping.stdout);
     assert.match(ping.stdout, /1 packets received/);
+    // The usual tools resolve names too: wget (busybox-static's own glibc resolver, and -T
+    // through the image's wrapper) from VM2 to an httpd on VM1 by name; localhost and the
+    // VM's own name from /etc/hosts.
+    ok(
+      await ssh('vm1', 'mkdir -p /tmp/www && echo hello-from-vm1 > /tmp/www/index.html && httpd -p 8080 -h /tmp/www'),
+      'httpd on vm1',
+    );
+    const wget = ok(
+      await ssh('vm2', 'wget -q -T 10 -O- http://vm1.vm:8080/ && ping -c1 -W3 localhost && ping -c1 -W3 vm2'),
+      'vm2: wget http://vm1.vm:8080/, ping localhost, ping vm2',
+    );
+    assert.match(wget.stdout, /^hello-from-vm1$/m);
+    assert.match(wget.stdout, /PING localhost \(127\.0\.0\.1\)/);
+    assert.match(wget.stdout, /PING vm2 \(127\.0\.1\.1\)/);
+    const guests = json<EngineStatus>(ok(await b(['status', '--json']), 'status'), 'status').dns.guests;
+    assert.equal(guests, { via: 'gateway', servers: [gateway] }, 'status: guests use the gateway listener');
     lap('vm2 -> vm1.vm');
 
     // VM2 stops gracefully while the engine is its parent: QEMU's own exit status.

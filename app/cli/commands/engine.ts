@@ -23,6 +23,14 @@ export const engineCommands: Command[] = [
             )
             .join('; ')
         : 'not running';
+      const g = s.dns.guests;
+      const guests = !g
+        ? '-'
+        : g.via === 'gateway'
+          ? `the gateway ${g.servers.join(', ')}`
+          : g.via === 'host'
+            ? `the host's resolvers ${g.servers.join(', ')} (gateway listener down, retrying)`
+            : `the gateway ${g.servers.join(', ')} (its listener is down, retrying; the host has no resolver guests can use)`;
       const counts = (['running', 'starting', 'stopping', 'stopped', 'created', 'error'] as const)
         .filter((k) => s.vms[k] > 0)
         .map((k) => `${s.vms[k]} ${k}`)
@@ -33,6 +41,7 @@ export const engineCommands: Command[] = [
           `socket    ${s.controlSocket ?? '-'}`,
           `state     ${s.stateDir}`,
           `dns       zone ${s.dns.zone}., ${s.dns.records} records; ${dns}`,
+          `guest dns ${guests}`,
           `vms       ${s.vms.total} total${counts ? `: ${counts}` : ''}`,
           `backends  ${s.backends.map((b) => `${b.name} ${b.available ? 'available' : 'unavailable'}`).join(', ')} (default ${s.defaultBackend})`,
         ].join('\n'),

@@ -1,5 +1,6 @@
 // Names and addresses derived from a VM id: deterministic, so a restart (or a reconcile after
 // a crash) finds the same TAP and MAC without having to remember them.
+import { isIP } from 'node:net';
 import { createHash } from 'node:crypto';
 import { BangerError, ErrorCodes } from '../../errors.js';
 
@@ -69,4 +70,14 @@ export function kernelIpArg(o: {
     throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `hostname "${o.hostname}" cannot go into the kernel ip= clause`);
   }
   return `ip=${o.ip}::${o.gateway}:${o.netmask}:${o.hostname}:${o.device ?? 'eth0'}:off:${o.gateway}`;
+}
+
+/** The same ip= clause with other DNS servers (dns0, dns1: its last fields after autoconf). */
+export function withDnsServers(ipArg: string, dns: string[]): string {
+  const m = /^(ip=(?:[^:]*:){6}[^:]*)(?::.*)?$/.exec(ipArg);
+  if (!m || !dns.length) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `cannot set DNS servers in "${ipArg}"`);
+  for (const d of dns.slice(0, 2)) {
+    if (isIP(d) !== 4) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `DNS server "${d}" is not an IPv4 address`);
+  }
+  return `${m[1]}:${dns.slice(0, 2).join(':')}`;
 }
