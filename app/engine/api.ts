@@ -130,7 +130,16 @@ export interface EngineStatus {
   vms: Record<VmState, number> & { total: number };
   backends: { name: Backend; available: boolean; reason: string }[];
   defaultBackend: Backend;
+  /**
+   * Settings not at their default and where each came from: `config` (config.json), `env`
+   * (the environment of whoever started this engine: `banger --detach`, `engine serve`, the
+   * TUI), `override` (set by the embedding code). An engine a CLI verb starts on demand reads
+   * config.json only.
+   */
+  settings?: { key: string; value: unknown; source: SettingOrigin }[];
 }
+
+export type SettingOrigin = 'config' | 'env' | 'override';
 
 export interface DoctorCheck {
   name: string;

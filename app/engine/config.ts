@@ -50,7 +50,7 @@ export const DEFAULT_CONFIG: Config = {
   defaultKernel: null,
 };
 
-const ENV_KEYS: Record<string, keyof Config> = {
+export const ENV_KEYS: Record<string, keyof Config> = {
   FIRECRACKER_BIN: 'firecrackerBin',
   BANGER_FIRECRACKER_BIN: 'firecrackerBin',
   BANGER_QEMU_BIN: 'qemuBin',
@@ -79,7 +79,21 @@ function coerce(key: keyof Config, raw: unknown): unknown {
   return raw === null ? null : String(raw);
 }
 
+/** The environment variables that carry settings (an engine started on demand ignores them). */
+export const SETTINGS_ENV = Object.keys(ENV_KEYS);
+
+export type SettingSource = 'config' | 'env';
+
 export function loadConfig(paths: Paths, env: Record<string, string | undefined> = process.env): Config {
+  return loadConfigWithSources(paths, env).config;
+}
+
+/** The settings, and for each one not left at its default, where it came from. */
+export function loadConfigWithSources(
+  paths: Paths,
+  env: Record<string, string | undefined> = process.env,
+): { config: Config; sources: Partial<Record<keyof Config, SettingSource>> } {
+  const sources: Partial<Record<keyof Config, SettingSource>> = {};
   const cfg: Config = { ...DEFAULT_CONFIG };
   let fileCfg: Record<string, unknown> = {};
   try {
@@ -96,9 +110,13 @@ export function loadConfig(paths: Paths, env: Record<string, string | undefined>
     if (!(k in DEFAULT_CONFIG))
       throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `config: unknown key "${k}" in ${paths.configFile}`);
     set(k as keyof Config, v);
+    sources[k as keyof Config] = 'config';
   }
   for (const [envKey, k] of Object.entries(ENV_KEYS)) {
-    if (env[envKey] !== undefined && env[envKey] !== '') set(k, env[envKey]);
+    if (env[envKey] !== undefined && env[envKey] !== '') {
+      set(k, env[envKey]);
+      sources[k] = 'env';
+    }
   }
   if (!['auto', 'kvm', 'tcg'].includes(cfg.qemuAccel)) {
     throw new BangerError(
@@ -110,7 +128,7 @@ export function loadConfig(paths: Paths, env: Record<string, string | undefined>
     throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `config network: expected bridge or none, got "${cfg.network}"`);
   }
   cfg.dnsZone = cfg.dnsZone.replace(/\.+$/, '').toLowerCase();
-  return cfg;
+  return { config: cfg, sources };
 }
 
 /** "127.0.0.1:42069" -> { host, port } */

@@ -4,6 +4,7 @@ import { readTailLines } from '../fsutil.js';
 import { resolve } from 'node:path';
 import type {
   Backend,
+  SettingOrigin,
   BuildProgress,
   DnsRecord,
   DnsStatus,
@@ -41,6 +42,7 @@ import { sshArgv } from './images/ssh.js';
 import { BangerError, ErrorCodes } from '../errors.js';
 import type { Paths } from '../paths.js';
 import type { Logger } from '../log.js';
+import { nonDefaultSettings } from './settings-report.js';
 
 /** How long a backend availability probe is reused by status(). */
 const BACKENDS_TTL_MS = 5000;
@@ -62,6 +64,8 @@ export interface EngineParts {
   metrics: MetricsPort | null;
   /** Called by shutdown() after the engine let go of everything (the service exits here). */
   onShutdown?: () => void;
+  /** Where each non-default setting came from (status). */
+  settingSources?: Partial<Record<keyof Config, SettingOrigin>>;
 }
 
 export class Engine implements EngineApi {
@@ -135,6 +139,7 @@ export class Engine implements EngineApi {
       vms: { ...counts, total: vms.length },
       backends,
       defaultBackend: await this.defaultBackend(),
+      settings: nonDefaultSettings(this.p.config, this.p.settingSources ?? {}),
     };
   }
 

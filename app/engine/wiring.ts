@@ -1,11 +1,11 @@
 // Builds a concrete Engine from its parts. main.ts calls this (embedded TUI, detached
 // service, in-process CLI); tests call it with their own paths, config and runner.
 import type { Backend } from './api.js';
-import { loadConfig, type Config } from './config.js';
+import { loadConfigWithSources, type Config } from './config.js';
 import { Store } from './store.js';
 import { createRunner, type ProcessRunner } from './process.js';
 import type { VmDriver } from './vm/driver.js';
-import { Engine } from './engine.js';
+import { Engine, type EngineParts } from './engine.js';
 import { EventBus } from './events.js';
 import { ensureBaseDirs, resolvePaths, vmDir, type Paths } from '../paths.js';
 import { createLogger, type Logger } from '../log.js';
@@ -60,7 +60,10 @@ export function createEngine(o: WiringOptions = {}): Engine {
   const env = o.env ?? process.env;
   const paths = o.paths ?? resolvePaths(env);
   ensureBaseDirs(paths);
-  const config: Config = { ...loadConfig(paths, env), ...o.config };
+  const loaded = loadConfigWithSources(paths, env);
+  const config: Config = { ...loaded.config, ...o.config };
+  const settingSources: EngineParts['settingSources'] = { ...loaded.sources };
+  for (const k of Object.keys(o.config ?? {}) as (keyof Config)[]) settingSources[k] = 'override';
   const bus = new EventBus();
   const logger = o.logger ?? createLogger(paths.engineLog, (line) => bus.emit({ type: 'log', line }));
   const runner = o.runner ?? createRunner();
@@ -131,6 +134,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
     images: createImagesPort({ runner, store, paths, logger, emit: (e) => bus.emit(e) }),
     metrics,
     onShutdown: o.onShutdown,
+    settingSources,
   });
 }
 

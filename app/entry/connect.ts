@@ -7,6 +7,7 @@ import type { HelloInfo } from '../control/protocol.js';
 import { buildId } from '../buildid.js';
 import type { Paths } from '../paths.js';
 import { createRunner } from '../engine/process.js';
+import { SETTINGS_ENV } from '../engine/config.js';
 import { existsSync } from 'node:fs';
 import { assertTrustedDirs } from '../runtime-trust.js';
 import { dirname, join } from 'node:path';
@@ -19,14 +20,27 @@ function packageRoot(): string {
   return dir;
 }
 
-export function spawnOptions(paths: Paths) {
+/**
+ * How to start the engine. settingsFromEnv false (an engine a CLI verb starts on demand): the
+ * settings variables (BANGER_NETWORK, FIRECRACKER_BIN, ...) are taken out of its environment,
+ * so a one-off variable on one command does not stick for the engine's life; it reads
+ * config.json. Paths (BANGER_STATE_DIR, XDG_*) stay: they say which engine this is.
+ */
+export function spawnOptions(paths: Paths, o: { settingsFromEnv?: boolean } = {}) {
+  const env = o.settingsFromEnv === false ? Object.fromEntries(SETTINGS_ENV.map((k) => [k, undefined])) : undefined;
   return {
     spawnArgv: engineArgv(),
     socketPath: paths.controlSocket,
     logFile: paths.engineLog,
     runner: createRunner(),
     cwd: packageRoot(),
+    env,
   };
+}
+
+/** The settings variables set in this environment (ignored by an engine started on demand). */
+export function settingsInEnv(env: Record<string, string | undefined> = process.env): string[] {
+  return SETTINGS_ENV.filter((k) => env[k] !== undefined && env[k] !== '');
 }
 
 /** The argv that starts this same binary as the engine service. */
@@ -68,9 +82,15 @@ export async function connectEngine(paths: Paths, say: (s: string) => void): Pro
     hello = await ping(paths.controlSocket, { timeoutMs: 1000 });
   }
   if (hello && hello.buildId !== buildId()) await retireStale(paths, hello, say);
-  const r = await ensureEngine(spawnOptions(paths));
-  if (r.started)
+  const r = await ensureEngine(spawnOptions(paths, { settingsFromEnv: false }));
+  if (r.started) {
     say(`banger: started the engine in the background (pid ${r.hello.pid}, socket ${paths.controlSocket})`);
+    const ignored = settingsInEnv();
+    if (ignored.length)
+      say(
+        `banger: it reads its settings from ${paths.configFile} only; ignored from the environment: ${ignored.join(', ')} (\`banger --detach\` starts an engine with them)`,
+      );
+  }
   return r.client;
 }
 

@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { settingsAsConfig } from '../helpers/settings.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -144,6 +145,7 @@ export function banger(
   timeoutMs = 60_000,
 ): Promise<RunResult> {
   const argv = ['setsid', '-w', process.execPath, '--import', 'tsx', join(ROOT, 'app', 'main.ts'), ...args];
+  settingsAsConfig(env); // an engine started on demand reads config.json only
   return run(ns ? ns.exec(argv) : argv, { env, timeoutMs });
 }
 

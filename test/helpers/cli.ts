@@ -1,6 +1,7 @@
 // Run the banger CLI from source as a real process, with a test's environment.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { settingsAsConfig } from './settings.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -13,8 +14,10 @@ export interface CliResult {
 export function cli(
   args: string[],
   env: Record<string, string>,
-  opts: { timeoutMs?: number; input?: string } = {},
+  opts: { timeoutMs?: number; input?: string; settingsAsConfig?: boolean } = {},
 ): Promise<CliResult> {
+  // An engine this CLI starts reads config.json only (see settings.ts).
+  if (opts.settingsAsConfig !== false) settingsAsConfig(env);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'app', 'main.ts'), ...args], {
       env: { ...process.env, ...env },

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Store } from '../../app/engine/store.js';
 import { resolvePaths, ensureBaseDirs, type Paths } from '../../app/paths.js';
 import { kvmStandIn } from '../helpers/tmp.js';
+import { settingsAsConfig } from '../helpers/settings.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const SIM = join(ROOT, 'test', 'fixtures', 'firecracker-sim');
@@ -161,6 +162,7 @@ function seed(root: string, paths: Paths): void {
 }
 
 function run(argv: string[], env: Record<string, string>, netns: string | null, timeoutMs = 60_000): Promise<Result> {
+  settingsAsConfig(env); // an engine started on demand reads config.json only
   const full = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
   const started = Date.now();
   return new Promise((resolve, reject) => {

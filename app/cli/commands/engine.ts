@@ -42,6 +42,7 @@ export const engineCommands: Command[] = [
           `state     ${s.stateDir}`,
           `dns       zone ${s.dns.zone}., ${s.dns.records} records; ${dns}`,
           `guest dns ${guests}`,
+          `settings  ${s.settings?.length ? s.settings.map((x) => `${x.key}=${JSON.stringify(x.value)} (${x.source})`).join(', ') : 'defaults'}`,
           `vms       ${s.vms.total} total${counts ? `: ${counts}` : ''}`,
           `backends  ${s.backends.map((b) => `${b.name} ${b.available ? 'available' : 'unavailable'}`).join(', ')} (default ${s.defaultBackend})`,
         ].join('\n'),
