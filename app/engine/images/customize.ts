@@ -1,7 +1,7 @@
 // What makes a root filesystem work under banger, shared by build and import: a serial
 // shell/getty on ttyS0, Ctrl-Alt-Del -> reboot, hostname/address/DNS from the kernel command
 // line, banger's SSH key for root, an SSH server, and the BANGER_READY marker on the console.
-import { chmodSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BangerError, ErrorCodes } from '../../errors.js';
 import { assetPath } from './assets.js';
@@ -69,7 +69,6 @@ async function customizeBusybox(root: string, o: CustomizeOptions, job: BuildJob
   // VM's own name (added at boot by net.sh) resolve without a server.
   if (!existsInRoot(root, 'etc/hosts')) writeInRoot(root, 'etc/hosts', '127.0.0.1\tlocalhost\n::1\tlocalhost\n');
   if (!existsInRoot(root, 'etc/nsswitch.conf')) writeInRoot(root, 'etc/nsswitch.conf', 'hosts: files dns\n');
-  if (isBusyboxApplet(root, 'usr/bin/wget')) copyInRoot(root, 'usr/bin/wget', assetPath('guest/busybox/wget'), 0o755);
   if (!existsInRoot(root, 'usr/sbin/dropbear')) await installDropbear(root, o.debs, o.work, job);
 }
 
@@ -104,13 +103,4 @@ function customizeSystemd(root: string, job: BuildJob): void {
   }
   // The hostname comes from ip= at boot; a machine-id per VM is made at first boot when empty.
   writeInRoot(root, 'etc/machine-id', '');
-}
-
-/** rel is a symlink to busybox (an applet, not a real program installed on top). */
-function isBusyboxApplet(root: string, rel: string): boolean {
-  try {
-    return /(^|\/)busybox$/.test(readlinkSync(join(root, rel)));
-  } catch {
-    return false;
-  }
 }
