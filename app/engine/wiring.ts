@@ -60,10 +60,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
   const env = o.env ?? process.env;
   const paths = o.paths ?? resolvePaths(env);
   ensureBaseDirs(paths);
-  const loaded = loadConfigWithSources(paths, env);
-  const config: Config = { ...loaded.config, ...o.config };
-  const settingSources: EngineParts['settingSources'] = { ...loaded.sources };
-  for (const k of Object.keys(o.config ?? {}) as (keyof Config)[]) settingSources[k] = 'override';
+  const { config, settingSources } = settingsFor(paths, env, o.config);
   const bus = new EventBus();
   const logger = o.logger ?? createLogger(paths.engineLog, (line) => bus.emit({ type: 'log', line }));
   const runner = o.runner ?? createRunner();
@@ -159,4 +156,16 @@ export function withGatewayDns(net: NetworkPort, dns: DnsPort, subnet: string, l
     sweepOrphanTaps: (keep) => net.sweepOrphanTaps(keep),
     down: () => net.down(),
   };
+}
+
+/** config.json and the environment, then what the embedding code sets; with each one's origin. */
+function settingsFor(
+  paths: Paths,
+  env: Record<string, string | undefined>,
+  overrides: Partial<Config> = {},
+): { config: Config; settingSources: NonNullable<EngineParts['settingSources']> } {
+  const loaded = loadConfigWithSources(paths, env);
+  const settingSources: NonNullable<EngineParts['settingSources']> = { ...loaded.sources };
+  for (const k of Object.keys(overrides) as (keyof Config)[]) settingSources[k] = 'override';
+  return { config: { ...loaded.config, ...overrides }, settingSources };
 }

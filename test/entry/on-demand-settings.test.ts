@@ -4,7 +4,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { cli } from '../helpers/cli.js';
 import { tmpState } from '../helpers/tmp.js';
 import { lockHolder } from '../../app/control/lock.js';
