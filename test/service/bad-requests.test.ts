@@ -96,7 +96,8 @@ test('bad arguments to real engine methods: a stable user error code, and nothin
       ['engineLog', [-1], 'E_INVALID_ARGUMENT'],
       ['cancelBuild', [{}], 'E_INVALID_ARGUMENT'],
       ['subscribeConsole', [5], 'E_INVALID_ARGUMENT'],
-      ['addKernel', [{ name: 'k', path: 5 }], 'E_NOT_FOUND'],
+      ['addKernel', [{ name: 'k', path: 5 }], 'E_INVALID_ARGUMENT'], // not an absolute path
+      ['addKernel', [{ name: 'k', path: '/nonexistent/vmlinux' }], 'E_NOT_FOUND'],
     ];
     let id = 100;
     for (const [method, params, code] of cases) {
