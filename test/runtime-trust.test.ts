@@ -22,8 +22,9 @@ import { ensureBaseDirs, resolvePaths } from '../app/paths.js';
 import { BangerError } from '../app/errors.js';
 import { lockHolder } from '../app/control/lock.js';
 import { cli } from './helpers/cli.js';
+import { isRoot, runIf } from './helpers/skip.js';
 
-const isRoot = process.getuid?.() === 0;
+const asRoot = runIf(test, isRoot ? null : 'needs root (chown to another user, runuser)');
 const NOBODY = 65534;
 
 function code(fn: () => void): string | null {
@@ -41,95 +42,89 @@ test('chainFrom: root, then each directory down to dir', () => {
   assert.equal(chainFrom('/r', '/elsewhere/x'), ['/elsewhere/x']);
 });
 
-(isRoot ? test : test.skip)(
-  'every directory from the root down: ours, a directory, not group/other-writable, no symlink',
-  () => {
-    const t = mkdtempSync('/tmp/bgr-trust-');
-    try {
-      const root = join(t, 'banger');
-      const dir = join(root, 'tag');
-      assert.is(
-        code(() => assertTrustedDirs(root, dir, { allowMissing: true })),
-        null,
-        'nothing there yet',
-      );
-      assert.is(
-        code(() => assertTrustedDirs(root, dir)),
-        'E_UNTRUSTED_PATH',
-        'must exist when not allowed missing',
-      );
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      assert.is(
-        code(() => assertTrustedDirs(root, dir)),
-        null,
-      );
-      chmodSync(root, 0o770);
-      assert.is(
-        code(() => assertTrustedDirs(root, dir)),
-        'E_UNTRUSTED_PATH',
-        'group-writable root',
-      );
-      chmodSync(root, 0o755);
-      assert.is(
-        code(() => assertTrustedDirs(root, dir)),
-        null,
-        'readable is fine',
-      );
-      chownSync(root, NOBODY, NOBODY);
-      assert.is(
-        code(() => assertTrustedDirs(root, dir)),
-        'E_UNTRUSTED_PATH',
-        "another user's root",
-      );
-      chownSync(root, 0, 0);
-      rmSync(dir, { recursive: true });
-      mkdirSync(join(t, 'elsewhere'), { mode: 0o700 });
-      symlinkSync(join(t, 'elsewhere'), dir);
-      assert.is(
-        code(() => assertTrustedDirs(root, dir)),
-        'E_UNTRUSTED_PATH',
-        'a symlink, even to our own dir',
-      );
-    } finally {
-      rmSync(t, { recursive: true, force: true });
-    }
-  },
-);
+asRoot('every directory from the root down: ours, a directory, not group/other-writable, no symlink', () => {
+  const t = mkdtempSync('/tmp/bgr-trust-');
+  try {
+    const root = join(t, 'banger');
+    const dir = join(root, 'tag');
+    assert.is(
+      code(() => assertTrustedDirs(root, dir, { allowMissing: true })),
+      null,
+      'nothing there yet',
+    );
+    assert.is(
+      code(() => assertTrustedDirs(root, dir)),
+      'E_UNTRUSTED_PATH',
+      'must exist when not allowed missing',
+    );
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    assert.is(
+      code(() => assertTrustedDirs(root, dir)),
+      null,
+    );
+    chmodSync(root, 0o770);
+    assert.is(
+      code(() => assertTrustedDirs(root, dir)),
+      'E_UNTRUSTED_PATH',
+      'group-writable root',
+    );
+    chmodSync(root, 0o755);
+    assert.is(
+      code(() => assertTrustedDirs(root, dir)),
+      null,
+      'readable is fine',
+    );
+    chownSync(root, NOBODY, NOBODY);
+    assert.is(
+      code(() => assertTrustedDirs(root, dir)),
+      'E_UNTRUSTED_PATH',
+      "another user's root",
+    );
+    chownSync(root, 0, 0);
+    rmSync(dir, { recursive: true });
+    mkdirSync(join(t, 'elsewhere'), { mode: 0o700 });
+    symlinkSync(join(t, 'elsewhere'), dir);
+    assert.is(
+      code(() => assertTrustedDirs(root, dir)),
+      'E_UNTRUSTED_PATH',
+      'a symlink, even to our own dir',
+    );
+  } finally {
+    rmSync(t, { recursive: true, force: true });
+  }
+});
 
-(isRoot ? test : test.skip)(
-  'a socket owned by someone else is refused before connecting, even in our own dir',
-  async () => {
-    const t = mkdtempSync('/tmp/bgr-trust-');
-    const sock = join(t, 'engine.sock');
-    let hits = 0;
-    const srv = createServer((c) => {
-      hits++;
-      c.destroy();
-    });
-    await new Promise<void>((r) => srv.listen(sock, r));
-    try {
-      assert.is(
-        code(() => assertTrustedSocket(sock)),
-        null,
-        'ours',
-      );
-      lchownSync(sock, NOBODY, NOBODY);
-      assert.is(
-        code(() => assertTrustedSocket(sock)),
-        'E_UNTRUSTED_PATH',
-      );
-      const { ping } = await import('../app/control/client.js');
-      await ping(sock).then(
-        () => assert.unreachable('ping must throw, not report "no engine"'),
-        (err) => assert.is((err as BangerError).code, 'E_UNTRUSTED_PATH'),
-      );
-      assert.is(hits, 0, 'never connected');
-    } finally {
-      srv.close();
-      rmSync(t, { recursive: true, force: true });
-    }
-  },
-);
+asRoot('a socket owned by someone else is refused before connecting, even in our own dir', async () => {
+  const t = mkdtempSync('/tmp/bgr-trust-');
+  const sock = join(t, 'engine.sock');
+  let hits = 0;
+  const srv = createServer((c) => {
+    hits++;
+    c.destroy();
+  });
+  await new Promise<void>((r) => srv.listen(sock, r));
+  try {
+    assert.is(
+      code(() => assertTrustedSocket(sock)),
+      null,
+      'ours',
+    );
+    lchownSync(sock, NOBODY, NOBODY);
+    assert.is(
+      code(() => assertTrustedSocket(sock)),
+      'E_UNTRUSTED_PATH',
+    );
+    const { ping } = await import('../app/control/client.js');
+    await ping(sock).then(
+      () => assert.unreachable('ping must throw, not report "no engine"'),
+      (err) => assert.is((err as BangerError).code, 'E_UNTRUSTED_PATH'),
+    );
+    assert.is(hits, 0, 'never connected');
+  } finally {
+    srv.close();
+    rmSync(t, { recursive: true, force: true });
+  }
+});
 
 /** The attacker: a process of user nobody that creates the runtime dirs and listens on engine.sock. */
 function plantEngine(runtimeRoot: string, runtimeDir: string, hitsFile: string) {
@@ -159,7 +154,7 @@ function plantEngine(runtimeRoot: string, runtimeDir: string, hitsFile: string) 
   return { kill, ready };
 }
 
-(isRoot ? test : test.skip)(
+asRoot(
   'hijacked runtime root (another user made it first, planted engine.sock): every front end refuses, nothing connects',
   async () => {
     const t = mkdtempSync('/tmp/bgr-hijack-');

@@ -25,9 +25,9 @@ import { extractExt4Safely } from '../../../app/engine/images/ext4-extract.js';
 import { ImageService } from '../../../app/engine/images/image-service.js';
 import { BangerError } from '../../../app/errors.js';
 import { makeEnv } from './helpers.js';
+import { isRoot } from '../../helpers/skip.js';
 
 const runner = createRunner();
-const isRoot = process.getuid?.() === 0;
 const exec = (img: string) => async (script: string) =>
   (await runner.run(['debugfs', '-f', '-', img], { input: script })).stdout;
 

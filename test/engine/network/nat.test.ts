@@ -85,7 +85,7 @@ test('backend: nft when present, iptables only as fallback, neither is E_NETWORK
   }
 });
 
-nsTest('nft: ensure twice gives one table of 3 rules; a new subnet replaces the old; remove twice', () =>
+nsTest('nft: ensure twice gives one table of 4 rules; a new subnet replaces the old; remove twice', () =>
   withNs('nft', async (ns) => {
     const count = async () => {
       const r = await ns.sh(['nft', '-j', 'list', 'table', 'inet', 'banger_banger0']);
