@@ -33,6 +33,8 @@ export const ErrorCodes = {
   PROTOCOL: 'E_PROTOCOL',
   TIMEOUT: 'E_TIMEOUT',
   DNS: 'E_DNS',
+  NO_SPACE: 'E_NO_SPACE',
+  VMM_ALIVE: 'E_VMM_ALIVE',
   INTERNAL: 'E_INTERNAL',
   /** A runtime dir or socket that someone else could control. */
   UNTRUSTED_PATH: 'E_UNTRUSTED_PATH',
@@ -95,4 +97,22 @@ export function toBangerError(err: unknown, code: string = ErrorCodes.INTERNAL):
   if (err instanceof BangerError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new BangerError(code, message, { cause: err });
+}
+
+/** Is this a full disk (ENOSPC, SQLITE_FULL, or a command that said so)? */
+export function isNoSpace(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; details?: { stderr?: string }; cause?: unknown };
+  if (!e) return false;
+  if (e.code === 'ENOSPC' || e.code === 'SQLITE_FULL' || e.code === ErrorCodes.NO_SPACE) return true;
+  const text = `${e.message ?? ''} ${e.details?.stderr ?? ''}`;
+  if (/No space left on device|ENOSPC|database or disk is full/i.test(text)) return true;
+  return e.cause !== undefined && e.cause !== err && isNoSpace(e.cause);
+}
+
+/** A full disk becomes E_NO_SPACE naming what was being done; anything else passes through. */
+export function asNoSpace(err: unknown, doing: string): unknown {
+  if (!isNoSpace(err) || (err as { code?: string }).code === ErrorCodes.NO_SPACE) return err;
+  return new BangerError(ErrorCodes.NO_SPACE, `no space left on device while ${doing}: free some space and retry`, {
+    cause: err,
+  });
 }

@@ -33,6 +33,10 @@ export interface VmRecord {
   lastError: string | null;
   exitCode: number | null;
   exitSignal: string | null;
+  /** The VMM's start time (/proc/PID/stat field 22): with pid, names the process beyond pid reuse. */
+  pidStartTime?: number | null;
+  /** Graceful-stop wait for this VM (ms); null: from the image's init (see stopTimeoutFor). */
+  stopTimeoutMs?: number | null;
 }
 
 export interface VmCreateInput {
@@ -45,6 +49,8 @@ export interface VmCreateInput {
   disk?: string | number;
   backend?: Backend | string;
   bootArgs?: string;
+  /** Graceful-stop wait in ms (default: from the image's init). */
+  stopTimeoutMs?: number;
   start?: boolean;
 }
 
@@ -55,8 +61,12 @@ export interface ImageRecord {
   sizeBytes: number;
   sha256: string;
   buildLog: string | null;
+  /** The guest's init, recorded at build or import: it sets the graceful-stop wait. */
+  init?: ImageInit | null;
   createdAt: string;
 }
+
+export type ImageInit = 'busybox' | 'systemd' | 'other';
 
 export interface KernelRecord {
   name: string;

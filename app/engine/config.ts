@@ -20,7 +20,8 @@ export interface Config {
   network: 'bridge' | 'none';
   bridge: string;
   subnet: string; // CIDR
-  stopTimeoutMs: number;
+  /** Graceful-stop wait for VMs without their own; null: by the image's init (stopTimeoutFor). */
+  stopTimeoutMs: number | null;
   consoleLogMaxBytes: number;
   defaultVcpus: number;
   defaultMemoryMib: number;
@@ -41,7 +42,7 @@ export const DEFAULT_CONFIG: Config = {
   network: 'bridge',
   bridge: 'banger0',
   subnet: '172.30.0.0/24',
-  stopTimeoutMs: 10_000,
+  stopTimeoutMs: null,
   consoleLogMaxBytes: 4 * 1024 * 1024,
   defaultVcpus: 1,
   defaultMemoryMib: 256,
@@ -69,7 +70,8 @@ export const ENV_KEYS: Record<string, keyof Config> = {
 
 function coerce(key: keyof Config, raw: unknown): unknown {
   const def = DEFAULT_CONFIG[key];
-  if (typeof def === 'number') {
+  if (key === 'stopTimeoutMs' && raw === null) return null;
+  if (typeof def === 'number' || key === 'stopTimeoutMs') {
     const n = Number(raw);
     if (!Number.isFinite(n) || n < 0)
       throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `config ${key}: expected a number, got "${raw}"`);

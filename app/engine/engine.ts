@@ -89,6 +89,8 @@ export class Engine implements EngineApi {
       dns: p.dns,
       console: p.console,
     });
+    // An exit the lifecycle could not record (disk full, database busy) is set right by a reconcile.
+    this.vms.onReconcileNeeded = () => this.reconcile();
   }
 
   /** Bring the engine up: DNS listener(s), then reconcile with what really runs. */
@@ -333,6 +335,7 @@ export class Engine implements EngineApi {
       network: this.p.network,
       dns: this.p.dns,
       lifecycle: this.vms,
+      runner: this.p.runner,
     });
   }
 

@@ -76,6 +76,15 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'vmm identity, per-VM stop timeout, image init',
+    sql: `
+      ALTER TABLE vms ADD COLUMN pid_start_time INTEGER;
+      ALTER TABLE vms ADD COLUMN stop_timeout_ms INTEGER;
+      ALTER TABLE images ADD COLUMN init TEXT;
+    `,
+  },
 ];
 
 const EVENT_KEEP = 5000;
@@ -102,6 +111,8 @@ interface VmRow {
   last_error: string | null;
   exit_code: number | null;
   exit_signal: string | null;
+  pid_start_time: number | null;
+  stop_timeout_ms: number | null;
 }
 
 const VM_COLUMNS: Record<keyof VmRecord, keyof VmRow | null> = {
@@ -127,6 +138,8 @@ const VM_COLUMNS: Record<keyof VmRecord, keyof VmRow | null> = {
   lastError: 'last_error',
   exitCode: 'exit_code',
   exitSignal: 'exit_signal',
+  pidStartTime: 'pid_start_time',
+  stopTimeoutMs: 'stop_timeout_ms',
 };
 
 function rowToVm(r: VmRow & { ip: string | null }): VmRecord {
@@ -153,6 +166,8 @@ function rowToVm(r: VmRow & { ip: string | null }): VmRecord {
     lastError: r.last_error,
     exitCode: r.exit_code,
     exitSignal: r.exit_signal,
+    pidStartTime: r.pid_start_time,
+    stopTimeoutMs: r.stop_timeout_ms,
   };
 }
 
@@ -245,6 +260,8 @@ export class Store {
       lastError: r[c.last_error] as string | null,
       exitCode: r[c.exit_code] as number | null,
       exitSignal: r[c.exit_signal] as string | null,
+      pidStartTime: r[c.pid_start_time] as number | null,
+      stopTimeoutMs: r[c.stop_timeout_ms] as number | null,
     }));
   }
 
@@ -265,11 +282,13 @@ export class Store {
       this.db
         .prepare(
           `INSERT INTO vms (id, name, backend, image, kernel, vcpus, memory_mib, disk_bytes, boot_args, mac,
-        state, pid, socket_path, tap, created_at, updated_at, started_at, stopped_at, last_error, exit_code, exit_signal)
+        state, pid, socket_path, tap, created_at, updated_at, started_at, stopped_at, last_error, exit_code, exit_signal,
+        pid_start_time, stop_timeout_ms)
         VALUES (@id, @name, @backend, @image, @kernel, @vcpus, @memoryMib, @diskBytes, @bootArgs, @mac, @state, @pid,
-        @socketPath, @tap, @createdAt, @updatedAt, @startedAt, @stoppedAt, @lastError, @exitCode, @exitSignal)`,
+        @socketPath, @tap, @createdAt, @updatedAt, @startedAt, @stoppedAt, @lastError, @exitCode, @exitSignal,
+        @pidStartTime, @stopTimeoutMs)`,
         )
-        .run(vm);
+        .run({ pidStartTime: null, stopTimeoutMs: null, ...vm });
     } catch (err) {
       if (isUniqueViolation(err, 'vms.name')) {
         throw new BangerError(ErrorCodes.NAME_TAKEN, `a VM named "${vm.name}" already exists`, { cause: err });
@@ -314,7 +333,7 @@ export class Store {
     return this.db
       .prepare(
         `SELECT name, source, path, size_bytes AS sizeBytes, sha256, build_log AS buildLog,
-      created_at AS createdAt FROM images ORDER BY name`,
+      init, created_at AS createdAt FROM images ORDER BY name`,
       )
       .all() as ImageRecord[];
   }
@@ -324,7 +343,7 @@ export class Store {
       (this.db
         .prepare(
           `SELECT name, source, path, size_bytes AS sizeBytes, sha256, build_log AS buildLog,
-      created_at AS createdAt FROM images WHERE name = ?`,
+      init, created_at AS createdAt FROM images WHERE name = ?`,
         )
         .get(name) as ImageRecord | undefined) ?? null
     );
@@ -334,10 +353,10 @@ export class Store {
     try {
       this.db
         .prepare(
-          `INSERT INTO images (name, source, path, size_bytes, sha256, build_log, created_at)
-        VALUES (@name, @source, @path, @sizeBytes, @sha256, @buildLog, @createdAt)`,
+          `INSERT INTO images (name, source, path, size_bytes, sha256, build_log, init, created_at)
+        VALUES (@name, @source, @path, @sizeBytes, @sha256, @buildLog, @init, @createdAt)`,
         )
-        .run(img);
+        .run({ init: null, ...img });
     } catch (err) {
       if (isUniqueViolation(err))
         throw new BangerError(ErrorCodes.NAME_TAKEN, `an image named "${img.name}" already exists`, { cause: err });

@@ -13,7 +13,7 @@ export const vmCommands: Command[] = [
   {
     path: ['vm', 'create'],
     usage:
-      'banger vm create NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--start] [--json]',
+      'banger vm create NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--start] [--json]',
     summary: 'create a VM (and start it with --start)',
     flags: {
       ...JSON_FLAG,
@@ -24,10 +24,12 @@ export const vmCommands: Command[] = [
       disk: { value: true },
       backend: { value: true },
       'boot-args': { value: true },
+      'stop-timeout': { value: true },
       start: {},
     },
     async run(ctx, a) {
       const [name] = needPositional(a, 1, this.usage);
+      const stopTimeout = flagInt(a, 'stop-timeout');
       const vm = await (
         await ctx.engine()
       ).createVm({
@@ -39,6 +41,7 @@ export const vmCommands: Command[] = [
         disk: flagStr(a, 'disk'),
         backend: flagStr(a, 'backend'),
         bootArgs: flagStr(a, 'boot-args'),
+        stopTimeoutMs: stopTimeout === undefined ? undefined : stopTimeout * 1000,
         start: flagBool(a, 'start'),
       });
       if (flagBool(a, 'json')) printJson(ctx, vm);

@@ -1,6 +1,6 @@
 // The Firecracker VmDriver: launch the VMM (directly, or through sudo when not root), wait for
 // its API socket, configure it in the Go SDK's order, start it; stop it Ctrl-Alt-Del first.
-import { closeSync, existsSync, lstatSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import type { Backend, VmRecord } from '../api.js';
 import type { ProcessRunner, SpawnedProcess } from '../process.js';
@@ -10,6 +10,7 @@ import type { UndoStack } from '../vm/undo.js';
 import { createConsoleFifo, openFifoForVmm } from '../vm/console.js';
 import { FirecrackerClient } from './client.js';
 import { findVmmUnder, hasFlag, signalPid, waitForExit } from './launcher.js';
+import { refuseLiveSocket } from '../vm/vmm-process.js';
 import { pidAlive as isAlive } from '../../pid.js';
 import { BangerError, ErrorCodes } from '../../errors.js';
 import { nullLogger, type Logger } from '../../log.js';
@@ -99,13 +100,15 @@ export class FirecrackerDriver implements VmDriver {
     let realPid: number | null = null;
 
     const launch = async () => {
-      rmSync(sock, { force: true }); // a stale socket makes Firecracker refuse to start
+      // A stale socket makes Firecracker refuse to start; a live one is another VMM's: never ours to delete.
+      await refuseLiveSocket(sock, spec.vm.name);
+      rmSync(sock, { force: true });
       if (!existsSync(spec.consoleFifo)) {
         await createConsoleFifo(this.runner, spec.consoleFifo);
         undo.push('remove console fifo', () => rmSync(spec.consoleFifo, { force: true }));
       }
-      // Firecracker opens its log and metrics files without creating them.
-      for (const f of [spec.vmmLog, spec.metricsPath, spec.consoleLog]) closeSync(openSync(f, 'a', 0o600));
+      prepareVmmFiles(spec);
+      // The log is configured here, once: a PUT /logger as well fails "already initialized" on 1.4 and older.
       const argv = [
         this.resolveBin(),
         '--api-sock',
@@ -116,6 +119,7 @@ export class FirecrackerDriver implements VmDriver {
         spec.vmmLog,
         '--level',
         'Info',
+        '--show-level',
       ];
       const fds: number[] = [];
       try {
@@ -206,10 +210,6 @@ export class FirecrackerDriver implements VmDriver {
     return [
       { name: 'launch-vmm', run: launch },
       { name: 'wait-socket', run: waitSocket },
-      {
-        name: 'logger',
-        run: () => client.putLogger({ log_path: spec.vmmLog, level: 'Info', show_level: true, show_log_origin: false }),
-      },
       { name: 'metrics', run: () => client.putMetrics({ metrics_path: spec.metricsPath }) },
       {
         name: 'machine-config',
@@ -277,23 +277,35 @@ export class FirecrackerDriver implements VmDriver {
     };
 
     if (!isAlive(pid)) return done('gone', null);
-    if (opts.force) {
-      await this.kill([pid], 'KILL');
-      return done('kill', 'SIGKILL');
+    if (!opts.force) {
+      // Refused (aarch64, or the guest's i8042 not up yet): nothing will shut the guest down, so no wait.
+      let asked = true;
+      const client = new FirecrackerClient(socketPath);
+      try {
+        await client.sendCtrlAltDel();
+      } catch (err) {
+        asked = false;
+        this.log.warn('SendCtrlAltDel refused; escalating at once', { pid, error: (err as Error).message });
+      } finally {
+        client.close();
+      }
+      if (asked && (await waitForExit(pid, opts.timeoutMs))) return done('graceful', null);
+      await signalPid(this.runner, pid, 'TERM');
+      if (await waitForExit(pid, 2000)) return done('term', 'SIGTERM');
     }
-    const client = new FirecrackerClient(socketPath);
-    try {
-      await client.sendCtrlAltDel();
-    } catch (err) {
-      this.log.warn('SendCtrlAltDel failed; falling back to SIGTERM', { pid, error: (err as Error).message });
-    } finally {
-      client.close();
-    }
-    if (await waitForExit(pid, opts.timeoutMs)) return done('graceful', null);
-    await signalPid(this.runner, pid, 'TERM');
-    if (await waitForExit(pid, 2000)) return done('term', 'SIGTERM');
     await this.kill([pid], 'KILL');
+    // A kill that did not take (sudo refused, EPERM) is a failure, never a stop.
+    if (isAlive(pid)) throw new BangerError(ErrorCodes.VMM, `firecracker pid ${pid} is still alive after SIGKILL`);
     return done('kill', 'SIGKILL');
+  }
+
+  executable(): string {
+    return this.resolveBin();
+  }
+
+  vmmOwners(): number[] {
+    const me = process.getuid?.() ?? 0;
+    return this.viaSudo ? [me, 0] : [me];
   }
 
   ownsProcess(cmdline: string, vm: VmRecord): boolean {
@@ -306,7 +318,8 @@ export class FirecrackerDriver implements VmDriver {
     const client = new FirecrackerClient(handle.socketPath);
     try {
       const info = await client.getInstanceInfo();
-      return typeof info?.state === 'string';
+      // "Not started": the engine died mid-boot; such a VMM is killed, not adopted.
+      return info?.state === 'Running' || info?.state === 'Paused';
     } catch {
       return false;
     } finally {
@@ -330,6 +343,20 @@ export class FirecrackerDriver implements VmDriver {
       { details: { exitCode: e.code, signal: e.signal } },
     );
   }
+}
+
+/**
+ * Fresh log and metrics files per boot: Firecracker opens them without O_APPEND or O_TRUNC, so
+ * it would write over the last boot's from offset 0. The last boot's log is kept as vmm.log.1.
+ */
+export function prepareVmmFiles(spec: LaunchSpec): void {
+  try {
+    if (statSync(spec.vmmLog).size > 0) renameSync(spec.vmmLog, `${spec.vmmLog}.1`);
+  } catch {
+    /* no log yet */
+  }
+  for (const f of [spec.vmmLog, spec.metricsPath]) closeSync(openSync(f, 'w', 0o600));
+  closeSync(openSync(spec.consoleLog, 'a', 0o600));
 }
 
 /** The last line of a log (its first 300 characters), read from the file's last 64 KiB only. */

@@ -14,7 +14,7 @@ import {
 import type { Store } from '../store.js';
 import { parseSize } from '../vm/spec.js';
 import { UndoStack } from '../vm/undo.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes, asNoSpace } from '../../errors.js';
 import { failJob, type BuildJob, type JobDeps } from './job.js';
 import { BuildRegistry } from './builds.js';
 import { DebCache } from './debs.js';
@@ -181,7 +181,7 @@ export class ImageService {
 
       job.phase('customize', 55);
       const key = await ensureSshKey(runner, paths);
-      await customizeRootfs(
+      const init = await customizeRootfs(
         root,
         { publicKey: key.publicKey, hostname: name.replace(/[._]/g, '-'), debs: this.debs, work },
         job,
@@ -216,6 +216,7 @@ export class ImageService {
         sizeBytes: statSync(final).size,
         sha256,
         buildLog: job.logPath,
+        init,
         createdAt: new Date().toISOString(),
       });
       undo.commit();
@@ -229,7 +230,7 @@ export class ImageService {
       await undo.unwind();
       for (const f of undo.failures)
         this.deps.logger.warn('image build undo failed', { step: f.name, error: String(f.error) });
-      throw failJob(job, err, `image "${name}" from ${source}`);
+      throw failJob(job, asNoSpace(err, `building image "${name}"`), `image "${name}" from ${source}`);
     }
   }
 }

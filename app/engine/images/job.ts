@@ -148,7 +148,7 @@ export function failJob(job: BuildJob, err: unknown, what: string): BangerError 
   const msg = err instanceof Error ? err.message : String(err);
   job.finish('failed', msg);
   // User errors found mid-build (bad input rootfs) keep their code; host failures become E_BUILD_FAILED.
-  if (err instanceof BangerError && err.isUserError) return err;
+  if (err instanceof BangerError && (err.isUserError || err.code === ErrorCodes.NO_SPACE)) return err;
   return new BangerError(
     ErrorCodes.BUILD_FAILED,
     `${what} failed during "${job.state.phase}": ${msg} (log: ${job.logPath})`,

@@ -13,6 +13,7 @@ import { decideAccel, readAccelInputs, type AccelDecision, type AccelInputs, typ
 import { buildQemuArgv, cmdlineOwnedBy } from './cmdline.js';
 import { QmpClient, withQmp } from './qmp.js';
 import { pidAlive } from '../../pid.js';
+import { refuseLiveSocket } from '../vm/vmm-process.js';
 import { fileSize, readTail } from '../../fsutil.js';
 import { sleep } from '../../time.js';
 
@@ -91,7 +92,8 @@ export class QemuDriver implements VmDriver {
             mac: spec.mac,
             socketPath: spec.socketPath,
           });
-          // A socket left by a crashed QEMU would make wait-qmp talk to nothing.
+          // A socket left by a crashed QEMU would make wait-qmp talk to nothing; a live one is another VMM's.
+          await refuseLiveSocket(spec.socketPath, spec.vm.name);
           rmSync(spec.socketPath, { force: true });
           // O_RDWR: opening a FIFO read-only blocks until a writer shows up; read/write never does.
           const fifoFd = openSync(spec.consoleFifo, constants.O_RDWR);
@@ -270,6 +272,14 @@ export class QemuDriver implements VmDriver {
 
   ownsProcess(cmdline: string, vm: VmRecord): boolean {
     return cmdlineOwnedBy(cmdline, vm.id, vm.socketPath);
+  }
+
+  executable(): string {
+    return which(this.o.bin) ?? this.o.bin;
+  }
+
+  vmmOwners(): number[] {
+    return [process.getuid?.() ?? 0];
   }
 
   async probe(handle: VmmHandle): Promise<boolean> {

@@ -6,7 +6,7 @@ import type { Backend, VmCreateInput, VmRecord } from '../api.js';
 import type { Config } from '../config.js';
 import type { Store } from '../store.js';
 import type { ImagesPort, NetworkPort } from '../ports.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes, asNoSpace } from '../../errors.js';
 import {
   newVmId,
   validateBackend,
@@ -14,6 +14,7 @@ import {
   validateDisk,
   validateMemory,
   validateName,
+  validateStopTimeout,
   validateVcpus,
 } from './spec.js';
 import { vmDir, type Paths } from '../../paths.js';
@@ -46,6 +47,7 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   const diskBytes = validateDisk(input.disk ?? d.config.defaultDisk);
   const backend = input.backend === undefined ? d.defaultBackend : validateBackend(input.backend);
   const bootArgs = validateBootArgs(input.bootArgs);
+  const stopTimeoutMs = validateStopTimeout(input.stopTimeoutMs);
 
   for (const key of ['image', 'kernel'] as const) {
     if (input[key] !== undefined && input[key] !== null && typeof input[key] !== 'string') {
@@ -107,6 +109,8 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     lastError: null,
     exitCode: null,
     exitSignal: null,
+    pidStartTime: null,
+    stopTimeoutMs,
   };
   // The disk first, the record last: a VM that exists can always be started (no start can
   // race the copy), and a failed copy leaves no record. The UNIQUE constraint still settles
@@ -117,7 +121,7 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     return d.store.insertVm(vm);
   } catch (err) {
     rmSync(vmDir(d.paths, id), { recursive: true, force: true });
-    throw err;
+    throw asNoSpace(err, `creating the disk of VM "${name}"`);
   }
 }
 

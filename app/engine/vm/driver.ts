@@ -60,6 +60,13 @@ export interface VmDriver {
   stop(handle: VmmHandle, opts: { force?: boolean; timeoutMs: number }): Promise<ExitInfo>;
   /** Does this process command line belong to this VM? (reconcile) */
   ownsProcess(cmdline: string, vm: VmRecord): boolean;
-  /** Is the VMM at handle alive and answering on its socket? (adoption) */
+  /** The binary a VMM of this backend runs (reconcile never touches a process running another). */
+  executable(): string;
+  /** The uids a VMM this engine launched runs as (ours; root when launched through sudo). */
+  vmmOwners(): number[];
+  /**
+   * Is the VMM at handle alive, answering on its socket, and running its guest? (adoption: a
+   * VMM that does not answer, or was never started, is killed, not adopted)
+   */
   probe(handle: VmmHandle): Promise<boolean>;
 }

@@ -1,22 +1,24 @@
 // The VM state machine: created -> starting -> running -> stopping -> stopped, and error with
 // a reason. Boot is a named list of steps with an undo stack; every change is stored, logged
 // as an event and emitted.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend, StopOptions, VmRecord, VmState } from '../api.js';
 import type { Config } from '../config.js';
 import type { Store } from '../store.js';
 import type { EventBus } from '../events.js';
 import type { ConsolePort, DnsPort, NetworkPort } from '../ports.js';
-import type { BootStep, ExitInfo, LaunchSpec, VmDriver, VmmHandle } from './driver.js';
-import { UndoStack } from './undo.js';
-import { diskPath } from './create.js';
+import type { ExitInfo, VmDriver, VmmHandle } from './driver.js';
+import { BootFailure, runBoot, socketPathFor, vmRuntimeDir } from './boot.js';
+import { liveVmmsOf, stopTimeoutFor } from './vmm-guard.js';
+import { sameProcessAlive, startTimeOf } from './vmm-process.js';
+import { describe, validateStopOptions } from './spec.js';
 import { BangerError, ErrorCodes } from '../../errors.js';
 import { vmDir, type Paths } from '../../paths.js';
 import type { Logger } from '../../log.js';
 import { pidAlive as isAlive } from '../../pid.js';
 
-export const DEFAULT_BOOT_ARGS = 'console=ttyS0 reboot=k panic=1 pci=off';
+export { DEFAULT_BOOT_ARGS, bootArgsFor, vmRuntimeDir } from './boot.js';
 
 export interface LifecycleDeps {
   store: Store;
@@ -28,14 +30,6 @@ export interface LifecycleDeps {
   network: NetworkPort | null;
   dns: DnsPort | null;
   console: ConsolePort | null;
-}
-
-export function vmRuntimeDir(paths: Paths, vmId: string): string {
-  return join(paths.runtimeDir, 'vms', vmId);
-}
-
-export function bootArgsFor(vm: VmRecord, ipArg: string | null): string {
-  return [DEFAULT_BOOT_ARGS, ipArg ?? '', vm.bootArgs].filter(Boolean).join(' ');
 }
 
 export class VmLifecycle {
@@ -116,7 +110,18 @@ export class VmLifecycle {
     return this.exclusive(vm, 'start', () => this.doStart(vm));
   }
 
-  // eslint-disable-next-line max-lines-per-function -- long before the lint existed; split when next touched
+  /** Two VMMs on one disk corrupt it: refuse while any VMM of this VM is alive. */
+  private refuseLiveVmm(vm: VmRecord, driver: VmDriver): void {
+    const live = liveVmmsOf(vm, driver);
+    if (!live.length) return;
+    const pids = live.map((p) => p.pid).join(', ');
+    throw new BangerError(
+      ErrorCodes.VMM_ALIVE,
+      `VM "${vm.name}" still has a live VMM (pid ${pids}): stop it first (banger vm stop ${vm.name} --force)`,
+      { details: { pids: live.map((p) => p.pid) } },
+    );
+  }
+
   private async doStart(initial: VmRecord): Promise<VmRecord> {
     let vm = initial;
     const driver = this.driverFor(vm);
@@ -131,107 +136,55 @@ export class VmLifecycle {
         ErrorCodes.UNKNOWN_IMAGE,
         `VM "${vm.name}" has no image: build one (banger image build) and recreate it`,
       );
-    // Synchronous check-and-set: a second start now sees "starting".
-    vm = this.update(vm, { state: 'starting', lastError: null, exitCode: null, exitSignal: null });
-
-    const undo = new UndoStack();
-    const handle: { current: VmmHandle | null } = { current: null };
-    const dir = vmDir(this.d.paths, vm.id);
-    const rdir = vmRuntimeDir(this.d.paths, vm.id);
-    let ipArg: string | null = null;
-    let tap: string | null = null;
-    let consolePaths = { log: join(dir, 'console.log'), fifo: join(rdir, 'console.in') };
-    const spec = (): LaunchSpec => ({
-      vm,
-      dir,
-      kernelPath: kernel.path,
-      initrdPath: kernel.initrdPath,
-      rootfsPath: diskPath(this.d.paths, vm.id),
-      bootArgs: bootArgsFor(vm, ipArg),
-      tap,
-      mac: vm.mac,
-      consoleLog: consolePaths.log,
-      consoleFifo: consolePaths.fifo,
-      socketPath: join(rdir, vm.backend === 'qemu' ? 'qmp.sock' : 'api.sock'),
-      vmmLog: join(dir, 'vmm.log'),
-      metricsPath: join(dir, 'metrics.json'),
-    });
-
-    const common: BootStep[] = [
-      {
-        name: 'validate',
-        run: async () => {
-          for (const [what, p] of [
-            ['kernel', kernel.path],
-            ['disk', diskPath(this.d.paths, vm.id)],
-            ['initrd', kernel.initrdPath],
-          ] as const) {
-            if (p && !existsSync(p)) throw new BangerError(ErrorCodes.NOT_FOUND, `${what} file is missing: ${p}`);
-          }
-        },
-      },
-      {
-        name: 'create-dirs',
-        run: async () => {
-          mkdirSync(dir, { recursive: true, mode: 0o700 });
-          mkdirSync(rdir, { recursive: true, mode: 0o700 });
-          undo.push('remove runtime dir', () => rmSync(rdir, { recursive: true, force: true }));
-        },
-      },
-      {
-        name: 'network',
-        run: async () => {
-          if (!this.d.network) return;
-          const net = await this.d.network.setupVm({ id: vm.id, name: vm.name }, undo);
-          tap = net.tap;
-          ipArg = net.ipArg;
-          vm = this.d.store.updateVm(vm.id, { tap: net.tap });
-        },
-      },
-      {
-        name: 'console',
-        run: async () => {
-          if (!this.d.console) return;
-          consolePaths = await this.d.console.prepare(vm.id, rdir);
-          undo.push('remove console fifo', () => this.d.console!.cleanup(consolePaths.fifo));
-        },
-      },
-    ];
-    // The driver's steps are built lazily so they see the network/console results.
-    let current = '';
-    try {
-      for (const step of common) {
-        current = step.name;
-        await step.run();
-      }
-      for (const step of driver.bootSteps(spec(), undo, handle)) {
-        current = step.name;
-        await step.run();
-      }
-    } catch (err) {
-      await undo.unwind();
-      const msg = `boot step "${current}" failed: ${(err as Error).message}`;
-      this.d.logger.error(
-        `vm ${vm.name}: ${msg}`,
-        undo.failures.length ? { undoFailures: undo.failures.map((f) => f.name) } : undefined,
-      );
-      const now = this.d.store.getVmById(vm.id);
-      if (now) this.update(now, { state: 'error', lastError: msg, pid: null, socketPath: null, tap: null }, msg);
-      throw new BangerError(ErrorCodes.BOOT_FAILED, msg, { cause: err, details: { step: current } });
-    }
-    undo.commit();
-    const h = handle.current!;
-    this.handles.set(vm.id, h);
+    this.refuseLiveVmm(vm, driver);
+    // Synchronous check-and-set: a second start now sees "starting". The socket path is stored
+    // before the VMM exists, so a crash at any later point leaves it findable.
     vm = this.update(vm, {
+      state: 'starting',
+      lastError: null,
+      exitCode: null,
+      exitSignal: null,
+      pid: null,
+      pidStartTime: null,
+      socketPath: socketPathFor(this.d.paths, vm),
+    });
+    let boot;
+    try {
+      boot = await runBoot(this.d, vm, driver, kernel);
+    } catch (err) {
+      throw this.bootFailed(vm, err);
+    }
+    const h = boot.handle;
+    this.handles.set(vm.id, h);
+    vm = this.update(boot.vm, {
       state: 'running',
       pid: h.pid,
+      pidStartTime: startTimeOf(h.pid),
       socketPath: h.socketPath,
-      tap,
+      tap: boot.tap,
       startedAt: new Date().toISOString(),
       stoppedAt: null,
     });
-    this.afterRunning(vm, consolePaths);
+    this.afterRunning(vm, boot.consolePaths);
     return vm;
+  }
+
+  /** A failed boot: error with the step named; a VMM the undo could not kill stays on the record. */
+  private bootFailed(vm: VmRecord, err: unknown): BangerError {
+    const f = err instanceof BootFailure ? err : new BootFailure('?', err, null);
+    let msg = f.message;
+    if (f.vmmAlive) msg += `; its VMM (pid ${f.vmmAlive.pid}) could not be killed and still runs`;
+    this.d.logger.error(`vm ${vm.name}: ${msg}`);
+    const now = this.d.store.getVmById(vm.id);
+    if (now)
+      this.update(
+        now,
+        f.vmmAlive
+          ? { state: 'error', lastError: msg, pid: f.vmmAlive.pid, pidStartTime: f.vmmAlive.startTime }
+          : { state: 'error', lastError: msg, pid: null, pidStartTime: null, socketPath: null, tap: null },
+        msg,
+      );
+    return new BangerError(ErrorCodes.BOOT_FAILED, msg, { cause: f.reason, details: { step: f.step } });
   }
 
   /** Shared by start and adoption: console tail, DNS record, exit watch. */
@@ -240,7 +193,7 @@ export class VmLifecycle {
     if (vm.ip) this.d.dns?.upsert(vm.name, vm.ip);
     const h = this.handles.get(vm.id);
     h?.exited?.then((info) => {
-      if (this.handles.get(vm.id) === h) void this.onExit(vm.id, info);
+      if (this.handles.get(vm.id) === h) this.exitSafely(vm.id, info);
     });
     this.watch();
   }
@@ -248,7 +201,12 @@ export class VmLifecycle {
   adopt(vm: VmRecord, handle: VmmHandle): VmRecord {
     this.handles.set(vm.id, handle);
     const rdir = vmRuntimeDir(this.d.paths, vm.id);
-    const next = this.update(vm, { state: 'running', pid: handle.pid, socketPath: handle.socketPath });
+    const next = this.update(vm, {
+      state: 'running',
+      pid: handle.pid,
+      pidStartTime: startTimeOf(handle.pid),
+      socketPath: handle.socketPath,
+    });
     this.afterRunning(next, { log: join(vmDir(this.d.paths, vm.id), 'console.log'), fifo: join(rdir, 'console.in') });
     return next;
   }
@@ -259,7 +217,7 @@ export class VmLifecycle {
     this.timer = setInterval(() => {
       for (const [id, h] of this.handles) {
         // Our own children report their exit status through `exited`; poll only the others.
-        if (!h.exited && !this.stopping.has(id) && !isAlive(h.pid)) void this.onExit(id, { code: null, signal: null });
+        if (!h.exited && !this.stopping.has(id) && !isAlive(h.pid)) this.exitSafely(id, { code: null, signal: null });
       }
       if (this.handles.size === 0 && this.timer) {
         clearInterval(this.timer);
@@ -268,6 +226,39 @@ export class VmLifecycle {
     }, 250);
     this.timer.unref();
   }
+
+  /**
+   * onExit runs unawaited: a failure in it (SQLITE_FULL, SQLITE_BUSY) must not become an
+   * unhandled rejection that kills a detached engine. It is logged; the record still says
+   * running with a dead pid, which the next reconcile (or this retry) turns into stopped.
+   */
+  private exitSafely(vmId: string, info: { code: number | null; signal: string | null }): void {
+    this.onExit(vmId, info).catch((err) => {
+      this.d.logger.error(`vm ${vmId}: recording the VMM's exit failed; reconcile will set it right`, {
+        err: String(err),
+      });
+      this.fixLater(vmId);
+    });
+  }
+
+  /** Reconcile every few seconds until the record no longer claims a VMM that is gone. */
+  private fixLater(vmId: string, delayMs = 2000): void {
+    setTimeout(async () => {
+      if (this.handles.has(vmId) || this.busy.has(vmId)) return;
+      await this.onReconcileNeeded?.().catch((err) => this.d.logger.warn('reconcile failed', { err: String(err) }));
+      let again = true; // the database still failing: try again
+      try {
+        const vm = this.d.store.getVmById(vmId);
+        again = !!vm && vm.state === 'running' && !this.handles.has(vmId);
+      } catch {
+        /* again */
+      }
+      if (again) this.fixLater(vmId, Math.min(delayMs * 2, 30_000));
+    }, delayMs).unref();
+  }
+
+  /** Set by the engine: run a reconcile (after an exit that could not be recorded). */
+  onReconcileNeeded: (() => Promise<unknown>) | null = null;
 
   private async onExit(vmId: string, info: { code: number | null; signal: string | null }): Promise<void> {
     if (this.stopping.has(vmId) || !this.handles.has(vmId)) return;
@@ -315,29 +306,42 @@ export class VmLifecycle {
   async stop(name: string, opts: StopOptions = {}): Promise<VmRecord> {
     validateStopOptions(opts);
     const vm = this.get(name);
-    this.requireState(vm, ['running'], 'stop');
+    // An error VM whose VMM could not be killed can be stopped again (that is the way out).
+    if (!(vm.state === 'error' && sameProcessAlive(vm.pid, vm.pidStartTime ?? null)))
+      this.requireState(vm, ['running'], 'stop');
     return this.exclusive(vm, 'stop', () => this.doStop(vm, opts));
   }
 
   private async doStop(initial: VmRecord, opts: StopOptions): Promise<VmRecord> {
     let vm = initial;
     const h = this.handles.get(vm.id) ?? (vm.pid && vm.socketPath ? { pid: vm.pid, socketPath: vm.socketPath } : null);
+    const startTime = vm.pidStartTime ?? null;
     this.stopping.add(vm.id);
     try {
       vm = this.update(vm, { state: 'stopping' });
       let exit: ExitInfo = { exitCode: null, signal: null, how: 'gone' };
-      if (h)
-        exit = await this.driverFor(vm).stop(h, {
-          force: opts.force,
-          timeoutMs: opts.timeoutMs ?? this.d.config.stopTimeoutMs,
-        });
+      let failure: Error | null = null;
+      if (h) {
+        const image = vm.image ? this.d.store.getImage(vm.image) : null;
+        const timeoutMs = opts.timeoutMs ?? stopTimeoutFor(vm, image, this.d.config);
+        exit = await this.driverFor(vm)
+          .stop(h, { force: opts.force, timeoutMs })
+          .catch((err: Error) => {
+            failure = err;
+            return exit;
+          });
+      }
+      // Whatever the driver said: the VMM (this pid with this start time) must be gone.
+      if (h && sameProcessAlive(h.pid, startTime)) return this.stopFailed(vm, h.pid, failure);
       this.handles.delete(vm.id);
       await this.release(vm);
+      const how = `${exit.how}${exit.exitCode !== null ? `, exit ${exit.exitCode}` : ''}${exit.signal ? `, ${exit.signal}` : ''}`;
       return this.update(
         vm,
         {
           state: 'stopped',
           pid: null,
+          pidStartTime: null,
           socketPath: null,
           tap: null,
           stoppedAt: new Date().toISOString(),
@@ -345,7 +349,7 @@ export class VmLifecycle {
           exitSignal: exit.signal,
           lastError: null,
         },
-        `stopped (${exit.how}${exit.exitCode !== null ? `, exit ${exit.exitCode}` : ''}${exit.signal ? `, ${exit.signal}` : ''})`,
+        `stopped (${how})`,
       );
     } catch (err) {
       const now = this.d.store.getVmById(vm.id);
@@ -354,6 +358,13 @@ export class VmLifecycle {
     } finally {
       this.stopping.delete(vm.id);
     }
+  }
+
+  /** The VMM outlived the stop: error, keeping its pid, TAP, lease and socket (it still uses them). */
+  private stopFailed(vm: VmRecord, pid: number, cause: Error | null): never {
+    const msg = `stop failed: VMM pid ${pid} is still alive${cause ? ` (${cause.message})` : ''}; its TAP and address are kept`;
+    this.update(vm, { state: 'error', lastError: msg }, msg);
+    throw new BangerError(ErrorCodes.VMM_ALIVE, `VM "${vm.name}": ${msg}`, { cause, details: { pid } });
   }
 
   async restart(name: string): Promise<VmRecord> {
@@ -397,33 +408,5 @@ export class VmLifecycle {
     this.timer = null;
     for (const id of this.handles.keys()) this.d.console?.detach(id);
     this.handles.clear();
-  }
-}
-
-function describe(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
-}
-
-/** Options from the wire are checked before anything happens: a bad one changes nothing. */
-function validateStopOptions(opts: unknown): asserts opts is StopOptions {
-  if (opts === undefined) return;
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
-    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `options must be an object, got ${describe(opts)}`);
-  }
-  const o = opts as Record<string, unknown>;
-  if (o.force !== undefined && typeof o.force !== 'boolean') {
-    throw new BangerError(
-      ErrorCodes.INVALID_ARGUMENT,
-      `option "force" must be true or false, got ${describe(o.force)}`,
-    );
-  }
-  if (
-    o.timeoutMs !== undefined &&
-    !(typeof o.timeoutMs === 'number' && Number.isFinite(o.timeoutMs) && o.timeoutMs >= 0)
-  ) {
-    throw new BangerError(
-      ErrorCodes.INVALID_ARGUMENT,
-      `option "timeoutMs" must be a number of milliseconds >= 0, got ${JSON.stringify(o.timeoutMs) ?? describe(o.timeoutMs)}`,
-    );
   }
 }

@@ -2,13 +2,14 @@
 // mark records whose process is gone, sweep orphans, rebuild DNS from what really runs.
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import psList from 'ps-list';
-import type { Backend, ReconcileReport } from '../api.js';
+import type { Backend, ReconcileReport, VmRecord } from '../api.js';
+import type { ProcessRunner } from '../process.js';
 import type { Store } from '../store.js';
 import type { DnsPort, NetworkPort } from '../ports.js';
 import type { VmDriver } from './driver.js';
 import { vmRuntimeDir, type VmLifecycle } from './lifecycle.js';
-import { pidAlive as isAlive } from '../../pid.js';
+import { isOurVmm, listProcs, liveVmmsOf } from './vmm-guard.js';
+import { killVerified, procIdentity, sameProcessAlive, startTimeOf, type ProcIdentity } from './vmm-process.js';
 import type { Paths } from '../../paths.js';
 import type { Logger } from '../../log.js';
 
@@ -20,64 +21,47 @@ export interface ReconcileDeps {
   network: NetworkPort | null;
   dns: DnsPort | null;
   lifecycle: VmLifecycle;
+  runner: ProcessRunner;
+}
+
+/** Records that may have a VMM: mid boot, running, mid stop, or an error that kept its pid. */
+function mayHaveVmm(vm: VmRecord): boolean {
+  return ['running', 'starting', 'stopping'].includes(vm.state) || (vm.state === 'error' && !!vm.pid);
 }
 
 export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
   const report: ReconcileReport = { adopted: [], stopped: [], orphansRemoved: [] };
-  const procs = (await psList({ all: true })).filter((p) => p.cmd && p.pid !== process.pid);
+  const procs = listProcs();
   const tracked = d.lifecycle.runningHandles();
-
   for (const vm of d.store.listVms()) {
     // A start or stop in flight in this engine owns its process and files: leave it be.
-    if (!['running', 'starting', 'stopping'].includes(vm.state) || tracked.has(vm.id) || d.lifecycle.isBusy(vm.id))
-      continue;
-    const drv = d.drivers.get(vm.backend);
-    // sudo's own process carries the same command line; the real VMM is the deepest match.
-    const matches = drv ? procs.filter((p) => drv.ownsProcess(p.cmd!, vm) && isAlive(p.pid) && !isSudo(p.cmd!)) : [];
-    const proc = matches.find((p) => !matches.some((q) => q.ppid === p.pid)) ?? matches[0];
-    if (proc && drv && vm.socketPath) {
-      const answers = await drv.probe({ pid: proc.pid, socketPath: vm.socketPath }).catch(() => false);
-      if (!answers) d.logger.warn(`vm ${vm.name}: adopted pid ${proc.pid}, but its socket does not answer`);
-      d.lifecycle.adopt(vm, { pid: proc.pid, socketPath: vm.socketPath });
-      report.adopted.push(vm.name);
-      continue;
-    }
-    await d.lifecycle.release(vm);
-    // Unlike a stop (sticky lease), a VM that died unseen gives its address back too.
-    d.network?.releaseLease(vm.id);
-    d.lifecycle.update(
-      vm,
-      {
-        state: 'stopped',
-        pid: null,
-        socketPath: null,
-        tap: null,
-        stoppedAt: new Date().toISOString(),
-        lastError: `VMM process (pid ${vm.pid ?? '?'}) was gone when the engine came back: it exited while the engine was down`,
-      },
-      'process gone',
-    );
-    report.stopped.push(vm.name);
+    if (!mayHaveVmm(vm) || tracked.has(vm.id) || d.lifecycle.isBusy(vm.id)) continue;
+    await reconcileVm(d, vm, procs, report);
   }
 
   const all = d.store.listVms();
   const running = all.filter((vm) => vm.state === 'running');
   // Live: running, or mid start/stop in this engine. Their processes, TAPs and files stay.
-  const live = all.filter((vm) => vm.state === 'running' || d.lifecycle.isBusy(vm.id));
+  // An error VM whose VMM could not be killed keeps what that VMM uses, too.
+  const live = all.filter(
+    (vm) =>
+      vm.state === 'running' ||
+      d.lifecycle.isBusy(vm.id) ||
+      (vm.state === 'error' && sameProcessAlive(vm.pid, vm.pidStartTime ?? null)),
+  );
   const liveIds = new Set(live.map((vm) => vm.id));
 
-  // VMM processes that carry one of our runtime paths but belong to no running record.
+  // VMM processes (ours: right binary and user) that carry one of our runtime paths but
+  // belong to no live record. A kill that does not take is logged, never swallowed.
   const vmsRoot = join(d.paths.runtimeDir, 'vms') + '/';
+  const re = new RegExp(`${escapeRe(vmsRoot)}([0-9a-f]{12})/`);
   for (const p of procs) {
-    const m = p.cmd!.includes(vmsRoot) ? new RegExp(`${escapeRe(vmsRoot)}([0-9a-f]{12})/`).exec(p.cmd!) : null;
-    if (m && !liveIds.has(m[1]) && !isSudo(p.cmd!)) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-        report.orphansRemoved.push(`process ${p.pid}`);
-      } catch {
-        /* gone or not ours */
-      }
-    }
+    const m = re.exec(p.argv.join(' '));
+    if (!m || liveIds.has(m[1])) continue;
+    const id = procIdentity(p.pid);
+    if (!id || ![...d.drivers.values()].some((drv) => isOurVmm(id, drv))) continue;
+    if (await killVerified(d.runner, id.pid, id.startTime)) report.orphansRemoved.push(`process ${id.pid}`);
+    else d.logger.error(`orphan VMM pid ${id.pid} could not be killed`, { argv: id.argv.join(' ') });
   }
 
   if (d.network) {
@@ -109,9 +93,62 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
   return report;
 }
 
-/** sudo's own process carries the VMM's command line too; only the VMM itself counts. */
-function isSudo(cmd: string): boolean {
-  return /^sudo\b|\/sudo\s/.test(cmd);
+/**
+ * One VM: adopt the VMM that answers and runs its guest; kill (and verify) every other VMM of
+ * it (a boot the last engine never finished, a second VMM, one that does not answer); then the
+ * record is running, or stopped with its TAP, lease and runtime files released, or error when
+ * a VMM could not be killed (it keeps what that VMM uses).
+ */
+async function reconcileVm(
+  d: ReconcileDeps,
+  vm: VmRecord,
+  procs: { pid: number; argv: string[] }[],
+  report: ReconcileReport,
+): Promise<void> {
+  const drv = d.drivers.get(vm.backend);
+  const vmms = drv ? liveVmmsOf(vm, drv, procs) : [];
+  let adopted: ProcIdentity | null = null;
+  for (const p of vmms) {
+    if (adopted || !drv || !vm.socketPath) break;
+    if (await drv.probe({ pid: p.pid, socketPath: vm.socketPath }).catch(() => false)) adopted = p;
+  }
+  const survivors: number[] = [];
+  for (const p of vmms) {
+    if (p === adopted) continue;
+    d.logger.warn(`vm ${vm.name}: killing VMM pid ${p.pid} (${adopted ? 'a second VMM' : 'not running its guest'})`);
+    if (await killVerified(d.runner, p.pid, p.startTime)) report.orphansRemoved.push(`process ${p.pid}`);
+    else survivors.push(p.pid);
+  }
+  if (adopted) {
+    d.lifecycle.adopt(vm, { pid: adopted.pid, socketPath: vm.socketPath! });
+    report.adopted.push(vm.name);
+    return;
+  }
+  if (survivors.length) {
+    const msg = `VMM pid ${survivors.join(', ')} does not run the guest and could not be killed; its TAP and address are kept`;
+    d.lifecycle.update(vm, { state: 'error', pid: survivors[0], pidStartTime: startTimeOf(survivors[0]), lastError: msg }, msg);
+    return;
+  }
+  await d.lifecycle.release(vm);
+  // Unlike a stop (sticky lease), a VM that died unseen gives its address back too.
+  d.network?.releaseLease(vm.id);
+  const why = vmms.length
+    ? `its VMM (pid ${vmms.map((p) => p.pid).join(', ')}) was killed: the boot (${vm.state}) never finished or it did not answer`
+    : `VMM process (pid ${vm.pid ?? '?'}) was gone when the engine came back: it exited while the engine was down`;
+  d.lifecycle.update(
+    vm,
+    {
+      state: 'stopped',
+      pid: null,
+      pidStartTime: null,
+      socketPath: null,
+      tap: null,
+      stoppedAt: new Date().toISOString(),
+      lastError: why,
+    },
+    vmms.length ? 'VMM killed' : 'process gone',
+  );
+  report.stopped.push(vm.name);
 }
 
 function escapeRe(s: string): string {

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { totalmem } from 'node:os';
 import { BACKENDS, type Backend } from '../api.js';
+import type { StopOptions } from '../api.js';
 import { BangerError, ErrorCodes } from '../../errors.js';
 
 export const NAME_RULE = 'use 1-63 characters of a-z, 0-9 and "-", not starting or ending with "-"';
@@ -94,7 +95,47 @@ export function validateBootArgs(raw: unknown): string {
   return raw.trim();
 }
 
+/** Graceful-stop wait: whole milliseconds, 0 (kill at once) up to one hour. Absent: from the image. */
+export function validateStopTimeout(raw: unknown): number | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 0 || raw > 3_600_000) {
+    throw new BangerError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `invalid stop timeout: whole milliseconds from 0 to 3600000, got ${JSON.stringify(raw) ?? typeof raw}`,
+    );
+  }
+  return raw;
+}
+
 /** 12 lowercase hex characters: valid as a Firecracker --id and short enough for TAP names. */
 export function newVmId(): string {
   return randomBytes(6).toString('hex');
+}
+
+export function describe(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+}
+
+/** Options from the wire are checked before anything happens: a bad one changes nothing. */
+export function validateStopOptions(opts: unknown): asserts opts is StopOptions {
+  if (opts === undefined) return;
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `options must be an object, got ${describe(opts)}`);
+  }
+  const o = opts as Record<string, unknown>;
+  if (o.force !== undefined && typeof o.force !== 'boolean') {
+    throw new BangerError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `option "force" must be true or false, got ${describe(o.force)}`,
+    );
+  }
+  if (
+    o.timeoutMs !== undefined &&
+    !(typeof o.timeoutMs === 'number' && Number.isFinite(o.timeoutMs) && o.timeoutMs >= 0)
+  ) {
+    throw new BangerError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `option "timeoutMs" must be a number of milliseconds >= 0, got ${JSON.stringify(o.timeoutMs) ?? describe(o.timeoutMs)}`,
+    );
+  }
 }

@@ -33,6 +33,7 @@ test('boot makes the Go SDK calls in order, with exact bodies and Content-Length
       spec.vmmLog,
       '--level',
       'Info',
+      '--show-level',
     ]);
     const calls = readFileSync(rec, 'utf8')
       .trim()
@@ -47,7 +48,6 @@ test('boot makes the Go SDK calls in order, with exact bodies and Content-Length
     assert.equal(
       puts.map((c) => [c.method, c.path, c.body, c.status]),
       [
-        ['PUT', '/logger', { log_path: spec.vmmLog, level: 'Info', show_level: true, show_log_origin: false }, 204],
         ['PUT', '/metrics', { metrics_path: spec.metricsPath }, 204],
         ['PUT', '/machine-config', { vcpu_count: 2, mem_size_mib: 256, smt: false, track_dirty_pages: false }, 204],
         ['PUT', '/boot-source', { kernel_image_path: spec.kernelPath, boot_args: spec.bootArgs }, 204],
@@ -96,7 +96,6 @@ test('a VM without a TAP configures no network interface', async () => {
 // Each boot step fails once; nothing (process, socket, FIFO) may survive, and the step is named.
 const failures: [string, Record<string, string>, (s: ReturnType<typeof makeSpec>) => void][] = [
   ['wait-socket', { SIM_FAIL: 'launch' }, () => {}],
-  ['logger', { SIM_FAIL: 'logger' }, () => {}],
   ['metrics', { SIM_FAIL: 'metrics' }, () => {}],
   ['machine-config', { SIM_FAIL: 'machine-config' }, () => {}],
   ['boot-source', {}, (s) => rmSync(s.kernelPath)],
@@ -276,6 +275,79 @@ test('available() looks for KVM where kvmPath points, so the answer does not dep
   const gone = await new FirecrackerDriver({ runner, bin: SIM, kvmPath: join(dir, 'no-kvm') }).available();
   assert.is(gone.ok, false);
   assert.match(gone.reason, `${join(dir, 'no-kvm')} does not exist`);
+});
+
+test('per boot: a fresh vmm.log (the last kept as vmm.log.1) and metrics file; the log path is given once', async () => {
+  const rec = join(tempDir(), 'rec.jsonl');
+  const restore = simEnv({ SIM_RECORD: rec });
+  const spec = makeSpec();
+  // What an earlier, longer boot left: Firecracker writes from offset 0 without truncating.
+  writeFileSync(spec.vmmLog, 'OLD-BOOT '.repeat(2000));
+  writeFileSync(spec.metricsPath, 'OLD-METRICS '.repeat(2000));
+  try {
+    const d = driver();
+    const { handle } = await boot(d, spec);
+    const log = readFileSync(spec.vmmLog, 'utf8');
+    assert.match(log, 'Running Firecracker');
+    assert.not.match(log, 'OLD-BOOT', "no bytes of the last boot after this boot's lines");
+    assert.match(readFileSync(`${spec.vmmLog}.1`, 'utf8'), /^OLD-BOOT/);
+    assert.not.match(readFileSync(spec.metricsPath, 'utf8'), 'OLD-METRICS');
+    const paths = readFileSync(rec, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).path);
+    assert.not.ok(paths.includes('/logger'), 'no PUT /logger next to --log-path');
+    await d.stop(handle, { force: true, timeoutMs: 0 });
+  } finally {
+    restore();
+  }
+});
+
+test('a bzImage (not an ELF vmlinux) fails at instance-start, as Firecracker does', async () => {
+  const spec = makeSpec();
+  writeFileSync(spec.kernelPath, Buffer.concat([Buffer.alloc(0x202), Buffer.from('HdrS')]));
+  const err = await boot(driver(), spec).then(
+    () => null,
+    (e: BangerError) => e,
+  );
+  assert.is(err?.details?.step, 'instance-start');
+  assert.match(err!.message, 'Invalid ELF magic number');
+  assert.equal(leftovers(spec), []);
+});
+
+test('stop: a refused Ctrl-Alt-Del escalates at once instead of waiting out the timeout', async () => {
+  const restore = simEnv({ SIM_FAIL: 'send-ctrl-alt-del' });
+  try {
+    const d = driver();
+    const { handle } = await boot(d, makeSpec());
+    const t0 = Date.now();
+    const exit = await d.stop(handle, { timeoutMs: 20_000 });
+    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+    assert.is(exit.how, 'term');
+    assert.not.ok(pidAlive(handle.pid));
+  } finally {
+    restore();
+  }
+});
+
+test('a live API socket is never deleted: a second launch on it is refused with E_VMM_ALIVE', async () => {
+  const d = driver();
+  const spec = makeSpec();
+  const { handle } = await boot(d, spec);
+  try {
+    const again = { ...makeSpec(), socketPath: spec.socketPath };
+    const err = await boot(d, again).then(
+      () => null,
+      (e: BangerError) => e,
+    );
+    assert.is((err?.cause as BangerError | undefined)?.code ?? err?.code, 'E_VMM_ALIVE', String(err));
+    assert.is(err?.details?.step, 'launch-vmm');
+    assert.ok(pidAlive(handle.pid), 'the first VMM still runs');
+    assert.ok(existsSync(spec.socketPath), 'its socket is still there');
+    assert.ok(await d.probe(handle), 'and still answers');
+  } finally {
+    await d.stop(handle, { force: true, timeoutMs: 0 });
+  }
 });
 
 test.run();

@@ -107,12 +107,6 @@ const STEPS: [string, () => void][] = [
     },
   ],
   [
-    'logger',
-    () => {
-      process.env.SIM_FAIL = 'logger';
-    },
-  ],
-  [
     'metrics',
     () => {
       process.env.SIM_FAIL = 'metrics';

@@ -1,0 +1,166 @@
+// One boot: the engine's own steps (validate, dirs, network, console), then the driver's, with
+// an undo stack. The VMM's pid, start time and socket are stored the moment it exists, so an
+// engine that dies mid-boot leaves a record the next one can adopt from, or kill and verify.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KernelRecord, VmRecord } from '../api.js';
+import type { BootStep, LaunchSpec, VmDriver, VmmHandle } from './driver.js';
+import type { LifecycleDeps } from './lifecycle.js';
+import { UndoStack } from './undo.js';
+import { diskPath } from './create.js';
+import { sameProcessAlive, startTimeOf } from './vmm-process.js';
+import { BangerError, ErrorCodes } from '../../errors.js';
+import { vmDir } from '../../paths.js';
+import { sleep } from '../../time.js';
+
+export const DEFAULT_BOOT_ARGS = 'console=ttyS0 reboot=k panic=1 pci=off';
+
+export function bootArgsFor(vm: VmRecord, ipArg: string | null): string {
+  return [DEFAULT_BOOT_ARGS, ipArg ?? '', vm.bootArgs].filter(Boolean).join(' ');
+}
+
+export function vmRuntimeDir(paths: { runtimeDir: string }, vmId: string): string {
+  return join(paths.runtimeDir, 'vms', vmId);
+}
+
+export function socketPathFor(paths: { runtimeDir: string }, vm: VmRecord): string {
+  return join(vmRuntimeDir(paths, vm.id), vm.backend === 'qemu' ? 'qmp.sock' : 'api.sock');
+}
+
+export interface BootResult {
+  vm: VmRecord;
+  handle: VmmHandle;
+  tap: string | null;
+  consolePaths: { log: string; fifo: string };
+}
+
+/** Thrown when a boot failed; `vmmAlive` says the undo could not kill the VMM it had launched. */
+export class BootFailure extends Error {
+  constructor(
+    readonly step: string,
+    readonly reason: unknown,
+    readonly vmmAlive: { pid: number; startTime: number | null } | null,
+  ) {
+    super(`boot step "${step}" failed: ${(reason as Error)?.message ?? String(reason)}`);
+  }
+}
+
+// eslint-disable-next-line max-lines-per-function -- the boot's shared state lives in this closure
+export async function runBoot(
+  d: LifecycleDeps,
+  initial: VmRecord,
+  driver: VmDriver,
+  kernel: KernelRecord,
+): Promise<BootResult> {
+  let vm = initial;
+  const undo = new UndoStack();
+  const handle: { current: VmmHandle | null } = { current: null };
+  const dir = vmDir(d.paths, vm.id);
+  const rdir = vmRuntimeDir(d.paths, vm.id);
+  let ipArg: string | null = null;
+  let tap: string | null = null;
+  let consolePaths = { log: join(dir, 'console.log'), fifo: join(rdir, 'console.in') };
+  const spec = (): LaunchSpec => ({
+    vm,
+    dir,
+    kernelPath: kernel.path,
+    initrdPath: kernel.initrdPath,
+    rootfsPath: diskPath(d.paths, vm.id),
+    bootArgs: bootArgsFor(vm, ipArg),
+    tap,
+    mac: vm.mac,
+    consoleLog: consolePaths.log,
+    consoleFifo: consolePaths.fifo,
+    socketPath: socketPathFor(d.paths, vm),
+    vmmLog: join(dir, 'vmm.log'),
+    metricsPath: join(dir, 'metrics.json'),
+  });
+  const common: BootStep[] = [
+    {
+      name: 'validate',
+      run: async () => {
+        for (const [what, p] of [
+          ['kernel', kernel.path],
+          ['disk', diskPath(d.paths, vm.id)],
+          ['initrd', kernel.initrdPath],
+        ] as const) {
+          if (p && !existsSync(p)) throw new BangerError(ErrorCodes.NOT_FOUND, `${what} file is missing: ${p}`);
+        }
+      },
+    },
+    {
+      name: 'create-dirs',
+      run: async () => {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        mkdirSync(rdir, { recursive: true, mode: 0o700 });
+        undo.push('remove runtime dir', () => rmSync(rdir, { recursive: true, force: true }));
+      },
+    },
+    {
+      name: 'network',
+      run: async () => {
+        if (!d.network) return;
+        const net = await d.network.setupVm({ id: vm.id, name: vm.name }, undo);
+        tap = net.tap;
+        ipArg = net.ipArg;
+        vm = d.store.updateVm(vm.id, { tap: net.tap });
+      },
+    },
+    {
+      name: 'console',
+      run: async () => {
+        if (!d.console) return;
+        consolePaths = await d.console.prepare(vm.id, rdir);
+        undo.push('remove console fifo', () => d.console!.cleanup(consolePaths.fifo));
+      },
+    },
+  ];
+  let stored: VmmHandle | null = null;
+  let startTime: number | null = null;
+  /** The VMM exists (or its real pid under sudo became known): store it before anything else. */
+  const persist = () => {
+    const h = handle.current;
+    if (!h || (stored && stored.pid === h.pid)) return;
+    startTime = startTimeOf(h.pid);
+    vm = d.store.updateVm(vm.id, { pid: h.pid, pidStartTime: startTime, socketPath: h.socketPath });
+    stored = h;
+  };
+  let current = '';
+  try {
+    for (const step of common) {
+      current = step.name;
+      await step.run();
+      await testHold(d, vm, `engine:${current}`);
+    }
+    // The driver's steps are built now, so they see the network and console results.
+    for (const step of driver.bootSteps(spec(), undo, handle)) {
+      current = step.name;
+      try {
+        await step.run();
+      } finally {
+        persist();
+      }
+      await testHold(d, vm, `vmm:${current}`);
+    }
+  } catch (err) {
+    await undo.unwind();
+    const h = handle.current as VmmHandle | null;
+    const alive = h && sameProcessAlive(h.pid, startTime) ? { pid: h.pid, startTime } : null;
+    if (undo.failures.length)
+      d.logger.warn(`vm ${vm.name}: boot undo failures`, { undoFailures: undo.failures.map((f) => f.name) });
+    throw new BootFailure(current, err, alive);
+  }
+  undo.commit();
+  return { vm, handle: handle.current!, tap, consolePaths };
+}
+
+/**
+ * Test hook for the crash-at-every-boot-step test: BANGER_TEST_BOOT_HOLD=engine:STEP or
+ * vmm:STEP makes the boot pause after that step (state stored) and log it, so the test can
+ * kill -9 the engine right there. Unset (always, outside tests) it costs one comparison.
+ */
+async function testHold(d: LifecycleDeps, vm: VmRecord, step: string): Promise<void> {
+  if (process.env.BANGER_TEST_BOOT_HOLD !== step) return;
+  d.logger.warn(`test hook: holding vm ${vm.name} after boot step "${step}"`);
+  await sleep(60_000);
+}
