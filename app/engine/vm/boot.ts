@@ -155,12 +155,14 @@ export async function runBoot(
 }
 
 /**
- * Test hook for the crash-at-every-boot-step test: BANGER_TEST_BOOT_HOLD=engine:STEP or
- * vmm:STEP makes the boot pause after that step (state stored) and log it, so the test can
- * kill -9 the engine right there. Unset (always, outside tests) it costs one comparison.
+ * Test hook for the crash-at-every-boot-step test: BANGER_TEST_BOOT_HOLD lists STEP or
+ * VMNAME@STEP items (STEP is engine:NAME or vmm:NAME, comma-separated); a matching boot pauses
+ * after that step (state stored) and logs it, so the test can kill -9 the engine right there.
+ * Unset (always, outside tests) it costs one lookup.
  */
 async function testHold(d: LifecycleDeps, vm: VmRecord, step: string): Promise<void> {
-  if (process.env.BANGER_TEST_BOOT_HOLD !== step) return;
+  const hold = process.env.BANGER_TEST_BOOT_HOLD;
+  if (!hold || !hold.split(',').some((h) => h === step || h === `${vm.name}@${step}`)) return;
   d.logger.warn(`test hook: holding vm ${vm.name} after boot step "${step}"`);
   await sleep(60_000);
 }

@@ -126,15 +126,21 @@ async function reconcileVm(
   }
   if (survivors.length) {
     const msg = `VMM pid ${survivors.join(', ')} does not run the guest and could not be killed; its TAP and address are kept`;
-    d.lifecycle.update(vm, { state: 'error', pid: survivors[0], pidStartTime: startTimeOf(survivors[0]), lastError: msg }, msg);
+    d.lifecycle.update(
+      vm,
+      { state: 'error', pid: survivors[0], pidStartTime: startTimeOf(survivors[0]), lastError: msg },
+      msg,
+    );
     return;
   }
   await d.lifecycle.release(vm);
   // Unlike a stop (sticky lease), a VM that died unseen gives its address back too.
   d.network?.releaseLease(vm.id);
   const why = vmms.length
-    ? `its VMM (pid ${vmms.map((p) => p.pid).join(', ')}) was killed: the boot (${vm.state}) never finished or it did not answer`
-    : `VMM process (pid ${vm.pid ?? '?'}) was gone when the engine came back: it exited while the engine was down`;
+    ? `its VMM (pid ${vmms.map((p) => p.pid).join(', ')}) was killed: ${vm.state === 'starting' ? 'the engine died before the boot finished' : 'it did not answer on its socket'}`
+    : vm.state === 'starting' && !vm.pid
+      ? 'the engine died during the boot, before a VMM was started'
+      : `VMM process (pid ${vm.pid ?? '?'}) was gone when the engine came back: it exited while the engine was down`;
   d.lifecycle.update(
     vm,
     {

@@ -56,7 +56,7 @@ export function isOurVmm(id: ProcIdentity, drv: VmDriver): boolean {
 export function liveVmmsOf(
   vm: VmRecord,
   drv: VmDriver,
-  procs: { pid: number; argv: string[] } [] = listProcs(),
+  procs: { pid: number; argv: string[] }[] = listProcs(),
 ): ProcIdentity[] {
   const found = new Map<number, ProcIdentity>();
   if (vm.pid && vm.pidStartTime !== undefined && vm.pidStartTime !== null) {

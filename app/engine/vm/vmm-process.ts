@@ -117,4 +117,3 @@ export async function refuseLiveSocket(sock: string, vmName: string): Promise<vo
       `VM "${vmName}": a live process still serves its API socket ${sock}: refusing to start a second VMM`,
     );
 }
-
