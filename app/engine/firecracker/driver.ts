@@ -11,6 +11,7 @@ import { createConsoleFifo, openFifoForVmm } from '../vm/console.js';
 import { FirecrackerClient } from './client.js';
 import { findVmmUnder, hasFlag, signalPid, waitForExit } from './launcher.js';
 import { refuseLiveSocket } from '../vm/vmm-process.js';
+import { openConsoleSink, type ConsoleSink } from '../vm/console-relay.js';
 import { pidAlive as isAlive } from '../../pid.js';
 import { BangerError, ErrorCodes } from '../../errors.js';
 import { nullLogger, type Logger } from '../../log.js';
@@ -121,17 +122,19 @@ export class FirecrackerDriver implements VmDriver {
         'Info',
         '--show-level',
       ];
-      const fds: number[] = [];
+      const fifo = openFifoForVmm(spec.consoleFifo);
+      let sink: ConsoleSink | null = null;
       try {
-        fds.push(openFifoForVmm(spec.consoleFifo));
-        fds.push(openSync(spec.consoleLog, 'a', 0o600)); // O_APPEND: see ConsoleTail on the size cap
+        // Console output through the capping relay: the cap holds with no engine running.
+        sink = openConsoleSink(this.runner, spec.consoleLog, spec.consoleMaxBytes ?? 0);
         spawned = this.runner.spawn(argv, {
-          stdio: [fds[0], fds[1], fds[1]],
+          stdio: [fifo, sink.stdio, sink.stdio],
           privileged: this.viaSudo,
           detached: true,
         });
       } finally {
-        for (const fd of fds) closeSync(fd);
+        closeSync(fifo);
+        sink?.release();
       }
       const sp = spawned;
       sp.exited.then((e) => {

@@ -10,7 +10,7 @@ import { BangerError, ErrorCodes } from '../../errors.js';
 import { failJob, type BuildJob, type JobDeps } from './job.js';
 import { BuildRegistry } from './builds.js';
 import { DebCache } from './debs.js';
-import { extractVmlinux, isElf } from './vmlinux.js';
+import { elfArchProblem, extractVmlinux, isElf } from './vmlinux.js';
 import { buildInitramfs } from './initramfs.js';
 import { buildKernelFromSource } from './kernel-build.js';
 import { validateArtifactName } from './names.js';
@@ -68,6 +68,8 @@ export class KernelService {
         `"${path}" is not an ELF vmlinux (a compressed bzImage/vmlinuz must be extracted first; \`banger kernel fetch\` does that)`,
       );
     }
+    const arch = elfArchProblem(path);
+    if (arch) throw new BangerError(ErrorCodes.INVALID_KERNEL, `"${path}" ${arch}: Firecracker cannot boot it`);
     const initrd =
       input.initrd === undefined || input.initrd === null || input.initrd === '' ? null : String(input.initrd);
     if (initrd) requireAbsolute('initrd file', initrd);

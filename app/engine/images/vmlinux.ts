@@ -23,6 +23,39 @@ export function isElf(file: string): boolean {
   }
 }
 
+const EM_BY_ARCH: Record<string, { machine: number; name: string }> = {
+  x64: { machine: 0x3e, name: 'x86-64' },
+  arm64: { machine: 0xb7, name: 'aarch64' },
+};
+
+/**
+ * Why an ELF kernel cannot boot on this host, or null: Firecracker (and QEMU's PVH entry)
+ * load a 64-bit little-endian ELF of the host's architecture. A header too short to tell, or
+ * a machine of 0 (unset), is left to the VMM.
+ */
+export function elfArchProblem(file: string, arch: string = process.arch): string | null {
+  const h = Buffer.alloc(20);
+  let n = 0;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      n = readSync(fd, h, 0, 20, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return 'cannot be read';
+  }
+  const want = EM_BY_ARCH[arch];
+  if (n < 20 || !want) return null;
+  if (h[4] === 1) return 'is a 32-bit ELF (a 64-bit vmlinux is needed)';
+  if (h[5] === 2) return 'is a big-endian ELF';
+  const machine = h.readUInt16LE(18);
+  if (machine !== 0 && machine !== want.machine)
+    return `is an ELF for machine ${machine}, not ${want.name} (this host's architecture)`;
+  return null;
+}
+
 interface Codec {
   name: string;
   magic: Buffer;

@@ -14,6 +14,7 @@ import { buildQemuArgv, cmdlineOwnedBy } from './cmdline.js';
 import { QmpClient, withQmp } from './qmp.js';
 import { pidAlive } from '../../pid.js';
 import { refuseLiveSocket } from '../vm/vmm-process.js';
+import { openConsoleSink, type ConsoleSink } from '../vm/console-relay.js';
 import { fileSize, readTail } from '../../fsutil.js';
 import { sleep } from '../../time.js';
 
@@ -97,21 +98,17 @@ export class QemuDriver implements VmDriver {
           rmSync(spec.socketPath, { force: true });
           // O_RDWR: opening a FIFO read-only blocks until a writer shows up; read/write never does.
           const fifoFd = openSync(spec.consoleFifo, constants.O_RDWR);
-          let logFd: number;
-          try {
-            logFd = openSync(spec.consoleLog, 'a', 0o600);
-          } catch (err) {
-            closeSync(fifoFd);
-            throw err;
-          }
-          logStart = fileSize(spec.consoleLog);
+          let sink: ConsoleSink | null = null;
           let child;
           try {
-            child = this.o.runner.spawn(argv, { stdio: [fifoFd, logFd, logFd], detached: true });
+            // Console output through the capping relay: the cap holds with no engine running.
+            sink = openConsoleSink(this.o.runner, spec.consoleLog, spec.consoleMaxBytes ?? 0);
+            logStart = fileSize(spec.consoleLog);
+            child = this.o.runner.spawn(argv, { stdio: [fifoFd, sink.stdio, sink.stdio], detached: true });
           } finally {
             // QEMU holds its own copies; ours would keep the FIFO open after QEMU dies.
             closeSync(fifoFd);
-            closeSync(logFd);
+            sink?.release();
           }
           if (child.pid <= 0) {
             const st = await child.exited;

@@ -70,6 +70,7 @@ export async function runBoot(
     tap,
     mac: vm.mac,
     consoleLog: consolePaths.log,
+    consoleMaxBytes: d.config.consoleLogMaxBytes,
     consoleFifo: consolePaths.fifo,
     socketPath: socketPathFor(d.paths, vm),
     vmmLog: join(dir, 'vmm.log'),

@@ -17,6 +17,8 @@ export interface LaunchSpec {
   mac: string;
   /** The VMM's stdout/stderr (the serial console) goes to this file, never to a pipe. */
   consoleLog: string;
+  /** Cap on the console log, enforced by a relay at the source (0 or absent: none). */
+  consoleMaxBytes?: number;
   /** The VMM's stdin: a FIFO the engine writes keystrokes into. */
   consoleFifo: string;
   /** API socket (Firecracker) or QMP socket (QEMU). */

@@ -48,6 +48,29 @@ test('kernel add refuses a non-ELF file (e.g. a bzImage) and registers nothing',
   assert.is(await code(svc.add({ name: 'x', path: '/bin/true', initrd: 'package.json' })), 'E_INVALID_ARGUMENT');
 });
 
+test('kernel add refuses an ELF Firecracker cannot boot here: 32-bit, or another architecture', async () => {
+  const elf = (cls: number, machine: number) => {
+    const h = Buffer.alloc(64);
+    Buffer.from([0x7f, 0x45, 0x4c, 0x46, cls, 1, 1]).copy(h);
+    h.writeUInt16LE(machine, 18);
+    return h;
+  };
+  const arm = join(env.dir, 'vmlinux-arm64');
+  writeFileSync(arm, elf(2, process.arch === 'arm64' ? 0x3e : 0xb7));
+  const i386 = join(env.dir, 'vmlinux-i386');
+  writeFileSync(i386, elf(1, 3));
+  for (const path of [arm, i386]) {
+    try {
+      await svc.add({ name: 'wrong', path });
+      assert.unreachable();
+    } catch (e) {
+      assert.is((e as BangerError).code, 'E_INVALID_KERNEL', String(e));
+      assert.match((e as Error).message, /32-bit|not (x86-64|aarch64)/);
+    }
+  }
+  assert.is(env.store.getKernel('wrong'), null, 'nothing registered');
+});
+
 test('kernel add copies an ELF and its initrd; rm refused while in use', async () => {
   const initrd = join(env.dir, 'initrd.img');
   writeFileSync(initrd, 'initrd bytes');
