@@ -4,7 +4,7 @@
 import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { connect } from 'node:net';
 import { BangerError, ErrorCodes } from '../../errors.js';
-import type { ProcessRunner } from '../process.js';
+import { which, type ProcessRunner } from '../process.js';
 import { pidAlive } from '../../pid.js';
 import { sleep } from '../../time.js';
 
@@ -57,11 +57,13 @@ export function runsExecutable(argv: string[], bin: string): boolean {
   return argv.slice(0, 2).some((a) => a === bin || resolved(a) === want);
 }
 
+/** A path made absolute and free of symlinks; a bare name (QEMU runs as `qemu-system-x86_64`) is looked up on PATH. */
 function resolved(p: string): string {
+  const full = p.includes('/') ? p : (which(p) ?? p);
   try {
-    return realpathSync(p);
+    return realpathSync(full);
   } catch {
-    return p;
+    return full;
   }
 }
 
