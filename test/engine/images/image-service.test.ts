@@ -46,6 +46,7 @@ test('busybox build registers an ext4 image customized for banger', async () => 
   assert.is(rec.path, join(env.paths.imagesDir, 'bb.ext4'));
   assert.is(rec.sizeBytes, 256 * 1024 ** 2);
   assert.match(rec.sha256, /^[0-9a-f]{64}$/);
+  assert.is(rec.init, 'busybox', 'the init is recorded: it sets the graceful-stop wait');
   assert.equal(env.store.getImage('bb'), rec);
   // progress: phases in order, ending done at 100 with the log path
   const phases = env.progress.filter((p) => p.name === 'bb').map((p) => p.phase);
@@ -200,6 +201,7 @@ test('import from a directory customizes the tree and keeps existing content', a
   writeFileSync(join(env.dir, 'outside-target'), 'untouched\n');
   const rec = await svc.import({ name: 'fromdir', path: src });
   assert.match(rec.source, /^import:dir:/);
+  assert.is(rec.init, 'busybox');
   assert.is(await debugfsCat(env.runner, rec.path, '/etc/motd'), 'imported tree\n');
   assert.match(await debugfsCat(env.runner, rec.path, '/etc/inittab'), /::ctrlaltdel:\/sbin\/reboot/);
   assert.is(
