@@ -11,16 +11,17 @@ import type { Engine } from '../../app/engine/engine.js';
 import { nullLogger } from '../../app/log.js';
 import { fakeAssets, SIM } from '../helpers/engine.js';
 import { tmpState, type TmpState } from '../helpers/tmp.js';
+import { isRoot, runIf } from '../helpers/skip.js';
 
 // Mounting the small tmpfs needs root; elsewhere the runner reports these as skipped.
-const it = process.getuid?.() === 0 ? test : test.skip;
+const it = runIf(test, isRoot ? null : 'needs root (mounts a small tmpfs)');
 let t: TmpState;
 let mnt: string;
 let engine: Engine;
 let mounted = false;
 
 test.before(async () => {
-  if (process.getuid?.() !== 0) return;
+  if (!isRoot) return;
   t = tmpState();
   mnt = join(t.root, 'small');
   mkdirSync(mnt);
