@@ -30,6 +30,9 @@ import {
   parseQuery,
   type ParsedQuery,
 } from './wire.js';
+import { LABEL, normaliseZone } from './zone.js';
+
+export { normaliseZone };
 
 export interface DnsRecord {
   name: string;
@@ -93,30 +96,6 @@ interface Entry {
   next: Entry | null;
   apex: boolean;
   a: Answer | null;
-}
-
-const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
-/** Validate and normalise a zone name ("vm", "banger.test."); `.local` belongs to mDNS. */
-export function normaliseZone(raw: string): string {
-  const zone = String(raw ?? '')
-    .trim()
-    .toLowerCase()
-    .replace(/\.$/, '');
-  const labels = zone.split('.');
-  if (zone === '' || zone.length > 200 || !labels.every((l) => LABEL.test(l))) {
-    throw new BangerError(
-      ErrorCodes.INVALID_ARGUMENT,
-      `invalid DNS zone "${raw}": use dot-separated labels of a-z, 0-9 and "-"`,
-    );
-  }
-  if (labels[labels.length - 1] === 'local') {
-    throw new BangerError(
-      ErrorCodes.INVALID_ARGUMENT,
-      `invalid DNS zone "${raw}": .local is resolved by mDNS, pick another (e.g. vm)`,
-    );
-  }
-  return zone;
 }
 
 /** Validate one record: a single DNS label and a dotted IPv4 address. */
@@ -195,7 +174,11 @@ export class Responder {
   }
 
   records(): DnsRecord[] {
-    return [...this.recs].map(([name, ip]) => ({ name, ip })).sort((a, b) => a.name.localeCompare(b.name));
+    // Names are DNS labels (a-z, 0-9, -): code-point order. localeCompare loaded ICU's collator
+    // into the engine (~3 MiB) on the first status call.
+    return [...this.recs]
+      .map(([name, ip]) => ({ name, ip }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** Replace the whole set; validates everything first so bad input changes nothing. */

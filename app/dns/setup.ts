@@ -3,7 +3,7 @@
 // module has no side effects of its own and tests can record what would run.
 import { isIP } from 'node:net';
 import { BangerError, ErrorCodes, toBangerError } from '../errors.js';
-import { normaliseZone } from './responder.js';
+import { normaliseZone } from './zone.js';
 
 export const RESOLVED_DROPIN_PATH = '/etc/systemd/resolved.conf.d/banger.conf';
 /**

@@ -73,7 +73,8 @@ export class Engine implements EngineApi {
   readonly vms: VmLifecycle;
   private readonly startedAt = new Date();
   private defaultBackendCache: Backend | null = null;
-  private backendsCache: { at: number; result: Promise<EngineStatus['backends']> } | null = null;
+  private backendsCache: { at: number; result: Promise<EngineStatus['backends']>; settled?: boolean } | null = null;
+  private backendsRefreshing = false;
   controlSocket: string | null = null;
 
   constructor(readonly p: EngineParts) {
@@ -118,8 +119,8 @@ export class Engine implements EngineApi {
   async defaultBackend(): Promise<Backend> {
     if (this.p.config.defaultBackend !== 'auto') return this.p.config.defaultBackend;
     if (this.defaultBackendCache) return this.defaultBackendCache;
-    const fc = this.p.drivers.get('firecracker');
-    const ok = fc ? (await fc.available()).ok : false;
+    // The same probe status shows (one process per backend, shared).
+    const ok = (await this.backends()).some((b) => b.name === 'firecracker' && b.available);
     this.defaultBackendCache = ok || !this.p.drivers.has('qemu') ? 'firecracker' : 'qemu';
     return this.defaultBackendCache;
   }
@@ -147,11 +148,13 @@ export class Engine implements EngineApi {
 
   /**
    * Probing a backend runs its binary (a process each): concurrent status calls share one
-   * probe and reuse it briefly, so a burst of front ends cannot starve the engine.
+   * probe and reuse it briefly, so a burst of front ends cannot starve the engine. Past that, a
+   * good answer is still given at once while a fresh probe runs behind it: status stays instant
+   * (CLI verbs, the TUI's first frame) and is at most one probe behind the host.
    */
   private backends(): Promise<EngineStatus['backends']> {
     const c = this.backendsCache;
-    if (c && Date.now() - c.at < BACKENDS_TTL_MS) return c.result;
+    if (c && (Date.now() - c.at < BACKENDS_TTL_MS || this.backendsRefreshing)) return c.result;
     const result = (async () => {
       const out: EngineStatus['backends'] = [];
       for (const [name, drv] of this.p.drivers) {
@@ -161,10 +164,29 @@ export class Engine implements EngineApi {
       return out;
     })();
     const entry = { at: Date.now(), result };
+    if (c?.settled) {
+      this.backendsRefreshing = true;
+      void result
+        .then(
+          () => {
+            if (this.backendsCache === c) this.backendsCache = { ...entry, settled: true };
+          },
+          () => {},
+        )
+        .finally(() => {
+          this.backendsRefreshing = false;
+        });
+      return c.result;
+    }
     this.backendsCache = entry;
-    result.catch(() => {
-      if (this.backendsCache === entry) this.backendsCache = null;
-    });
+    result.then(
+      () => {
+        if (this.backendsCache === entry) this.backendsCache = { ...entry, settled: true };
+      },
+      () => {
+        if (this.backendsCache === entry) this.backendsCache = null;
+      },
+    );
     return result;
   }
 

@@ -3,7 +3,6 @@
 // clear error instead of prompting behind a full-screen UI.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { execa } from 'execa';
 import { BangerError, ErrorCodes } from '../errors.js';
 
 export interface RunOptions {
@@ -70,32 +69,13 @@ export function createRunner(o: RunnerOptions = {}): ProcessRunner {
     async run(argv, opts = {}) {
       if (argv.length === 0) throw new BangerError(ErrorCodes.INTERNAL, 'empty command');
       const full = wrap(argv, opts.privileged);
-      const sub = execa(full[0], full.slice(1), {
-        input: opts.input,
-        timeout: opts.timeoutMs,
-        env: opts.env,
-        extendEnv: true,
-        cwd: opts.cwd,
-        reject: false,
-        stripFinalNewline: false,
-        cancelSignal: opts.signal,
-        encoding: 'utf8',
-        buffer: true,
-      });
-      if (opts.onOutput) {
-        sub.stdout?.on('data', (c: Buffer) => opts.onOutput!(c.toString()));
-        sub.stderr?.on('data', (c: Buffer) => opts.onOutput!(c.toString()));
-      }
-      const r = await sub;
-      const stdout = String(r.stdout ?? '');
-      const stderr = String(r.stderr ?? '');
-      const exitCode = typeof r.exitCode === 'number' ? r.exitCode : -1;
-      if (r.isCanceled) throw new BangerError(ErrorCodes.CANCELLED, `cancelled: ${argv.join(' ')}`);
+      const r = await runChild(full, opts);
+      const { stdout, stderr, exitCode } = r;
+      if (r.canceled) throw new BangerError(ErrorCodes.CANCELLED, `cancelled: ${argv.join(' ')}`);
       if (r.timedOut)
         throw new BangerError(ErrorCodes.TIMEOUT, `timed out after ${opts.timeoutMs} ms: ${argv.join(' ')}`);
       const result: RunResult = { argv: full, stdout, stderr, exitCode };
-      if (exitCode !== 0 && opts.reject !== false)
-        throw commandError(argv, full, result, r.failed && exitCode === -1 ? r.message : undefined);
+      if (exitCode !== 0 && opts.reject !== false) throw commandError(argv, full, result, r.spawnError);
       return result;
     },
     spawn(argv, opts) {
@@ -124,6 +104,67 @@ export function createRunner(o: RunnerOptions = {}): ProcessRunner {
       });
     },
   };
+}
+
+interface ChildResult {
+  stdout: string;
+  stderr: string;
+  /** -1 when it could not be spawned or died from a signal. */
+  exitCode: number;
+  timedOut: boolean;
+  canceled: boolean;
+  spawnError?: string;
+}
+
+/** Grace between SIGTERM and SIGKILL for a command past its timeout or cancelled. */
+const KILL_GRACE_MS = 5000;
+
+/**
+ * Run one command to completion with its output buffered (node:child_process: execa cost the
+ * engine ~9 MiB and every first command ~100 ms of loading). stdin gets `input` or nothing.
+ */
+function runChild(full: string[], opts: RunOptions): Promise<ChildResult> {
+  return new Promise((resolve) => {
+    const res: ChildResult = { stdout: '', stderr: '', exitCode: -1, timedOut: false, canceled: false };
+    if (opts.signal?.aborted) return resolve({ ...res, canceled: true });
+    const child = spawn(full[0]!, full.slice(1), {
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      cwd: opts.cwd,
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const collect = (into: Buffer[]) => (c: Buffer) => {
+      into.push(c);
+      opts.onOutput?.(c.toString());
+    };
+    child.stdout!.on('data', collect(out));
+    child.stderr!.on('data', collect(err));
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = (why: 'timedOut' | 'canceled') => {
+      res[why] = true;
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+      killTimer.unref();
+    };
+    const timer = opts.timeoutMs ? setTimeout(() => stop('timedOut'), opts.timeoutMs) : undefined;
+    const onAbort = () => stop('canceled');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (child.stdin) {
+      child.stdin.on('error', () => {}); // a command that exits without reading its input
+      child.stdin.end(opts.input);
+    }
+    const finish = (code: number | null, spawnError?: string) => {
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      res.stdout = Buffer.concat(out).toString('utf8');
+      res.stderr = Buffer.concat(err).toString('utf8');
+      resolve({ ...res, exitCode: code ?? -1, spawnError });
+    };
+    child.once('error', (e) => finish(null, e.message));
+    child.once('close', (code) => finish(code));
+  });
 }
 
 function commandError(argv: string[], full: string[], r: RunResult, spawnMsg?: string): BangerError {

@@ -73,6 +73,10 @@ export function trustRuntime(paths: Paths): void {
 /** A client for the current engine, starting one (detached) if none runs. */
 export async function connectEngine(paths: Paths, say: (s: string) => void): Promise<ControlClient> {
   trustRuntime(paths);
+  // The common case in one round trip: an engine of this build answers the first hello.
+  const first = await ControlClient.connect(paths.controlSocket, { timeoutMs: 1000 }).catch(() => null);
+  if (first?.hello.buildId === buildId()) return first;
+  await first?.close().catch(() => {});
   let hello = await ping(paths.controlSocket, { timeoutMs: 1000 });
   // A live lock holder that is slow to answer (a busy host, or still starting) is waited for,
   // not raced by a second engine.

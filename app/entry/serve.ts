@@ -82,6 +82,9 @@ export async function startService(mode: 'embedded' | 'detached', env = process.
     throw err;
   }
   engine.controlSocket = paths.controlSocket;
+  // A detached engine probes its backends now (processes, off the request path), so the first
+  // `banger status` answers at once. (Embedded, spawning would stall the TUI's first frame.)
+  if (mode === 'detached') void engine.status().catch(() => {});
   return {
     engine,
     server,

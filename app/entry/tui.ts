@@ -4,12 +4,11 @@
 // The engine can also go away under the TUI: an attached TUI reconnects to whatever engine
 // answers next, an embedded one follows a handover to the newer engine, and otherwise the
 // TUI ends with one line saying why (never a UI left up on a closed engine).
-import { ControlClient, ping } from '../control/client.js';
+import { ControlClient } from '../control/client.js';
 import { ensureEngine } from '../control/detach.js';
-import { runTui, type TuiHandle, type TuiOptions } from '../screens/tui.js';
+import type { TuiHandle, TuiOptions } from '../screens/tui.js';
 import { createRunner } from '../engine/process.js';
 import type { EngineApi } from '../engine/api.js';
-import { startService } from './serve.js';
 import { retireStale, spawnOptions, trustRuntime } from './connect.js';
 import { EngineSwitch, findEngine } from './reconnecting-client.js';
 import { buildId } from '../buildid.js';
@@ -29,16 +28,21 @@ function reconnectWindowMs(): number {
 export async function tuiMain(paths: Paths): Promise<number> {
   const say = (s: string) => process.stderr.write(s + '\n');
   trustRuntime(paths);
-  let hello = await ping(paths.controlSocket, { timeoutMs: 1000 });
-  if (hello && hello.buildId !== buildId()) {
-    await retireStale(paths, hello, say);
-    hello = null;
+  // The screens (blessed) load while we look for an engine; only an embedded one loads the engine.
+  const screens = import('../screens/tui.js');
+  screens.catch(() => {}); // awaited below; a failure is reported there
+  // One connection: its hello says whether an engine of this build answers.
+  let client = await ControlClient.connect(paths.controlSocket, { timeoutMs: 1000 }).catch(() => null);
+  if (client && client.hello.buildId !== buildId()) {
+    const stale = client.hello;
+    await client.close().catch(() => {});
+    await retireStale(paths, stale, say);
+    client = null;
   }
   const runner = createRunner();
   const sshWith = (api: EngineApi) => async (name: string) => runner.interactive(await clientSshArgv(api, paths, name));
 
-  if (hello) {
-    const client = await ControlClient.connect(paths.controlSocket);
+  if (client) {
     const sw = new EngineSwitch(client);
     const link = new RemoteLink(paths, sw);
     const opts: TuiOptions = {
@@ -48,13 +52,14 @@ export async function tuiMain(paths: Paths): Promise<number> {
         await link.close();
       },
     };
-    const tui = await runTui(sw, opts);
+    const tui = await (await screens).runTui(sw, opts);
     link.follow(client, tui);
     await tui.closed;
     if (link.exitMessage) say(link.exitMessage);
     return 0;
   }
 
+  const { startService } = await import('./serve.js');
   const svc = await startService('embedded');
   const sw = new EngineSwitch(svc.engine);
   // Set once the embedded engine handed over and the TUI follows the new one over the socket.
@@ -83,7 +88,7 @@ export async function tuiMain(paths: Paths): Promise<number> {
       }
     },
   };
-  const tui = await runTui(sw, opts);
+  const tui = await (await screens).runTui(sw, opts);
   void svc.ended.then(async () => {
     if (asked) return;
     if (svc.endReason === 'handover') {

@@ -5,7 +5,7 @@
 // blessed-contrib quirks handled here: a canvas takes its size when attached (so a resize
 // rebuilds the charts), it must be attached before setData, and lines need two points.
 import blessed from 'blessed';
-import contrib from 'blessed-contrib';
+import type contrib from 'blessed-contrib';
 import type { HostSample } from '../engine/api.js';
 import { cpuSeries, dnsSeries, hostSummary, memGauges, stateLines } from './dashboard-data.js';
 import type { Topic } from './data.js';
@@ -19,6 +19,14 @@ const MAX_HOST = 600;
 /** Below this the charts are unreadable: a text summary instead. */
 const MIN_W = 60;
 const MIN_H = 12;
+
+// blessed-contrib costs ~280 ms to load: it loads when this screen is first shown.
+let lib: typeof contrib | null = null;
+let loading: Promise<typeof contrib> | null = null;
+const loadContrib = () =>
+  (loading ??= import('blessed-contrib').then(
+    (m) => (lib = (m as { default?: typeof contrib }).default ?? (m as typeof contrib)),
+  ));
 
 type Line = contrib.Widgets.LineElement;
 type Gauge = contrib.Widgets.GaugeElement;
@@ -64,8 +72,22 @@ export class DashboardView implements View {
   show(): void {
     this.root.show();
     this.shown = true;
-    this.build();
     const gen = ++this.generation;
+    if (lib) this.showCharts(gen);
+    else
+      void loadContrib().then(
+        () => {
+          if (gen === this.generation && this.shown) this.showCharts(gen);
+        },
+        (err: unknown) => {
+          this.error = `charts: ${err instanceof Error ? err.message : String(err)}`;
+          this.ctx.requestRender();
+        },
+      );
+  }
+
+  private showCharts(gen: number): void {
+    this.build();
     this.ctx.engine.metrics({ last: 300 }).then(
       (snap) => {
         if (gen !== this.generation || !this.shown) return;
@@ -104,7 +126,7 @@ export class DashboardView implements View {
 
   relayout(): void {
     this.root.height = Math.max(3, (this.ctx.screen.height as number) - CHROME_TOP - CHROME_BOTTOM);
-    if (!this.shown) return;
+    if (!this.shown || !lib) return;
     // Canvases keep the size they had when attached: rebuild them at the new size.
     this.teardown();
     this.build();
@@ -130,6 +152,7 @@ export class DashboardView implements View {
   }
 
   private build(): void {
+    const contrib = lib!;
     const W = this.ctx.screen.width as number;
     const H = this.root.height as number;
     const border = { type: 'line' as const };

@@ -17,6 +17,9 @@ import { Throttle } from './scheduler.js';
 const MAX_LOG_LINES = 5000;
 const MAX_BUILD_LOG_LINES = 2000;
 
+/** Two turns of the event loop: a render requested now (setImmediate) has happened. */
+const afterFrame = () => new Promise<void>((r) => setImmediate(() => setImmediate(r)));
+
 export type Topic = 'vms' | 'images' | 'builds' | 'dns' | 'status' | 'log' | 'metrics';
 
 export class DataModel {
@@ -74,10 +77,12 @@ export class DataModel {
 
   async refetchAll(): Promise<void> {
     const topics = new Set<Topic>(['vms', 'images', 'builds', 'dns', 'status', 'log', 'metrics']);
+    const vms = this.engine.listVms().then((v) => {
+      this.vms = v;
+      this.onChange(new Set(['vms'])); // the table draws without waiting for slower answers
+    });
     const results = await Promise.allSettled([
-      this.engine.listVms().then((v) => {
-        this.vms = v;
-      }),
+      vms,
       this.engine.listImages().then((v) => {
         this.images = v;
       }),
@@ -90,9 +95,15 @@ export class DataModel {
       this.engine.dnsRecords().then((v) => {
         this.dns = v;
       }),
-      this.engine.status().then((v) => {
-        this.status = v;
-      }),
+      // A cold engine's status probes its backends (a process each, and spawning blocks the
+      // thread of an embedded engine): asked once the VM table has had its frame.
+      vms
+        .catch(() => {})
+        .then(afterFrame)
+        .then(() => this.engine.status())
+        .then((v) => {
+          this.status = v;
+        }),
       this.engine.engineLog(500).then((v) => {
         this.log = v.slice(-MAX_LOG_LINES);
       }),

@@ -3,6 +3,7 @@
 import blessed from 'blessed';
 import type { EngineApi } from '../engine/api.js';
 import { App } from './app.js';
+import { lazyTerminfo } from './lazy-terminfo.js';
 import type { QuitChoice } from './actions.js';
 
 export type { QuitChoice } from './actions.js';
@@ -30,6 +31,7 @@ export interface TuiHandle {
 
 // eslint-disable-next-line max-lines-per-function -- long before the lint existed; split when next touched
 export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiHandle> {
+  lazyTerminfo();
   const screen = blessed.screen({
     smartCSR: true,
     fullUnicode: true,

@@ -10,10 +10,10 @@ let cached: string | null = null;
 export function assetsDir(): string {
   if (cached) return cached;
   const here = dirname(fileURLToPath(import.meta.url));
+  // The nearest ancestor's assets/: from source (app/engine/images), compiled or bundled dist/.
   const candidates = [
     process.env.BANGER_ASSETS_DIR,
-    resolve(here, '../../../assets'),
-    resolve(here, '../../../../assets'),
+    ...[1, 2, 3, 4].map((n) => resolve(here, '../'.repeat(n), 'assets')),
   ];
   for (const c of candidates) {
     if (c && existsSync(join(c, 'initramfs-init.sh'))) return (cached = c);

@@ -1,7 +1,8 @@
 // ext4 images without mounting: mkfs.ext4 -d builds one from a directory, debugfs reads
 // one back (without rdump's symlink following), dumpe2fs reports geometry. No loop devices, no root needed for these.
 import { createHash } from 'node:crypto';
-import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
+import { openSync, readSync, closeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { ProcessRunner } from '../process.js';
 import type { BuildJob } from './job.js';
 import { extractExt4Safely } from './ext4-extract.js';
@@ -69,12 +70,22 @@ export async function ext4Geometry(runner: ProcessRunner, img: string): Promise<
   return { blockCount, blockSize, bytes: blockCount * blockSize, label: field('Filesystem volume name') };
 }
 
-export function sha256File(file: string, signal?: AbortSignal): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    const s = createReadStream(file, { highWaterMark: 1 << 20, signal });
-    s.on('data', (c) => h.update(c));
-    s.on('error', reject);
-    s.on('end', () => resolve(h.digest('hex')));
-  });
+/**
+ * sha256 of a file through one reused 1 MiB buffer: a stream allocates a buffer per chunk, and
+ * an image's worth of garbage buffers (tens of MiB) piled up in the engine before a GC.
+ */
+export async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const fh = await open(file, 'r');
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) return h.digest('hex');
+      h.update(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
 }

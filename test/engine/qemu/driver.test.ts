@@ -16,7 +16,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import psList from 'ps-list';
+import { listProcs } from '../../../app/engine/vm/vmm-guard.js';
 import { join } from 'node:path';
 import { createRunner, which, type SpawnedProcess } from '../../../app/engine/process.js';
 import { QemuDriver } from '../../../app/engine/qemu/driver.js';
@@ -157,9 +157,9 @@ real(
     const cmdline = readFileSync(`/proc/${handle.pid}/cmdline`, 'utf8');
     assert.ok(driver.ownsProcess(cmdline, spec.vm));
     assert.not.ok(driver.ownsProcess(cmdline, vmRecord('b00000000009')));
-    // The form reconcile sees (ps-list joins argv with spaces).
-    const ps = (await psList({ all: true })).find((p) => p.pid === handle.pid);
-    assert.ok(ps?.cmd && driver.ownsProcess(ps.cmd, spec.vm), ps?.cmd);
+    // The form reconcile sees (listProcs, argv joined with NULs).
+    const ps = listProcs().find((p) => p.pid === handle.pid);
+    assert.ok(ps && driver.ownsProcess(ps.argv.join('\0'), spec.vm), ps?.argv.join(' '));
     assert.ok(handle.exited instanceof Promise);
 
     const ready = await waitFor(spec.consoleLog, new RegExp(`${READY_MARKER} .*`), 25_000);
