@@ -3,12 +3,21 @@
 import type { CliContext, Command } from './context.js';
 import { parseArgs } from './args.js';
 import { vmCommands } from './commands/vm.js';
+import { snapshotCommands } from './commands/snapshots.js';
+import { imageShellCommands } from './commands/image-shell.js';
 import { imageCommands } from './commands/images.js';
 import { engineCommands } from './commands/engine.js';
 import { metricsCommands } from './commands/metrics.js';
 import { BangerError, ErrorCodes, toBangerError } from '../errors.js';
 
-export const COMMANDS: Command[] = [...vmCommands, ...metricsCommands, ...imageCommands, ...engineCommands];
+export const COMMANDS: Command[] = [
+  ...vmCommands,
+  ...snapshotCommands,
+  ...metricsCommands,
+  ...imageCommands,
+  ...imageShellCommands,
+  ...engineCommands,
+];
 
 export function findCommand(argv: string[]): { cmd: Command; rest: string[] } | null {
   let best: Command | null = null;

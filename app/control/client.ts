@@ -12,11 +12,13 @@ import type {
   EventRecord,
   ImageBuildInput,
   ImageImportInput,
+  ImageFromVmInput,
   ImageRecord,
   KernelAddInput,
   KernelRecord,
   MetricsSnapshot,
   ReconcileReport,
+  SnapshotRecord,
   SshInfo,
   StopOptions,
   Unsubscribe,
@@ -171,6 +173,27 @@ export class ControlClient implements EngineApi {
   }
   sshInfo(name: string): Promise<SshInfo> {
     return this.call('sshInfo', [name]);
+  }
+  pauseVm(name: string): Promise<VmRecord> {
+    return this.call('pauseVm', [name]);
+  }
+  resumeVm(name: string): Promise<VmRecord> {
+    return this.call('resumeVm', [name]);
+  }
+  snapshotVm(name: string, snap?: string): Promise<SnapshotRecord> {
+    return this.call('snapshotVm', snap === undefined ? [name] : [name, snap]);
+  }
+  listSnapshots(name: string): Promise<SnapshotRecord[]> {
+    return this.call('listSnapshots', [name]);
+  }
+  restoreVm(name: string, snap: string): Promise<VmRecord> {
+    return this.call('restoreVm', [name, snap]);
+  }
+  async removeSnapshot(name: string, snap: string): Promise<void> {
+    await this.call('removeSnapshot', [name, snap]);
+  }
+  imageFromVm(input: ImageFromVmInput): Promise<ImageRecord> {
+    return this.call('imageFromVm', [input]);
   }
   async consoleTail(name: string, maxBytes?: number): Promise<Buffer> {
     const r = await this.call<unknown>('consoleTail', [name, maxBytes]);

@@ -2,8 +2,18 @@
 // control server) see only this file, so the in-process engine and the socket client are
 // interchangeable. Records are plain data: no clients, no methods.
 
-export type VmState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'error';
-export const VM_STATES: readonly VmState[] = ['created', 'starting', 'running', 'stopping', 'stopped', 'error'];
+export type VmState = 'created' | 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'error';
+export const VM_STATES: readonly VmState[] = [
+  'created',
+  'starting',
+  'running',
+  'paused',
+  'stopping',
+  'stopped',
+  'error',
+];
+/** States in which a VMM process runs (a paused one keeps its process, DNS record and TAP). */
+export const LIVE_STATES: readonly VmState[] = ['running', 'paused'];
 export type Backend = 'firecracker' | 'qemu';
 export const BACKENDS: readonly Backend[] = ['firecracker', 'qemu'];
 /** What `image build --from` accepts (the build form offers the same list). */
@@ -37,6 +47,27 @@ export interface VmRecord {
   pidStartTime?: number | null;
   /** Graceful-stop wait for this VM (ms); null: from the image's init (see stopTimeoutFor). */
   stopTimeoutMs?: number | null;
+}
+
+/** A kept VM state: memory + device state + a copy of the disk, taken while paused. */
+export interface SnapshotRecord {
+  vm: string;
+  name: string;
+  backend: Backend;
+  /** The snapshot this VM was last restored from or taken after, when there is one. */
+  parent: string | null;
+  /** Bytes on disk (allocated blocks of the memory, state and disk files). */
+  sizeBytes: number;
+  /** The VM's memory and vCPUs when it was taken: a restore needs the same. */
+  memoryMib: number;
+  vcpus: number;
+  createdAt: string;
+}
+
+export interface ImageFromVmInput {
+  /** A stopped VM whose disk becomes the image. */
+  vm: string;
+  name: string;
 }
 
 export interface VmCreateInput {
@@ -238,6 +269,7 @@ export interface ReconcileReport {
 export type EngineEvent =
   | { type: 'vm'; vm: VmRecord }
   | { type: 'vm-removed'; id: string; name: string }
+  | { type: 'snapshots'; vm: string }
   | { type: 'image'; image: ImageRecord }
   | { type: 'image-removed'; name: string }
   | { type: 'kernel'; kernel: KernelRecord }
@@ -268,6 +300,15 @@ export interface EngineApi {
   restartVm(name: string): Promise<VmRecord>;
   removeVm(name: string, opts?: { force?: boolean }): Promise<void>;
   sshInfo(name: string): Promise<SshInfo>;
+  /** Freeze the guest's vCPUs (the VMM, its TAP and DNS record stay). */
+  pauseVm(name: string): Promise<VmRecord>;
+  resumeVm(name: string): Promise<VmRecord>;
+  /** Snapshot a running or paused VM; snap defaults to a timestamp name. */
+  snapshotVm(name: string, snap?: string): Promise<SnapshotRecord>;
+  listSnapshots(name: string): Promise<SnapshotRecord[]>;
+  /** Put the VM back to a snapshot (stopping what runs); it comes back running. */
+  restoreVm(name: string, snap: string): Promise<VmRecord>;
+  removeSnapshot(name: string, snap: string): Promise<void>;
 
   consoleTail(name: string, maxBytes?: number): Promise<Buffer>;
   /** Live console bytes; resolves once the subscription is in place. */
@@ -278,6 +319,8 @@ export interface EngineApi {
   buildImage(input: ImageBuildInput): Promise<ImageRecord>;
   importImage(input: ImageImportInput): Promise<ImageRecord>;
   removeImage(name: string): Promise<void>;
+  /** Register a stopped VM's disk as a new image (image shell --save-as). */
+  imageFromVm(input: ImageFromVmInput): Promise<ImageRecord>;
   listBuilds(): Promise<BuildProgress[]>;
   cancelBuild(id: string): Promise<void>;
 

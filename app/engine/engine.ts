@@ -14,12 +14,14 @@ import type {
   EngineStatus,
   EventRecord,
   ImageBuildInput,
+  ImageFromVmInput,
   ImageImportInput,
   ImageRecord,
   KernelAddInput,
   KernelRecord,
   MetricsSnapshot,
   ReconcileReport,
+  SnapshotRecord,
   SshInfo,
   StopOptions,
   Unsubscribe,
@@ -37,6 +39,8 @@ import { EventBus } from './events.js';
 import { createVm } from './vm/create.js';
 import { VmLifecycle } from './vm/lifecycle.js';
 import { reconcile } from './vm/reconcile.js';
+import { Snapshots } from './snapshots/service.js';
+import { imageFromVm } from './snapshots/image-from-vm.js';
 import { doctor } from './doctor.js';
 import { sshArgv } from './images/ssh.js';
 import { BangerError, ErrorCodes } from '../errors.js';
@@ -71,6 +75,7 @@ export interface EngineParts {
 export class Engine implements EngineApi {
   readonly bus: EventBus;
   readonly vms: VmLifecycle;
+  readonly snapshots: Snapshots;
   private readonly startedAt = new Date();
   private defaultBackendCache: Backend | null = null;
   private backendsCache: { at: number; result: Promise<EngineStatus['backends']>; settled?: boolean } | null = null;
@@ -92,6 +97,14 @@ export class Engine implements EngineApi {
     });
     // An exit the lifecycle could not record (disk full, database busy) is set right by a reconcile.
     this.vms.onReconcileNeeded = () => this.reconcile();
+    this.snapshots = new Snapshots({
+      store: p.store,
+      paths: p.paths,
+      runner: p.runner,
+      logger: p.logger,
+      bus: this.bus,
+      lifecycle: this.vms,
+    });
   }
 
   /** Bring the engine up: DNS listener(s), then reconcile with what really runs. */
@@ -241,6 +254,25 @@ export class Engine implements EngineApi {
     await this.vms.remove(name, opts);
   }
 
+  pauseVm(name: string): Promise<VmRecord> {
+    return this.snapshots.pause(name);
+  }
+  resumeVm(name: string): Promise<VmRecord> {
+    return this.snapshots.resume(name);
+  }
+  snapshotVm(name: string, snap?: string): Promise<SnapshotRecord> {
+    return this.snapshots.snapshot(name, snap);
+  }
+  async listSnapshots(name: string): Promise<SnapshotRecord[]> {
+    return this.snapshots.list(name);
+  }
+  restoreVm(name: string, snap: string): Promise<VmRecord> {
+    return this.snapshots.restore(name, snap);
+  }
+  removeSnapshot(name: string, snap: string): Promise<void> {
+    return this.snapshots.remove(name, snap);
+  }
+
   async sshInfo(name: string): Promise<SshInfo> {
     const vm = this.vms.get(name);
     if (vm.state !== 'running' || !vm.ip)
@@ -276,7 +308,8 @@ export class Engine implements EngineApi {
 
   async sendConsole(name: string, data: Buffer | string): Promise<void> {
     const vm = this.vms.get(name);
-    if (vm.state !== 'running')
+    // A paused guest's UART holds the bytes until it runs again.
+    if (vm.state !== 'running' && vm.state !== 'paused')
       throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: its console takes no input`);
     if (!Buffer.isBuffer(data) && typeof data !== 'string')
       throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'console input must be text or bytes');
@@ -301,6 +334,9 @@ export class Engine implements EngineApi {
   }
   removeImage(name: string): Promise<void> {
     return this.requireImages().remove(name);
+  }
+  imageFromVm(input: ImageFromVmInput): Promise<ImageRecord> {
+    return imageFromVm(this.requireImages(), this.vms, this.p.paths, input);
   }
   async listBuilds(): Promise<BuildProgress[]> {
     return this.p.images?.builds() ?? [];
@@ -332,7 +368,7 @@ export class Engine implements EngineApi {
     const zone = this.p.config.dnsZone;
     return this.p.store
       .listVms()
-      .filter((vm) => vm.state === 'running' && vm.ip)
+      .filter((vm) => (vm.state === 'running' || vm.state === 'paused') && vm.ip)
       .map((vm) => ({ name: `${vm.name}.${zone}.`, type: 'A' as const, value: vm.ip!, ttl: 5, vm: vm.name }));
   }
 
@@ -348,8 +384,8 @@ export class Engine implements EngineApi {
     );
   }
 
-  reconcile(): Promise<ReconcileReport> {
-    return reconcile({
+  async reconcile(): Promise<ReconcileReport> {
+    const report = await reconcile({
       store: this.p.store,
       paths: this.p.paths,
       logger: this.p.logger,
@@ -359,6 +395,8 @@ export class Engine implements EngineApi {
       lifecycle: this.vms,
       runner: this.p.runner,
     });
+    report.orphansRemoved.push(...this.snapshots.sweep());
+    return report;
   }
 
   async metrics(opts: { last?: number } = {}): Promise<MetricsSnapshot> {
@@ -376,7 +414,8 @@ export class Engine implements EngineApi {
   }
 
   async shutdown(opts: { stopVms?: boolean; purge?: boolean } = {}): Promise<void> {
-    const running = () => this.p.store.listVms().filter((vm) => ['running', 'starting', 'stopping'].includes(vm.state));
+    const running = () =>
+      this.p.store.listVms().filter((vm) => ['running', 'paused', 'starting', 'stopping'].includes(vm.state));
     if (opts.purge && !opts.stopVms && running().length) {
       throw new BangerError(
         ErrorCodes.INVALID_STATE,
@@ -389,7 +428,7 @@ export class Engine implements EngineApi {
       await this.vms.idle(); // a VM mid-start is stopped too, once it is up
       await Promise.all(
         running()
-          .filter((vm) => vm.state === 'running')
+          .filter((vm) => vm.state === 'running' || vm.state === 'paused')
           .map((vm) =>
             this.vms.stop(vm.name).catch((err) => this.p.logger.error(`stop ${vm.name} failed`, { err: String(err) })),
           ),

@@ -83,6 +83,27 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE vms ADD COLUMN pid_start_time INTEGER;
       ALTER TABLE vms ADD COLUMN stop_timeout_ms INTEGER;
       ALTER TABLE images ADD COLUMN init TEXT;
+      `,
+  },
+  {
+    version: 3,
+    name: 'snapshots',
+    sql: `
+      CREATE TABLE snapshots (
+        vm_id TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        parent TEXT,
+        size_bytes INTEGER NOT NULL,
+        memory_mib INTEGER NOT NULL,
+        vcpus INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (vm_id, name)
+      );
+      CREATE TABLE snapshot_heads (
+        vm_id TEXT PRIMARY KEY REFERENCES vms(id) ON DELETE CASCADE,
+        name TEXT NOT NULL
+      );
     `,
   },
 ];

@@ -96,7 +96,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
         listVms: () =>
           store
             .listVms()
-            .filter((vm) => vm.state === 'running')
+            .filter((vm) => vm.state === 'running' || vm.state === 'paused')
             .map((vm) => ({
               id: vm.id,
               name: vm.name,

@@ -12,11 +12,13 @@ import type {
   EventRecord,
   ImageBuildInput,
   ImageImportInput,
+  ImageFromVmInput,
   ImageRecord,
   KernelAddInput,
   KernelRecord,
   MetricsSnapshot,
   ReconcileReport,
+  SnapshotRecord,
   SshInfo,
   StopOptions,
   Unsubscribe,
@@ -177,6 +179,27 @@ export class EngineSwitch implements EngineApi {
   }
   sshInfo(name: string): Promise<SshInfo> {
     return this.target.sshInfo(name);
+  }
+  pauseVm(name: string): Promise<VmRecord> {
+    return this.target.pauseVm(name);
+  }
+  resumeVm(name: string): Promise<VmRecord> {
+    return this.target.resumeVm(name);
+  }
+  snapshotVm(name: string, snap?: string): Promise<SnapshotRecord> {
+    return this.target.snapshotVm(name, snap);
+  }
+  listSnapshots(name: string): Promise<SnapshotRecord[]> {
+    return this.target.listSnapshots(name);
+  }
+  restoreVm(name: string, snap: string): Promise<VmRecord> {
+    return this.target.restoreVm(name, snap);
+  }
+  removeSnapshot(name: string, snap: string): Promise<void> {
+    return this.target.removeSnapshot(name, snap);
+  }
+  imageFromVm(input: ImageFromVmInput): Promise<ImageRecord> {
+    return this.target.imageFromVm(input);
   }
   consoleTail(name: string, maxBytes?: number): Promise<Buffer> {
     return this.target.consoleTail(name, maxBytes);

@@ -14,6 +14,7 @@ import { EngineSwitch, findEngine } from './reconnecting-client.js';
 import { buildId } from '../buildid.js';
 import type { Paths } from '../paths.js';
 import { clientSshArgv } from '../cli/ssh.js';
+import { imageShell } from '../cli/image-shell.js';
 
 /**
  * How long to look for an engine after losing one (a restart elsewhere takes a few seconds).
@@ -41,6 +42,19 @@ export async function tuiMain(paths: Paths): Promise<number> {
   }
   const runner = createRunner();
   const sshWith = (api: EngineApi) => async (name: string) => runner.interactive(await clientSshArgv(api, paths, name));
+  const shellWith = (api: EngineApi) => async (image: string, saveAs: string | undefined) =>
+    (
+      await imageShell(
+        api,
+        { image, saveAs },
+        {
+          sshArgv: (vm) => clientSshArgv(api, paths, vm),
+          interactive: (argv) => runner.interactive(argv),
+          console: null,
+          log: (line) => process.stderr.write(`${line}\n`),
+        },
+      )
+    ).code;
 
   if (client) {
     const sw = new EngineSwitch(client);
@@ -48,6 +62,7 @@ export async function tuiMain(paths: Paths): Promise<number> {
     const opts: TuiOptions = {
       mode: 'attached',
       runSsh: sshWith(sw),
+      runImageShell: shellWith(sw),
       onQuit: async () => {
         await link.close();
       },
@@ -69,6 +84,7 @@ export async function tuiMain(paths: Paths): Promise<number> {
   const opts: TuiOptions = {
     mode: 'embedded',
     runSsh: sshWith(sw),
+    runImageShell: shellWith(sw),
     onQuit: async (choice) => {
       if (link) {
         await link.close();

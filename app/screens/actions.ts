@@ -47,6 +47,12 @@ export class VmActions {
       case 'ssh':
         void this.ssh();
         return;
+      case 'pause':
+        return this.pauseToggle();
+      case 'snapshot':
+        return this.vmCall('snapshot', 'snapshotting', (n) => this.app.engine.snapshotVm(n));
+      case 'image-shell':
+        return this.imageShellForm();
       case 'quit':
         void this.quit();
         return;
@@ -85,21 +91,27 @@ export class VmActions {
     const name = this.target();
     if (!name) return;
     this.app.openModal(
-      confirmDialog(this.app.screen, this.app.theme, 'delete VM', `Delete VM ${name} and its disk?`, (yes) => {
-        this.app.closeModal();
-        if (!yes) return;
-        this.app.setPending(name, 'deleting');
-        this.app.engine.removeVm(name).then(
-          () => {
-            this.app.setPending(name, null);
-            this.app.info(`deleted ${name}`);
-          },
-          (err) => {
-            this.app.setPending(name, null);
-            this.app.showError(`delete ${name}`, err);
-          },
-        );
-      }),
+      confirmDialog(
+        this.app.screen,
+        this.app.theme,
+        'delete VM',
+        `Delete VM ${name}, its disk and its snapshots?`,
+        (yes) => {
+          this.app.closeModal();
+          if (!yes) return;
+          this.app.setPending(name, 'deleting');
+          this.app.engine.removeVm(name).then(
+            () => {
+              this.app.setPending(name, null);
+              this.app.info(`deleted ${name}`);
+            },
+            (err) => {
+              this.app.setPending(name, null);
+              this.app.showError(`delete ${name}`, err);
+            },
+          );
+        },
+      ),
     );
   }
 
@@ -193,6 +205,14 @@ export class VmActions {
     this.app.openModal(form);
   }
 
+  private pauseToggle(): void {
+    const name = this.target();
+    if (!name) return;
+    const vm = this.app.data.vms.find((v) => v.name === name);
+    if (vm?.state === 'paused') this.vmCall('resume', 'resuming', (n) => this.app.engine.resumeVm(n));
+    else this.vmCall('pause', 'pausing', (n) => this.app.engine.pauseVm(n));
+  }
+
   /** Leave the alternate screen, run the system ssh through the entry's callback, come back. */
   async ssh(): Promise<void> {
     const name = this.target();
@@ -207,6 +227,33 @@ export class VmActions {
       }
       return;
     }
+    await this.onTerminal(`ssh ${name}`, () => runSsh(name));
+  }
+
+  /** e on Images: a throwaway VM of the image; the form asks whether to keep the disk. */
+  private imageShellForm(): void {
+    const img = (this.app.views.images as import('./images-view.js').ImagesView).selected;
+    const run = this.app.opts.runImageShell;
+    if (!img) return this.app.info('no image selected');
+    if (!run) return this.app.info(`image shell: banger image shell ${img.name} [--save-as NEW]`);
+    const form = new FormDialog(
+      this.app.screen,
+      this.app.theme,
+      `shell in image ${img.name}`,
+      [{ key: 'saveAs', label: 'Save as', kind: 'text', value: '', hint: 'a new image name; empty: discard on exit' }],
+      async (v) => {
+        const saveAs = v.saveAs?.trim() || undefined;
+        // After the form has closed (returning null closes it): then hand the terminal over.
+        setImmediate(() => void this.onTerminal(`image shell ${img.name}`, () => run(img.name, saveAs)));
+        return null;
+      },
+      () => this.app.closeModal(),
+      () => this.app.requestRender(),
+    );
+    this.app.openModal(form);
+  }
+
+  private async onTerminal(label: string, fn: () => Promise<number>): Promise<void> {
     const screen = this.app.screen;
     const program = screen.program;
     this.app.suspended = true;
@@ -221,7 +268,7 @@ export class VmActions {
     let code: number | null = null;
     let failure: unknown = null;
     try {
-      code = await runSsh(name);
+      code = await fn();
     } catch (err) {
       failure = err;
     }
@@ -233,8 +280,8 @@ export class VmActions {
     this.app.suspended = false;
     screen.alloc();
     this.app.relayout();
-    if (failure) this.app.showError(`ssh ${name}`, failure);
-    else this.app.info(`ssh ${name} exited ${code}`);
+    if (failure) this.app.showError(label, failure);
+    else this.app.info(`${label} exited ${code}`);
   }
 
   /** q: ask about running VMs when the engine lives in this process, then hand over. */

@@ -31,6 +31,7 @@ export interface AppOptions {
   mode: 'embedded' | 'attached';
   onQuit: (choice: QuitChoice) => Promise<void>;
   runSsh?: (name: string) => Promise<number>;
+  runImageShell?: (image: string, saveAs: string | undefined) => Promise<number>;
 }
 
 export class App implements ViewContext {

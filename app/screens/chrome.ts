@@ -20,7 +20,7 @@ export function headerLine(
     parts.push('DNS -');
   }
   const counts = countByState(vms);
-  const order: VmState[] = ['running', 'starting', 'stopping', 'created', 'stopped', 'error'];
+  const order: VmState[] = ['running', 'paused', 'starting', 'stopping', 'created', 'stopped', 'error'];
   const shown = order
     .filter((s) => counts[s] > 0)
     .map((s) => `{${stateColor(s)}-fg}${counts[s]} ${s}{/${stateColor(s)}-fg}`);

@@ -9,6 +9,8 @@ export function stateColor(state: VmState): string {
     case 'starting':
     case 'stopping':
       return 'yellow';
+    case 'paused':
+      return 'blue';
     case 'error':
       return 'red';
     case 'created':

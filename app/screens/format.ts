@@ -92,9 +92,9 @@ function cell(vm: VmRecord, id: Column['id'], now: number, zone: string, cpuPct:
       return vm.backend;
     case 'vcpus':
       return String(vm.vcpus);
-    // The latest sample's CPU (percent of one core); only a running VM has one.
+    // The latest sample's CPU (percent of one core); a VMM runs when running or paused (~0%).
     case 'cpu':
-      return vm.state === 'running' ? formatCpuPct(cpuPct) : '-';
+      return vm.state === 'running' || vm.state === 'paused' ? formatCpuPct(cpuPct) : '-';
     case 'memory':
       return formatMib(vm.memoryMib);
     case 'image':
@@ -187,7 +187,15 @@ export function detailLines(pairs: [string, string][], width: number, ncols: num
 }
 
 export function countByState(vms: readonly VmRecord[]): Record<VmState, number> {
-  const out: Record<VmState, number> = { created: 0, starting: 0, running: 0, stopping: 0, stopped: 0, error: 0 };
+  const out: Record<VmState, number> = {
+    created: 0,
+    starting: 0,
+    running: 0,
+    paused: 0,
+    stopping: 0,
+    stopped: 0,
+    error: 0,
+  };
   for (const v of vms) out[v.state]++;
   return out;
 }

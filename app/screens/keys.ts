@@ -21,6 +21,9 @@ export type ActionId =
   | 'details'
   | 'console'
   | 'ssh'
+  | 'pause'
+  | 'snapshot'
+  | 'image-shell'
   | 'build'
   | 'filter'
   | 'command'
@@ -67,6 +70,8 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   { screen: 'vms', key: 'enter', display: '⏎', label: 'details', action: 'details', footer: true },
   { screen: 'vms', key: 'o', label: 'console', action: 'console', footer: true },
   { screen: 'vms', key: 'S', label: 'ssh', action: 'ssh', footer: true },
+  { screen: 'vms', key: 'p', label: 'pause/resume', action: 'pause', footer: true },
+  { screen: 'vms', key: 'z', label: 'snapshot', action: 'snapshot', footer: true },
   { screen: 'vms', key: '/', label: 'filter', action: 'filter', footer: true },
   { screen: 'vms', key: 'up', display: '↑/k', label: 'up', action: 'up' },
   { screen: 'vms', key: 'k', label: 'up', action: 'up' },
@@ -91,6 +96,7 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   // Images
   { screen: 'images', key: 'b', label: 'build image', action: 'build', footer: true },
   { screen: 'images', key: 'd', label: 'delete', action: 'delete', footer: true },
+  { screen: 'images', key: 'e', label: 'shell in image', action: 'image-shell', footer: true },
   { screen: 'images', key: 'up', display: '↑/k', label: 'up', action: 'up' },
   { screen: 'images', key: 'k', label: 'up', action: 'up' },
   { screen: 'images', key: 'down', display: '↓/j', label: 'down', action: 'down' },

@@ -14,6 +14,8 @@ export interface TuiOptions {
   onQuit: (choice: QuitChoice) => Promise<void>;
   /** Run the system ssh for a VM with the terminal handed over; resolves to its exit code. */
   runSsh?: (name: string) => Promise<number>;
+  /** `image shell` from the Images screen, terminal handed over; saveAs keeps the disk as an image. */
+  runImageShell?: (image: string, saveAs: string | undefined) => Promise<number>;
   /** Tests and benches: custom streams instead of the process tty. */
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;

@@ -119,7 +119,8 @@ export class VmsView implements View {
     }
     const w = Math.max(20, (this.detail.width as number) - 3);
     const ncols = w >= 110 ? 3 : w >= 70 ? 2 : 1;
-    const metrics = vm.state === 'running' ? vmMetricLines(this.ctx.data.metrics.history(vm.id), w) : [];
+    const metrics =
+      vm.state === 'running' || vm.state === 'paused' ? vmMetricLines(this.ctx.data.metrics.history(vm.id), w) : [];
     const lines = [...metrics, ...detailLines(vmDetails(vm, Date.now()), w, ncols)];
     const h = Math.max(1, (this.detail.height as number) - 2);
     // Keep the last error visible even when the pane is short.

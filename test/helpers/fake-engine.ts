@@ -9,12 +9,14 @@ import type {
   EngineStatus,
   EventRecord,
   ImageBuildInput,
+  ImageFromVmInput,
   ImageImportInput,
   ImageRecord,
   KernelAddInput,
   KernelRecord,
   MetricsSnapshot,
   ReconcileReport,
+  SnapshotRecord,
   SshInfo,
   StopOptions,
   Unsubscribe,
@@ -23,11 +25,13 @@ import type {
   VmState,
   BuildProgress,
 } from '../../app/engine/api.js';
+import { VM_STATES } from '../../app/engine/api.js';
 import { validateBackend, validateName, validateVcpus } from '../../app/engine/vm/spec.js';
 import { BangerError, ErrorCodes } from '../../app/errors.js';
 import { FakeArtifacts } from './fake-artifacts.js';
 import { FakeConsole, type EchoMode } from './fake-console.js';
 import { FakeMetrics } from './fake-metrics.js';
+import { FakeSnapshots } from './fake-snapshots.js';
 
 export interface FakeEngineOptions {
   /** ms a start/stop takes (default 300; 0 for protocol tests). */
@@ -47,6 +51,7 @@ export class FakeEngine implements EngineApi {
   readonly calls: { method: string; args: unknown[] }[] = [];
   readonly artifacts: FakeArtifacts;
   readonly console: FakeConsole;
+  readonly snapshots: FakeSnapshots;
   /** What reconcile() answers. */
   reconcileReport: ReconcileReport = { adopted: [], stopped: [], orphansRemoved: [] };
   shutdownCalls = 0;
@@ -66,6 +71,13 @@ export class FakeEngine implements EngineApi {
     const wait = (ms: number) => new Promise<void>((r) => this.later(ms, r));
     this.artifacts = new FakeArtifacts((e) => this.emit(e), wait, opts.buildStepMs ?? 150);
     this.console = new FakeConsole(opts.echo ?? 'tty');
+    this.snapshots = new FakeSnapshots({
+      need: (n) => this.need(n),
+      update: (vm, patch) => this.update(vm, patch),
+      requireState: (vm, ok, what) => this.requireState(vm, ok, what),
+      call: (method, args) => this.calls.push({ method, args }),
+      emit: (e) => this.emit(e),
+    });
     this.logLine('engine started (fake)');
     if (opts.metricsMs) {
       this.metricsTimer = setInterval(() => this.sampleMetrics(), opts.metricsMs);
@@ -195,7 +207,7 @@ export class FakeEngine implements EngineApi {
 
   // --- EngineApi ----------------------------------------------------------------------------
   async status(): Promise<EngineStatus> {
-    const counts: Record<VmState, number> = { created: 0, starting: 0, running: 0, stopping: 0, stopped: 0, error: 0 };
+    const counts = Object.fromEntries(VM_STATES.map((st) => [st, 0])) as Record<VmState, number>;
     for (const v of this.vms.values()) counts[v.state]++;
     return {
       pid: process.pid,
@@ -321,6 +333,28 @@ export class FakeEngine implements EngineApi {
     return { ip: vm.ip, user: 'root', keyPath: '/dev/null', knownHostsPath: '/dev/null', argv };
   }
 
+  pauseVm(name: string): Promise<VmRecord> {
+    return this.snapshots.pause(name);
+  }
+  resumeVm(name: string): Promise<VmRecord> {
+    return this.snapshots.resume(name);
+  }
+  snapshotVm(name: string, snap?: string): Promise<SnapshotRecord> {
+    return this.snapshots.snapshot(name, snap);
+  }
+  listSnapshots(name: string): Promise<SnapshotRecord[]> {
+    return this.snapshots.list(name);
+  }
+  restoreVm(name: string, snap: string): Promise<VmRecord> {
+    return this.snapshots.restore(name, snap);
+  }
+  removeSnapshot(name: string, snap: string): Promise<void> {
+    return this.snapshots.remove(name, snap);
+  }
+  imageFromVm(input: ImageFromVmInput): Promise<ImageRecord> {
+    return this.snapshots.imageFromVm(input);
+  }
+
   async consoleTail(name: string, maxBytes = 65536): Promise<Buffer> {
     this.need(name);
     return this.console.tail(name, maxBytes);
@@ -331,7 +365,7 @@ export class FakeEngine implements EngineApi {
     return this.console.subscribe(name, onData);
   }
   async sendConsole(name: string, data: Buffer | string): Promise<void> {
-    this.requireState(this.need(name), ['running'], 'take console input');
+    this.requireState(this.need(name), ['running', 'paused'], 'take console input');
     this.console.input(name, data);
   }
 

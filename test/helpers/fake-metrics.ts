@@ -14,7 +14,15 @@ export class FakeMetrics {
     const k = ++this.tick;
     const at = Date.now();
     const wave = (period: number, phase = 0) => (1 + Math.sin(k / period + phase)) / 2;
-    const byState: Record<VmState, number> = { created: 0, starting: 0, running: 0, stopping: 0, stopped: 0, error: 0 };
+    const byState: Record<VmState, number> = {
+      created: 0,
+      starting: 0,
+      running: 0,
+      paused: 0,
+      stopping: 0,
+      stopped: 0,
+      error: 0,
+    };
     let committed = 0;
     const vms: VmSample[] = [];
     [...all]

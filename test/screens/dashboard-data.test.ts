@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { HostSample } from '../../app/engine/api.js';
+import { VM_STATES } from '../../app/engine/api.js';
 import { cpuSeries, dnsSeries, hostSummary, memGauges, stateLines } from '../../app/screens/dashboard-data.js';
 import { visibleLength } from '../../app/screens/vtable.js';
 
@@ -11,7 +12,7 @@ const h = (i: number, p: Partial<HostSample> = {}): HostSample => ({
   memTotalBytes: 16 * G,
   memUsedBytes: 4 * G,
   memCommittedBytes: 2 * G,
-  vmsByState: { created: 1, starting: 0, running: 3, stopping: 0, stopped: 2, error: 0 },
+  vmsByState: { created: 1, starting: 0, running: 3, paused: 0, stopping: 0, stopped: 2, error: 0 },
   dnsQps: { vm: i, forwarded: 1 },
   ...p,
 });
@@ -61,7 +62,7 @@ test('memory gauges: used and committed vs total; overcommit clamps the gauge, n
 
 test('state lines: every state, bars scaled to the largest count, within the width', () => {
   const lines = stateLines(h(0).vmsByState, 30);
-  assert.is(lines.length, 6);
+  assert.is(lines.length, VM_STATES.length);
   const plain = lines.map((l) => l.replace(/\{\/?[\w\-,;!#]*\}/g, ''));
   const running = plain.find((l) => l.startsWith('running'))!;
   const stopped = plain.find((l) => l.startsWith('stopped'))!;

@@ -9,7 +9,7 @@ const host = (at: number): HostSample => ({
   memTotalBytes: 100,
   memUsedBytes: 50,
   memCommittedBytes: 10,
-  vmsByState: { created: 0, starting: 0, running: 1, stopping: 0, stopped: 0, error: 0 },
+  vmsByState: { created: 0, starting: 0, running: 1, paused: 0, stopping: 0, stopped: 0, error: 0 },
   dnsQps: {},
 });
 const vm = (id: string, at: number, cpuPct = 1): VmSample => ({

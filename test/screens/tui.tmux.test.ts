@@ -69,6 +69,15 @@ step('start it: pending state, then running with an IP', async () => {
   assert.match(tableRow(screen, VM)!, new RegExp(`${VM}\\.vm`));
 });
 
+step('p pauses and p again resumes; z takes a snapshot', async () => {
+  s.keys('p');
+  await s.waitFor((x) => /paused/.test(tableRow(x, VM) ?? ''), 8000, 'paused');
+  s.keys('p');
+  await s.waitFor((x) => /running/.test(tableRow(x, VM) ?? ''), 8000, 'resumed');
+  s.keys('z');
+  await s.waitFor(new RegExp(`snapshot ${VM}: done`), 8000, 'snapshot');
+});
+
 step('the console shows boot output and a typed line comes back', async () => {
   s.keys('o');
   await s.waitFor((x) => x.includes(`Console ${VM}`) && /login|Linux|#/.test(x), 15000, 'console');

@@ -98,6 +98,15 @@ test('bad arguments to real engine methods: a stable user error code, and nothin
       ['subscribeConsole', [5], 'E_INVALID_ARGUMENT'],
       ['addKernel', [{ name: 'k', path: 5 }], 'E_INVALID_ARGUMENT'], // not an absolute path
       ['addKernel', [{ name: 'k', path: '/nonexistent/vmlinux' }], 'E_NOT_FOUND'],
+      ['pauseVm', [7], 'E_INVALID_ARGUMENT'],
+      ['resumeVm', ['alpha'], 'E_INVALID_STATE'],
+      ['snapshotVm', ['alpha', 42], 'E_INVALID_NAME'],
+      ['snapshotVm', ['alpha', '../x'], 'E_INVALID_NAME'],
+      ['restoreVm', ['alpha', 'nope'], 'E_NOT_FOUND'],
+      ['removeSnapshot', ['alpha', {}], 'E_INVALID_NAME'],
+      ['listSnapshots', [null], 'E_INVALID_ARGUMENT'],
+      ['imageFromVm', ['x'], 'E_INVALID_ARGUMENT'],
+      ['imageFromVm', [{ vm: 'alpha', name: 'img' }], 'E_INVALID_STATE'],
     ];
     let id = 100;
     for (const [method, params, code] of cases) {

@@ -31,7 +31,7 @@ export const engineCommands: Command[] = [
           : g.via === 'host'
             ? `the host's resolvers ${g.servers.join(', ')} (gateway listener down, retrying)`
             : `the gateway ${g.servers.join(', ')} (its listener is down, retrying; the host has no resolver guests can use)`;
-      const counts = (['running', 'starting', 'stopping', 'stopped', 'created', 'error'] as const)
+      const counts = (['running', 'paused', 'starting', 'stopping', 'stopped', 'created', 'error'] as const)
         .filter((k) => s.vms[k] > 0)
         .map((k) => `${s.vms[k]} ${k}`)
         .join(', ');

@@ -156,7 +156,7 @@ export const vmCommands: Command[] = [
       await e.subscribeConsole(name, (b) => process.stdout.write(b));
       await new Promise<void>((resolve) => {
         const off = e.subscribe((ev) => {
-          if (ev.type === 'vm' && ev.vm.name === name.toLowerCase() && ev.vm.state !== 'running') {
+          if (ev.type === 'vm' && ev.vm.name === name.toLowerCase() && !['running', 'paused'].includes(ev.vm.state)) {
             off();
             resolve();
           }

@@ -85,6 +85,8 @@ export interface SnapshotLoad {
   snapshot_path: string;
   mem_backend: { backend_type: 'File' | 'Uffd'; backend_path: string };
   resume_vm?: boolean;
+  /** v1.12+: the TAP a restored NIC uses instead of the one the snapshot was taken with. */
+  network_overrides?: { iface_id: string; host_dev_name: string }[];
 }
 
 export interface CallOptions {

@@ -5,10 +5,11 @@ import { access, constants } from 'node:fs/promises';
 import type { Backend, VmRecord } from '../api.js';
 import type { ProcessRunner, SpawnedProcess } from '../process.js';
 import { which } from '../process.js';
-import type { BootStep, ExitInfo, LaunchSpec, VmDriver, VmmHandle } from '../vm/driver.js';
+import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../vm/driver.js';
 import type { UndoStack } from '../vm/undo.js';
 import { createConsoleFifo, openFifoForVmm } from '../vm/console.js';
 import { FirecrackerClient } from './client.js';
+import { fcPause, fcRestoreSteps, fcResume, fcRunState, fcSaveSnapshot } from './snapshot.js';
 import { findVmmUnder, hasFlag, signalPid, waitForExit } from './launcher.js';
 import { refuseLiveSocket } from '../vm/vmm-process.js';
 import { openConsoleSink, type ConsoleSink } from '../vm/console-relay.js';
@@ -314,6 +315,22 @@ export class FirecrackerDriver implements VmDriver {
   ownsProcess(cmdline: string, vm: VmRecord): boolean {
     const argv = cmdline.split(/[\0\s]+/).filter(Boolean);
     return hasFlag(argv, '--id', vm.id) || (!!vm.socketPath && hasFlag(argv, '--api-sock', vm.socketPath));
+  }
+
+  pause(handle: VmmHandle): Promise<void> {
+    return fcPause(handle);
+  }
+  resume(handle: VmmHandle): Promise<void> {
+    return fcResume(handle);
+  }
+  runState(handle: VmmHandle): Promise<'running' | 'paused' | null> {
+    return fcRunState(handle);
+  }
+  saveSnapshot(handle: VmmHandle, files: SnapshotFiles): Promise<void> {
+    return fcSaveSnapshot(handle, files);
+  }
+  restoreSteps(spec: LaunchSpec, undo: UndoStack, handle: { current: VmmHandle | null }): BootStep[] {
+    return fcRestoreSteps(spec, this.bootSteps(spec, undo, handle), NIC_ID);
   }
 
   async probe(handle: VmmHandle): Promise<boolean> {

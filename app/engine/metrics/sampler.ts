@@ -187,7 +187,8 @@ export class MetricsSampler {
 
     for (const vm of list) {
       if (byState[vm.state] !== undefined) byState[vm.state]++;
-      if (vm.state !== 'running') continue;
+      // A paused VMM keeps its memory; its CPU use is measured like any other (near zero).
+      if (vm.state !== 'running' && vm.state !== 'paused') continue;
       committedMib += vm.memoryMib > 0 ? vm.memoryMib : 0;
       if (!vm.pid || vm.pid < 1 || !Number.isInteger(vm.pid)) continue;
       let t = this.tracks.get(vm.id);

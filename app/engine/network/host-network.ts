@@ -65,7 +65,7 @@ export interface NetworkStatus {
   leases: LeaseRecord[];
 }
 
-const ACTIVE_STATES = new Set(['starting', 'running', 'stopping']);
+const ACTIVE_STATES = new Set(['starting', 'running', 'paused', 'stopping']);
 /** Store setting: net.ipv4.ip_forward as it was before banger first turned it on ('' = none). */
 export const IP_FORWARD_BEFORE = 'network.ipForwardBefore';
 

@@ -23,6 +23,8 @@ export interface QemuArgvInput {
   socketPath: string;
   /** false: -M microvm,acpi=off (tinyconfig kernels without ACPI). Default: QEMU's default. */
   acpi?: boolean;
+  /** Wait for a migration stream (QMP migrate-incoming) instead of booting: a snapshot restore. */
+  incoming?: boolean;
 }
 
 /** The marker reconcile looks for: `-name banger-<vmid>`. */
@@ -117,6 +119,7 @@ export function buildQemuArgv(i: QemuArgvInput): string[] {
       `virtio-net-device,netdev=n0,mac=${i.mac.toLowerCase()}`,
     );
   }
+  if (i.incoming) argv.push('-incoming', 'defer');
   return argv;
 }
 

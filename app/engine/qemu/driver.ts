@@ -4,7 +4,7 @@
 // -no-reboot turns that into an exit), then QMP quit / SIGTERM, then SIGKILL.
 import { closeSync, constants, openSync, rmSync } from 'node:fs';
 import type { VmRecord } from '../api.js';
-import type { BootStep, ExitInfo, LaunchSpec, VmDriver, VmmHandle } from '../vm/driver.js';
+import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../vm/driver.js';
 import type { UndoStack } from '../vm/undo.js';
 import { which, type ProcessRunner } from '../process.js';
 import { BangerError, ErrorCodes } from '../../errors.js';
@@ -12,6 +12,7 @@ import { nullLogger, type Logger } from '../../log.js';
 import { decideAccel, readAccelInputs, type AccelDecision, type AccelInputs, type AccelMode } from './accel.js';
 import { buildQemuArgv, cmdlineOwnedBy } from './cmdline.js';
 import { QmpClient, withQmp } from './qmp.js';
+import { qemuLoadSnapshot, qemuPause, qemuResume, qemuRunState, qemuSaveSnapshot } from './snapshot.js';
 import { pidAlive } from '../../pid.js';
 import { refuseLiveSocket } from '../vm/vmm-process.js';
 import { openConsoleSink, type ConsoleSink } from '../vm/console-relay.js';
@@ -92,6 +93,7 @@ export class QemuDriver implements VmDriver {
             tap: spec.tap,
             mac: spec.mac,
             socketPath: spec.socketPath,
+            incoming: spec.restoreFrom !== undefined,
           });
           // A socket left by a crashed QEMU would make wait-qmp talk to nothing; a live one is another VMM's.
           await refuseLiveSocket(spec.socketPath, spec.vm.name);
@@ -277,6 +279,38 @@ export class QemuDriver implements VmDriver {
 
   vmmOwners(): number[] {
     return [process.getuid?.() ?? 0];
+  }
+
+  pause(handle: VmmHandle): Promise<void> {
+    return qemuPause(handle);
+  }
+  resume(handle: VmmHandle): Promise<void> {
+    return qemuResume(handle);
+  }
+  runState(handle: VmmHandle): Promise<'running' | 'paused' | null> {
+    return qemuRunState(handle);
+  }
+  saveSnapshot(handle: VmmHandle, files: SnapshotFiles): Promise<void> {
+    return qemuSaveSnapshot(handle, files);
+  }
+
+  /** Boot's launch and QMP wait (with -incoming defer), then load the stream and continue. */
+  restoreSteps(spec: LaunchSpec, undo: UndoStack, handle: { current: VmmHandle | null }): BootStep[] {
+    const files = spec.restoreFrom;
+    if (!files) throw new BangerError(ErrorCodes.INTERNAL, 'restoreSteps without a snapshot');
+    const launch = this.bootSteps(spec, undo, handle).filter((s) => s.name !== 'query-status');
+    return [
+      ...launch,
+      { name: 'load-snapshot', run: () => qemuLoadSnapshot(handle.current!, files) },
+      {
+        name: 'resume',
+        run: async () => {
+          await qemuResume(handle.current!);
+          const st = await qemuRunState(handle.current!);
+          if (st !== 'running') throw new BangerError(ErrorCodes.VMM, `qemu did not resume the restored guest (${st})`);
+        },
+      },
+    ];
   }
 
   async probe(handle: VmmHandle): Promise<boolean> {

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KernelRecord, VmRecord } from '../api.js';
-import type { BootStep, LaunchSpec, VmDriver, VmmHandle } from './driver.js';
+import type { BootStep, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from './driver.js';
 import type { LifecycleDeps } from './lifecycle.js';
 import { UndoStack } from './undo.js';
 import { diskPath } from './create.js';
@@ -51,6 +51,8 @@ export async function runBoot(
   initial: VmRecord,
   driver: VmDriver,
   kernel: KernelRecord,
+  /** A snapshot to restore instead of booting (the driver's restoreSteps). */
+  restoreFrom?: SnapshotFiles,
 ): Promise<BootResult> {
   let vm = initial;
   const undo = new UndoStack();
@@ -75,6 +77,7 @@ export async function runBoot(
     socketPath: socketPathFor(d.paths, vm),
     vmmLog: join(dir, 'vmm.log'),
     metricsPath: join(dir, 'metrics.json'),
+    ...(restoreFrom ? { restoreFrom } : {}),
   });
   const common: BootStep[] = [
     {
@@ -134,7 +137,8 @@ export async function runBoot(
       await testHold(d, vm, `engine:${current}`);
     }
     // The driver's steps are built now, so they see the network and console results.
-    for (const step of driver.bootSteps(spec(), undo, handle)) {
+    const steps = restoreFrom ? driver.restoreSteps!(spec(), undo, handle) : driver.bootSteps(spec(), undo, handle);
+    for (const step of steps) {
       current = step.name;
       try {
         await step.run();

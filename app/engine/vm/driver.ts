@@ -26,6 +26,20 @@ export interface LaunchSpec {
   /** VMM's own log file (Firecracker --log-path). */
   vmmLog: string;
   metricsPath: string;
+  /** Set when the VM comes back from a snapshot instead of booting (the VMM waits for its state). */
+  restoreFrom?: SnapshotFiles;
+}
+
+/** One snapshot's files. The driver writes state (and memory); the engine copies the disk. */
+export interface SnapshotFiles {
+  dir: string;
+  /** Firecracker's microVM state file, or QEMU's migration stream (memory included). */
+  state: string;
+  /** Firecracker's guest memory file (QEMU keeps memory in the stream). */
+  memory: string;
+  disk: string;
+  /** A Unix socket path for streaming the state (QEMU migration), in the VM's runtime dir. */
+  channel: string;
 }
 
 export interface VmmHandle {
@@ -71,4 +85,16 @@ export interface VmDriver {
    * VMM that does not answer, or was never started, is killed, not adopted)
    */
   probe(handle: VmmHandle): Promise<boolean>;
+  /** Freeze the guest's vCPUs; the VMM process, its TAP and sockets stay. */
+  pause?(handle: VmmHandle): Promise<void>;
+  resume?(handle: VmmHandle): Promise<void>;
+  /** Is the guest running or paused? null: the VMM does not say (adoption). */
+  runState?(handle: VmmHandle): Promise<'running' | 'paused' | null>;
+  /** Write a paused guest's state to files.state (and files.memory); the guest stays paused. */
+  saveSnapshot?(handle: VmmHandle, files: SnapshotFiles): Promise<void>;
+  /**
+   * Steps that bring a VM back from spec.restoreFrom instead of booting it: launch the VMM,
+   * load the state, resume. Same undo and handle contract as bootSteps.
+   */
+  restoreSteps?(spec: LaunchSpec, undo: UndoStack, handle: { current: VmmHandle | null }): BootStep[];
 }

@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import type { Store } from '../store.js';
 import type { EventBus } from '../events.js';
 import type { ConsolePort, DnsPort, NetworkPort } from '../ports.js';
-import type { ExitInfo, VmDriver, VmmHandle } from './driver.js';
+import type { ExitInfo, SnapshotFiles, VmDriver, VmmHandle } from './driver.js';
 import { BootFailure, runBoot, socketPathFor, vmRuntimeDir } from './boot.js';
 import { liveVmmsOf, stopTimeoutFor } from './vmm-guard.js';
 import { sameProcessAlive, startTimeOf } from './vmm-process.js';
@@ -71,7 +71,7 @@ export class VmLifecycle {
     return next;
   }
 
-  private requireState(vm: VmRecord, allowed: VmState[], verb: string): void {
+  requireState(vm: VmRecord, allowed: VmState[], verb: string): void {
     if (!allowed.includes(vm.state)) {
       throw new BangerError(
         ErrorCodes.INVALID_STATE,
@@ -81,7 +81,7 @@ export class VmLifecycle {
   }
 
   /** Run op as the VM's one operation in flight; a second one is refused, not interleaved. */
-  private exclusive<T>(vm: VmRecord, verb: string, op: () => Promise<T>): Promise<T> {
+  exclusive<T>(vm: VmRecord, verb: string, op: () => Promise<T>): Promise<T> {
     const cur = this.busy.get(vm.id);
     if (cur)
       throw new BangerError(
@@ -93,6 +93,26 @@ export class VmLifecycle {
     });
     this.busy.set(vm.id, { verb, done });
     return done;
+  }
+
+  /** The live VMM of a running or paused VM (ours, or rebuilt from its record). */
+  handleOf(vm: VmRecord): VmmHandle | null {
+    return this.handles.get(vm.id) ?? (vm.pid && vm.socketPath ? { pid: vm.pid, socketPath: vm.socketPath } : null);
+  }
+
+  /**
+   * Bring a stopped VM back from a snapshot: prepare (the disk copy) runs as part of the same
+   * exclusive operation, then the boot path with the driver's restore steps.
+   */
+  async startRestored(name: string, files: SnapshotFiles, prepare: (vm: VmRecord) => Promise<void>): Promise<VmRecord> {
+    const vm = this.get(name);
+    this.requireState(vm, ['created', 'stopped', 'error'], 'restore');
+    if (!this.driverFor(vm).restoreSteps)
+      throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, `the ${vm.backend} backend cannot restore snapshots`);
+    return this.exclusive(vm, 'restore', async () => {
+      await prepare(vm);
+      return this.doStart(vm, files);
+    });
   }
 
   isBusy(vmId: string): boolean {
@@ -122,7 +142,7 @@ export class VmLifecycle {
     );
   }
 
-  private async doStart(initial: VmRecord): Promise<VmRecord> {
+  private async doStart(initial: VmRecord, restoreFrom?: SnapshotFiles): Promise<VmRecord> {
     let vm = initial;
     const driver = this.driverFor(vm);
     const kernel = vm.kernel ? this.d.store.getKernel(vm.kernel) : null;
@@ -150,7 +170,7 @@ export class VmLifecycle {
     });
     let boot;
     try {
-      boot = await runBoot(this.d, vm, driver, kernel);
+      boot = await runBoot(this.d, vm, driver, kernel, restoreFrom);
     } catch (err) {
       throw this.bootFailed(vm, err);
     }
@@ -198,11 +218,11 @@ export class VmLifecycle {
     this.watch();
   }
 
-  adopt(vm: VmRecord, handle: VmmHandle): VmRecord {
+  adopt(vm: VmRecord, handle: VmmHandle, state: 'running' | 'paused' = 'running'): VmRecord {
     this.handles.set(vm.id, handle);
     const rdir = vmRuntimeDir(this.d.paths, vm.id);
     const next = this.update(vm, {
-      state: 'running',
+      state,
       pid: handle.pid,
       pidStartTime: startTimeOf(handle.pid),
       socketPath: handle.socketPath,
@@ -308,7 +328,7 @@ export class VmLifecycle {
     const vm = this.get(name);
     // An error VM whose VMM could not be killed can be stopped again (that is the way out).
     if (!(vm.state === 'error' && sameProcessAlive(vm.pid, vm.pidStartTime ?? null)))
-      this.requireState(vm, ['running'], 'stop');
+      this.requireState(vm, ['running', 'paused'], 'stop');
     return this.exclusive(vm, 'stop', () => this.doStop(vm, opts));
   }
 
@@ -318,6 +338,8 @@ export class VmLifecycle {
     const startTime = vm.pidStartTime ?? null;
     this.stopping.add(vm.id);
     try {
+      // A paused guest cannot see Ctrl-Alt-Del: let it run again to shut down cleanly.
+      if (h && vm.state === 'paused' && !opts.force) await this.resumeForStop(vm, h);
       vm = this.update(vm, { state: 'stopping' });
       let exit: ExitInfo = { exitCode: null, signal: null, how: 'gone' };
       let failure: Error | null = null;
@@ -367,23 +389,31 @@ export class VmLifecycle {
     throw new BangerError(ErrorCodes.VMM_ALIVE, `VM "${vm.name}": ${msg}`, { cause, details: { pid } });
   }
 
+  private async resumeForStop(vm: VmRecord, h: VmmHandle): Promise<void> {
+    try {
+      await this.driverFor(vm).resume?.(h);
+    } catch (err) {
+      this.d.logger.warn(`vm ${vm.name}: resume before stop failed`, { err: String(err) });
+    }
+  }
+
   async restart(name: string): Promise<VmRecord> {
     const vm = this.get(name);
-    if (vm.state === 'running') await this.stop(name);
+    if (vm.state === 'running' || vm.state === 'paused') await this.stop(name);
     return this.start(name);
   }
 
   async remove(name: string, opts: { force?: boolean } = {}): Promise<VmRecord> {
     validateStopOptions(opts);
     let vm = this.get(name);
-    if (['running', 'starting', 'stopping'].includes(vm.state)) {
+    if (['running', 'paused', 'starting', 'stopping'].includes(vm.state)) {
       if (!opts.force) {
         throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: stop it first or use --force`);
       }
       // --force: let a start or stop in flight finish (it owns processes and files), then kill.
       await this.busy.get(vm.id)?.done.catch(() => {});
       vm = this.get(name);
-      if (vm.state === 'running') vm = await this.stop(name, { force: true });
+      if (vm.state === 'running' || vm.state === 'paused') vm = await this.stop(name, { force: true });
     }
     return this.exclusive(vm, 'remove', async () => this.doRemove(vm));
   }

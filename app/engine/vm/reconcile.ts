@@ -26,7 +26,7 @@ export interface ReconcileDeps {
 
 /** Records that may have a VMM: mid boot, running, mid stop, or an error that kept its pid. */
 function mayHaveVmm(vm: VmRecord): boolean {
-  return ['running', 'starting', 'stopping'].includes(vm.state) || (vm.state === 'error' && !!vm.pid);
+  return ['running', 'paused', 'starting', 'stopping'].includes(vm.state) || (vm.state === 'error' && !!vm.pid);
 }
 
 export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
@@ -40,12 +40,12 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
   }
 
   const all = d.store.listVms();
-  const running = all.filter((vm) => vm.state === 'running');
-  // Live: running, or mid start/stop in this engine. Their processes, TAPs and files stay.
+  const running = all.filter((vm) => vm.state === 'running' || vm.state === 'paused');
+  // Live: running or paused, or mid start/stop in this engine. Their processes, TAPs and files stay.
   // An error VM whose VMM could not be killed keeps what that VMM uses, too.
   const live = all.filter(
     (vm) =>
-      vm.state === 'running' ||
+      running.includes(vm) ||
       d.lifecycle.isBusy(vm.id) ||
       (vm.state === 'error' && sameProcessAlive(vm.pid, vm.pidStartTime ?? null)),
   );
@@ -120,7 +120,10 @@ async function reconcileVm(
     else survivors.push(p.pid);
   }
   if (adopted) {
-    d.lifecycle.adopt(vm, { pid: adopted.pid, socketPath: vm.socketPath! });
+    // A guest paused before the engine went away is adopted paused (as the VMM reports it).
+    const h = { pid: adopted.pid, socketPath: vm.socketPath! };
+    const state = await drv?.runState?.(h).catch(() => null);
+    d.lifecycle.adopt(vm, h, state === 'paused' ? 'paused' : 'running');
     report.adopted.push(vm.name);
     return;
   }

@@ -1,0 +1,127 @@
+// Pause, resume and snapshots for QEMU over QMP. A snapshot is QEMU's migration stream (vCPU,
+// device and RAM state) sent to a Unix socket the engine listens on and written to a file; a
+// restore starts QEMU with `-incoming defer`, has it listen (migrate-incoming) and streams the
+// file back in. QEMU 7.2 has no file: migration URI, and exec: would go through /bin/sh.
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+import { finished } from 'node:stream/promises';
+import type { SnapshotFiles, VmmHandle } from '../vm/driver.js';
+import { withQmp, type QmpClient } from './qmp.js';
+import { BangerError, ErrorCodes } from '../../errors.js';
+import { pidAlive } from '../../pid.js';
+import { sleep } from '../../time.js';
+
+/** No throttle: the guest is paused, so the stream's speed is all that counts (bytes/s). */
+const MAX_BANDWIDTH = 2 ** 40;
+const QMP_OPTS = { timeoutMs: 3000, commandTimeoutMs: 10_000 };
+
+export async function qemuPause(h: VmmHandle): Promise<void> {
+  await withQmp(h.socketPath, (c) => c.execute('stop'), QMP_OPTS);
+}
+
+export async function qemuResume(h: VmmHandle): Promise<void> {
+  // cont also takes a guest out of postmigrate (after a snapshot) and re-activates its disks.
+  await withQmp(h.socketPath, (c) => c.execute('cont'), QMP_OPTS);
+}
+
+export async function qemuRunState(h: VmmHandle): Promise<'running' | 'paused' | null> {
+  const st = await withQmp(h.socketPath, (c) => c.queryStatus(), QMP_OPTS);
+  if (st.running) return 'running';
+  return ['paused', 'postmigrate', 'prelaunch', 'suspended', 'inmigrate', 'finish-migrate'].includes(st.status)
+    ? 'paused'
+    : null;
+}
+
+interface MigrateInfo {
+  status?: string;
+  'error-desc'?: string;
+}
+
+async function waitOutgoing(c: QmpClient, deadline: number): Promise<void> {
+  for (;;) {
+    const info = await c.execute<MigrateInfo>('query-migrate');
+    if (info.status === 'completed') return;
+    if (info.status === 'failed' || info.status === 'cancelled')
+      throw new BangerError(ErrorCodes.VMM, `qemu snapshot failed: ${info['error-desc'] ?? info.status}`);
+    if (Date.now() > deadline) {
+      await c.execute('migrate_cancel').catch(() => undefined);
+      throw new BangerError(ErrorCodes.TIMEOUT, `qemu snapshot did not finish in time (status ${info.status})`);
+    }
+    await sleep(20);
+  }
+}
+
+function listen(path: string): Promise<Server> {
+  rmSync(path, { force: true });
+  const server = createServer();
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve(server));
+  });
+}
+
+/** The guest must be paused (it is left so: postmigrate, which `cont` leaves). */
+export async function qemuSaveSnapshot(h: VmmHandle, files: SnapshotFiles, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const server = await listen(files.channel);
+  const out = createWriteStream(files.state, { mode: 0o600 });
+  // One connection: QEMU's stream, written to the state file until QEMU closes it.
+  const written = new Promise<void>((resolve, reject) => {
+    server.once('connection', (sock) => {
+      server.close();
+      sock.on('error', reject);
+      sock.pipe(out);
+      finished(out).then(resolve, reject);
+    });
+  });
+  written.catch(() => undefined);
+  try {
+    await withQmp(
+      h.socketPath,
+      async (c) => {
+        await c.execute('migrate-set-parameters', { 'max-bandwidth': MAX_BANDWIDTH });
+        await c.execute('migrate', { uri: `unix:${files.channel}` });
+        await waitOutgoing(c, deadline);
+      },
+      QMP_OPTS,
+    );
+    await Promise.race([
+      written,
+      sleep(Math.max(1000, deadline - Date.now())).then(() => {
+        throw new BangerError(ErrorCodes.TIMEOUT, 'qemu snapshot stream did not end');
+      }),
+    ]);
+  } finally {
+    server.close();
+    out.destroy();
+    rmSync(files.channel, { force: true });
+  }
+}
+
+/** Restore step: QEMU started with -incoming defer listens; stream the file in, wait for it to load. */
+export async function qemuLoadSnapshot(h: VmmHandle, files: SnapshotFiles, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  rmSync(files.channel, { force: true });
+  await withQmp(
+    h.socketPath,
+    async (c) => {
+      await c.execute('migrate-incoming', { uri: `unix:${files.channel}` });
+      const sock = createConnection({ path: files.channel });
+      await new Promise<void>((resolve, reject) => {
+        sock.once('connect', resolve);
+        sock.once('error', reject);
+      });
+      await finished(createReadStream(files.state).pipe(sock));
+      // The source was paused: once loaded, the guest sits in "paused" until cont.
+      for (;;) {
+        if (!pidAlive(h.pid)) throw new BangerError(ErrorCodes.VMM, 'qemu exited while loading the snapshot');
+        const st = await c.queryStatus();
+        if (st.status !== 'inmigrate') return;
+        if (Date.now() > deadline) throw new BangerError(ErrorCodes.TIMEOUT, 'qemu did not load the snapshot in time');
+        await sleep(20);
+      }
+    },
+    QMP_OPTS,
+  );
+  rmSync(files.channel, { force: true });
+}
