@@ -25,6 +25,8 @@ export const ErrorCodes = {
   SUBNET_OVERLAP: 'E_SUBNET_OVERLAP',
   SUBNET_EXHAUSTED: 'E_SUBNET_EXHAUSTED',
   SUDO_REQUIRED: 'E_SUDO_REQUIRED',
+  /** banger's privileged entry point refused a change outside banger's namespace. */
+  PRIV_REFUSED: 'E_PRIV_REFUSED',
   COMMAND_FAILED: 'E_COMMAND_FAILED',
   BUILD_FAILED: 'E_BUILD_FAILED',
   CANCELLED: 'E_CANCELLED',

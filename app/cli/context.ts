@@ -22,6 +22,8 @@ export interface CliContext {
   doctor?(): Promise<DoctorReport>;
   /** Write the DNS setup (banger dns setup --apply). */
   dnsSetup?(mode: 'print' | 'apply' | 'remove'): Promise<string>;
+  /** The privileged entry point and its sudoers drop-in (banger setup sudoers). */
+  sudoersSetup?(mode: 'print' | 'apply' | 'remove', user?: string): Promise<string>;
 }
 
 export interface Command {

@@ -8,6 +8,7 @@ import { imageShellCommands } from './commands/image-shell.js';
 import { imageCommands } from './commands/images.js';
 import { engineCommands } from './commands/engine.js';
 import { metricsCommands } from './commands/metrics.js';
+import { setupCommands } from './commands/setup.js';
 import { BangerError, ErrorCodes, toBangerError } from '../errors.js';
 
 export const COMMANDS: Command[] = [
@@ -17,6 +18,7 @@ export const COMMANDS: Command[] = [
   ...imageCommands,
   ...imageShellCommands,
   ...engineCommands,
+  ...setupCommands,
 ];
 
 export function findCommand(argv: string[]): { cmd: Command; rest: string[] } | null {

@@ -6,6 +6,11 @@ import { BangerError, ErrorCodes } from '../errors.js';
 
 export interface Config {
   firecrackerBin: string;
+  /**
+   * Launch Firecracker through sudo (the fallback)? auto: only when /dev/kvm exists but this
+   * user cannot open it; never: always as the user; always: through sudo when not root.
+   */
+  firecrackerSudo: 'auto' | 'always' | 'never';
   qemuBin: string;
   /** The KVM device that the backend checks look at (tests point it at a stand-in file). */
   kvmPath: string;
@@ -32,6 +37,7 @@ export interface Config {
 
 export const DEFAULT_CONFIG: Config = {
   firecrackerBin: 'firecracker',
+  firecrackerSudo: 'auto',
   qemuBin: 'qemu-system-x86_64',
   kvmPath: '/dev/kvm',
   qemuAccel: 'auto',
@@ -54,6 +60,7 @@ export const DEFAULT_CONFIG: Config = {
 export const ENV_KEYS: Record<string, keyof Config> = {
   FIRECRACKER_BIN: 'firecrackerBin',
   BANGER_FIRECRACKER_BIN: 'firecrackerBin',
+  BANGER_FIRECRACKER_SUDO: 'firecrackerSudo',
   BANGER_QEMU_BIN: 'qemuBin',
   BANGER_QEMU_ACCEL: 'qemuAccel',
   BANGER_KVM_PATH: 'kvmPath',
@@ -124,6 +131,12 @@ export function loadConfigWithSources(
     throw new BangerError(
       ErrorCodes.INVALID_ARGUMENT,
       `config qemuAccel: expected auto, kvm or tcg, got "${cfg.qemuAccel}"`,
+    );
+  }
+  if (!['auto', 'always', 'never'].includes(cfg.firecrackerSudo)) {
+    throw new BangerError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `config firecrackerSudo: expected auto, always or never, got "${cfg.firecrackerSudo}"`,
     );
   }
   if (!['bridge', 'none'].includes(cfg.network)) {

@@ -33,6 +33,8 @@ export interface NetworkPort {
   gatewayIp(): string;
   sweepOrphanTaps(keep: Set<string>): Promise<string[]>;
   down(): Promise<void>;
+  /** Before a start changes anything: can this engine make its host changes? (not root: sudo rule) */
+  preflight?(): Promise<void>;
 }
 
 export interface DnsPort {

@@ -1,9 +1,11 @@
 // The one place that runs host commands. Always argument arrays, never a shell string.
 // Privileged commands go through `sudo -n` when we are not root, so they fail fast with a
-// clear error instead of prompting behind a full-screen UI.
+// clear error instead of prompting behind a full-screen UI; with banger's privileged entry
+// point installed (banger setup sudoers), as `sudo -n ENTRY VERB ARGS`, never the raw command.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { BangerError, ErrorCodes } from '../errors.js';
+import { installedEntry, verbFor } from '../priv/argv.js';
 
 export interface RunOptions {
   /** Needs CAP_NET_ADMIN or similar: run through `sudo -n` when not root. */
@@ -48,6 +50,11 @@ export interface ProcessRunner {
   readonly isRoot: boolean;
   run(argv: string[], opts?: RunOptions): Promise<RunResult>;
   spawn(argv: string[], opts: SpawnOptions): SpawnedProcess;
+  /**
+   * Not root: can privileged commands run (the entry point and its sudoers rule)? Throws
+   * E_SUDO_REQUIRED naming `banger setup sudoers`, changing nothing.
+   */
+  checkPrivileged?(): Promise<void>;
   /** Hand the terminal to a program (ssh) and resolve with its exit code. */
   interactive(argv: string[], opts?: { env?: Record<string, string | undefined> }): Promise<number>;
 }
@@ -56,13 +63,31 @@ export interface RunnerOptions {
   /** Override root detection (tests exercise the sudo path as root). */
   isRoot?: boolean;
   sudo?: string;
+  /**
+   * The privileged entry point (path), or null for plain `sudo -n CMD`. Default: the installed
+   * one (BANGER_PRIV_DIR or /usr/local/libexec/banger), else null.
+   */
+  entry?: string | null;
+}
+
+export const SETUP_HINT = 'run `banger setup sudoers --apply` once (see README: running as a normal user)';
+
+/**
+ * PATH plus the sbin dirs: a normal user's PATH lacks them, yet debugfs, mkfs.ext4, ip and
+ * nft live there and work unprivileged for what banger asks of them.
+ */
+export function withSbin(path: string = process.env.PATH ?? ''): string {
+  const have = new Set(path.split(':'));
+  return [path, ...['/usr/local/sbin', '/usr/sbin', '/sbin'].filter((d) => !have.has(d))].filter(Boolean).join(':');
 }
 
 export function createRunner(o: RunnerOptions = {}): ProcessRunner {
   const isRoot = o.isRoot ?? (typeof process.getuid === 'function' ? process.getuid() === 0 : false);
   const sudo = o.sudo ?? process.env.BANGER_SUDO ?? 'sudo';
+  // Looked up per call: `banger setup sudoers --apply` works for an engine already running.
+  const entry = () => (o.entry === undefined ? installedEntry() : o.entry);
   const wrap = (argv: string[], privileged?: boolean): string[] =>
-    privileged && !isRoot ? [sudo, '-n', '--', ...argv] : argv;
+    privileged && !isRoot ? privilegedArgv(argv, sudo, entry()) : argv;
 
   return {
     isRoot,
@@ -78,6 +103,7 @@ export function createRunner(o: RunnerOptions = {}): ProcessRunner {
       if (exitCode !== 0 && opts.reject !== false) throw commandError(argv, full, result, r.spawnError);
       return result;
     },
+    checkPrivileged: () => checkPrivileged(isRoot, sudo, entry()),
     spawn(argv, opts) {
       const full = wrap(argv, opts.privileged);
       const child = spawn(full[0], full.slice(1), {
@@ -129,7 +155,7 @@ function runChild(full: string[], opts: RunOptions): Promise<ChildResult> {
     if (opts.signal?.aborted) return resolve({ ...res, canceled: true });
     const child = spawn(full[0]!, full.slice(1), {
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      env: { ...process.env, ...opts.env, PATH: withSbin(opts.env?.PATH ?? process.env.PATH) },
       cwd: opts.cwd,
     });
     const out: Buffer[] = [];
@@ -167,13 +193,53 @@ function runChild(full: string[], opts: RunOptions): Promise<ChildResult> {
   });
 }
 
+/** sudo -n, and the entry point's verb for argv when it is installed. */
+function privilegedArgv(argv: string[], sudo: string, entry: string | null): string[] {
+  const verb = entry ? verbFor(argv) : null;
+  // A VMM launch has no verb: it is the sudo fallback, which needs a rule of its own.
+  return verb ? [sudo, '-n', '--', entry!, ...verb] : [sudo, '-n', '--', ...argv];
+}
+
+async function checkPrivileged(isRoot: boolean, sudo: string, entry: string | null): Promise<void> {
+  if (isRoot) return;
+  const argv = entry ? [sudo, '-n', '--', entry, 'check'] : [sudo, '-n', '--', 'true'];
+  const r = await runChild(argv, { timeoutMs: 15_000 });
+  if (r.exitCode === 0) return;
+  const result = { argv, stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
+  const e = commandError(['privileged-entry-point', 'check'], argv, result, r.spawnError);
+  if (e.code !== ErrorCodes.COMMAND_FAILED) throw e;
+  // sudo ran but the entry point is missing or broken: the same fix.
+  throw new BangerError(
+    ErrorCodes.SUDO_REQUIRED,
+    `the privileged entry point does not work (${e.message}): ${SETUP_HINT}`,
+    {
+      details: { argv },
+    },
+  );
+}
+
 function commandError(argv: string[], full: string[], r: RunResult, spawnMsg?: string): BangerError {
   const err = (r.stderr || r.stdout || spawnMsg || '').trim().split('\n').slice(-3).join(' | ');
-  if (full[0] !== argv[0] && /password is required|a terminal is required|no tty present/i.test(r.stderr)) {
+  if (
+    full[0] !== argv[0] &&
+    /password is required|a terminal is required|no tty present|not allowed to execute/i.test(r.stderr)
+  ) {
     return new BangerError(
       ErrorCodes.SUDO_REQUIRED,
-      `sudo would prompt for a password to run: ${argv.join(' ')} (allow it with NOPASSWD in sudoers, or run banger as root)`,
-      { details: { argv } },
+      `not allowed to run privileged commands (${argv.join(' ')}): ${SETUP_HINT}`,
+      {
+        details: { argv },
+      },
+    );
+  }
+  const refused = /banger-priv: refused: (.*) \[E_PRIV_REFUSED\]/.exec(r.stderr);
+  if (refused) {
+    return new BangerError(
+      ErrorCodes.PRIV_REFUSED,
+      `the privileged entry point refused ${argv.join(' ')}: ${refused[1]}`,
+      {
+        details: { argv },
+      },
     );
   }
   if (r.exitCode === -1 || (spawnMsg && /ENOENT/.test(spawnMsg))) {

@@ -19,6 +19,7 @@ import type { DnsPort, NetworkPort } from './ports.js';
 import { EngineDns } from './dns-port.js';
 import { createImagesPort } from './images-port.js';
 import { FirecrackerDriver } from './firecracker/driver.js';
+import { firecrackerViaSudo } from './firecracker/privilege.js';
 import { ConsoleManager } from './vm/console.js';
 import { join } from 'node:path';
 import { parseHostPort } from './config.js';
@@ -42,7 +43,16 @@ export interface WiringOptions {
 function createDrivers(config: Config, runner: ProcessRunner, logger: Logger): Map<Backend, VmDriver> {
   const kvmPath = config.kvmPath;
   return new Map<Backend, VmDriver>([
-    ['firecracker', new FirecrackerDriver({ runner, bin: config.firecrackerBin, kvmPath, logger })],
+    [
+      'firecracker',
+      new FirecrackerDriver({
+        runner,
+        bin: config.firecrackerBin,
+        kvmPath,
+        logger,
+        privileged: firecrackerViaSudo(config.firecrackerSudo, runner.isRoot, kvmPath),
+      }),
+    ],
     [
       'qemu',
       new QemuDriver({
@@ -155,6 +165,7 @@ export function withGatewayDns(net: NetworkPort, dns: DnsPort, subnet: string, l
     gatewayIp: () => net.gatewayIp(),
     sweepOrphanTaps: (keep) => net.sweepOrphanTaps(keep),
     down: () => net.down(),
+    preflight: () => net.preflight?.() ?? Promise.resolve(),
   };
 }
 

@@ -34,6 +34,7 @@ export async function cliMain(argv: string[], paths: Paths): Promise<number> {
     stdin: process.stdin,
     stopEngine: (o) => stopEngine(paths, o),
     dnsSetup: async (mode) => (await import('./dns-setup.js')).dnsSetup(paths, runner, mode),
+    sudoersSetup: async (mode, user) => (await import('./sudoers-setup.js')).sudoersSetup(runner, mode, user),
     doctor: async () => (await import('./doctor.js')).hostDoctor(paths),
   };
   try {

@@ -6,6 +6,7 @@ import { loadConfig } from '../engine/config.js';
 import { doctor } from '../engine/doctor.js';
 import { createRunner } from '../engine/process.js';
 import { FirecrackerDriver } from '../engine/firecracker/driver.js';
+import { firecrackerViaSudo } from '../engine/firecracker/privilege.js';
 import { QemuDriver } from '../engine/qemu/driver.js';
 import type { VmDriver } from '../engine/vm/driver.js';
 import type { Paths } from '../paths.js';
@@ -17,7 +18,15 @@ export async function hostDoctor(
   const config = loadConfig(paths, env);
   const runner = createRunner();
   const drivers = new Map<Backend, VmDriver>([
-    ['firecracker', new FirecrackerDriver({ runner, bin: config.firecrackerBin })],
+    [
+      'firecracker',
+      new FirecrackerDriver({
+        runner,
+        bin: config.firecrackerBin,
+        kvmPath: config.kvmPath,
+        privileged: firecrackerViaSudo(config.firecrackerSudo, runner.isRoot, config.kvmPath),
+      }),
+    ],
     ['qemu', new QemuDriver({ runner, bin: config.qemuBin, accel: config.qemuAccel })],
   ]);
   // The engine's rule (Engine.defaultBackend): firecracker when usable, else qemu.

@@ -3,16 +3,26 @@
 import { createHash } from 'node:crypto';
 import { openSync, readSync, closeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { ProcessRunner } from '../process.js';
+import { which, type ProcessRunner } from '../process.js';
 import type { BuildJob } from './job.js';
 import { extractExt4Safely } from './ext4-extract.js';
 
 export const EXT4_LABEL = 'bangerroot';
 
+/**
+ * Not root: the tree is the user's, and mkfs -d copies owners, so the guest would find /root
+ * and its authorized_keys owned by a stranger uid (sshd/dropbear refuse them). Inside a user
+ * namespace mapping the user to root, mkfs sees those files as root's.
+ */
+function asTreeRoot(argv: string[]): string[] {
+  const root = typeof process.getuid !== 'function' || process.getuid() === 0;
+  return root || !which('unshare') ? argv : ['unshare', '--map-root-user', '--', ...argv];
+}
+
 export async function mkfsFromDir(job: BuildJob, dir: string, img: string, sizeBytes: number): Promise<void> {
   // Size in KiB: mkfs.ext4 takes a plain number as blocks, a k suffix as KiB.
   await job.run(
-    [
+    asTreeRoot([
       'mkfs.ext4',
       '-q',
       '-F',
@@ -24,7 +34,7 @@ export async function mkfsFromDir(job: BuildJob, dir: string, img: string, sizeB
       dir,
       img,
       `${Math.floor(sizeBytes / 1024)}k`,
-    ],
+    ]),
     { timeoutMs: 20 * 60_000 },
   );
 }

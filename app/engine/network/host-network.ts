@@ -164,6 +164,11 @@ export class HostNetwork {
     });
   }
 
+  /** Not root: is the privileged entry point usable (the sudoers rule)? Throws E_SUDO_REQUIRED. */
+  async preflight(): Promise<void> {
+    await this.runner.checkPrivileged?.();
+  }
+
   /** Lease (sticky) for a VM, without touching the host. */
   allocate(vmId: string): LeaseRecord {
     return allocateLease(this.store, this.subnet, vmId);

@@ -157,6 +157,8 @@ export class VmLifecycle {
         `VM "${vm.name}" has no image: build one (banger image build) and recreate it`,
       );
     this.refuseLiveVmm(vm, driver);
+    // Not root without a sudoers rule: say so before the record or the host changes.
+    await this.d.network?.preflight?.();
     // Synchronous check-and-set: a second start now sees "starting". The socket path is stored
     // before the VMM exists, so a crash at any later point leaves it findable.
     vm = this.update(vm, {

@@ -1,0 +1,18 @@
+// banger setup sudoers [--user NAME] [--apply | --remove]: no engine needed.
+import type { ProcessRunner } from '../engine/process.js';
+import { applySetup, describePlan, planSetup, removeSetup, rootExec } from '../priv/install.js';
+
+export async function sudoersSetup(
+  runner: ProcessRunner,
+  mode: 'print' | 'apply' | 'remove',
+  user?: string,
+): Promise<string> {
+  const plan = await planSetup(runner, user);
+  if (mode === 'print') return describePlan(plan);
+  if (mode === 'remove') {
+    const removed = await removeSetup(plan, rootExec(runner));
+    return `removed ${removed.join(', ')}`;
+  }
+  await applySetup(plan, rootExec(runner));
+  return `installed ${plan.entry} and ${plan.dropIn} (visudo -c: ok); ${plan.target.user}'s engine now makes its host changes through it. Check: banger doctor`;
+}

@@ -1,0 +1,78 @@
+// banger doctor's privilege check: root needs nothing; a normal user needs the entry point
+// installed, current, allowing this config's bridge and subnet, and a sudoers rule for it.
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DoctorCheck } from '../engine/api.js';
+import type { Config } from '../engine/config.js';
+import type { ProcessRunner } from '../engine/process.js';
+import { formatCidr, parseCidr } from '../engine/network/cidr.js';
+import { toBangerError } from '../errors.js';
+import { entryPath, installedEntry, privDir } from './argv.js';
+import { entryFiles } from './install.js';
+import type { Policy } from './policy.js';
+
+const FIX = 'run: banger setup sudoers --apply';
+const NAME = 'privileges';
+
+function outdated(env: Record<string, string | undefined>): boolean {
+  try {
+    for (const [rel, content] of entryFiles())
+      if (rel.startsWith('lib/') && readFileSync(join(privDir(env), rel), 'utf8') !== content) return true;
+    return false;
+  } catch {
+    return false; // cannot compile here (no typescript): not a reason to fail the check
+  }
+}
+
+function policyMismatch(cfg: Config, env: Record<string, string | undefined>): string | null {
+  const user = env.USER || env.LOGNAME || '';
+  let p: Policy;
+  try {
+    p = JSON.parse(readFileSync(join(privDir(env), 'users', `${user}.json`), 'utf8')) as Policy;
+  } catch {
+    return `no policy for ${user || 'this user'}`;
+  }
+  const subnet = formatCidr(parseCidr(cfg.subnet));
+  if (!p.bridges.includes(cfg.bridge) || !p.subnets.includes(subnet))
+    return `it allows bridge ${p.bridges.join(',')} subnet ${p.subnets.join(',')}, the config has ${cfg.bridge} ${subnet}`;
+  return null;
+}
+
+export async function privilegeCheck(
+  runner: ProcessRunner,
+  cfg: Config,
+  env: Record<string, string | undefined> = process.env,
+): Promise<DoctorCheck> {
+  if (runner.isRoot) return { name: NAME, ok: true, detail: 'running as root: host changes need no sudo' };
+  if (cfg.network === 'none')
+    return { name: NAME, ok: true, detail: 'network none: VMs need no privileged host changes' };
+  const entry = installedEntry(env);
+  if (!entry)
+    return { name: NAME, ok: false, detail: `the privileged entry point ${entryPath(env)} is not installed: ${FIX}` };
+  const mismatch = policyMismatch(cfg, env);
+  if (mismatch) return { name: NAME, ok: false, detail: `${entry}: ${mismatch}: ${FIX}` };
+  if (outdated(env)) return { name: NAME, ok: false, detail: `${entry} is older than this banger: ${FIX}` };
+  try {
+    await runner.checkPrivileged?.();
+  } catch (err) {
+    return { name: NAME, ok: false, detail: `${toBangerError(err).message.replace(/: run `.*$/, '')}: ${FIX}` };
+  }
+  return { name: NAME, ok: true, detail: `${entry} through sudo (sudoers rule in place)` };
+}
+
+/** VMMs running as the user open their TAP through /dev/net/tun: stock Debian makes it 0666. */
+export function tunCheck(isRoot: boolean, tun = '/dev/net/tun'): DoctorCheck {
+  const name = tun;
+  if (!existsSync(tun)) return { name, ok: false, detail: `${tun} does not exist (modprobe tun): VMs get no network` };
+  if (isRoot) return { name, ok: true, detail: `${tun} (root)` };
+  try {
+    accessSync(tun, constants.R_OK | constants.W_OK);
+    return { name, ok: true, detail: `${tun} is readable and writable (VMMs attach their TAP as this user)` };
+  } catch {
+    return {
+      name,
+      ok: false,
+      detail: `${tun} is not read/write for this user, so a VMM running as you cannot attach its TAP (stock Debian has it 0666: chmod 0666 ${tun}, or a udev rule)`,
+    };
+  }
+}

@@ -1,0 +1,219 @@
+// `banger setup sudoers`: the privileged entry point (root-owned copies of app/priv's helper,
+// compiled to CommonJS), the user's policy (bridge, subnet, banger dirs, fixed now by root)
+// and a sudoers drop-in naming only the entry point, validated with visudo -c.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ProcessRunner } from '../engine/process.js';
+import { loadConfig } from '../engine/config.js';
+import { resolvePaths } from '../paths.js';
+import { formatCidr, parseCidr } from '../engine/network/cidr.js';
+import { BangerError, ErrorCodes } from '../errors.js';
+import { ENTRY_NAME, privDir } from './argv.js';
+import type { Policy } from './policy.js';
+
+export const SUDOERS_DIR = '/etc/sudoers.d';
+const LIB_FILES = ['helper', 'verbs', 'policy'];
+
+export interface Target {
+  user: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+export function dropInPath(user: string): string {
+  return join(SUDOERS_DIR, `banger-${user}`);
+}
+
+/** Only the entry point, any arguments: it checks them itself. No other program is reachable. */
+export function dropInText(user: string, entry: string): string {
+  return `# Written by banger setup sudoers: ${user} may run banger's privileged entry point, and nothing else, without a password.\n${user} ALL=(root) NOPASSWD: ${entry}\n`;
+}
+
+export async function lookupUser(runner: ProcessRunner, name: string): Promise<Target> {
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(name))
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `bad user name "${name}" (sudoers.d needs [a-z0-9_-])`);
+  const r = await runner.run(['getent', 'passwd', name], { reject: false });
+  const f = r.stdout.trim().split(':');
+  if (r.exitCode !== 0 || f.length < 7) throw new BangerError(ErrorCodes.NOT_FOUND, `no such user: ${name}`);
+  if (Number(f[2]) === 0)
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `${name} is root: root needs no sudoers rule`);
+  return { user: name, uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
+}
+
+/** The user's bridge, subnet and banger dirs, from their settings (and BANGER_* overrides). */
+export function policyFor(t: Target, env: Record<string, string | undefined>, self: boolean): Policy {
+  // Another user's dirs follow their home, not the caller's XDG variables.
+  const userEnv = self
+    ? env
+    : { ...env, HOME: t.home, XDG_STATE_HOME: '', XDG_CACHE_HOME: '', XDG_CONFIG_HOME: '', XDG_RUNTIME_DIR: '' };
+  const paths = resolvePaths(userEnv);
+  const cfg = loadConfig(paths, userEnv);
+  const dirs = [paths.stateDir, paths.cacheDir, `/run/user/${t.uid}/banger`, `/tmp/banger-${t.uid}`];
+  if (userEnv.BANGER_RUNTIME_DIR) dirs.push(paths.runtimeDir);
+  return {
+    user: t.user,
+    uid: t.uid,
+    gid: t.gid,
+    bridges: [cfg.bridge],
+    subnets: [formatCidr(parseCidr(cfg.subnet))],
+    dirs: [...new Set(dirs)],
+  };
+}
+
+function sourceDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // From app/priv (tsx) or dist/app/priv (compiled): the TypeScript sources are what we compile.
+  for (const d of [here, resolve(here, '../../../app/priv')]) {
+    try {
+      statSync(join(d, 'helper.ts'));
+      return d;
+    } catch {
+      /* next */
+    }
+  }
+  throw new BangerError(ErrorCodes.NOT_FOUND, `cannot find app/priv/helper.ts near ${here}`);
+}
+
+/** The entry point's files (relative path -> content), compiled to CommonJS for root's node. */
+export function entryFiles(node = process.execPath): Map<string, string> {
+  const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
+  const src = sourceDir();
+  const files = new Map<string, string>();
+  for (const f of LIB_FILES) {
+    const out = ts.transpileModule(readFileSync(join(src, `${f}.ts`), 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, removeComments: false },
+    });
+    files.set(`lib/${f}.js`, out.outputText);
+  }
+  files.set('lib/package.json', '{ "type": "commonjs" }\n');
+  files.set('package.json', '{ "type": "commonjs" }\n');
+  files.set(
+    ENTRY_NAME,
+    `#!${node}\n// banger's privileged entry point (banger setup sudoers --apply). Root-owned: do not edit.\n'use strict';\nrequire('./lib/helper.js').main(__dirname, process.argv.slice(2));\n`,
+  );
+  return files;
+}
+
+/** node runs as root here: it and every dir above it must be root's alone. */
+export function assertRootOnlyChain(path: string): void {
+  for (let p = path; ; p = dirname(p)) {
+    const st = statSync(p);
+    if (st.uid !== 0 || (st.mode & 0o022) !== 0) {
+      throw new BangerError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `${p} is not root-only (owner uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}): the entry point would run it as root; install Node.js system-wide (e.g. /usr/bin/node)`,
+      );
+    }
+    if (p === dirname(p)) return;
+  }
+}
+
+export interface SetupPlan {
+  target: Target;
+  dir: string;
+  entry: string;
+  policy: Policy;
+  dropIn: string;
+  dropInText: string;
+}
+
+export async function planSetup(
+  runner: ProcessRunner,
+  user: string | undefined,
+  env: Record<string, string | undefined> = process.env,
+): Promise<SetupPlan> {
+  const self = user === undefined;
+  const name = user ?? (runner.isRoot ? env.SUDO_USER : env.USER || env.LOGNAME);
+  if (!name || (self && runner.isRoot && !env.SUDO_USER))
+    throw new BangerError(ErrorCodes.USAGE, 'as root, name the user who runs banger: banger setup sudoers --user NAME');
+  const target = await lookupUser(runner, name);
+  const dir = privDir(env);
+  const entry = join(dir, ENTRY_NAME);
+  const policy = policyFor(target, env, self && !runner.isRoot);
+  return { target, dir, entry, policy, dropIn: dropInPath(target.user), dropInText: dropInText(target.user, entry) };
+}
+
+export function describePlan(p: SetupPlan): string {
+  return [
+    `# banger's privileged entry point: ${p.entry} (root-owned; the only program the rule below reaches)`,
+    `# ${p.target.user}'s policy, fixed now: ${join(p.dir, 'users', `${p.target.user}.json`)}`,
+    JSON.stringify(p.policy, null, 2),
+    '',
+    `# sudoers drop-in: ${p.dropIn} (validated with visudo -c)`,
+    p.dropInText.trimEnd(),
+    '',
+    '# install both: banger setup sudoers --apply   (undo: banger setup sudoers --remove)',
+    '# re-run --apply after changing the bridge or subnet, or after upgrading banger',
+  ].join('\n');
+}
+
+type Exec = (argv: string[]) => Promise<void>;
+
+/** Run as root directly, else through sudo (which may ask for the password once). */
+export function rootExec(runner: ProcessRunner): Exec {
+  return async (argv) => {
+    await runner.run(runner.isRoot ? argv : ['sudo', '--', ...argv], { timeoutMs: 120_000 });
+  };
+}
+
+function stage(p: SetupPlan): string {
+  const dir = mkdtempSync(join(tmpdir(), 'banger-sudoers-'));
+  for (const [rel, content] of entryFiles()) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), content);
+  }
+  mkdirSync(join(dir, 'users'));
+  writeFileSync(join(dir, 'users', `${p.target.user}.json`), JSON.stringify(p.policy, null, 2) + '\n');
+  writeFileSync(join(dir, 'sudoers'), p.dropInText);
+  return dir;
+}
+
+export async function applySetup(p: SetupPlan, exec: Exec): Promise<void> {
+  assertRootOnlyChain(process.execPath);
+  const s = stage(p);
+  const own = ['-o', 'root', '-g', 'root'];
+  try {
+    await exec(['visudo', '-c', '-q', '-f', join(s, 'sudoers')]);
+    await exec(['install', '-d', ...own, '-m', '0755', p.dir, join(p.dir, 'lib'), join(p.dir, 'users')]);
+    const lib = [...entryFiles().keys()].filter((k) => k.startsWith('lib/')).map((k) => join(s, k));
+    await exec(['install', ...own, '-m', '0644', '-t', join(p.dir, 'lib'), ...lib]);
+    await exec(['install', ...own, '-m', '0644', join(s, 'package.json'), join(p.dir, 'package.json')]);
+    await exec(['install', ...own, '-m', '0644', join(s, 'users', `${p.target.user}.json`), join(p.dir, 'users')]);
+    await exec(['install', ...own, '-m', '0755', join(s, ENTRY_NAME), p.entry]);
+    await exec(['install', ...own, '-m', '0440', join(s, 'sudoers'), p.dropIn]);
+    try {
+      await exec(['visudo', '-c', '-q']);
+    } catch (err) {
+      await exec(['rm', '-f', '--', p.dropIn]).catch(() => undefined);
+      throw err;
+    }
+  } finally {
+    rmSync(s, { recursive: true, force: true });
+  }
+}
+
+/** Undo applySetup for this user; the entry point goes with the last user's policy. */
+export async function removeSetup(p: SetupPlan, exec: Exec): Promise<string[]> {
+  const policy = join(p.dir, 'users', `${p.target.user}.json`);
+  await exec(['rm', '-f', '--', p.dropIn, policy]);
+  const removed = [p.dropIn, policy];
+  let others: string[] = [];
+  try {
+    others = readdirSync(join(p.dir, 'users'));
+  } catch {
+    /* no users dir: nothing else installed */
+  }
+  if (others.length === 0) {
+    const files = [...entryFiles().keys()].map((k) => join(p.dir, k));
+    await exec(['rm', '-f', '--', ...files]);
+    await exec(['rmdir', '--ignore-fail-on-non-empty', join(p.dir, 'lib'), join(p.dir, 'users'), p.dir]).catch(
+      () => undefined,
+    );
+    removed.push(p.entry);
+  }
+  return removed;
+}

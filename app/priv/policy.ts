@@ -1,0 +1,157 @@
+// What the privileged entry point lets one user touch: banger's own namespace, fixed by root
+// at `banger setup sudoers --apply` time (a root-owned JSON file per user next to the entry
+// point), never by anything the user can edit. Installed as root-owned code: node: builtins
+// only, no imports from the (user-writable) checkout.
+import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export interface Policy {
+  user: string;
+  uid: number;
+  gid: number;
+  /** Bridge names this user's engine may create, address and remove. */
+  bridges: string[];
+  /** VM subnets (CIDR) this user's engine may put on those bridges and NAT. */
+  subnets: string[];
+  /** The user's banger dirs (state, cache, runtime bases): sockets and VMM paths live inside. */
+  dirs: string[];
+}
+
+/** A refusal: the entry point changes nothing and says why. */
+export class Refusal extends Error {}
+
+export function refuse(msg: string): never {
+  throw new Refusal(msg);
+}
+
+export const TAP_RE = /^bgr-[0-9a-f]{6}$/;
+const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
+const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
+/** Every argument is one of these characters: no shell metacharacters, spaces or newlines. */
+export const SAFE_ARG_RE = /^[A-Za-z0-9_.:/=,+@-]{1,200}$/;
+
+export function policyPath(dir: string, user: string): string {
+  if (!USER_RE.test(user)) refuse(`bad user name "${user}"`);
+  return join(dir, 'users', `${user}.json`);
+}
+
+/** Root-owned, not writable by group or others: else anyone who can edit it is root. */
+export function assertRootOwned(path: string, what: string): void {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (!st) refuse(`${what} ${path} does not exist`);
+  if (st.isSymbolicLink()) refuse(`${what} ${path} is a symlink`);
+  if (st.uid !== 0 || (st.mode & 0o022) !== 0)
+    refuse(`${what} ${path} must be owned by root and not group/other-writable`);
+}
+
+export function loadPolicy(dir: string, user: string, uid: number): Policy {
+  const path = policyPath(dir, user);
+  assertRootOwned(dir, 'directory');
+  assertRootOwned(join(dir, 'users'), 'directory');
+  assertRootOwned(path, 'policy');
+  let p: Policy;
+  try {
+    p = JSON.parse(readFileSync(path, 'utf8')) as Policy;
+  } catch (err) {
+    refuse(`cannot read the policy ${path}: ${(err as Error).message}`);
+  }
+  if (p.user !== user || p.uid !== uid) refuse(`the policy ${path} is not for user ${user} (uid ${uid})`);
+  return p;
+}
+
+export interface Cidr4 {
+  base: number;
+  prefix: number;
+}
+
+function ipToInt(s: string): number | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) return null;
+  const o = m.slice(1).map(Number);
+  if (o.some((x) => x > 255)) return null;
+  return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
+}
+
+export function intToIp(n: number): string {
+  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+}
+
+export function parseCidr4(s: string): Cidr4 | null {
+  const [ip, p, extra] = s.split('/');
+  const base = ipToInt(ip ?? '');
+  const prefix = Number(p);
+  if (base === null || extra !== undefined || !/^\d{1,2}$/.test(p ?? '') || prefix < 8 || prefix > 30) return null;
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return { base: (base & mask) >>> 0, prefix };
+}
+
+/** "a.b.c.1/24" for a configured subnet: the only address a bridge may get. */
+export function gatewayCidr(subnet: string): string | null {
+  const c = parseCidr4(subnet);
+  return c ? `${intToIp(c.base + 1)}/${c.prefix}` : null;
+}
+
+export function assertBridge(p: Policy, name: string): void {
+  if (!IFNAME_RE.test(name) || !p.bridges.includes(name)) {
+    refuse(`"${name}" is not a bridge configured for ${p.user} (allowed: ${p.bridges.join(', ') || 'none'})`);
+  }
+}
+
+export function assertTapName(name: string): void {
+  if (!TAP_RE.test(name)) refuse(`"${name}" is not a banger TAP name (bgr- and 6 hex digits)`);
+}
+
+/** The TAP's tun owner (sysfs), or null when it is not a TAP that exists. */
+export function tapOwner(name: string, sysfs = '/sys/class/net'): number | null {
+  try {
+    const owner = readFileSync(join(sysfs, name, 'owner'), 'utf8').trim();
+    return /^\d+$/.test(owner) ? Number(owner) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A banger TAP owned by this user (what tap-attach, link-up and link-del may touch). */
+export function assertOwnTap(p: Policy, name: string, sysfs?: string): void {
+  assertTapName(name);
+  const owner = tapOwner(name, sysfs);
+  if (owner !== null && owner !== p.uid) refuse(`TAP ${name} belongs to uid ${owner}, not to ${p.user}`);
+}
+
+/** The subnet must be one configured for this user, written the same way. */
+export function assertSubnet(p: Policy, subnet: string): void {
+  if (!p.subnets.includes(subnet)) {
+    refuse(`subnet ${subnet} is not configured for ${p.user} (allowed: ${p.subnets.join(', ') || 'none'})`);
+  }
+}
+
+function inside(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith('/') ? root : root + '/');
+}
+
+/**
+ * The real directory holding `path`, checked to be inside one of the user's banger dirs and
+ * owned by the user. The caller works relative to it (after chdir), so a later rename of a
+ * parent by the user cannot redirect the change elsewhere.
+ */
+export function ownDirOf(p: Policy, path: string): string {
+  if (!path.startsWith('/') || path.split('/').includes('..')) refuse(`"${path}" is not an absolute, normal path`);
+  let real: string;
+  try {
+    real = realpathSync(dirname(path));
+  } catch {
+    refuse(`the directory of ${path} does not exist`);
+  }
+  const roots = p.dirs.flatMap((d) => {
+    try {
+      return [realpathSync(d)];
+    } catch {
+      return [];
+    }
+  });
+  const root = roots.find((r) => inside(real, r));
+  if (!root) refuse(`${path} is outside ${p.user}'s banger dirs (${p.dirs.join(', ')})`);
+  if (statSync(real).uid !== p.uid || statSync(root).uid !== p.uid)
+    refuse(`${dirname(path)} is not owned by ${p.user}`);
+  return real;
+}

@@ -1,0 +1,231 @@
+// The privileged entry point's fixed set of verbs. Each checks its arguments against the
+// user's policy (bridge, subnet, banger_* tables, TAPs the user owns, paths inside the user's
+// banger dirs) and yields the one host command it stands for; anything else is refused before
+// anything runs. Installed as root-owned code: node: builtins and ./policy.js only.
+import { lchownSync, lstatSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { createHash } from 'node:crypto';
+import {
+  assertBridge,
+  assertOwnTap,
+  assertSubnet,
+  assertTapName,
+  gatewayCidr,
+  ownDirOf,
+  refuse,
+  SAFE_ARG_RE,
+  type Policy,
+} from './policy.js';
+
+/** A host command (argv, optional stdin) or a change made in-process. */
+export type Action = { argv: string[]; input?: string } | { run: () => void; what: string };
+
+export const VERBS = [
+  'check',
+  'bridge-add',
+  'addr-add',
+  'link-up',
+  'link-del',
+  'tap-add',
+  'tap-attach',
+  'nft-apply',
+  'nft-list',
+  'nft-tables',
+  'nft-delete',
+  'iptables',
+  'iptables-list',
+  'ip-forward',
+  'kill',
+  'chown-sock',
+] as const;
+export type Verb = (typeof VERBS)[number];
+
+/** banger_BRIDGE, as app/engine/network/nat.ts names it (a test keeps the two equal). */
+export function nftTableName(bridge: string): string {
+  const plain = bridge.replace(/[^A-Za-z0-9_]/g, '_');
+  if (plain === bridge) return `banger_${bridge}`;
+  return `banger_${plain}_${createHash('sha256').update(bridge).digest('hex').slice(0, 6)}`;
+}
+
+/** The one table every instance shared in older builds (removed once, if it is ours). */
+const LEGACY_TABLE = 'banger';
+
+function tablesOf(p: Policy): string[] {
+  return p.bridges.map(nftTableName);
+}
+
+/**
+ * An nft script is accepted line by line: only the statements banger's NAT table is made of,
+ * for one configured bridge, its own table and a configured subnet, with accept policies.
+ */
+export function checkNftScript(p: Policy, script: string): void {
+  if (script.length > 4096) refuse('nft script too long');
+  let bridge: string | null = null;
+  const sameBridge = (b: string) => {
+    assertBridge(p, b);
+    if (bridge !== null && bridge !== b) refuse('an nft script may name one bridge only');
+    bridge = b;
+  };
+  const tables = new Set<string>();
+  const fixed = new Set([
+    '',
+    '}',
+    'chain postrouting {',
+    'chain forward {',
+    'type nat hook postrouting priority srcnat; policy accept;',
+    'type filter hook forward priority filter; policy accept;',
+  ]);
+  for (const raw of script.split('\n')) {
+    const line = raw.trim();
+    if (fixed.has(line)) continue;
+    let m: RegExpExecArray | null;
+    if ((m = /^(?:delete )?table inet (\w+)(?: \{)?$/.exec(line))) tables.add(m[1]);
+    else if ((m = /^ip saddr (\S+) oifname != "([\w.-]+)" masquerade$/.exec(line))) {
+      assertSubnet(p, m[1]);
+      sameBridge(m[2]);
+    } else if ((m = /^(?:iifname|oifname) "([\w.-]+)" (?:accept|ct state established,related accept|drop)$/.exec(line)))
+      sameBridge(m[1]);
+    else refuse(`nft statement not allowed: "${line.slice(0, 80)}"`);
+  }
+  for (const t of tables) {
+    if (!tablesOf(p).includes(t)) refuse(`nft table ${t} is not one of ${p.user}'s (${tablesOf(p).join(', ')})`);
+    if (bridge !== null && t !== nftTableName(bridge)) refuse(`nft table ${t} is not the table of bridge ${bridge}`);
+  }
+}
+
+/** iptables rules banger uses for a bridge and subnet (nat.ts's, kept equal by a test). */
+export function iptablesRules(bridge: string, subnet: string): string[][] {
+  const tag = ['-m', 'comment', '--comment', 'banger'];
+  return [
+    ['nat', 'POSTROUTING', '-s', subnet, '!', '-o', bridge, ...tag, '-j', 'MASQUERADE'],
+    ['filter', 'FORWARD', '-i', bridge, ...tag, '-j', 'ACCEPT'],
+    ['filter', 'FORWARD', '-o', bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...tag, '-j', 'ACCEPT'],
+    ['filter', 'FORWARD', '-o', bridge, ...tag, '-j', 'DROP'],
+  ];
+}
+
+function checkIptablesRule(p: Policy, rule: string[]): void {
+  const key = rule.join(' ');
+  for (const b of p.bridges)
+    for (const s of p.subnets) if (iptablesRules(b, s).some((r) => r.join(' ') === key)) return;
+  refuse(`iptables rule not allowed: ${key.slice(0, 120)}`);
+}
+
+function arity(verb: string, args: string[], n: number): void {
+  if (args.length !== n) refuse(`${verb} takes ${n} argument${n === 1 ? '' : 's'}, got ${args.length}`);
+}
+
+/** A process this user may have us signal: a root VMM whose API socket is in the user's dirs. */
+function checkVmmPid(p: Policy, pidArg: string): number {
+  if (!/^[1-9]\d{0,9}$/.test(pidArg)) refuse(`bad pid "${pidArg}"`);
+  const pid = Number(pidArg);
+  let argv: string[];
+  try {
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    refuse(`no process ${pid}`);
+  }
+  const i = argv.indexOf('--api-sock');
+  if (i < 0 || !argv[i + 1]) refuse(`process ${pid} is not a VMM started by banger`);
+  ownDirOf(p, argv[i + 1]);
+  return pid;
+}
+
+function chownSock(p: Policy, path: string): Action {
+  const dir = ownDirOf(p, path);
+  const name = basename(path);
+  return {
+    what: `chown ${p.uid}:${p.gid} ${path}`,
+    run: () => {
+      // Relative to the checked directory: cwd pins its inode.
+      process.chdir(dir);
+      if (!lstatSync(name, { throwIfNoEntry: false })?.isSocket()) refuse(`${path} is not a socket`);
+      lchownSync(name, p.uid, p.gid);
+    },
+  };
+}
+
+// eslint-disable-next-line max-lines-per-function -- one flat table of verbs reads best
+export function plan(p: Policy, verb: string, args: string[], input = ''): Action[] {
+  // A lone "!" is iptables' negation; nothing else outside SAFE_ARG_RE gets through.
+  for (const a of [verb, ...args])
+    if (a !== '!' && !SAFE_ARG_RE.test(a)) refuse(`argument not allowed: ${JSON.stringify(a)}`);
+  switch (verb as Verb) {
+    case 'check':
+      arity(verb, args, 0);
+      return [];
+    case 'bridge-add':
+      arity(verb, args, 1);
+      assertBridge(p, args[0]);
+      return [
+        { argv: ['ip', 'link', 'add', 'name', args[0], 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0'] },
+      ];
+    case 'addr-add': {
+      arity(verb, args, 2);
+      assertBridge(p, args[0]);
+      if (!p.subnets.some((s) => gatewayCidr(s) === args[1]))
+        refuse(`${args[1]} is not the gateway of a configured subnet`);
+      return [{ argv: ['ip', 'addr', 'add', args[1], 'dev', args[0]] }];
+    }
+    case 'link-up':
+    case 'link-del': {
+      arity(verb, args, 1);
+      if (p.bridges.includes(args[0])) assertBridge(p, args[0]);
+      else assertOwnTap(p, args[0]);
+      return [
+        {
+          argv:
+            verb === 'link-up' ? ['ip', 'link', 'set', 'dev', args[0], 'up'] : ['ip', 'link', 'del', 'dev', args[0]],
+        },
+      ];
+    }
+    case 'tap-add':
+      arity(verb, args, 2);
+      assertTapName(args[0]);
+      if (args[1] !== String(p.uid)) refuse(`a TAP can only be made for ${p.user} (uid ${p.uid})`);
+      return [{ argv: ['ip', 'tuntap', 'add', 'dev', args[0], 'mode', 'tap', 'user', String(p.uid)] }];
+    case 'tap-attach':
+      arity(verb, args, 3);
+      assertOwnTap(p, args[0]);
+      if (!/^banger:[0-9a-f]{12}$/.test(args[1])) refuse(`bad TAP alias "${args[1]}"`);
+      assertBridge(p, args[2]);
+      return [{ argv: ['ip', 'link', 'set', 'dev', args[0], 'alias', args[1], 'master', args[2], 'up'] }];
+    case 'nft-apply':
+      arity(verb, args, 0);
+      checkNftScript(p, input);
+      return [{ argv: ['nft', '-f', '-'], input }];
+    case 'nft-list':
+    case 'nft-delete':
+      arity(verb, args, 1);
+      if (!tablesOf(p).includes(args[0]) && args[0] !== LEGACY_TABLE) refuse(`nft table ${args[0]} is not banger's`);
+      if (verb === 'nft-delete' && args[0] !== LEGACY_TABLE) refuse('only the legacy banger table is deleted this way');
+      return [{ argv: ['nft', verb === 'nft-list' ? 'list' : 'delete', 'table', 'inet', args[0]] }];
+    case 'nft-tables':
+      arity(verb, args, 0);
+      return [{ argv: ['nft', 'list', 'tables'] }];
+    case 'iptables': {
+      const [op, table, chain, ...rule] = args;
+      if (!['-C', '-A', '-D'].includes(op ?? '')) refuse('iptables takes -C, -A or -D');
+      checkIptablesRule(p, [table, chain, ...rule]);
+      return [{ argv: ['iptables', '-t', table, op, chain, ...rule] }];
+    }
+    case 'iptables-list':
+      arity(verb, args, 0);
+      return [{ argv: ['iptables', '-S', 'FORWARD'] }];
+    case 'ip-forward':
+      arity(verb, args, 1);
+      if (args[0] !== '0' && args[0] !== '1') refuse('ip-forward takes 0 or 1');
+      return [{ argv: ['sysctl', '-q', '-w', `net.ipv4.ip_forward=${args[0]}`] }];
+    case 'kill': {
+      arity(verb, args, 2);
+      if (args[0] !== 'TERM' && args[0] !== 'KILL') refuse('kill takes TERM or KILL');
+      const pid = checkVmmPid(p, args[1]);
+      return [{ what: `kill -${args[0]} ${pid}`, run: () => process.kill(pid, `SIG${args[0]}` as NodeJS.Signals) }];
+    }
+    case 'chown-sock':
+      arity(verb, args, 1);
+      return [chownSock(p, args[0])];
+    default:
+      refuse(`unknown verb "${verb}" (verbs: ${VERBS.join(', ')})`);
+  }
+}

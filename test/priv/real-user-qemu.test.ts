@@ -1,0 +1,140 @@
+// A real QEMU guest run by a normal user: a user made with useradd builds the busybox image
+// and fetches the kernel (offline, from .debs copied into their own cache), and with the
+// sudoers drop-in boots a guest inside a throwaway netns; it answers SSH and NAME.vm, QEMU
+// and the engine run as the user, the user's files are theirs. Then everything is removed.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EngineStatus, VmRecord } from '../../app/engine/api.js';
+import { which } from '../../app/engine/process.js';
+import { vmDir } from '../../app/paths.js';
+import { MAIN } from '../service/helpers.js';
+import { testCacheDir } from '../helpers/cache.js';
+import { runIf } from '../helpers/skip.js';
+import { noRootBangerProcesses, ownedByUser, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
+
+const BRIDGE = 'bgtqbr0';
+const SUBNET = '172.31.92.0/24';
+const DNS_PORT = 10054;
+const PACKAGES = ['busybox-static', 'dropbear-bin', 'libtomcrypt1', 'libtommath1', 'linux-image-'];
+const missing = ['qemu-system-x86_64', 'dig', 'ssh', 'apt-get']
+  .filter((b) => !which(b, `${process.env.PATH}:/usr/sbin:/sbin`))
+  .join(', ');
+const reason = skipReason() ?? (missing ? `missing ${missing}` : null);
+const t = suite<{ u: TestUser | null }>('real user, QEMU guest', { u: null });
+
+function ok(r: Result, what: string): Result {
+  assert.is(r.code, 0, `${what}: exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+const json = <T>(r: Result, what: string): T => JSON.parse(ok(r, what).stdout) as T;
+
+function cachedDebs(): string[] {
+  const dir = join(testCacheDir(), 'debs');
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.deb')) : [];
+  return PACKAGES.every((p) => files.some((f) => f.startsWith(p))) ? files.map((f) => join(dir, f)) : [];
+}
+
+/** The .debs the build needs, downloaded once by root in the root namespace (as test/e2e does). */
+function fillCache(): string[] {
+  if (cachedDebs().length) return cachedDebs();
+  const root = mkdtempSync('/tmp/bgt-cache-');
+  const env = {
+    ...process.env,
+    BANGER_STATE_DIR: join(root, 'state'),
+    BANGER_CONFIG_DIR: join(root, 'config'),
+    BANGER_RUNTIME_DIR: join(root, 'run'),
+    BANGER_CACHE_DIR: testCacheDir(),
+    BANGER_NETWORK: 'none',
+    BANGER_DNS_ADDR: '127.0.0.1:0',
+    BANGER_BUILD_ID: `priv-cache-${process.pid}`,
+  };
+  const banger = (args: string[]) =>
+    execFileSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { env, stdio: 'ignore', timeout: 600_000 });
+  try {
+    banger(['image', 'build', 'bb', '--from', 'busybox']);
+    banger(['kernel', 'fetch', 'deb']);
+    banger(['engine', 'stop']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  return cachedDebs();
+}
+
+t.before(async (ctx) => {
+  if (reason) return;
+  const debs = fillCache();
+  ctx.u = new TestUser({
+    bridge: BRIDGE,
+    subnet: SUBNET,
+    dnsAddr: `127.0.0.1:${DNS_PORT}`,
+    firecrackerBin: '/nonexistent/firecracker',
+    defaultBackend: 'qemu',
+    // /dev/kvm on these hosts may be paravirtual and unusable by stock guests.
+    qemuAccel: 'tcg',
+    stopTimeoutMs: 20_000,
+  });
+  const u = ctx.u;
+  await u.privateDevices({ kvm: false });
+  // The user's own cache: their build runs offline from these copies.
+  const cache = join(u.home, '.cache', 'banger');
+  execFileSync('install', ['-d', '-o', u.user, '-g', u.user, '-m', '0700', join(u.home, '.cache'), cache]);
+  execFileSync('install', ['-d', '-o', u.user, '-g', u.user, '-m', '0700', join(cache, 'debs')]);
+  execFileSync('install', ['-o', u.user, '-g', u.user, '-m', '0644', '-t', join(cache, 'debs'), ...debs]);
+  ok(await u.setup('--apply'), 'setup sudoers --apply');
+});
+
+t.after((ctx) => ctx.u?.cleanup());
+
+const it = runIf(t as never, reason) as unknown as (
+  name: string,
+  fn: (ctx: { u: TestUser | null }) => Promise<void>,
+) => void;
+
+it('as the user: image build and kernel fetch from their own cache', async ({ u }) => {
+  ok(await u!.banger(['image', 'build', 'bb', '--from', 'busybox'], { timeoutMs: 300_000 }), 'image build');
+  ok(await u!.banger(['kernel', 'fetch', 'deb'], { timeoutMs: 300_000 }), 'kernel fetch');
+});
+
+it('a QEMU guest as the user: SSH and NAME.vm answer; QEMU and the engine are the user', async ({ u }) => {
+  const vm = json<VmRecord>(
+    await u!.banger(['vm', 'create', 'g1', '--image', 'bb', '--kernel', 'deb', '--start', '--json'], {
+      timeoutMs: 120_000,
+    }),
+    'vm create --start',
+  );
+  assert.is(vm.backend, 'qemu');
+  const consoleLog = join(vmDir(u!.paths, vm.id), 'console.log');
+  const deadline = Date.now() + 120_000;
+  let text = '';
+  while (!/BANGER_READY \S+/.test(text)) {
+    assert.ok(Date.now() < deadline, `guest did not boot:\n${text.slice(-2000)}`);
+    assert.not.match(text, /Kernel panic/, text.slice(-2000));
+    await new Promise((r) => setTimeout(r, 250));
+    text = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';
+  }
+  assert.match(text, new RegExp(`BANGER_READY ${vm.ip!.replace(/\./g, '\\.')}`));
+  const dig = ok(
+    await u!.asUser(['dig', '+short', '+time=2', '+tries=3', '-p', String(DNS_PORT), '@127.0.0.1', 'g1.vm']),
+    'dig g1.vm',
+  );
+  assert.is(dig.stdout.trim(), vm.ip, 'g1.vm resolves to the guest');
+  const ssh = ok(await u!.banger(['vm', 'ssh', 'g1', '--', 'hostname; id -u'], { timeoutMs: 60_000 }), 'vm ssh');
+  assert.is(ssh.stdout, 'g1\n0\n', 'SSH into the guest with the user’s banger key');
+  const status = json<EngineStatus>(await u!.banger(['status', '--json']), 'status');
+  assert.is(uidOf(status.pid), u!.uid, 'the engine runs as the user');
+  assert.is(uidOf(vm.pid!), u!.uid, 'QEMU runs as the user');
+  noRootBangerProcesses(u!);
+  ownedByUser(u!);
+  const stopped = json<VmRecord>(await u!.banger(['vm', 'stop', 'g1', '--json'], { timeoutMs: 60_000 }), 'vm stop');
+  assert.is(stopped.state, 'stopped');
+  ok(await u!.banger(['vm', 'rm', 'g1']), 'vm rm');
+  ok(await u!.banger(['engine', 'stop', '--stop-vms', '--purge']), 'engine stop --purge');
+  assert.not.match(u!.inNs(['ip', '-br', 'link']), new RegExp(`${BRIDGE}|bgr-`), 'bridge and TAP gone');
+  ok(await u!.setup('--remove'), 'setup sudoers --remove');
+  assert.not.ok(existsSync(u!.entry));
+});
+
+t.run();
