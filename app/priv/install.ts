@@ -1,10 +1,19 @@
 // `banger setup sudoers`: the privileged entry point (root-owned copies of app/priv's helper,
 // compiled to CommonJS), the user's policy (bridge, subnet, banger dirs, fixed now by root)
 // and a sudoers drop-in naming only the entry point, validated with visudo -c.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  mkdirSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProcessRunner } from '../engine/process.js';
 import { loadConfig } from '../engine/config.js';
@@ -66,14 +75,10 @@ export function policyFor(t: Target, env: Record<string, string | undefined>, se
 
 function sourceDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  // From app/priv (tsx) or dist/app/priv (compiled): the TypeScript sources are what we compile.
-  for (const d of [here, resolve(here, '../../../app/priv')]) {
-    try {
-      statSync(join(d, 'helper.ts'));
-      return d;
-    } catch {
-      /* next */
-    }
+  // From app/priv (tsx), dist/app/priv (tsc) or dist/ (the bundle): the TypeScript sources
+  // are what gets compiled, so look up the tree for app/priv/helper.ts.
+  for (let d = here, i = 0; i < 6; d = dirname(d), i++) {
+    for (const c of [d, join(d, 'app', 'priv')]) if (existsSync(join(c, 'helper.ts'))) return c;
   }
   throw new BangerError(ErrorCodes.NOT_FOUND, `cannot find app/priv/helper.ts near ${here}`);
 }
