@@ -21,7 +21,8 @@ function version(): string {
 export async function main(argv: string[]): Promise<number> {
   const out = (t: string) => process.stdout.write(t + '\n');
   const err = (t: string) => process.stderr.write(t + '\n');
-  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+  // Bare help only: "banger help vm stop" and "banger vm --help" are the parser's (app/cli).
+  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help')) {
     const { helpText } = await import('./cli/run.js');
     out(helpText());
     return 0;
@@ -34,7 +35,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (argv.length === 1 && argv[0] === '--detach')
       return await (await import('./entry/connect.js')).detach(paths, out);
-    if (argv[0] === 'engine' && argv[1] === 'serve') return await (await import('./entry/serve.js')).serveForeground();
+    if (argv.length === 2 && argv[0] === 'engine' && argv[1] === 'serve')
+      return await (await import('./entry/serve.js')).serveForeground();
     if (argv.length === 0) {
       const { tuiMain } = await import('./entry/tui.js'); // blessed loads only for the TUI
       return await tuiMain(paths);

@@ -1,7 +1,6 @@
 // What a CLI command gets: the engine contract (in-process or over the socket, it cannot
 // tell), output streams, and the few host capabilities front ends need (a terminal for ssh).
 import type { DoctorReport, EngineApi } from '../engine/api.js';
-import type { FlagSpec, ParsedArgs } from './args.js';
 import type { SshPaths } from './ssh.js';
 
 export interface CliContext {
@@ -24,18 +23,9 @@ export interface CliContext {
   dnsSetup?(mode: 'print' | 'apply' | 'remove'): Promise<string>;
   /** The privileged entry point and its sudoers drop-in (banger setup sudoers). */
   sudoersSetup?(mode: 'print' | 'apply' | 'remove', user?: string): Promise<string>;
+  /** Run the engine in the foreground (banger engine serve); resolves with the exit code. */
+  serveEngine?(): Promise<number>;
 }
-
-export interface Command {
-  path: string[];
-  usage: string;
-  summary: string;
-  flags: Record<string, FlagSpec>;
-  /** Runs without an engine (pure help-like commands). */
-  run(ctx: CliContext, args: ParsedArgs): Promise<number | void>;
-}
-
-export const JSON_FLAG: Record<string, FlagSpec> = { json: {} };
 
 export function printJson(ctx: CliContext, value: unknown): void {
   ctx.out(JSON.stringify(value, null, 2));

@@ -12,6 +12,9 @@ import { connectEngine, trustRuntime } from './connect.js';
 export async function cliMain(argv: string[], paths: Paths): Promise<number> {
   const out = (t: string) => process.stdout.write(t + '\n');
   const err = (t: string) => process.stderr.write(t + '\n');
+  // Shell completion: the command tree and, for names, an engine that already runs (never started).
+  if (argv[0] === '__complete')
+    return (await import('../cli/complete-engine.js')).completeMain(argv.slice(1), paths, out);
   let engine = null as ControlClient | null;
   const runner = createRunner();
   let zone = 'vm';

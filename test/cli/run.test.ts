@@ -6,6 +6,7 @@ import { sshArgv } from '../../app/engine/images/ssh.js';
 import type { CliContext } from '../../app/cli/context.js';
 import { runCli } from '../../app/cli/run.js';
 import { resolve } from 'node:path';
+import { buildTree } from '../../app/cli/tree.js';
 
 function ctx(engine: Partial<EngineApi>, ran: string[][]): CliContext & { errs: string[]; outs: string[] } {
   const errs: string[] = [];
@@ -101,6 +102,86 @@ test('engine stop without an engine service is an error, not a silent success', 
   const c = ctx({}, []);
   assert.is(await runCli(['engine', 'stop'], c), 1);
   assert.match(c.errs.join('\n'), /E_NOT_IMPLEMENTED/);
+});
+
+test('vm create takes the name as NAME or --name NAME, not two different ones', async () => {
+  const made: unknown[] = [];
+  const engine = {
+    createVm: async (i: { name: string; vcpus?: number; stopTimeoutMs?: number }) => {
+      made.push(i.name);
+      if (i.name === 'web') assert.equal([i.vcpus, i.stopTimeoutMs], [2, 5000]);
+      return { name: i.name, state: 'created', backend: 'firecracker', vcpus: 1, memoryMib: 256 };
+    },
+  } as unknown as Partial<EngineApi>;
+  const c = ctx(engine, []);
+  assert.is(
+    await runCli(['vm', 'create', '--name', 'web', '--vcpus', '2', '--stop-timeout', '5'], c),
+    0,
+    c.errs.join(),
+  );
+  assert.is(await runCli(['vm', 'create', 'db'], c), 0);
+  assert.is(await runCli(['vm', 'create', 'same', '--name', 'same'], c), 0);
+  assert.equal(made, ['web', 'db', 'same']);
+  assert.is(await runCli(['vm', 'create', 'a', '--name', 'b'], c), 1);
+  assert.is(await runCli(['vm', 'create'], c), 1);
+  assert.match(c.errs[0]!, /two names given.*\[E_USAGE\]$/);
+  assert.match(c.errs[1]!, /missing arguments.*\[E_USAGE\]$/);
+  assert.equal(made, ['web', 'db', 'same'], 'nothing created by the refused ones');
+});
+
+test('usage errors: one line, E_USAGE, exit 1, the engine never asked', async () => {
+  const c = ctx({}, []);
+  const cases: [string[], RegExp][] = [
+    [['vm'], /"banger vm" needs a verb: vm create, vm ls/],
+    [['vm', 'lss'], /unknown command "vm lss" \(did you mean vm ls\?\)/],
+    [['nope'], /unknown command "nope"; see banger --help/],
+    [['vm', 'ssh', 'web', 'uname'], /too many arguments; usage: banger vm ssh NAME \[-- CMD\.\.\.\]/],
+    [['vm', 'create', 'x', '--image'], /option --image needs a value/],
+    [['vm', 'create', 'x', '--image', '--json'], /option --image needs a value/],
+    [['vm', 'ls', '--json=yes'], /unknown option --json=yes/],
+    [['completion', 'tcsh'], /SHELL must be one of bash, zsh, fish, got "tcsh"/],
+  ];
+  for (const [argv, want] of cases) {
+    c.errs.length = 0;
+    assert.is(await runCli(argv, c), 1, argv.join(' '));
+    assert.is(c.errs.length, 1);
+    assert.match(c.errs[0]!, want);
+    assert.match(c.errs[0]!, /^banger: [^\n]*\[E_USAGE\]$/);
+  }
+  const bad = ctx({}, []);
+  assert.is(await runCli(['vm', 'stop', 'web', '--timeout', 'soon'], bad), 1);
+  assert.match(bad.errs[0]!, /option --timeout needs a whole number, got "soon" \[E_INVALID_ARGUMENT\]$/);
+});
+
+/** Every verb of the tree, as its words ("vm stop"). */
+function verbs(): string[] {
+  const root = buildTree({ ctx: () => null as never, run: async () => {}, write: () => {} }) as unknown as {
+    commands: { name(): string; commands: unknown[] }[];
+  };
+  const walk = (c: { name(): string; commands: unknown[] }, path: string[]): string[][] =>
+    c.commands.length ? (c.commands as (typeof c)[]).flatMap((k) => walk(k, [...path, k.name()])) : [path];
+  return root.commands.flatMap((c) => walk(c, [c.name()])).map((p) => p.join(' '));
+}
+
+test("every verb's --help: a usage line, its flags and an example; banger --help lists them all", async () => {
+  const all = verbs();
+  assert.ok(all.length >= 28, `${all.length} verbs`);
+  const top = ctx({}, []);
+  assert.is(await runCli(['--help'], top), 0);
+  for (const v of all) {
+    const c = ctx({}, []);
+    assert.is(await runCli([...v.split(' '), '--help'], c), 0, v);
+    const text = c.outs.join('\n');
+    assert.match(text, new RegExp(`^usage: banger ${v}\\b`), v);
+    assert.match(text, /\noptions:\n(.*\n)* {2}-h, --help /, v);
+    assert.match(text, /\nexamples?:\n {2}banger /, v);
+    const usage = text.split('\n')[0]!.slice('usage: '.length);
+    assert.ok(top.outs.join('\n').includes(`  ${usage}\n`), `banger --help lists ${usage}`);
+  }
+  const h = ctx({}, []);
+  assert.is(await runCli(['help', 'vm', 'stop'], h), 0);
+  assert.match(h.outs.join('\n'), /^usage: banger vm stop NAME/);
+  assert.match(h.outs.join('\n'), /--timeout SECONDS +how long/);
 });
 
 test.run();

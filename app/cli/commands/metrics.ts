@@ -2,9 +2,8 @@
 // CPU % is of ONE core (a busy 2-vCPU VM can show 200%); rx/tx are from the guest's side.
 import type { MetricsSnapshot, VmSample } from '../../engine/api.js';
 import { BangerError, ErrorCodes } from '../../errors.js';
-import { flagBool, flagInt, needPositional } from '../args.js';
-import type { Command } from '../context.js';
-import { JSON_FLAG, printJson } from '../context.js';
+import type { CliContext } from '../context.js';
+import { printJson } from '../context.js';
 import { formatBytesShort, table } from '../format.js';
 
 export const DEFAULT_STATS_SAMPLES = 60;
@@ -103,35 +102,20 @@ export function statsText(name: string, samples: readonly VmSample[], now = Date
   return `${head}\n\n${summary}\n\nrecent:\n${recent}`;
 }
 
-export const metricsCommands: Command[] = [
-  {
-    path: ['vm', 'top'],
-    usage: 'banger vm top [--json]',
-    summary: 'running VMs with CPU %, RSS, net rx/tx rates and disk allocated (latest sample)',
-    flags: JSON_FLAG,
-    async run(ctx, a) {
-      needPositional(a, 0, this.usage);
-      const latest = latestSamples(await (await ctx.engine()).metrics({ last: 1 }));
-      if (flagBool(a, 'json')) return printJson(ctx, latest);
-      ctx.out(topTable(latest));
-    },
-  },
-  {
-    path: ['vm', 'stats'],
-    usage: `banger vm stats NAME [--samples N] [--json]`,
-    summary: `a VM's recent metrics: current/avg/max CPU, RSS, rx/tx (last N samples, default ${DEFAULT_STATS_SAMPLES})`,
-    flags: { ...JSON_FLAG, samples: { value: true, short: 'n' } },
-    async run(ctx, a) {
-      const [name] = needPositional(a, 1, this.usage);
-      const n = flagInt(a, 'samples') ?? DEFAULT_STATS_SAMPLES;
-      if (n < 1 || n > MAX_STATS_SAMPLES) {
-        throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `--samples must be 1 to ${MAX_STATS_SAMPLES}, got ${n}`);
-      }
-      const e = await ctx.engine();
-      const vm = await e.getVm(name); // E_NOT_FOUND for an unknown name
-      const samples = ((await e.metrics({ last: n })).vms[vm.id] ?? []).slice(-n);
-      if (flagBool(a, 'json')) return printJson(ctx, { vm: vm.name, samples });
-      ctx.out(statsText(vm.name, samples));
-    },
-  },
-];
+export async function top(ctx: CliContext, o: { json?: boolean }): Promise<void> {
+  const latest = latestSamples(await (await ctx.engine()).metrics({ last: 1 }));
+  if (o.json) return printJson(ctx, latest);
+  ctx.out(topTable(latest));
+}
+
+export async function stats(ctx: CliContext, name: string, o: { json?: boolean; samples?: number }): Promise<void> {
+  const n = o.samples ?? DEFAULT_STATS_SAMPLES;
+  if (n < 1 || n > MAX_STATS_SAMPLES) {
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `--samples must be 1 to ${MAX_STATS_SAMPLES}, got ${n}`);
+  }
+  const e = await ctx.engine();
+  const vm = await e.getVm(name); // E_NOT_FOUND for an unknown name
+  const samples = ((await e.metrics({ last: n })).vms[vm.id] ?? []).slice(-n);
+  if (o.json) return printJson(ctx, { vm: vm.name, samples });
+  ctx.out(statsText(vm.name, samples));
+}

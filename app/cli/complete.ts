@@ -1,0 +1,173 @@
+// `banger __complete WORDS... CUR`: what TAB offers, as Cobra's __complete does. One candidate
+// a line ("value<TAB>description"), then ":DIRECTIVE" (4: do not fall back to file names).
+// Verbs and flags come from the command tree; VM, image, kernel and backend names from a
+// running engine only (completion never starts one), given up on after 200 ms.
+import type { Command, Option } from 'commander';
+import { BACKENDS, IMAGE_SOURCES, type VmRecord } from '../engine/api.js';
+import { buildTree } from './tree.js';
+import { kindOf, type ValueKind } from './program.js';
+
+export interface Candidate {
+  value: string;
+  description?: string;
+}
+
+export interface Completion {
+  candidates: Candidate[];
+  /** Cobra's ShellCompDirective bits; 4 = no file-name fallback. */
+  directive: number;
+}
+
+/** The engine's answers completion may use; each may be slow or fail (then: no candidates). */
+export interface Source {
+  vms(): Promise<Pick<VmRecord, 'name' | 'state'>[]>;
+  images(): Promise<string[]>;
+  kernels(): Promise<string[]>;
+  backends(): Promise<string[]>;
+}
+
+export const NO_FILES = 4;
+export const DEFAULT = 0;
+
+/** Flags handled before the tree (app/main.ts), offered at the top level. */
+const ROOT_FLAGS: Candidate[] = [
+  { value: '--detach', description: 'start the engine in the background' },
+  { value: '--version', description: 'print the version' },
+];
+
+/** Which VM states each kind offers. */
+const STATES: Record<string, Set<string> | null> = {
+  vm: null,
+  'vm:startable': new Set(['created', 'stopped', 'error']),
+  'vm:running': new Set(['running', 'starting']),
+  'vm:paused': new Set(['paused']),
+  'vm:live': new Set(['running', 'starting', 'paused']),
+};
+
+function visible(cmd: Command): Command[] {
+  return cmd.commands.filter((c) => !(c as unknown as { _hidden: boolean })._hidden);
+}
+
+/** A verb that also has verbs under it (vm snapshot NAME, vm snapshot rm). */
+export function hasAction(cmd: Command): boolean {
+  return !!(cmd as unknown as { _actionHandler: unknown })._actionHandler;
+}
+
+function options(cmd: Command): Option[] {
+  const help = (cmd as unknown as { _getHelpOption(): Option | null })._getHelpOption();
+  return help ? [...cmd.options, help] : [...cmd.options];
+}
+
+function findOption(cmd: Command, word: string): Option | undefined {
+  return options(cmd).find((o) => o.long === word || o.short === word);
+}
+
+const takesValue = (o: Option) => o.required || o.optional;
+
+interface Position {
+  cmd: Command;
+  positional: number;
+  used: Set<Option>;
+  /** An option whose value is being typed (the previous word was --image). */
+  valueFor?: Option;
+  /** Past a bare "--": a remote command, not ours to complete. */
+  afterDashes: boolean;
+}
+
+/** Walk the words before the cursor through the tree, as the parser would. */
+export function locate(root: Command, done: string[]): Position {
+  const p: Position = { cmd: root, positional: 0, used: new Set(), afterDashes: false };
+  for (const w of done) {
+    if (p.afterDashes) continue;
+    if (p.valueFor) {
+      p.valueFor = undefined;
+      continue;
+    }
+    if (w === '--') p.afterDashes = true;
+    else if (w.startsWith('-') && w.length > 1) {
+      const eq = w.indexOf('=');
+      const o = findOption(p.cmd, eq > 0 ? w.slice(0, eq) : w);
+      if (o) p.used.add(o);
+      if (o && takesValue(o) && eq < 0) p.valueFor = o;
+    } else if (w === 'help' && !p.cmd.parent && p.positional === 0) {
+      continue; // "banger help vm stop": the words after help name a verb
+    } else {
+      const sub = p.positional === 0 ? visible(p.cmd).find((c) => c.name() === w) : undefined;
+      if (sub) p.cmd = sub;
+      else p.positional++;
+    }
+  }
+  return p;
+}
+
+async function values(kind: ValueKind, choices: readonly string[] | undefined, src: Source | null) {
+  if (choices) return { candidates: choices.map((value) => ({ value })), directive: NO_FILES };
+  const names = (xs: string[]) => xs.map((value) => ({ value }));
+  const vms = async (keep: (state: string) => boolean) =>
+    (await src!.vms()).filter((v) => keep(v.state)).map((v) => ({ value: v.name, description: v.state }));
+  let candidates: Candidate[] = [];
+  switch (kind) {
+    case 'file':
+      return { candidates, directive: DEFAULT };
+    case 'image-source':
+      return { candidates: names([...IMAGE_SOURCES]), directive: NO_FILES };
+    case 'backend':
+      candidates = names(src ? await src.backends() : [...BACKENDS]);
+      break;
+    case 'vm':
+    case 'vm:startable':
+    case 'vm:running':
+    case 'vm:paused':
+    case 'vm:live':
+      if (src) candidates = await vms((s) => STATES[kind]?.has(s) ?? true);
+      break;
+    case 'image':
+    case 'kernel':
+      if (src) candidates = names(await (kind === 'image' ? src.images() : src.kernels()));
+      break;
+  }
+  return { candidates, directive: NO_FILES };
+}
+
+function flags(p: Position): Candidate[] {
+  const repeatable = (o: Option) => o.variadic;
+  const out = options(p.cmd)
+    .filter((o) => !p.used.has(o) || repeatable(o))
+    .map((o) => ({ value: o.long ?? o.short!, description: o.description }));
+  return p.cmd.parent ? out : [...out, ...ROOT_FLAGS];
+}
+
+/** Candidates for the last word (CUR, maybe empty) after the words before it. */
+export async function complete(words: string[], src: Source | null): Promise<Completion> {
+  const root = buildTree({ ctx: () => null as never, run: async () => {}, write: () => {} }) as unknown as Command;
+  const cur = words.at(-1) ?? '';
+  const p = locate(root, words.slice(0, -1));
+  let out: Completion;
+  if (p.afterDashes) out = { candidates: [], directive: NO_FILES };
+  else if (p.valueFor) out = await values(kindOf(p.valueFor), p.valueFor.argChoices, src);
+  else if (/^--[^=]+=/.test(cur)) {
+    const eq = cur.indexOf('=');
+    const o = findOption(p.cmd, cur.slice(0, eq));
+    out = o && takesValue(o) ? await values(kindOf(o), o.argChoices, src) : { candidates: [], directive: NO_FILES };
+    out.candidates = out.candidates.map((c) => ({ ...c, value: `${cur.slice(0, eq + 1)}${c.value}` }));
+  } else if (cur.startsWith('-')) out = { candidates: flags(p), directive: NO_FILES };
+  else if (visible(p.cmd).length && !(p.positional === 0 && hasAction(p.cmd))) {
+    out = {
+      candidates: visible(p.cmd).map((c) => ({ value: c.name(), description: c.description() })),
+      directive: NO_FILES,
+    };
+  } else {
+    const args = p.cmd.registeredArguments;
+    const a = args[p.positional] ?? (args.at(-1)?.variadic ? args.at(-1) : undefined);
+    out = a ? await values(kindOf(a), a.argChoices, src) : { candidates: [], directive: NO_FILES };
+  }
+  out.candidates = out.candidates.filter((c) => c.value.startsWith(cur));
+  return out;
+}
+
+export function render(c: Completion): string {
+  const lines = c.candidates.map((x) =>
+    x.description ? `${x.value}\t${x.description.replace(/\s+/g, ' ')}` : x.value,
+  );
+  return [...lines, `:${c.directive}`].join('\n');
+}

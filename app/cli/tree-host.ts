@@ -1,0 +1,182 @@
+// The image, kernel, DNS, engine and shell verbs of the command tree (app/cli/tree.ts).
+import { BangerError, ErrorCodes } from '../errors.js';
+import { imageShellVerb } from './tree-snap.js';
+import { JSON_HELP, arg, valued, verb, type Cmd, type Runtime } from './program.js';
+
+const images = () => import('./commands/images.js');
+const host = () => import('./commands/engine.js');
+
+export function imageGroup(root: Cmd, r: Runtime, rest: () => string[]): void {
+  const g = root.command('image').usage('VERB [...]').description('root filesystem images');
+  verb(
+    g,
+    'build',
+    'NAME --from busybox|debian:bookworm [--size SIZE] [--packages a,b] [--json]',
+    'build an ext4 root filesystem image',
+    'banger image build default --from busybox',
+    'banger image build dev --from debian:bookworm --size 2G --packages curl,git',
+  )
+    .addArgument(arg('<NAME>', 'none'))
+    .addOption(valued('--from <SOURCE>', 'what to build from: busybox or debian:bookworm', 'image-source'))
+    .addOption(valued('--size <SIZE>', 'filesystem size, e.g. 1G'))
+    .addOption(valued('--packages <LIST>', 'extra packages, comma-separated (debian)'))
+    .option('--json', JSON_HELP)
+    .action((name, o) => r.run(images().then((m) => m.imageBuild(r.ctx(), name, o))));
+  verb(
+    g,
+    'import',
+    'NAME PATH [--size SIZE] [--json]   (PATH: ext4 file, directory or rootfs tarball)',
+    'import an image from an ext4 file, a directory or a tarball',
+    'banger image import alpine ./alpine-minirootfs.tar.gz --size 1G',
+  )
+    .addArgument(arg('<NAME>', 'none'))
+    .addArgument(arg('<PATH>', 'file', 'an ext4 file, a directory or a rootfs tarball'))
+    .addOption(valued('--size <SIZE>', 'filesystem size, e.g. 1G'))
+    .option('--json', JSON_HELP)
+    .action((name, path, o) => r.run(images().then((m) => m.imageImport(r.ctx(), name, path, o))));
+  imageShellVerb(g, r, rest);
+  verb(g, 'ls', '[--json]', 'list images', 'banger image ls')
+    .option('--json', JSON_HELP)
+    .action((o) => r.run(images().then((m) => m.imageLs(r.ctx(), o))));
+  verb(g, 'rm', 'NAME', 'delete an image (refused while a VM uses it)', 'banger image rm old')
+    .addArgument(arg('<NAME>', 'image'))
+    .action((name) => r.run(images().then((m) => m.imageRm(r.ctx(), name))));
+}
+
+export function kernelGroup(root: Cmd, r: Runtime): void {
+  const g = root.command('kernel').usage('VERB [...]').description('guest kernels');
+  verb(
+    g,
+    'add',
+    'NAME PATH [--initrd P] [--json]',
+    'register a kernel (an ELF vmlinux)',
+    'banger kernel add mine ./vmlinux',
+  )
+    .addArgument(arg('<NAME>', 'none'))
+    .addArgument(arg('<PATH>', 'file', 'an uncompressed ELF vmlinux'))
+    .addOption(valued('--initrd <PATH>', 'an initramfs to boot with it', 'file'))
+    .option('--json', JSON_HELP)
+    .action((name, path, o) => r.run(images().then((m) => m.kernelAdd(r.ctx(), name, path, o))));
+  const about = {
+    fetch: 'Debian cloud kernel + initramfs (QEMU; not Firecracker)',
+    build: 'build a microVM vmlinux from Debian linux-source (~9 min on 2 cores)',
+  };
+  for (const v of ['fetch', 'build'] as const) {
+    verb(g, v, 'NAME [--json]', about[v], `banger kernel ${v} default`)
+      .addArgument(arg('<NAME>', 'none'))
+      .option('--json', JSON_HELP)
+      .action((name, o) => r.run(images().then((m) => m.kernelFetchOrBuild(r.ctx(), v, name, o))));
+  }
+  verb(g, 'ls', '[--json]', 'list kernels', 'banger kernel ls')
+    .option('--json', JSON_HELP)
+    .action((o) => r.run(images().then((m) => m.kernelLs(r.ctx(), o))));
+  verb(g, 'rm', 'NAME', 'delete a kernel (refused while a VM uses it)', 'banger kernel rm old')
+    .addArgument(arg('<NAME>', 'kernel'))
+    .action((name) => r.run(images().then((m) => m.kernelRm(r.ctx(), name))));
+}
+
+export function dnsGroup(root: Cmd, r: Runtime): void {
+  const g = root.command('dns').usage('VERB [...]').description('the NAME.vm resolver');
+  verb(g, 'ls', '[--json]', 'list DNS records (running VMs)', 'banger dns ls')
+    .option('--json', JSON_HELP)
+    .action((o) => r.run(host().then((m) => m.dnsLs(r.ctx(), o))));
+  verb(
+    g,
+    'setup',
+    '[--apply | --remove]',
+    'print (--apply: install, --remove: uninstall) the resolver config that routes .vm to banger',
+    'banger dns setup',
+    'sudo banger dns setup --apply',
+  )
+    .option('--apply', 'install the resolver config')
+    .option('--remove', 'uninstall it')
+    .action((o) => r.run(host().then((m) => m.dnsSetup(r.ctx(), o))));
+}
+
+export function engineGroup(root: Cmd, r: Runtime): void {
+  const g = root.command('engine').usage('VERB [...]').description('the background engine');
+  verb(
+    g,
+    'stop',
+    '[--stop-vms] [--purge]',
+    'stop the background engine (VMs keep running unless --stop-vms; --purge also removes the bridge and NAT)',
+    'banger engine stop',
+    'banger engine stop --stop-vms --purge',
+  )
+    .option('--stop-vms', 'stop every VM first')
+    .option('--purge', 'also remove the bridge and NAT rules')
+    .action((o) => r.run(host().then((m) => m.engineStop(r.ctx(), o))));
+  verb(
+    g,
+    'reconcile',
+    '[--json]',
+    'adopt running VMs, mark dead ones stopped, sweep orphans',
+    'banger engine reconcile',
+  )
+    .option('--json', JSON_HELP)
+    .action((o) => r.run(host().then((m) => m.reconcile(r.ctx(), o))));
+  verb(g, 'events', '[--json]', "the engine's event log (VM state changes and more)", 'banger engine events')
+    .option('--json', JSON_HELP)
+    .action((o) => r.run(host().then((m) => m.events(r.ctx(), o))));
+  verb(
+    g,
+    'serve',
+    ' ',
+    'run the engine in the foreground (what --detach starts; for service managers)',
+    'banger engine serve',
+  ).action(() => r.run(serve(r)));
+}
+
+async function serve(r: Runtime): Promise<number> {
+  const c = r.ctx();
+  if (!c.serveEngine) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'no engine service here');
+  return c.serveEngine();
+}
+
+export function setupGroup(root: Cmd, r: Runtime): void {
+  const g = root.command('setup').usage('VERB [...]').description('one-time host set-up');
+  verb(
+    g,
+    'sudoers',
+    '[--user NAME] [--apply | --remove]',
+    "print (--apply: install, --remove: uninstall) banger's privileged entry point and the sudoers drop-in naming only it",
+    'banger setup sudoers',
+    'sudo banger setup sudoers --user alice --apply',
+  )
+    .addOption(valued('--user <NAME>', 'the user who runs banger (default: you, or SUDO_USER under sudo)'))
+    .option('--apply', 'install the entry point and the sudoers drop-in')
+    .option('--remove', 'uninstall them')
+    .action((o) => r.run(import('./commands/setup.js').then((m) => m.setupSudoers(r.ctx(), o))));
+}
+
+export function hostVerbs(root: Cmd, r: Runtime): void {
+  verb(
+    root,
+    'status',
+    '[--json]',
+    'engine pid, uptime, build, mode, socket, DNS listener, VM counts, backends',
+    'banger status',
+  )
+    .option('--json', JSON_HELP)
+    .action((o) => r.run(host().then((m) => m.status(r.ctx(), o))));
+  verb(
+    root,
+    'doctor',
+    '[--json]',
+    'check this host from here (no engine needed): VMM binaries, /dev/kvm, CPU virtualization, tools',
+    'banger doctor',
+  )
+    .option('--json', JSON_HELP)
+    .action((o) => r.run(host().then((m) => m.doctor(r.ctx(), o))));
+  verb(
+    root,
+    'completion',
+    'bash|zsh|fish',
+    'print the shell completion script (see README for installing it)',
+    'banger completion bash > ~/.local/share/bash-completion/completions/banger',
+    'banger completion zsh > "${fpath[1]}/_banger"',
+    'banger completion fish > ~/.config/fish/completions/banger.fish',
+  )
+    .addArgument(arg('<SHELL>', 'shell', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish'] as const))
+    .action((shell) => r.run(import('./completion-scripts.js').then((m) => r.ctx().out(m.script(shell)))));
+}
