@@ -14,13 +14,13 @@ import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRunner } from '../app/engine/process.js';
+import { createRunner } from '../app/base/process.js';
 import { FirecrackerDriver } from '../app/engine/firecracker/driver.js';
-import { createConsoleFifo } from '../app/engine/vm/console.js';
-import type { LaunchSpec, VmmHandle } from '../app/engine/vm/driver.js';
-import { UndoStack } from '../app/engine/vm/undo.js';
+import { createConsoleFifo } from '../app/engine/driver/console-fifo.js';
+import type { LaunchSpec, VmmHandle } from '../app/engine/driver/contract.js';
+import { UndoStack } from '../app/engine/driver/undo.js';
 import { createEngine } from '../app/engine/wiring.js';
-import { nullLogger } from '../app/log.js';
+import { nullLogger } from '../app/base/log.js';
 import { fakeAssets } from '../test/helpers/engine.js';
 import { statSync } from 'node:fs';
 

@@ -1,6 +1,6 @@
 // A small, strict argv parser: every command declares its flags; anything else is a usage
 // error with a clear message, never silently ignored.
-import { BangerError, ErrorCodes } from '../errors.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
 
 export interface FlagSpec {
   /** Takes a value (--image NAME) or is a switch (--force). */

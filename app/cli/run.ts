@@ -6,10 +6,13 @@ import { vmCommands } from './commands/vm.js';
 import { snapshotCommands } from './commands/snapshots.js';
 import { imageShellCommands } from './commands/image-shell.js';
 import { imageCommands } from './commands/images.js';
+import { statusCommands } from './commands/status.js';
+import { doctorCommands } from './commands/doctor.js';
+import { dnsCommands } from './commands/dns.js';
 import { engineCommands } from './commands/engine.js';
 import { metricsCommands } from './commands/metrics.js';
 import { setupCommands } from './commands/setup.js';
-import { BangerError, ErrorCodes, toBangerError } from '../errors.js';
+import { BangerError, ErrorCodes, toBangerError } from '../base/errors.js';
 
 export const COMMANDS: Command[] = [
   ...vmCommands,
@@ -17,6 +20,9 @@ export const COMMANDS: Command[] = [
   ...metricsCommands,
   ...imageCommands,
   ...imageShellCommands,
+  ...statusCommands,
+  ...doctorCommands,
+  ...dnsCommands,
   ...engineCommands,
   ...setupCommands,
 ];

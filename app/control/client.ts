@@ -25,8 +25,8 @@ import type {
   VmCreateInput,
   VmRecord,
 } from '../engine/api.js';
-import { BangerError, ErrorCodes, type WireError } from '../errors.js';
-import { assertTrustedSocket } from '../runtime-trust.js';
+import { BangerError, ErrorCodes, type WireError } from '../base/errors.js';
+import { assertTrustedSocket } from '../base/runtime-trust.js';
 import {
   LineSplitter,
   MAX_RESPONSE_BYTES,

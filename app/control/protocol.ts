@@ -3,7 +3,7 @@
 // (events, console bytes) carry no id. Buffers travel as {"$base64": "..."} so records,
 // errors and bytes all fit the same line format.
 import type { EngineApi, EngineEvent, EngineStatus } from '../engine/api.js';
-import type { WireError } from '../errors.js';
+import type { WireError } from '../base/errors.js';
 
 export const PROTOCOL_VERSION = 1;
 /** A request line longer than this is refused and its connection closed. */

@@ -3,8 +3,8 @@
 // end with the connection.
 import type { Socket } from 'node:net';
 import type { EngineApi, Unsubscribe } from '../engine/api.js';
-import { BangerError, ErrorCodes, toBangerError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { BangerError, ErrorCodes, toBangerError } from '../base/errors.js';
+import type { Logger } from '../base/log.js';
 import {
   ENGINE_METHOD_SET,
   LineSplitter,

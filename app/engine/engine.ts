@@ -1,7 +1,6 @@
 // The engine: composes store, drivers, network, DNS, images, consoles and metrics, owns the
 // VM lifecycle and emits events. The only layer with side effects on the host.
-import { readTailLines } from '../fsutil.js';
-import { resolve } from 'node:path';
+import { readTailLines } from '../base/fsutil.js';
 import type {
   Backend,
   SettingOrigin,
@@ -27,13 +26,12 @@ import type {
   Unsubscribe,
   VmCreateInput,
   VmRecord,
-  VmState,
 } from './api.js';
-import { VM_STATES } from './api.js';
+import { countByState, isActive } from '../base/vm-facts.js';
 import type { Config } from './config.js';
 import type { Store } from './store.js';
-import type { ProcessRunner } from './process.js';
-import type { VmDriver } from './vm/driver.js';
+import type { ProcessRunner } from '../base/process.js';
+import type { VmDriver } from './driver/contract.js';
 import type { ConsolePort, DnsPort, ImagesPort, MetricsPort, NetworkPort } from './ports.js';
 import { EventBus } from './events.js';
 import { createVm } from './vm/create.js';
@@ -43,9 +41,9 @@ import { Snapshots } from './snapshots/service.js';
 import { imageFromVm } from './snapshots/image-from-vm.js';
 import { doctor } from './doctor.js';
 import { sshArgv } from './images/ssh.js';
-import { BangerError, ErrorCodes } from '../errors.js';
-import type { Paths } from '../paths.js';
-import type { Logger } from '../log.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
+import { vmPaths, type Paths } from '../base/paths.js';
+import type { Logger } from '../base/log.js';
 import { nonDefaultSettings } from './settings-report.js';
 
 /** How long a backend availability probe is reused by status(). */
@@ -140,8 +138,7 @@ export class Engine implements EngineApi {
 
   async status(): Promise<EngineStatus> {
     const vms = this.p.store.listVms();
-    const counts = Object.fromEntries(VM_STATES.map((s) => [s, 0])) as Record<VmState, number>;
-    for (const vm of vms) counts[vm.state]++;
+    const counts = countByState(vms);
     const backends = await this.backends();
     return {
       pid: process.pid,
@@ -231,7 +228,6 @@ export class Engine implements EngineApi {
         config: this.p.config,
         paths: this.p.paths,
         defaultBackend: await this.defaultBackend(),
-        network: this.p.network,
         images: this.p.images,
       },
       input,
@@ -279,7 +275,7 @@ export class Engine implements EngineApi {
       throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: start it first`);
     if (!this.p.images) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'ssh needs the image service');
     const key = await this.p.images.sshKey();
-    const knownHosts = resolve(this.p.paths.vmsDir, vm.id, 'known_hosts');
+    const knownHosts = vmPaths(this.p.paths, vm.id).knownHosts;
     return {
       ip: vm.ip,
       user: 'root',
@@ -298,7 +294,7 @@ export class Engine implements EngineApi {
   async consoleTail(name: string, maxBytes = 64 * 1024): Promise<Buffer> {
     positiveInt('maxBytes', maxBytes);
     const vm = this.vms.get(name);
-    return this.requireConsole().tail(vm.id, resolve(this.p.paths.vmsDir, vm.id, 'console.log'), maxBytes);
+    return this.requireConsole().tail(vm.id, vmPaths(this.p.paths, vm.id).consoleLog, maxBytes);
   }
 
   async subscribeConsole(name: string, onData: (data: Buffer) => void): Promise<Unsubscribe> {
@@ -414,8 +410,7 @@ export class Engine implements EngineApi {
   }
 
   async shutdown(opts: { stopVms?: boolean; purge?: boolean } = {}): Promise<void> {
-    const running = () =>
-      this.p.store.listVms().filter((vm) => ['running', 'paused', 'starting', 'stopping'].includes(vm.state));
+    const running = () => this.p.store.listVms().filter((vm) => isActive(vm.state));
     if (opts.purge && !opts.stopVms && running().length) {
       throw new BangerError(
         ErrorCodes.INVALID_STATE,

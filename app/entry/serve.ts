@@ -3,13 +3,13 @@
 // and a clean step-aside for a newer build (handover) that leaves VMs running.
 import { acquireEngineLock, tryAcquireEngineLock, type EngineLock } from '../control/lock.js';
 import { ping } from '../control/client.js';
-import { BangerError, ErrorCodes } from '../errors.js';
-import type { Paths } from '../paths.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
+import type { Paths } from '../base/paths.js';
 import { ControlServer } from '../control/server.js';
 import { createEngine } from '../engine/wiring.js';
 import type { Engine } from '../engine/engine.js';
-import { resolvePaths, ensureBaseDirs } from '../paths.js';
-import { buildId } from '../buildid.js';
+import { resolvePaths, ensureBaseDirs } from '../base/paths.js';
+import { buildId } from '../base/buildid.js';
 
 export interface Service {
   engine: Engine;

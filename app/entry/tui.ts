@@ -7,12 +7,12 @@
 import { ControlClient } from '../control/client.js';
 import { ensureEngine } from '../control/detach.js';
 import type { TuiHandle, TuiOptions } from '../screens/tui.js';
-import { createRunner } from '../engine/process.js';
+import { createRunner } from '../base/process.js';
 import type { EngineApi } from '../engine/api.js';
 import { retireStale, spawnOptions, trustRuntime } from './connect.js';
-import { EngineSwitch, findEngine } from './reconnecting-client.js';
-import { buildId } from '../buildid.js';
-import type { Paths } from '../paths.js';
+import { EngineSwitch, findEngine } from './engine-switch.js';
+import { buildId } from '../base/buildid.js';
+import type { Paths } from '../base/paths.js';
 import { clientSshArgv } from '../cli/ssh.js';
 import { imageShell } from '../cli/image-shell.js';
 

@@ -1,7 +1,8 @@
 // Header, status line and footer text: pure functions of the data, drawn by the app.
 import type { EngineStatus, VmRecord, VmState } from '../engine/api.js';
 import { stateColor } from './colors.js';
-import { countByState, escapeTags } from './format.js';
+import { escapeTags } from './format.js';
+import { countByState } from '../base/vm-facts.js';
 import { SCREENS, SCREEN_TITLES, type ScreenId } from './keys.js';
 
 /** Header line 1: mode, DNS and VM counts by state. */

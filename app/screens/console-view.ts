@@ -2,7 +2,7 @@
 // lines are drawn as tagged text. `i` enters input mode, where keys go to the guest.
 import blessed from 'blessed';
 import type { Unsubscribe, VmState } from '../engine/api.js';
-import { ErrorCodes } from '../errors.js';
+import { ErrorCodes } from '../base/errors.js';
 import type { Topic } from './data.js';
 import type { ConsoleModel } from './console-render.js';
 import { escapeTags } from './format.js';

@@ -3,7 +3,8 @@
 // VMs-by-state lines. No blessed here, so it is unit-tested directly.
 import { VM_STATES, type HostSample, type VmState } from '../engine/api.js';
 import { stateColor } from './colors.js';
-import { escapeTags, formatBytes } from './format.js';
+import { escapeTags } from './format.js';
+import { formatBytes } from '../base/human.js';
 import { gaugePercent } from './sparkline.js';
 
 export interface Series {

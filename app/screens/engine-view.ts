@@ -1,7 +1,8 @@
 // Engine: status fields and the engine's log (engineLog on start, then 'log' events).
 import blessed from 'blessed';
 import type { Topic } from './data.js';
-import { escapeTags, fit, formatDuration } from './format.js';
+import { escapeTags, fit } from './format.js';
+import { formatDuration } from '../base/human.js';
 import type { ActionId } from './keys.js';
 import { CHROME_BOTTOM, CHROME_TOP, type View, type ViewContext } from './view.js';
 

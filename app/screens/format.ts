@@ -1,8 +1,9 @@
 // Pure formatting for the tables and detail panes: no blessed here, so it is unit-tested
 // directly. Output strings carry blessed tags; user text is escaped with escapeTags.
-import type { BuildProgress, DnsRecord, ImageRecord, VmRecord, VmState } from '../engine/api.js';
+import type { BuildProgress, DnsRecord, ImageRecord, VmRecord } from '../engine/api.js';
 import { stateColor } from './colors.js';
-import { vmUptime } from '../format.js';
+import { formatBytes } from '../base/human.js';
+import { vmDnsName, vmUptime } from '../base/vm-facts.js';
 
 /** blessed.escape without blessed: `{` and `}` would otherwise be read as tags. */
 export function escapeTags(s: string): string {
@@ -15,23 +16,6 @@ export function fit(s: string, w: number): string {
   if (s.length > w) return w === 1 ? '…' : s.slice(0, w - 1) + '…';
   return s.padEnd(w);
 }
-
-export { formatDuration, vmUptime } from '../format.js';
-
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n) || n < 0) return '-';
-  const units = ['B', 'K', 'M', 'G', 'T'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  const txt = v >= 10 || Number.isInteger(v) ? String(Math.round(v)) : v.toFixed(1);
-  return `${txt}${units[i]}`;
-}
-
-export const formatMib = (mib: number): string => formatBytes(mib * 1024 * 1024);
 
 export interface Column {
   id: 'name' | 'state' | 'ip' | 'dns' | 'backend' | 'vcpus' | 'cpu' | 'memory' | 'image' | 'uptime';
@@ -87,7 +71,7 @@ function cell(vm: VmRecord, id: Column['id'], now: number, zone: string, cpuPct:
     case 'ip':
       return vm.ip ?? '-';
     case 'dns':
-      return `${vm.name}.${zone}`;
+      return vmDnsName(vm, zone);
     case 'backend':
       return vm.backend;
     case 'vcpus':
@@ -96,7 +80,7 @@ function cell(vm: VmRecord, id: Column['id'], now: number, zone: string, cpuPct:
     case 'cpu':
       return vm.state === 'running' || vm.state === 'paused' ? formatCpuPct(cpuPct) : '-';
     case 'memory':
-      return formatMib(vm.memoryMib);
+      return formatBytes(vm.memoryMib * 1024 * 1024);
     case 'image':
       return vm.image ?? '-';
     case 'uptime':
@@ -117,7 +101,7 @@ export function formatVmRow(
   now: number,
   opts: { zone?: string; pending?: string; colors?: number; cpuPct?: number | null } = {},
 ): string {
-  const zone = (opts.zone ?? 'vm').replace(/\.$/, '');
+  const zone = opts.zone ?? 'vm';
   return cols
     .map((c) => {
       if (c.id === 'state') {
@@ -128,41 +112,6 @@ export function formatVmRow(
       return escapeTags(fit(cell(vm, c.id, now, zone, opts.cpuPct), c.width));
     })
     .join(' ');
-}
-
-/** Every field of a VM for the detail pane, as [label, value] pairs. */
-export function vmDetails(vm: VmRecord, now: number, consolePath?: string | null): [string, string][] {
-  const rows: [string, string][] = [
-    ['name', vm.name],
-    ['id', vm.id],
-    ['state', vm.state],
-    ['backend', vm.backend],
-    ['ip', vm.ip ?? '-'],
-    ['dns', `${vm.name}.vm`],
-    ['mac', vm.mac],
-    ['vcpus', String(vm.vcpus)],
-    ['memory', formatMib(vm.memoryMib)],
-    ['disk', formatBytes(vm.diskBytes)],
-    ['image', vm.image ?? '-'],
-    ['kernel', vm.kernel ?? '-'],
-    ['boot args', vm.bootArgs || '-'],
-    ['pid', vm.pid === null ? '-' : String(vm.pid)],
-    ['tap', vm.tap ?? '-'],
-    ['api socket', vm.socketPath ?? '-'],
-    ['created', vm.createdAt],
-    ['started', vm.startedAt ?? '-'],
-    ['stopped', vm.stoppedAt ?? '-'],
-    ['uptime', vmUptime(vm, now)],
-    [
-      'exit',
-      vm.exitCode === null && vm.exitSignal === null
-        ? '-'
-        : `${vm.exitCode ?? ''}${vm.exitSignal ? ` (${vm.exitSignal})` : ''}`,
-    ],
-  ];
-  if (consolePath) rows.push(['console', consolePath]);
-  rows.push(['last error', vm.lastError ?? '-']);
-  return rows;
 }
 
 /** Detail pairs laid out as tagged lines in `ncols` columns of `width` total. */
@@ -184,20 +133,6 @@ export function detailLines(pairs: [string, string][], width: number, ncols: num
     lines.push(parts.join(' '));
   }
   return lines;
-}
-
-export function countByState(vms: readonly VmRecord[]): Record<VmState, number> {
-  const out: Record<VmState, number> = {
-    created: 0,
-    starting: 0,
-    running: 0,
-    paused: 0,
-    stopping: 0,
-    stopped: 0,
-    error: 0,
-  };
-  for (const v of vms) out[v.state]++;
-  return out;
 }
 
 /** `[#####-----]  40%` */

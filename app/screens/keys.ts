@@ -1,4 +1,4 @@
-// The one key table (lazydocker's habit): every binding is data, and the footer, the `?` help
+// The one key table: every binding is data, and the footer, the `?` help
 // overlay and the dispatcher are all generated from it, so they can never disagree.
 
 export type ScreenId = 'vms' | 'console' | 'images' | 'dns' | 'engine' | 'top';

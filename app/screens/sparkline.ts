@@ -1,7 +1,8 @@
 // Pure metric formatting for the screens: unicode block sparklines, rates and percents, and the
 // VM detail pane's metric lines. No blessed here, so all of it is unit-tested directly.
 import type { VmSample } from '../engine/api.js';
-import { escapeTags, formatBytes, formatCpuPct } from './format.js';
+import { escapeTags, formatCpuPct } from './format.js';
+import { formatBytes } from '../base/human.js';
 
 export const SPARK_BLOCKS = '▁▂▃▄▅▆▇█';
 

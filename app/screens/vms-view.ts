@@ -3,7 +3,8 @@ import blessed from 'blessed';
 import type { VmRecord } from '../engine/api.js';
 import type { Topic } from './data.js';
 import { filterVms } from './filter.js';
-import { detailLines, escapeTags, formatVmRow, headerRow, layoutColumns, vmDetails, type Column } from './format.js';
+import { detailLines, escapeTags, formatVmRow, headerRow, layoutColumns, type Column } from './format.js';
+import { vmDetails } from '../base/vm-facts.js';
 import type { ActionId } from './keys.js';
 import { vmMetricLines } from './sparkline.js';
 import { reselect } from './viewport.js';
@@ -121,7 +122,10 @@ export class VmsView implements View {
     const ncols = w >= 110 ? 3 : w >= 70 ? 2 : 1;
     const metrics =
       vm.state === 'running' || vm.state === 'paused' ? vmMetricLines(this.ctx.data.metrics.history(vm.id), w) : [];
-    const lines = [...metrics, ...detailLines(vmDetails(vm, Date.now()), w, ncols)];
+    const lines = [
+      ...metrics,
+      ...detailLines(vmDetails(vm, this.ctx.data.status?.dns.zone ?? 'vm', Date.now()), w, ncols),
+    ];
     const h = Math.max(1, (this.detail.height as number) - 2);
     // Keep the last error visible even when the pane is short.
     if (lines.length > h && vm.lastError)
@@ -134,7 +138,7 @@ export class VmsView implements View {
   fullDetails(): string[] | null {
     const vm = this.selected;
     if (!vm) return null;
-    return detailLines(vmDetails(vm, Date.now()), 100, 1);
+    return detailLines(vmDetails(vm, this.ctx.data.status?.dns.zone ?? 'vm', Date.now()), 100, 1);
   }
 
   action(a: ActionId): boolean {

@@ -8,7 +8,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from '
 import { join } from 'node:path';
 import { createEngine } from '../../app/engine/wiring.js';
 import type { Engine } from '../../app/engine/engine.js';
-import { nullLogger } from '../../app/log.js';
+import { nullLogger } from '../../app/base/log.js';
 import { fakeAssets, SIM } from '../helpers/engine.js';
 import { tmpState, type TmpState } from '../helpers/tmp.js';
 import { isRoot, runIf } from '../helpers/skip.js';

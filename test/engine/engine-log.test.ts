@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFileSync, rmSync } from 'node:fs';
 import { simEngine, type TestEngine } from '../helpers/engine.js';
-import { BangerError } from '../../app/errors.js';
+import { BangerError } from '../../app/base/errors.js';
 
 let te: TestEngine;
 test.before(async () => {

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine } from '../../app/engine/wiring.js';
 import type { Engine } from '../../app/engine/engine.js';
-import { nullLogger, type Logger } from '../../app/log.js';
+import { nullLogger, type Logger } from '../../app/base/log.js';
 import { tmpState, type TmpState } from './tmp.js';
 import { ROOT } from './cli.js';
 

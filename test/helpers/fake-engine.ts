@@ -27,7 +27,7 @@ import type {
 } from '../../app/engine/api.js';
 import { VM_STATES } from '../../app/engine/api.js';
 import { validateBackend, validateName, validateVcpus } from '../../app/engine/vm/spec.js';
-import { BangerError, ErrorCodes } from '../../app/errors.js';
+import { BangerError, ErrorCodes } from '../../app/base/errors.js';
 import { FakeArtifacts } from './fake-artifacts.js';
 import { FakeConsole, type EchoMode } from './fake-console.js';
 import { FakeMetrics } from './fake-metrics.js';

@@ -5,16 +5,14 @@ import {
   detailLines,
   escapeTags,
   fit,
-  formatBytes,
   formatCpuPct,
-  formatDuration,
   formatVmRow,
   headerRow,
   layoutColumns,
   progressBar,
-  vmDetails,
-  vmUptime,
 } from '../../app/screens/format.js';
+import { formatBytes, formatDuration } from '../../app/base/human.js';
+import { vmDetails, vmUptime } from '../../app/base/vm-facts.js';
 import { visibleLength } from '../../app/screens/vtable.js';
 import { columnize } from '../../app/screens/dialogs.js';
 
@@ -111,8 +109,12 @@ test('CPU% column: the latest sample for running VMs, kept at 80 columns, "-" ot
 });
 
 test('details include every field and highlight the last error', () => {
-  const pairs = vmDetails(vm({ lastError: 'boot failed: no kernel' }), Date.now());
+  const pairs = vmDetails(vm({ lastError: 'boot failed: no kernel' }), 'lab', Date.now());
   const keys = pairs.map((p) => p[0]);
+  assert.ok(
+    pairs.some(([k, v]) => k === 'dns' && v === 'dev.lab'),
+    'the configured zone, not a hard-coded .vm',
+  );
   for (const k of [
     'name',
     'state',
@@ -125,7 +127,7 @@ test('details include every field and highlight the last error', () => {
     'kernel',
     'pid',
     'tap',
-    'api socket',
+    'socket',
     'last error',
   ])
     assert.ok(keys.includes(k), k);

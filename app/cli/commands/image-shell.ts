@@ -4,7 +4,7 @@ import { flagInt, flagStr, needPositional } from '../args.js';
 import { attachConsole } from '../console.js';
 import { imageShell } from '../image-shell.js';
 import { clientSshArgv } from '../ssh.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export const imageShellCommands: Command[] = [
   {

@@ -4,7 +4,8 @@ import type { BuildProgress, EngineApi } from '../../engine/api.js';
 import type { CliContext, Command } from '../context.js';
 import { JSON_FLAG, printJson } from '../context.js';
 import { flagBool, flagStr, needPositional } from '../args.js';
-import { formatBytesShort, table } from '../format.js';
+import { table } from '../table.js';
+import { formatBytes } from '../../base/human.js';
 
 /** Follow a build's progress events with a one-line bar on a TTY (plain lines otherwise). */
 async function withProgress<T>(
@@ -52,7 +53,7 @@ export const imageCommands: Command[] = [
         e.buildImage({ name, from: flagStr(a, 'from') ?? '', size: flagStr(a, 'size'), packages }),
       );
       if (flagBool(a, 'json')) printJson(ctx, img);
-      else ctx.out(`built image ${img.name} (${formatBytesShort(img.sizeBytes)}, sha256 ${img.sha256.slice(0, 12)})`);
+      else ctx.out(`built image ${img.name} (${formatBytes(img.sizeBytes)}, sha256 ${img.sha256.slice(0, 12)})`);
     },
   },
   {
@@ -67,7 +68,7 @@ export const imageCommands: Command[] = [
         e.importImage({ name, path: resolve(path), size: flagStr(a, 'size') }),
       );
       if (flagBool(a, 'json')) printJson(ctx, img);
-      else ctx.out(`imported image ${img.name} (${formatBytesShort(img.sizeBytes)})`);
+      else ctx.out(`imported image ${img.name} (${formatBytes(img.sizeBytes)})`);
     },
   },
   {
@@ -83,7 +84,7 @@ export const imageCommands: Command[] = [
         imgs.length
           ? table(
               ['NAME', 'SOURCE', 'SIZE', 'SHA256', 'CREATED'],
-              imgs.map((i) => [i.name, i.source, formatBytesShort(i.sizeBytes), i.sha256.slice(0, 12), i.createdAt]),
+              imgs.map((i) => [i.name, i.source, formatBytes(i.sizeBytes), i.sha256.slice(0, 12), i.createdAt]),
             )
           : 'no images yet: banger image build NAME --from busybox',
       );

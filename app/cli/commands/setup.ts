@@ -1,7 +1,7 @@
 // banger setup sudoers: what a normal user needs once so the engine can make its host changes.
 import type { Command } from '../context.js';
 import { flagBool, flagStr, needPositional } from '../args.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export const setupCommands: Command[] = [
   {

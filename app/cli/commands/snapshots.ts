@@ -3,17 +3,18 @@ import type { SnapshotRecord } from '../../engine/api.js';
 import type { Command } from '../context.js';
 import { JSON_FLAG, printJson } from '../context.js';
 import { flagBool, needPositional, type ParsedArgs } from '../args.js';
-import { formatBytesShort, table } from '../format.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { table } from '../table.js';
+import { formatBytes } from '../../base/human.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 function snapshotTable(snaps: SnapshotRecord[]): string {
   const total = snaps.reduce((n, s) => n + s.sizeBytes, 0);
   return [
     table(
       ['NAME', 'SIZE', 'PARENT', 'MEM', 'CREATED'],
-      snaps.map((s) => [s.name, formatBytesShort(s.sizeBytes), s.parent ?? '-', `${s.memoryMib}M`, s.createdAt]),
+      snaps.map((s) => [s.name, formatBytes(s.sizeBytes), s.parent ?? '-', `${s.memoryMib}M`, s.createdAt]),
     ),
-    `${snaps.length} snapshot${snaps.length === 1 ? '' : 's'}, ${formatBytesShort(total)} on disk`,
+    `${snaps.length} snapshot${snaps.length === 1 ? '' : 's'}, ${formatBytes(total)} on disk`,
   ].join('\n');
 }
 
@@ -53,7 +54,7 @@ export const snapshotCommands: Command[] = [
       if (flagBool(a, 'json')) printJson(ctx, rec);
       else
         ctx.out(
-          `snapshot ${rec.name} of ${rec.vm}: ${formatBytesShort(rec.sizeBytes)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+          `snapshot ${rec.name} of ${rec.vm}: ${formatBytes(rec.sizeBytes)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
         );
     },
   },

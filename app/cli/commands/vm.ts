@@ -2,10 +2,10 @@
 import type { Command } from '../context.js';
 import { JSON_FLAG, printJson } from '../context.js';
 import { flagBool, flagInt, flagStr, needPositional } from '../args.js';
-import { VM_HEADERS, table, vmDetail, vmRow } from '../format.js';
+import { VM_HEADERS, table, vmDetail, vmRow } from '../table.js';
 import { attachConsole } from '../console.js';
 import { clientSshArgv } from '../ssh.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 const NAME = (usage: string) => (a: { positional: string[] }) => needPositional(a as never, 1, usage)[0];
 

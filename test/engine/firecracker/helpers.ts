@@ -3,9 +3,9 @@
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VmRecord } from '../../../app/engine/api.js';
-import type { LaunchSpec, VmDriver, VmmHandle } from '../../../app/engine/vm/driver.js';
-import { UndoStack } from '../../../app/engine/vm/undo.js';
-import { BangerError, ErrorCodes } from '../../../app/errors.js';
+import type { LaunchSpec, VmDriver, VmmHandle } from '../../../app/engine/driver/contract.js';
+import { UndoStack } from '../../../app/engine/driver/undo.js';
+import { BangerError, ErrorCodes } from '../../../app/base/errors.js';
 import { guestFiles, SIM, tempDir } from '../../fixtures/firecracker-sim-harness.js';
 
 export { SIM, tempDir };

@@ -13,8 +13,8 @@ import {
 } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createRunner, which, type SpawnedProcess } from '../../../app/engine/process.js';
-import { BangerError } from '../../../app/errors.js';
+import { createRunner, which, type SpawnedProcess } from '../../../app/base/process.js';
+import { BangerError } from '../../../app/base/errors.js';
 import {
   allocatedBytes,
   hostCpuPct,

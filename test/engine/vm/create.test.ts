@@ -4,11 +4,12 @@ import * as assert from 'uvu/assert';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine } from '../../../app/engine/wiring.js';
-import { hostMemoryMib, parseSize } from '../../../app/engine/vm/spec.js';
+import { hostMemoryMib } from '../../../app/engine/vm/spec.js';
+import { parseSize } from '../../../app/engine/driver/size.js';
 import { tmpState, type TmpState } from '../../helpers/tmp.js';
 import type { Engine } from '../../../app/engine/engine.js';
 import type { VmCreateInput } from '../../../app/engine/api.js';
-import { nullLogger } from '../../../app/log.js';
+import { nullLogger } from '../../../app/base/log.js';
 
 let t: TmpState;
 let engine: Engine;

@@ -8,11 +8,11 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createEngine } from '../../../app/engine/wiring.js';
 import { simEngine, SIM, simPids, waitFor, type TestEngine } from '../../helpers/engine.js';
-import { pidAlive } from '../../../app/pid.js';
+import { pidAlive } from '../../../app/base/pid.js';
 import { STOP_TIMEOUT_BY_INIT, stopTimeoutFor } from '../../../app/engine/vm/vmm-guard.js';
 import { DEFAULT_CONFIG } from '../../../app/engine/config.js';
 import type { ImageRecord, VmRecord } from '../../../app/engine/api.js';
-import type { Logger } from '../../../app/log.js';
+import type { Logger } from '../../../app/base/log.js';
 
 let te: TestEngine;
 const logged: string[] = [];

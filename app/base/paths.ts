@@ -1,5 +1,6 @@
-// Every location banger uses, built in one place (pm2's habit). Each base follows the XDG
-// variables and can be overridden by a BANGER_* variable; dirs are created owner-only.
+// Every location banger uses, built in one place, so no part guesses another's files. Each
+// base follows the XDG variables and can be overridden by a BANGER_* variable; dirs are
+// created owner-only.
 import { mkdirSync, chmodSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +94,43 @@ export function ensureBaseDirs(p: Paths): void {
   }
 }
 
-export function vmDir(p: Paths, vmId: string): string {
-  return join(p.vmsDir, vmId);
+/** Where every VM's runtime dir (sockets, console FIFO) lives; reconcile sweeps it. */
+export function vmRuntimeRoot(p: Pick<Paths, 'runtimeDir'>): string {
+  return join(p.runtimeDir, 'vms');
+}
+
+/** Every file of one VM. State (disk, logs) survives reboots; the runtime dir does not. */
+export interface VmPaths {
+  dir: string;
+  runtimeDir: string;
+  disk: string;
+  consoleLog: string;
+  consoleFifo: string;
+  knownHosts: string;
+  vmmLog: string;
+  metrics: string;
+  /** Snapshots of this VM, one dir each. */
+  snapshotsDir: string;
+  /** QEMU's migration channel while a snapshot is saved or loaded. */
+  migrateSocket: string;
+  /** The VMM's control socket: Firecracker's API socket or QEMU's QMP socket. */
+  vmmSocket: (backend: 'firecracker' | 'qemu') => string;
+}
+
+export function vmPaths(p: Pick<Paths, 'vmsDir' | 'runtimeDir'>, vmId: string): VmPaths {
+  const dir = join(p.vmsDir, vmId);
+  const runtimeDir = join(vmRuntimeRoot(p), vmId);
+  return {
+    dir,
+    runtimeDir,
+    disk: join(dir, 'disk.ext4'),
+    consoleLog: join(dir, 'console.log'),
+    consoleFifo: join(runtimeDir, 'console.in'),
+    knownHosts: join(dir, 'known_hosts'),
+    vmmLog: join(dir, 'vmm.log'),
+    metrics: join(dir, 'metrics.json'),
+    snapshotsDir: join(dir, 'snapshots'),
+    migrateSocket: join(runtimeDir, 'migrate.sock'),
+    vmmSocket: (backend) => join(runtimeDir, backend === 'qemu' ? 'qmp.sock' : 'api.sock'),
+  };
 }

@@ -1,5 +1,5 @@
 // One public error type: a stable code for scripts and the wire, a one-line message for
-// people, and the cause kept for logs (execa's habit).
+// people, and the cause kept for logs.
 
 export const ErrorCodes = {
   // user input
@@ -51,10 +51,10 @@ export interface WireError {
 }
 
 export class BangerError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details?: Record<string, unknown>;
 
-  constructor(code: string, message: string, opts: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(code: ErrorCode, message: string, opts: { cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'BangerError';
     this.code = code;
@@ -71,11 +71,12 @@ export class BangerError extends Error {
   }
 
   static fromWire(w: WireError): BangerError {
-    return new BangerError(w.code, w.message, { details: w.details });
+    // An engine of another build may know codes this one does not: they pass through as-is.
+    return new BangerError(w.code as ErrorCode, w.message, { details: w.details });
   }
 }
 
-const USER_CODES = new Set<string>([
+const USER_CODES = new Set<ErrorCode>([
   ErrorCodes.INVALID_NAME,
   ErrorCodes.NAME_TAKEN,
   ErrorCodes.INVALID_VCPUS,
@@ -95,7 +96,7 @@ const USER_CODES = new Set<string>([
 ]);
 
 /** Wrap anything thrown into a BangerError, keeping it as the cause. */
-export function toBangerError(err: unknown, code: string = ErrorCodes.INTERNAL): BangerError {
+export function toBangerError(err: unknown, code: ErrorCode = ErrorCodes.INTERNAL): BangerError {
   if (err instanceof BangerError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new BangerError(code, message, { cause: err });

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, LOG_MAX_BYTES } from '../app/log.js';
+import { createLogger, LOG_MAX_BYTES } from '../../app/base/log.js';
 
 let dir = '';
 test.before(() => {

@@ -1,5 +1,6 @@
-// firecracker-go-sdk's habit: every acquired resource pushes an undo; on failure they run in
-// reverse. Undo failures are collected, never thrown over the original error.
+// Every acquired resource (TAP, lease, FIFO, VMM process, build dir) pushes its undo; on failure
+// they run in reverse, so a failed boot or build leaves nothing the next engine must clean up.
+// Undo failures are collected, never thrown over the original error.
 
 export interface UndoEntry {
   name: string;

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBaseDirs, resolvePaths } from '../app/paths.js';
+import { ensureBaseDirs, resolvePaths } from '../../app/base/paths.js';
 
 test('XDG base dirs are followed, and BANGER_* variables override each', () => {
   const p = resolvePaths({

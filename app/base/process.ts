@@ -4,7 +4,7 @@
 // point installed (banger setup sudoers), as `sudo -n ENTRY VERB ARGS`, never the raw command.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { BangerError, ErrorCodes } from '../errors.js';
+import { BangerError, ErrorCodes } from './errors.js';
 import { installedEntry, verbFor } from '../priv/argv.js';
 
 export interface RunOptions {

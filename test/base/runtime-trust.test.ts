@@ -17,12 +17,12 @@ import {
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { assertTrustedDirs, assertTrustedSocket, chainFrom } from '../app/runtime-trust.js';
-import { ensureBaseDirs, resolvePaths } from '../app/paths.js';
-import { BangerError } from '../app/errors.js';
-import { lockHolder } from '../app/control/lock.js';
-import { cli } from './helpers/cli.js';
-import { isRoot, runIf } from './helpers/skip.js';
+import { assertTrustedDirs, assertTrustedSocket, chainFrom } from '../../app/base/runtime-trust.js';
+import { ensureBaseDirs, resolvePaths } from '../../app/base/paths.js';
+import { BangerError } from '../../app/base/errors.js';
+import { lockHolder } from '../../app/control/lock.js';
+import { cli } from '../helpers/cli.js';
+import { isRoot, runIf } from '../helpers/skip.js';
 
 const asRoot = runIf(test, isRoot ? null : 'needs root (chown to another user, runuser)');
 const NOBODY = 65534;
@@ -114,7 +114,7 @@ asRoot('a socket owned by someone else is refused before connecting, even in our
       code(() => assertTrustedSocket(sock)),
       'E_UNTRUSTED_PATH',
     );
-    const { ping } = await import('../app/control/client.js');
+    const { ping } = await import('../../app/control/client.js');
     await ping(sock).then(
       () => assert.unreachable('ping must throw, not report "no engine"'),
       (err) => assert.is((err as BangerError).code, 'E_UNTRUSTED_PATH'),

@@ -1,9 +1,9 @@
-// The process runner (app/engine/process.ts run()): output, input, exit codes, timeouts,
+// The process runner (app/base/process.ts run()): output, input, exit codes, timeouts,
 // cancellation and spawn failures, against real commands.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRunner } from '../../app/engine/process.js';
-import { BangerError } from '../../app/errors.js';
+import { createRunner } from '../../app/base/process.js';
+import { BangerError } from '../../app/base/errors.js';
 
 const runner = createRunner();
 const code = (p: Promise<unknown>) =>

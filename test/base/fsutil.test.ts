@@ -3,8 +3,8 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileSize, readTail, readTailLines } from '../app/fsutil.js';
-import { sleep } from '../app/time.js';
+import { fileSize, readTail, readTailLines } from '../../app/base/fsutil.js';
+import { sleep } from '../../app/base/time.js';
 
 let dir = '';
 test.before(() => {

@@ -48,6 +48,6 @@ export function buildId(): string {
       /* not stamped: hash */
     }
   }
-  cached ??= hashTree(dist ?? here);
+  cached ??= hashTree(dist ?? join(here, '..')); // app/, from app/base/
   return cached;
 }

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { pidAlive } from '../app/pid.js';
+import { pidAlive } from '../../app/base/pid.js';
 
 test('a live process is alive; an exited, unreaped one (zombie) and a reaped one are not', async () => {
   const child = spawn('sleep', ['30'], { stdio: 'ignore' });
