@@ -136,14 +136,8 @@ exit $rc
   };
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** The program's own answer: a zombie not yet reaped by its parent counts as gone. */
+export { pidAlive } from '../../../app/base/pid.js';
 
 export function leftovers(spec: LaunchSpec): string[] {
   return [spec.socketPath, spec.consoleFifo].filter((p) => existsSync(p));
