@@ -4,9 +4,9 @@ import blessed from 'blessed';
 import type { EngineApi } from '../engine/api.js';
 import { App } from './app.js';
 import { lazyTerminfo } from './lazy-terminfo.js';
-import type { QuitChoice } from './actions.js';
+import type { QuitChoice } from './host.js';
 
-export type { QuitChoice } from './actions.js';
+export type { QuitChoice } from './host.js';
 
 export interface TuiOptions {
   mode: 'embedded' | 'attached';
@@ -23,16 +23,27 @@ export interface TuiOptions {
   onFirstFrame?: () => void;
 }
 
+/** How the entry talks to a running TUI. */
 export interface TuiHandle {
-  app: App;
-  screen: blessed.Widgets.Screen;
+  /** A one-line message in the status bar. */
+  notify(text: string): void;
+  /** Fetch everything again and redraw (events were missed: a reconnect, a handover). */
+  resync(): Promise<void>;
+  /** The engine is now embedded or attached (a handover): the header and quit follow. */
+  setMode(mode: 'embedded' | 'attached'): void;
   /** Resolves when the TUI has quit (after onQuit returned). */
   closed: Promise<void>;
   destroy(): void;
 }
 
+/** The handle plus the App itself, for tests and benches that inspect the screens. */
+export interface TuiInternals extends TuiHandle {
+  app: App;
+  screen: blessed.Widgets.Screen;
+}
+
 // eslint-disable-next-line max-lines-per-function -- long before the lint existed; split when next touched
-export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiHandle> {
+export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiInternals> {
   lazyTerminfo();
   const screen = blessed.screen({
     smartCSR: true,
@@ -111,6 +122,9 @@ export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiHa
   return {
     app,
     screen,
+    notify: (text) => app.info(text),
+    resync: () => app.resync(),
+    setMode: (mode) => app.setMode(mode),
     closed,
     destroy: () => {
       app.destroy();
