@@ -218,7 +218,7 @@ export class Engine implements EngineApi {
     return this.p.store.listVms();
   }
   async getVm(name: string): Promise<VmRecord> {
-    return this.vms.get(String(name ?? ''));
+    return this.vms.get(name);
   }
 
   async createVm(input: VmCreateInput): Promise<VmRecord> {
@@ -292,7 +292,6 @@ export class Engine implements EngineApi {
   }
 
   async consoleTail(name: string, maxBytes = 64 * 1024): Promise<Buffer> {
-    positiveInt('maxBytes', maxBytes);
     const vm = this.vms.get(name);
     return this.requireConsole().tail(vm.id, vmPaths(this.p.paths, vm.id).consoleLog, maxBytes);
   }
@@ -307,8 +306,6 @@ export class Engine implements EngineApi {
     // A paused guest's UART holds the bytes until it runs again.
     if (vm.state !== 'running' && vm.state !== 'paused')
       throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: its console takes no input`);
-    if (!Buffer.isBuffer(data) && typeof data !== 'string')
-      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'console input must be text or bytes');
     await this.requireConsole().write(vm.id, Buffer.isBuffer(data) ? data : Buffer.from(data));
   }
 
@@ -338,7 +335,6 @@ export class Engine implements EngineApi {
     return this.p.images?.builds() ?? [];
   }
   async cancelBuild(id: string): Promise<void> {
-    if (typeof id !== 'string') throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'a build id must be a string');
     this.requireImages().cancel(id);
   }
 
@@ -369,11 +365,10 @@ export class Engine implements EngineApi {
   }
 
   async events(limit = 100): Promise<EventRecord[]> {
-    return this.p.store.listEvents(positiveInt('limit', limit));
+    return this.p.store.listEvents(limit);
   }
 
   async engineLog(lines = 200): Promise<string[]> {
-    positiveInt('lines', lines);
     // Only the file's end (4 KiB a line is generous), never the whole log.
     return readTailLines(this.p.paths.engineLog, Math.min(Math.max(64 * 1024, lines * 4096), 16 * 1024 * 1024)).slice(
       -lines,
@@ -452,15 +447,4 @@ export class Engine implements EngineApi {
     await this.p.dns?.stop().catch(() => {});
     this.p.logger.info('engine stopped', { pid: process.pid });
   }
-}
-
-/** Counts from the wire: a whole number >= 1, else E_INVALID_ARGUMENT (never a SQLite or fs error). */
-function positiveInt(what: string, n: unknown): number {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
-    throw new BangerError(
-      ErrorCodes.INVALID_ARGUMENT,
-      `${what} must be a whole number >= 1, got ${JSON.stringify(n) ?? typeof n}`,
-    );
-  }
-  return n;
 }

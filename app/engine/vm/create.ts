@@ -35,7 +35,6 @@ export function pickDefault(names: string[], configured: string | null): string 
 }
 
 export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmRecord> {
-  if (!input || typeof input !== 'object') throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'vm create needs a spec');
   const name = validateName(input.name);
   const vcpus = validateVcpus(input.vcpus ?? d.config.defaultVcpus);
   const memoryMib = validateMemory(input.memoryMib ?? d.config.defaultMemoryMib);
@@ -44,11 +43,6 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   const bootArgs = validateBootArgs(input.bootArgs);
   const stopTimeoutMs = validateStopTimeout(input.stopTimeoutMs);
 
-  for (const key of ['image', 'kernel'] as const) {
-    if (input[key] !== undefined && input[key] !== null && typeof input[key] !== 'string') {
-      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `${key} must be a name (a string)`);
-    }
-  }
   const imageName =
     input.image ??
     pickDefault(

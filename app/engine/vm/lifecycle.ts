@@ -52,9 +52,6 @@ export class VmLifecycle {
   }
 
   get(name: string): VmRecord {
-    // Names arrive from the control socket too: anything but a string is a malformed request.
-    if (typeof name !== 'string')
-      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `a VM name must be a string, got ${describe(name)}`);
     const vm = this.d.store.getVm(name);
     if (!vm) throw new BangerError(ErrorCodes.NOT_FOUND, `no VM named "${name}" (see banger vm ls)`);
     return vm;
@@ -326,7 +323,6 @@ export class VmLifecycle {
   }
 
   async stop(name: string, opts: StopOptions = {}): Promise<VmRecord> {
-    validateStopOptions(opts);
     const vm = this.get(name);
     // An error VM whose VMM could not be killed can be stopped again (that is the way out).
     if (!(vm.state === 'error' && sameProcessAlive(vm.pid, vm.pidStartTime ?? null)))
@@ -406,7 +402,6 @@ export class VmLifecycle {
   }
 
   async remove(name: string, opts: { force?: boolean } = {}): Promise<VmRecord> {
-    validateStopOptions(opts);
     let vm = this.get(name);
     if (isActive(vm.state)) {
       if (!opts.force) {
