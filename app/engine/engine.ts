@@ -80,7 +80,7 @@ export class Engine implements EngineApi {
   private backendsRefreshing = false;
   controlSocket: string | null = null;
 
-  constructor(readonly p: EngineParts) {
+  constructor(private readonly p: EngineParts) {
     this.bus = p.bus ?? new EventBus();
     this.vms = new VmLifecycle({
       store: p.store,
@@ -427,6 +427,16 @@ export class Engine implements EngineApi {
     if (opts.purge) await this.p.network?.down();
     await this.close();
     this.p.onShutdown?.();
+  }
+
+  /** The engine's log, for the service around it. */
+  get logger(): Logger {
+    return this.p.logger;
+  }
+
+  /** Close the database: the last step of the service, after close(). */
+  closeStore(): void {
+    this.p.store.close();
   }
 
   /** Let go of everything without touching VMs (also the stale-engine handover). */

@@ -35,6 +35,8 @@ export interface WiringOptions {
   /** Build the host-changing parts (network, DNS, drivers). false: records only. */
   full?: boolean;
   onShutdown?: () => void;
+  /** A store opened by the caller (tests seed records through it); default: opened here. */
+  store?: Store;
 }
 
 /** Both backends; their KVM checks look where config.kvmPath points. */
@@ -72,7 +74,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
   const bus = new EventBus();
   const logger = o.logger ?? createLogger(paths.engineLog, (line) => bus.emit({ type: 'log', line }));
   const runner = o.runner ?? createRunner();
-  const store = new Store(paths.dbFile);
+  const store = o.store ?? new Store(paths.dbFile);
   const drivers = createDrivers(config, runner, logger);
   const network =
     o.full && config.network === 'bridge'

@@ -38,7 +38,7 @@ export async function startService(mode: 'embedded' | 'detached', env = process.
     closing ??= (async () => {
       await server.close().catch(() => {});
       await engine.close().catch(() => {});
-      engine.p.store.close();
+      engine.closeStore();
       lock.release();
       endedResolve();
     })();
@@ -65,9 +65,9 @@ export async function startService(mode: 'embedded' | 'detached', env = process.
     socketPath: paths.controlSocket,
     buildId: buildId(),
     mode,
-    logger: engine.p.logger,
+    logger: engine.logger,
     onHandover: async () => {
-      engine.p.logger.info('handing over to a newer build; VMs keep running');
+      engine.logger.info('handing over to a newer build; VMs keep running');
       endReason ??= 'handover';
       setTimeout(() => void close('handover'), 20);
     },
@@ -77,7 +77,7 @@ export async function startService(mode: 'embedded' | 'detached', env = process.
     await server.listen();
   } catch (err) {
     await engine.close().catch(() => {});
-    engine.p.store.close();
+    engine.closeStore();
     lock.release();
     throw err;
   }

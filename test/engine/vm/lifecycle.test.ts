@@ -96,7 +96,7 @@ const STEPS: [string, () => void][] = [
   [
     'validate',
     () => {
-      unlinkSync(te.engine.p.store.getKernel('default')!.path);
+      unlinkSync(te.store.getKernel('default')!.path);
     },
   ],
   // The VMM starts, then exits before its API socket exists: noticed while waiting for it.
@@ -156,7 +156,7 @@ for (const [step, inject] of STEPS) {
     assert.is(after.pid, null);
     await waitFor(() => simPids(vm.id).length === 0, 'no VMM process');
     assert.not.ok(existsSync(vmPaths(te.t.paths, vm.id).runtimeDir), 'no socket, no FIFO');
-    assert.is(te.engine.p.store.listLeases().length, 0, 'no lease');
+    assert.is(te.store.listLeases().length, 0, 'no lease');
     delete process.env.SIM_FAIL;
   });
 }
