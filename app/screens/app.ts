@@ -26,12 +26,13 @@ import {
 } from './keys.js';
 import { RenderCoalescer } from './state/scheduler.js';
 import { VmsView } from './views/vms.js';
-import { CHROME_TOP, type View, type ViewContext } from './views/view.js';
+import type { View, ViewContext } from './views/view.js';
 import type { ActionHost, QuitChoice } from './host.js';
 import { VmActions } from './actions/vms.js';
 import { ImageActions } from './actions/images.js';
 import { quit } from './actions/quit.js';
 import { suspendTerminal } from './terminal.js';
+import { Bars } from './widgets/bars.js';
 
 export interface AppOptions {
   mode: 'embedded' | 'attached';
@@ -48,9 +49,7 @@ export class App implements ViewContext, ActionHost {
   readonly views: Record<ScreenId, View>;
   current: ScreenId = 'vms';
   readonly renderer: RenderCoalescer;
-  private header: blessed.Widgets.BoxElement;
-  private status: blessed.Widgets.BoxElement;
-  private footer: blessed.Widgets.BoxElement;
+  private readonly bars: Bars;
   private modals: Modal[] = [];
   private prompt: { kind: 'filter' | 'command'; input: LineInput } | null = null;
   private message: { text: string; kind: 'info' | 'error' } | null = null;
@@ -73,17 +72,7 @@ export class App implements ViewContext, ActionHost {
       if (!this.suspended) this.screen.render();
     });
     this.data = new DataModel(engine, (t) => this.onData(t));
-    this.header = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: CHROME_TOP, tags: true });
-    this.status = blessed.box({ parent: screen, bottom: 1, left: 0, width: '100%', height: 1, tags: true });
-    this.footer = blessed.box({
-      parent: screen,
-      bottom: 0,
-      left: 0,
-      width: '100%',
-      height: 1,
-      tags: true,
-      style: { bg: this.theme.selectedBg === 'blue' ? 'black' : '#1c1c1c' },
-    });
+    this.bars = new Bars(screen, this.theme);
     this.views = {
       vms: new VmsView(this),
       console: new ConsoleView(this),
@@ -185,16 +174,14 @@ export class App implements ViewContext, ActionHost {
   drawChrome(): void {
     const w = this.screen.width as number;
     const title = this.views[this.current].title();
-    this.header.setContent(
+    const p = this.prompt;
+    this.bars.set(
       `${headerLine(this.modeNow, this.data.status, this.data.vms, this.theme.accent)}\n${tabsLine(this.current, this.theme.accent)}  ${title}`,
+      p
+        ? ` {bold}${p.kind === 'filter' ? '/' : ':'}{/bold}${blessed.escape(p.input.value)}▏`
+        : statusLine(this.pending, this.spinnerFrame, this.message),
+      ' ' + footerText(this.current, w - 2),
     );
-    if (this.prompt) {
-      const sigil = this.prompt.kind === 'filter' ? '/' : ':';
-      this.status.setContent(` {bold}${sigil}{/bold}${blessed.escape(this.prompt.input.value)}▏`);
-    } else {
-      this.status.setContent(statusLine(this.pending, this.spinnerFrame, this.message));
-    }
-    this.footer.setContent(' ' + footerText(this.current, w - 2));
   }
 
   // --- messages and pending actions -------------------------------------------

@@ -42,9 +42,7 @@ export interface TuiInternals extends TuiHandle {
   screen: blessed.Widgets.Screen;
 }
 
-// eslint-disable-next-line max-lines-per-function -- long before the lint existed; split when next touched
-export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiInternals> {
-  lazyTerminfo();
+function createScreen(opts: TuiOptions): blessed.Widgets.Screen {
   const screen = blessed.screen({
     smartCSR: true,
     fullUnicode: true,
@@ -60,6 +58,14 @@ export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiIn
   // captures, copy/paste and terminals with half-working ACS.
   const tput = screen.tput as unknown as { unicode?: boolean; brokenACS?: boolean };
   if (tput.unicode) tput.brokenACS = true;
+  return screen;
+}
+
+/**
+ * Gives the terminal back however the process ends: at exit, and on a crash before the stack
+ * trace is printed. release() tears the screen down once and drops the process hooks.
+ */
+function guardTerminal(screen: blessed.Widgets.Screen): { release(): void } {
   let destroyed = false;
   const restore = () => {
     if (destroyed) return;
@@ -70,7 +76,6 @@ export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiIn
       /* the terminal is going away anyway */
     }
   };
-  // Crashes must give the terminal back before the stack trace is printed.
   const onCrash = (err: unknown) => {
     restore();
     process.stderr.write(`banger: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
@@ -79,16 +84,39 @@ export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiIn
   process.on('exit', restore);
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
+  return {
+    release() {
+      restore();
+      process.off('exit', restore);
+      process.off('uncaughtException', onCrash);
+      process.off('unhandledRejection', onCrash);
+    },
+  };
+}
 
+function onFirstFrame(screen: blessed.Widgets.Screen, app: App, cb: () => void): void {
+  let fired = false;
+  screen.on('render', () => {
+    if (!fired && app.data.status) {
+      fired = true;
+      cb();
+    }
+  });
+}
+
+export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiInternals> {
+  lazyTerminfo();
+  const screen = createScreen(opts);
+  const guard = guardTerminal(screen);
   const app = new App(screen, engine, opts);
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => {
     resolveClosed = r;
   });
-  const detach = () => {
-    process.off('exit', restore);
-    process.off('uncaughtException', onCrash);
-    process.off('unhandledRejection', onCrash);
+  const end = () => {
+    app.destroy();
+    guard.release();
+    resolveClosed();
   };
   let quitting = false;
   app.quitHandler = async (choice) => {
@@ -101,22 +129,9 @@ export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiIn
       app.showError('quit', err);
       return;
     }
-    app.destroy();
-    restore();
-    detach();
-    resolveClosed();
+    end();
   };
-
-  if (opts.onFirstFrame) {
-    const cb = opts.onFirstFrame;
-    let fired = false;
-    screen.on('render', () => {
-      if (!fired && app.data.status) {
-        fired = true;
-        cb();
-      }
-    });
-  }
+  if (opts.onFirstFrame) onFirstFrame(screen, app, opts.onFirstFrame);
   screen.render(); // the chrome at once, data when it lands
   await app.start();
   return {
@@ -126,11 +141,6 @@ export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiIn
     resync: () => app.resync(),
     setMode: (mode) => app.setMode(mode),
     closed,
-    destroy: () => {
-      app.destroy();
-      restore();
-      detach();
-      resolveClosed();
-    },
+    destroy: end,
   };
 }
