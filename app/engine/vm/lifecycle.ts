@@ -11,7 +11,6 @@ import type { ExitInfo, SnapshotFiles, VmDriver, VmmHandle } from '../driver/con
 import { BootFailure, runBoot, socketPathFor } from './boot.js';
 import { liveVmmsOf, stopTimeoutFor } from './vmm-guard.js';
 import { sameProcessAlive, startTimeOf } from './vmm-process.js';
-import { describe, validateStopOptions } from './spec.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
 import { isActive } from '../../base/vm-facts.js';

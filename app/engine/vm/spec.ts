@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import { totalmem } from 'node:os';
 import { BACKENDS, type Backend } from '../api.js';
-import type { StopOptions } from '../api.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { parseSize } from '../driver/size.js';
 
@@ -95,32 +94,4 @@ export function validateStopTimeout(raw: unknown): number | null {
 /** 12 lowercase hex characters: valid as a Firecracker --id and short enough for TAP names. */
 export function newVmId(): string {
   return randomBytes(6).toString('hex');
-}
-
-export function describe(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
-}
-
-/** Options from the wire are checked before anything happens: a bad one changes nothing. */
-export function validateStopOptions(opts: unknown): asserts opts is StopOptions {
-  if (opts === undefined) return;
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
-    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `options must be an object, got ${describe(opts)}`);
-  }
-  const o = opts as Record<string, unknown>;
-  if (o.force !== undefined && typeof o.force !== 'boolean') {
-    throw new BangerError(
-      ErrorCodes.INVALID_ARGUMENT,
-      `option "force" must be true or false, got ${describe(o.force)}`,
-    );
-  }
-  if (
-    o.timeoutMs !== undefined &&
-    !(typeof o.timeoutMs === 'number' && Number.isFinite(o.timeoutMs) && o.timeoutMs >= 0)
-  ) {
-    throw new BangerError(
-      ErrorCodes.INVALID_ARGUMENT,
-      `option "timeoutMs" must be a number of milliseconds >= 0, got ${JSON.stringify(o.timeoutMs) ?? describe(o.timeoutMs)}`,
-    );
-  }
 }
