@@ -134,7 +134,7 @@ step('? shows the help generated from the key table', async () => {
   const screen = await s.waitFor('Keys on VMs', 5000, 'help');
   for (const b of bindingsFor('vms').filter((x) => x.footer))
     assert.ok(screen.includes(b.label), `help lists ${b.label}`);
-  assert.ok(screen.includes(':top'));
+  assert.ok(screen.includes(':metrics'));
   s.keys('Escape');
   await s.waitFor((x) => !x.includes('Keys on VMs'), 5000, 'help-closed');
 });
