@@ -133,7 +133,7 @@ test('snapshot, change the disk, restore: API order, files, records, the disk ba
   await e.removeVm('s', { force: true });
   assert.not.ok(existsSync(vmPaths(te.t.paths, vm.id).dir), 'vm rm takes the snapshots with it');
   assert.is(
-    (te.engine.p.store.db.prepare('SELECT COUNT(*) AS n FROM snapshots').get() as { n: number }).n,
+    (te.store.db.prepare('SELECT COUNT(*) AS n FROM snapshots').get() as { n: number }).n,
     0,
     'and their records',
   );
@@ -194,7 +194,7 @@ test('a new engine adopts a paused VM as paused', async () => {
     assert.is((await e2.resumeVm('a')).state, 'running');
   } finally {
     await e2.close();
-    e2.p.store.close();
+    e2.closeStore();
   }
 });
 
