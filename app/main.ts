@@ -4,8 +4,8 @@
 // (--version/--help, and verbs through dist/verb.cjs); keep its route test in step with this one.
 // bench/startup.sh measures it.
 import { readFileSync } from 'node:fs';
-import { resolvePaths } from './paths.js';
-import { toBangerError } from './errors.js';
+import { resolvePaths } from './base/paths.js';
+import { toBangerError } from './base/errors.js';
 
 function version(): string {
   for (const rel of ['../../package.json', '../package.json']) {

@@ -10,7 +10,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlClient } from '../app/control/client.js';
-import { resolvePaths, vmDir } from '../app/paths.js';
+import { resolvePaths, vmPaths } from '../app/base/paths.js';
 import type { VmRecord } from '../app/engine/api.js';
 
 const args = process.argv.slice(2);
@@ -60,7 +60,7 @@ function opt(argv: string[], flag: string): number {
 }
 
 async function bootBanger(e: ControlClient, vm: VmRecord): Promise<{ ms: number; argv: string[] }> {
-  const log = join(vmDir(paths, vm.id), 'console.log');
+  const log = vmPaths(paths, vm.id).consoleLog;
   const from = size(log);
   const t0 = performance.now();
   const r = await e.startVm(vm.name);
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     const bare: number[] = [];
     for (let i = 0; i < iterations; i++) {
       banger.push((await bootBanger(e, vm)).ms);
-      await sh(['cp', '--sparse=always', '--reflink=auto', join(vmDir(paths, vm.id), 'disk.ext4'), disk]);
+      await sh(['cp', '--sparse=always', '--reflink=auto', vmPaths(paths, vm.id).disk, disk]);
       bare.push(await bootBare(bareArgv(warm.argv, disk, 'bench-tap0'), bridge));
     }
     await e.removeVm(vm.name, { force: true });

@@ -14,7 +14,7 @@ import { closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRunner, type SpawnedProcess } from '../app/engine/process.js';
+import { createRunner, type SpawnedProcess } from '../app/base/process.js';
 import { MetricsSampler, type MetricsVm } from '../app/engine/metrics/sampler.js';
 
 const argv = process.argv.slice(2);

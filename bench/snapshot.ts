@@ -5,9 +5,8 @@
 //
 //   node --import tsx bench/snapshot.ts [--iterations 3]
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { ControlClient } from '../app/control/client.js';
-import { resolvePaths, vmDir } from '../app/paths.js';
+import { resolvePaths, vmPaths } from '../app/base/paths.js';
 
 const args = process.argv.slice(2);
 const iterations = Math.max(1, Number(args[args.indexOf('--iterations') + 1] || 3) || 3);
@@ -31,7 +30,7 @@ async function main(): Promise<void> {
   const restore: number[] = [];
   try {
     const vm = await e.createVm({ name: 'snapbench', backend: 'qemu', memoryMib: 256 });
-    const log = join(vmDir(paths, vm.id), 'console.log');
+    const log = vmPaths(paths, vm.id).consoleLog;
     for (let i = 0; i < iterations; i++) {
       const from = statSync(log, { throwIfNoEntry: false })?.size ?? 0;
       let t = performance.now();

@@ -10,19 +10,20 @@
 // drift on the host hits both equally.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRunner } from '../app/engine/process.js';
+import { createRunner } from '../app/base/process.js';
 import { FirecrackerDriver } from '../app/engine/firecracker/driver.js';
-import { createConsoleFifo } from '../app/engine/vm/console.js';
-import type { LaunchSpec, VmmHandle } from '../app/engine/vm/driver.js';
-import { UndoStack } from '../app/engine/vm/undo.js';
+import { createConsoleFifo } from '../app/engine/driver/console-fifo.js';
+import type { LaunchSpec, VmmHandle } from '../app/engine/driver/contract.js';
+import { UndoStack } from '../app/engine/driver/undo.js';
 import { createEngine } from '../app/engine/wiring.js';
-import { nullLogger } from '../app/log.js';
+import { nullLogger } from '../app/base/log.js';
 import { fakeAssets } from '../test/helpers/engine.js';
 import { statSync } from 'node:fs';
+import { Store } from '../app/engine/store.js';
 
 const SIM = fileURLToPath(new URL('../test/fixtures/firecracker-sim', import.meta.url));
 const argv = process.argv.slice(2);
@@ -173,7 +174,10 @@ for (let i = -1; i < iterations; i++) {
 // The whole engine: `vm start` (state changes, store writes, events, dirs, FIFO, boot steps,
 // console tail, DNS record) until InstanceStart is accepted and the VM is "running".
 const engineDir = mkdtempSync(join(tmpdir(), 'bench-engine-'));
+mkdirSync(join(engineDir, 's'), { recursive: true });
+const engStore = new Store(join(engineDir, 's', 'banger.db'));
 const eng = createEngine({
+  store: engStore,
   env: {
     BANGER_STATE_DIR: join(engineDir, 's'),
     BANGER_RUNTIME_DIR: join(engineDir, 'r'),
@@ -190,7 +194,7 @@ const eng = createEngine({
 {
   const assets = fakeAssets(engineDir);
   const now = new Date().toISOString();
-  eng.p.store.insertKernel({
+  engStore.insertKernel({
     name: 'default',
     path: assets.kernel,
     initrdPath: null,
@@ -198,7 +202,7 @@ const eng = createEngine({
     version: null,
     createdAt: now,
   });
-  eng.p.store.insertImage({
+  engStore.insertImage({
     name: 'default',
     source: 'bench',
     path: assets.image,
@@ -220,7 +224,7 @@ for (let i = -1; i < iterations; i++) {
   void vm;
 }
 await eng.close();
-eng.p.store.close();
+engStore.close();
 rmSync(engineDir, { recursive: true, force: true });
 
 const md = median(d);

@@ -49,7 +49,7 @@ await build({
 const help = spawnSync(process.execPath, [join(dist, 'app', 'main.js'), '--help'], { encoding: 'utf8' });
 if (help.status !== 0) throw new Error(`dist/app/main.js --help failed: ${help.stderr}`);
 writeFileSync(join(dist, 'help.txt'), help.stdout);
-// The build id: what app/buildid.ts would hash over dist/ if the stamp were missing.
+// The build id: what app/base/buildid.ts would hash over dist/ if the stamp were missing.
 const files = readdirSync(dist, { recursive: true })
   .filter((f) => /\.(js|cjs|ts)$/.test(f))
   .map((f) => join(dist, f))

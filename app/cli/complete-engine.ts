@@ -2,8 +2,8 @@
 // one does. Never starts an engine; every answer within one budget (200 ms) or none at all.
 import { ControlClient } from '../control/client.js';
 import { BACKENDS } from '../engine/api.js';
-import type { Paths } from '../paths.js';
-import { assertTrustedDirs } from '../runtime-trust.js';
+import type { Paths } from '../base/paths.js';
+import { assertTrustedDirs } from '../base/runtime-trust.js';
 import { complete, render, type Source } from './complete.js';
 
 export const BUDGET_MS = 200;

@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import type { EngineApi, ImageRecord } from '../engine/api.js';
-import { BangerError, ErrorCodes } from '../errors.js';
-import { sleep } from '../time.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
+import { sleep } from '../base/time.js';
 
 export interface ImageShellOptions {
   image: string;

@@ -5,7 +5,7 @@
 import { Argument as RawArgument, Command as BaseCommand, Option as RawOption, type HelpContext } from 'commander';
 // Types only: extra-typings' classes are commander's own at run time, so commander alone loads.
 import type { Argument, Command, Option } from '@commander-js/extra-typings';
-import { BangerError, ErrorCodes } from '../errors.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
 import type { CliContext } from './context.js';
 
 export type Cmd = Command;

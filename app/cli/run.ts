@@ -2,7 +2,7 @@
 // Exit codes: 0 ok, 1 user error (one line on stderr), 2 host or engine failure.
 import type { CliContext } from './context.js';
 import { buildTree } from './tree.js';
-import { toBangerError } from '../errors.js';
+import { toBangerError } from '../base/errors.js';
 
 /** Words after the first "--": a remote command (vm ssh NAME -- CMD...), never parsed here. */
 function afterDashes(argv: string[]): string[] {

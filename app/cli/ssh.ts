@@ -2,13 +2,12 @@
 // whatever answers on the socket) only says which VM and where; it never picks the program,
 // the key or the known_hosts file this user's ssh runs with.
 import { isIP } from 'node:net';
-import { join } from 'node:path';
 import type { EngineApi } from '../engine/api.js';
 import { sshArgv } from '../engine/images/ssh.js';
-import { BangerError, ErrorCodes } from '../errors.js';
-import type { Paths } from '../paths.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
+import { vmPaths, type Paths } from '../base/paths.js';
 
-export type SshPaths = Pick<Paths, 'sshKey' | 'vmsDir'>;
+export type SshPaths = Pick<Paths, 'sshKey' | 'vmsDir' | 'runtimeDir'>;
 
 export async function clientSshArgv(engine: EngineApi, paths: SshPaths, name: string): Promise<string[]> {
   // The engine still checks the VM runs and makes sure the key exists; its argv is not used.
@@ -20,5 +19,5 @@ export async function clientSshArgv(engine: EngineApi, paths: SshPaths, name: st
     throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `VM "${vm.name}" has no valid IPv4 address: ${String(vm.ip)}`);
   if (typeof vm.id !== 'string' || !/^[0-9a-f]{1,64}$/.test(vm.id))
     throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `VM "${vm.name}" has a malformed id`);
-  return sshArgv(vm.ip, paths.sshKey, join(paths.vmsDir, vm.id, 'known_hosts'));
+  return sshArgv(vm.ip, paths.sshKey, vmPaths(paths, vm.id).knownHosts);
 }

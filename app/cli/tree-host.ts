@@ -1,5 +1,5 @@
 // The image, kernel, DNS, engine and shell verbs of the command tree (app/cli/tree.ts).
-import { BangerError, ErrorCodes } from '../errors.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
 import { imageShellVerb } from './tree-snap.js';
 import { JSON_HELP, arg, valued, verb, type Cmd, type Runtime } from './program.js';
 

@@ -25,8 +25,8 @@ import type {
   VmCreateInput,
   VmRecord,
 } from '../engine/api.js';
-import { BangerError, ErrorCodes, type WireError } from '../errors.js';
-import { assertTrustedSocket } from '../runtime-trust.js';
+import { BangerError, ErrorCodes, type WireError } from '../base/errors.js';
+import { assertTrustedSocket } from '../base/runtime-trust.js';
 import {
   LineSplitter,
   MAX_RESPONSE_BYTES,
@@ -35,6 +35,7 @@ import {
   decodeLine,
   type HelloInfo,
 } from './protocol.js';
+import type { WireMethod, WireParams, WireRequest, WireResult } from './methods.js';
 
 export interface ConnectOptions {
   /** Budget for connecting and the hello exchange. */
@@ -93,7 +94,7 @@ export class ControlClient implements EngineApi {
     const timeoutMs = opts.timeoutMs ?? 5000;
     const client = new ControlClient(await dial(socketPath, timeoutMs), socketPath);
     try {
-      client.hello = await client.call<HelloInfo>('hello', [], timeoutMs);
+      client.hello = await client.call('hello', [], timeoutMs);
     } catch (err) {
       client.socket.destroy();
       throw err;
@@ -196,7 +197,7 @@ export class ControlClient implements EngineApi {
     return this.call('imageFromVm', [input]);
   }
   async consoleTail(name: string, maxBytes?: number): Promise<Buffer> {
-    const r = await this.call<unknown>('consoleTail', [name, maxBytes]);
+    const r: unknown = await this.call('consoleTail', [name, maxBytes]);
     return Buffer.isBuffer(r) ? r : Buffer.alloc(0);
   }
   async sendConsole(name: string, data: Buffer | string): Promise<void> {
@@ -270,7 +271,8 @@ export class ControlClient implements EngineApi {
   async subscribeConsole(name: string, onData: (data: Buffer) => void): Promise<Unsubscribe> {
     let entry = this.consoles.get(name);
     if (!entry) {
-      const created = { listeners: new Set<(d: Buffer) => void>(), ready: this.call<void>('subscribeConsole', [name]) };
+      const ready = this.call('subscribeConsole', [name]).then(() => {});
+      const created = { listeners: new Set<(d: Buffer) => void>(), ready };
       entry = created;
       this.consoles.set(name, created);
       created.ready.catch(() => {
@@ -299,21 +301,24 @@ export class ControlClient implements EngineApi {
     if (want === this.eventsOnWire || this.isClosed) return;
     this.eventsOnWire = want;
     // Lines are handled in order on the server, so subscribe/unsubscribe cannot cross.
-    this.call(want ? 'subscribe' : 'unsubscribe', want ? [] : [{ events: true }]).catch(() => {
+    const sent = want ? this.call('subscribe', []) : this.call('unsubscribe', [{ events: true }]);
+    sent.catch(() => {
       if (want) this.eventsOnWire = false;
     });
   }
 
-  private call<T>(method: string, params: unknown[], timeoutMs?: number): Promise<T> {
+  private call<M extends WireMethod>(method: M, args: WireParams<M>, timeoutMs?: number): Promise<WireResult<M>> {
     if (this.isClosed) {
       return Promise.reject(
         this.closeReason ?? new BangerError(ErrorCodes.ENGINE_UNAVAILABLE, 'the engine connection is closed'),
       );
     }
     // Trailing undefined would become null on the wire; just leave it out.
+    const params: unknown[] = [...args];
     while (params.length > 0 && params[params.length - 1] === undefined) params.pop();
     const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
+    const request: WireRequest<M> = { v: PROTOCOL_VERSION, id, method, params: params as WireParams<M> };
+    return new Promise<WireResult<M>>((resolve, reject) => {
       const p: Pending = { method, resolve: resolve as (v: unknown) => void, reject };
       if (timeoutMs) {
         p.timer = setTimeout(() => {
@@ -322,7 +327,7 @@ export class ControlClient implements EngineApi {
         }, timeoutMs);
       }
       this.pending.set(id, p);
-      this.socket.write(encodeLine({ v: PROTOCOL_VERSION, id, method, params }));
+      this.socket.write(encodeLine(request));
     });
   }
 
@@ -418,7 +423,9 @@ export async function ping(socketPath: string, opts: ConnectOptions = {}): Promi
     socket.on('data', (c: Buffer) => splitter.push(c));
     socket.on('error', () => finish(null));
     socket.on('close', () => finish(null));
-    socket.write(encodeLine({ v: PROTOCOL_VERSION, id: 0, method: 'hello', params: [] }));
+    socket.write(
+      encodeLine({ v: PROTOCOL_VERSION, id: 0, method: 'hello', params: [] } satisfies WireRequest<'hello'>),
+    );
   });
 }
 

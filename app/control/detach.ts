@@ -1,13 +1,13 @@
-// Start the engine in the background from the same binary (pm2's habit): ping the socket,
-// and if nothing answers, spawn ourselves detached with output to the engine log, then
-// poll until the new engine answers hello.
+// Start the engine in the background from the same binary, so CLI verbs never need a service
+// manager: ping the socket, and if nothing answers, spawn ourselves detached with output to
+// the engine log, then poll until the new engine answers hello.
 import { closeSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { BangerError, ErrorCodes } from '../errors.js';
-import type { ProcessRunner, SpawnedProcess } from '../engine/process.js';
-import { ensurePrivateDir } from '../paths.js';
-import { fileSize, readTail } from '../fsutil.js';
-import { sleep } from '../time.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
+import type { ProcessRunner, SpawnedProcess } from '../base/process.js';
+import { ensurePrivateDir } from '../base/paths.js';
+import { fileSize, readTail } from '../base/fsutil.js';
+import { sleep } from '../base/time.js';
 import { ControlClient, ping } from './client.js';
 import type { HelloInfo } from './protocol.js';
 

@@ -15,9 +15,9 @@
 // must pass, so a mis-set clock or a touched file alone cannot wedge us on a stranger.
 import { linkSync, readFileSync, unlinkSync, writeFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { BangerError, ErrorCodes } from '../errors.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
 // A zombie holder (killed, not yet reaped) has let go of the lock.
-import { pidAlive as isAlive } from '../pid.js';
+import { pidAlive as isAlive } from '../base/pid.js';
 import { bootId, mtimeMs, procArgv, procStartTime, procStartedAtMs } from './proc-identity.js';
 
 export interface EngineLock {

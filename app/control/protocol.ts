@@ -1,9 +1,9 @@
 // The control socket's wire format, shared by the server and the client: one JSON object
 // per line. Requests carry a protocol version and an id; responses echo the id; pushes
 // (events, console bytes) carry no id. Buffers travel as {"$base64": "..."} so records,
-// errors and bytes all fit the same line format.
-import type { EngineApi, EngineEvent, EngineStatus } from '../engine/api.js';
-import type { WireError } from '../errors.js';
+// errors and bytes all fit the same line format. What each method carries: methods.ts.
+import type { EngineStatus } from '../engine/api.js';
+import type { WireError } from '../base/errors.js';
 
 export const PROTOCOL_VERSION = 1;
 /** A request line longer than this is refused and its connection closed. */
@@ -11,60 +11,8 @@ export const MAX_REQUEST_BYTES = 1024 * 1024;
 /** Responses can be big (console tails, long lists), but not unbounded. */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-/** Every EngineApi method that is a plain request/response. subscribe* are handled apart. */
-export const ENGINE_METHODS = [
-  'status',
-  'doctor',
-  'listVms',
-  'getVm',
-  'createVm',
-  'startVm',
-  'stopVm',
-  'restartVm',
-  'removeVm',
-  'sshInfo',
-  'pauseVm',
-  'resumeVm',
-  'snapshotVm',
-  'listSnapshots',
-  'restoreVm',
-  'removeSnapshot',
-  'imageFromVm',
-  'consoleTail',
-  'sendConsole',
-  'listImages',
-  'buildImage',
-  'importImage',
-  'removeImage',
-  'listBuilds',
-  'cancelBuild',
-  'listKernels',
-  'addKernel',
-  'fetchKernel',
-  'buildKernel',
-  'removeKernel',
-  'dnsRecords',
-  'events',
-  'engineLog',
-  'reconcile',
-  'metrics',
-  'shutdown',
-] as const satisfies readonly (keyof EngineApi)[];
-
-export type EngineMethod = (typeof ENGINE_METHODS)[number];
-export type StreamMethod = 'subscribe' | 'subscribeConsole';
-
-// Compile-time guard: a method added to EngineApi but not listed above fails the build here.
-type Unlisted = Exclude<keyof EngineApi, EngineMethod | StreamMethod>;
-const exhaustive: [Unlisted] extends [never] ? true : { missingFromWhitelist: Unlisted } = true;
-void exhaustive;
-
-/** Methods that are not part of EngineApi: the bootstrap surface and stream control. */
-export const CONTROL_METHODS = ['hello', 'ping', 'handover', 'subscribe', 'subscribeConsole', 'unsubscribe'] as const;
 /** Answered whatever version the caller speaks, so any binary can find and retire any engine. */
 export const VERSIONLESS_METHODS: ReadonlySet<string> = new Set(['hello', 'ping', 'handover']);
-
-export const ENGINE_METHOD_SET: ReadonlySet<string> = new Set(ENGINE_METHODS);
 
 export interface HelloInfo {
   protocol: number;
@@ -73,17 +21,8 @@ export interface HelloInfo {
   mode: EngineStatus['mode'];
 }
 
-export interface WireRequest {
-  v: number;
-  id: number;
-  method: string;
-  params?: unknown[];
-}
-
 export type WireResponse =
   { id: number | null; ok: true; result: unknown } | { id: number | null; ok: false; error: WireError };
-
-export type WirePush = { event: EngineEvent } | { console: string; data: string };
 
 /** Serialise one message as a line; Buffers become {"$base64": ...}. */
 export function encodeLine(msg: unknown): string {

@@ -3,10 +3,10 @@
 // end with the connection.
 import type { Socket } from 'node:net';
 import type { EngineApi, Unsubscribe } from '../engine/api.js';
-import { BangerError, ErrorCodes, toBangerError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { BangerError, ErrorCodes, toBangerError } from '../base/errors.js';
+import type { Logger } from '../base/log.js';
+import { callEngine, ENGINE_METHOD_SET, vmName, type EngineMethod, type WirePush } from './methods.js';
 import {
-  ENGINE_METHOD_SET,
   LineSplitter,
   MAX_REQUEST_BYTES,
   PROTOCOL_VERSION,
@@ -151,8 +151,8 @@ export class Session {
         new BangerError(ErrorCodes.PROTOCOL, `unknown method: ${method}`, { details: { method } }),
       );
     }
-    const engine = this.host.engine as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-    this.track(id, () => engine[method](...params), method === 'shutdown');
+    // Params are checked (and typed) by the method's validator before the engine sees them.
+    this.track(id, () => callEngine(this.host.engine, method as EngineMethod, params), method === 'shutdown');
   }
 
   /** Run an async call and answer it; keeps the count close() waits on. */
@@ -172,9 +172,12 @@ export class Session {
       });
   }
 
-  private subscribeConsole(id: number, name: unknown): void {
-    if (typeof name !== 'string' || !name) {
-      return this.sendError(id, new BangerError(ErrorCodes.INVALID_ARGUMENT, 'subscribeConsole needs a VM name'));
+  private subscribeConsole(id: number, raw: unknown): void {
+    let name: string;
+    try {
+      name = vmName(raw);
+    } catch (err) {
+      return this.sendError(id, err);
     }
     if (this.consoles.has(name)) return this.sendResult(id, null);
     const sub: ConsoleSub = { unsub: null, cancelled: false };
@@ -225,7 +228,7 @@ export class Session {
     for (const name of [...this.consoles.keys()]) this.dropConsole(name);
   }
 
-  private push(msg: unknown): void {
+  private push(msg: WirePush): void {
     if (this.socket.destroyed || !this.socket.writable) return;
     if (this.socket.writableLength > MAX_PENDING_WRITE) {
       this.host.logger.warn('control client too slow, dropping it', { pending: this.socket.writableLength });

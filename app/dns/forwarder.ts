@@ -3,7 +3,7 @@
 // id and the same question, so a spoofed packet cannot poison what the guest sees.
 import { createSocket, type Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import type { Upstream } from './upstreams.js';
 
 interface Pending {

@@ -2,8 +2,8 @@
 // down; it never takes the other listeners (or the engine) with it.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { BlockList, createServer, isIP, type Server, type Socket } from 'node:net';
-import { BangerError, ErrorCodes } from '../errors.js';
-import type { Logger } from '../log.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
+import type { Logger } from '../base/log.js';
 import type { Forwarder } from './forwarder.js';
 import { NativeUdp, encodeTable } from './native-udp.js';
 import { FORWARD, type DnsStats, type Responder } from './responder.js';

@@ -3,7 +3,7 @@
 // bytes + an OPT when the query had one. dns-packet only decodes the rare legal-but-odd query.
 import dnsPacket from 'dns-packet';
 import { isIPv4 } from 'node:net';
-import { BangerError, ErrorCodes } from '../errors.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
 import {
   C_ANY,
   C_IN,

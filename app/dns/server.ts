@@ -1,8 +1,8 @@
 // The .vm DNS server the engine embeds: one record set, served on one or more listeners
 // (127.0.0.1:42069 for the host; optionally the bridge gateway on :53 for guests, which also
 // forwards other names upstream). The engine hands it records; it knows nothing of VMs.
-import { BangerError, ErrorCodes } from '../errors.js';
-import { nullLogger, type Logger } from '../log.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
+import { nullLogger, type Logger } from '../base/log.js';
 import { Forwarder } from './forwarder.js';
 import { Listener, type ListenerOptions, type ListenerStatus, type UdpPath } from './listener.js';
 import { nativeUdpUnavailable } from './native-udp.js';

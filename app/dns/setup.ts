@@ -2,7 +2,7 @@
 // Pure text and argv plans; the caller supplies `run` (the engine's ProcessRunner), so this
 // module has no side effects of its own and tests can record what would run.
 import { isIP } from 'node:net';
-import { BangerError, ErrorCodes, toBangerError } from '../errors.js';
+import { BangerError, ErrorCodes, toBangerError } from '../base/errors.js';
 import { normaliseZone } from './zone.js';
 
 export const RESOLVED_DROPIN_PATH = '/etc/systemd/resolved.conf.d/banger.conf';
@@ -14,7 +14,6 @@ export const RESOLVED_DROPIN_PATH = '/etc/systemd/resolved.conf.d/banger.conf';
  * files, one domain per line.
  */
 export const RESOLVED_NTA_PATH = '/etc/dnssec-trust-anchors.d/banger.negative';
-export const DNSMASQ_DROPIN_PATH = '/etc/NetworkManager/dnsmasq.d/banger.conf';
 
 export interface Target {
   zone?: string;

@@ -2,7 +2,7 @@
 // "[v6]:port" strings, or the host's /etc/resolv.conf nameservers.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { BangerError, ErrorCodes } from '../errors.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
 
 export interface Upstream {
   address: string;

@@ -5,7 +5,6 @@
 export const T_A = 1;
 export const T_NS = 2;
 export const T_SOA = 6;
-export const T_AAAA = 28;
 export const T_OPT = 41;
 export const T_ANY = 255;
 export const C_IN = 1;

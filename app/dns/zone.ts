@@ -1,6 +1,6 @@
 // The zone name rules, apart from the responder so `banger dns setup` can validate a zone
 // without loading the DNS wire code (dns-packet).
-import { BangerError, ErrorCodes } from '../errors.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
 
 export const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 

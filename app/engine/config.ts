@@ -1,8 +1,8 @@
 // Engine settings: defaults, then config.json in the config dir, then environment variables.
 import { readFileSync } from 'node:fs';
 import type { Backend } from './api.js';
-import type { Paths } from '../paths.js';
-import { BangerError, ErrorCodes } from '../errors.js';
+import type { Paths } from '../base/paths.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
 
 export interface Config {
   firecrackerBin: string;

@@ -5,9 +5,9 @@ import { DnsServer } from '../dns/server.js';
 import type { DnsStatus, GuestResolvers } from './api.js';
 import { hostResolvers } from '../dns/guest-resolvers.js';
 import type { DnsPort } from './ports.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 
-export class EngineDns implements DnsPort {
+export class DnsPortAdapter implements DnsPort {
   private readonly main: DnsServer;
   private gateway: DnsServer | null = null;
   /** One gateway start at a time: two VMs starting together must not both bind :53. */

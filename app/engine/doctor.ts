@@ -1,8 +1,8 @@
 // banger doctor: what this host offers, and which backend VMs get by default and why.
 import type { Backend, DoctorCheck, DoctorReport } from './api.js';
 import type { Config } from './config.js';
-import type { VmDriver } from './vm/driver.js';
-import { which, type ProcessRunner } from './process.js';
+import type { VmDriver } from './driver/contract.js';
+import { which, type ProcessRunner } from '../base/process.js';
 import { readAccelInputs, virtFlag, type AccelInputs } from './qemu/accel.js';
 import { privilegeCheck, tunCheck } from '../priv/doctor.js';
 

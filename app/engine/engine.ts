@@ -1,7 +1,6 @@
 // The engine: composes store, drivers, network, DNS, images, consoles and metrics, owns the
 // VM lifecycle and emits events. The only layer with side effects on the host.
-import { readTailLines } from '../fsutil.js';
-import { resolve } from 'node:path';
+import { readTailLines } from '../base/fsutil.js';
 import type {
   Backend,
   SettingOrigin,
@@ -27,13 +26,12 @@ import type {
   Unsubscribe,
   VmCreateInput,
   VmRecord,
-  VmState,
 } from './api.js';
-import { VM_STATES } from './api.js';
+import { countByState, isActive } from '../base/vm-facts.js';
 import type { Config } from './config.js';
 import type { Store } from './store.js';
-import type { ProcessRunner } from './process.js';
-import type { VmDriver } from './vm/driver.js';
+import type { ProcessRunner } from '../base/process.js';
+import type { VmDriver } from './driver/contract.js';
 import type { ConsolePort, DnsPort, ImagesPort, MetricsPort, NetworkPort } from './ports.js';
 import { EventBus } from './events.js';
 import { createVm } from './vm/create.js';
@@ -43,9 +41,9 @@ import { Snapshots } from './snapshots/service.js';
 import { imageFromVm } from './snapshots/image-from-vm.js';
 import { doctor } from './doctor.js';
 import { sshArgv } from './images/ssh.js';
-import { BangerError, ErrorCodes } from '../errors.js';
-import type { Paths } from '../paths.js';
-import type { Logger } from '../log.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
+import { vmPaths, type Paths } from '../base/paths.js';
+import type { Logger } from '../base/log.js';
 import { nonDefaultSettings } from './settings-report.js';
 
 /** How long a backend availability probe is reused by status(). */
@@ -82,7 +80,7 @@ export class Engine implements EngineApi {
   private backendsRefreshing = false;
   controlSocket: string | null = null;
 
-  constructor(readonly p: EngineParts) {
+  constructor(private readonly p: EngineParts) {
     this.bus = p.bus ?? new EventBus();
     this.vms = new VmLifecycle({
       store: p.store,
@@ -140,8 +138,7 @@ export class Engine implements EngineApi {
 
   async status(): Promise<EngineStatus> {
     const vms = this.p.store.listVms();
-    const counts = Object.fromEntries(VM_STATES.map((s) => [s, 0])) as Record<VmState, number>;
-    for (const vm of vms) counts[vm.state]++;
+    const counts = countByState(vms);
     const backends = await this.backends();
     return {
       pid: process.pid,
@@ -221,7 +218,7 @@ export class Engine implements EngineApi {
     return this.p.store.listVms();
   }
   async getVm(name: string): Promise<VmRecord> {
-    return this.vms.get(String(name ?? ''));
+    return this.vms.get(name);
   }
 
   async createVm(input: VmCreateInput): Promise<VmRecord> {
@@ -231,7 +228,6 @@ export class Engine implements EngineApi {
         config: this.p.config,
         paths: this.p.paths,
         defaultBackend: await this.defaultBackend(),
-        network: this.p.network,
         images: this.p.images,
       },
       input,
@@ -279,7 +275,7 @@ export class Engine implements EngineApi {
       throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: start it first`);
     if (!this.p.images) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'ssh needs the image service');
     const key = await this.p.images.sshKey();
-    const knownHosts = resolve(this.p.paths.vmsDir, vm.id, 'known_hosts');
+    const knownHosts = vmPaths(this.p.paths, vm.id).knownHosts;
     return {
       ip: vm.ip,
       user: 'root',
@@ -296,9 +292,8 @@ export class Engine implements EngineApi {
   }
 
   async consoleTail(name: string, maxBytes = 64 * 1024): Promise<Buffer> {
-    positiveInt('maxBytes', maxBytes);
     const vm = this.vms.get(name);
-    return this.requireConsole().tail(vm.id, resolve(this.p.paths.vmsDir, vm.id, 'console.log'), maxBytes);
+    return this.requireConsole().tail(vm.id, vmPaths(this.p.paths, vm.id).consoleLog, maxBytes);
   }
 
   async subscribeConsole(name: string, onData: (data: Buffer) => void): Promise<Unsubscribe> {
@@ -311,8 +306,6 @@ export class Engine implements EngineApi {
     // A paused guest's UART holds the bytes until it runs again.
     if (vm.state !== 'running' && vm.state !== 'paused')
       throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: its console takes no input`);
-    if (!Buffer.isBuffer(data) && typeof data !== 'string')
-      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'console input must be text or bytes');
     await this.requireConsole().write(vm.id, Buffer.isBuffer(data) ? data : Buffer.from(data));
   }
 
@@ -342,7 +335,6 @@ export class Engine implements EngineApi {
     return this.p.images?.builds() ?? [];
   }
   async cancelBuild(id: string): Promise<void> {
-    if (typeof id !== 'string') throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'a build id must be a string');
     this.requireImages().cancel(id);
   }
 
@@ -373,11 +365,10 @@ export class Engine implements EngineApi {
   }
 
   async events(limit = 100): Promise<EventRecord[]> {
-    return this.p.store.listEvents(positiveInt('limit', limit));
+    return this.p.store.listEvents(limit);
   }
 
   async engineLog(lines = 200): Promise<string[]> {
-    positiveInt('lines', lines);
     // Only the file's end (4 KiB a line is generous), never the whole log.
     return readTailLines(this.p.paths.engineLog, Math.min(Math.max(64 * 1024, lines * 4096), 16 * 1024 * 1024)).slice(
       -lines,
@@ -414,8 +405,7 @@ export class Engine implements EngineApi {
   }
 
   async shutdown(opts: { stopVms?: boolean; purge?: boolean } = {}): Promise<void> {
-    const running = () =>
-      this.p.store.listVms().filter((vm) => ['running', 'paused', 'starting', 'stopping'].includes(vm.state));
+    const running = () => this.p.store.listVms().filter((vm) => isActive(vm.state));
     if (opts.purge && !opts.stopVms && running().length) {
       throw new BangerError(
         ErrorCodes.INVALID_STATE,
@@ -439,6 +429,16 @@ export class Engine implements EngineApi {
     this.p.onShutdown?.();
   }
 
+  /** The engine's log, for the service around it. */
+  get logger(): Logger {
+    return this.p.logger;
+  }
+
+  /** Close the database: the last step of the service, after close(). */
+  closeStore(): void {
+    this.p.store.close();
+  }
+
   /** Let go of everything without touching VMs (also the stale-engine handover). */
   async close(): Promise<void> {
     this.p.metrics?.stop();
@@ -457,15 +457,4 @@ export class Engine implements EngineApi {
     await this.p.dns?.stop().catch(() => {});
     this.p.logger.info('engine stopped', { pid: process.pid });
   }
-}
-
-/** Counts from the wire: a whole number >= 1, else E_INVALID_ARGUMENT (never a SQLite or fs error). */
-function positiveInt(what: string, n: unknown): number {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
-    throw new BangerError(
-      ErrorCodes.INVALID_ARGUMENT,
-      `${what} must be a whole number >= 1, got ${JSON.stringify(n) ?? typeof n}`,
-    );
-  }
-  return n;
 }

@@ -10,14 +10,14 @@ import type {
   BuildProgress,
 } from './api.js';
 import type { ImagesPort } from './ports.js';
-import type { ProcessRunner } from './process.js';
+import type { ProcessRunner } from '../base/process.js';
 import type { Store } from './store.js';
 import { ImageService } from './images/image-service.js';
 import { KernelService } from './images/kernel-service.js';
 import { createVmDisk } from './images/vm-disk.js';
 import { ensureSshKey } from './images/ssh.js';
-import type { Paths } from '../paths.js';
-import type { Logger } from '../log.js';
+import type { Paths } from '../base/paths.js';
+import type { Logger } from '../base/log.js';
 
 export function createImagesPort(d: {
   runner: ProcessRunner;

@@ -12,7 +12,7 @@ import type {
   KernelRecord,
   MetricsSnapshot,
 } from './api.js';
-import type { UndoStack } from './vm/undo.js';
+import type { UndoStack } from './driver/undo.js';
 
 export interface VmNetworkConfig {
   tap: string;
@@ -28,7 +28,6 @@ export interface NetworkPort {
   setupVm(vm: { id: string; name: string }, undo: UndoStack): Promise<VmNetworkConfig>;
   teardownVm(vmId: string, tap: string | null): Promise<void>;
   releaseLease(vmId: string): void;
-  macFor(vmId: string): string;
   tapName(vmId: string): string;
   gatewayIp(): string;
   sweepOrphanTaps(keep: Set<string>): Promise<string[]>;
@@ -52,8 +51,8 @@ export interface DnsPort {
 }
 
 export interface ConsolePort {
-  /** Make the FIFO and log file for a boot; returns their paths. */
-  prepare(vmId: string, dir: string): Promise<{ log: string; fifo: string }>;
+  /** Make the FIFO and log file for a boot (paths from vmPaths); returns them. */
+  prepare(vmId: string, files: { log: string; fifo: string }): Promise<{ log: string; fifo: string }>;
   /** Start tailing the console log (after boot or adoption). */
   attach(vmId: string, log: string, fifo: string): void;
   detach(vmId: string): void;

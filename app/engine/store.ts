@@ -2,7 +2,7 @@
 // records out, every multi-row change in one transaction.
 import Database from 'better-sqlite3';
 import type { EventRecord, ImageRecord, KernelRecord, LeaseRecord, VmRecord, VmState, Backend } from './api.js';
-import { BangerError, ErrorCodes } from '../errors.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
 
 type Db = Database.Database;
 

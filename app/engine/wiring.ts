@@ -3,25 +3,23 @@
 import type { Backend } from './api.js';
 import { loadConfigWithSources, type Config } from './config.js';
 import { Store } from './store.js';
-import { createRunner, type ProcessRunner } from './process.js';
-import type { VmDriver } from './vm/driver.js';
+import { createRunner, type ProcessRunner } from '../base/process.js';
+import type { VmDriver } from './driver/contract.js';
 import { Engine, type EngineParts } from './engine.js';
 import { EventBus } from './events.js';
-import { ensureBaseDirs, resolvePaths, vmDir, type Paths } from '../paths.js';
-import { createLogger, type Logger } from '../log.js';
-import { buildId } from '../buildid.js';
+import { ensureBaseDirs, resolvePaths, vmPaths, type Paths } from '../base/paths.js';
+import { createLogger, type Logger } from '../base/log.js';
+import { buildId } from '../base/buildid.js';
 import { QemuDriver } from './qemu/driver.js';
 import { readAccelInputs } from './qemu/accel.js';
 import { HostNetwork } from './network/host-network.js';
 import { MetricsSampler } from './metrics/sampler.js';
-import { diskPath } from './vm/create.js';
 import type { DnsPort, NetworkPort } from './ports.js';
-import { EngineDns } from './dns-port.js';
+import { DnsPortAdapter } from './dns-port.js';
 import { createImagesPort } from './images-port.js';
 import { FirecrackerDriver } from './firecracker/driver.js';
 import { firecrackerViaSudo } from './firecracker/privilege.js';
 import { ConsoleManager } from './vm/console.js';
-import { join } from 'node:path';
 import { parseHostPort } from './config.js';
 import { withDnsServers } from './network/identity.js';
 
@@ -37,6 +35,8 @@ export interface WiringOptions {
   /** Build the host-changing parts (network, DNS, drivers). false: records only. */
   full?: boolean;
   onShutdown?: () => void;
+  /** A store opened by the caller (tests seed records through it); default: opened here. */
+  store?: Store;
 }
 
 /** Both backends; their KVM checks look where config.kvmPath points. */
@@ -74,7 +74,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
   const bus = new EventBus();
   const logger = o.logger ?? createLogger(paths.engineLog, (line) => bus.emit({ type: 'log', line }));
   const runner = o.runner ?? createRunner();
-  const store = new Store(paths.dbFile);
+  const store = o.store ?? new Store(paths.dbFile);
   const drivers = createDrivers(config, runner, logger);
   const network =
     o.full && config.network === 'bridge'
@@ -90,7 +90,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
   let dns: DnsPort | null = null;
   if (o.full) {
     const { host, port } = parseHostPort(config.dnsAddr);
-    dns = new EngineDns({
+    dns = new DnsPortAdapter({
       zone: config.dnsZone,
       host,
       port,
@@ -112,7 +112,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
               name: vm.name,
               pid: vm.pid,
               tap: vm.tap,
-              diskPath: diskPath(paths, vm.id),
+              diskPath: vmPaths(paths, vm.id).disk,
               memoryMib: vm.memoryMib,
               state: vm.state,
             })),
@@ -133,11 +133,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
     drivers,
     network: netPort,
     dns,
-    console: new ConsoleManager({
-      runner,
-      maxBytes: config.consoleLogMaxBytes,
-      logPathFor: (id) => join(vmDir(paths, id), 'console.log'),
-    }),
+    console: new ConsoleManager({ runner, maxBytes: config.consoleLogMaxBytes }),
     images: createImagesPort({ runner, store, paths, logger, emit: (e) => bus.emit(e) }),
     metrics,
     onShutdown: o.onShutdown,
@@ -160,7 +156,6 @@ export function withGatewayDns(net: NetworkPort, dns: DnsPort, subnet: string, l
     },
     teardownVm: (id, tap) => net.teardownVm(id, tap),
     releaseLease: (id) => net.releaseLease(id),
-    macFor: (id) => net.macFor(id),
     tapName: (id) => net.tapName(id),
     gatewayIp: () => net.gatewayIp(),
     sweepOrphanTaps: (keep) => net.sweepOrphanTaps(keep),

@@ -4,9 +4,9 @@ import type { EngineApi } from '../engine/api.js';
 import type { CliContext } from '../cli/context.js';
 import { runCli } from '../cli/run.js';
 import { ControlClient, ping } from '../control/client.js';
-import { createRunner } from '../engine/process.js';
+import { createRunner } from '../base/process.js';
 import { loadConfig } from '../engine/config.js';
-import type { Paths } from '../paths.js';
+import type { Paths } from '../base/paths.js';
 import { connectEngine, trustRuntime } from './connect.js';
 
 export async function cliMain(argv: string[], paths: Paths): Promise<number> {

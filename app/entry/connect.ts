@@ -1,15 +1,15 @@
 // How a front end finds its engine: attach to the one answering on the socket, hand a stale
-// build over to a fresh one, or start one in the background (pm2's habit).
+// build over to a fresh one, or start one in the background.
 import { ControlClient, ping } from '../control/client.js';
 import { ensureEngine } from '../control/detach.js';
 import { lockHolder } from '../control/lock.js';
 import type { HelloInfo } from '../control/protocol.js';
-import { buildId } from '../buildid.js';
-import type { Paths } from '../paths.js';
-import { createRunner } from '../engine/process.js';
+import { buildId } from '../base/buildid.js';
+import type { Paths } from '../base/paths.js';
+import { createRunner } from '../base/process.js';
 import { SETTINGS_ENV } from '../engine/config.js';
 import { existsSync } from 'node:fs';
-import { assertTrustedDirs } from '../runtime-trust.js';
+import { assertTrustedDirs } from '../base/runtime-trust.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

@@ -1,6 +1,6 @@
 // banger dns setup [--apply]: print the exact resolver integration for this host's settings,
 // or install the systemd-resolved drop-in (through sudo when not root) and restart resolved.
-import type { ProcessRunner } from '../engine/process.js';
+import type { ProcessRunner } from '../base/process.js';
 import { loadConfig, parseHostPort } from '../engine/config.js';
 import {
   applyResolvedSetup,
@@ -12,7 +12,7 @@ import {
   resolvedDropIn,
   resolvedNegativeAnchor,
 } from '../dns/setup.js';
-import type { Paths } from '../paths.js';
+import type { Paths } from '../base/paths.js';
 
 export async function dnsSetup(
   paths: Paths,

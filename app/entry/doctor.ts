@@ -1,15 +1,15 @@
 // banger doctor without an engine: the same checks the engine runs, from this process, with the
 // settings an engine would read. Checking the host must not start anything on it.
 import type { Backend, DoctorCheck, DoctorReport } from '../engine/api.js';
-import { assertTrustedDirs } from '../runtime-trust.js';
+import { assertTrustedDirs } from '../base/runtime-trust.js';
 import { loadConfig } from '../engine/config.js';
 import { doctor } from '../engine/doctor.js';
-import { createRunner } from '../engine/process.js';
+import { createRunner } from '../base/process.js';
 import { FirecrackerDriver } from '../engine/firecracker/driver.js';
 import { firecrackerViaSudo } from '../engine/firecracker/privilege.js';
 import { QemuDriver } from '../engine/qemu/driver.js';
-import type { VmDriver } from '../engine/vm/driver.js';
-import type { Paths } from '../paths.js';
+import type { VmDriver } from '../engine/driver/contract.js';
+import type { Paths } from '../base/paths.js';
 
 export async function hostDoctor(
   paths: Paths,

@@ -3,13 +3,13 @@
 // and a clean step-aside for a newer build (handover) that leaves VMs running.
 import { acquireEngineLock, tryAcquireEngineLock, type EngineLock } from '../control/lock.js';
 import { ping } from '../control/client.js';
-import { BangerError, ErrorCodes } from '../errors.js';
-import type { Paths } from '../paths.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
+import type { Paths } from '../base/paths.js';
 import { ControlServer } from '../control/server.js';
 import { createEngine } from '../engine/wiring.js';
 import type { Engine } from '../engine/engine.js';
-import { resolvePaths, ensureBaseDirs } from '../paths.js';
-import { buildId } from '../buildid.js';
+import { resolvePaths, ensureBaseDirs } from '../base/paths.js';
+import { buildId } from '../base/buildid.js';
 
 export interface Service {
   engine: Engine;
@@ -38,7 +38,7 @@ export async function startService(mode: 'embedded' | 'detached', env = process.
     closing ??= (async () => {
       await server.close().catch(() => {});
       await engine.close().catch(() => {});
-      engine.p.store.close();
+      engine.closeStore();
       lock.release();
       endedResolve();
     })();
@@ -65,9 +65,9 @@ export async function startService(mode: 'embedded' | 'detached', env = process.
     socketPath: paths.controlSocket,
     buildId: buildId(),
     mode,
-    logger: engine.p.logger,
+    logger: engine.logger,
     onHandover: async () => {
-      engine.p.logger.info('handing over to a newer build; VMs keep running');
+      engine.logger.info('handing over to a newer build; VMs keep running');
       endReason ??= 'handover';
       setTimeout(() => void close('handover'), 20);
     },
@@ -77,7 +77,7 @@ export async function startService(mode: 'embedded' | 'detached', env = process.
     await server.listen();
   } catch (err) {
     await engine.close().catch(() => {});
-    engine.p.store.close();
+    engine.closeStore();
     lock.release();
     throw err;
   }

@@ -1,5 +1,5 @@
 // banger setup sudoers [--user NAME] [--apply | --remove]: no engine needed.
-import type { ProcessRunner } from '../engine/process.js';
+import type { ProcessRunner } from '../base/process.js';
 import { applySetup, describePlan, planSetup, removeSetup, rootExec } from '../priv/install.js';
 
 export async function sudoersSetup(

@@ -7,12 +7,12 @@
 import { ControlClient } from '../control/client.js';
 import { ensureEngine } from '../control/detach.js';
 import type { TuiHandle, TuiOptions } from '../screens/tui.js';
-import { createRunner } from '../engine/process.js';
+import { createRunner } from '../base/process.js';
 import type { EngineApi } from '../engine/api.js';
 import { retireStale, spawnOptions, trustRuntime } from './connect.js';
-import { EngineSwitch, findEngine } from './reconnecting-client.js';
-import { buildId } from '../buildid.js';
-import type { Paths } from '../paths.js';
+import { EngineSwitch, findEngine } from './engine-switch.js';
+import { buildId } from '../base/buildid.js';
+import type { Paths } from '../base/paths.js';
 import { clientSshArgv } from '../cli/ssh.js';
 import { imageShell } from '../cli/image-shell.js';
 
@@ -108,11 +108,11 @@ export async function tuiMain(paths: Paths): Promise<number> {
   void svc.ended.then(async () => {
     if (asked) return;
     if (svc.endReason === 'handover') {
-      tui.app.info('the engine handed over to a newer build: attaching to it…');
+      tui.notify('the engine handed over to a newer build: attaching to it…');
       const client = await findEngine(paths.controlSocket, { windowMs: reconnectWindowMs(), cancelled: () => asked });
       if (client && !asked) {
         link = new RemoteLink(paths, sw);
-        opts.mode = 'attached'; // the App reads its options live: header and quit follow
+        tui.setMode('attached');
         await sw.swap(client);
         link.follow(client, tui);
         await link.refetch(tui, client);
@@ -162,7 +162,7 @@ class RemoteLink {
   }
 
   private async reconnect(tui: TuiHandle): Promise<void> {
-    tui.app.info('lost the engine connection: reconnecting…');
+    tui.notify('lost the engine connection: reconnecting…');
     const client = await findEngine(this.paths.controlSocket, {
       windowMs: reconnectWindowMs(),
       cancelled: () => this.closing,
@@ -184,9 +184,8 @@ class RemoteLink {
 
   /** Events were missed while disconnected: every screen fetches its data again. */
   async refetch(tui: TuiHandle, client: ControlClient): Promise<void> {
-    await tui.app.data.refetchAll();
+    await tui.resync();
     if (this.closing) return;
-    tui.app.switchTo(tui.app.current);
-    tui.app.info(`connected to the engine (pid ${client.hello.pid})`);
+    tui.notify(`connected to the engine (pid ${client.hello.pid})`);
   }
 }

@@ -1,6 +1,6 @@
 // What dist/verb.cjs runs: bin/banger sends a CLI verb of a built checkout straight here, one
 // CommonJS file with nothing but the verb path (no ES module loader, no chunks to resolve).
-import { resolvePaths } from '../paths.js';
+import { resolvePaths } from '../base/paths.js';
 import { cliMain } from './cli.js';
 
 cliMain(process.argv.slice(2), resolvePaths()).then(

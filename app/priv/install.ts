@@ -15,11 +15,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ProcessRunner } from '../engine/process.js';
+import type { ProcessRunner } from '../base/process.js';
 import { loadConfig } from '../engine/config.js';
-import { resolvePaths } from '../paths.js';
+import { resolvePaths } from '../base/paths.js';
 import { formatCidr, parseCidr } from '../engine/network/cidr.js';
-import { BangerError, ErrorCodes } from '../errors.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
 import { ENTRY_NAME, privDir } from './argv.js';
 import type { Policy } from './policy.js';
 

@@ -1,31 +1,38 @@
 // The app: chrome (header, status, footer), the screens, modals and key dispatch. Every key
 // goes: top modal -> prompt line -> console input mode -> the key table.
 import blessed from 'blessed';
-import type { EngineApi } from '../engine/api.js';
-import { headerLine, statusLine, tabsLine } from './chrome.js';
-import { themeFor, type Theme } from './colors.js';
-import { ConsoleView, keyToBytes } from './console-view.js';
-import { DataModel, type Topic } from './data.js';
-import { MessageDialog, TextOverlay, type Modal } from './dialogs.js';
-import { DashboardView } from './dashboard-view.js';
-import { DnsView } from './dns-view.js';
-import { EngineView } from './engine-view.js';
-import { LineInput } from './form.js';
-import { ImagesView } from './images-view.js';
+import type { EngineApi, ImageRecord, KernelRecord } from '../engine/api.js';
+import { headerLine, statusLine, tabsLine } from './present/chrome.js';
+import { themeFor, type Theme } from './present/colors.js';
+import { ConsoleView, keyToBytes } from './views/console.js';
+import { DataModel, type Topic } from './state/data.js';
+import { MessageDialog, TextOverlay, type Modal } from './widgets/dialogs.js';
+import { MetricsView } from './views/metrics.js';
+import { DnsView } from './views/dns.js';
+import { EngineView } from './views/engine.js';
+import { LineInput } from './widgets/form.js';
+import { ImagesView } from './views/images.js';
 import {
   footerText,
   helpLines,
   keyName,
   resolveKey,
   SCREENS,
+  COMMAND_SCREENS,
+  screenAfter,
   type ActionId,
   type KeyEventLike,
   type ScreenId,
 } from './keys.js';
-import { RenderCoalescer } from './scheduler.js';
-import { VmsView } from './vms-view.js';
-import { CHROME_TOP, type View, type ViewContext } from './view.js';
-import { VmActions, type QuitChoice } from './actions.js';
+import { RenderCoalescer } from './state/scheduler.js';
+import { VmsView } from './views/vms.js';
+import type { View, ViewContext } from './views/view.js';
+import type { ActionHost, QuitChoice } from './host.js';
+import { VmActions } from './actions/vms.js';
+import { ImageActions } from './actions/images.js';
+import { quit } from './actions/quit.js';
+import { suspendTerminal } from './terminal.js';
+import { Bars } from './widgets/bars.js';
 
 export interface AppOptions {
   mode: 'embedded' | 'attached';
@@ -34,7 +41,7 @@ export interface AppOptions {
   runImageShell?: (image: string, saveAs: string | undefined) => Promise<number>;
 }
 
-export class App implements ViewContext {
+export class App implements ViewContext, ActionHost {
   readonly theme: Theme;
   readonly data: DataModel;
   readonly pending = new Map<string, string>();
@@ -42,48 +49,40 @@ export class App implements ViewContext {
   readonly views: Record<ScreenId, View>;
   current: ScreenId = 'vms';
   readonly renderer: RenderCoalescer;
-  private header: blessed.Widgets.BoxElement;
-  private status: blessed.Widgets.BoxElement;
-  private footer: blessed.Widgets.BoxElement;
+  private readonly bars: Bars;
   private modals: Modal[] = [];
   private prompt: { kind: 'filter' | 'command'; input: LineInput } | null = null;
   private message: { text: string; kind: 'info' | 'error' } | null = null;
   private spinnerFrame = 0;
   private spinnerTimer: NodeJS.Timeout | null = null;
   private uptimeTimer: NodeJS.Timeout | null = null;
-  suspended = false;
-  readonly actions: VmActions;
+  private suspended = false;
+  private modeNow: 'embedded' | 'attached';
+  private readonly vmActions: VmActions;
+  private readonly imageActions: ImageActions;
 
   constructor(
     readonly screen: blessed.Widgets.Screen,
     readonly engine: EngineApi,
     readonly opts: AppOptions,
   ) {
+    this.modeNow = opts.mode;
     this.theme = themeFor((screen.tput as unknown as { colors?: number }).colors ?? 8);
     this.renderer = new RenderCoalescer(() => {
       if (!this.suspended) this.screen.render();
     });
     this.data = new DataModel(engine, (t) => this.onData(t));
-    this.header = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: CHROME_TOP, tags: true });
-    this.status = blessed.box({ parent: screen, bottom: 1, left: 0, width: '100%', height: 1, tags: true });
-    this.footer = blessed.box({
-      parent: screen,
-      bottom: 0,
-      left: 0,
-      width: '100%',
-      height: 1,
-      tags: true,
-      style: { bg: this.theme.selectedBg === 'blue' ? 'black' : '#1c1c1c' },
-    });
+    this.bars = new Bars(screen, this.theme);
     this.views = {
       vms: new VmsView(this),
       console: new ConsoleView(this),
       images: new ImagesView(this),
       dns: new DnsView(this),
       engine: new EngineView(this),
-      top: new DashboardView(this),
+      metrics: new MetricsView(this),
     };
-    this.actions = new VmActions(this);
+    this.vmActions = new VmActions(this);
+    this.imageActions = new ImageActions(this);
     for (const id of SCREENS) if (id !== this.current) this.views[id].hide();
     screen.on('keypress', (ch: string | undefined, key: KeyEventLike & { sequence?: string }) => this.onKey(ch, key));
     screen.on('resize', () => this.relayout());
@@ -95,6 +94,55 @@ export class App implements ViewContext {
   }
   get consoleView(): ConsoleView {
     return this.views.console as ConsoleView;
+  }
+  private get imagesView(): ImagesView {
+    return this.views.images as ImagesView;
+  }
+
+  // --- what actions see (ActionHost) -------------------------------------------
+  get mode(): 'embedded' | 'attached' {
+    return this.modeNow;
+  }
+  /** A handover moved the engine: the header and the quit question follow. */
+  setMode(mode: 'embedded' | 'attached'): void {
+    this.modeNow = mode;
+    this.drawChrome();
+    this.requestRender();
+  }
+  get runSsh(): ((name: string) => Promise<number>) | undefined {
+    return this.opts.runSsh;
+  }
+  get runImageShell(): AppOptions['runImageShell'] {
+    return this.opts.runImageShell;
+  }
+  selectVm(name: string): void {
+    this.vmsView.selectByName(name);
+  }
+  selectedImage(): ImageRecord | undefined {
+    return this.imagesView.selected;
+  }
+  selectedKernel(): KernelRecord | undefined {
+    return this.imagesView.selectedKernel;
+  }
+  pendingFor(name: string): string | undefined {
+    return this.pending.get(name);
+  }
+
+  /** Hand the terminal over (ssh): nothing renders and keys are ignored until fn settles. */
+  async suspend<T>(fn: () => Promise<T>): Promise<T> {
+    this.suspended = true;
+    try {
+      return await suspendTerminal(this.screen, fn);
+    } finally {
+      this.suspended = false;
+      this.relayout();
+    }
+  }
+
+  /** Events were missed (reconnect, handover): fetch everything and redraw this screen. */
+  async resync(): Promise<void> {
+    await this.data.refetchAll();
+    if (!this.destroyed) this.switchTo(this.current);
   }
 
   async start(): Promise<void> {
@@ -109,8 +157,8 @@ export class App implements ViewContext {
     // A refetch in flight at destroy() lands afterwards: it must not start timers again.
     if (this.destroyed) return;
     for (const id of SCREENS) this.views[id].refresh(topics);
-    // A bare metrics sample only changes the VM table and the dashboard: no frame elsewhere.
-    if (topics.size === 1 && topics.has('metrics') && this.current !== 'vms' && this.current !== 'top') return;
+    // A bare metrics sample only changes the VM table and the Metrics screen: no frame elsewhere.
+    if (topics.size === 1 && topics.has('metrics') && this.current !== 'vms' && this.current !== 'metrics') return;
     this.drawChrome();
     this.updateUptimeTick();
     this.requestRender();
@@ -126,16 +174,14 @@ export class App implements ViewContext {
   drawChrome(): void {
     const w = this.screen.width as number;
     const title = this.views[this.current].title();
-    this.header.setContent(
-      `${headerLine(this.opts.mode, this.data.status, this.data.vms, this.theme.accent)}\n${tabsLine(this.current, this.theme.accent)}  ${title}`,
+    const p = this.prompt;
+    this.bars.set(
+      `${headerLine(this.modeNow, this.data.status, this.data.vms, this.theme.accent)}\n${tabsLine(this.current, this.theme.accent)}  ${title}`,
+      p
+        ? ` {bold}${p.kind === 'filter' ? '/' : ':'}{/bold}${blessed.escape(p.input.value)}▏`
+        : statusLine(this.pending, this.spinnerFrame, this.message),
+      ' ' + footerText(this.current, w - 2),
     );
-    if (this.prompt) {
-      const sigil = this.prompt.kind === 'filter' ? '/' : ':';
-      this.status.setContent(` {bold}${sigil}{/bold}${blessed.escape(this.prompt.input.value)}▏`);
-    } else {
-      this.status.setContent(statusLine(this.pending, this.spinnerFrame, this.message));
-    }
-    this.footer.setContent(' ' + footerText(this.current, w - 2));
   }
 
   // --- messages and pending actions -------------------------------------------
@@ -276,26 +322,17 @@ export class App implements ViewContext {
   }
 
   runCommand(cmd: string): void {
-    const screens: Record<string, ScreenId> = {
-      vms: 'vms',
-      vm: 'vms',
-      console: 'console',
-      images: 'images',
-      image: 'images',
-      dns: 'dns',
-      engine: 'engine',
-      top: 'top',
-      metrics: 'top',
-    };
-    if (screens[cmd]) {
-      this.switchTo(screens[cmd]!);
+    const screen = COMMAND_SCREENS[cmd];
+    if (screen) {
+      this.switchTo(screen);
       return;
     }
     if (cmd === 'q' || cmd === 'quit') {
-      void this.actions.quit();
+      void quit(this);
       return;
     }
-    if (cmd) this.showError('command', new Error(`unknown command :${cmd} (try :vms :images :dns :engine :top :q)`));
+    if (cmd)
+      this.showError('command', new Error(`unknown command :${cmd} (try :vms :images :dns :engine :metrics :q)`));
   }
 
   runAction(a: ActionId): void {
@@ -305,35 +342,12 @@ export class App implements ViewContext {
       this.requestRender();
       return;
     }
+    const target = screenAfter(a, this.current);
+    if (target) {
+      if (target !== this.current || a !== 'back') this.switchTo(target);
+      return;
+    }
     switch (a) {
-      case 'next-screen':
-      case 'prev-screen': {
-        const i = SCREENS.indexOf(this.current);
-        const n = SCREENS.length;
-        this.switchTo(SCREENS[(i + (a === 'next-screen' ? 1 : n - 1)) % n]!);
-        return;
-      }
-      case 'screen-vms':
-        this.switchTo('vms');
-        return;
-      case 'screen-console':
-        this.switchTo('console');
-        return;
-      case 'screen-images':
-        this.switchTo('images');
-        return;
-      case 'screen-dns':
-        this.switchTo('dns');
-        return;
-      case 'screen-engine':
-        this.switchTo('engine');
-        return;
-      case 'screen-top':
-        this.switchTo('top');
-        return;
-      case 'back':
-        if (this.current !== 'vms') this.switchTo('vms');
-        return;
       case 'help':
         this.openModal(
           new TextOverlay(this.screen, this.theme, 'help', helpLines(this.current), () => this.closeModal()),
@@ -360,8 +374,13 @@ export class App implements ViewContext {
         void this.data.refetchAll();
         this.screen.realloc();
         return;
+      case 'quit':
+        void quit(this);
+        return;
       default:
-        this.actions.run(a);
+        // The Images screen's d deletes an image or kernel; everywhere else actions are the VM's.
+        if (this.current === 'images' && this.imageActions.run(a)) return;
+        if (!this.vmActions.run(a)) this.imageActions.run(a);
     }
   }
 

@@ -1,15 +1,15 @@
-// The one key table (lazydocker's habit): every binding is data, and the footer, the `?` help
+// The one key table: every binding is data, and the footer, the `?` help
 // overlay and the dispatcher are all generated from it, so they can never disagree.
 
-export type ScreenId = 'vms' | 'console' | 'images' | 'dns' | 'engine' | 'top';
-export const SCREENS: readonly ScreenId[] = ['vms', 'console', 'images', 'dns', 'engine', 'top'];
+export type ScreenId = 'vms' | 'console' | 'images' | 'dns' | 'engine' | 'metrics';
+export const SCREENS: readonly ScreenId[] = ['vms', 'console', 'images', 'dns', 'engine', 'metrics'];
 export const SCREEN_TITLES: Record<ScreenId, string> = {
   vms: 'VMs',
   console: 'Console',
   images: 'Images',
   dns: 'DNS',
   engine: 'Engine',
-  top: 'Metrics',
+  metrics: 'Metrics',
 };
 
 export type ActionId =
@@ -25,6 +25,9 @@ export type ActionId =
   | 'snapshot'
   | 'image-shell'
   | 'build'
+  | 'fetch-kernel'
+  | 'focus-images'
+  | 'focus-kernels'
   | 'filter'
   | 'command'
   | 'help'
@@ -36,7 +39,7 @@ export type ActionId =
   | 'screen-images'
   | 'screen-dns'
   | 'screen-engine'
-  | 'screen-top'
+  | 'screen-metrics'
   | 'up'
   | 'down'
   | 'page-up'
@@ -95,8 +98,11 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   { screen: 'console', key: 'escape', display: 'Esc', label: 'back to VMs', action: 'back', footer: true },
   // Images
   { screen: 'images', key: 'b', label: 'build image', action: 'build', footer: true },
+  { screen: 'images', key: 'f', label: 'fetch kernel', action: 'fetch-kernel', footer: true },
   { screen: 'images', key: 'd', label: 'delete', action: 'delete', footer: true },
   { screen: 'images', key: 'e', label: 'shell in image', action: 'image-shell', footer: true },
+  { screen: 'images', key: 'left', display: '←/→', label: 'images/kernels', action: 'focus-images', footer: true },
+  { screen: 'images', key: 'right', display: '→', label: 'kernels', action: 'focus-kernels' },
   { screen: 'images', key: 'up', display: '↑/k', label: 'up', action: 'up' },
   { screen: 'images', key: 'k', label: 'up', action: 'up' },
   { screen: 'images', key: 'down', display: '↓/j', label: 'down', action: 'down' },
@@ -112,8 +118,8 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   { screen: 'engine', key: 'pageup', display: 'PgUp', label: 'log up', action: 'page-up', footer: true },
   { screen: 'engine', key: 'pagedown', display: 'PgDn', label: 'log down', action: 'page-down', footer: true },
   { screen: 'engine', key: 'end', display: 'End', label: 'follow log', action: 'end' },
-  // Metrics dashboard
-  { screen: 'top', key: 'escape', display: 'Esc', label: 'back to VMs', action: 'back', footer: true },
+  // Metrics
+  { screen: 'metrics', key: 'escape', display: 'Esc', label: 'back to VMs', action: 'back', footer: true },
   // Everywhere
   { screen: 'global', key: 'tab', display: 'Tab', label: 'next screen', action: 'next-screen', footer: true },
   { screen: 'global', key: 'S-tab', display: 'S-Tab', label: 'previous screen', action: 'prev-screen' },
@@ -122,13 +128,36 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   { screen: 'global', key: '3', label: 'Images', action: 'screen-images' },
   { screen: 'global', key: '4', label: 'DNS', action: 'screen-dns' },
   { screen: 'global', key: '5', label: 'Engine', action: 'screen-engine' },
-  { screen: 'global', key: '6', label: 'Metrics dashboard', action: 'screen-top' },
+  { screen: 'global', key: '6', label: 'Metrics', action: 'screen-metrics' },
   { screen: 'global', key: 'C-l', display: 'C-l', label: 'refresh', action: 'refresh' },
   { screen: 'global', key: ':', label: 'command', action: 'command', footer: true },
   { screen: 'global', key: '?', label: 'help', action: 'help', footer: true },
   { screen: 'global', key: 'q', label: 'quit', action: 'quit', footer: true },
   { screen: 'global', key: 'C-c', display: 'C-c', label: 'quit', action: 'quit' },
 ];
+
+/** The screen a navigation action leads to from `current`; null when `a` is not navigation. */
+export function screenAfter(a: ActionId, current: ScreenId): ScreenId | null {
+  const i = SCREENS.indexOf(current);
+  const n = SCREENS.length;
+  if (a === 'next-screen') return SCREENS[(i + 1) % n]!;
+  if (a === 'prev-screen') return SCREENS[(i + n - 1) % n]!;
+  if (a === 'back') return 'vms';
+  const m = /^screen-(.+)$/.exec(a);
+  return m && (SCREENS as readonly string[]).includes(m[1]!) ? (m[1] as ScreenId) : null;
+}
+
+/** `:` commands that open a screen (singular and plural both work). */
+export const COMMAND_SCREENS: Readonly<Record<string, ScreenId>> = {
+  vms: 'vms',
+  vm: 'vms',
+  console: 'console',
+  images: 'images',
+  image: 'images',
+  dns: 'dns',
+  engine: 'engine',
+  metrics: 'metrics',
+};
 
 /** The `:` commands, also listed in the help overlay. */
 export const COMMANDS: readonly { name: string; label: string }[] = [
@@ -137,7 +166,7 @@ export const COMMANDS: readonly { name: string; label: string }[] = [
   { name: 'images', label: 'images and builds' },
   { name: 'dns', label: 'DNS records' },
   { name: 'engine', label: 'engine status and log' },
-  { name: 'top', label: 'metrics dashboard (key 6)' },
+  { name: 'metrics', label: 'host and VM metrics (key 6)' },
   { name: 'q', label: 'quit' },
 ];
 

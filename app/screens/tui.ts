@@ -4,9 +4,9 @@ import blessed from 'blessed';
 import type { EngineApi } from '../engine/api.js';
 import { App } from './app.js';
 import { lazyTerminfo } from './lazy-terminfo.js';
-import type { QuitChoice } from './actions.js';
+import type { QuitChoice } from './host.js';
 
-export type { QuitChoice } from './actions.js';
+export type { QuitChoice } from './host.js';
 
 export interface TuiOptions {
   mode: 'embedded' | 'attached';
@@ -23,17 +23,26 @@ export interface TuiOptions {
   onFirstFrame?: () => void;
 }
 
+/** How the entry talks to a running TUI. */
 export interface TuiHandle {
-  app: App;
-  screen: blessed.Widgets.Screen;
+  /** A one-line message in the status bar. */
+  notify(text: string): void;
+  /** Fetch everything again and redraw (events were missed: a reconnect, a handover). */
+  resync(): Promise<void>;
+  /** The engine is now embedded or attached (a handover): the header and quit follow. */
+  setMode(mode: 'embedded' | 'attached'): void;
   /** Resolves when the TUI has quit (after onQuit returned). */
   closed: Promise<void>;
   destroy(): void;
 }
 
-// eslint-disable-next-line max-lines-per-function -- long before the lint existed; split when next touched
-export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiHandle> {
-  lazyTerminfo();
+/** The handle plus the App itself, for tests and benches that inspect the screens. */
+export interface TuiInternals extends TuiHandle {
+  app: App;
+  screen: blessed.Widgets.Screen;
+}
+
+function createScreen(opts: TuiOptions): blessed.Widgets.Screen {
   const screen = blessed.screen({
     smartCSR: true,
     fullUnicode: true,
@@ -49,6 +58,14 @@ export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiHa
   // captures, copy/paste and terminals with half-working ACS.
   const tput = screen.tput as unknown as { unicode?: boolean; brokenACS?: boolean };
   if (tput.unicode) tput.brokenACS = true;
+  return screen;
+}
+
+/**
+ * Gives the terminal back however the process ends: at exit, and on a crash before the stack
+ * trace is printed. release() tears the screen down once and drops the process hooks.
+ */
+function guardTerminal(screen: blessed.Widgets.Screen): { release(): void } {
   let destroyed = false;
   const restore = () => {
     if (destroyed) return;
@@ -59,7 +76,6 @@ export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiHa
       /* the terminal is going away anyway */
     }
   };
-  // Crashes must give the terminal back before the stack trace is printed.
   const onCrash = (err: unknown) => {
     restore();
     process.stderr.write(`banger: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
@@ -68,16 +84,39 @@ export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiHa
   process.on('exit', restore);
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
+  return {
+    release() {
+      restore();
+      process.off('exit', restore);
+      process.off('uncaughtException', onCrash);
+      process.off('unhandledRejection', onCrash);
+    },
+  };
+}
 
+function onFirstFrame(screen: blessed.Widgets.Screen, app: App, cb: () => void): void {
+  let fired = false;
+  screen.on('render', () => {
+    if (!fired && app.data.status) {
+      fired = true;
+      cb();
+    }
+  });
+}
+
+export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiInternals> {
+  lazyTerminfo();
+  const screen = createScreen(opts);
+  const guard = guardTerminal(screen);
   const app = new App(screen, engine, opts);
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => {
     resolveClosed = r;
   });
-  const detach = () => {
-    process.off('exit', restore);
-    process.off('uncaughtException', onCrash);
-    process.off('unhandledRejection', onCrash);
+  const end = () => {
+    app.destroy();
+    guard.release();
+    resolveClosed();
   };
   let quitting = false;
   app.quitHandler = async (choice) => {
@@ -90,33 +129,18 @@ export async function runTui(engine: EngineApi, opts: TuiOptions): Promise<TuiHa
       app.showError('quit', err);
       return;
     }
-    app.destroy();
-    restore();
-    detach();
-    resolveClosed();
+    end();
   };
-
-  if (opts.onFirstFrame) {
-    const cb = opts.onFirstFrame;
-    let fired = false;
-    screen.on('render', () => {
-      if (!fired && app.data.status) {
-        fired = true;
-        cb();
-      }
-    });
-  }
+  if (opts.onFirstFrame) onFirstFrame(screen, app, opts.onFirstFrame);
   screen.render(); // the chrome at once, data when it lands
   await app.start();
   return {
     app,
     screen,
+    notify: (text) => app.info(text),
+    resync: () => app.resync(),
+    setMode: (mode) => app.setMode(mode),
     closed,
-    destroy: () => {
-      app.destroy();
-      restore();
-      detach();
-      resolveClosed();
-    },
+    destroy: end,
   };
 }

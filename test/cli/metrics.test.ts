@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { EngineApi, MetricsSnapshot, VmRecord, VmSample } from '../../app/engine/api.js';
-import { BangerError, ErrorCodes } from '../../app/errors.js';
+import { BangerError, ErrorCodes } from '../../app/base/errors.js';
 import type { CliContext } from '../../app/cli/context.js';
 import { runCli } from '../../app/cli/run.js';
 import { latestSamples, statsText, summarize, topTable } from '../../app/cli/commands/metrics.js';

@@ -19,7 +19,7 @@ function ctx(engine: Partial<EngineApi>, ran: string[][]): CliContext & { errs: 
       ran.push(argv);
       return 0;
     },
-    paths: { sshKey: '/state/keys/id_ed25519', vmsDir: '/state/vms' },
+    paths: { sshKey: '/state/keys/id_ed25519', vmsDir: '/state/vms', runtimeDir: '/run/banger' },
     zone: 'vm',
     isTTY: false,
     stdin: process.stdin,

@@ -5,8 +5,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ControlClient, ping } from '../../app/control/client.js';
 import { ControlServer } from '../../app/control/server.js';
-import { createRunner } from '../../app/engine/process.js';
-import { BangerError } from '../../app/errors.js';
+import { createRunner } from '../../app/base/process.js';
+import { BangerError } from '../../app/base/errors.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { startServer, tempDir, until } from './helpers.js';
 

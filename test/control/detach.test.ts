@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { ping } from '../../app/control/client.js';
 import { ensureEngine, spawnDetachedEngine, waitForEngine } from '../../app/control/detach.js';
 import { acquireEngineLock, lockHolder } from '../../app/control/lock.js';
-import { pidAlive as isAlive } from '../../app/pid.js';
+import { pidAlive as isAlive } from '../../app/base/pid.js';
 import { ControlServer } from '../../app/control/server.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
-import { createRunner } from '../../app/engine/process.js';
-import { BangerError } from '../../app/errors.js';
+import { createRunner } from '../../app/base/process.js';
+import { BangerError } from '../../app/base/errors.js';
 import { tempDir, until } from './helpers.js';
 
 const runner = createRunner();

@@ -4,8 +4,8 @@ import { existsSync, readFileSync, readdirSync, unlinkSync, utimesSync, writeFil
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireEngineLock, lockHolder, parseLock, tryAcquireEngineLock } from '../../app/control/lock.js';
-import { createRunner } from '../../app/engine/process.js';
-import { BangerError } from '../../app/errors.js';
+import { createRunner } from '../../app/base/process.js';
+import { BangerError } from '../../app/base/errors.js';
 import { tempDir, until } from './helpers.js';
 
 const RACER = fileURLToPath(new URL('./fixtures/lock-race.ts', import.meta.url));

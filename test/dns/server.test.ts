@@ -5,7 +5,7 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { DnsServer } from '../../app/dns/server.js';
-import { BangerError } from '../../app/errors.js';
+import { BangerError } from '../../app/base/errors.js';
 import { ask, decodeReply, frame, query, rcodeOf, tcpRaw, udpRaw, UDP_PATHS, forPath } from './helpers.js';
 
 for (const path of UDP_PATHS) {

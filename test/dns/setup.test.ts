@@ -14,7 +14,7 @@ import {
   removeResolvedSetup,
   type Runner,
 } from '../../app/dns/setup.js';
-import { BangerError } from '../../app/errors.js';
+import { BangerError } from '../../app/base/errors.js';
 
 test('resolved drop-in, trust anchor, dnsmasq line: exact text', () => {
   assert.is(RESOLVED_DROPIN_PATH, '/etc/systemd/resolved.conf.d/banger.conf');

@@ -8,8 +8,8 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { which } from '../../app/engine/process.js';
-import { resolvePaths, vmDir } from '../../app/paths.js';
+import { which } from '../../app/base/process.js';
+import { resolvePaths, vmPaths } from '../../app/base/paths.js';
 import type { EventRecord, SnapshotRecord, VmRecord } from '../../app/engine/api.js';
 import { firstReason, missingReason, NEEDS_ROOT, runIf } from '../helpers/skip.js';
 import { testCacheDir } from '../helpers/cache.js';
@@ -80,7 +80,7 @@ e2e('pause, snapshot, restore and image shell on a real QEMU guest', async () =>
     ok(await b(['vm', 'create', 'keep', '--memory', '256', '--json']), 'vm create');
     const bootT0 = Date.now();
     const vm = json<VmRecord>(ok(await b(['vm', 'start', 'keep', '--json'], 90_000), 'vm start'), 'vm start');
-    const log = join(vmDir(paths, vm.id), 'console.log');
+    const log = vmPaths(paths, vm.id).consoleLog;
     await waitFor('BANGER_READY', () => (/BANGER_READY/.test(readOr(log)) ? true : null), 90_000, 100);
     const coldBootMs = Date.now() - bootT0;
     ok(await ssh('keep', `echo one > /root/file; sync; ${COUNTER}`), 'write file, start counter');
@@ -109,7 +109,7 @@ e2e('pause, snapshot, restore and image shell on a real QEMU guest', async () =>
     assert.is(s1.name, 's1');
     assert.is(s1.parent, null);
     assert.ok(s1.sizeBytes > 0, 'size recorded');
-    const snapDir = join(vmDir(paths, vm.id), 'snapshots', 's1');
+    const snapDir = join(vmPaths(paths, vm.id).snapshotsDir, 's1');
     assert.ok(statSync(join(snapDir, 'vm.state')).size > 0, 'the migration stream was written');
     assert.ok(existsSync(join(snapDir, 'disk.ext4')), 'the disk copy is there');
     assert.is(json<VmRecord>(ok(await b(['vm', 'show', 'keep', '--json']), 'show'), 'show').state, 'paused');
@@ -166,7 +166,7 @@ e2e('pause, snapshot, restore and image shell on a real QEMU guest', async () =>
     );
     assert.match(ok(await b(['vm', 'snapshots', 'keep']), 'snapshots table').stdout, /2 snapshots, .* on disk/);
     ok(await b(['vm', 'snapshot', 'rm', 'keep', 's2']), 'snapshot rm');
-    assert.not.ok(existsSync(join(vmDir(paths, vm.id), 'snapshots', 's2')), 's2 files deleted');
+    assert.not.ok(existsSync(join(vmPaths(paths, vm.id).snapshotsDir, 's2')), 's2 files deleted');
     const events = json<EventRecord[]>(ok(await b(['engine', 'events', '--json']), 'events'), 'events');
     const ms = (re: RegExp) => Number(events.map((e) => re.exec(e.message)?.[1]).find(Boolean));
     figures.push(
@@ -177,7 +177,7 @@ e2e('pause, snapshot, restore and image shell on a real QEMU guest', async () =>
 
     // ---- vm rm takes the snapshots with it
     ok(await b(['vm', 'rm', 'keep', '--force']), 'vm rm');
-    assert.not.ok(existsSync(vmDir(paths, vm.id)), 'VM dir (snapshots included) deleted');
+    assert.not.ok(existsSync(vmPaths(paths, vm.id).dir), 'VM dir (snapshots included) deleted');
     assert.not.ok(alive(restored.pid!), 'QEMU gone');
 
     // ---- image shell --save-as: the saved image boots with the change
@@ -193,7 +193,7 @@ e2e('pause, snapshot, restore and image shell on a real QEMU guest', async () =>
     assert.equal(json<VmRecord[]>(ok(await b(['vm', 'ls', '--json']), 'vm ls'), 'vm ls'), [], 'throwaway VM deleted');
     ok(await b(['vm', 'create', 'child', '--image', 'bb2', '--start']), 'vm from bb2');
     const child = json<VmRecord>(ok(await b(['vm', 'show', 'child', '--json']), 'show child'), 'child');
-    const clog = join(vmDir(paths, child.id), 'console.log');
+    const clog = vmPaths(paths, child.id).consoleLog;
     await waitFor('child ready', () => (/BANGER_READY/.test(readOr(clog)) ? true : null), 90_000, 200);
     assert.is(ok(await ssh('child', 'cat /root/marker'), 'cat marker').stdout.trim(), 'custom');
     ok(await b(['vm', 'rm', 'child', '--force']), 'vm rm child');

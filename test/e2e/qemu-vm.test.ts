@@ -12,8 +12,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { which } from '../../app/engine/process.js';
-import { resolvePaths, vmDir } from '../../app/paths.js';
+import { which } from '../../app/base/process.js';
+import { resolvePaths, vmPaths } from '../../app/base/paths.js';
 import type { DoctorReport, EngineStatus, VmRecord } from '../../app/engine/api.js';
 import { alive, banger, cmdlineOf, json, killByEnv, Netns, readOr, run, waitFor, type RunResult } from './harness.js';
 import { testCacheDir } from '../helpers/cache.js';
@@ -114,7 +114,7 @@ e2e('a real guest end to end: build, fetch, boot, DNS, SSH, VM-to-VM, adopt, gra
     }
     assert.is.not(r1.ip, r2.ip);
     lap('start 2 VMs');
-    const consoleLog = (vm: VmRecord) => join(vmDir(paths, vm.id), 'console.log');
+    const consoleLog = (vm: VmRecord) => vmPaths(paths, vm.id).consoleLog;
     for (const r of [r1, r2]) {
       const line = await waitFor(
         `${r.name}'s BANGER_READY on the console`,
@@ -249,7 +249,7 @@ e2e('a real guest end to end: build, fetch, boot, DNS, SSH, VM-to-VM, adopt, gra
     assert.not.match(links, /bgr-/, `no TAP left:\n${links}`);
     const runtimeVms = join(paths.runtimeDir, 'vms');
     assert.equal(existsSync(runtimeVms) ? readdirSync(runtimeVms) : [], [], 'no runtime dir (sockets, FIFOs) left');
-    for (const r of [r1, r2]) assert.not.ok(existsSync(vmDir(paths, r.id)), `${r.name}: disk and logs deleted`);
+    for (const r of [r1, r2]) assert.not.ok(existsSync(vmPaths(paths, r.id).dir), `${r.name}: disk and logs deleted`);
     lap('leak checks');
     ok(await b(['engine', 'stop']), 'engine stop');
     lap('engine stop');

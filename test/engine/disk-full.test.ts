@@ -7,8 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine } from '../../app/engine/wiring.js';
+import { Store } from '../../app/engine/store.js';
+import { ensureBaseDirs, resolvePaths, type Paths } from '../../app/base/paths.js';
 import type { Engine } from '../../app/engine/engine.js';
-import { nullLogger } from '../../app/log.js';
+import { nullLogger } from '../../app/base/log.js';
 import { fakeAssets, SIM } from '../helpers/engine.js';
 import { tmpState, type TmpState } from '../helpers/tmp.js';
 import { isRoot, runIf } from '../helpers/skip.js';
@@ -18,6 +20,8 @@ const it = runIf(test, isRoot ? null : 'needs root (mounts a small tmpfs)');
 let t: TmpState;
 let mnt: string;
 let engine: Engine;
+let store: Store;
+let paths: Paths;
 let mounted = false;
 
 test.before(async () => {
@@ -28,11 +32,14 @@ test.before(async () => {
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m,mode=0700', 'tmpfs', mnt]);
   mounted = true;
   const env = { ...t.env, BANGER_STATE_DIR: join(mnt, 'state'), FIRECRACKER_BIN: SIM, BANGER_BACKEND: 'firecracker' };
-  engine = createEngine({ env, full: true, logger: nullLogger });
+  paths = resolvePaths(env);
+  ensureBaseDirs(paths);
+  store = new Store(paths.dbFile);
+  engine = createEngine({ env, full: true, logger: nullLogger, store });
   const { kernel, image } = fakeAssets(t.root); // outside the small fs
   await engine.addKernel({ name: 'default', path: kernel });
   const now = new Date().toISOString();
-  engine.p.store.insertImage({
+  store.insertImage({
     name: 'default',
     source: 'test',
     path: image,
@@ -46,7 +53,7 @@ test.before(async () => {
 
 test.after(async () => {
   await engine?.close();
-  engine?.p.store.close();
+  store?.close();
   if (mounted) execFileSync('umount', [mnt]);
   t?.cleanup();
 });
@@ -81,8 +88,8 @@ it('a VM whose disk does not fit: E_NO_SPACE, no record, no VM dir; with space i
   const err = await failure(engine.createVm({ name: 'big', disk: '64M' }));
   assert.is(err.code, 'E_NO_SPACE', err.message);
   assert.match(err.message, 'creating the disk of VM "big"');
-  assert.is(engine.p.store.getVm('big'), null, 'no record');
-  assert.equal(readdirSync(engine.p.paths.vmsDir), [], 'no VM dir');
+  assert.is(store.getVm('big'), null, 'no record');
+  assert.equal(readdirSync(paths.vmsDir), [], 'no VM dir');
   rmSync(filler);
   const vm = await engine.createVm({ name: 'big', disk: '64M' });
   assert.is(vm.state, 'created');
@@ -100,14 +107,14 @@ it('an image import that does not fit: E_NO_SPACE, no record, no image file, no 
     const err = await failure(engine.importImage({ name: 'tight', path: tree }));
     assert.is(err.code, 'E_NO_SPACE', err.message);
     assert.match(err.message, 'building image "tight"');
-    assert.is(engine.p.store.getImage('tight'), null, 'no record');
+    assert.is(store.getImage('tight'), null, 'no record');
     assert.equal(
-      readdirSync(engine.p.paths.imagesDir).filter((f) => f.startsWith('tight')),
+      readdirSync(paths.imagesDir).filter((f) => f.startsWith('tight')),
       [],
       'no image file',
     );
     assert.equal(
-      readdirSync(engine.p.paths.buildsDir).filter((f) => f.endsWith('.tmp')),
+      readdirSync(paths.buildsDir).filter((f) => f.endsWith('.tmp')),
       [],
       'no build dir',
     );

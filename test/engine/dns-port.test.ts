@@ -6,12 +6,12 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EngineDns } from '../../app/engine/dns-port.js';
+import { DnsPortAdapter } from '../../app/engine/dns-port.js';
 import { withGatewayDns } from '../../app/engine/wiring.js';
 import { hostResolvers } from '../../app/dns/guest-resolvers.js';
 import { withDnsServers, kernelIpArg } from '../../app/engine/network/identity.js';
 import type { NetworkPort } from '../../app/engine/ports.js';
-import { nullLogger } from '../../app/log.js';
+import { nullLogger } from '../../app/base/log.js';
 import { ask } from '../dns/helpers.js';
 
 async function waitUntil(what: string, fn: () => boolean, ms = 5000): Promise<void> {
@@ -31,7 +31,7 @@ async function holdPort(): Promise<{ port: number; sock: Socket }> {
 
 test('gateway listener down: guests get the host resolvers; retried until it binds, then the gateway', async () => {
   const { port, sock } = await holdPort();
-  const dns = new EngineDns({
+  const dns = new DnsPortAdapter({
     zone: 'vm',
     host: '127.0.0.1',
     port: 0,
@@ -67,7 +67,7 @@ test('gateway listener down: guests get the host resolvers; retried until it bin
 
 test('no host resolver a guest can use: the gateway is kept (it answers once a retry binds it)', async () => {
   const { port, sock } = await holdPort();
-  const dns = new EngineDns({
+  const dns = new DnsPortAdapter({
     zone: 'vm',
     host: '127.0.0.1',
     port: 0,

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { doctor, hostVirtChecks } from '../../app/engine/doctor.js';
 import { readAccelInputs, decideAccel } from '../../app/engine/qemu/accel.js';
 import { DEFAULT_CONFIG } from '../../app/engine/config.js';
-import { createRunner } from '../../app/engine/process.js';
-import type { VmDriver } from '../../app/engine/vm/driver.js';
+import { createRunner } from '../../app/base/process.js';
+import type { VmDriver } from '../../app/engine/driver/contract.js';
 
 const INTEL = 'processor\t: 0\nflags\t\t: fpu vme de pse vmx sse2\ncpu MHz\t\t: 2400.000\n';
 const PVM = 'processor\t: 0\nflags\t\t: fpu vme de pse sse2 hypervisor\n';

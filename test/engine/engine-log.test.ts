@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFileSync, rmSync } from 'node:fs';
 import { simEngine, type TestEngine } from '../helpers/engine.js';
-import { BangerError } from '../../app/errors.js';
+import { BangerError } from '../../app/base/errors.js';
+import { VALIDATORS } from '../../app/control/methods.js';
 
 let te: TestEngine;
 test.before(async () => {
@@ -13,7 +14,7 @@ test.after(async () => {
 });
 
 test('engineLog returns the last lines, whole, from the end of the file only', async () => {
-  const file = te.engine.p.paths.engineLog;
+  const file = te.t.paths.engineLog;
   writeFileSync(file, Array.from({ length: 1000 }, (_, i) => `line ${i}`).join('\n') + '\n');
   assert.equal(await te.engine.engineLog(3), ['line 997', 'line 998', 'line 999']);
   assert.is((await te.engine.engineLog()).length, 200);
@@ -27,8 +28,9 @@ test('engineLog returns the last lines, whole, from the end of the file only', a
   for (const l of got.slice(0, -2)) assert.is(l, long, 'no partial first line');
   rmSync(file, { force: true });
   assert.equal(await te.engine.engineLog(5), [], 'no log yet');
+  // A bad count from the wire is refused at the control boundary, before the engine.
   try {
-    await te.engine.engineLog(-1);
+    VALIDATORS.engineLog([-1]);
     assert.unreachable();
   } catch (e) {
     assert.is((e as BangerError).code, 'E_INVALID_ARGUMENT');

@@ -4,8 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine } from '../../app/engine/wiring.js';
+import { Store } from '../../app/engine/store.js';
+import { ensureBaseDirs, resolvePaths } from '../../app/base/paths.js';
 import type { Engine } from '../../app/engine/engine.js';
-import { nullLogger, type Logger } from '../../app/log.js';
+import { nullLogger, type Logger } from '../../app/base/log.js';
 import { tmpState, type TmpState } from './tmp.js';
 import { ROOT } from './cli.js';
 
@@ -28,6 +30,8 @@ export function fakeAssets(root: string): { kernel: string; image: string } {
 export interface TestEngine {
   t: TmpState;
   engine: Engine;
+  /** The engine's database, for seeding and checking records. */
+  store: Store;
   close(): Promise<void>;
 }
 
@@ -36,10 +40,13 @@ export async function simEngine(
 ): Promise<TestEngine> {
   const t = tmpState();
   const env = { ...t.env, FIRECRACKER_BIN: SIM, BANGER_BACKEND: 'firecracker', ...o.env };
-  const engine = createEngine({ env, full: true, logger: o.logger ?? nullLogger, config: o.config as never });
+  const paths = resolvePaths(env);
+  ensureBaseDirs(paths);
+  const store = new Store(paths.dbFile);
+  const engine = createEngine({ env, full: true, logger: o.logger ?? nullLogger, config: o.config as never, store });
   const { kernel, image } = fakeAssets(t.root);
   const now = new Date().toISOString();
-  engine.p.store.insertKernel({
+  store.insertKernel({
     name: 'default',
     path: kernel,
     initrdPath: null,
@@ -47,7 +54,7 @@ export async function simEngine(
     version: null,
     createdAt: now,
   });
-  engine.p.store.insertImage({
+  store.insertImage({
     name: 'default',
     source: 'test',
     path: image,
@@ -60,8 +67,9 @@ export async function simEngine(
   return {
     t,
     engine,
+    store,
     async close() {
-      for (const vm of engine.p.store.listVms()) {
+      for (const vm of store.listVms()) {
         if (vm.pid) {
           try {
             process.kill(vm.pid, 'SIGKILL');
@@ -71,7 +79,7 @@ export async function simEngine(
         }
       }
       await engine.close();
-      engine.p.store.close();
+      store.close();
       t.cleanup();
     },
   };

@@ -10,7 +10,7 @@ import type {
   KernelRecord,
 } from '../../app/engine/api.js';
 import { validateArtifactName } from '../../app/engine/images/names.js';
-import { BangerError, ErrorCodes } from '../../app/errors.js';
+import { BangerError, ErrorCodes } from '../../app/base/errors.js';
 
 const PHASES = ['fetch', 'rootfs', 'packages', 'mkfs', 'done'];
 

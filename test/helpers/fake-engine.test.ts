@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FakeEngine } from './fake-engine.js';
-import { BangerError } from '../../app/errors.js';
+import { BangerError } from '../../app/base/errors.js';
 
 const code = (p: Promise<unknown>) =>
   p.then(

@@ -27,7 +27,7 @@ import type {
 } from '../../app/engine/api.js';
 import { VM_STATES } from '../../app/engine/api.js';
 import { validateBackend, validateName, validateVcpus } from '../../app/engine/vm/spec.js';
-import { BangerError, ErrorCodes } from '../../app/errors.js';
+import { BangerError, ErrorCodes } from '../../app/base/errors.js';
 import { FakeArtifacts } from './fake-artifacts.js';
 import { FakeConsole, type EchoMode } from './fake-console.js';
 import { FakeMetrics } from './fake-metrics.js';
@@ -379,6 +379,7 @@ export class FakeEngine implements EngineApi {
     return this.artifacts.importImage(input);
   }
   removeImage(name: string): Promise<void> {
+    this.calls.push({ method: 'removeImage', args: [name] });
     return this.artifacts.removeImage(name);
   }
   async listBuilds(): Promise<BuildProgress[]> {
@@ -400,6 +401,7 @@ export class FakeEngine implements EngineApi {
     throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, `build ${name}: not in the fake`);
   }
   removeKernel(name: string): Promise<void> {
+    this.calls.push({ method: 'removeKernel', args: [name] });
     return this.artifacts.removeKernel(name);
   }
 

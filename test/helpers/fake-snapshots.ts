@@ -8,7 +8,7 @@ import type {
   VmRecord,
   VmState,
 } from '../../app/engine/api.js';
-import { BangerError, ErrorCodes } from '../../app/errors.js';
+import { BangerError, ErrorCodes } from '../../app/base/errors.js';
 
 export interface FakeSnapshotDeps {
   need(name: string): VmRecord;

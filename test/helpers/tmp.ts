@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolvePaths, ensureBaseDirs, type Paths } from '../../app/paths.js';
+import { resolvePaths, ensureBaseDirs, type Paths } from '../../app/base/paths.js';
 
 export interface TmpState {
   root: string;

@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineStatus, VmRecord } from '../../app/engine/api.js';
-import { which } from '../../app/engine/process.js';
-import { vmDir } from '../../app/paths.js';
+import { which } from '../../app/base/process.js';
+import { vmPaths } from '../../app/base/paths.js';
 import { MAIN } from '../service/helpers.js';
 import { testCacheDir } from '../helpers/cache.js';
 import { runIf } from '../helpers/skip.js';
@@ -106,7 +106,7 @@ it('a QEMU guest as the user: SSH and NAME.vm answer; QEMU and the engine are th
     'vm create --start',
   );
   assert.is(vm.backend, 'qemu');
-  const consoleLog = join(vmDir(u!.paths, vm.id), 'console.log');
+  const consoleLog = vmPaths(u!.paths, vm.id).consoleLog;
   const deadline = Date.now() + 120_000;
   let text = '';
   while (!/BANGER_READY \S+/.test(text)) {

@@ -20,8 +20,8 @@ import {
 import { randomBytes } from 'node:crypto';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { which } from '../../app/engine/process.js';
-import { resolvePaths, type Paths } from '../../app/paths.js';
+import { which } from '../../app/base/process.js';
+import { resolvePaths, type Paths } from '../../app/base/paths.js';
 import { ENTRY_NAME } from '../../app/priv/argv.js';
 import { dropInPath } from '../../app/priv/install.js';
 import { ROOT, MAIN } from '../service/helpers.js';

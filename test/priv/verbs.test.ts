@@ -4,7 +4,7 @@
 // outside the user's policy is refused before anything runs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ProcessRunner, RunOptions, RunResult } from '../../app/engine/process.js';
+import type { ProcessRunner, RunOptions, RunResult } from '../../app/base/process.js';
 import { nftRemoveScript, nftScript, nftTableName, iptablesRules as natRules } from '../../app/engine/network/nat.js';
 import { parseCidr } from '../../app/engine/network/cidr.js';
 import { ensureBridge } from '../../app/engine/network/bridge.js';

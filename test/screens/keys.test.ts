@@ -69,7 +69,7 @@ test('help lists every action of each screen once, plus the commands', () => {
   for (const s of SCREENS) {
     const text = helpLines(s).join('\n');
     for (const b of bindingsFor(s)) assert.ok(text.includes(b.label), `${s}: ${b.label}`);
-    assert.ok(text.includes(':top'));
+    assert.ok(text.includes(':metrics'));
   }
   const vms = helpLines('vms').filter((l) => /\s{2}up$/.test(l));
   assert.is(vms.length, 1); // k and ↑ folded into one row

@@ -28,6 +28,8 @@ test('8-colour terminal, ssh hand-over, and the quit question', async () => {
     s.keys('s');
     await s.waitFor((x) => row(x).includes('running'), 8000, 'running');
     s.keys('S');
+    await s.waitFor(`fake ssh session into ${VM}`, 5000, 'ssh-session');
+    s.keys('Enter');
     await s.waitFor(`ssh ${VM} exited 0`, 5000, 'ssh-returned');
     assert.ok(s.capture().includes('NAME'), 'TUI redrawn after ssh');
     s.keys('q');

@@ -102,7 +102,7 @@ step('? shows help generated from the key table', async () => {
   // Wait for the whole overlay: a capture can land mid-draw, with the last lines not yet there.
   const screen = await s.waitFor((x) => x.includes('Keys on VMs') && labels.every((l) => x.includes(l)), 5000, 'help');
   for (const l of labels) assert.ok(screen.includes(l), `help lists ${l}`);
-  assert.ok(screen.includes(':top'));
+  assert.ok(screen.includes(':metrics'));
   s.keys('Escape');
   await s.waitFor((x) => !x.includes('Keys on VMs'), 3000, 'help-closed');
 });

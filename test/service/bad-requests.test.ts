@@ -96,7 +96,7 @@ test('bad arguments to real engine methods: a stable user error code, and nothin
       ['engineLog', [-1], 'E_INVALID_ARGUMENT'],
       ['cancelBuild', [{}], 'E_INVALID_ARGUMENT'],
       ['subscribeConsole', [5], 'E_INVALID_ARGUMENT'],
-      ['addKernel', [{ name: 'k', path: 5 }], 'E_INVALID_ARGUMENT'], // not an absolute path
+      ['addKernel', [{ name: 'k', path: 5 }], 'E_INVALID_ARGUMENT'], // not a string
       ['addKernel', [{ name: 'k', path: '/nonexistent/vmlinux' }], 'E_NOT_FOUND'],
       ['pauseVm', [7], 'E_INVALID_ARGUMENT'],
       ['resumeVm', ['alpha'], 'E_INVALID_STATE'],
@@ -107,6 +107,9 @@ test('bad arguments to real engine methods: a stable user error code, and nothin
       ['listSnapshots', [null], 'E_INVALID_ARGUMENT'],
       ['imageFromVm', ['x'], 'E_INVALID_ARGUMENT'],
       ['imageFromVm', [{ vm: 'alpha', name: 'img' }], 'E_INVALID_STATE'],
+      ['metrics', [{ last: 'all' }], 'E_INVALID_ARGUMENT'],
+      ['shutdown', [{ stopVms: 'yes' }], 'E_INVALID_ARGUMENT'],
+      ['importImage', [{ name: 'i', path: ['x'] }], 'E_INVALID_ARGUMENT'],
     ];
     let id = 100;
     for (const [method, params, code] of cases) {

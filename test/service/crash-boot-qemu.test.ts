@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { which } from '../../app/engine/process.js';
+import { which } from '../../app/base/process.js';
 import { firstReason, NEEDS_ROOT, runIf } from '../helpers/skip.js';
 import { Store } from '../../app/engine/store.js';
 import { guestAssets } from '../engine/qemu/guest-fixture.js';

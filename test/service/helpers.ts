@@ -6,7 +6,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../../app/engine/store.js';
-import { resolvePaths, ensureBaseDirs, type Paths } from '../../app/paths.js';
+import { resolvePaths, ensureBaseDirs, type Paths } from '../../app/base/paths.js';
 import { kvmStandIn } from '../helpers/tmp.js';
 import { settingsAsConfig } from '../helpers/settings.js';
 

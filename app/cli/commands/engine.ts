@@ -1,8 +1,9 @@
 // banger status | doctor | dns ... | engine ...
 import type { CliContext } from '../context.js';
 import { printJson } from '../context.js';
-import { formatDuration, table } from '../format.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { table } from '../table.js';
+import { formatDuration } from '../../base/human.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 interface Json {
   json?: boolean;

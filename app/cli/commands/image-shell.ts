@@ -3,7 +3,7 @@ import type { CliContext } from '../context.js';
 import { attachConsole } from '../console.js';
 import { imageShell } from '../image-shell.js';
 import { clientSshArgv } from '../ssh.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export interface ImageShellOpts {
   saveAs?: string;

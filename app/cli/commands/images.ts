@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import type { BuildProgress, EngineApi } from '../../engine/api.js';
 import type { CliContext } from '../context.js';
 import { printJson } from '../context.js';
-import { formatBytesShort, table } from '../format.js';
+import { table } from '../table.js';
+import { formatBytes } from '../../base/human.js';
 
 /** Follow a build's progress events with a one-line bar on a TTY (plain lines otherwise). */
 async function withProgress<T>(
@@ -52,7 +53,7 @@ export async function imageBuild(
     e.buildImage({ name, from: o.from ?? '', size: o.size, packages }),
   );
   if (o.json) printJson(ctx, img);
-  else ctx.out(`built image ${img.name} (${formatBytesShort(img.sizeBytes)}, sha256 ${img.sha256.slice(0, 12)})`);
+  else ctx.out(`built image ${img.name} (${formatBytes(img.sizeBytes)}, sha256 ${img.sha256.slice(0, 12)})`);
 }
 
 export async function imageImport(ctx: CliContext, name: string, path: string, o: Json & { size?: string }) {
@@ -61,7 +62,7 @@ export async function imageImport(ctx: CliContext, name: string, path: string, o
     e.importImage({ name, path: resolve(path), size: o.size }),
   );
   if (o.json) printJson(ctx, img);
-  else ctx.out(`imported image ${img.name} (${formatBytesShort(img.sizeBytes)})`);
+  else ctx.out(`imported image ${img.name} (${formatBytes(img.sizeBytes)})`);
 }
 
 export async function imageLs(ctx: CliContext, o: Json): Promise<void> {
@@ -71,7 +72,7 @@ export async function imageLs(ctx: CliContext, o: Json): Promise<void> {
     imgs.length
       ? table(
           ['NAME', 'SOURCE', 'SIZE', 'SHA256', 'CREATED'],
-          imgs.map((i) => [i.name, i.source, formatBytesShort(i.sizeBytes), i.sha256.slice(0, 12), i.createdAt]),
+          imgs.map((i) => [i.name, i.source, formatBytes(i.sizeBytes), i.sha256.slice(0, 12), i.createdAt]),
         )
       : 'no images yet: banger image build NAME --from busybox',
   );

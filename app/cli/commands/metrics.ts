@@ -1,10 +1,11 @@
 // banger vm top / vm stats: live metrics from the engine's sampler (engine.metrics()).
 // CPU % is of ONE core (a busy 2-vCPU VM can show 200%); rx/tx are from the guest's side.
 import type { MetricsSnapshot, VmSample } from '../../engine/api.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 import type { CliContext } from '../context.js';
 import { printJson } from '../context.js';
-import { formatBytesShort, table } from '../format.js';
+import { table } from '../table.js';
+import { formatBytes } from '../../base/human.js';
 
 export const DEFAULT_STATS_SAMPLES = 60;
 const MAX_STATS_SAMPLES = 100_000;
@@ -22,7 +23,7 @@ export function pct(v: number): string {
 }
 
 export function rate(bps: number): string {
-  return Number.isFinite(bps) && bps >= 0 ? `${formatBytesShort(Math.round(bps))}/s` : '-';
+  return Number.isFinite(bps) && bps >= 0 ? `${formatBytes(Math.round(bps))}/s` : '-';
 }
 
 export const TOP_HEADERS = ['NAME', 'CPU%', 'RSS', 'RX/S', 'TX/S', 'DISK'];
@@ -34,10 +35,10 @@ export function topTable(samples: readonly VmSample[]): string {
     samples.map((s) => [
       s.name,
       pct(s.cpuPct),
-      formatBytesShort(s.rssBytes),
+      formatBytes(s.rssBytes),
       rate(s.rxBps),
       rate(s.txBps),
-      formatBytesShort(s.diskBytes),
+      formatBytes(s.diskBytes),
     ]),
   );
 }
@@ -80,9 +81,9 @@ export function statsText(name: string, samples: readonly VmSample[], now = Date
   const s = summarize(samples);
   const last = samples[samples.length - 1]!;
   const ago = Math.max(0, Math.round((now - last.at) / 1000));
-  const bytes = (v: number) => (Number.isFinite(v) ? formatBytesShort(Math.round(v)) : '-');
+  const bytes = (v: number) => (Number.isFinite(v) ? formatBytes(Math.round(v)) : '-');
   const line = (label: string, st: Stat, f: (v: number) => string) => [label, f(st.current), f(st.avg), f(st.max)];
-  const head = `${name}: ${s.samples} sample${s.samples === 1 ? '' : 's'} over ${Math.round(s.spanSec)}s, latest ${ago}s ago, disk ${formatBytesShort(last.diskBytes)} allocated`;
+  const head = `${name}: ${s.samples} sample${s.samples === 1 ? '' : 's'} over ${Math.round(s.spanSec)}s, latest ${ago}s ago, disk ${formatBytes(last.diskBytes)} allocated`;
   const summary = table(
     ['', 'CURRENT', 'AVG', 'MAX'],
     [line('cpu', s.cpuPct, pct), line('rss', s.rssBytes, bytes), line('rx', s.rxBps, rate), line('tx', s.txBps, rate)],
@@ -94,7 +95,7 @@ export function statsText(name: string, samples: readonly VmSample[], now = Date
       .map((x) => [
         new Date(x.at).toISOString().slice(11, 19),
         pct(x.cpuPct),
-        formatBytesShort(x.rssBytes),
+        formatBytes(x.rssBytes),
         rate(x.rxBps),
         rate(x.txBps),
       ]),

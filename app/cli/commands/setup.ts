@@ -1,6 +1,6 @@
 // banger setup sudoers: what a normal user needs once so the engine can make its host changes.
 import type { CliContext } from '../context.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export async function setupSudoers(ctx: CliContext, o: { user?: string; apply?: boolean; remove?: boolean }) {
   if (!ctx.sudoersSetup) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'setup sudoers is not available here');

@@ -2,7 +2,8 @@
 import type { SnapshotRecord } from '../../engine/api.js';
 import type { CliContext } from '../context.js';
 import { printJson } from '../context.js';
-import { formatBytesShort, table } from '../format.js';
+import { table } from '../table.js';
+import { formatBytes } from '../../base/human.js';
 
 interface Json {
   json?: boolean;
@@ -13,9 +14,9 @@ function snapshotTable(snaps: SnapshotRecord[]): string {
   return [
     table(
       ['NAME', 'SIZE', 'PARENT', 'MEM', 'CREATED'],
-      snaps.map((s) => [s.name, formatBytesShort(s.sizeBytes), s.parent ?? '-', `${s.memoryMib}M`, s.createdAt]),
+      snaps.map((s) => [s.name, formatBytes(s.sizeBytes), s.parent ?? '-', `${s.memoryMib}M`, s.createdAt]),
     ),
-    `${snaps.length} snapshot${snaps.length === 1 ? '' : 's'}, ${formatBytesShort(total)} on disk`,
+    `${snaps.length} snapshot${snaps.length === 1 ? '' : 's'}, ${formatBytes(total)} on disk`,
   ].join('\n');
 }
 
@@ -32,7 +33,7 @@ export async function snapshot(ctx: CliContext, name: string, snap: string | und
   if (o.json) printJson(ctx, rec);
   else
     ctx.out(
-      `snapshot ${rec.name} of ${rec.vm}: ${formatBytesShort(rec.sizeBytes)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      `snapshot ${rec.name} of ${rec.vm}: ${formatBytes(rec.sizeBytes)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     );
 }
 

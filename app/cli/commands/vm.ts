@@ -2,10 +2,10 @@
 // Parsing and usage errors happen before these run (app/cli/tree.ts); each loads on first use.
 import type { CliContext } from '../context.js';
 import { printJson } from '../context.js';
-import { VM_HEADERS, table, vmDetail, vmRow } from '../format.js';
+import { VM_HEADERS, table, vmDetail, vmRow } from '../table.js';
 import { attachConsole } from '../console.js';
 import { clientSshArgv } from '../ssh.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 interface Json {
   json?: boolean;

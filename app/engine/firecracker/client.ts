@@ -2,7 +2,7 @@
 // and reads bodies by Content-Length only (a chunked body is seen as empty), so every call is
 // serialized and always carries Content-Length. Errors become E_VMM with the fault_message.
 import http from 'node:http';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export const DEFAULT_TIMEOUT_MS = 500;
 

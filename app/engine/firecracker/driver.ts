@@ -3,21 +3,21 @@
 import { closeSync, existsSync, lstatSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import type { Backend, VmRecord } from '../api.js';
-import type { ProcessRunner, SpawnedProcess } from '../process.js';
-import { which } from '../process.js';
-import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../vm/driver.js';
-import type { UndoStack } from '../vm/undo.js';
-import { createConsoleFifo, openFifoForVmm } from '../vm/console.js';
+import type { ProcessRunner, SpawnedProcess } from '../../base/process.js';
+import { which } from '../../base/process.js';
+import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
+import type { UndoStack } from '../driver/undo.js';
+import { createConsoleFifo, openFifoForVmm } from '../driver/console-fifo.js';
 import { FirecrackerClient } from './client.js';
 import { fcPause, fcRestoreSteps, fcResume, fcRunState, fcSaveSnapshot } from './snapshot.js';
 import { findVmmUnder, hasFlag, signalPid, waitForExit } from './launcher.js';
 import { refuseLiveSocket } from '../vm/vmm-process.js';
 import { openConsoleSink, type ConsoleSink } from '../vm/console-relay.js';
-import { pidAlive as isAlive } from '../../pid.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
-import { nullLogger, type Logger } from '../../log.js';
-import { readTail } from '../../fsutil.js';
-import { sleep } from '../../time.js';
+import { pidAlive as isAlive } from '../../base/pid.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
+import { nullLogger, type Logger } from '../../base/log.js';
+import { readTail } from '../../base/fsutil.js';
+import { sleep } from '../../base/time.js';
 
 export interface FirecrackerDriverOptions {
   runner: ProcessRunner;

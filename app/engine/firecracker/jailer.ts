@@ -7,7 +7,7 @@
 // This module computes that argv and lays the chroot out; it runs nothing itself.
 import { existsSync, linkSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export interface JailOptions {
   jailerBin: string;

@@ -1,10 +1,10 @@
 // Process plumbing for the VMM: is a pid alive, wait for it to go, signal it (through the
 // runner when it is root's and we are not), and find the real VMM under sudo.
 import { readdirSync, readFileSync } from 'node:fs';
-import type { ProcessRunner } from '../process.js';
+import type { ProcessRunner } from '../../base/process.js';
 
-import { pidAlive as isAlive } from '../../pid.js';
-import { sleep } from '../../time.js';
+import { pidAlive as isAlive } from '../../base/pid.js';
+import { sleep } from '../../base/time.js';
 
 /** Poll until the pid is gone; true when it went within timeoutMs. */
 export async function waitForExit(pid: number, timeoutMs: number, pollMs = 10): Promise<boolean> {

@@ -1,9 +1,9 @@
 // Pause, resume and snapshots through Firecracker's API, as its snapshotting docs describe:
 // PATCH /vm {state}, PUT /snapshot/create on a paused microVM, and PUT /snapshot/load on a fresh
 // process (only logger and metrics configured before it), which brings the guest back.
-import type { BootStep, LaunchSpec, SnapshotFiles, VmmHandle } from '../vm/driver.js';
+import type { BootStep, LaunchSpec, SnapshotFiles, VmmHandle } from '../driver/contract.js';
 import { FirecrackerClient, type SnapshotLoad } from './client.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 /** Snapshot calls write or map the whole guest memory: far longer than a config call. */
 const SNAPSHOT_TIMEOUT_MS = 300_000;

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 let cached: string | null = null;
 

@@ -2,7 +2,7 @@
 // reserved while they are made, the BuildJobs behind `builds` and `cancel`. Shared by
 // ImageService and KernelService so both refuse, track and cancel the same way.
 import type { BuildProgress } from '../api.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { BuildJob, type JobDeps } from './job.js';
 
 /** Finished builds kept for `builds` (running ones are always kept). */

@@ -3,7 +3,7 @@
 // line, banger's SSH key for root, an SSH server, and the BANGER_READY marker on the console.
 import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { assetPath } from './assets.js';
 import { copyInRoot, dirInRoot, existsInRoot, fileInRoot, symlinkInRoot, writeInRoot } from './rootfs-path.js';
 import { installDropbear } from './busybox-rootfs.js';

@@ -6,8 +6,8 @@
 // engine refuses debian builds up front; the tree is still removed the way it was made.
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProcessRunner } from '../process.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import type { ProcessRunner } from '../../base/process.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 import type { BuildJob } from './job.js';
 
 const BASE_PACKAGES = ['systemd-sysv', 'udev', 'openssh-server', 'iproute2', 'ifupdown', 'ca-certificates'];

@@ -18,7 +18,7 @@ import {
   symlinkSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 /** Run debugfs with a command script on stdin; its stdout. */
 export type DebugfsExec = (script: string) => Promise<string>;

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { openSync, readSync, closeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { which, type ProcessRunner } from '../process.js';
+import { which, type ProcessRunner } from '../../base/process.js';
 import type { BuildJob } from './job.js';
 import { extractExt4Safely } from './ext4-extract.js';
 

@@ -12,9 +12,9 @@ import {
   type ImageRecord,
 } from '../api.js';
 import type { Store } from '../store.js';
-import { parseSize } from '../vm/spec.js';
-import { UndoStack } from '../vm/undo.js';
-import { BangerError, ErrorCodes, asNoSpace } from '../../errors.js';
+import { parseSize } from '../driver/size.js';
+import { UndoStack } from '../driver/undo.js';
+import { BangerError, ErrorCodes, asNoSpace } from '../../base/errors.js';
 import { failJob, type BuildJob, type JobDeps } from './job.js';
 import { BuildRegistry } from './builds.js';
 import { DebCache } from './debs.js';

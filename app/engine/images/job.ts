@@ -4,10 +4,10 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { BuildProgress } from '../api.js';
-import type { ProcessRunner, RunOptions, RunResult } from '../process.js';
-import type { Paths } from '../../paths.js';
-import type { Logger } from '../../log.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import type { ProcessRunner, RunOptions, RunResult } from '../../base/process.js';
+import type { Paths } from '../../base/paths.js';
+import type { Logger } from '../../base/log.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export type EmitProgress = (p: BuildProgress) => void;
 export type EmitLog = (buildId: string, chunk: string) => void;

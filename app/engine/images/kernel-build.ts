@@ -15,8 +15,8 @@ import {
 } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { which } from '../process.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { which } from '../../base/process.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { assetPath } from './assets.js';
 import type { DebCache } from './debs.js';
 import type { BuildJob } from './job.js';

@@ -5,8 +5,8 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, s
 import { join } from 'node:path';
 import type { BuildProgress, KernelAddInput, KernelRecord } from '../api.js';
 import type { Store } from '../store.js';
-import { UndoStack } from '../vm/undo.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { UndoStack } from '../driver/undo.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { failJob, type BuildJob, type JobDeps } from './job.js';
 import { BuildRegistry } from './builds.js';
 import { DebCache } from './debs.js';

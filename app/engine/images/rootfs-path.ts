@@ -12,7 +12,7 @@ import {
   symlinkSync,
 } from 'node:fs';
 import { dirname, join, relative, resolve, sep, basename, isAbsolute } from 'node:path';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 function within(root: string, p: string): boolean {
   const r = relative(root, p);

@@ -1,7 +1,7 @@
 // One at a time per key (a cache dir, a kernel object tree): later callers queue behind the
 // current one. A queued caller can be cancelled while it waits without ever running, and
 // the queue behind it still waits for the holder.
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 const tails = new Map<string, Promise<void>>();
 

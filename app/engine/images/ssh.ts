@@ -1,9 +1,9 @@
 // banger's managed SSH keypair (authorized in every image) and the ssh command line for a VM.
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { ProcessRunner } from '../process.js';
-import { ensurePrivateDir, type Paths } from '../../paths.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import type { ProcessRunner } from '../../base/process.js';
+import { ensurePrivateDir, type Paths } from '../../base/paths.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export interface SshKey {
   keyPath: string;

@@ -1,8 +1,8 @@
 // A VM's own writable copy of an image: reflinked/sparse copy, then grown to the VM's disk
 // size (truncate + e2fsck + resize2fs). Two VMs from one image never share a disk.
 import { rmSync, statSync } from 'node:fs';
-import type { ProcessRunner } from '../process.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import type { ProcessRunner } from '../../base/process.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export async function createVmDisk(
   runner: ProcessRunner,

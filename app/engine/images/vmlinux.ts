@@ -4,7 +4,7 @@
 // needs an ELF vmlinux too.
 import { closeSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProcessRunner } from '../process.js';
+import type { ProcessRunner } from '../../base/process.js';
 
 export const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 

@@ -3,8 +3,8 @@
 // microseconds, far less than a thread-pool round trip and a promise per file. No child
 // processes: with 100 VMs at 1 Hz every reader runs hundreds of times a second.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { BangerError, ErrorCodes } from '../../errors.js';
-import type { ProcessRunner } from '../process.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
+import type { ProcessRunner } from '../../base/process.js';
 
 /** USER_HZ, the unit of /proc tick counts. It is 100 on Linux x86_64 and arm64 (a fixed ABI value). */
 export const DEFAULT_CLOCK_TICKS = 100;

@@ -1,6 +1,6 @@
 // A fixed-capacity ring buffer for metric history: pushing past capacity overwrites the
 // oldest entry, so a long-running engine never grows its history (600 samples = 10 min at 1 Hz).
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export class RingBuffer<T> {
   readonly capacity: number;

@@ -14,8 +14,9 @@
 //   (handles.ts); stop() closes them. No child processes.
 // - A TAP name that is not a valid interface name is treated as "no TAP" (zero traffic).
 import { performance } from 'node:perf_hooks';
-import { BangerError, ErrorCodes } from '../../errors.js';
-import { VM_STATES, type HostSample, type MetricsSnapshot, type VmSample, type VmState } from '../api.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
+import type { HostSample, MetricsSnapshot, VmSample, VmState } from '../api.js';
+import { countByState } from '../../base/vm-facts.js';
 import { RingBuffer } from './ring.js';
 import { KernelFile } from './handles.js';
 import {
@@ -176,8 +177,7 @@ export class MetricsSampler {
     this.prevCpu = cpu;
     const mem = readHostMemory();
 
-    const byState = {} as Record<VmState, number>;
-    for (const s of VM_STATES) byState[s] = 0;
+    const byState = countByState(list);
     let committedMib = 0;
     const samples: VmSample[] = [];
     const seen = this.seen;
@@ -186,7 +186,6 @@ export class MetricsSampler {
     const page = pageSize();
 
     for (const vm of list) {
-      if (byState[vm.state] !== undefined) byState[vm.state]++;
       // A paused VMM keeps its memory; its CPU use is measured like any other (near zero).
       if (vm.state !== 'running' && vm.state !== 'paused') continue;
       committedMib += vm.memoryMib > 0 ? vm.memoryMib : 0;

@@ -1,8 +1,8 @@
 // The host bridge every VM's TAP joins. It holds the gateway address (first host of the subnet)
 // so guests route and resolve through the host. Idempotent: safe to call on every VM start.
-import type { ProcessRunner } from '../process.js';
-import type { Logger } from '../../log.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import type { ProcessRunner } from '../../base/process.js';
+import type { Logger } from '../../base/log.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { formatIp, gatewayOf, type Cidr } from './cidr.js';
 import { deleteLink, getLink, linkAddrs } from './links.js';
 import { assertNoOverlap } from './routes.js';

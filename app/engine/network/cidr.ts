@@ -1,6 +1,6 @@
 // Pure IPv4/CIDR arithmetic for the VM subnet: parse, overlap, and the host addresses in order.
 // Addresses are unsigned 32-bit numbers internally; strings only at the edges.
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export interface Cidr {
   /** Network address (host bits cleared). */

@@ -1,13 +1,14 @@
 // The engine's one handle on host networking: bridge + NAT once, then a lease and a TAP per VM.
 // Every host change goes through the ProcessRunner (privileged), every lease through the store.
 import type { LeaseRecord } from '../api.js';
-import type { ProcessRunner } from '../process.js';
+import type { ProcessRunner } from '../../base/process.js';
 import type { Store } from '../store.js';
 import type { NetworkPort } from '../ports.js';
-import { UndoStack } from '../vm/undo.js';
-import { nullLogger, type Logger } from '../../log.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { UndoStack } from '../driver/undo.js';
+import { nullLogger, type Logger } from '../../base/log.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { assertUsableSubnet, formatCidr, formatIp, gatewayOf, netmask, parseCidr, type Cidr } from './cidr.js';
+import { isActive } from '../../base/vm-facts.js';
 import { instanceTag, kernelIpArg, macFor, tapName } from './identity.js';
 import { allocateLease } from './leases.js';
 import { ensureBridge, removeBridge } from './bridge.js';
@@ -65,7 +66,6 @@ export interface NetworkStatus {
   leases: LeaseRecord[];
 }
 
-const ACTIVE_STATES = new Set(['starting', 'running', 'paused', 'stopping']);
 /** Store setting: net.ipv4.ip_forward as it was before banger first turned it on ('' = none). */
 export const IP_FORWARD_BEFORE = 'network.ipForwardBefore';
 
@@ -121,9 +121,6 @@ export class HostNetwork {
 
   tapName(vmId: string): string {
     return tapName(vmId);
-  }
-  macFor(vmId: string): string {
-    return macFor(vmId);
   }
   leaseFor(vmId: string): LeaseRecord | null {
     return this.store.getLease(vmId);
@@ -182,7 +179,7 @@ export class HostNetwork {
     const tap = tapName(vm.id);
     const own = undo ?? new UndoStack();
     try {
-      const clash = this.store.listVms().find((v) => v.id !== vm.id && v.tap === tap && ACTIVE_STATES.has(v.state));
+      const clash = this.store.listVms().find((v) => v.id !== vm.id && v.tap === tap && isActive(v.state));
       if (clash) {
         throw new BangerError(
           ErrorCodes.NETWORK,

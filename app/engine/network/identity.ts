@@ -2,7 +2,7 @@
 // a crash) finds the same TAP and MAC without having to remember them.
 import { isIP } from 'node:net';
 import { createHash } from 'node:crypto';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 /** Every TAP we create starts with this, so the orphan sweep never touches anyone else's. */
 export const TAP_PREFIX = 'bgr-';

@@ -3,7 +3,7 @@
 // the loser's INSERT fails and it moves on to the next address.
 import type { LeaseRecord } from '../api.js';
 import { isUniqueViolation, type Store } from '../store.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { broadcast, formatCidr, formatIp, guestAddresses, guestCapacity, parseIp, type Cidr } from './cidr.js';
 
 /** The part of the store leases need (keeps this testable against the real Store only). */

@@ -1,6 +1,6 @@
 // Reading and deleting links with `ip -j`. Reads are unprivileged; changes go through sudo.
-import type { ProcessRunner } from '../process.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import type { ProcessRunner } from '../../base/process.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export interface LinkInfo {
   name: string;

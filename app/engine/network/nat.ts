@@ -3,8 +3,8 @@
 // replaced atomically in one script so a re-run never leaves a gap or duplicates, and never
 // touches anyone else's rules. iptables only when nft is missing.
 import { createHash } from 'node:crypto';
-import { which, type ProcessRunner } from '../process.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { which, type ProcessRunner } from '../../base/process.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { formatCidr, type Cidr } from './cidr.js';
 
 export type NatBackend = 'nft' | 'iptables';

@@ -1,7 +1,7 @@
 // Refuse a VM subnet that collides with something the host already routes: creating our bridge
 // on top of a LAN or VPN prefix would silently black-hole that traffic.
-import type { ProcessRunner } from '../process.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import type { ProcessRunner } from '../../base/process.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { formatCidr, looseCidr, overlaps, type Cidr } from './cidr.js';
 
 export interface HostPrefix {

@@ -2,9 +2,9 @@
 // to the bridge. Names are derived from the VM id, so a crash leaves nothing we cannot find.
 // Several banger instances (users, state dirs) may share a host: each tags its TAPs with an
 // alias (banger:TAG) and only ever sweeps or replaces TAPs that are its own.
-import type { ProcessRunner } from '../process.js';
-import type { Logger } from '../../log.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import type { ProcessRunner } from '../../base/process.js';
+import type { Logger } from '../../base/log.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { isOurTap, tapAlias } from './identity.js';
 import { deleteLink, getLink, listLinks, type LinkInfo } from './links.js';
 

@@ -1,7 +1,7 @@
 // The qemu-system-x86_64 argv for one microvm guest. Pure, so every flag is unit-tested.
 // Console contract: the serial port is a stdio chardev, so the guest's console goes to QEMU's
 // stdout (the console log file) and keystrokes come from its stdin (the engine's FIFO).
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export interface QemuArgvInput {
   bin: string;

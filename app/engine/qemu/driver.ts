@@ -4,20 +4,20 @@
 // -no-reboot turns that into an exit), then QMP quit / SIGTERM, then SIGKILL.
 import { closeSync, constants, openSync, rmSync } from 'node:fs';
 import type { VmRecord } from '../api.js';
-import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../vm/driver.js';
-import type { UndoStack } from '../vm/undo.js';
-import { which, type ProcessRunner } from '../process.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
-import { nullLogger, type Logger } from '../../log.js';
+import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
+import type { UndoStack } from '../driver/undo.js';
+import { which, type ProcessRunner } from '../../base/process.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
+import { nullLogger, type Logger } from '../../base/log.js';
 import { decideAccel, readAccelInputs, type AccelDecision, type AccelInputs, type AccelMode } from './accel.js';
 import { buildQemuArgv, cmdlineOwnedBy } from './cmdline.js';
 import { QmpClient, withQmp } from './qmp.js';
 import { qemuLoadSnapshot, qemuPause, qemuResume, qemuRunState, qemuSaveSnapshot } from './snapshot.js';
-import { pidAlive } from '../../pid.js';
+import { pidAlive } from '../../base/pid.js';
 import { refuseLiveSocket } from '../vm/vmm-process.js';
 import { openConsoleSink, type ConsoleSink } from '../vm/console-relay.js';
-import { fileSize, readTail } from '../../fsutil.js';
-import { sleep } from '../../time.js';
+import { fileSize, readTail } from '../../base/fsutil.js';
+import { sleep } from '../../base/time.js';
 
 export interface QemuDriverOptions {
   runner: ProcessRunner;

@@ -2,7 +2,7 @@
 // qmp_capabilities, then commands tagged with an id. QEMU's QMP chardev serves one client at a
 // time, so callers use short-lived connections (withQmp) rather than holding one open.
 import { createConnection, type Socket } from 'node:net';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export interface QmpGreeting {
   version: { qemu: { major: number; minor: number; micro: number }; package: string };

@@ -5,11 +5,11 @@
 import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { finished } from 'node:stream/promises';
-import type { SnapshotFiles, VmmHandle } from '../vm/driver.js';
+import type { SnapshotFiles, VmmHandle } from '../driver/contract.js';
 import { withQmp, type QmpClient } from './qmp.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
-import { pidAlive } from '../../pid.js';
-import { sleep } from '../../time.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
+import { pidAlive } from '../../base/pid.js';
+import { sleep } from '../../base/time.js';
 
 /** No throttle: the guest is paused, so the stream's speed is all that counts (bytes/s). */
 const MAX_BANDWIDTH = 2 ** 40;

@@ -3,9 +3,9 @@
 import type { ImageFromVmInput, ImageRecord } from '../api.js';
 import type { ImagesPort } from '../ports.js';
 import type { VmLifecycle } from '../vm/lifecycle.js';
-import { diskPath } from '../vm/create.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
-import type { Paths } from '../../paths.js';
+import { vmPaths } from '../../base/paths.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
+import type { Paths } from '../../base/paths.js';
 
 export async function imageFromVm(
   images: ImagesPort,
@@ -19,5 +19,5 @@ export async function imageFromVm(
   // A running guest's disk is changing under us: only a stopped VM's disk is consistent.
   vms.requireState(vm, ['created', 'stopped', 'error'], 'save as an image');
   if (vms.isBusy(vm.id)) throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is busy`);
-  return images.import({ name: input.name, path: diskPath(paths, vm.id) });
+  return images.import({ name: input.name, path: vmPaths(paths, vm.id).disk });
 }

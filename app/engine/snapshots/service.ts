@@ -7,14 +7,13 @@ import { join } from 'node:path';
 import type { SnapshotRecord, VmRecord } from '../api.js';
 import type { Store } from '../store.js';
 import type { EventBus } from '../events.js';
-import type { ProcessRunner } from '../process.js';
-import type { SnapshotFiles, VmmHandle } from '../vm/driver.js';
-import { vmRuntimeDir, type VmLifecycle } from '../vm/lifecycle.js';
-import { diskPath } from '../vm/create.js';
+import type { ProcessRunner } from '../../base/process.js';
+import type { SnapshotFiles, VmmHandle } from '../driver/contract.js';
+import type { VmLifecycle } from '../vm/lifecycle.js';
 import { SnapshotStore } from './store.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
-import { vmDir, type Paths } from '../../paths.js';
-import type { Logger } from '../../log.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
+import { vmPaths, type Paths } from '../../base/paths.js';
+import type { Logger } from '../../base/log.js';
 
 const SNAP_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -38,13 +37,13 @@ export function validateSnapshotName(raw: unknown): string {
 }
 
 export function snapshotFiles(paths: Paths, vmId: string, snap: string): SnapshotFiles {
-  const dir = join(vmDir(paths, vmId), 'snapshots', snap);
+  const dir = join(vmPaths(paths, vmId).snapshotsDir, snap);
   return {
     dir,
     state: join(dir, 'vm.state'),
     memory: join(dir, 'mem.bin'),
     disk: join(dir, 'disk.ext4'),
-    channel: join(vmRuntimeDir(paths, vmId), 'migrate.sock'),
+    channel: vmPaths(paths, vmId).migrateSocket,
   };
 }
 
@@ -124,7 +123,7 @@ export class Snapshots {
       try {
         await drv.saveSnapshot!(h, files);
         // The disk copy is taken in the same pause: memory and disk agree.
-        await this.copyDisk(diskPath(this.d.paths, vm.id), files.disk);
+        await this.copyDisk(vmPaths(this.d.paths, vm.id).disk, files.disk);
       } finally {
         if (!wasPaused) await drv.resume!(h);
       }
@@ -172,7 +171,7 @@ export class Snapshots {
     const files = snapshotFiles(this.d.paths, vm.id, snap);
     const t0 = Date.now();
     const out = await this.d.lifecycle.startRestored(vm.name, files, () =>
-      this.copyDisk(files.disk, diskPath(this.d.paths, vm.id)),
+      this.copyDisk(files.disk, vmPaths(this.d.paths, vm.id).disk),
     );
     this.records.setHead(vm.id, snap);
     this.d.store.addEvent('vm', vm.name, `restored from snapshot ${snap} (${Date.now() - t0} ms)`);
@@ -188,12 +187,12 @@ export class Snapshots {
     const removed: string[] = [];
     for (const vm of this.d.store.listVms()) {
       if (this.d.lifecycle.isBusy(vm.id)) continue;
-      const part = `${diskPath(this.d.paths, vm.id)}.part`;
+      const part = `${vmPaths(this.d.paths, vm.id).disk}.part`;
       if (existsSync(part)) {
         rmSync(part, { force: true });
         removed.push(`disk copy ${vm.name}`);
       }
-      const dir = join(vmDir(this.d.paths, vm.id), 'snapshots');
+      const dir = vmPaths(this.d.paths, vm.id).snapshotsDir;
       const known = new Set(this.records.list(vm.id).map((s) => s.name));
       for (const snap of existsSync(dir) ? readdirSync(dir) : []) {
         if (known.has(snap)) continue;

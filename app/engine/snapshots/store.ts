@@ -2,7 +2,7 @@
 // VM (ON DELETE CASCADE); the files live under the VM's dir and go with it too.
 import type { Backend, SnapshotRecord } from '../api.js';
 import type { Store } from '../store.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { isUniqueViolation } from '../store.js';
 
 interface Row {

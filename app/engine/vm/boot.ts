@@ -2,16 +2,14 @@
 // an undo stack. The VMM's pid, start time and socket are stored the moment it exists, so an
 // engine that dies mid-boot leaves a record the next one can adopt from, or kill and verify.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { KernelRecord, VmRecord } from '../api.js';
-import type { BootStep, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from './driver.js';
+import type { BootStep, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import type { LifecycleDeps } from './lifecycle.js';
-import { UndoStack } from './undo.js';
-import { diskPath } from './create.js';
+import { UndoStack } from '../driver/undo.js';
 import { sameProcessAlive, startTimeOf } from './vmm-process.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
-import { vmDir } from '../../paths.js';
-import { sleep } from '../../time.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
+import { vmPaths } from '../../base/paths.js';
+import { sleep } from '../../base/time.js';
 
 export const DEFAULT_BOOT_ARGS = 'console=ttyS0 reboot=k panic=1 pci=off';
 
@@ -19,12 +17,8 @@ export function bootArgsFor(vm: VmRecord, ipArg: string | null): string {
   return [DEFAULT_BOOT_ARGS, ipArg ?? '', vm.bootArgs].filter(Boolean).join(' ');
 }
 
-export function vmRuntimeDir(paths: { runtimeDir: string }, vmId: string): string {
-  return join(paths.runtimeDir, 'vms', vmId);
-}
-
-export function socketPathFor(paths: { runtimeDir: string }, vm: VmRecord): string {
-  return join(vmRuntimeDir(paths, vm.id), vm.backend === 'qemu' ? 'qmp.sock' : 'api.sock');
+export function socketPathFor(paths: { runtimeDir: string; vmsDir: string }, vm: VmRecord): string {
+  return vmPaths(paths, vm.id).vmmSocket(vm.backend);
 }
 
 export interface BootResult {
@@ -57,17 +51,17 @@ export async function runBoot(
   let vm = initial;
   const undo = new UndoStack();
   const handle: { current: VmmHandle | null } = { current: null };
-  const dir = vmDir(d.paths, vm.id);
-  const rdir = vmRuntimeDir(d.paths, vm.id);
+  const files = vmPaths(d.paths, vm.id);
+  const { dir, runtimeDir: rdir } = files;
   let ipArg: string | null = null;
   let tap: string | null = null;
-  let consolePaths = { log: join(dir, 'console.log'), fifo: join(rdir, 'console.in') };
+  let consolePaths = { log: files.consoleLog, fifo: files.consoleFifo };
   const spec = (): LaunchSpec => ({
     vm,
     dir,
     kernelPath: kernel.path,
     initrdPath: kernel.initrdPath,
-    rootfsPath: diskPath(d.paths, vm.id),
+    rootfsPath: files.disk,
     bootArgs: bootArgsFor(vm, ipArg),
     tap,
     mac: vm.mac,
@@ -75,8 +69,8 @@ export async function runBoot(
     consoleMaxBytes: d.config.consoleLogMaxBytes,
     consoleFifo: consolePaths.fifo,
     socketPath: socketPathFor(d.paths, vm),
-    vmmLog: join(dir, 'vmm.log'),
-    metricsPath: join(dir, 'metrics.json'),
+    vmmLog: files.vmmLog,
+    metricsPath: files.metrics,
     ...(restoreFrom ? { restoreFrom } : {}),
   });
   const common: BootStep[] = [
@@ -85,7 +79,7 @@ export async function runBoot(
       run: async () => {
         for (const [what, p] of [
           ['kernel', kernel.path],
-          ['disk', diskPath(d.paths, vm.id)],
+          ['disk', files.disk],
           ['initrd', kernel.initrdPath],
         ] as const) {
           if (p && !existsSync(p)) throw new BangerError(ErrorCodes.NOT_FOUND, `${what} file is missing: ${p}`);
@@ -114,7 +108,7 @@ export async function runBoot(
       name: 'console',
       run: async () => {
         if (!d.console) return;
-        consolePaths = await d.console.prepare(vm.id, rdir);
+        consolePaths = await d.console.prepare(vm.id, consolePaths);
         undo.push('remove console fifo', () => d.console!.cleanup(consolePaths.fifo));
       },
     },

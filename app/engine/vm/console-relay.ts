@@ -6,8 +6,8 @@
 // an engine's tail caps it.
 import { closeSync, openSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import type { ProcessRunner } from '../process.js';
-import { which } from '../process.js';
+import type { ProcessRunner } from '../../base/process.js';
+import { which } from '../../base/process.js';
 
 // Reads stdin, appends to LOG; past CAP bytes keeps the last CAP/2 (from a line start when
 // one is near) by rewriting the file in place, so readers holding it open stay valid.

@@ -4,8 +4,6 @@
 // Firecracker ignores); keystrokes are written into it.
 import {
   closeSync,
-  constants,
-  existsSync,
   fstatSync,
   ftruncateSync,
   openSync,
@@ -16,73 +14,12 @@ import {
   writeSync,
   type FSWatcher,
 } from 'node:fs';
-import { join } from 'node:path';
-import type { ProcessRunner } from '../process.js';
+import type { ProcessRunner } from '../../base/process.js';
+import { createConsoleFifo, writeConsoleFifo } from '../driver/console-fifo.js';
 import type { ConsolePort } from '../ports.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export const DEFAULT_TAIL_BYTES = 64 * 1024;
-
-/** Create the console FIFO (mkfifo through the runner). An existing FIFO is reused. */
-export async function createConsoleFifo(runner: ProcessRunner, path: string): Promise<void> {
-  if (existsSync(path)) {
-    if (statSync(path).isFIFO()) return;
-    throw new BangerError(ErrorCodes.IN_USE, `console FIFO path exists and is not a FIFO: ${path}`);
-  }
-  await runner.run(['mkfifo', '-m', '0600', path]);
-}
-
-/**
- * Open the FIFO for the VMM's stdin. Read-write, so open() never blocks waiting for a writer
- * and the VMM never sees EOF when the engine's writers come and go.
- */
-export function openFifoForVmm(path: string): number {
-  return openSync(path, constants.O_RDWR);
-}
-
-/** Write keystrokes into the FIFO. Non-blocking: no reader is an error, a full pipe is retried. */
-export async function writeConsoleFifo(path: string, data: Buffer | string, timeoutMs = 2000): Promise<void> {
-  const buf = typeof data === 'string' ? Buffer.from(data) : data;
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENXIO')
-      throw new BangerError(ErrorCodes.INVALID_STATE, 'console is not connected: no VMM is reading its input', {
-        cause: err,
-      });
-    if (code === 'ENOENT')
-      throw new BangerError(ErrorCodes.INVALID_STATE, `console input FIFO is missing: ${path}`, { cause: err });
-    throw new BangerError(ErrorCodes.VMM, `cannot open console input ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  const deadline = Date.now() + timeoutMs;
-  try {
-    let off = 0;
-    while (off < buf.length) {
-      try {
-        off += writeSync(fd, buf, off, buf.length - off);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw toVmm(err, path);
-        // The pipe is full (64 KiB): the VMM is not reading. Wait a little, then give up.
-        if (Date.now() > deadline)
-          throw new BangerError(
-            ErrorCodes.TIMEOUT,
-            `console input is not being read (pipe full after ${timeoutMs} ms)`,
-          );
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function toVmm(err: unknown, path: string): BangerError {
-  return new BangerError(ErrorCodes.VMM, `console write to ${path} failed: ${(err as Error).message}`, { cause: err });
-}
 
 /** The last maxBytes of a file (empty when it does not exist). */
 export function readTail(path: string, maxBytes: number): Buffer {
@@ -286,8 +223,6 @@ export interface ConsoleManagerOptions {
   runner: ProcessRunner;
   /** config.consoleLogMaxBytes */
   maxBytes: number;
-  /** Where a VM's console log lives (default: next to the FIFO). */
-  logPathFor?: (vmId: string, dir: string) => string;
   pollMs?: number;
 }
 
@@ -306,9 +241,8 @@ export class ConsoleManager implements ConsolePort {
 
   constructor(private o: ConsoleManagerOptions) {}
 
-  async prepare(vmId: string, dir: string): Promise<{ log: string; fifo: string }> {
-    const fifo = join(dir, 'console.in');
-    const log = this.o.logPathFor ? this.o.logPathFor(vmId, dir) : join(dir, 'console.log');
+  async prepare(vmId: string, files: { log: string; fifo: string }): Promise<{ log: string; fifo: string }> {
+    const { log, fifo } = files;
     await createConsoleFifo(this.o.runner, fifo);
     closeSync(openSync(log, 'a', 0o600));
     this.bootStart.set(vmId, { log, offset: sizeOf(log) });

@@ -1,12 +1,12 @@
 // vm create: validate everything first (nothing written on bad input), then insert the
 // record and make the per-VM disk; a failed disk copy removes the record again.
 import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Backend, VmCreateInput, VmRecord } from '../api.js';
 import type { Config } from '../config.js';
 import type { Store } from '../store.js';
-import type { ImagesPort, NetworkPort } from '../ports.js';
-import { BangerError, ErrorCodes, asNoSpace } from '../../errors.js';
+import type { ImagesPort } from '../ports.js';
+import { macFor } from '../network/identity.js';
+import { BangerError, ErrorCodes, asNoSpace } from '../../base/errors.js';
 import {
   newVmId,
   validateBackend,
@@ -17,14 +17,13 @@ import {
   validateStopTimeout,
   validateVcpus,
 } from './spec.js';
-import { vmDir, type Paths } from '../../paths.js';
+import { vmPaths, type Paths } from '../../base/paths.js';
 
 export interface CreateDeps {
   store: Store;
   config: Config;
   paths: Paths;
   defaultBackend: Backend;
-  network: NetworkPort | null;
   images: ImagesPort | null;
 }
 
@@ -35,12 +34,7 @@ export function pickDefault(names: string[], configured: string | null): string 
   return names.length === 1 ? names[0] : null;
 }
 
-export function diskPath(paths: Paths, vmId: string): string {
-  return join(vmDir(paths, vmId), 'disk.ext4');
-}
-
 export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmRecord> {
-  if (!input || typeof input !== 'object') throw new BangerError(ErrorCodes.INVALID_ARGUMENT, 'vm create needs a spec');
   const name = validateName(input.name);
   const vcpus = validateVcpus(input.vcpus ?? d.config.defaultVcpus);
   const memoryMib = validateMemory(input.memoryMib ?? d.config.defaultMemoryMib);
@@ -49,11 +43,6 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   const bootArgs = validateBootArgs(input.bootArgs);
   const stopTimeoutMs = validateStopTimeout(input.stopTimeoutMs);
 
-  for (const key of ['image', 'kernel'] as const) {
-    if (input[key] !== undefined && input[key] !== null && typeof input[key] !== 'string') {
-      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `${key} must be a name (a string)`);
-    }
-  }
   const imageName =
     input.image ??
     pickDefault(
@@ -96,7 +85,7 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     memoryMib,
     diskBytes,
     bootArgs,
-    mac: d.network ? d.network.macFor(id) : macFromId(id),
+    mac: macFor(id),
     ip: null,
     state: 'created',
     pid: null,
@@ -116,17 +105,11 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   // race the copy), and a failed copy leaves no record. The UNIQUE constraint still settles
   // a race between two creates of one name; the loser's disk is removed.
   try {
-    mkdirSync(vmDir(d.paths, id), { recursive: true, mode: 0o700 });
-    if (image && d.images) await d.images.createVmDisk(image.path, diskPath(d.paths, id), diskBytes);
+    mkdirSync(vmPaths(d.paths, id).dir, { recursive: true, mode: 0o700 });
+    if (image && d.images) await d.images.createVmDisk(image.path, vmPaths(d.paths, id).disk, diskBytes);
     return d.store.insertVm(vm);
   } catch (err) {
-    rmSync(vmDir(d.paths, id), { recursive: true, force: true });
+    rmSync(vmPaths(d.paths, id).dir, { recursive: true, force: true });
     throw asNoSpace(err, `creating the disk of VM "${name}"`);
   }
-}
-
-/** A locally administered unicast MAC derived from the id (used until networking is wired). */
-export function macFromId(id: string): string {
-  const hex = id.padEnd(10, '0').slice(0, 10);
-  return ['06', ...hex.match(/../g)!].join(':');
 }

@@ -2,23 +2,22 @@
 // a reason. Boot is a named list of steps with an undo stack; every change is stored, logged
 // as an event and emitted.
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Backend, StopOptions, VmRecord, VmState } from '../api.js';
 import type { Config } from '../config.js';
 import type { Store } from '../store.js';
 import type { EventBus } from '../events.js';
 import type { ConsolePort, DnsPort, NetworkPort } from '../ports.js';
-import type { ExitInfo, SnapshotFiles, VmDriver, VmmHandle } from './driver.js';
-import { BootFailure, runBoot, socketPathFor, vmRuntimeDir } from './boot.js';
+import type { ExitInfo, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
+import { BootFailure, runBoot, socketPathFor } from './boot.js';
 import { liveVmmsOf, stopTimeoutFor } from './vmm-guard.js';
 import { sameProcessAlive, startTimeOf } from './vmm-process.js';
-import { describe, validateStopOptions } from './spec.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
-import { vmDir, type Paths } from '../../paths.js';
-import type { Logger } from '../../log.js';
-import { pidAlive as isAlive } from '../../pid.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
+import { vmPaths, type Paths } from '../../base/paths.js';
+import { isActive } from '../../base/vm-facts.js';
+import type { Logger } from '../../base/log.js';
+import { pidAlive as isAlive } from '../../base/pid.js';
 
-export { DEFAULT_BOOT_ARGS, bootArgsFor, vmRuntimeDir } from './boot.js';
+export { DEFAULT_BOOT_ARGS, bootArgsFor } from './boot.js';
 
 export interface LifecycleDeps {
   store: Store;
@@ -52,9 +51,6 @@ export class VmLifecycle {
   }
 
   get(name: string): VmRecord {
-    // Names arrive from the control socket too: anything but a string is a malformed request.
-    if (typeof name !== 'string')
-      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `a VM name must be a string, got ${describe(name)}`);
     const vm = this.d.store.getVm(name);
     if (!vm) throw new BangerError(ErrorCodes.NOT_FOUND, `no VM named "${name}" (see banger vm ls)`);
     return vm;
@@ -222,14 +218,14 @@ export class VmLifecycle {
 
   adopt(vm: VmRecord, handle: VmmHandle, state: 'running' | 'paused' = 'running'): VmRecord {
     this.handles.set(vm.id, handle);
-    const rdir = vmRuntimeDir(this.d.paths, vm.id);
+    const files = vmPaths(this.d.paths, vm.id);
     const next = this.update(vm, {
       state,
       pid: handle.pid,
       pidStartTime: startTimeOf(handle.pid),
       socketPath: handle.socketPath,
     });
-    this.afterRunning(next, { log: join(vmDir(this.d.paths, vm.id), 'console.log'), fifo: join(rdir, 'console.in') });
+    this.afterRunning(next, { log: files.consoleLog, fifo: files.consoleFifo });
     return next;
   }
 
@@ -315,18 +311,17 @@ export class VmLifecycle {
   async release(vm: VmRecord): Promise<void> {
     this.d.dns?.remove(vm.name);
     this.d.console?.detach(vm.id);
-    const rdir = vmRuntimeDir(this.d.paths, vm.id);
+    const files = vmPaths(this.d.paths, vm.id);
     try {
       await this.d.network?.teardownVm(vm.id, vm.tap);
     } catch (err) {
       this.d.logger.warn(`vm ${vm.name}: TAP teardown failed`, { err: String(err) });
     }
-    await this.d.console?.cleanup(join(rdir, 'console.in')).catch(() => {});
-    rmSync(rdir, { recursive: true, force: true });
+    await this.d.console?.cleanup(files.consoleFifo).catch(() => {});
+    rmSync(files.runtimeDir, { recursive: true, force: true });
   }
 
   async stop(name: string, opts: StopOptions = {}): Promise<VmRecord> {
-    validateStopOptions(opts);
     const vm = this.get(name);
     // An error VM whose VMM could not be killed can be stopped again (that is the way out).
     if (!(vm.state === 'error' && sameProcessAlive(vm.pid, vm.pidStartTime ?? null)))
@@ -406,9 +401,8 @@ export class VmLifecycle {
   }
 
   async remove(name: string, opts: { force?: boolean } = {}): Promise<VmRecord> {
-    validateStopOptions(opts);
     let vm = this.get(name);
-    if (['running', 'paused', 'starting', 'stopping'].includes(vm.state)) {
+    if (isActive(vm.state)) {
       if (!opts.force) {
         throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: stop it first or use --force`);
       }
@@ -423,8 +417,8 @@ export class VmLifecycle {
   private doRemove(vm: VmRecord): VmRecord {
     this.d.network?.releaseLease(vm.id);
     this.d.store.deleteVm(vm.id);
-    rmSync(vmDir(this.d.paths, vm.id), { recursive: true, force: true });
-    rmSync(vmRuntimeDir(this.d.paths, vm.id), { recursive: true, force: true });
+    rmSync(vmPaths(this.d.paths, vm.id).dir, { recursive: true, force: true });
+    rmSync(vmPaths(this.d.paths, vm.id).runtimeDir, { recursive: true, force: true });
     this.d.store.addEvent('vm', vm.name, 'deleted');
     this.d.bus.emit({ type: 'vm-removed', id: vm.id, name: vm.name });
     return vm;

@@ -1,17 +1,16 @@
 // Reconcile on engine start and on demand: adopt VMM processes that match running records,
 // mark records whose process is gone, sweep orphans, rebuild DNS from what really runs.
 import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Backend, ReconcileReport, VmRecord } from '../api.js';
-import type { ProcessRunner } from '../process.js';
+import type { ProcessRunner } from '../../base/process.js';
 import type { Store } from '../store.js';
 import type { DnsPort, NetworkPort } from '../ports.js';
-import type { VmDriver } from './driver.js';
-import { vmRuntimeDir, type VmLifecycle } from './lifecycle.js';
+import type { VmDriver } from '../driver/contract.js';
+import type { VmLifecycle } from './lifecycle.js';
 import { isOurVmm, listProcs, liveVmmsOf } from './vmm-guard.js';
 import { killVerified, procIdentity, sameProcessAlive, startTimeOf, type ProcIdentity } from './vmm-process.js';
-import type { Paths } from '../../paths.js';
-import type { Logger } from '../../log.js';
+import { vmPaths, vmRuntimeRoot, type Paths } from '../../base/paths.js';
+import type { Logger } from '../../base/log.js';
 
 export interface ReconcileDeps {
   store: Store;
@@ -53,7 +52,7 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
 
   // VMM processes (ours: right binary and user) that carry one of our runtime paths but
   // belong to no live record. A kill that does not take is logged, never swallowed.
-  const vmsRoot = join(d.paths.runtimeDir, 'vms') + '/';
+  const vmsRoot = vmRuntimeRoot(d.paths) + '/';
   const re = new RegExp(`${escapeRe(vmsRoot)}([0-9a-f]{12})/`);
   for (const p of procs) {
     const m = re.exec(p.argv.join(' '));
@@ -76,13 +75,13 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
   // Sockets and FIFOs of VMs that no longer run.
   let dirs: string[] = [];
   try {
-    dirs = readdirSync(join(d.paths.runtimeDir, 'vms'));
+    dirs = readdirSync(vmRuntimeRoot(d.paths));
   } catch {
     /* none yet */
   }
   for (const id of dirs) {
     if (liveIds.has(id)) continue;
-    rmSync(vmRuntimeDir(d.paths, id), { recursive: true, force: true });
+    rmSync(vmPaths(d.paths, id).runtimeDir, { recursive: true, force: true });
     report.orphansRemoved.push(`runtime ${id}`);
   }
 

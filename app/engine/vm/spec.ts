@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { totalmem } from 'node:os';
 import { BACKENDS, type Backend } from '../api.js';
-import type { StopOptions } from '../api.js';
-import { BangerError, ErrorCodes } from '../../errors.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
+import { parseSize } from '../driver/size.js';
 
 export const NAME_RULE = 'use 1-63 characters of a-z, 0-9 and "-", not starting or ending with "-"';
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -48,22 +48,6 @@ export function validateMemory(raw: unknown, maxMib = hostMemoryMib()): number {
     );
   }
   return n;
-}
-
-const UNITS: Record<string, number> = { '': 1, B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
-
-/** "512M", "4G", "1.5G", "1048576" -> bytes. */
-export function parseSize(raw: unknown): number {
-  if (typeof raw === 'number' && Number.isInteger(raw) && raw > 0) return raw;
-  const m = typeof raw === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(raw) : null;
-  const bytes = m ? Math.floor(Number(m[1]) * UNITS[m[2].toUpperCase()]) : NaN;
-  if (!m || !Number.isFinite(bytes) || bytes <= 0) {
-    throw new BangerError(
-      ErrorCodes.INVALID_SIZE,
-      `invalid size "${String(raw ?? '')}": use a number with an optional K, M, G or T suffix (e.g. 512M, 4G)`,
-    );
-  }
-  return bytes;
 }
 
 export const MIN_DISK_BYTES = 64 * 1024 ** 2;
@@ -110,32 +94,4 @@ export function validateStopTimeout(raw: unknown): number | null {
 /** 12 lowercase hex characters: valid as a Firecracker --id and short enough for TAP names. */
 export function newVmId(): string {
   return randomBytes(6).toString('hex');
-}
-
-export function describe(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
-}
-
-/** Options from the wire are checked before anything happens: a bad one changes nothing. */
-export function validateStopOptions(opts: unknown): asserts opts is StopOptions {
-  if (opts === undefined) return;
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
-    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `options must be an object, got ${describe(opts)}`);
-  }
-  const o = opts as Record<string, unknown>;
-  if (o.force !== undefined && typeof o.force !== 'boolean') {
-    throw new BangerError(
-      ErrorCodes.INVALID_ARGUMENT,
-      `option "force" must be true or false, got ${describe(o.force)}`,
-    );
-  }
-  if (
-    o.timeoutMs !== undefined &&
-    !(typeof o.timeoutMs === 'number' && Number.isFinite(o.timeoutMs) && o.timeoutMs >= 0)
-  ) {
-    throw new BangerError(
-      ErrorCodes.INVALID_ARGUMENT,
-      `option "timeoutMs" must be a number of milliseconds >= 0, got ${JSON.stringify(o.timeoutMs) ?? describe(o.timeoutMs)}`,
-    );
-  }
 }

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { ImageInit, ImageRecord, VmRecord } from '../api.js';
 import type { Config } from '../config.js';
-import type { VmDriver } from './driver.js';
+import type { VmDriver } from '../driver/contract.js';
 import { procIdentity, runsExecutable, sameProcessAlive, type ProcIdentity } from './vmm-process.js';
 
 /** Graceful-stop waits by init: busybox halts at once; systemd stops services (Firecracker's tests allow 120 s). */

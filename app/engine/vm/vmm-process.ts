@@ -3,10 +3,10 @@
 // a kill that checks the process really went.
 import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { connect } from 'node:net';
-import { BangerError, ErrorCodes } from '../../errors.js';
-import { which, type ProcessRunner } from '../process.js';
-import { pidAlive } from '../../pid.js';
-import { sleep } from '../../time.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
+import { which, type ProcessRunner } from '../../base/process.js';
+import { pidAlive } from '../../base/pid.js';
+import { sleep } from '../../base/time.js';
 
 export interface ProcIdentity {
   pid: number;

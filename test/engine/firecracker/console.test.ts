@@ -2,7 +2,7 @@
 // ConsoleManager tails the log and writes keystrokes, the simulated guest echoes them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRunner } from '../../../app/engine/process.js';
+import { createRunner } from '../../../app/base/process.js';
 import { FirecrackerDriver } from '../../../app/engine/firecracker/driver.js';
 import { ConsoleManager } from '../../../app/engine/vm/console.js';
 import { boot, makeSpec, simEnv, SIM } from './helpers.js';

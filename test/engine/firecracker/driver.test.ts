@@ -4,11 +4,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, existsSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRunner } from '../../../app/engine/process.js';
+import { createRunner } from '../../../app/base/process.js';
 import { FirecrackerDriver } from '../../../app/engine/firecracker/driver.js';
 import { procStat, readCmdline } from '../../../app/engine/firecracker/launcher.js';
-import { BangerError } from '../../../app/errors.js';
-import { UndoStack } from '../../../app/engine/vm/undo.js';
+import { BangerError } from '../../../app/base/errors.js';
+import { UndoStack } from '../../../app/engine/driver/undo.js';
 import { boot, fakeSudo, leftovers, makeSpec, pidAlive, simEnv, SIM, tempDir } from './helpers.js';
 
 const runner = createRunner();

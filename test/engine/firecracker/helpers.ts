@@ -3,9 +3,9 @@
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VmRecord } from '../../../app/engine/api.js';
-import type { LaunchSpec, VmDriver, VmmHandle } from '../../../app/engine/vm/driver.js';
-import { UndoStack } from '../../../app/engine/vm/undo.js';
-import { BangerError, ErrorCodes } from '../../../app/errors.js';
+import type { LaunchSpec, VmDriver, VmmHandle } from '../../../app/engine/driver/contract.js';
+import { UndoStack } from '../../../app/engine/driver/undo.js';
+import { BangerError, ErrorCodes } from '../../../app/base/errors.js';
 import { guestFiles, SIM, tempDir } from '../../fixtures/firecracker-sim-harness.js';
 
 export { SIM, tempDir };
@@ -136,14 +136,8 @@ exit $rc
   };
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** The program's own answer: a zombie not yet reaped by its parent counts as gone. */
+export { pidAlive } from '../../../app/base/pid.js';
 
 export function leftovers(spec: LaunchSpec): string[] {
   return [spec.socketPath, spec.consoleFifo].filter((p) => existsSync(p));

@@ -15,7 +15,7 @@ import {
   removeJail,
   type JailOptions,
 } from '../../../app/engine/firecracker/jailer.js';
-import { BangerError } from '../../../app/errors.js';
+import { BangerError } from '../../../app/base/errors.js';
 
 const SIM = join(import.meta.dirname, '..', '..', 'fixtures', 'firecracker-sim');
 

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BuildRegistry } from '../../../app/engine/images/builds.js';
 import { serial } from '../../../app/engine/images/serial.js';
-import { BangerError } from '../../../app/errors.js';
+import { BangerError } from '../../../app/base/errors.js';
 import { makeEnv, type Env } from './helpers.js';
 
 let env: Env;

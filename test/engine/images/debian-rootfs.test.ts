@@ -6,10 +6,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { ImageService } from '../../../app/engine/images/image-service.js';
 import { removeTree } from '../../../app/engine/images/debian-rootfs.js';
-import { createRunner, type ProcessRunner, type RunOptions } from '../../../app/engine/process.js';
-import { BangerError } from '../../../app/errors.js';
+import { createRunner, type ProcessRunner, type RunOptions } from '../../../app/base/process.js';
+import { BangerError } from '../../../app/base/errors.js';
 import { IMAGE_SOURCES } from '../../../app/engine/api.js';
-import { IMAGE_SOURCES as FORM_SOURCES } from '../../../app/screens/actions.js';
+import { IMAGE_SOURCES as FORM_SOURCES } from '../../../app/screens/actions/images.js';
 import { makeEnv, type Env } from './helpers.js';
 
 let env: Env;

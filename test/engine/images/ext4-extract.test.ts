@@ -20,10 +20,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRunner } from '../../../app/engine/process.js';
+import { createRunner } from '../../../app/base/process.js';
 import { extractExt4Safely } from '../../../app/engine/images/ext4-extract.js';
 import { ImageService } from '../../../app/engine/images/image-service.js';
-import { BangerError } from '../../../app/errors.js';
+import { BangerError } from '../../../app/base/errors.js';
 import { makeEnv } from './helpers.js';
 import { isRoot } from '../../helpers/skip.js';
 

@@ -6,10 +6,10 @@ import { testCacheDir } from '../../helpers/cache.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolvePaths, ensureBaseDirs, type Paths } from '../../../app/paths.js';
+import { resolvePaths, ensureBaseDirs, type Paths } from '../../../app/base/paths.js';
 import { Store } from '../../../app/engine/store.js';
-import { createRunner, type ProcessRunner } from '../../../app/engine/process.js';
-import { nullLogger } from '../../../app/log.js';
+import { createRunner, type ProcessRunner } from '../../../app/base/process.js';
+import { nullLogger } from '../../../app/base/log.js';
 import type { BuildProgress, VmRecord } from '../../../app/engine/api.js';
 
 export const REPO = resolve(fileURLToPath(import.meta.url), '../../../..');

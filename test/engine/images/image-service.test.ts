@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync, copyFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImageService } from '../../../app/engine/images/image-service.js';
-import { BangerError } from '../../../app/errors.js';
+import { BangerError } from '../../../app/base/errors.js';
 import { makeEnv, debugfsCat, debugfsStat, vmRow, type Env } from './helpers.js';
 
 let env: Env;

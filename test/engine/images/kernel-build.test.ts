@@ -7,8 +7,8 @@ import { missingReason, runIf } from '../../helpers/skip.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { KernelService } from '../../../app/engine/images/kernel-service.js';
 import { missingBuildTools } from '../../../app/engine/images/kernel-build.js';
-import type { ProcessRunner } from '../../../app/engine/process.js';
-import { BangerError } from '../../../app/errors.js';
+import type { ProcessRunner } from '../../../app/base/process.js';
+import { BangerError } from '../../../app/base/errors.js';
 import { makeEnv, type Env } from './helpers.js';
 
 let env: Env;

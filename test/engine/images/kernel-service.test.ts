@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { KernelService } from '../../../app/engine/images/kernel-service.js';
 import { extractVmlinux, isElf } from '../../../app/engine/images/vmlinux.js';
 import { assetPath } from '../../../app/engine/images/assets.js';
-import { BangerError } from '../../../app/errors.js';
+import { BangerError } from '../../../app/base/errors.js';
 import { makeEnv, vmRow, type Env } from './helpers.js';
 
 let env: Env;

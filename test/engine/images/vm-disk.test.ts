@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createVmDisk } from '../../../app/engine/images/vm-disk.js';
 import { ext4Geometry } from '../../../app/engine/images/ext4.js';
-import { BangerError } from '../../../app/errors.js';
+import { BangerError } from '../../../app/base/errors.js';
 import { makeEnv, debugfsCat, type Env } from './helpers.js';
 
 let env: Env;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelFile } from '../../../app/engine/metrics/handles.js';
-import { createRunner } from '../../../app/engine/process.js';
+import { createRunner } from '../../../app/base/process.js';
 
 const runner = createRunner();
 const tmp = mkdtempSync(join(tmpdir(), 'banger-handles-'));

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { tapCounters } from '../../../app/engine/metrics/readers.js';
 import { MetricsSampler } from '../../../app/engine/metrics/sampler.js';
 import { KernelFile } from '../../../app/engine/metrics/handles.js';
-import { createRunner } from '../../../app/engine/process.js';
+import { createRunner } from '../../../app/base/process.js';
 
 async function main(argv: string[]): Promise<void> {
   const [mode, tap, pid, ms] = argv;

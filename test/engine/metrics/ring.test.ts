@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RingBuffer } from '../../../app/engine/metrics/ring.js';
-import { BangerError } from '../../../app/errors.js';
+import { BangerError } from '../../../app/base/errors.js';
 
 test('empty ring', () => {
   const r = new RingBuffer<number>(3);

@@ -5,8 +5,8 @@ import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } fr
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRunner, type SpawnedProcess } from '../../../app/engine/process.js';
-import { BangerError } from '../../../app/errors.js';
+import { createRunner, type SpawnedProcess } from '../../../app/base/process.js';
+import { BangerError } from '../../../app/base/errors.js';
 import { MetricsSampler, type MetricsVm } from '../../../app/engine/metrics/sampler.js';
 import { readProcStat, readUptimeSec } from '../../../app/engine/metrics/readers.js';
 import type { HostSample, VmSample } from '../../../app/engine/api.js';

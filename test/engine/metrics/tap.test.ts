@@ -7,7 +7,7 @@ import { NEEDS_ROOT, runIf } from '../../helpers/skip.js';
 import * as assert from 'uvu/assert';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRunner } from '../../../app/engine/process.js';
+import { createRunner } from '../../../app/base/process.js';
 import type { VmSample } from '../../../app/engine/api.js';
 
 const nsTest = runIf(test, NEEDS_ROOT);

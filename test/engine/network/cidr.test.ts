@@ -15,7 +15,7 @@ import {
   parseIp,
   assertUsableSubnet,
 } from '../../../app/engine/network/cidr.js';
-import { BangerError } from '../../../app/errors.js';
+import { BangerError } from '../../../app/base/errors.js';
 
 function code(fn: () => unknown): string | null {
   try {

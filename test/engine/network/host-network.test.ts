@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../../app/engine/store.js';
 import { HostNetwork, IP_FORWARD_BEFORE } from '../../../app/engine/network/host-network.js';
-import { UndoStack } from '../../../app/engine/vm/undo.js';
-import { BangerError } from '../../../app/errors.js';
-import { createRunner, type ProcessRunner } from '../../../app/engine/process.js';
+import { UndoStack } from '../../../app/engine/driver/undo.js';
+import { BangerError } from '../../../app/base/errors.js';
+import { createRunner, type ProcessRunner } from '../../../app/base/process.js';
+import { macFor } from '../../../app/engine/network/identity.js';
 import { createNetns, netnsRunner, type Netns } from './netns.js';
 
 const nsTest = runIf(test, NEEDS_ROOT);
@@ -78,7 +79,7 @@ nsTest('setupVm: bridge with gateway, owned TAP on the bridge, NAT table, forwar
       { tap: 'bgr-a1b2c3', ip: '172.30.0.2', gateway: '172.30.0.1', netmask: '255.255.255.0', prefix: 24 },
     );
     assert.is(v.ipArg, 'ip=172.30.0.2::172.30.0.1:255.255.255.0:alpha:eth0:off:172.30.0.1');
-    assert.is(v.mac, net.macFor(vmA.id));
+    assert.is(v.mac, macFor(vmA.id));
 
     const br = await link(ns, 'banger0');
     assert.ok(br, 'bridge exists');

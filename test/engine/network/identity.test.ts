@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { IFNAME_MAX, isOurTap, kernelIpArg, macFor, tapName } from '../../../app/engine/network/identity.js';
-import { BangerError } from '../../../app/errors.js';
+import { BangerError } from '../../../app/base/errors.js';
 
 const ids = ['0123456789ab', 'ffffffffffffffffffff', 'a1b2c3d4e5f60718', 'deadbeefcafe'];
 

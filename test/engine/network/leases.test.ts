@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Store } from '../../../app/engine/store.js';
-import { createRunner } from '../../../app/engine/process.js';
+import { createRunner } from '../../../app/base/process.js';
 import { allocateLease, type LeaseStore } from '../../../app/engine/network/leases.js';
 import { parseCidr } from '../../../app/engine/network/cidr.js';
-import { BangerError } from '../../../app/errors.js';
+import { BangerError } from '../../../app/base/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dirs: string[] = [];

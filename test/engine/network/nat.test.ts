@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import { firstReason, NEEDS_ROOT, runIf } from '../../helpers/skip.js';
 import * as assert from 'uvu/assert';
-import { createRunner, which } from '../../../app/engine/process.js';
+import { createRunner, which } from '../../../app/base/process.js';
 import {
   detectNatBackend,
   ensureNat,
@@ -15,7 +15,7 @@ import {
 } from '../../../app/engine/network/nat.js';
 import { ensureBridge } from '../../../app/engine/network/bridge.js';
 import { parseCidr } from '../../../app/engine/network/cidr.js';
-import { BangerError } from '../../../app/errors.js';
+import { BangerError } from '../../../app/base/errors.js';
 import { createNetns, type Netns } from './netns.js';
 
 const nsTest = runIf(test, NEEDS_ROOT);

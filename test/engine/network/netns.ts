@@ -1,7 +1,7 @@
 // Test helper: a throwaway network namespace and a ProcessRunner confined to it. Every argv is
 // prefixed with `ip netns exec NS`, so bridges, TAPs, addresses and nft tables the code under
 // test creates live (and die) inside the namespace, never in the root one.
-import { createRunner, type ProcessRunner, type RunOptions, type RunResult } from '../../../app/engine/process.js';
+import { createRunner, type ProcessRunner, type RunOptions, type RunResult } from '../../../app/base/process.js';
 
 export interface Netns {
   name: string;

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildQemuArgv, cmdlineOwnedBy, qemuAppend, type QemuArgvInput } from '../../../app/engine/qemu/cmdline.js';
-import { BangerError } from '../../../app/errors.js';
+import { BangerError } from '../../../app/base/errors.js';
 
 const base: QemuArgvInput = {
   bin: 'qemu-system-x86_64',

@@ -18,13 +18,13 @@ import {
 import { tmpdir } from 'node:os';
 import { listProcs } from '../../../app/engine/vm/vmm-guard.js';
 import { join } from 'node:path';
-import { createRunner, which, type SpawnedProcess } from '../../../app/engine/process.js';
+import { createRunner, which, type SpawnedProcess } from '../../../app/base/process.js';
 import { QemuDriver } from '../../../app/engine/qemu/driver.js';
-import { pidAlive } from '../../../app/pid.js';
-import type { LaunchSpec, VmmHandle } from '../../../app/engine/vm/driver.js';
-import { UndoStack } from '../../../app/engine/vm/undo.js';
+import { pidAlive } from '../../../app/base/pid.js';
+import type { LaunchSpec, VmmHandle } from '../../../app/engine/driver/contract.js';
+import { UndoStack } from '../../../app/engine/driver/undo.js';
 import type { VmRecord } from '../../../app/engine/api.js';
-import { BangerError } from '../../../app/errors.js';
+import { BangerError } from '../../../app/base/errors.js';
 import { guestAssets, READY_MARKER, SHUTDOWN_MARKER, type GuestAssets } from './guest-fixture.js';
 
 const QEMU = which('qemu-system-x86_64');

@@ -15,7 +15,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { createRunner, which } from '../../../app/engine/process.js';
+import { createRunner, which } from '../../../app/base/process.js';
 import { testCacheDir } from '../../helpers/cache.js';
 
 export interface GuestAssets {

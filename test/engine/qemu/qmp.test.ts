@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } fr
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRunner, which, type SpawnedProcess } from '../../../app/engine/process.js';
+import { createRunner, which, type SpawnedProcess } from '../../../app/base/process.js';
 import { QmpClient, withQmp, type QmpEvent } from '../../../app/engine/qemu/qmp.js';
-import { BangerError } from '../../../app/errors.js';
+import { BangerError } from '../../../app/base/errors.js';
 
 const QEMU = which('qemu-system-x86_64');
 const real = runIf(test, QEMU ? null : 'missing qemu-system-x86_64 (apt-get install qemu-system-x86)');

@@ -8,13 +8,12 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { SIM, simEngine, waitFor, type TestEngine } from '../../helpers/engine.js';
 import { createEngine } from '../../../app/engine/wiring.js';
-import { diskPath } from '../../../app/engine/vm/create.js';
 import { loadRequest } from '../../../app/engine/firecracker/snapshot.js';
 import { snapshotFiles } from '../../../app/engine/snapshots/service.js';
-import { BangerError } from '../../../app/errors.js';
-import { nullLogger } from '../../../app/log.js';
-import { pidAlive } from '../../../app/pid.js';
-import { vmDir } from '../../../app/paths.js';
+import { BangerError } from '../../../app/base/errors.js';
+import { nullLogger } from '../../../app/base/log.js';
+import { pidAlive } from '../../../app/base/pid.js';
+import { vmPaths } from '../../../app/base/paths.js';
 
 let te: TestEngine;
 let rec: string;
@@ -101,7 +100,7 @@ test('snapshot, change the disk, restore: API order, files, records, the disk ba
   await rejects(e.restoreVm('s', 'nope'), 'E_NOT_FOUND');
   assert.equal((await e.listSnapshots('s')).length, 1);
 
-  const disk = diskPath(te.t.paths, vm.id);
+  const disk = vmPaths(te.t.paths, vm.id).disk;
   const original = readFileSync(disk);
   writeFileSync(disk, Buffer.concat([Buffer.from('CHANGED'), original.subarray(7)]));
   const oldPid = (await e.getVm('s')).pid!;
@@ -132,9 +131,9 @@ test('snapshot, change the disk, restore: API order, files, records, the disk ba
     [[s2.name, null]],
   );
   await e.removeVm('s', { force: true });
-  assert.not.ok(existsSync(vmDir(te.t.paths, vm.id)), 'vm rm takes the snapshots with it');
+  assert.not.ok(existsSync(vmPaths(te.t.paths, vm.id).dir), 'vm rm takes the snapshots with it');
   assert.is(
-    (te.engine.p.store.db.prepare('SELECT COUNT(*) AS n FROM snapshots').get() as { n: number }).n,
+    (te.store.db.prepare('SELECT COUNT(*) AS n FROM snapshots').get() as { n: number }).n,
     0,
     'and their records',
   );
@@ -168,7 +167,7 @@ test('reconcile sweeps what a crash mid-snapshot or mid-restore leaves, keeps re
   const junk = snapshotFiles(te.t.paths, vm.id, 'half');
   mkdirSync(junk.dir, { recursive: true });
   writeFileSync(junk.state, 'partial');
-  writeFileSync(`${diskPath(te.t.paths, vm.id)}.part`, 'partial');
+  writeFileSync(`${vmPaths(te.t.paths, vm.id).disk}.part`, 'partial');
   const report = await e.reconcile();
   assert.ok(report.orphansRemoved.includes('snapshot c/half'), JSON.stringify(report));
   assert.ok(report.orphansRemoved.includes('disk copy c'), JSON.stringify(report));
@@ -195,7 +194,7 @@ test('a new engine adopts a paused VM as paused', async () => {
     assert.is((await e2.resumeVm('a')).state, 'running');
   } finally {
     await e2.close();
-    e2.p.store.close();
+    e2.closeStore();
   }
 });
 

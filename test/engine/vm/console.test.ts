@@ -15,15 +15,10 @@ import {
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRunner } from '../../../app/engine/process.js';
-import {
-  ConsoleManager,
-  ConsoleTail,
-  createConsoleFifo,
-  openFifoForVmm,
-  writeConsoleFifo,
-} from '../../../app/engine/vm/console.js';
-import { BangerError } from '../../../app/errors.js';
+import { createRunner } from '../../../app/base/process.js';
+import { ConsoleManager, ConsoleTail } from '../../../app/engine/vm/console.js';
+import { createConsoleFifo, openFifoForVmm, writeConsoleFifo } from '../../../app/engine/driver/console-fifo.js';
+import { BangerError } from '../../../app/base/errors.js';
 
 const runner = createRunner();
 const dirs: string[] = [];
@@ -167,7 +162,7 @@ test('the tail follows a file that shrank under it', async () => {
 test('ConsoleManager: prepare, attach, subscribe, write, detach, cleanup', async () => {
   const dir = tmp();
   const m = new ConsoleManager({ runner, maxBytes: 0, pollMs: 10 });
-  const { log, fifo } = await m.prepare('vm1', dir);
+  const { log, fifo } = await m.prepare('vm1', { log: join(dir, 'console.log'), fifo: join(dir, 'console.in') });
   assert.ok(statSync(fifo).isFIFO());
   assert.is(statSync(log).size, 0);
   const vmmIn = openFifoForVmm(fifo);

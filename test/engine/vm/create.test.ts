@@ -4,27 +4,33 @@ import * as assert from 'uvu/assert';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine } from '../../../app/engine/wiring.js';
-import { hostMemoryMib, parseSize } from '../../../app/engine/vm/spec.js';
+import { Store } from '../../../app/engine/store.js';
+import { ensureBaseDirs } from '../../../app/base/paths.js';
+import { hostMemoryMib } from '../../../app/engine/vm/spec.js';
+import { parseSize } from '../../../app/engine/driver/size.js';
 import { tmpState, type TmpState } from '../../helpers/tmp.js';
 import type { Engine } from '../../../app/engine/engine.js';
 import type { VmCreateInput } from '../../../app/engine/api.js';
-import { nullLogger } from '../../../app/log.js';
+import { nullLogger } from '../../../app/base/log.js';
 
 let t: TmpState;
 let engine: Engine;
+let store: Store;
 
 test.before.each(() => {
   t = tmpState();
-  engine = createEngine({ env: t.env, logger: nullLogger });
+  ensureBaseDirs(t.paths);
+  store = new Store(t.paths.dbFile);
+  engine = createEngine({ env: t.env, logger: nullLogger, store });
 });
 test.after.each(async () => {
-  engine.p.store.close();
+  store.close();
   t.cleanup();
 });
 
 async function refused(input: VmCreateInput, code: string, message: string): Promise<void> {
   const dirsBefore = readdirSync(t.paths.vmsDir);
-  const before = engine.p.store.db
+  const before = store.db
     .prepare('SELECT (SELECT count(*) FROM vms) + (SELECT count(*) FROM events) + (SELECT count(*) FROM leases) AS n')
     .get() as { n: number };
   try {
@@ -35,7 +41,7 @@ async function refused(input: VmCreateInput, code: string, message: string): Pro
     assert.is(err.code, code);
     assert.is(err.message, message);
   }
-  const after = engine.p.store.db
+  const after = store.db
     .prepare('SELECT (SELECT count(*) FROM vms) + (SELECT count(*) FROM events) + (SELECT count(*) FROM leases) AS n')
     .get() as { n: number };
   assert.is(after.n, before.n, 'nothing was written');

@@ -6,8 +6,8 @@ import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { simEngine, simPids, waitFor, type TestEngine } from '../../helpers/engine.js';
 import type { EngineEvent, VmState } from '../../../app/engine/api.js';
-import { vmRuntimeDir } from '../../../app/engine/vm/lifecycle.js';
-import { pidAlive as isAlive } from '../../../app/pid.js';
+import { vmPaths } from '../../../app/base/paths.js';
+import { pidAlive as isAlive } from '../../../app/base/pid.js';
 
 let te: TestEngine;
 test.before.each(async () => {
@@ -39,7 +39,7 @@ test('start -> running -> stop -> stopped, every change stored and emitted; DNS 
   assert.is(stopped.exitCode, 0, 'Ctrl-Alt-Del: the VMM exited 0');
   assert.not.ok(isAlive(vm.pid!));
   assert.not.ok(existsSync(vm.socketPath!), 'socket removed');
-  assert.not.ok(existsSync(vmRuntimeDir(te.t.paths, vm.id)), 'FIFO and runtime dir removed');
+  assert.not.ok(existsSync(vmPaths(te.t.paths, vm.id).runtimeDir), 'FIFO and runtime dir removed');
   assert.equal(states(seen, 'web'), ['created', 'starting', 'running', 'stopping', 'stopped']);
   const log = (await e.events(50)).filter((x) => x.subject === 'web').map((x) => x.message);
   assert.ok(log.includes('starting -> running'), log.join('; '));
@@ -96,7 +96,7 @@ const STEPS: [string, () => void][] = [
   [
     'validate',
     () => {
-      unlinkSync(te.engine.p.store.getKernel('default')!.path);
+      unlinkSync(te.store.getKernel('default')!.path);
     },
   ],
   // The VMM starts, then exits before its API socket exists: noticed while waiting for it.
@@ -155,8 +155,8 @@ for (const [step, inject] of STEPS) {
     assert.match(after.lastError ?? '', `boot step "${step}"`);
     assert.is(after.pid, null);
     await waitFor(() => simPids(vm.id).length === 0, 'no VMM process');
-    assert.not.ok(existsSync(vmRuntimeDir(te.t.paths, vm.id)), 'no socket, no FIFO');
-    assert.is(te.engine.p.store.listLeases().length, 0, 'no lease');
+    assert.not.ok(existsSync(vmPaths(te.t.paths, vm.id).runtimeDir), 'no socket, no FIFO');
+    assert.is(te.store.listLeases().length, 0, 'no lease');
     delete process.env.SIM_FAIL;
   });
 }
@@ -191,7 +191,7 @@ test('a VMM that dies on its own puts the VM in error with the reason, and drops
   assert.is(dead.lastError, 'VMM exited on its own (signal SIGKILL)');
   assert.is(dead.exitSignal, 'SIGKILL');
   assert.is((await e.dnsRecords()).length, 0);
-  assert.not.ok(existsSync(vmRuntimeDir(te.t.paths, vm.id)));
+  assert.not.ok(existsSync(vmPaths(te.t.paths, vm.id).runtimeDir));
 });
 
 test('console: a subscriber gets the boot output; typed input reaches the guest and comes back', async () => {

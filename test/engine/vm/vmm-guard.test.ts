@@ -8,11 +8,11 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createEngine } from '../../../app/engine/wiring.js';
 import { simEngine, SIM, simPids, waitFor, type TestEngine } from '../../helpers/engine.js';
-import { pidAlive } from '../../../app/pid.js';
+import { pidAlive } from '../../../app/base/pid.js';
 import { STOP_TIMEOUT_BY_INIT, stopTimeoutFor } from '../../../app/engine/vm/vmm-guard.js';
 import { DEFAULT_CONFIG } from '../../../app/engine/config.js';
 import type { ImageRecord, VmRecord } from '../../../app/engine/api.js';
-import type { Logger } from '../../../app/log.js';
+import type { Logger } from '../../../app/base/log.js';
 
 let te: TestEngine;
 const logged: string[] = [];
@@ -44,7 +44,7 @@ test('a stop whose kill did not take: error with the reason, pid kept, start ref
   const e = te.engine;
   await e.createVm({ name: 'stuck' });
   const vm = await e.startVm('stuck');
-  const drv = e.p.drivers.get('firecracker')!;
+  const drv = e.vms.driverFor(vm);
   const real = drv.stop.bind(drv);
   // What the old launcher did when `sudo kill` failed: report a kill, kill nothing.
   drv.stop = async () => ({ exitCode: null, signal: 'SIGKILL', how: 'kill' });
@@ -72,7 +72,7 @@ test('start is refused while an unrecorded VMM of the VM runs (found by its --id
   const vm = await e.startVm('twice');
   // The record lost its VMM (as an engine crash mid-boot used to leave it).
   e.vms.runningHandles().delete(vm.id);
-  e.p.store.updateVm(vm.id, { state: 'error', pid: null, pidStartTime: null, socketPath: null });
+  te.store.updateVm(vm.id, { state: 'error', pid: null, pidStartTime: null, socketPath: null });
   const err = await codeOf(e.startVm('twice'));
   assert.is(err.code, 'E_VMM_ALIVE');
   assert.match(err.message, String(vm.pid));
@@ -85,13 +85,13 @@ test('reconcile: a stranger carrying the VM id is neither adopted nor killed; a 
   await e.createVm({ name: 'mute' });
   await e.createVm({ name: 'fake' });
   const mute = await e.startVm('mute');
-  const fake = e.p.store.getVm('fake')!;
+  const fake = te.store.getVm('fake')!;
   // Another program with the VM's --id and socket in its argv (not the Firecracker binary).
   const stranger = spawn('bash', ['-c', 'sleep 60', 'bash', '--api-sock', '/nowhere.sock', '--id', fake.id], {
     stdio: 'ignore',
   });
   await waitFor(() => stranger.pid && pidAlive(stranger.pid), 'stranger');
-  e.p.store.updateVm(fake.id, {
+  te.store.updateVm(fake.id, {
     state: 'running',
     pid: stranger.pid!,
     pidStartTime: null,
@@ -113,7 +113,7 @@ test('reconcile: a stranger carrying the VM id is neither adopted nor killed; a 
   } finally {
     stranger.kill('SIGKILL');
     await e2.close();
-    e2.p.store.close();
+    e2.closeStore();
   }
 });
 
@@ -159,7 +159,7 @@ test('the graceful-stop wait: per VM, else configured, else by the image init (b
   const e = te.engine;
   const bad = await codeOf(e.createVm({ name: 'neg', stopTimeoutMs: -1 }));
   assert.is(bad.code, 'E_INVALID_ARGUMENT');
-  assert.is(e.p.store.getVm('neg'), null, 'nothing created');
+  assert.is(te.store.getVm('neg'), null, 'nothing created');
   process.env.SIM_CAD_DELAY_MS = 'never';
   const made = await e.createVm({ name: 'quick', stopTimeoutMs: 300 });
   assert.is(made.stopTimeoutMs, 300);

@@ -1,0 +1,121 @@
+// One public error type: a stable code for scripts and the wire, a one-line message for
+// people, and the cause kept for logs.
+
+export const ErrorCodes = {
+  // user input
+  INVALID_NAME: 'E_INVALID_NAME',
+  NAME_TAKEN: 'E_NAME_TAKEN',
+  INVALID_VCPUS: 'E_INVALID_VCPUS',
+  INVALID_MEMORY: 'E_INVALID_MEMORY',
+  INVALID_SIZE: 'E_INVALID_SIZE',
+  INVALID_BACKEND: 'E_INVALID_BACKEND',
+  INVALID_ARGUMENT: 'E_INVALID_ARGUMENT',
+  UNKNOWN_IMAGE: 'E_UNKNOWN_IMAGE',
+  UNKNOWN_KERNEL: 'E_UNKNOWN_KERNEL',
+  INVALID_KERNEL: 'E_INVALID_KERNEL',
+  NOT_FOUND: 'E_NOT_FOUND',
+  IN_USE: 'E_IN_USE',
+  INVALID_STATE: 'E_INVALID_STATE',
+  USAGE: 'E_USAGE',
+  NOT_IMPLEMENTED: 'E_NOT_IMPLEMENTED',
+  // host and engine
+  BOOT_FAILED: 'E_BOOT_FAILED',
+  VMM: 'E_VMM',
+  NETWORK: 'E_NETWORK',
+  SUBNET_OVERLAP: 'E_SUBNET_OVERLAP',
+  SUBNET_EXHAUSTED: 'E_SUBNET_EXHAUSTED',
+  SUDO_REQUIRED: 'E_SUDO_REQUIRED',
+  /** banger's privileged entry point refused a change outside banger's namespace. */
+  PRIV_REFUSED: 'E_PRIV_REFUSED',
+  COMMAND_FAILED: 'E_COMMAND_FAILED',
+  BUILD_FAILED: 'E_BUILD_FAILED',
+  CANCELLED: 'E_CANCELLED',
+  ENGINE_RUNNING: 'E_ENGINE_RUNNING',
+  ENGINE_UNAVAILABLE: 'E_ENGINE_UNAVAILABLE',
+  PROTOCOL: 'E_PROTOCOL',
+  TIMEOUT: 'E_TIMEOUT',
+  DNS: 'E_DNS',
+  NO_SPACE: 'E_NO_SPACE',
+  VMM_ALIVE: 'E_VMM_ALIVE',
+  INTERNAL: 'E_INTERNAL',
+  /** A runtime dir or socket that someone else could control. */
+  UNTRUSTED_PATH: 'E_UNTRUSTED_PATH',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface WireError {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export class BangerError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, opts: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'BangerError';
+    this.code = code;
+    this.details = opts.details;
+  }
+
+  /** A user error is the caller's to fix (exit 1); anything else is ours or the host's. */
+  get isUserError(): boolean {
+    return USER_CODES.has(this.code);
+  }
+
+  toWire(): WireError {
+    return { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) };
+  }
+
+  static fromWire(w: WireError): BangerError {
+    // An engine of another build may know codes this one does not: they pass through as-is.
+    return new BangerError(w.code as ErrorCode, w.message, { details: w.details });
+  }
+}
+
+const USER_CODES = new Set<ErrorCode>([
+  ErrorCodes.INVALID_NAME,
+  ErrorCodes.NAME_TAKEN,
+  ErrorCodes.INVALID_VCPUS,
+  ErrorCodes.INVALID_MEMORY,
+  ErrorCodes.INVALID_SIZE,
+  ErrorCodes.INVALID_BACKEND,
+  ErrorCodes.INVALID_ARGUMENT,
+  ErrorCodes.UNKNOWN_IMAGE,
+  ErrorCodes.UNKNOWN_KERNEL,
+  ErrorCodes.INVALID_KERNEL,
+  ErrorCodes.NOT_FOUND,
+  ErrorCodes.IN_USE,
+  ErrorCodes.INVALID_STATE,
+  ErrorCodes.USAGE,
+  ErrorCodes.NOT_IMPLEMENTED,
+  ErrorCodes.SUBNET_OVERLAP,
+]);
+
+/** Wrap anything thrown into a BangerError, keeping it as the cause. */
+export function toBangerError(err: unknown, code: ErrorCode = ErrorCodes.INTERNAL): BangerError {
+  if (err instanceof BangerError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new BangerError(code, message, { cause: err });
+}
+
+/** Is this a full disk (ENOSPC, SQLITE_FULL, or a command that said so)? */
+export function isNoSpace(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; details?: { stderr?: string }; cause?: unknown };
+  if (!e) return false;
+  if (e.code === 'ENOSPC' || e.code === 'SQLITE_FULL' || e.code === ErrorCodes.NO_SPACE) return true;
+  const text = `${e.message ?? ''} ${e.details?.stderr ?? ''}`;
+  if (/No space left on device|ENOSPC|database or disk is full/i.test(text)) return true;
+  return e.cause !== undefined && e.cause !== err && isNoSpace(e.cause);
+}
+
+/** A full disk becomes E_NO_SPACE naming what was being done; anything else passes through. */
+export function asNoSpace(err: unknown, doing: string): unknown {
+  if (!isNoSpace(err) || (err as { code?: string }).code === ErrorCodes.NO_SPACE) return err;
+  return new BangerError(ErrorCodes.NO_SPACE, `no space left on device while ${doing}: free some space and retry`, {
+    cause: err,
+  });
+}

@@ -1,0 +1,37 @@
+// Plain-text tables and the VM rows and detail list for human output. --json never comes here.
+import type { VmRecord } from '../engine/api.js';
+import { formatBytes } from '../base/human.js';
+import { vmDetails, vmDnsName, vmUptime } from '../base/vm-facts.js';
+
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+export function vmRow(vm: VmRecord, zone: string): string[] {
+  return [
+    vm.name,
+    vm.state,
+    vm.ip ?? '-',
+    vmDnsName(vm, zone),
+    vm.backend,
+    String(vm.vcpus),
+    `${vm.memoryMib}M`,
+    formatBytes(vm.diskBytes),
+    vm.image ?? '-',
+    vmUptime(vm, Date.now()),
+  ];
+}
+
+export const VM_HEADERS = ['NAME', 'STATE', 'IP', 'DNS', 'BACKEND', 'VCPU', 'MEM', 'DISK', 'IMAGE', 'UPTIME'];
+
+export function vmDetail(vm: VmRecord, zone: string): string {
+  const rows = vmDetails(vm, zone, Date.now());
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}

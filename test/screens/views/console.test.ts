@@ -1,0 +1,86 @@
+// The console screen over the real in-process engine (Firecracker simulator) and a headless
+// terminal: opening the console of a stopped VM, then starting it, shows the new boot; a
+// restart while the console is open shows the next boot too.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { PassThrough, Writable } from 'node:stream';
+import { runTui, type TuiInternals } from '../../../app/screens/tui.js';
+import { simEngine, waitFor, type TestEngine } from '../../helpers/engine.js';
+
+process.env.TERM = 'xterm-256color';
+
+function fakeTty(cols: number, rows: number) {
+  const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
+  const output = Object.assign(
+    new Writable({
+      write(_c, _e, cb) {
+        cb();
+      },
+    }),
+    { isTTY: true, columns: cols, rows },
+  );
+  return { input, output };
+}
+
+let te: TestEngine;
+let handle: TuiInternals;
+test.before.each(async () => {
+  te = await simEngine();
+  const tty = fakeTty(120, 40);
+  handle = await runTui(te.engine, { mode: 'embedded', onQuit: async () => {}, input: tty.input, output: tty.output });
+});
+test.after.each(async () => {
+  handle?.destroy();
+  await te.close();
+});
+
+const view = () => handle.app.consoleView;
+const openConsole = (name: string) => {
+  handle.app.selectedVm = name;
+  handle.app.switchTo('console');
+};
+
+test('console of a stopped VM, then start it: the boot output appears (no blank console)', async () => {
+  await te.engine.createVm({ name: 'cold' });
+  await te.engine.startVm('cold');
+  await te.engine.stopVm('cold');
+  openConsole('cold');
+  // Stopped: the last boot's log is shown read-only, no error dialog.
+  await waitFor(() => view().text().includes('reboot: Restarting system'), "the previous boot's log");
+  assert.not.ok(handle.app.modalOpen, 'no error dialog for a stopped VM');
+  const before = view().text().split('Linux version').length;
+  await te.engine.startVm('cold');
+  await waitFor(
+    () => view().text().split('Linux version').length > before && view().text().includes('Welcome to banger'),
+    'the new boot in the console',
+    5000,
+  );
+  // And the console is live: a typed line comes back.
+  await view().send('echo hot\r');
+  await waitFor(() => /\bhot\b[\s\S]*\bhot\b/.test(view().text()), 'the echo');
+});
+
+test('console of a never-started VM, then start it: the boot output appears', async () => {
+  await te.engine.createVm({ name: 'fresh' });
+  openConsole('fresh');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.not.ok(view().text().includes('Linux version'));
+  assert.not.ok(handle.app.modalOpen, 'no error dialog for a stopped VM');
+  await te.engine.startVm('fresh');
+  await waitFor(() => view().text().includes('Welcome to banger'), 'the boot in the console', 5000);
+});
+
+test('restart while the console is open: the next boot shows', async () => {
+  await te.engine.createVm({ name: 'web' });
+  await te.engine.startVm('web');
+  openConsole('web');
+  await waitFor(() => view().text().includes('Welcome to banger'), 'first boot');
+  await te.engine.restartVm('web');
+  await waitFor(
+    () => /Restarting system[\s\S]*Welcome to banger/.test(view().text()),
+    'the next boot after the shutdown lines',
+    5000,
+  );
+});
+
+test.run();
