@@ -10,6 +10,39 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * commander requires node:child_process at load, for executable subcommands banger never uses:
+ * that costs every verb ~2 ms of Node internals. Loaded on first use instead.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (a) => {
+      const src = readFileSync(a.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      if (!src.includes(eager)) throw new Error(`${a.path}: no "${eager}" to make lazy (commander changed?)`);
+      const lazy = "const childProcess = { get spawn() { return require('node:child_process').spawn; } };";
+      return { contents: src.replace(eager, lazy), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * dist/verb.cjs.cache: V8's code cache of the verb bundle, taken after a warm-up run (help for a
+ * verb and a completion: the command tree, the parser, the help and completion code) so it holds
+ * the functions that run, not just the top level. bin/banger compiles the bundle with it.
+ */
+function writeVerbCache() {
+  const warm = join(root, 'scripts', 'verb-cache.mjs');
+  for (const args of [['vm', 'ls', '--help']]) {
+    const r = spawnSync(process.execPath, [warm, join(dist, 'verb.cjs'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, BANGER_RUNTIME_DIR: join(dist, '.no-engine') },
+    });
+    if (r.status !== 0) throw new Error(`scripts/verb-cache.mjs ${args.join(' ')} failed: ${r.stderr}`);
+  }
+}
 const dist = join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 await build({
@@ -31,7 +64,8 @@ await build({
   },
   logLevel: 'warning',
 });
-// CLI verbs: one CommonJS file with only the verb path (bin/banger runs it directly).
+// CLI verbs: one CommonJS file with only the verb path (bin/banger runs it directly), minified
+// (no comments or whitespace to parse; names kept for stack traces).
 await build({
   absWorkingDir: root,
   entryPoints: ['app/entry/verb.ts'],
@@ -43,8 +77,13 @@ await build({
   external: ['better-sqlite3', 'blessed', 'blessed-contrib', '@xterm/headless'],
   define: { 'import.meta.url': '__bangerUrl' },
   banner: { js: "const __bangerUrl = require('node:url').pathToFileURL(__filename).href;" },
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  plugins: [lazyChildProcess],
   logLevel: 'warning',
 });
+writeVerbCache();
 // `banger --help` printed by bin/banger without loading the entry (the same text it would print).
 const help = spawnSync(process.execPath, [join(dist, 'app', 'main.js'), '--help'], { encoding: 'utf8' });
 if (help.status !== 0) throw new Error(`dist/app/main.js --help failed: ${help.stderr}`);

@@ -1,7 +1,7 @@
 // The build id names the installed code: a hash over the compiled (or source) files. A front end
 // of another build asks a running engine to hand over. `npm run build` stamps it into
 // dist/build-id, so a CLI verb reads 12 bytes instead of hashing every file on each call.
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from './lazy-builtin.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ export function hashTree(root: string): string {
   const files: string[] = [];
   walk(root, files);
   files.sort();
-  const h = createHash('sha256');
+  const h = nodeCrypto().createHash('sha256');
   for (const f of files) {
     h.update(f.slice(root.length));
     h.update(String(statSync(f).size));

@@ -4,11 +4,11 @@
 import { mkdirSync, chmodSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './sha256.js';
 import { assertTrustedDirs } from './runtime-trust.js';
 
 function stateTag(stateDir: string): string {
-  return createHash('sha256').update(stateDir).digest('hex').slice(0, 8);
+  return sha256Hex(stateDir).slice(0, 8);
 }
 
 export interface Paths {
@@ -92,6 +92,11 @@ export function ensureBaseDirs(p: Paths): void {
   for (const d of [p.stateDir, p.configDir, p.cacheDir, p.vmsDir, p.imagesDir, p.kernelsDir, p.buildsDir, p.keysDir]) {
     ensurePrivateDir(d);
   }
+}
+
+/** What host binaries said about themselves (base/probe.ts). */
+export function probeCacheFile(p: Pick<Paths, 'cacheDir'>): string {
+  return join(p.cacheDir, 'probes.json');
 }
 
 /** Where every VM's runtime dir (sockets, console FIFO) lives; reconcile sweeps it. */

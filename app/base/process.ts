@@ -2,7 +2,8 @@
 // Privileged commands go through `sudo -n` when we are not root, so they fail fast with a
 // clear error instead of prompting behind a full-screen UI; with banger's privileged entry
 // point installed (banger setup sudoers), as `sudo -n ENTRY VERB ARGS`, never the raw command.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
+import { childProcess } from './lazy-builtin.js';
 import { accessSync, constants } from 'node:fs';
 import { BangerError, ErrorCodes } from './errors.js';
 import { installedEntry, verbFor } from '../priv/argv.js';
@@ -106,7 +107,7 @@ export function createRunner(o: RunnerOptions = {}): ProcessRunner {
     checkPrivileged: () => checkPrivileged(isRoot, sudo, entry()),
     spawn(argv, opts) {
       const full = wrap(argv, opts.privileged);
-      const child = spawn(full[0], full.slice(1), {
+      const child = childProcess().spawn(full[0], full.slice(1), {
         stdio: opts.stdio,
         env: opts.env ? { ...process.env, ...opts.env } : process.env,
         cwd: opts.cwd,
@@ -121,7 +122,7 @@ export function createRunner(o: RunnerOptions = {}): ProcessRunner {
     },
     interactive(argv, opts = {}) {
       return new Promise((resolve) => {
-        const child = spawn(argv[0], argv.slice(1), {
+        const child = childProcess().spawn(argv[0], argv.slice(1), {
           stdio: 'inherit',
           env: opts.env ? { ...process.env, ...opts.env } : process.env,
         });
@@ -153,7 +154,7 @@ function runChild(full: string[], opts: RunOptions): Promise<ChildResult> {
   return new Promise((resolve) => {
     const res: ChildResult = { stdout: '', stderr: '', exitCode: -1, timedOut: false, canceled: false };
     if (opts.signal?.aborted) return resolve({ ...res, canceled: true });
-    const child = spawn(full[0]!, full.slice(1), {
+    const child = childProcess().spawn(full[0]!, full.slice(1), {
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...opts.env, PATH: withSbin(opts.env?.PATH ?? process.env.PATH) },
       cwd: opts.cwd,

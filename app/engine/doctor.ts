@@ -33,10 +33,10 @@ export async function doctor(d: {
   defaultBackend: () => Promise<Backend>;
 }): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
-  for (const [name, drv] of d.drivers) {
-    const a = await drv.available();
+  // Each backend asks its binary: all at once.
+  const answers = await Promise.all([...d.drivers].map(async ([name, drv]) => [name, await drv.available()] as const));
+  for (const [name, a] of answers)
     checks.push({ name: `backend ${name}`, ok: a.ok, detail: a.reason + (a.version ? ` (${a.version})` : '') });
-  }
   checks.push(...hostVirtChecks(readAccelInputs(d.config.kvmPath), d.config.kvmPath));
   const tools: [string, string][] = [
     ['ip', 'iproute2: bridge and TAP setup'],

@@ -1,24 +1,19 @@
 // Builds a concrete Engine from its parts. main.ts calls this (embedded TUI, detached
 // service, in-process CLI); tests call it with their own paths, config and runner.
-import type { Backend } from './api.js';
 import { loadConfigWithSources, type Config } from './config.js';
 import { Store } from './store.js';
 import { createRunner, type ProcessRunner } from '../base/process.js';
-import type { VmDriver } from './driver/contract.js';
 import { Engine, type EngineParts } from './engine.js';
+import { createDrivers } from './drivers.js';
 import { EventBus } from './events.js';
 import { ensureBaseDirs, resolvePaths, vmPaths, type Paths } from '../base/paths.js';
 import { createLogger, type Logger } from '../base/log.js';
 import { buildId } from '../base/buildid.js';
-import { QemuDriver } from './qemu/driver.js';
-import { readAccelInputs } from './qemu/accel.js';
 import { HostNetwork } from './network/host-network.js';
 import { MetricsSampler } from './metrics/sampler.js';
 import type { DnsPort, NetworkPort } from './ports.js';
 import { DnsPortAdapter } from './dns-port.js';
 import { createImagesPort } from './images-port.js';
-import { FirecrackerDriver } from './firecracker/driver.js';
-import { firecrackerViaSudo } from './firecracker/privilege.js';
 import { ConsoleManager } from './vm/console.js';
 import { parseHostPort } from './config.js';
 import { withDnsServers } from './network/identity.js';
@@ -39,33 +34,6 @@ export interface WiringOptions {
   store?: Store;
 }
 
-/** Both backends; their KVM checks look where config.kvmPath points. */
-function createDrivers(config: Config, runner: ProcessRunner, logger: Logger): Map<Backend, VmDriver> {
-  const kvmPath = config.kvmPath;
-  return new Map<Backend, VmDriver>([
-    [
-      'firecracker',
-      new FirecrackerDriver({
-        runner,
-        bin: config.firecrackerBin,
-        kvmPath,
-        logger,
-        privileged: firecrackerViaSudo(config.firecrackerSudo, runner.isRoot, kvmPath),
-      }),
-    ],
-    [
-      'qemu',
-      new QemuDriver({
-        runner,
-        bin: config.qemuBin,
-        accel: config.qemuAccel,
-        accelInputs: () => readAccelInputs(kvmPath),
-        logger,
-      }),
-    ],
-  ]);
-}
-
 export function createEngine(o: WiringOptions = {}): Engine {
   const env = o.env ?? process.env;
   const paths = o.paths ?? resolvePaths(env);
@@ -75,7 +43,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
   const logger = o.logger ?? createLogger(paths.engineLog, (line) => bus.emit({ type: 'log', line }));
   const runner = o.runner ?? createRunner();
   const store = o.store ?? new Store(paths.dbFile);
-  const drivers = createDrivers(config, runner, logger);
+  const drivers = createDrivers(config, runner, logger, paths);
   const network =
     o.full && config.network === 'bridge'
       ? new HostNetwork({

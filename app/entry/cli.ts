@@ -4,7 +4,7 @@ import type { EngineApi } from '../engine/api.js';
 import type { CliContext } from '../cli/context.js';
 import { runCli } from '../cli/run.js';
 import { ControlClient, ping } from '../control/client.js';
-import { createRunner } from '../base/process.js';
+import type { ProcessRunner } from '../base/process.js';
 import { loadConfig } from '../engine/config.js';
 import type { Paths } from '../base/paths.js';
 import { connectEngine, trustRuntime } from './connect.js';
@@ -16,7 +16,9 @@ export async function cliMain(argv: string[], paths: Paths): Promise<number> {
   if (argv[0] === '__complete')
     return (await import('../cli/complete-engine.js')).completeMain(argv.slice(1), paths, out);
   let engine = null as ControlClient | null;
-  const runner = createRunner();
+  // child_process and stdin load on first use: most verbs need neither.
+  let runner: ProcessRunner | null = null;
+  const run = async () => (runner ??= (await import('../base/process.js')).createRunner());
   let zone = 'vm';
   try {
     zone = loadConfig(paths).dnsZone;
@@ -30,14 +32,16 @@ export async function cliMain(argv: string[], paths: Paths): Promise<number> {
     },
     out,
     err,
-    interactive: (a) => runner.interactive(a),
+    interactive: async (a) => (await run()).interactive(a),
     paths,
     zone,
     isTTY: !!process.stderr.isTTY,
-    stdin: process.stdin,
+    get stdin() {
+      return process.stdin;
+    },
     stopEngine: (o) => stopEngine(paths, o),
-    dnsSetup: async (mode) => (await import('./dns-setup.js')).dnsSetup(paths, runner, mode),
-    sudoersSetup: async (mode, user) => (await import('./sudoers-setup.js')).sudoersSetup(runner, mode, user),
+    dnsSetup: async (mode) => (await import('./dns-setup.js')).dnsSetup(paths, await run(), mode),
+    sudoersSetup: async (mode, user) => (await import('./sudoers-setup.js')).sudoersSetup(await run(), mode, user),
     doctor: async () => (await import('./doctor.js')).hostDoctor(paths),
   };
   try {

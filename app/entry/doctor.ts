@@ -5,10 +5,7 @@ import { assertTrustedDirs } from '../base/runtime-trust.js';
 import { loadConfig } from '../engine/config.js';
 import { doctor } from '../engine/doctor.js';
 import { createRunner } from '../base/process.js';
-import { FirecrackerDriver } from '../engine/firecracker/driver.js';
-import { firecrackerViaSudo } from '../engine/firecracker/privilege.js';
-import { QemuDriver } from '../engine/qemu/driver.js';
-import type { VmDriver } from '../engine/driver/contract.js';
+import { createDrivers } from '../engine/drivers.js';
 import type { Paths } from '../base/paths.js';
 
 export async function hostDoctor(
@@ -17,18 +14,7 @@ export async function hostDoctor(
 ): Promise<DoctorReport> {
   const config = loadConfig(paths, env);
   const runner = createRunner();
-  const drivers = new Map<Backend, VmDriver>([
-    [
-      'firecracker',
-      new FirecrackerDriver({
-        runner,
-        bin: config.firecrackerBin,
-        kvmPath: config.kvmPath,
-        privileged: firecrackerViaSudo(config.firecrackerSudo, runner.isRoot, config.kvmPath),
-      }),
-    ],
-    ['qemu', new QemuDriver({ runner, bin: config.qemuBin, accel: config.qemuAccel })],
-  ]);
+  const drivers = createDrivers(config, runner, undefined, paths);
   // The engine's rule (Engine.defaultBackend): firecracker when usable, else qemu.
   const defaultBackend = async (): Promise<Backend> => {
     if (config.defaultBackend !== 'auto') return config.defaultBackend;

@@ -5,6 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build, type Metafile } from 'esbuild';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { ROOT } from '../helpers/cli.js';
 
 const HEAVY =
@@ -59,7 +61,39 @@ test("the entry's static graph is small: everything heavy is behind import()", a
     eager.filter((f) => HEAVY.test(f)),
     [],
   );
-  assert.ok(eager.length <= 4, `main.ts loads up front only: ${eager.join(', ')}`);
+  const small = ['app/main.ts', 'app/base/errors.ts', 'app/base/paths.ts', 'app/base/runtime-trust.ts'];
+  assert.equal(
+    eager.filter((f) => !small.includes(f) && f !== 'app/base/sha256.ts'),
+    [],
+    `main.ts loads up front only: ${eager.join(', ')}`,
+  );
+});
+
+test('a CLI verb of the built checkout loads neither node:crypto nor node:child_process', () => {
+  // Each costs every verb ~2 ms of Node internals; they load on first use (base/lazy-builtin.ts,
+  // and scripts/build.mjs makes commander's child_process lazy).
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      join(ROOT, 'test', 'fixtures', 'print-builtins.mjs'),
+      join(ROOT, 'bin', 'banger'),
+      'completion',
+      'bash',
+    ],
+    // No BANGER_RUNTIME_DIR: the runtime dir is named by a hash of the state dir, as for users.
+    {
+      encoding: 'utf8',
+      env: { ...process.env, BANGER_USE_TSX: '', BANGER_RUNTIME_DIR: '', XDG_RUNTIME_DIR: tmpdir() },
+    },
+  );
+  assert.is(r.status, 0, r.stderr);
+  const loaded = r.stderr.split('\n');
+  assert.ok(loaded.includes('net') || loaded.includes('fs'), `the hook reported: ${r.stderr.slice(0, 200)}`);
+  assert.equal(
+    loaded.filter((m) => m === 'crypto' || m === 'child_process'),
+    [],
+  );
 });
 
 test('blessed-contrib and xterm are loaded by import() only, from the screens that need them', async () => {
@@ -70,6 +104,20 @@ test('blessed-contrib and xterm are loaded by import() only, from the screens th
     eager.filter((f) => /blessed-contrib|@xterm/.test(f)).join(),
   );
   assert.not.ok(eager.includes('app/engine/wiring.ts'), 'an attached TUI does not load the engine');
+});
+
+test("a CLI verb compiles dist/verb.cjs from the build's code cache, and runs without it", () => {
+  const run = (mode: string) =>
+    spawnSync(process.execPath, [join(ROOT, 'bin', 'banger'), 'completion', 'bash'], {
+      encoding: 'utf8',
+      env: { ...process.env, BANGER_USE_TSX: '', BANGER_CODE_CACHE: mode },
+    });
+  const used = run('report');
+  assert.is(used.status, 0, used.stderr);
+  assert.is(used.stderr, 'code cache: used\n', 'V8 accepts the cache npm run build wrote');
+  const off = run('off');
+  assert.is(off.status, 0, off.stderr);
+  assert.is(off.stdout, used.stdout);
 });
 
 test.run();

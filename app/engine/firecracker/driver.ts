@@ -4,6 +4,7 @@ import { closeSync, existsSync, lstatSync, openSync, renameSync, rmSync, statSyn
 import { access, constants } from 'node:fs/promises';
 import type { Backend, VmRecord } from '../api.js';
 import type { ProcessRunner, SpawnedProcess } from '../../base/process.js';
+import { directProbe, type Probe } from '../../base/probe.js';
 import { which } from '../../base/process.js';
 import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import type { UndoStack } from '../driver/undo.js';
@@ -34,6 +35,8 @@ export interface FirecrackerDriverOptions {
   kvmPath?: string | null;
   /** Owner the API socket is handed back to after a sudo launch (default: us). */
   owner?: { uid: number; gid: number };
+  /** How `firecracker --version` is asked (the engine and doctor remember it: base/probe.ts). */
+  probe?: Probe;
 }
 
 interface Tracked {
@@ -71,9 +74,7 @@ export class FirecrackerDriver implements VmDriver {
         ok: false,
         reason: `firecracker not found: "${this.o.bin}" is not on PATH (set firecrackerBin or FIRECRACKER_BIN)`,
       };
-    const r = await this.runner
-      .run([bin, '--version'], { reject: false, timeoutMs: 5000 })
-      .catch((e: Error) => ({ exitCode: -1, stdout: '', stderr: e.message }));
+    const r = await (this.o.probe ?? directProbe(this.runner))([bin, '--version']);
     const m = /Firecracker v(\S+)/.exec(r.stdout);
     if (r.exitCode !== 0 || !m)
       return {

@@ -6,6 +6,7 @@ import { closeSync, constants, openSync, rmSync } from 'node:fs';
 import type { VmRecord } from '../api.js';
 import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import type { UndoStack } from '../driver/undo.js';
+import { directProbe, type Probe } from '../../base/probe.js';
 import { which, type ProcessRunner } from '../../base/process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { nullLogger, type Logger } from '../../base/log.js';
@@ -30,6 +31,8 @@ export interface QemuDriverOptions {
   qmpWaitMs?: number;
   /** After the graceful window: how long SIGTERM / quit gets before SIGKILL. Default 3 s. */
   termWaitMs?: number;
+  /** How `--version` and `-machine help` are asked (the engine and doctor remember them: base/probe.ts). */
+  probe?: Probe;
 }
 
 type ExitStatus = { code: number | null; signal: string | null };
@@ -53,15 +56,12 @@ export class QemuDriver implements VmDriver {
   async available(): Promise<{ ok: boolean; reason: string; version?: string }> {
     const path = which(this.o.bin);
     if (!path) return { ok: false, reason: `${this.o.bin} not found on PATH (install qemu-system-x86)` };
-    const v = await this.o.runner
-      .run([path, '--version'], { timeoutMs: 5000, reject: false })
-      .catch((err: Error) => ({ exitCode: -1, stdout: '', stderr: err.message }));
+    const probe = this.o.probe ?? directProbe(this.o.runner);
+    // Both at once: each is a whole QEMU start.
+    const [v, machines] = await Promise.all([probe([path, '--version']), probe([path, '-machine', 'help'])]);
     const m = /QEMU emulator version (\S+)/.exec(v.stdout);
     if (v.exitCode !== 0 || !m)
       return { ok: false, reason: `${path} --version failed: ${(v.stderr || v.stdout).trim().split('\n')[0] ?? ''}` };
-    const machines = await this.o.runner
-      .run([path, '-machine', 'help'], { timeoutMs: 5000, reject: false })
-      .catch(() => ({ stdout: '' }));
     if (!/^microvm\s/m.test(machines.stdout))
       return { ok: false, reason: `${path} ${m[1]} has no microvm machine type`, version: m[1] };
     const accel = this.accelDecision();
