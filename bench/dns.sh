@@ -9,6 +9,7 @@
 #   PATHS="dgram native" picks banger's UDP paths (default: every one that starts here).
 #   BUSY=MS keeps banger's JS thread busy MS ms of every 100 (the rest of an engine), to see
 #   which path is hurt by it; default 0 (the DNS server alone).
+#   V8_FLAGS="..." runs banger's servers under these node flags instead of the engine's (A/B).
 #   FLOOR=1 adds a bare Node echo server (bench/dns-floor.ts): the ceiling for any Node dgram server.
 # Bounded: servers x 2 modes x TRIALS x SECONDS (about 3.5 min with the defaults).
 set -euo pipefail
@@ -58,9 +59,17 @@ $srv_cpu dnsmasq --keep-in-foreground --no-resolv --no-hosts --addn-hosts="$work
   --pid-file= --log-facility=- --cache-size=10000 >"$work/dnsmasq.out" 2>&1 &
 pids+=($!); PORT[dnsmasq]=$mport; PID[dnsmasq]=$!
 
+# Each path runs under the V8 flags an engine using it gets (app/entry/connect.ts engineV8Flags).
+v8_flags() {
+  BANGER_DNS_UDP=$1 node --import tsx -e \
+    'import("./app/entry/connect.ts").then((m) => console.log(m.engineV8Flags().join(" ")))'
+}
 for path in ${PATHS:-dgram native}; do
   port=$(free_port)
-  $srv_cpu node --import tsx bench/dns-serve.ts "$port" "$names" "$path" >"$work/$path.out" 2>&1 &
+  flags=${V8_FLAGS-$(v8_flags "$path")} # V8_FLAGS overrides them (A/B runs)
+  echo "banger $path path: node $flags" >&2
+  # shellcheck disable=SC2086 # flags are words
+  $srv_cpu node $flags --import tsx bench/dns-serve.ts "$port" "$names" "$path" >"$work/$path.out" 2>&1 &
   pids+=($!)
   if wait_ready "$work/$path.out"; then
     who_list+=("$path"); PORT[$path]=$port; PID[$path]=${pids[-1]}

@@ -115,6 +115,9 @@ async function cliBench(): Promise<void> {
     [`floor ${i}`, [process.execPath, '-e', '0']],
     [a.join(' '), [BIN, ...a]],
   ]);
+  // What the build's code cache buys (bin/banger compiles dist/verb.cjs without it); `env` adds its own exec.
+  const NO_CACHE = 'vm ls, no code cache (env)';
+  cmds.push(['floor nc', [process.execPath, '-e', '0']], [NO_CACHE, ['env', 'BANGER_CODE_CACHE=off', BIN, 'vm', 'ls']]);
   const r = spawnSync('python3', [join(ROOT, 'bench', 'spawn-times.py'), String(rounds)], {
     env: { ...process.env, ...env },
     input: JSON.stringify(cmds),
@@ -127,7 +130,7 @@ async function cliBench(): Promise<void> {
   const fc = median(floors.flatMap(([, v]) => v.cpu));
   console.log(`\nCLI (${rounds} rounds, medians; engine running with ${VMS} VMs): wall and CPU time`);
   console.log(`${'node -e 0 (floor)'.padEnd(28)} ${fmt(fw)}  cpu ${fmt(fc)}`);
-  for (const a of verbs) {
+  for (const a of [...verbs, [NO_CACHE]]) {
     const k = a.join(' ');
     const { wall, cpu } = t[k]!;
     const target = k === '--version' || k === '--help' ? 1.2 : 1.5;

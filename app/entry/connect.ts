@@ -44,8 +44,22 @@ export function settingsInEnv(env: Record<string, string | undefined> = process.
 }
 
 /** The argv that starts this same binary as the engine service. */
-export function engineArgv(): string[] {
-  return [process.execPath, ...process.execArgv, process.argv[1], 'engine', 'serve'];
+export function engineArgv(env: Record<string, string | undefined> = process.env): string[] {
+  return [process.execPath, ...engineV8Flags(env), ...process.execArgv, process.argv[1], 'engine', 'serve'];
+}
+
+const NATIVE_DNS = join('native', 'dns-udp', 'build', 'Release', 'banger_dns_udp.node');
+
+/**
+ * V8 flags for an engine process: one V8 worker thread, and no optimizing compiler (TurboFan)
+ * while DNS is answered on the native thread. Together they take ~5 MiB off its idle RSS
+ * (bench/startup.sh) and nothing hot runs in its JS then: control requests, SQLite and the 1 Hz
+ * metrics are light. With the node:dgram fallback (addon not built, or BANGER_DNS_UDP=dgram)
+ * every query is answered in JS, so TurboFan stays.
+ */
+export function engineV8Flags(env: Record<string, string | undefined> = process.env): string[] {
+  const nativeDns = env.BANGER_DNS_UDP !== 'dgram' && existsSync(join(packageRoot(), NATIVE_DNS));
+  return nativeDns ? ['--v8-pool-size=1', '--no-opt'] : ['--v8-pool-size=1'];
 }
 
 /** Ask an engine of another build to step aside, and wait until its socket is free. */

@@ -3,7 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { ROOT } from '../helpers/cli.js';
 import { alive, enginePids, json, sessionOf, simPids, svcState, until, type Svc } from './helpers.js';
 
 interface Vm {
@@ -40,6 +41,14 @@ test('--detach starts the engine in its own session, prints pid and socket, exit
     'ready line',
   );
   assert.is(statSync(s.paths.engineLog).mode & 0o777, 0o600);
+});
+
+test('the detached engine runs with its V8 flags: one V8 worker, no TurboFan where DNS is native', () => {
+  const argv = readFileSync(`/proc/${enginePid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+  assert.ok(argv.includes('--v8-pool-size=1'), argv.join(' '));
+  const native = existsSync(join(ROOT, 'native', 'dns-udp', 'build', 'Release', 'banger_dns_udp.node'));
+  assert.is(argv.includes('--no-opt'), native && process.env.BANGER_DNS_UDP !== 'dgram', argv.join(' '));
+  assert.equal(argv.slice(-2), ['engine', 'serve']);
 });
 
 test('the control socket is 0600 in a 0700 dir', () => {
