@@ -47,7 +47,7 @@ function drive(lines: string[]): Promise<string[][]> {
     sh.stdout.on('data', (d) => (out += d));
     sh.stderr.on('data', (d) => (err += d));
     sh.on('error', reject);
-    sh.on('exit', (code) => {
+    sh.on('close', (code) => {
       if (code !== 0) return reject(new Error(`bash exited ${code}: ${err}`));
       const chunks = out.split('@@\n');
       resolve(chunks.slice(0, lines.length).map((c) => c.split('\n').filter(Boolean)));

@@ -49,7 +49,8 @@ export function run(
       clearTimeout(timer);
       reject(err);
     });
-    child.on('exit', (code) => {
+    // 'close', not 'exit': output can still be in the pipes when the exit arrives.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - t0 });
     });

@@ -36,7 +36,8 @@ export function cli(
       child.kill('SIGKILL');
       reject(new Error(`banger ${args.join(' ')} timed out\n${stderr}`));
     }, opts.timeoutMs ?? 60_000);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': output can still be in the pipes when the exit arrives.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
     });

@@ -66,7 +66,8 @@ function collect(argv: string[], timeoutMs: number, input?: string): Promise<Res
       clearTimeout(timer);
       reject(e);
     });
-    child.on('exit', (code) => {
+    // 'close', not 'exit': output can still be in the pipes when the exit arrives.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
     });

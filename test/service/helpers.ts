@@ -187,7 +187,9 @@ function run(argv: string[], env: Record<string, string>, netns: string | null, 
       clearTimeout(timer);
       reject(err);
     });
-    child.on('exit', (code) => {
+    // 'close', not 'exit': output still in the pipes after the exit arrives later (50 CLIs at once
+    // on two cores made an exit-0 run look empty).
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - started });
     });

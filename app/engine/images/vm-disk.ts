@@ -1,6 +1,7 @@
 // A VM's own writable copy of an image: reflinked/sparse copy, then grown to the VM's disk
 // size (truncate + e2fsck + resize2fs). Two VMs from one image never share a disk.
 import { rmSync, statSync } from 'node:fs';
+import { truncate } from 'node:fs/promises';
 import type { ProcessRunner } from '../../base/process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 
@@ -25,7 +26,7 @@ export async function createVmDisk(
   try {
     await runner.run(['cp', '--reflink=auto', '--sparse=always', imagePath, dest]);
     if (sizeBytes > imageBytes) {
-      await runner.run(['truncate', '-s', String(sizeBytes), dest]);
+      await truncate(dest, sizeBytes); // sparse: no process needed to grow the file
       // e2fsck -p: 0 = clean, 1 = fixed; resize2fs insists on a freshly checked filesystem.
       const fsck = await runner.run(['e2fsck', '-f', '-p', dest], { reject: false });
       if (fsck.exitCode > 1)
