@@ -138,12 +138,18 @@ export function setupGroup(root: Cmd, r: Runtime): void {
   verb(
     g,
     'sudoers',
-    '[--user NAME] [--apply | --remove]',
+    '[--user NAME] [--firecracker PATH] [--apply | --remove]',
     "print (--apply: install, --remove: uninstall) banger's privileged entry point and the sudoers drop-in naming only it",
     'banger setup sudoers',
     'sudo banger setup sudoers --user alice --apply',
   )
     .addOption(valued('--user <NAME>', 'the user who runs banger (default: you, or SUDO_USER under sudo)'))
+    .addOption(
+      valued(
+        '--firecracker <PATH>',
+        'allow the Firecracker sudo fallback with this root-owned binary only (root-equivalent for the user: prefer the kvm group)',
+      ),
+    )
     .option('--apply', 'install the entry point and the sudoers drop-in')
     .option('--remove', 'uninstall them')
     .action((o) => r.run(import('./commands/setup.js').then((m) => m.setupSudoers(r.ctx(), o))));

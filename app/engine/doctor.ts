@@ -4,7 +4,7 @@ import type { Config } from './config.js';
 import type { VmDriver } from './driver/contract.js';
 import { which, type ProcessRunner } from '../base/process.js';
 import { readAccelInputs, virtFlag, type AccelInputs } from './qemu/accel.js';
-import { privilegeCheck, tunCheck } from '../priv/doctor.js';
+import { firecrackerLaunchCheck, privilegeCheck, tunCheck } from '../priv/doctor.js';
 
 /** The /dev/kvm and CPU checks, from the same host facts the QEMU accel decision reads. */
 export function hostVirtChecks(inputs: AccelInputs, kvmPath = '/dev/kvm'): DoctorCheck[] {
@@ -55,6 +55,7 @@ export async function doctor(d: {
     checks.push({ name: bin, ok: p !== null, detail: p ? `${p} (${why})` : `not found (${why})` });
   }
   checks.push(await privilegeCheck(d.runner, d.config));
+  checks.push(firecrackerLaunchCheck(d.runner.isRoot, d.config));
   if (d.config.network === 'bridge') checks.push(tunCheck(d.runner.isRoot));
   const def = await d.defaultBackend();
   const fcOk = checks.find((c) => c.name === 'backend firecracker')?.ok ?? false;

@@ -3,7 +3,7 @@
 // DIR/banger-priv (a two-line launcher) + DIR/lib/*.js; policies in DIR/users/USER.json.
 // `banger-priv VERB ARGS...`: checks, then runs exactly one kind of host change; a refusal
 // exits 2 with one line ending in [E_PRIV_REFUSED] and changes nothing.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadPolicy, Refusal } from './policy.js';
 import { plan, type Action } from './verbs.js';
@@ -13,7 +13,34 @@ export const REFUSED_EXIT = 2;
 /** Host tools from root's own dirs only, whatever PATH the caller had. */
 const SAFE_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
-function execute(a: Action): number {
+const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'];
+
+/**
+ * A VMM: started with our stdio (console FIFO in, console log out) and waited for, signals
+ * passed on; its exit status (or signal) becomes ours, so sudo reports what the VMM did.
+ */
+function runVmm(argv: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit', env: { PATH: SAFE_PATH, LC_ALL: 'C' }, cwd: '/' });
+    const relay = (sig: NodeJS.Signals) => child.kill(sig);
+    for (const s of FORWARDED) process.on(s, relay);
+    child.once('error', (e) => {
+      process.stderr.write(`banger-priv: cannot run ${argv[0]}: ${e.message}\n`);
+      resolve(127);
+    });
+    child.once('exit', (code, signal) => {
+      for (const s of FORWARDED) process.off(s, relay);
+      if (signal) {
+        process.kill(process.pid, signal); // die the same way (default action restored above)
+        return;
+      }
+      resolve(code ?? 1);
+    });
+  });
+}
+
+function execute(a: Action): number | Promise<number> {
+  if ('vmm' in a) return runVmm(a.vmm);
   if ('run' in a) {
     a.run();
     return 0;
@@ -40,7 +67,7 @@ function invoker(env: NodeJS.ProcessEnv): { user: string; uid: number } {
 }
 
 /** Entry: dir is where the launcher lives (holds users/). Returns the exit status. */
-export function run(dir: string, argv: string[], env: NodeJS.ProcessEnv = process.env): number {
+export async function run(dir: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
     if (typeof process.getuid === 'function' && process.getuid() !== 0) throw new Refusal('not running as root');
     const who = invoker(env);
@@ -50,7 +77,7 @@ export function run(dir: string, argv: string[], env: NodeJS.ProcessEnv = proces
     const actions = plan(policy, verb, args, input); // every check before the first change
     if (verb === 'check') process.stdout.write(`banger-priv ok: ${who.user} ${policy.bridges.join(',')}\n`);
     for (const a of actions) {
-      const code = execute(a);
+      const code = await execute(a);
       if (code !== 0) return code;
     }
     return 0;
@@ -65,5 +92,7 @@ export function run(dir: string, argv: string[], env: NodeJS.ProcessEnv = proces
 }
 
 export function main(dir: string, argv: string[]): void {
-  process.exitCode = run(dir, argv);
+  void run(dir, argv).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -6,6 +6,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -24,7 +25,7 @@ import { ENTRY_NAME, privDir } from './argv.js';
 import type { Policy } from './policy.js';
 
 export const SUDOERS_DIR = '/etc/sudoers.d';
-const LIB_FILES = ['helper', 'verbs', 'policy'];
+const LIB_FILES = ['helper', 'verbs', 'vmm-verbs', 'policy'];
 
 export interface Target {
   user: string;
@@ -126,10 +127,29 @@ export interface SetupPlan {
   dropInText: string;
 }
 
+/** Binaries the user's policy may name (banger setup sudoers --firecracker PATH). */
+export interface SetupBins {
+  firecracker?: string;
+}
+
+/** A binary root will run for the user: its real path, root's alone all the way up. */
+export function rootOnlyBinary(path: string, flag: string): string {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    throw new BangerError(ErrorCodes.NOT_FOUND, `${flag} ${path}: no such file`);
+  }
+  if (!statSync(real).isFile()) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `${flag} ${path}: not a file`);
+  assertRootOnlyChain(real);
+  return real;
+}
+
 export async function planSetup(
   runner: ProcessRunner,
   user: string | undefined,
   env: Record<string, string | undefined> = process.env,
+  bins: SetupBins = {},
 ): Promise<SetupPlan> {
   const self = user === undefined;
   const name = user ?? (runner.isRoot ? env.SUDO_USER : env.USER || env.LOGNAME);
@@ -139,6 +159,7 @@ export async function planSetup(
   const dir = privDir(env);
   const entry = join(dir, ENTRY_NAME);
   const policy = policyFor(target, env, self && !runner.isRoot);
+  if (bins.firecracker) policy.firecracker = rootOnlyBinary(bins.firecracker, '--firecracker');
   return { target, dir, entry, policy, dropIn: dropInPath(target.user), dropInText: dropInText(target.user, entry) };
 }
 
@@ -147,6 +168,13 @@ export function describePlan(p: SetupPlan): string {
     `# banger's privileged entry point: ${p.entry} (root-owned; the only program the rule below reaches)`,
     `# ${p.target.user}'s policy, fixed now: ${join(p.dir, 'users', `${p.target.user}.json`)}`,
     JSON.stringify(p.policy, null, 2),
+    ...(p.policy.firecracker
+      ? [
+          `# --firecracker: ${p.target.user}'s engine may run ${p.policy.firecracker} as root (the sudo fallback when /dev/kvm`,
+          '# is not theirs). Its API socket is handed to them, and a root VMM opens what the API names: that is',
+          '# root-equivalent for them. Prefer the kvm group (no sudo at all).',
+        ]
+      : []),
     '',
     `# sudoers drop-in: ${p.dropIn} (validated with visudo -c)`,
     p.dropInText.trimEnd(),

@@ -16,9 +16,10 @@ import {
   SAFE_ARG_RE,
   type Policy,
 } from './policy.js';
+import { planFirecracker, type VmmAction } from './vmm-verbs.js';
 
-/** A host command (argv, optional stdin) or a change made in-process. */
-export type Action = { argv: string[]; input?: string } | { run: () => void; what: string };
+/** A host command (argv, optional stdin), a change made in-process, or a VMM to run and wait for. */
+export type Action = { argv: string[]; input?: string } | { run: () => void; what: string } | VmmAction;
 
 export const VERBS = [
   'check',
@@ -37,6 +38,7 @@ export const VERBS = [
   'ip-forward',
   'kill',
   'chown-sock',
+  'firecracker',
 ] as const;
 export type Verb = (typeof VERBS)[number];
 
@@ -225,6 +227,8 @@ export function plan(p: Policy, verb: string, args: string[], input = ''): Actio
     case 'chown-sock':
       arity(verb, args, 1);
       return [chownSock(p, args[0])];
+    case 'firecracker':
+      return [planFirecracker(p, args)];
     default:
       refuse(`unknown verb "${verb}" (verbs: ${VERBS.join(', ')})`);
   }

@@ -93,8 +93,11 @@ test('refused: other subnets, other bridges, other tables, mixed bridges, other 
   refuses(() => plan(policy, 'sh', ['-c', 'id']), 'unknown verb');
 });
 
-test('no verb stands for a VMM launch or anything else: they stay plain sudo (the fallback)', () => {
-  assert.is(verbFor(['/usr/bin/firecracker', '--api-sock', '/x/api.sock', '--id', 'abc']), null);
+test('a Firecracker launch maps to the firecracker verb; nothing else outside the table has one', () => {
+  const fc = ['/usr/bin/firecracker', '--api-sock', '/x/api.sock', '--id', 'abc'];
+  assert.equal(verbFor(fc), ['firecracker', ...fc]);
+  assert.is(verbFor(['firecracker', '--api-sock', '/x/api.sock']), null, 'a bare name: not what the policy fixes');
+  assert.is(verbFor(['/bin/sh', '--api-sock', '/x/api.sock']), null, 'not a firecracker binary');
   assert.is(verbFor(['sh', '-c', 'id']), null);
   assert.is(verbFor(['ip', 'link', 'set', 'dev', 'x', 'down']), null);
 });

@@ -1,11 +1,11 @@
 // The Firecracker VmDriver: launch the VMM (directly, or through sudo when not root), wait for
 // its API socket, configure it in the Go SDK's order, start it; stop it Ctrl-Alt-Del first.
-import { closeSync, existsSync, lstatSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import type { Backend, VmRecord } from '../api.js';
 import type { ProcessRunner, SpawnedProcess } from '../../base/process.js';
 import { directProbe, type Probe } from '../../base/probe.js';
-import { which } from '../../base/process.js';
+import { SETUP_HINT, which } from '../../base/process.js';
 import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import type { UndoStack } from '../driver/undo.js';
 import { createConsoleFifo, openFifoForVmm } from '../driver/console-fifo.js';
@@ -64,7 +64,14 @@ export class FirecrackerDriver implements VmDriver {
   }
 
   private resolveBin(): string {
-    return which(this.o.bin) ?? this.o.bin;
+    const bin = which(this.o.bin) ?? this.o.bin;
+    if (!this.viaSudo) return bin;
+    // The entry point runs only the binary fixed in the policy, by its real path.
+    try {
+      return realpathSync(bin);
+    } catch {
+      return bin;
+    }
   }
 
   async available(): Promise<{ ok: boolean; reason: string; version?: string }> {
@@ -358,6 +365,17 @@ export class FirecrackerDriver implements VmDriver {
   private earlyExit(e: { code: number | null; signal: string | null }, spec: LaunchSpec): BangerError {
     const how = e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`;
     const last = lastLine(spec.consoleLog) || lastLine(spec.vmmLog);
+    if (this.viaSudo) {
+      // Through sudo, stderr is the console log: say what sudo or the entry point said.
+      const refused = /banger-priv: refused: (.*) \[E_PRIV_REFUSED\]/.exec(last);
+      if (refused)
+        return new BangerError(
+          ErrorCodes.PRIV_REFUSED,
+          `the privileged entry point refused Firecracker: ${refused[1]}`,
+        );
+      if (/password is required|a terminal is required|not allowed to execute/i.test(last))
+        return new BangerError(ErrorCodes.SUDO_REQUIRED, `not allowed to run Firecracker through sudo: ${SETUP_HINT}`);
+    }
     return new BangerError(
       ErrorCodes.VMM,
       `firecracker ${how} before its API socket was ready${last ? ': ' + last : ''}`,

@@ -90,7 +90,10 @@ export function findVmmUnder(sudoPid: number, socketPath: string): number | null
   return own && !isSudo(own) && hasFlag(own, '--api-sock', socketPath) ? sudoPid : null;
 }
 
-/** sudo itself (or a script standing in for it) also carries the VMM's arguments. */
+/**
+ * sudo itself (or a script standing in for it) and banger's privileged entry point between
+ * sudo and the VMM also carry the VMM's arguments: neither is the VMM.
+ */
 function isSudo(argv: string[]): boolean {
-  return argv.slice(0, 2).some((a) => /(^|\/)sudo$/.test(a));
+  return argv.slice(0, 2).some((a) => /(^|\/)(sudo|banger-priv)$/.test(a));
 }
