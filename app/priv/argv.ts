@@ -49,5 +49,8 @@ export function verbFor(argv: string[]): string[] | null {
   // The Firecracker sudo fallback: the launcher's argv (binary, then --api-sock first).
   if (a[0] === '--api-sock' && basename(cmd).includes('firecracker') && cmd.startsWith('/'))
     return ['firecracker', cmd, ...a];
+  // Firecracker under its jailer (jailer.ts's argv), and removing one jail after its VM.
+  if (a[0] === '--id' && basename(cmd).includes('jailer') && cmd.startsWith('/')) return ['jailer', cmd, ...a];
+  if (cmd === 'rm' && eq(a, ['-rf', '--one-file-system', '--', null]) && a[3].startsWith('/')) return ['jail-rm', a[3]];
   return null;
 }

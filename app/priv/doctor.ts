@@ -6,6 +6,7 @@ import type { DoctorCheck } from '../engine/api.js';
 import type { Config } from '../engine/config.js';
 import { which, type ProcessRunner } from '../base/process.js';
 import { firecrackerViaSudo } from '../engine/firecracker/privilege.js';
+import type { JailDecision } from '../engine/firecracker/jail-mode.js';
 import { formatCidr, parseCidr } from '../engine/network/cidr.js';
 import { toBangerError } from '../base/errors.js';
 import { entryPath, installedEntry, privDir } from './argv.js';
@@ -70,16 +71,20 @@ function readPolicy(env: Record<string, string | undefined>): Policy | null {
   }
 }
 
-/** How Firecracker will be launched for this user, and whether that can work. */
+/** How Firecracker will be launched for this user (jailed, as them, or as root), and whether that can work. */
 export function firecrackerLaunchCheck(
   isRoot: boolean,
   cfg: Config,
   env: Record<string, string | undefined> = process.env,
+  jail?: JailDecision,
 ): DoctorCheck {
   const name = 'firecracker launch';
-  if (isRoot) return { name, ok: true, detail: 'as root, directly' };
+  if (jail?.choice) return { name, ok: true, detail: `under the jailer: ${jail.reason}` };
+  if (jail?.missing) return { name, ok: false, detail: `firecrackerJailer always, but ${jail.reason}` };
+  const noJail = jail && cfg.firecrackerJailer !== 'never' ? ` (no jailer: ${jail.reason})` : '';
+  if (isRoot) return { name, ok: true, detail: `as root, directly${noJail}` };
   if (!firecrackerViaSudo(cfg.firecrackerSudo, false, cfg.kvmPath))
-    return { name, ok: true, detail: `as you, no sudo (firecrackerSudo ${cfg.firecrackerSudo})` };
+    return { name, ok: true, detail: `as you, no sudo (firecrackerSudo ${cfg.firecrackerSudo})${noJail}` };
   const bin = which(cfg.firecrackerBin);
   let real = bin;
   try {
@@ -93,12 +98,12 @@ export function firecrackerLaunchCheck(
     return {
       name,
       ok: false,
-      detail: `needs sudo (${why}) but the entry point allows ${fixed ? `only ${fixed}` : 'no Firecracker binary'}: join the kvm group (no sudo at all), or run: banger setup sudoers --apply --firecracker ${real ?? 'PATH'}`,
+      detail: `needs sudo (${why}) but the entry point allows ${fixed ? `only ${fixed}` : 'no Firecracker binary'}: join the kvm group (no sudo at all), or run: banger setup sudoers --apply --jailer PATH (jailed, as you), or --firecracker ${real ?? 'PATH'} (as root)`,
     };
   return {
     name,
     ok: true,
-    detail: `as root through the entry point (${why}): ${fixed}; the API socket makes that root-equivalent for you, the kvm group avoids it`,
+    detail: `as root through the entry point (${why}): ${fixed}; the API socket makes that root-equivalent for you, the kvm group or --jailer avoid it`,
   };
 }
 

@@ -3,6 +3,7 @@
 // and a sudoers drop-in naming only the entry point, validated with visudo -c.
 import {
   existsSync,
+  lstatSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -14,7 +15,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProcessRunner } from '../base/process.js';
 import { loadConfig } from '../engine/config.js';
@@ -22,10 +23,11 @@ import { resolvePaths } from '../base/paths.js';
 import { formatCidr, parseCidr } from '../engine/network/cidr.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { ENTRY_NAME, privDir } from './argv.js';
+import { which, withSbin } from '../base/process.js';
 import type { Policy } from './policy.js';
 
 export const SUDOERS_DIR = '/etc/sudoers.d';
-const LIB_FILES = ['helper', 'verbs', 'vmm-verbs', 'policy'];
+const LIB_FILES = ['helper', 'verbs', 'vmm-verbs', 'jail-verbs', 'policy'];
 
 export interface Target {
   user: string;
@@ -55,7 +57,12 @@ export async function lookupUser(runner: ProcessRunner, name: string): Promise<T
 }
 
 /** The user's bridge, subnet and banger dirs, from their settings (and BANGER_* overrides). */
-export function policyFor(t: Target, env: Record<string, string | undefined>, self: boolean): Policy {
+export function policyFor(
+  t: Target,
+  env: Record<string, string | undefined>,
+  self: boolean,
+  bins: SetupBins = {},
+): Policy {
   // Another user's dirs follow their home, not the caller's XDG variables.
   const userEnv = self
     ? env
@@ -64,7 +71,7 @@ export function policyFor(t: Target, env: Record<string, string | undefined>, se
   const cfg = loadConfig(paths, userEnv);
   const dirs = [paths.stateDir, paths.cacheDir, `/run/user/${t.uid}/banger`, `/tmp/banger-${t.uid}`];
   if (userEnv.BANGER_RUNTIME_DIR) dirs.push(paths.runtimeDir);
-  return {
+  const policy: Policy = {
     user: t.user,
     uid: t.uid,
     gid: t.gid,
@@ -72,6 +79,29 @@ export function policyFor(t: Target, env: Record<string, string | undefined>, se
     subnets: [formatCidr(parseCidr(cfg.subnet))],
     dirs: [...new Set(dirs)],
   };
+  if (bins.firecracker) policy.firecracker = rootOnlyBinary(bins.firecracker, '--firecracker');
+  if (bins.jailer) {
+    policy.jailer = rootOnlyBinary(bins.jailer, '--jailer');
+    // The jail's Firecracker: --firecracker, else the configured one (it must be root's too).
+    const fc = bins.firecracker ?? which(cfg.firecrackerBin, withSbin(userEnv.PATH)) ?? cfg.firecrackerBin;
+    policy.firecracker = rootOnlyBinary(fc, '--firecracker');
+    if (!basename(policy.firecracker).includes('firecracker'))
+      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `the jailer only runs a binary named *firecracker*: ${fc}`);
+    policy.jailBase = rootOnlyBase(bins.jailBase ?? `/srv/jailer/banger-${t.user}`);
+  }
+  return policy;
+}
+
+/** The jail base: absolute, and every part of it that exists root's alone (root mknods there). */
+function rootOnlyBase(base: string): string {
+  if (!base.startsWith('/') || base.split('/').includes('..'))
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `--jail-base ${base}: an absolute, normal path`);
+  for (let d = base; ; d = dirname(d)) {
+    const st = lstatSync(d, { throwIfNoEntry: false });
+    if (st && (st.isSymbolicLink() || st.uid !== 0 || (st.mode & 0o022) !== 0))
+      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `--jail-base ${base}: ${d} is not root's alone`);
+    if (d === dirname(d)) return base;
+  }
 }
 
 function sourceDir(): string {
@@ -127,9 +157,11 @@ export interface SetupPlan {
   dropInText: string;
 }
 
-/** Binaries the user's policy may name (banger setup sudoers --firecracker PATH). */
+/** What the user's policy may name: banger setup sudoers --firecracker / --jailer / --jail-base. */
 export interface SetupBins {
   firecracker?: string;
+  jailer?: string;
+  jailBase?: string;
 }
 
 /** A binary root will run for the user: its real path, root's alone all the way up. */
@@ -158,8 +190,7 @@ export async function planSetup(
   const target = await lookupUser(runner, name);
   const dir = privDir(env);
   const entry = join(dir, ENTRY_NAME);
-  const policy = policyFor(target, env, self && !runner.isRoot);
-  if (bins.firecracker) policy.firecracker = rootOnlyBinary(bins.firecracker, '--firecracker');
+  const policy = policyFor(target, env, self && !runner.isRoot, bins);
   return { target, dir, entry, policy, dropIn: dropInPath(target.user), dropInText: dropInText(target.user, entry) };
 }
 
@@ -168,13 +199,18 @@ export function describePlan(p: SetupPlan): string {
     `# banger's privileged entry point: ${p.entry} (root-owned; the only program the rule below reaches)`,
     `# ${p.target.user}'s policy, fixed now: ${join(p.dir, 'users', `${p.target.user}.json`)}`,
     JSON.stringify(p.policy, null, 2),
-    ...(p.policy.firecracker
+    ...(p.policy.jailer
       ? [
-          `# --firecracker: ${p.target.user}'s engine may run ${p.policy.firecracker} as root (the sudo fallback when /dev/kvm`,
-          '# is not theirs). Its API socket is handed to them, and a root VMM opens what the API names: that is',
-          '# root-equivalent for them. Prefer the kvm group (no sudo at all).',
+          `# --jailer: ${p.target.user}'s Firecracker runs under ${p.policy.jailer} as ${p.target.user}, chrooted under`,
+          `# ${p.policy.jailBase} (root's; the VM disks must be on its filesystem: they are hard-linked in). No root VMM.`,
         ]
-      : []),
+      : p.policy.firecracker
+        ? [
+            `# --firecracker: ${p.target.user}'s engine may run ${p.policy.firecracker} as root (the sudo fallback when /dev/kvm`,
+            '# is not theirs). Its API socket is handed to them, and a root VMM opens what the API names: that is',
+            '# root-equivalent for them. Prefer the kvm group (no sudo at all).',
+          ]
+        : []),
     '',
     `# sudoers drop-in: ${p.dropIn} (validated with visudo -c)`,
     p.dropInText.trimEnd(),

@@ -20,6 +20,14 @@ export interface Policy {
    * by `banger setup sudoers --apply --firecracker PATH`; root-owned. Absent: the verb refuses.
    */
   firecracker?: string;
+  /**
+   * Firecracker's jailer (root-owned), fixed by `--jailer PATH`: the `jailer` verb runs it with
+   * `firecracker` as the exec file, the user's uid/gid and jailBase. With a jailer, the root
+   * `firecracker` verb is refused: the VMM runs as the user, jailed.
+   */
+  jailer?: string;
+  /** The jailer's chroot base: root's alone (it is where root mknods and chowns). */
+  jailBase?: string;
 }
 
 /** A refusal: the entry point changes nothing and says why. */

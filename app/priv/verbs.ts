@@ -17,6 +17,7 @@ import {
   type Policy,
 } from './policy.js';
 import { planFirecracker, type VmmAction } from './vmm-verbs.js';
+import { planJailer, planJailRm } from './jail-verbs.js';
 
 /** A host command (argv, optional stdin), a change made in-process, or a VMM to run and wait for. */
 export type Action = { argv: string[]; input?: string } | { run: () => void; what: string } | VmmAction;
@@ -39,6 +40,8 @@ export const VERBS = [
   'kill',
   'chown-sock',
   'firecracker',
+  'jailer',
+  'jail-rm',
 ] as const;
 export type Verb = (typeof VERBS)[number];
 
@@ -229,6 +232,11 @@ export function plan(p: Policy, verb: string, args: string[], input = ''): Actio
       return [chownSock(p, args[0])];
     case 'firecracker':
       return [planFirecracker(p, args)];
+    case 'jailer':
+      return [planJailer(p, args)];
+    case 'jail-rm':
+      arity(verb, args, 1);
+      return [planJailRm(p, args[0])];
     default:
       refuse(`unknown verb "${verb}" (verbs: ${VERBS.join(', ')})`);
   }

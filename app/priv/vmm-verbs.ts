@@ -71,6 +71,7 @@ export function planFirecracker(p: Policy, args: string[]): VmmAction {
   const [bin = '', ...flags] = args;
   if (!p.firecracker)
     refuse(`no Firecracker binary is allowed for ${p.user}: banger setup sudoers --apply --firecracker PATH`);
+  if (p.jailer) refuse(`${p.user}'s Firecracker runs under the jailer only (the jailer verb), never as root`);
   if (bin !== p.firecracker) refuse(`${bin} is not the Firecracker binary fixed for ${p.user} (${p.firecracker})`);
   assertRootOnlyFile(bin, 'firecracker binary');
   checkVmmFlags(p, flags);

@@ -4,10 +4,10 @@ import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export async function setupSudoers(
   ctx: CliContext,
-  o: { user?: string; apply?: boolean; remove?: boolean; firecracker?: string },
+  o: { user?: string; apply?: boolean; remove?: boolean; firecracker?: string; jailer?: string; jailBase?: string },
 ) {
   if (!ctx.sudoersSetup) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'setup sudoers is not available here');
   if (o.apply && o.remove) throw new BangerError(ErrorCodes.USAGE, '--apply and --remove exclude each other');
   const mode = o.apply ? 'apply' : o.remove ? 'remove' : 'print';
-  ctx.out(await ctx.sudoersSetup(mode, o.user, { firecracker: o.firecracker }));
+  ctx.out(await ctx.sudoersSetup(mode, o.user, { firecracker: o.firecracker, jailer: o.jailer, jailBase: o.jailBase }));
 }
