@@ -42,8 +42,8 @@ function runVmm(argv: string[]): Promise<number> {
 function execute(a: Action): number | Promise<number> {
   if ('vmm' in a) return runVmm(a.vmm);
   if ('run' in a) {
-    a.run();
-    return 0;
+    const r = a.run();
+    return r instanceof Promise ? r.then(() => 0) : 0;
   }
   const r = spawnSync(a.argv[0], a.argv.slice(1), {
     input: a.input,

@@ -27,7 +27,7 @@ import { which, withSbin } from '../base/process.js';
 import type { Policy } from './policy.js';
 
 export const SUDOERS_DIR = '/etc/sudoers.d';
-const LIB_FILES = ['helper', 'verbs', 'vmm-verbs', 'jail-verbs', 'policy'];
+const LIB_FILES = ['helper', 'verbs', 'vmm-verbs', 'jail-verbs', 'build-verbs', 'policy'];
 
 export interface Target {
   user: string;

@@ -151,6 +151,10 @@ it('the firecracker verb refuses other binaries, sockets, ids and flags, and cha
     ['firecracker', fc, '--api-sock', sock, '--id', 'probe', '--id', 'other'],
     ['firecracker', fc, '--id', 'probe'],
     ['firecracker', fc, '--api-sock', sock, '--id', 'probe', '--', '--no-seccomp'],
+    // The debian build verb: only a new file inside the user's dirs, only plain names and URLs.
+    ['debootstrap-image', 'bookworm', 'http://deb.debian.org/debian', 'udev', '/etc/probe.ext4'],
+    ['debootstrap-image', 'bookworm;id', 'http://deb.debian.org/debian', 'udev', join(dir, 'x.ext4')],
+    ['debootstrap-image', 'bookworm', 'file:///etc', 'udev', join(dir, 'x.ext4')],
   ];
   const shadow = readFileSync('/etc/shadow');
   for (const args of refused) {
@@ -161,6 +165,7 @@ it('the firecracker verb refuses other binaries, sockets, ids and flags, and cha
   assert.not.ok(existsSync(sock), 'no socket was made');
   assert.not.ok(existsSync('/tmp/probe.sock'));
   assert.not.ok(existsSync('/etc/probe.sock'));
+  assert.not.ok(existsSync('/etc/probe.ext4') || existsSync(join(dir, 'x.ext4')));
   assert.equal(running(fc), [], 'nothing was started');
   assert.ok(readFileSync('/etc/shadow').equals(shadow), '/etc/shadow untouched');
 });
