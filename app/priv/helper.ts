@@ -4,7 +4,7 @@
 // `banger-priv VERB ARGS...`: checks, then runs exactly one kind of host change; a refusal
 // exits 2 with one line ending in [E_PRIV_REFUSED] and changes nothing.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { loadPolicy, Refusal } from './policy.js';
 import { plan, type Action } from './verbs.js';
 
@@ -14,33 +14,58 @@ export const REFUSED_EXIT = 2;
 const SAFE_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'];
+/** How long a VMM may take to make its API socket before we take it down again. */
+const READY_MS = 30_000;
 
 /**
- * A VMM: started with our stdio (console FIFO in, console log out) and waited for, signals
- * passed on; its exit status (or signal) becomes ours, so sudo reports what the VMM did.
+ * A VMM: started in a session of its own with our stdio (console FIFO in, console log out),
+ * and left running once its API socket (`ready`) exists: we exit 0 then, so nothing of ours
+ * stays as root beside it. If it exits first, its status is ours; if it never gets there,
+ * or we are signalled meanwhile (a cancelled start), it is killed.
  */
-function runVmm(argv: string[]): Promise<number> {
+function runVmm(argv: string[], ready: string): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit', env: { PATH: SAFE_PATH, LC_ALL: 'C' }, cwd: '/' });
-    const relay = (sig: NodeJS.Signals) => child.kill(sig);
-    for (const s of FORWARDED) process.on(s, relay);
+    const child = spawn(argv[0], argv.slice(1), {
+      stdio: 'inherit',
+      env: { PATH: SAFE_PATH, LC_ALL: 'C' },
+      cwd: '/',
+      detached: true,
+    });
+    const deadline = Date.now() + READY_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (code: number) => {
+      clearTimeout(timer);
+      for (const s of FORWARDED) process.off(s, abort);
+      child.removeAllListeners('exit');
+      resolve(code);
+    };
+    const abort = () => {
+      child.kill('SIGKILL');
+      finish(1);
+    };
+    for (const s of FORWARDED) process.on(s, abort);
     child.once('error', (e) => {
       process.stderr.write(`banger-priv: cannot run ${argv[0]}: ${e.message}\n`);
-      resolve(127);
+      finish(127);
     });
-    child.once('exit', (code, signal) => {
-      for (const s of FORWARDED) process.off(s, relay);
-      if (signal) {
-        process.kill(process.pid, signal); // die the same way (default action restored above)
-        return;
+    child.once('exit', (code, signal) => finish(code ?? (signal ? 128 : 1)));
+    const poll = () => {
+      if (lstatSync(ready, { throwIfNoEntry: false })?.isSocket()) {
+        child.unref();
+        return finish(0);
       }
-      resolve(code ?? 1);
-    });
+      if (Date.now() > deadline) {
+        process.stderr.write(`banger-priv: ${argv[0]} made no API socket in ${READY_MS / 1000} s: stopped\n`);
+        return abort();
+      }
+      timer = setTimeout(poll, 20);
+    };
+    poll();
   });
 }
 
 function execute(a: Action): number | Promise<number> {
-  if ('vmm' in a) return runVmm(a.vmm);
+  if ('vmm' in a) return runVmm(a.vmm, a.ready);
   if ('run' in a) {
     const r = a.run();
     return r instanceof Promise ? r.then(() => 0) : 0;

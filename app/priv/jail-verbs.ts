@@ -86,7 +86,9 @@ export function planJailer(p: Policy, args: string[]): VmmAction {
   const jail = join(c.base, basename(c.fc), got.get('--id')!);
   // The jailer reuses an existing jail (and chowns it to the caller): only a fresh one.
   if (lstatSync(jail, { throwIfNoEntry: false })) refuse(`${jail} exists (a stale jail: remove it first)`);
-  return { vmm: [bin, ...rest], what: `${bin} for ${p.user}` };
+  const fcArgs = rest.slice(sep + 1);
+  const ready = join(jail, 'root', fcArgs[fcArgs.indexOf('--api-sock') + 1]);
+  return { vmm: [bin, ...rest], ready, what: `${bin} for ${p.user}` };
 }
 
 /** Is any process rooted or working inside dir (a jailed VMM still alive)? */

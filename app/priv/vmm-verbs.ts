@@ -10,6 +10,8 @@ import { assertRootOnlyFile, ownDirOf, refuse, type Policy } from './policy.js';
 /** A long-running program the entry point starts and waits for (stdio passed through). */
 export interface VmmAction {
   vmm: string[];
+  /** The API socket it makes: once it exists, the entry point leaves the VMM running and exits. */
+  ready: string;
   what: string;
 }
 
@@ -75,5 +77,5 @@ export function planFirecracker(p: Policy, args: string[]): VmmAction {
   if (bin !== p.firecracker) refuse(`${bin} is not the Firecracker binary fixed for ${p.user} (${p.firecracker})`);
   assertRootOnlyFile(bin, 'firecracker binary');
   checkVmmFlags(p, flags);
-  return { vmm: [bin, ...flags], what: `${bin} as root` };
+  return { vmm: [bin, ...flags], ready: flags[flags.indexOf('--api-sock') + 1], what: `${bin} as root` };
 }

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import type { EngineStatus, VmRecord } from '../../app/engine/api.js';
 import { procStat, readCmdline } from '../../app/engine/firecracker/launcher.js';
 import { runIf } from '../helpers/skip.js';
+import { pidAlive } from '../../app/base/pid.js';
+import { vmPaths } from '../../app/base/paths.js';
 import { SIM } from '../service/helpers.js';
 import { kvmStandIn, rootSimCopy, simGuestFiles, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 
@@ -28,6 +30,22 @@ function ok(r: Result, what: string): Result {
   return r;
 }
 const json = <T>(r: Result, what: string): T => JSON.parse(ok(r, what).stdout) as T;
+
+/** Live processes of the privileged entry point (banger-priv under node). */
+function entryProcesses(): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => (readCmdline(Number(e)) ?? []).slice(0, 2).some((a) => a.endsWith('/banger-priv')))
+    .map(Number);
+}
+
+async function until(fn: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!fn()) {
+    assert.ok(Date.now() < deadline, what);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 /** Live processes running this binary (argv[0] or, for the node simulator, argv[1]). */
 function running(bin: string): number[] {
@@ -100,8 +118,11 @@ it('vm start: Firecracker runs as root under sudo and the entry point; the socke
   assert.is(uidOf(vm.pid!), 0, 'the VMM runs as root');
   const argv = readCmdline(vm.pid!)!;
   assert.is(argv[1], fc, `the recorded pid is the VMM itself: ${argv.join(' ')}`);
-  const parent = readCmdline(procStat(vm.pid!)!.ppid)!.join(' ');
-  assert.match(parent, /banger-priv firecracker /, `between sudo and the VMM: the entry point (${parent})`);
+  const parent = readCmdline(procStat(vm.pid!)!.ppid)?.join(' ') ?? '';
+  assert.not.match(parent, /sudo|banger-priv/, `left running by the entry point, which exited (${parent})`);
+  assert.equal(entryProcesses(), [], 'no entry point process stays as root beside the VMM');
+  const consoleLog = vmPaths(u!.paths, vm.id).consoleLog;
+  await until(() => /Welcome to banger/.test(readFileSync(consoleLog, 'utf8')), 'the console output reaches the log');
   assert.is(lstatSync(vm.socketPath!).uid, u!.uid, 'the API socket was handed back');
   const status = json<EngineStatus>(await u!.banger(['status', '--json']), 'status');
   assert.is(uidOf(status.pid), u!.uid, 'the engine runs as the user');
@@ -129,7 +150,7 @@ it('a killed engine: the next one adopts the root VMM (matched through the entry
 it('vm rm --force kills the root VMM through the kill verb', async ({ u, fc }) => {
   const vm = json<VmRecord>(await u!.banger(['vm', 'show', 'dev', '--json']), 'vm show');
   ok(await u!.banger(['vm', 'rm', 'dev', '--force']), 'vm rm --force');
-  assert.not.ok(existsSync(`/proc/${vm.pid}`), 'the VMM is gone');
+  assert.not.ok(pidAlive(vm.pid!), 'the VMM is gone');
   assert.equal(running(fc), []);
 });
 

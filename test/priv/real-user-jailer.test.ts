@@ -12,6 +12,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { EngineStatus, VmRecord } from '../../app/engine/api.js';
 import { runIf } from '../helpers/skip.js';
+import { pidAlive } from '../../app/base/pid.js';
+import { vmPaths } from '../../app/base/paths.js';
 import { ROOT } from '../service/helpers.js';
 import { kvmStandIn, rootSimCopy, simGuestFiles, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 
@@ -95,6 +97,21 @@ it('start: the VMM runs as the user in its jail; stop removes the jail; restart'
   assert.is(lstatSync(vm.socketPath!).uid, u.uid);
   assert.is(lstatSync(chroot).uid, u.uid, 'the chroot dir is the user’s (the jailer chowned it)');
   assert.is(lstatSync(join(c.base, 'firecracker', vm.id)).uid, 0, 'its parent is root’s: not redirectable');
+  const procs = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  const entry = procs.filter((e) => {
+    try {
+      return readFileSync(`/proc/${e}/cmdline`, 'utf8').includes('/banger-priv\0');
+    } catch {
+      return false;
+    }
+  });
+  assert.equal(entry, [], 'the entry point exited once the jailed VMM made its socket');
+  const consoleLog = vmPaths(u.paths, vm.id).consoleLog;
+  const deadline = Date.now() + 10_000;
+  while (!/Welcome to banger/.test(readFileSync(consoleLog, 'utf8'))) {
+    assert.ok(Date.now() < deadline, 'the jailed VMM’s console reaches the log');
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const status = json<EngineStatus>(await u.banger(['status', '--json']), 'status');
   assert.is(uidOf(status.pid), u.uid);
   ok(await u.banger(['vm', 'stop', 'dev']), 'vm stop');
@@ -115,7 +132,7 @@ it('a killed engine: the next one adopts the jailed VMM; rm leaves no jail', asy
   assert.is(after.state, 'running', `adopted: ${after.lastError}`);
   assert.is(after.pid, before.pid);
   ok(await u.banger(['vm', 'rm', 'dev', '--force']), 'vm rm --force');
-  assert.not.ok(existsSync(`/proc/${before.pid}`));
+  assert.not.ok(pidAlive(before.pid!), 'the VMM is gone');
   assert.equal(jails(c), []);
 });
 

@@ -39,7 +39,9 @@ it('the launcher’s argv is accepted as it is, and becomes one VMM action', () 
     'Info',
     '--show-level',
   ];
-  assert.equal(plan(p, 'firecracker', [BIN, ...args]), [{ vmm: [BIN, ...args], what: `${BIN} as root` }]);
+  assert.equal(plan(p, 'firecracker', [BIN, ...args]), [
+    { vmm: [BIN, ...args], ready: join(dir, 'vms', 'api.sock'), what: `${BIN} as root` },
+  ]);
 });
 
 it('refused: other binaries, no binary in the policy, sockets and logs outside or unsafe, unknown flags', () => {

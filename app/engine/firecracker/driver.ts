@@ -15,7 +15,7 @@ import { JailSupport, noJailedSnapshots, type JailedBoot } from './jail-launch.j
 import type { JailDecision, JailInputs } from './jail-mode.js';
 import { IN_JAIL } from './jailer.js';
 import { fcPause, fcRestoreSteps, fcResume, fcRunState, fcSaveSnapshot } from './snapshot.js';
-import { findVmmUnder, hasFlag, signalPid, waitForExit } from './launcher.js';
+import { findVmmByFlags, findVmmUnder, hasFlag, signalPid, waitForExit } from './launcher.js';
 import { refuseLiveSocket } from '../vm/vmm-process.js';
 import { openConsoleSink, type ConsoleSink } from '../vm/console-relay.js';
 import { pidAlive as isAlive } from '../../base/pid.js';
@@ -109,6 +109,9 @@ export class FirecrackerDriver implements VmDriver {
     let spawned: SpawnedProcess | null = null;
     let exit: { code: number | null; signal: string | null } | null = null;
     let realPid: number | null = null;
+    // Through the entry point, the VMM is left running by itself (not under sudo): found by its flags.
+    let detached = false;
+    const findVmm = () => (detached ? findVmmByFlags(argSock, spec.vm.id) : findVmmUnder(spawned?.pid ?? -1, argSock));
 
     const launch = async () => {
       if (jailError) throw jailError;
@@ -138,6 +141,7 @@ export class FirecrackerDriver implements VmDriver {
         'Info',
         '--show-level',
       ];
+      detached = sudoed && !!this.runner.entryVerb?.(argv);
       const fifo = openFifoForVmm(spec.consoleFifo);
       let sink: ConsoleSink | null = null;
       try {
@@ -160,7 +164,7 @@ export class FirecrackerDriver implements VmDriver {
       undo.push('kill firecracker', async () => {
         client.close();
         // Under sudo, SIGKILL to sudo is not relayed: find and kill the VMM itself first.
-        if (realPid === null && sudoed && sp.pid > 0) realPid = findVmmUnder(sp.pid, argSock);
+        if (realPid === null && sudoed && sp.pid > 0) realPid = findVmm();
         await this.kill([realPid, sp.pid], 'KILL');
         // Let Node reap our child, so no zombie outlives the undo.
         if (sp.pid > 0) await Promise.race([sp.exited, sleep(2000)]);
@@ -179,9 +183,10 @@ export class FirecrackerDriver implements VmDriver {
       // Jailed, the VMM runs as us and its socket is ours already.
       let reclaimed = !sudoed || !!jail;
       for (;;) {
-        if (exit) throw earlyExit(exit, spec, sudoed);
+        // The entry point exits 0 once the VMM it left running made its socket.
+        if (exit && !(detached && exit.code === 0)) throw earlyExit(exit, spec, sudoed);
         if (existsSync(sock)) {
-          if (sudoed && realPid === null) realPid = findVmmUnder(sp.pid, argSock);
+          if (sudoed && realPid === null) realPid = findVmm();
           if (!reclaimed) {
             // The socket belongs to root: hand it back so the engine (and a later engine) can connect.
             const { uid, gid } = this.o.owner ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
@@ -210,9 +215,13 @@ export class FirecrackerDriver implements VmDriver {
         }
         await sleep(10);
       }
-      if (realPid === null) realPid = sudoed ? findVmmUnder(sp.pid, argSock) : sp.pid;
+      if (realPid === null) realPid = sudoed ? findVmm() : sp.pid;
       if (realPid === null)
         throw new BangerError(ErrorCodes.VMM, `cannot find the firecracker process under sudo (pid ${sp.pid})`);
+      if (detached) {
+        handle.current = { pid: realPid, socketPath: sock }; // not our child: its exit is polled
+        return;
+      }
       const tracked: Tracked = { spawned: sp, exit };
       sp.exited.then((e) => {
         tracked.exit = e;
@@ -227,25 +236,10 @@ export class FirecrackerDriver implements VmDriver {
     };
 
     const vm = spec.vm;
-    const jailSteps: BootStep[] = !jail
-      ? []
-      : [
-          {
-            name: 'jail-link',
-            run: async () => {
-              Object.assign(files, this.jail.link(jail!, spec));
-            },
-          },
-          // Under the jailer the log is linked in after Firecracker started: configured here.
-          {
-            name: 'logger',
-            run: () => client.putLogger({ log_path: IN_JAIL.vmmLog, level: 'Info', show_level: true }),
-          },
-        ];
     return [
       { name: 'launch-vmm', run: launch },
       { name: 'wait-socket', run: waitSocket },
-      ...jailSteps,
+      ...(jail ? this.jail.bootSteps(jail, spec, client, files) : []),
       { name: 'metrics', run: () => client.putMetrics({ metrics_path: files.metrics }) },
       {
         name: 'machine-config',

@@ -2,13 +2,15 @@
 // VM's files hard-linked in once the jailer made the chroot; the jail removed after the VMM
 // (directly as root, through the entry point's jail-rm as a user), also for jails a dead
 // engine left behind (reconcile); and telling a jailed VMM by its root or working dir.
-import { readdirSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ProcessRunner } from '../../base/process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
-import type { LaunchSpec } from '../driver/contract.js';
+import type { BootStep, LaunchSpec } from '../driver/contract.js';
+import type { FirecrackerClient } from './client.js';
 import { decideJail, type JailChoice, type JailDecision, type JailInputs } from './jail-mode.js';
 import {
+  IN_JAIL,
   jailerArgv,
   jailLayout,
   prepareJail,
@@ -54,9 +56,31 @@ export class JailSupport {
     }).paths;
   }
 
+  /** After the socket: the VM's files linked in, then the log configured (it was not there at launch). */
+  bootSteps(
+    j: JailedBoot,
+    spec: LaunchSpec,
+    client: FirecrackerClient,
+    files: { kernel: string; initrd: string | null; rootfs: string; metrics: string },
+  ): BootStep[] {
+    return [
+      {
+        name: 'jail-link',
+        run: async () => {
+          Object.assign(files, this.link(j, spec));
+        },
+      },
+      {
+        name: 'logger',
+        run: () => client.putLogger({ log_path: IN_JAIL.vmmLog, level: 'Info', show_level: true }),
+      },
+    ];
+  }
+
   /** Remove one jail (links only: the VM's files stay). A user's is root's: the entry point's jail-rm. */
   async remove(choice: JailChoice, vmId: string): Promise<void> {
     const { jailDir } = jailLayout({ ...choice.opts, id: vmId });
+    if (!existsSync(jailDir)) return;
     await this.runner.run(['rm', '-rf', '--one-file-system', '--', jailDir], {
       privileged: choice.viaEntry,
       timeoutMs: 60_000,
