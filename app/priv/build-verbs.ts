@@ -123,8 +123,11 @@ export function planDebianBuild(p: Policy, args: string[]): { run: () => Promise
         await sh(['mkfs.ext4', '-q', '-F', '-E', 'root_owner=0:0', '-d', tree, img, `${size}M`]);
         handBack(p, img, b.out);
       } finally {
-        // On success, failure and cancel alike: nothing of the build stays as root's.
-        rmSync(work, { recursive: true, force: true });
+        // On success, failure and cancel alike: nothing of the build stays as root's. Never
+        // across a mount (a debootstrap stopped mid-way can leave /proc mounted in the tree).
+        await sh(['rm', '-rf', '--one-file-system', '--', work]).catch(() =>
+          rmSync(work, { recursive: true, force: true }),
+        );
       }
     },
   };

@@ -83,7 +83,9 @@ export class FirecrackerDriver implements VmDriver {
   }
 
   available(): Promise<{ ok: boolean; reason: string; version?: string }> {
-    return firecrackerAvailable(this.runner, this.o.bin, this.o.kvmPath, this.viaSudo, this.o.probe);
+    // Jailed, the VMM opens the jail's own /dev/kvm node, made for its uid.
+    const noKvmCheck = this.viaSudo || !!this.jail.decision().choice;
+    return firecrackerAvailable(this.runner, this.o.bin, this.o.kvmPath, noKvmCheck, this.o.probe);
   }
 
   // eslint-disable-next-line max-lines-per-function -- long before the lint existed; split when next touched

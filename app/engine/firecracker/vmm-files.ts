@@ -13,6 +13,7 @@ export async function firecrackerAvailable(
   runner: ProcessRunner,
   name: string,
   kvmPath: string | null | undefined,
+  /** Through sudo or the jailer: the VMM does not open /dev/kvm as this user. */
   viaSudo: boolean,
   probe?: Probe,
 ): Promise<{ ok: boolean; reason: string; version?: string }> {
