@@ -3,7 +3,8 @@
 // (mkdtemp under /var/tmp, whose sticky bit keeps the user from renaming it away), makes an
 // ext4 of the tree there (mkfs.ext4 -d keeps every owner), writes it to the one new file the
 // user named inside their banger dirs (created O_EXCL, never through a symlink, then owned by
-// them), and removes the work dir, on success and on failure. The user's engine customizes
+// them), and removes the work dir, on success and on failure. Only Debian-signed packages are
+// installed (the archive keyring is required). The user's engine customizes
 // that image as it does an imported one. Installed as root-owned code: node: builtins and
 // ./policy.js only.
 import { spawn } from 'node:child_process';
@@ -27,6 +28,12 @@ const SUITE_RE = /^[a-z]{3,20}$/;
 const MIRROR_RE = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~/-]*)?$/;
 const PACKAGES_RE = /^[a-z0-9][a-z0-9+.-]{0,62}(,[a-z0-9][a-z0-9+.-]{0,62}){0,40}$/;
 const WORK_PREFIX = '/var/tmp/banger-deb-';
+/**
+ * Maintainer scripts run as root in the tree (a chroot is no boundary for root): only packages
+ * Debian signed, whatever mirror the user names. debootstrap checks the Release signature
+ * against this keyring (and fails without it) rather than skipping the check.
+ */
+export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 const SAFE_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 const MiB = 1024 * 1024;
 
@@ -45,6 +52,8 @@ export function checkDebianBuild(p: Policy, args: string[]): DebianBuild {
   if (!SUITE_RE.test(suite)) refuse(`bad suite "${suite}"`);
   if (!MIRROR_RE.test(mirror)) refuse(`bad mirror "${mirror}" (http or https URL)`);
   if (!PACKAGES_RE.test(include)) refuse(`bad package list "${include}"`);
+  if (!lstatSync(DEBIAN_KEYRING, { throwIfNoEntry: false })?.isFile())
+    refuse(`${DEBIAN_KEYRING} is missing (apt-get install debian-archive-keyring): packages could not be verified`);
   const dir = ownDirOf(p, out);
   if (lstatSync(join(dir, basename(out)), { throwIfNoEntry: false })) refuse(`${out} already exists`);
   return { suite, mirror, include, out };
@@ -114,7 +123,15 @@ export function planDebianBuild(p: Policy, args: string[]): { run: () => Promise
       const work = mkdtempSync(`${WORK_PREFIX}${p.user}-`);
       try {
         const tree = join(work, 'rootfs');
-        await sh(['debootstrap', '--variant=minbase', `--include=${b.include}`, b.suite, tree, b.mirror]);
+        await sh([
+          'debootstrap',
+          `--keyring=${DEBIAN_KEYRING}`,
+          '--variant=minbase',
+          `--include=${b.include}`,
+          b.suite,
+          tree,
+          b.mirror,
+        ]);
         // Downloaded .debs are dead weight in a VM image (apt keeps its directories).
         const archives = join(tree, 'var/cache/apt/archives');
         for (const f of readdirSync(archives)) if (f.endsWith('.deb')) rmSync(join(archives, f), { force: true });

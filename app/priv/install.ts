@@ -203,6 +203,7 @@ export function describePlan(p: SetupPlan): string {
       ? [
           `# --jailer: ${p.target.user}'s Firecracker runs under ${p.policy.jailer} as ${p.target.user}, chrooted under`,
           `# ${p.policy.jailBase} (root's; the VM disks must be on its filesystem: they are hard-linked in). No root VMM.`,
+          `# Each jail holds a /dev/kvm node owned by ${p.target.user}: KVM access, as the kvm group would give.`,
         ]
       : p.policy.firecracker
         ? [
