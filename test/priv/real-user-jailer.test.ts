@@ -131,6 +131,11 @@ it('a killed engine: the next one adopts the jailed VMM; rm leaves no jail', asy
   const after = json<VmRecord>(await u.banger(['vm', 'show', 'dev', '--json']), 'vm show (new engine)');
   assert.is(after.state, 'running', `adopted: ${after.lastError}`);
   assert.is(after.pid, before.pid);
+  // As a crash between the jailer and the first API call leaves it: a root-owned jail, no VMM.
+  execFileSync('mkdir', ['-p', join(c.base, 'firecracker', '0badc0ffee00', 'root', 'dev')]);
+  const rec = json<{ orphansRemoved: string[] }>(await u.banger(['engine', 'reconcile', '--json']), 'reconcile');
+  assert.ok(rec.orphansRemoved.includes('jail 0badc0ffee00'), JSON.stringify(rec));
+  assert.equal(jails(c), [before.id], 'the stray jail went (jail-rm), the live one stays');
   ok(await u.banger(['vm', 'rm', 'dev', '--force']), 'vm rm --force');
   assert.not.ok(pidAlive(before.pid!), 'the VMM is gone');
   assert.equal(jails(c), []);
