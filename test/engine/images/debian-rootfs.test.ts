@@ -143,7 +143,7 @@ test('a non-root engine: debootstrap-image through the entry point, its ext4 unp
 
 test('removeTree: a privileged tree is removed through the runner (sudo -n rm -rf) when not root', async () => {
   const { sudo, log } = fakeSudo();
-  const { runner, calls } = recording(createRunner({ isRoot: false, sudo }));
+  const { runner, calls } = recording(createRunner({ isRoot: false, sudo, entry: null }));
   const dir = join(env.dir, 'work.tmp');
   mkdirSync(join(dir, 'rootfs/etc'), { recursive: true });
   writeFileSync(join(dir, 'rootfs/etc/shadow'), 'root:*:1::::::\n', { mode: 0o640 });
