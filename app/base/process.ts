@@ -56,6 +56,12 @@ export interface ProcessRunner {
    * E_SUDO_REQUIRED naming `banger setup sudoers`, changing nothing.
    */
   checkPrivileged?(): Promise<void>;
+  /**
+   * The entry point's verb a privileged argv would go through here, or null (root, no entry
+   * point installed, or no verb: plain `sudo -n`). A VMM started through a verb is left running
+   * by the entry point, which exits once the VMM's API socket exists.
+   */
+  entryVerb?(argv: string[]): string[] | null;
   /** Hand the terminal to a program (ssh) and resolve with its exit code. */
   interactive(argv: string[], opts?: { env?: Record<string, string | undefined> }): Promise<number>;
 }
@@ -105,6 +111,7 @@ export function createRunner(o: RunnerOptions = {}): ProcessRunner {
       return result;
     },
     checkPrivileged: () => checkPrivileged(isRoot, sudo, entry()),
+    entryVerb: (argv) => (isRoot || !entry() ? null : verbFor(argv)),
     spawn(argv, opts) {
       const full = wrap(argv, opts.privileged);
       const child = childProcess().spawn(full[0], full.slice(1), {

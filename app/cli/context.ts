@@ -22,7 +22,11 @@ export interface CliContext {
   /** Write the DNS setup (banger dns setup --apply). */
   dnsSetup?(mode: 'print' | 'apply' | 'remove'): Promise<string>;
   /** The privileged entry point and its sudoers drop-in (banger setup sudoers). */
-  sudoersSetup?(mode: 'print' | 'apply' | 'remove', user?: string): Promise<string>;
+  sudoersSetup?(
+    mode: 'print' | 'apply' | 'remove',
+    user?: string,
+    bins?: { firecracker?: string; jailer?: string; jailBase?: string },
+  ): Promise<string>;
   /** Run the engine in the foreground (banger engine serve); resolves with the exit code. */
   serveEngine?(): Promise<number>;
 }

@@ -138,12 +138,25 @@ export function setupGroup(root: Cmd, r: Runtime): void {
   verb(
     g,
     'sudoers',
-    '[--user NAME] [--apply | --remove]',
+    '[--user NAME] [--firecracker PATH] [--jailer PATH [--jail-base DIR]] [--apply | --remove]',
     "print (--apply: install, --remove: uninstall) banger's privileged entry point and the sudoers drop-in naming only it",
     'banger setup sudoers',
     'sudo banger setup sudoers --user alice --apply',
   )
     .addOption(valued('--user <NAME>', 'the user who runs banger (default: you, or SUDO_USER under sudo)'))
+    .addOption(
+      valued(
+        '--firecracker <PATH>',
+        'the root-owned Firecracker binary the entry point may start: as root (the sudo fallback; root-equivalent for the user, prefer the kvm group), or under --jailer',
+      ),
+    )
+    .addOption(
+      valued(
+        '--jailer <PATH>',
+        'run Firecracker under this root-owned jailer, as the user, chrooted (then never as root); default binary: the configured firecrackerBin',
+      ),
+    )
+    .addOption(valued('--jail-base <DIR>', "the jailer's chroot base, root's alone (default /srv/jailer/banger-USER)"))
     .option('--apply', 'install the entry point and the sudoers drop-in')
     .option('--remove', 'uninstall them')
     .action((o) => r.run(import('./commands/setup.js').then((m) => m.setupSudoers(r.ctx(), o))));

@@ -11,6 +11,13 @@ export interface Config {
    * user cannot open it; never: always as the user; always: through sudo when not root.
    */
   firecrackerSudo: 'auto' | 'always' | 'never';
+  /**
+   * Run Firecracker under its jailer? auto: when one can be run (as root: jailerBin on PATH;
+   * as a user: the entry point's policy names one); always: fail launches otherwise; never.
+   */
+  firecrackerJailer: 'auto' | 'always' | 'never';
+  /** The jailer for a root engine (a user's comes from their policy). */
+  jailerBin: string;
   qemuBin: string;
   /** The KVM device that the backend checks look at (tests point it at a stand-in file). */
   kvmPath: string;
@@ -38,6 +45,8 @@ export interface Config {
 export const DEFAULT_CONFIG: Config = {
   firecrackerBin: 'firecracker',
   firecrackerSudo: 'auto',
+  firecrackerJailer: 'auto',
+  jailerBin: 'jailer',
   qemuBin: 'qemu-system-x86_64',
   kvmPath: '/dev/kvm',
   qemuAccel: 'auto',
@@ -61,6 +70,8 @@ export const ENV_KEYS: Record<string, keyof Config> = {
   FIRECRACKER_BIN: 'firecrackerBin',
   BANGER_FIRECRACKER_BIN: 'firecrackerBin',
   BANGER_FIRECRACKER_SUDO: 'firecrackerSudo',
+  BANGER_FIRECRACKER_JAILER: 'firecrackerJailer',
+  BANGER_JAILER_BIN: 'jailerBin',
   BANGER_QEMU_BIN: 'qemuBin',
   BANGER_QEMU_ACCEL: 'qemuAccel',
   BANGER_KVM_PATH: 'kvmPath',
@@ -133,11 +144,12 @@ export function loadConfigWithSources(
       `config qemuAccel: expected auto, kvm or tcg, got "${cfg.qemuAccel}"`,
     );
   }
-  if (!['auto', 'always', 'never'].includes(cfg.firecrackerSudo)) {
-    throw new BangerError(
-      ErrorCodes.INVALID_ARGUMENT,
-      `config firecrackerSudo: expected auto, always or never, got "${cfg.firecrackerSudo}"`,
-    );
+  for (const k of ['firecrackerSudo', 'firecrackerJailer'] as const) {
+    if (!['auto', 'always', 'never'].includes(cfg[k]))
+      throw new BangerError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `config ${k}: expected auto, always or never, got "${cfg[k]}"`,
+      );
   }
   if (!['bridge', 'none'].includes(cfg.network)) {
     throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `config network: expected bridge or none, got "${cfg.network}"`);

@@ -4,7 +4,8 @@ import type { Config } from './config.js';
 import type { VmDriver } from './driver/contract.js';
 import { which, type ProcessRunner } from '../base/process.js';
 import { readAccelInputs, virtFlag, type AccelInputs } from './qemu/accel.js';
-import { privilegeCheck, tunCheck } from '../priv/doctor.js';
+import { firecrackerLaunchCheck, privilegeCheck, tunCheck } from '../priv/doctor.js';
+import type { JailDecision } from './firecracker/jail-mode.js';
 
 /** The /dev/kvm and CPU checks, from the same host facts the QEMU accel decision reads. */
 export function hostVirtChecks(inputs: AccelInputs, kvmPath = '/dev/kvm'): DoctorCheck[] {
@@ -55,6 +56,8 @@ export async function doctor(d: {
     checks.push({ name: bin, ok: p !== null, detail: p ? `${p} (${why})` : `not found (${why})` });
   }
   checks.push(await privilegeCheck(d.runner, d.config));
+  const fc = d.drivers.get('firecracker') as { jailDecision?: () => JailDecision } | undefined;
+  checks.push(firecrackerLaunchCheck(d.runner.isRoot, d.config, process.env, fc?.jailDecision?.()));
   if (d.config.network === 'bridge') checks.push(tunCheck(d.runner.isRoot));
   const def = await d.defaultBackend();
   const fcOk = checks.find((c) => c.name === 'backend firecracker')?.ok ?? false;

@@ -9,6 +9,7 @@ import { probeCacheFile, type Paths } from '../base/paths.js';
 import { cachedProbe } from '../base/probe.js';
 import { FirecrackerDriver } from './firecracker/driver.js';
 import { firecrackerViaSudo } from './firecracker/privilege.js';
+import { jailInputsFor } from './firecracker/jail-mode.js';
 import { QemuDriver } from './qemu/driver.js';
 import { readAccelInputs } from './qemu/accel.js';
 
@@ -17,7 +18,7 @@ export function createDrivers(
   config: Config,
   runner: ProcessRunner,
   logger: Logger | undefined,
-  paths: Pick<Paths, 'cacheDir'>,
+  paths: Pick<Paths, 'cacheDir' | 'stateDir'>,
 ): Map<Backend, VmDriver> {
   const kvmPath = config.kvmPath;
   const probe = cachedProbe(runner, probeCacheFile(paths));
@@ -31,6 +32,7 @@ export function createDrivers(
         logger,
         privileged: firecrackerViaSudo(config.firecrackerSudo, runner.isRoot, kvmPath),
         probe,
+        jail: jailInputsFor(config, runner.isRoot, paths.stateDir),
       }),
     ],
     [

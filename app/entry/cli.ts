@@ -41,7 +41,8 @@ export async function cliMain(argv: string[], paths: Paths): Promise<number> {
     },
     stopEngine: (o) => stopEngine(paths, o),
     dnsSetup: async (mode) => (await import('./dns-setup.js')).dnsSetup(paths, await run(), mode),
-    sudoersSetup: async (mode, user) => (await import('./sudoers-setup.js')).sudoersSetup(await run(), mode, user),
+    sudoersSetup: async (mode, user, bins) =>
+      (await import('./sudoers-setup.js')).sudoersSetup(await run(), mode, user, bins),
     doctor: async () => (await import('./doctor.js')).hostDoctor(paths),
   };
   try {

@@ -1,13 +1,14 @@
-// banger setup sudoers [--user NAME] [--apply | --remove]: no engine needed.
+// banger setup sudoers [--user NAME] [--firecracker PATH] [--apply | --remove]: no engine needed.
 import type { ProcessRunner } from '../base/process.js';
-import { applySetup, describePlan, planSetup, removeSetup, rootExec } from '../priv/install.js';
+import { applySetup, describePlan, planSetup, removeSetup, rootExec, type SetupBins } from '../priv/install.js';
 
 export async function sudoersSetup(
   runner: ProcessRunner,
   mode: 'print' | 'apply' | 'remove',
   user?: string,
+  bins: SetupBins = {},
 ): Promise<string> {
-  const plan = await planSetup(runner, user);
+  const plan = await planSetup(runner, user, process.env, mode === 'remove' ? {} : bins);
   if (mode === 'print') return describePlan(plan);
   if (mode === 'remove') {
     const removed = await removeSetup(plan, rootExec(runner));

@@ -2,7 +2,7 @@
 // privileged command the engine issues (the engine keeps writing plain argv; a non-root
 // runner sends `sudo -n ENTRY VERB ARGS` instead, and the entry point rebuilds the command).
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 export const DEFAULT_PRIV_DIR = '/usr/local/libexec/banger';
 export const ENTRY_NAME = 'banger-priv';
@@ -46,5 +46,11 @@ export function verbFor(argv: string[]): string[] | null {
     return ['ip-forward', a[2].slice(-1)];
   if (cmd === 'kill' && a.length === 2 && /^-(TERM|KILL)$/.test(a[0])) return ['kill', a[0].slice(1), a[1]];
   if (cmd === 'chown' && a.length === 3 && a[0] === '-h') return ['chown-sock', a[2]];
+  // The Firecracker sudo fallback: the launcher's argv (binary, then --api-sock first).
+  if (a[0] === '--api-sock' && basename(cmd).includes('firecracker') && cmd.startsWith('/'))
+    return ['firecracker', cmd, ...a];
+  // Firecracker under its jailer (jailer.ts's argv), and removing one jail after its VM.
+  if (a[0] === '--id' && basename(cmd).includes('jailer') && cmd.startsWith('/')) return ['jailer', cmd, ...a];
+  if (cmd === 'rm' && eq(a, ['-rf', '--one-file-system', '--', null]) && a[3].startsWith('/')) return ['jail-rm', a[3]];
   return null;
 }

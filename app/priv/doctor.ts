@@ -1,10 +1,12 @@
 // banger doctor's privilege check: root needs nothing; a normal user needs the entry point
 // installed, current, allowing this config's bridge and subnet, and a sudoers rule for it.
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DoctorCheck } from '../engine/api.js';
 import type { Config } from '../engine/config.js';
-import type { ProcessRunner } from '../base/process.js';
+import { which, type ProcessRunner } from '../base/process.js';
+import { firecrackerViaSudo } from '../engine/firecracker/privilege.js';
+import type { JailDecision } from '../engine/firecracker/jail-mode.js';
 import { formatCidr, parseCidr } from '../engine/network/cidr.js';
 import { toBangerError } from '../base/errors.js';
 import { entryPath, installedEntry, privDir } from './argv.js';
@@ -58,6 +60,51 @@ export async function privilegeCheck(
     return { name: NAME, ok: false, detail: `${toBangerError(err).message.replace(/: run `.*$/, '')}: ${FIX}` };
   }
   return { name: NAME, ok: true, detail: `${entry} through sudo (sudoers rule in place)` };
+}
+
+function readPolicy(env: Record<string, string | undefined>): Policy | null {
+  const user = env.USER || env.LOGNAME || '';
+  try {
+    return JSON.parse(readFileSync(join(privDir(env), 'users', `${user}.json`), 'utf8')) as Policy;
+  } catch {
+    return null;
+  }
+}
+
+/** How Firecracker will be launched for this user (jailed, as them, or as root), and whether that can work. */
+export function firecrackerLaunchCheck(
+  isRoot: boolean,
+  cfg: Config,
+  env: Record<string, string | undefined> = process.env,
+  jail?: JailDecision,
+): DoctorCheck {
+  const name = 'firecracker launch';
+  if (jail?.choice) return { name, ok: true, detail: `under the jailer: ${jail.reason}` };
+  if (jail?.missing) return { name, ok: false, detail: `firecrackerJailer always, but ${jail.reason}` };
+  const noJail = jail && cfg.firecrackerJailer !== 'never' ? ` (no jailer: ${jail.reason})` : '';
+  if (isRoot) return { name, ok: true, detail: `as root, directly${noJail}` };
+  if (!firecrackerViaSudo(cfg.firecrackerSudo, false, cfg.kvmPath))
+    return { name, ok: true, detail: `as you, no sudo (firecrackerSudo ${cfg.firecrackerSudo})${noJail}` };
+  const bin = which(cfg.firecrackerBin);
+  let real = bin;
+  try {
+    real = bin && realpathSync(bin);
+  } catch {
+    /* reported by the backend check */
+  }
+  const fixed = readPolicy(env)?.firecracker;
+  const why = `firecrackerSudo ${cfg.firecrackerSudo}${cfg.firecrackerSudo === 'auto' ? `: ${cfg.kvmPath} is not read/write for you` : ''}`;
+  if (!fixed || fixed !== real)
+    return {
+      name,
+      ok: false,
+      detail: `needs sudo (${why}) but the entry point allows ${fixed ? `only ${fixed}` : 'no Firecracker binary'}: join the kvm group (no sudo at all), or run: banger setup sudoers --apply --jailer PATH (jailed, as you), or --firecracker ${real ?? 'PATH'} (as root)`,
+    };
+  return {
+    name,
+    ok: true,
+    detail: `as root through the entry point (${why}): ${fixed}; the API socket makes that root-equivalent for you, the kvm group or --jailer avoid it`,
+  };
 }
 
 /** VMMs running as the user open their TAP through /dev/net/tun: stock Debian makes it 0666. */

@@ -3,8 +3,8 @@
 // DIR/banger-priv (a two-line launcher) + DIR/lib/*.js; policies in DIR/users/USER.json.
 // `banger-priv VERB ARGS...`: checks, then runs exactly one kind of host change; a refusal
 // exits 2 with one line ending in [E_PRIV_REFUSED] and changes nothing.
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { lstatSync, readFileSync } from 'node:fs';
 import { loadPolicy, Refusal } from './policy.js';
 import { plan, type Action } from './verbs.js';
 
@@ -13,10 +13,62 @@ export const REFUSED_EXIT = 2;
 /** Host tools from root's own dirs only, whatever PATH the caller had. */
 const SAFE_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
-function execute(a: Action): number {
+const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'];
+/** How long a VMM may take to make its API socket before we take it down again. */
+const READY_MS = 30_000;
+
+/**
+ * A VMM: started in a session of its own with our stdio (console FIFO in, console log out),
+ * and left running once its API socket (`ready`) exists: we exit 0 then, so nothing of ours
+ * stays as root beside it. If it exits first, its status is ours; if it never gets there,
+ * or we are signalled meanwhile (a cancelled start), it is killed.
+ */
+function runVmm(argv: string[], ready: string): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), {
+      stdio: 'inherit',
+      env: { PATH: SAFE_PATH, LC_ALL: 'C' },
+      cwd: '/',
+      detached: true,
+    });
+    const deadline = Date.now() + READY_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (code: number) => {
+      clearTimeout(timer);
+      for (const s of FORWARDED) process.off(s, abort);
+      child.removeAllListeners('exit');
+      resolve(code);
+    };
+    const abort = () => {
+      child.kill('SIGKILL');
+      finish(1);
+    };
+    for (const s of FORWARDED) process.on(s, abort);
+    child.once('error', (e) => {
+      process.stderr.write(`banger-priv: cannot run ${argv[0]}: ${e.message}\n`);
+      finish(127);
+    });
+    child.once('exit', (code, signal) => finish(code ?? (signal ? 128 : 1)));
+    const poll = () => {
+      if (lstatSync(ready, { throwIfNoEntry: false })?.isSocket()) {
+        child.unref();
+        return finish(0);
+      }
+      if (Date.now() > deadline) {
+        process.stderr.write(`banger-priv: ${argv[0]} made no API socket in ${READY_MS / 1000} s: stopped\n`);
+        return abort();
+      }
+      timer = setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
+
+function execute(a: Action): number | Promise<number> {
+  if ('vmm' in a) return runVmm(a.vmm, a.ready);
   if ('run' in a) {
-    a.run();
-    return 0;
+    const r = a.run();
+    return r instanceof Promise ? r.then(() => 0) : 0;
   }
   const r = spawnSync(a.argv[0], a.argv.slice(1), {
     input: a.input,
@@ -40,7 +92,7 @@ function invoker(env: NodeJS.ProcessEnv): { user: string; uid: number } {
 }
 
 /** Entry: dir is where the launcher lives (holds users/). Returns the exit status. */
-export function run(dir: string, argv: string[], env: NodeJS.ProcessEnv = process.env): number {
+export async function run(dir: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
     if (typeof process.getuid === 'function' && process.getuid() !== 0) throw new Refusal('not running as root');
     const who = invoker(env);
@@ -50,7 +102,7 @@ export function run(dir: string, argv: string[], env: NodeJS.ProcessEnv = proces
     const actions = plan(policy, verb, args, input); // every check before the first change
     if (verb === 'check') process.stdout.write(`banger-priv ok: ${who.user} ${policy.bridges.join(',')}\n`);
     for (const a of actions) {
-      const code = execute(a);
+      const code = await execute(a);
       if (code !== 0) return code;
     }
     return 0;
@@ -65,5 +117,7 @@ export function run(dir: string, argv: string[], env: NodeJS.ProcessEnv = proces
 }
 
 export function main(dir: string, argv: string[]): void {
-  process.exitCode = run(dir, argv);
+  void run(dir, argv).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -3,9 +3,11 @@
 // and a sudoers drop-in naming only the entry point, validated with visudo -c.
 import {
   existsSync,
+  lstatSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -13,7 +15,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProcessRunner } from '../base/process.js';
 import { loadConfig } from '../engine/config.js';
@@ -21,10 +23,11 @@ import { resolvePaths } from '../base/paths.js';
 import { formatCidr, parseCidr } from '../engine/network/cidr.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { ENTRY_NAME, privDir } from './argv.js';
+import { which, withSbin } from '../base/process.js';
 import type { Policy } from './policy.js';
 
 export const SUDOERS_DIR = '/etc/sudoers.d';
-const LIB_FILES = ['helper', 'verbs', 'policy'];
+const LIB_FILES = ['helper', 'verbs', 'vmm-verbs', 'jail-verbs', 'build-verbs', 'policy'];
 
 export interface Target {
   user: string;
@@ -54,7 +57,12 @@ export async function lookupUser(runner: ProcessRunner, name: string): Promise<T
 }
 
 /** The user's bridge, subnet and banger dirs, from their settings (and BANGER_* overrides). */
-export function policyFor(t: Target, env: Record<string, string | undefined>, self: boolean): Policy {
+export function policyFor(
+  t: Target,
+  env: Record<string, string | undefined>,
+  self: boolean,
+  bins: SetupBins = {},
+): Policy {
   // Another user's dirs follow their home, not the caller's XDG variables.
   const userEnv = self
     ? env
@@ -63,7 +71,7 @@ export function policyFor(t: Target, env: Record<string, string | undefined>, se
   const cfg = loadConfig(paths, userEnv);
   const dirs = [paths.stateDir, paths.cacheDir, `/run/user/${t.uid}/banger`, `/tmp/banger-${t.uid}`];
   if (userEnv.BANGER_RUNTIME_DIR) dirs.push(paths.runtimeDir);
-  return {
+  const policy: Policy = {
     user: t.user,
     uid: t.uid,
     gid: t.gid,
@@ -71,6 +79,29 @@ export function policyFor(t: Target, env: Record<string, string | undefined>, se
     subnets: [formatCidr(parseCidr(cfg.subnet))],
     dirs: [...new Set(dirs)],
   };
+  if (bins.firecracker) policy.firecracker = rootOnlyBinary(bins.firecracker, '--firecracker');
+  if (bins.jailer) {
+    policy.jailer = rootOnlyBinary(bins.jailer, '--jailer');
+    // The jail's Firecracker: --firecracker, else the configured one (it must be root's too).
+    const fc = bins.firecracker ?? which(cfg.firecrackerBin, withSbin(userEnv.PATH)) ?? cfg.firecrackerBin;
+    policy.firecracker = rootOnlyBinary(fc, '--firecracker');
+    if (!basename(policy.firecracker).includes('firecracker'))
+      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `the jailer only runs a binary named *firecracker*: ${fc}`);
+    policy.jailBase = rootOnlyBase(bins.jailBase ?? `/srv/jailer/banger-${t.user}`);
+  }
+  return policy;
+}
+
+/** The jail base: absolute, and every part of it that exists root's alone (root mknods there). */
+function rootOnlyBase(base: string): string {
+  if (!base.startsWith('/') || base.split('/').includes('..'))
+    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `--jail-base ${base}: an absolute, normal path`);
+  for (let d = base; ; d = dirname(d)) {
+    const st = lstatSync(d, { throwIfNoEntry: false });
+    if (st && (st.isSymbolicLink() || st.uid !== 0 || (st.mode & 0o022) !== 0))
+      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `--jail-base ${base}: ${d} is not root's alone`);
+    if (d === dirname(d)) return base;
+  }
 }
 
 function sourceDir(): string {
@@ -126,10 +157,31 @@ export interface SetupPlan {
   dropInText: string;
 }
 
+/** What the user's policy may name: banger setup sudoers --firecracker / --jailer / --jail-base. */
+export interface SetupBins {
+  firecracker?: string;
+  jailer?: string;
+  jailBase?: string;
+}
+
+/** A binary root will run for the user: its real path, root's alone all the way up. */
+export function rootOnlyBinary(path: string, flag: string): string {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    throw new BangerError(ErrorCodes.NOT_FOUND, `${flag} ${path}: no such file`);
+  }
+  if (!statSync(real).isFile()) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `${flag} ${path}: not a file`);
+  assertRootOnlyChain(real);
+  return real;
+}
+
 export async function planSetup(
   runner: ProcessRunner,
   user: string | undefined,
   env: Record<string, string | undefined> = process.env,
+  bins: SetupBins = {},
 ): Promise<SetupPlan> {
   const self = user === undefined;
   const name = user ?? (runner.isRoot ? env.SUDO_USER : env.USER || env.LOGNAME);
@@ -138,7 +190,7 @@ export async function planSetup(
   const target = await lookupUser(runner, name);
   const dir = privDir(env);
   const entry = join(dir, ENTRY_NAME);
-  const policy = policyFor(target, env, self && !runner.isRoot);
+  const policy = policyFor(target, env, self && !runner.isRoot, bins);
   return { target, dir, entry, policy, dropIn: dropInPath(target.user), dropInText: dropInText(target.user, entry) };
 }
 
@@ -147,6 +199,19 @@ export function describePlan(p: SetupPlan): string {
     `# banger's privileged entry point: ${p.entry} (root-owned; the only program the rule below reaches)`,
     `# ${p.target.user}'s policy, fixed now: ${join(p.dir, 'users', `${p.target.user}.json`)}`,
     JSON.stringify(p.policy, null, 2),
+    ...(p.policy.jailer
+      ? [
+          `# --jailer: ${p.target.user}'s Firecracker runs under ${p.policy.jailer} as ${p.target.user}, chrooted under`,
+          `# ${p.policy.jailBase} (root's; the VM disks must be on its filesystem: they are hard-linked in). No root VMM.`,
+          `# Each jail holds a /dev/kvm node owned by ${p.target.user}: KVM access, as the kvm group would give.`,
+        ]
+      : p.policy.firecracker
+        ? [
+            `# --firecracker: ${p.target.user}'s engine may run ${p.policy.firecracker} as root (the sudo fallback when /dev/kvm`,
+            '# is not theirs). Its API socket is handed to them, and a root VMM opens what the API names: that is',
+            '# root-equivalent for them. Prefer the kvm group (no sudo at all).',
+          ]
+        : []),
     '',
     `# sudoers drop-in: ${p.dropIn} (validated with visudo -c)`,
     p.dropInText.trimEnd(),

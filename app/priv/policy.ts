@@ -15,6 +15,19 @@ export interface Policy {
   subnets: string[];
   /** The user's banger dirs (state, cache, runtime bases): sockets and VMM paths live inside. */
   dirs: string[];
+  /**
+   * The one Firecracker binary the `firecracker` verb may run as root (the sudo fallback), fixed
+   * by `banger setup sudoers --apply --firecracker PATH`; root-owned. Absent: the verb refuses.
+   */
+  firecracker?: string;
+  /**
+   * Firecracker's jailer (root-owned), fixed by `--jailer PATH`: the `jailer` verb runs it with
+   * `firecracker` as the exec file, the user's uid/gid and jailBase. With a jailer, the root
+   * `firecracker` verb is refused: the VMM runs as the user, jailed.
+   */
+  jailer?: string;
+  /** The jailer's chroot base: root's alone (it is where root mknods and chowns). */
+  jailBase?: string;
 }
 
 /** A refusal: the entry point changes nothing and says why. */
@@ -42,6 +55,19 @@ export function assertRootOwned(path: string, what: string): void {
   if (st.isSymbolicLink()) refuse(`${what} ${path} is a symlink`);
   if (st.uid !== 0 || (st.mode & 0o022) !== 0)
     refuse(`${what} ${path} must be owned by root and not group/other-writable`);
+}
+
+/** A root-owned file whose every parent dir is root-only too: what root may exec for the user. */
+export function assertRootOnlyFile(path: string, what: string): void {
+  if (!path.startsWith('/') || path.split('/').includes('..'))
+    refuse(`${what} "${path}" is not an absolute, normal path`);
+  assertRootOwned(path, what);
+  if (!statSync(path).isFile()) refuse(`${what} ${path} is not a file`);
+  for (let d = dirname(path); ; d = dirname(d)) {
+    const st = statSync(d);
+    if (st.uid !== 0 || (st.mode & 0o022) !== 0) refuse(`${what} ${path}: ${d} is not root-only`);
+    if (d === dirname(d)) return;
+  }
 }
 
 export function loadPolicy(dir: string, user: string, uid: number): Policy {

@@ -16,9 +16,12 @@ import {
   SAFE_ARG_RE,
   type Policy,
 } from './policy.js';
+import { planFirecracker, type VmmAction } from './vmm-verbs.js';
+import { planJailer, planJailRm } from './jail-verbs.js';
+import { planDebianBuild } from './build-verbs.js';
 
-/** A host command (argv, optional stdin) or a change made in-process. */
-export type Action = { argv: string[]; input?: string } | { run: () => void; what: string };
+/** A host command (argv, optional stdin), a change made in-process, or a VMM to run and wait for. */
+export type Action = { argv: string[]; input?: string } | { run: () => void | Promise<void>; what: string } | VmmAction;
 
 export const VERBS = [
   'check',
@@ -37,6 +40,10 @@ export const VERBS = [
   'ip-forward',
   'kill',
   'chown-sock',
+  'firecracker',
+  'jailer',
+  'jail-rm',
+  'debootstrap-image',
 ] as const;
 export type Verb = (typeof VERBS)[number];
 
@@ -220,11 +227,21 @@ export function plan(p: Policy, verb: string, args: string[], input = ''): Actio
       arity(verb, args, 2);
       if (args[0] !== 'TERM' && args[0] !== 'KILL') refuse('kill takes TERM or KILL');
       const pid = checkVmmPid(p, args[1]);
-      return [{ what: `kill -${args[0]} ${pid}`, run: () => process.kill(pid, `SIG${args[0]}` as NodeJS.Signals) }];
+      const sig = `SIG${args[0]}` as NodeJS.Signals;
+      return [{ what: `kill -${args[0]} ${pid}`, run: () => void process.kill(pid, sig) }];
     }
     case 'chown-sock':
       arity(verb, args, 1);
       return [chownSock(p, args[0])];
+    case 'firecracker':
+      return [planFirecracker(p, args)];
+    case 'jailer':
+      return [planJailer(p, args)];
+    case 'jail-rm':
+      arity(verb, args, 1);
+      return [planJailRm(p, args[0])];
+    case 'debootstrap-image':
+      return [planDebianBuild(p, args)];
     default:
       refuse(`unknown verb "${verb}" (verbs: ${VERBS.join(', ')})`);
   }

@@ -6,6 +6,8 @@
 // exactly those, the user, their files and every process of theirs, even after a failure.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
+  mkdirSync,
+  writeFileSync,
   chmodSync,
   chownSync,
   lstatSync,
@@ -241,8 +243,8 @@ export class TestUser {
   }
 
   /** `banger setup sudoers --user U MODE` run by root (from source, as a person would with sudo). */
-  setup(mode: '--apply' | '--remove' | null): Promise<Result> {
-    const argv = [process.execPath, '--import', 'tsx', MAIN, 'setup', 'sudoers', '--user', this.user];
+  setup(mode: '--apply' | '--remove' | null, extra: string[] = []): Promise<Result> {
+    const argv = [process.execPath, '--import', 'tsx', MAIN, 'setup', 'sudoers', '--user', this.user, ...extra];
     return collect(
       ['env', `BANGER_PRIV_DIR=${this.privDir}`, `HOME=${this.home}`, ...argv, ...(mode ? [mode] : [])],
       60_000,
@@ -290,6 +292,42 @@ export class TestUser {
     for (const d of [`/tmp/banger-${this.uid}`, `/tmp/tsx-${this.uid}`, this.scratch])
       rmSync(d, { recursive: true, force: true });
   }
+}
+
+/** A kernel (the simulator only opens it) and a small ext4 image in the user's scratch dir. */
+export function simGuestFiles(u: TestUser): { kernel: string; rootfs: string } {
+  const elf = Buffer.alloc(4096);
+  elf.write('\x7fELF\x02\x01\x01\x00', 'latin1');
+  const kernel = join(u.scratch, 'vmlinux');
+  writeFileSync(kernel, elf);
+  // A root tree banger knows how to customize (systemd flavour: no packages to fetch).
+  const tree = join(u.scratch, 'tree');
+  for (const d of ['lib/systemd', 'etc', 'root', 'sbin']) mkdirSync(join(tree, d), { recursive: true });
+  writeFileSync(join(tree, 'lib/systemd/systemd'), '');
+  const rootfs = join(u.scratch, 'rootfs.ext4');
+  execFileSync('mkfs.ext4', ['-q', '-F', '-d', tree, rootfs, '64M']);
+  return { kernel, rootfs };
+}
+
+/** The user's "/dev/kvm" (config kvmPath): a stand-in file the user owns (the simulator never opens it). */
+export function kvmStandIn(u: TestUser): string {
+  const kvm = join(u.scratch, 'kvm-stand-in');
+  writeFileSync(kvm, '', { mode: 0o600 });
+  chownSync(kvm, u.uid, u.gid);
+  return kvm;
+}
+
+/**
+ * A root-owned copy of the simulator in a root-only dir (what `--firecracker PATH` may name):
+ * DIR/NAME plus its API module. Returns the binary's path.
+ */
+export function rootSimCopy(dir: string, name = 'firecracker'): string {
+  sh(['install', '-d', '-o', 'root', '-g', 'root', '-m', '0755', dir]);
+  const src = join(ROOT, 'test', 'fixtures');
+  sh(['install', '-o', 'root', '-g', 'root', '-m', '0755', join(src, 'firecracker-sim'), join(dir, name)]);
+  sh(['install', '-o', 'root', '-g', 'root', '-m', '0644', join(src, 'firecracker-sim-api.mjs'), dir]);
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n', { mode: 0o644 });
+  return join(dir, name);
 }
 
 /** Nothing of banger's runs as root: the test user's processes are the engine and VMMs. */

@@ -11,6 +11,7 @@ import { ensureBridge } from '../../app/engine/network/bridge.js';
 import { createTap } from '../../app/engine/network/tap.js';
 import { ensureNat, removeNat } from '../../app/engine/network/nat.js';
 import { verbFor } from '../../app/priv/argv.js';
+import { jailerArgv } from '../../app/engine/firecracker/jailer.js';
 import { checkNftScript, iptablesRules, nftTableName as privTable, plan } from '../../app/priv/verbs.js';
 import { Refusal, type Policy } from '../../app/priv/policy.js';
 
@@ -93,8 +94,25 @@ test('refused: other subnets, other bridges, other tables, mixed bridges, other 
   refuses(() => plan(policy, 'sh', ['-c', 'id']), 'unknown verb');
 });
 
-test('no verb stands for a VMM launch or anything else: they stay plain sudo (the fallback)', () => {
-  assert.is(verbFor(['/usr/bin/firecracker', '--api-sock', '/x/api.sock', '--id', 'abc']), null);
+test('a Firecracker launch maps to the firecracker verb; nothing else outside the table has one', () => {
+  const fc = ['/usr/bin/firecracker', '--api-sock', '/x/api.sock', '--id', 'abc'];
+  assert.equal(verbFor(fc), ['firecracker', ...fc]);
+  assert.is(verbFor(['firecracker', '--api-sock', '/x/api.sock']), null, 'a bare name: not what the policy fixes');
+  assert.is(verbFor(['/bin/sh', '--api-sock', '/x/api.sock']), null, 'not a firecracker binary');
+  const jail = jailerArgv({
+    jailerBin: '/usr/bin/jailer',
+    firecrackerBin: '/usr/bin/firecracker',
+    id: 'abc',
+    uid: 1,
+    gid: 1,
+    chrootBase: '/srv/jailer/banger-alice',
+  });
+  assert.equal(verbFor(jail), ['jailer', ...jail], "jailer.ts's argv goes to the jailer verb");
+  assert.equal(verbFor(['rm', '-rf', '--one-file-system', '--', '/srv/j/firecracker/abc']), [
+    'jail-rm',
+    '/srv/j/firecracker/abc',
+  ]);
+  assert.is(verbFor(['rm', '-rf', '/']), null);
   assert.is(verbFor(['sh', '-c', 'id']), null);
   assert.is(verbFor(['ip', 'link', 'set', 'dev', 'x', 'down']), null);
 });

@@ -2,8 +2,12 @@
 import type { CliContext } from '../context.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 
-export async function setupSudoers(ctx: CliContext, o: { user?: string; apply?: boolean; remove?: boolean }) {
+export async function setupSudoers(
+  ctx: CliContext,
+  o: { user?: string; apply?: boolean; remove?: boolean; firecracker?: string; jailer?: string; jailBase?: string },
+) {
   if (!ctx.sudoersSetup) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'setup sudoers is not available here');
   if (o.apply && o.remove) throw new BangerError(ErrorCodes.USAGE, '--apply and --remove exclude each other');
-  ctx.out(await ctx.sudoersSetup(o.apply ? 'apply' : o.remove ? 'remove' : 'print', o.user));
+  const mode = o.apply ? 'apply' : o.remove ? 'remove' : 'print';
+  ctx.out(await ctx.sudoersSetup(mode, o.user, { firecracker: o.firecracker, jailer: o.jailer, jailBase: o.jailBase }));
 }

@@ -80,6 +80,12 @@ export interface VmDriver {
   executable(): string;
   /** The uids a VMM this engine launched runs as (ours; root when launched through sudo). */
   vmmOwners(): number[];
+  /** Does this process live in one of the backend's jails (Firecracker's jailer: the binary is a copy)? */
+  inJail?(pid: number): boolean;
+  /** After the VMM of vmId is gone (stop, exit, reconcile): remove what the driver made for it (a jail). */
+  release?(vmId: string): Promise<void>;
+  /** Reconcile: remove what the driver made for VMs not in `live` (a dead engine's jails); what went. */
+  sweep?(live: Set<string>): Promise<string[]>;
   /**
    * Is the VMM at handle alive, answering on its socket, and running its guest? (adoption: a
    * VMM that does not answer, or was never started, is killed, not adopted)

@@ -1,23 +1,26 @@
-// The Firecracker VmDriver: launch the VMM (directly, or through sudo when not root), wait for
-// its API socket, configure it in the Go SDK's order, start it; stop it Ctrl-Alt-Del first.
-import { closeSync, existsSync, lstatSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
-import { access, constants } from 'node:fs/promises';
+// The Firecracker VmDriver: launch the VMM (directly, through the entry point when not root, or
+// under the jailer), wait for its API socket, configure it in the Go SDK's order, start it;
+// stop it Ctrl-Alt-Del first.
+import { closeSync, existsSync, lstatSync, realpathSync, rmSync } from 'node:fs';
 import type { Backend, VmRecord } from '../api.js';
 import type { ProcessRunner, SpawnedProcess } from '../../base/process.js';
-import { directProbe, type Probe } from '../../base/probe.js';
+import type { Probe } from '../../base/probe.js';
 import { which } from '../../base/process.js';
 import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import type { UndoStack } from '../driver/undo.js';
 import { createConsoleFifo, openFifoForVmm } from '../driver/console-fifo.js';
 import { FirecrackerClient } from './client.js';
+import { earlyExit, firecrackerAvailable, prepareVmmFiles } from './vmm-files.js';
+import { JailSupport, noJailedSnapshots, type JailedBoot } from './jail-launch.js';
+import type { JailDecision, JailInputs } from './jail-mode.js';
+import { IN_JAIL } from './jailer.js';
 import { fcPause, fcRestoreSteps, fcResume, fcRunState, fcSaveSnapshot } from './snapshot.js';
-import { findVmmUnder, hasFlag, signalPid, waitForExit } from './launcher.js';
+import { findVmmByFlags, findVmmUnder, hasFlag, signalPid, waitForExit } from './launcher.js';
 import { refuseLiveSocket } from '../vm/vmm-process.js';
 import { openConsoleSink, type ConsoleSink } from '../vm/console-relay.js';
 import { pidAlive as isAlive } from '../../base/pid.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { nullLogger, type Logger } from '../../base/log.js';
-import { readTail } from '../../base/fsutil.js';
 import { sleep } from '../../base/time.js';
 
 export interface FirecrackerDriverOptions {
@@ -37,6 +40,8 @@ export interface FirecrackerDriverOptions {
   owner?: { uid: number; gid: number };
   /** How `firecracker --version` is asked (the engine and doctor remember it: base/probe.ts). */
   probe?: Probe;
+  /** The jailer settings (firecrackerJailer, jailerBin, state dir), read per launch; absent: never. */
+  jail?: () => JailInputs;
 }
 
 interface Tracked {
@@ -54,9 +59,12 @@ export class FirecrackerDriver implements VmDriver {
   /** VMMs we launched, by real pid: their exit status is ours to know. */
   private readonly tracked = new Map<number, Tracked>();
 
+  private readonly jail: JailSupport;
+
   constructor(private readonly o: FirecrackerDriverOptions) {
     this.runner = o.runner;
     this.log = o.logger ?? nullLogger;
+    this.jail = new JailSupport(o.runner, o.jail ?? null);
   }
 
   private get viaSudo(): boolean {
@@ -64,55 +72,66 @@ export class FirecrackerDriver implements VmDriver {
   }
 
   private resolveBin(): string {
-    return which(this.o.bin) ?? this.o.bin;
+    const bin = which(this.o.bin) ?? this.o.bin;
+    if (!this.viaSudo) return bin;
+    // The entry point runs only the binary fixed in the policy, by its real path.
+    try {
+      return realpathSync(bin);
+    } catch {
+      return bin;
+    }
   }
 
-  async available(): Promise<{ ok: boolean; reason: string; version?: string }> {
-    const bin = which(this.o.bin);
-    if (!bin)
-      return {
-        ok: false,
-        reason: `firecracker not found: "${this.o.bin}" is not on PATH (set firecrackerBin or FIRECRACKER_BIN)`,
-      };
-    const r = await (this.o.probe ?? directProbe(this.runner))([bin, '--version']);
-    const m = /Firecracker v(\S+)/.exec(r.stdout);
-    if (r.exitCode !== 0 || !m)
-      return {
-        ok: false,
-        reason: `${bin} --version failed: ${(r.stderr || r.stdout).trim().split('\n')[0] || 'exit ' + r.exitCode}`,
-      };
-    const kvm = this.o.kvmPath === undefined ? '/dev/kvm' : this.o.kvmPath;
-    if (kvm && !this.runner.isRoot && !this.viaSudo) {
-      try {
-        await access(kvm, constants.R_OK | constants.W_OK);
-      } catch {
-        return { ok: false, reason: `${kvm} is not read/write for this user (add it to the kvm group)`, version: m[1] };
-      }
-    } else if (kvm && !existsSync(kvm)) {
-      return { ok: false, reason: `${kvm} does not exist (no KVM on this host)`, version: m[1] };
-    }
-    return { ok: true, reason: `Firecracker v${m[1]} at ${bin}`, version: m[1] };
+  available(): Promise<{ ok: boolean; reason: string; version?: string }> {
+    // Jailed, the VMM opens the jail's own /dev/kvm node, made for its uid.
+    const noKvmCheck = this.viaSudo || !!this.jail.decision().choice;
+    return firecrackerAvailable(this.runner, this.o.bin, this.o.kvmPath, noKvmCheck, this.o.probe);
   }
 
   // eslint-disable-next-line max-lines-per-function -- long before the lint existed; split when next touched
   bootSteps(spec: LaunchSpec, undo: UndoStack, handle: { current: VmmHandle | null }): BootStep[] {
-    const sock = spec.socketPath;
+    let jail: JailedBoot | null = null;
+    let jailError: unknown = null;
+    try {
+      jail = this.jail.plan(spec.vm.id);
+    } catch (err) {
+      jailError = err;
+    }
+    // Jailed: the socket is in the chroot, named there by its in-jail path; the VMM runs as us.
+    const sock = jail ? jail.layout.socketOnHost : spec.socketPath;
+    const argSock = jail ? IN_JAIL.socket : sock;
+    const sudoed = jail ? jail.viaEntry : this.viaSudo;
+    const files = {
+      kernel: spec.kernelPath,
+      initrd: spec.initrdPath,
+      rootfs: spec.rootfsPath,
+      metrics: spec.metricsPath,
+    };
     const client = new FirecrackerClient(sock, { timeoutMs: this.o.requestTimeoutMs });
     let spawned: SpawnedProcess | null = null;
     let exit: { code: number | null; signal: string | null } | null = null;
     let realPid: number | null = null;
+    // Through the entry point, the VMM is left running by itself (not under sudo): found by its flags.
+    let detached = false;
+    const findVmm = () => (detached ? findVmmByFlags(argSock, spec.vm.id) : findVmmUnder(spawned?.pid ?? -1, argSock));
 
     const launch = async () => {
+      if (jailError) throw jailError;
       // A stale socket makes Firecracker refuse to start; a live one is another VMM's: never ours to delete.
       await refuseLiveSocket(sock, spec.vm.name);
       rmSync(sock, { force: true });
+      if (jail) {
+        // A jail a crash left behind would be reused by the jailer: never; and it goes after the VM.
+        await this.jail.remove(jail, spec.vm.id);
+        undo.push('remove jail', () => this.jail.remove(jail!, spec.vm.id));
+      }
       if (!existsSync(spec.consoleFifo)) {
         await createConsoleFifo(this.runner, spec.consoleFifo);
         undo.push('remove console fifo', () => rmSync(spec.consoleFifo, { force: true }));
       }
       prepareVmmFiles(spec);
       // The log is configured here, once: a PUT /logger as well fails "already initialized" on 1.4 and older.
-      const argv = [
+      const argv = jail?.argv ?? [
         this.resolveBin(),
         '--api-sock',
         sock,
@@ -124,6 +143,7 @@ export class FirecrackerDriver implements VmDriver {
         'Info',
         '--show-level',
       ];
+      detached = sudoed && !!this.runner.entryVerb?.(argv);
       const fifo = openFifoForVmm(spec.consoleFifo);
       let sink: ConsoleSink | null = null;
       try {
@@ -131,7 +151,7 @@ export class FirecrackerDriver implements VmDriver {
         sink = openConsoleSink(this.runner, spec.consoleLog, spec.consoleMaxBytes ?? 0);
         spawned = this.runner.spawn(argv, {
           stdio: [fifo, sink.stdio, sink.stdio],
-          privileged: this.viaSudo,
+          privileged: sudoed,
           detached: true,
         });
       } finally {
@@ -146,7 +166,7 @@ export class FirecrackerDriver implements VmDriver {
       undo.push('kill firecracker', async () => {
         client.close();
         // Under sudo, SIGKILL to sudo is not relayed: find and kill the VMM itself first.
-        if (realPid === null && this.viaSudo && sp.pid > 0) realPid = findVmmUnder(sp.pid, sock);
+        if (realPid === null && sudoed && sp.pid > 0) realPid = findVmm();
         await this.kill([realPid, sp.pid], 'KILL');
         // Let Node reap our child, so no zombie outlives the undo.
         if (sp.pid > 0) await Promise.race([sp.exited, sleep(2000)]);
@@ -156,17 +176,19 @@ export class FirecrackerDriver implements VmDriver {
         await sp.exited;
         throw new BangerError(ErrorCodes.VMM, `cannot run ${argv[0]}: not found or not executable`);
       }
-      this.log.info('firecracker launched', { vm: spec.vm.id, pid: sp.pid, sudo: this.viaSudo });
+      this.log.info('firecracker launched', { vm: spec.vm.id, pid: sp.pid, sudo: sudoed, jailed: !!jail });
     };
 
     const waitSocket = async () => {
       const sp = spawned!;
       const deadline = Date.now() + (this.o.socketTimeoutMs ?? 3000);
-      let reclaimed = !this.viaSudo;
+      // Jailed, the VMM runs as us and its socket is ours already.
+      let reclaimed = !sudoed || !!jail;
       for (;;) {
-        if (exit) throw this.earlyExit(exit, spec);
+        // The entry point exits 0 once the VMM it left running made its socket.
+        if (exit && !(detached && exit.code === 0)) throw earlyExit(exit, spec, sudoed);
         if (existsSync(sock)) {
-          if (this.viaSudo && realPid === null) realPid = findVmmUnder(sp.pid, sock);
+          if (sudoed && realPid === null) realPid = findVmm();
           if (!reclaimed) {
             // The socket belongs to root: hand it back so the engine (and a later engine) can connect.
             const { uid, gid } = this.o.owner ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
@@ -195,9 +217,13 @@ export class FirecrackerDriver implements VmDriver {
         }
         await sleep(10);
       }
-      if (realPid === null) realPid = this.viaSudo ? findVmmUnder(sp.pid, sock) : sp.pid;
+      if (realPid === null) realPid = sudoed ? findVmm() : sp.pid;
       if (realPid === null)
         throw new BangerError(ErrorCodes.VMM, `cannot find the firecracker process under sudo (pid ${sp.pid})`);
+      if (detached) {
+        handle.current = { pid: realPid, socketPath: sock }; // not our child: its exit is polled
+        return;
+      }
       const tracked: Tracked = { spawned: sp, exit };
       sp.exited.then((e) => {
         tracked.exit = e;
@@ -215,7 +241,8 @@ export class FirecrackerDriver implements VmDriver {
     return [
       { name: 'launch-vmm', run: launch },
       { name: 'wait-socket', run: waitSocket },
-      { name: 'metrics', run: () => client.putMetrics({ metrics_path: spec.metricsPath }) },
+      ...(jail ? this.jail.bootSteps(jail, spec, client, files) : []),
+      { name: 'metrics', run: () => client.putMetrics({ metrics_path: files.metrics }) },
       {
         name: 'machine-config',
         run: () =>
@@ -230,9 +257,9 @@ export class FirecrackerDriver implements VmDriver {
         name: 'boot-source',
         run: () =>
           client.putBootSource({
-            kernel_image_path: spec.kernelPath,
+            kernel_image_path: files.kernel,
             boot_args: spec.bootArgs,
-            ...(spec.initrdPath ? { initrd_path: spec.initrdPath } : {}),
+            ...(files.initrd ? { initrd_path: files.initrd } : {}),
           }),
       },
       {
@@ -240,7 +267,7 @@ export class FirecrackerDriver implements VmDriver {
         run: () =>
           client.putDrive({
             drive_id: ROOT_DRIVE_ID,
-            path_on_host: spec.rootfsPath,
+            path_on_host: files.rootfs,
             is_root_device: true,
             is_read_only: false,
           }),
@@ -313,6 +340,19 @@ export class FirecrackerDriver implements VmDriver {
     return this.viaSudo ? [me, 0] : [me];
   }
 
+  inJail(pid: number): boolean {
+    return this.jail.inJail(pid);
+  }
+  release(vmId: string): Promise<void> {
+    return this.jail.release(vmId);
+  }
+  sweep(live: Set<string>): Promise<string[]> {
+    return this.jail.sweep(live);
+  }
+  jailDecision(): JailDecision {
+    return this.jail.decision();
+  }
+
   ownsProcess(cmdline: string, vm: VmRecord): boolean {
     const argv = cmdline.split(/[\0\s]+/).filter(Boolean);
     return hasFlag(argv, '--id', vm.id) || (!!vm.socketPath && hasFlag(argv, '--api-sock', vm.socketPath));
@@ -327,10 +367,12 @@ export class FirecrackerDriver implements VmDriver {
   runState(handle: VmmHandle): Promise<'running' | 'paused' | null> {
     return fcRunState(handle);
   }
+  // Snapshot files live outside the jail, where a jailed VMM cannot reach them.
   saveSnapshot(handle: VmmHandle, files: SnapshotFiles): Promise<void> {
-    return fcSaveSnapshot(handle, files);
+    return this.jail.inJail(handle.pid) ? Promise.reject(noJailedSnapshots()) : fcSaveSnapshot(handle, files);
   }
   restoreSteps(spec: LaunchSpec, undo: UndoStack, handle: { current: VmmHandle | null }): BootStep[] {
+    if (this.jail.decision().choice) return [{ name: 'launch-vmm', run: () => Promise.reject(noJailedSnapshots()) }];
     return fcRestoreSteps(spec, this.bootSteps(spec, undo, handle), NIC_ID);
   }
 
@@ -354,37 +396,4 @@ export class FirecrackerDriver implements VmDriver {
     for (const p of live) await signalPid(this.runner, p, sig).catch(() => {});
     for (const p of live) await waitForExit(p, 2000);
   }
-
-  private earlyExit(e: { code: number | null; signal: string | null }, spec: LaunchSpec): BangerError {
-    const how = e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`;
-    const last = lastLine(spec.consoleLog) || lastLine(spec.vmmLog);
-    return new BangerError(
-      ErrorCodes.VMM,
-      `firecracker ${how} before its API socket was ready${last ? ': ' + last : ''}`,
-      { details: { exitCode: e.code, signal: e.signal } },
-    );
-  }
-}
-
-/**
- * Fresh log and metrics files per boot: Firecracker opens them without O_APPEND or O_TRUNC, so
- * it would write over the last boot's from offset 0. The last boot's log is kept as vmm.log.1.
- */
-export function prepareVmmFiles(spec: LaunchSpec): void {
-  try {
-    if (statSync(spec.vmmLog).size > 0) renameSync(spec.vmmLog, `${spec.vmmLog}.1`);
-  } catch {
-    /* no log yet */
-  }
-  for (const f of [spec.vmmLog, spec.metricsPath]) closeSync(openSync(f, 'w', 0o600));
-  closeSync(openSync(spec.consoleLog, 'a', 0o600));
-}
-
-/** The last line of a log (its first 300 characters), read from the file's last 64 KiB only. */
-function lastLine(path: string): string {
-  const lines = readTail(path, 64 * 1024)
-    .trim()
-    .split('\n')
-    .filter(Boolean);
-  return (lines[lines.length - 1] ?? '').slice(0, 300);
 }

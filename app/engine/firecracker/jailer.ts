@@ -94,10 +94,6 @@ export function jailerArgv(o: JailOptions): string[] {
     '--',
     '--api-sock',
     IN_JAIL.socket,
-    '--log-path',
-    IN_JAIL.vmmLog,
-    '--level',
-    'Info',
   ];
 }
 
@@ -114,7 +110,7 @@ export function prepareJail(o: JailOptions, r: JailResources): JailLayout & { pa
     if (statSync(host).dev !== statSync(layout.chrootDir).dev)
       throw new BangerError(
         ErrorCodes.INVALID_ARGUMENT,
-        `${host} is on another filesystem than ${layout.chrootDir}: put the chroot base next to the VM disks`,
+        `${host} is on another filesystem than the jail ${layout.chrootDir}: hard links cannot cross, and a copy would fork the disk (put the chroot base on the VM disks' filesystem: banger setup sudoers --jail-base DIR, or firecrackerJailer never)`,
       );
     linkSync(host, target);
     return inJail;

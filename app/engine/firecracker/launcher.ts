@@ -90,7 +90,29 @@ export function findVmmUnder(sudoPid: number, socketPath: string): number | null
   return own && !isSudo(own) && hasFlag(own, '--api-sock', socketPath) ? sudoPid : null;
 }
 
-/** sudo itself (or a script standing in for it) also carries the VMM's arguments. */
+/**
+ * A VMM the entry point started and left running (so not under sudo any more): the process,
+ * not sudo or the entry point, whose command line has `--api-sock SOCK` and `--id ID`.
+ */
+export function findVmmByFlags(socketArg: string, id: string): number | null {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const argv = readCmdline(Number(e));
+    if (argv && !isSudo(argv) && hasFlag(argv, '--api-sock', socketArg) && hasFlag(argv, '--id', id)) return Number(e);
+  }
+  return null;
+}
+
+/**
+ * sudo itself (or a script standing in for it) and banger's privileged entry point between
+ * sudo and the VMM also carry the VMM's arguments: neither is the VMM.
+ */
 function isSudo(argv: string[]): boolean {
-  return argv.slice(0, 2).some((a) => /(^|\/)sudo$/.test(a));
+  return argv.slice(0, 2).some((a) => /(^|\/)(sudo|banger-priv)$/.test(a));
 }

@@ -1,12 +1,13 @@
 // The `debian:bookworm` image source: debootstrap --variant=minbase plus systemd, udev,
 // openssh-server and iproute2 (slow: about 80 s, network to the Debian mirror).
 // debootstrap must run as root and leaves a root-owned tree (root-only files such as
-// /etc/shadow, 0700 /root) that the rest of the build (customize, size, mkfs -d) reads and
-// writes with plain file calls. Rather than redo all of that through sudo, a non-root
-// engine refuses debian builds up front; the tree is still removed the way it was made.
+// /etc/shadow, 0700 /root). A root engine debootstraps into its build dir directly. A normal
+// user's engine asks the privileged entry point (`debootstrap-image`): root debootstraps in a
+// work dir of its own, hands back an ext4 of the tree as a new file of the user's and removes
+// the tree; the engine unpacks that image into its build dir as it does an imported one.
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProcessRunner } from '../../base/process.js';
+import { SETUP_HINT, type ProcessRunner } from '../../base/process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import type { BuildJob } from './job.js';
 
@@ -30,13 +31,34 @@ export async function debootstrap(root: string, suite: string, extra: string[], 
   for (const f of readdirSync(archives)) if (f.endsWith('.deb')) rmSync(join(archives, f), { force: true });
 }
 
-/** Refuse (before anything is made) a debian build the engine could not finish or clean up. */
-export function refuseDebianUnlessRoot(runner: ProcessRunner): void {
+/**
+ * A normal user's debian build: root debootstraps through the entry point and hands back an
+ * ext4 image at `out` (a new file in the build dir). Its progress lines pass through.
+ */
+export async function debootstrapImage(out: string, suite: string, extra: string[], job: BuildJob): Promise<void> {
+  let seen = 0;
+  await job.run(['debootstrap-image', suite, DEBIAN_MIRROR, [...BASE_PACKAGES, ...extra].join(','), out], {
+    privileged: true,
+    timeoutMs: 30 * 60_000,
+    onLine: (c) => {
+      seen += (c.match(/^I: (Retrieving|Validating|Unpacking|Configuring) /gm) ?? []).length;
+      job.percent(5 + Math.min(40, seen / 18));
+    },
+  });
+}
+
+/** Refuse (before anything is made) a debian build a normal user's engine could not run. */
+export async function requireDebianPrivileges(runner: ProcessRunner): Promise<void> {
   if (runner.isRoot) return;
-  throw new BangerError(
-    ErrorCodes.SUDO_REQUIRED,
-    'debian images can only be built by an engine running as root (debootstrap makes a root-owned tree this user cannot customize or remove): run the engine as root, or build --from busybox',
-  );
+  try {
+    await runner.checkPrivileged?.();
+  } catch (err) {
+    throw new BangerError(
+      ErrorCodes.SUDO_REQUIRED,
+      `debian images need root for debootstrap, through banger's privileged entry point: ${SETUP_HINT}`,
+      { details: { cause: (err as Error).message } },
+    );
+  }
 }
 
 /** Remove a build's work dir; one made by privileged commands is removed through the runner too. */

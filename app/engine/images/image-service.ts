@@ -19,7 +19,7 @@ import { failJob, type BuildJob, type JobDeps } from './job.js';
 import { BuildRegistry } from './builds.js';
 import { DebCache } from './debs.js';
 import { addPackages, assembleBusybox } from './busybox-rootfs.js';
-import { debootstrap, refuseDebianUnlessRoot, removeTree } from './debian-rootfs.js';
+import { debootstrap, debootstrapImage, requireDebianPrivileges, removeTree } from './debian-rootfs.js';
 import { customizeRootfs } from './customize.js';
 import { extractExt4, isExt4, mkfsFromDir, sha256File } from './ext4.js';
 import { ensureSshKey } from './ssh.js';
@@ -75,7 +75,8 @@ export class ImageService {
     const family = from.split(':')[0];
     const sizeBytes = validateImageSize(input.size ?? DEFAULT_SIZE[family]);
     const packages = validatePackages(input.packages);
-    if (family === 'debian') refuseDebianUnlessRoot(this.deps.runner);
+    if (family === 'debian') await requireDebianPrivileges(this.deps.runner);
+    const suite = from.split(':')[1];
     const fill: Fill =
       family === 'busybox'
         ? async (root, work, job) => {
@@ -88,12 +89,21 @@ export class ImageService {
               await addPackages(root, this.debs, packages, job);
             }
           }
-        : async (root, _work, job) => {
-            job.phase('debootstrap', 5);
-            await debootstrap(root, from.split(':')[1], packages, job);
-          };
-    // debootstrap runs privileged: the tree it leaves (even half-made) is root's.
-    return this.produce(name, from, sizeBytes, input.size !== undefined, fill, signal, family === 'debian');
+        : this.deps.runner.isRoot
+          ? async (root, _work, job) => {
+              job.phase('debootstrap', 5);
+              await debootstrap(root, suite, packages, job);
+            }
+          : async (root, work, job) => {
+              // Root debootstraps through the entry point and hands back an ext4 of the tree.
+              job.phase('debootstrap', 5);
+              const base = join(work, 'debootstrap.ext4');
+              await debootstrapImage(base, suite, packages, job);
+              job.phase('unpack', 45);
+              await extractExt4(job, base, root);
+              rmSync(base, { force: true });
+            };
+    return this.produce(name, from, sizeBytes, input.size !== undefined, fill, signal);
   }
 
   async import(input: ImageImportInput, signal?: AbortSignal): Promise<ImageRecord> {

@@ -319,6 +319,10 @@ export class VmLifecycle {
     }
     await this.d.console?.cleanup(files.consoleFifo).catch(() => {});
     rmSync(files.runtimeDir, { recursive: true, force: true });
+    await this.d.drivers
+      .get(vm.backend)
+      ?.release?.(vm.id)
+      .catch((err) => this.d.logger.warn(`vm ${vm.name}: jail removal failed`, { err: String(err) }));
   }
 
   async stop(name: string, opts: StopOptions = {}): Promise<VmRecord> {

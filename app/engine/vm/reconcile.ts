@@ -55,7 +55,9 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
   const vmsRoot = vmRuntimeRoot(d.paths) + '/';
   const re = new RegExp(`${escapeRe(vmsRoot)}([0-9a-f]{12})/`);
   for (const p of procs) {
-    const m = re.exec(p.argv.join(' '));
+    // A jailed VMM names only in-jail paths: its jail and --id say whose it is.
+    const jailed = [...d.drivers.values()].some((drv) => drv.inJail?.(p.pid));
+    const m = jailed ? /(?:^| )--id ([0-9a-f]{12})(?: |$)/.exec(p.argv.join(' ')) : re.exec(p.argv.join(' '));
     if (!m || liveIds.has(m[1])) continue;
     const id = procIdentity(p.pid);
     if (!id || ![...d.drivers.values()].some((drv) => isOurVmm(id, drv))) continue;
@@ -83,6 +85,15 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
     if (liveIds.has(id)) continue;
     rmSync(vmPaths(d.paths, id).runtimeDir, { recursive: true, force: true });
     report.orphansRemoved.push(`runtime ${id}`);
+  }
+
+  // What drivers made for VMs that no longer run (Firecracker's jails).
+  for (const drv of new Set(d.drivers.values())) {
+    try {
+      for (const id of (await drv.sweep?.(liveIds)) ?? []) report.orphansRemoved.push(`jail ${id}`);
+    } catch (err) {
+      d.logger.warn('jail sweep failed', { err: String(err) });
+    }
   }
 
   d.dns?.setRecords(running.filter((vm) => vm.ip).map((vm) => ({ name: vm.name, ip: vm.ip! })));

@@ -46,7 +46,7 @@ export function listProcs(): { pid: number; argv: string[] }[] {
 
 /** Is this process a VMM this engine could have launched: the backend's binary, run by an expected user? */
 export function isOurVmm(id: ProcIdentity, drv: VmDriver): boolean {
-  return drv.vmmOwners().includes(id.uid) && runsExecutable(id.argv, drv.executable());
+  return drv.vmmOwners().includes(id.uid) && (runsExecutable(id.argv, drv.executable()) || !!drv.inJail?.(id.pid));
 }
 
 /**

@@ -54,10 +54,6 @@ test('argv: the documented flags, uid/gid, cgroup v2 under banger, firecracker a
     '--',
     '--api-sock',
     '/api.sock',
-    '--log-path',
-    '/vmm.log',
-    '--level',
-    'Info',
   ]);
   assert.not.ok(argv.slice(argv.indexOf('--')).includes('--id'), 'the jailer passes --id itself');
 });

@@ -1,11 +1,14 @@
-// debootstrap makes a root-owned tree; a non-root engine could not customize or remove it, so
-// debian builds are refused up front there. A privileged tree is removed the way it was made.
+// debootstrap makes a root-owned tree. A root engine debootstraps into its build dir; a normal
+// user's engine asks the entry point's debootstrap-image verb for an ext4 of the tree and
+// unpacks that (refused up front, nothing made, when the entry point does not work). A
+// privileged tree is removed the way it was made.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImageService } from '../../../app/engine/images/image-service.js';
-import { removeTree } from '../../../app/engine/images/debian-rootfs.js';
+import { DEBIAN_MIRROR, removeTree } from '../../../app/engine/images/debian-rootfs.js';
+import { execFileSync } from 'node:child_process';
 import { createRunner, type ProcessRunner, type RunOptions } from '../../../app/base/process.js';
 import { BangerError } from '../../../app/base/errors.js';
 import { IMAGE_SOURCES } from '../../../app/engine/api.js';
@@ -44,8 +47,14 @@ function fakeSudo(): { sudo: string; log: string } {
   return { sudo, log };
 }
 
-test('a non-root engine refuses debian builds before doing anything', async () => {
-  const { runner, calls } = recording(createRunner({ isRoot: false }));
+test('a non-root engine without a working entry point refuses debian builds before doing anything', async () => {
+  const { runner: rec, calls } = recording(createRunner({ isRoot: false }));
+  const runner: ProcessRunner = {
+    ...rec,
+    checkPrivileged: async () => {
+      throw new BangerError('E_SUDO_REQUIRED', 'sudo would prompt');
+    },
+  };
   const svc = new ImageService({ ...env.deps, runner });
   const before = env.progress.length;
   try {
@@ -54,8 +63,8 @@ test('a non-root engine refuses debian builds before doing anything', async () =
   } catch (e) {
     assert.instance(e, BangerError);
     assert.is((e as BangerError).code, 'E_SUDO_REQUIRED');
-    assert.match((e as Error).message, /debian images can only be built by an engine running as root/);
-    assert.match((e as Error).message, /--from busybox/);
+    assert.match((e as Error).message, /debian images need root for debootstrap/);
+    assert.match((e as Error).message, /banger setup sudoers --apply/);
   }
   assert.equal(calls, [], 'no command ran');
   assert.is(env.progress.length, before, 'no build started');
@@ -91,9 +100,50 @@ test('as root the debian build goes ahead; a failed debootstrap leaves nothing b
   );
 });
 
+test('a non-root engine: debootstrap-image through the entry point, its ext4 unpacked, customized, registered', async () => {
+  const { runner: rec, calls } = recording(createRunner({ isRoot: false }));
+  let out = '';
+  const runner: ProcessRunner = {
+    ...rec,
+    checkPrivileged: async () => undefined,
+    async run(argv: string[], opts?: RunOptions) {
+      if (argv[0] !== 'debootstrap-image') return rec.run(argv, opts);
+      calls.push({ argv, privileged: !!opts?.privileged });
+      // Stands in for the verb: a new ext4 file at OUT holding a debootstrapped-looking tree.
+      out = argv[4];
+      const tree = join(env.dir, 'deb-tree');
+      for (const d of ['lib/systemd', 'etc/apt', 'root', 'sbin', 'usr/bin'])
+        mkdirSync(join(tree, d), { recursive: true });
+      writeFileSync(join(tree, 'lib/systemd/systemd'), '');
+      writeFileSync(join(tree, 'etc/debian_version'), '12.0\n');
+      execFileSync('mkfs.ext4', ['-q', '-F', '-d', tree, out, '32M']);
+      opts?.onOutput?.('I: Retrieving Packages\n');
+      return { argv, stdout: '', stderr: '', exitCode: 0 };
+    },
+  };
+  const svc = new ImageService({ ...env.deps, runner });
+  const img = await svc.build({ name: 'deb3', from: 'debian:bookworm', packages: ['curl'] });
+  const call = calls.find((c) => c.argv[0] === 'debootstrap-image')!;
+  assert.ok(call.privileged, 'through the privileged runner (the entry point)');
+  assert.equal(call.argv.slice(0, 3), ['debootstrap-image', 'bookworm', DEBIAN_MIRROR]);
+  assert.match(call.argv[3], /^systemd-sysv,udev,openssh-server,.*,curl$/);
+  assert.ok(out.startsWith(env.paths.buildsDir + '/') && out.endsWith('/debootstrap.ext4'), out);
+  assert.not.ok(
+    calls.some((c) => c.argv[0] === 'debootstrap'),
+    'no debootstrap of its own',
+  );
+  assert.is(img.init, 'systemd');
+  assert.ok(existsSync(img.path));
+  assert.equal(
+    readdirSync(env.paths.buildsDir).filter((f) => f.endsWith('.tmp')),
+    [],
+    'the work dir (and the handed-back image) went',
+  );
+});
+
 test('removeTree: a privileged tree is removed through the runner (sudo -n rm -rf) when not root', async () => {
   const { sudo, log } = fakeSudo();
-  const { runner, calls } = recording(createRunner({ isRoot: false, sudo }));
+  const { runner, calls } = recording(createRunner({ isRoot: false, sudo, entry: null }));
   const dir = join(env.dir, 'work.tmp');
   mkdirSync(join(dir, 'rootfs/etc'), { recursive: true });
   writeFileSync(join(dir, 'rootfs/etc/shadow'), 'root:*:1::::::\n', { mode: 0o640 });

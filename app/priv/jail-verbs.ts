@@ -1,0 +1,122 @@
+// The entry point's jailer verbs. `jailer` runs Firecracker's jailer (root-owned, fixed in the
+// user's policy) with exactly the policy's Firecracker binary, the invoking user's uid and gid
+// and the policy's chroot base (root's alone: the jailer mknods and chowns there as root), a
+// fresh VM id, banger's cgroup parent, and only the Firecracker flags banger passes, with
+// in-jail paths. `jail-rm` removes one of those jails once no process lives in it.
+// Installed as root-owned code: node: builtins and ./policy.js, ./vmm-verbs.js only.
+import { lstatSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { assertRootOnlyFile, refuse, type Policy } from './policy.js';
+import { VM_ID_RE, type VmmAction } from './vmm-verbs.js';
+
+/** An absolute path inside the jail, one plain component (what banger names there). */
+const IN_JAIL_RE = /^\/[A-Za-z0-9._-]{1,64}$/;
+
+/** The chroot base and every existing dir above it: root's, not group/other-writable, no symlink. */
+function assertRootBase(base: string): void {
+  if (!base.startsWith('/') || base.split('/').includes('..')) refuse(`bad chroot base "${base}"`);
+  for (let d = base; ; d = dirname(d)) {
+    const st = lstatSync(d, { throwIfNoEntry: false });
+    if (st && (st.isSymbolicLink() || st.uid !== 0 || (st.mode & 0o022) !== 0))
+      refuse(`${d} (the chroot base or above it) must be root's alone`);
+    if (d === dirname(d)) return;
+  }
+}
+
+function jailConfig(p: Policy): { jailer: string; fc: string; base: string } {
+  if (!p.jailer || !p.firecracker || !p.jailBase)
+    refuse(`no jailer is allowed for ${p.user}: banger setup sudoers --apply --jailer PATH`);
+  return { jailer: p.jailer, fc: p.firecracker, base: p.jailBase };
+}
+
+/** Firecracker's flags after `--`, as the jailed process sees them (it runs as the user). */
+function checkJailedFlags(args: string[]): void {
+  const value: Record<string, RegExp> = {
+    '--api-sock': IN_JAIL_RE,
+    '--log-path': IN_JAIL_RE,
+    '--metrics-path': IN_JAIL_RE,
+    '--level': /^(Off|Error|Warning|Info|Debug|Trace)$/,
+  };
+  const switches = ['--show-level', '--show-log-origin', '--boot-timer'];
+  const seen = new Set<string>();
+  for (let i = 0; i < args.length; i++) {
+    const f = args[i];
+    if (seen.has(f)) refuse(`firecracker flag ${f} given twice`);
+    seen.add(f);
+    if (switches.includes(f)) continue;
+    if (!Object.hasOwn(value, f)) refuse(`firecracker flag not allowed under the jailer: ${JSON.stringify(f)}`);
+    const v = args[++i];
+    if (v === undefined || !value[f].test(v)) refuse(`bad value for ${f}: ${JSON.stringify(v ?? '')}`);
+  }
+  if (!seen.has('--api-sock')) refuse('firecracker needs --api-sock');
+}
+
+/** `jailer JAILER --id ID --exec-file FC --uid U --gid G --chroot-base-dir B [cgroup] -- FLAGS`. */
+export function planJailer(p: Policy, args: string[]): VmmAction {
+  const c = jailConfig(p);
+  const [bin = '', ...rest] = args;
+  if (bin !== c.jailer) refuse(`${bin} is not the jailer fixed for ${p.user} (${c.jailer})`);
+  const sep = rest.indexOf('--');
+  if (sep < 0) refuse('the jailer needs -- before the Firecracker flags');
+  const want: Record<string, (v: string) => boolean> = {
+    '--id': (v) => VM_ID_RE.test(v),
+    '--exec-file': (v) => v === c.fc,
+    '--uid': (v) => v === String(p.uid),
+    '--gid': (v) => v === String(p.gid),
+    '--chroot-base-dir': (v) => v === c.base,
+    '--cgroup-version': (v) => v === '1' || v === '2',
+    '--parent-cgroup': (v) => v === 'banger',
+  };
+  const got = new Map<string, string>();
+  const own = rest.slice(0, sep);
+  for (let i = 0; i < own.length; i += 2) {
+    const [f, v] = [own[i], own[i + 1]];
+    if (!Object.hasOwn(want, f)) refuse(`jailer flag not allowed: ${JSON.stringify(f)}`);
+    if (got.has(f)) refuse(`jailer flag ${f} given twice`);
+    if (v === undefined || !want[f](v)) refuse(`jailer ${f} ${JSON.stringify(v ?? '')} is not allowed for ${p.user}`);
+    got.set(f, v);
+  }
+  for (const r of ['--id', '--exec-file', '--uid', '--gid', '--chroot-base-dir'])
+    if (!got.has(r)) refuse(`the jailer needs ${r}`);
+  checkJailedFlags(rest.slice(sep + 1));
+  assertRootOnlyFile(c.jailer, 'jailer');
+  assertRootOnlyFile(c.fc, 'firecracker binary');
+  if (!basename(c.fc).includes('firecracker')) refuse(`the jailer only runs a binary named *firecracker*: ${c.fc}`);
+  assertRootBase(c.base);
+  const jail = join(c.base, basename(c.fc), got.get('--id')!);
+  // The jailer reuses an existing jail (and chowns it to the caller): only a fresh one.
+  if (lstatSync(jail, { throwIfNoEntry: false })) refuse(`${jail} exists (a stale jail: remove it first)`);
+  const fcArgs = rest.slice(sep + 1);
+  const ready = join(jail, 'root', fcArgs[fcArgs.indexOf('--api-sock') + 1]);
+  return { vmm: [bin, ...rest], ready, what: `${bin} for ${p.user}` };
+}
+
+/** Is any process rooted or working inside dir (a jailed VMM still alive)? */
+function inUse(dir: string): number | null {
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    for (const link of ['root', 'cwd']) {
+      try {
+        const t = readlinkSync(`/proc/${e}/${link}`);
+        if (t === dir || t.startsWith(dir + '/')) return Number(e);
+      } catch {
+        /* gone, or not ours to read */
+      }
+    }
+  }
+  return null;
+}
+
+/** `jail-rm DIR`: DIR must be <jailBase>/<firecracker name>/<id> of this user's policy. */
+export function planJailRm(p: Policy, dir: string): { run: () => void; what: string } {
+  const c = jailConfig(p);
+  const id = basename(dir);
+  if (!VM_ID_RE.test(id) || dir !== join(c.base, basename(c.fc), id)) refuse(`${dir} is not one of ${p.user}'s jails`);
+  assertRootBase(dirname(dir));
+  const st = lstatSync(dir, { throwIfNoEntry: false });
+  if (st && (!st.isDirectory() || st.uid !== 0)) refuse(`${dir} is not a jail the jailer made`);
+  const pid = st ? inUse(dir) : null;
+  if (pid !== null) refuse(`${dir} is in use by process ${pid}`);
+  // rm never follows a symlink the user may have put inside the chroot.
+  return { what: `rm -rf ${dir}`, run: () => rmSync(dir, { recursive: true, force: true }) };
+}
