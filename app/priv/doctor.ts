@@ -10,19 +10,24 @@ import type { JailDecision } from '../engine/firecracker/jail-mode.js';
 import { formatCidr, parseCidr } from '../engine/network/cidr.js';
 import { toBangerError } from '../base/errors.js';
 import { entryPath, installedEntry, privDir } from './argv.js';
-import { entryFiles } from './install.js';
+import { sourceStamp } from './install.js';
 import type { Policy } from './policy.js';
 
 const FIX = 'run: banger setup sudoers --apply';
 const NAME = 'privileges';
 
+/** The installed entry point was made from other sources than this banger's (or before stamps). */
 function outdated(env: Record<string, string | undefined>): boolean {
+  let want: string;
   try {
-    for (const [rel, content] of entryFiles())
-      if (rel.startsWith('lib/') && readFileSync(join(privDir(env), rel), 'utf8') !== content) return true;
-    return false;
+    want = sourceStamp();
   } catch {
-    return false; // cannot compile here (no typescript): not a reason to fail the check
+    return false; // no sources to compare with here: not a reason to fail the check
+  }
+  try {
+    return readFileSync(join(privDir(env), 'lib', 'source.sha256'), 'utf8').trim() !== want;
+  } catch {
+    return true;
   }
 }
 

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProcessRunner } from '../base/process.js';
+import { nodeCrypto } from '../base/lazy-builtin.js';
 import { loadConfig } from '../engine/config.js';
 import { resolvePaths } from '../base/paths.js';
 import { formatCidr, parseCidr } from '../engine/network/cidr.js';
@@ -114,6 +115,17 @@ function sourceDir(): string {
   throw new BangerError(ErrorCodes.NOT_FOUND, `cannot find app/priv/helper.ts near ${here}`);
 }
 
+/**
+ * A hash of the entry point's TypeScript sources, installed beside the compiled files
+ * (lib/source.sha256): doctor tells an outdated install by it without loading the compiler.
+ */
+export function sourceStamp(): string {
+  const src = sourceDir();
+  const h = nodeCrypto().createHash('sha256');
+  for (const f of LIB_FILES) h.update(`${f}\0`).update(readFileSync(join(src, `${f}.ts`)));
+  return h.digest('hex');
+}
+
 /** The entry point's files (relative path -> content), compiled to CommonJS for root's node. */
 export function entryFiles(node = process.execPath): Map<string, string> {
   const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
@@ -125,6 +137,7 @@ export function entryFiles(node = process.execPath): Map<string, string> {
     });
     files.set(`lib/${f}.js`, out.outputText);
   }
+  files.set('lib/source.sha256', `${sourceStamp()}\n`);
   files.set('lib/package.json', '{ "type": "commonjs" }\n');
   files.set('package.json', '{ "type": "commonjs" }\n');
   files.set(

@@ -8,9 +8,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { runIf } from '../helpers/skip.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { EngineStatus, VmRecord } from '../../app/engine/api.js';
 import { SIM } from '../service/helpers.js';
 import { noRootBangerProcesses, ownedByUser, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
@@ -111,6 +111,20 @@ it('setup sudoers --apply: the entry point is root-owned, visudo-clean, and sudo
   );
   const priv = doctor.checks.find((c) => c.name === 'privileges');
   assert.ok(priv?.ok, `doctor: ${JSON.stringify(priv)}`);
+  // An entry point made from other sources (an older banger) is named outdated, by its stamp.
+  const stamp = join(dirname(u!.entry), 'lib', 'source.sha256');
+  const good = readFileSync(stamp, 'utf8');
+  writeFileSync(stamp, `${'0'.repeat(64)}\n`);
+  try {
+    const old = json<{ checks: { name: string; ok: boolean; detail: string }[] }>(
+      await u!.banger(['doctor', '--json']),
+      'doctor',
+    ).checks.find((c) => c.name === 'privileges');
+    assert.not.ok(old?.ok);
+    assert.match(old!.detail, /is older than this banger: run: banger setup sudoers --apply/);
+  } finally {
+    writeFileSync(stamp, good);
+  }
 });
 
 it('with the drop-in: create, start, stop, start, restart and rm as the user; engine and VMM are the user', async ({
