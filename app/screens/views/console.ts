@@ -1,7 +1,7 @@
 // The selected VM's serial console: bytes go through a headless xterm and the visible buffer
 // lines are drawn as tagged text. `i` enters input mode, where keys go to the guest.
 import blessed from 'blessed';
-import type { Unsubscribe, VmState } from '../../engine/api.js';
+import type { Unsubscribe } from '../../engine/api.js';
 import { ErrorCodes } from '../../base/errors.js';
 import type { Topic } from '../state/data.js';
 import type { ConsoleModel } from '../present/console-render.js';
@@ -21,8 +21,12 @@ export class ConsoleView implements View {
   private unsub: Unsubscribe | null = null;
   private scroll = 0;
   private gen = 0;
-  /** The selected VM's state at the last refresh: a change into 'running' re-attaches. */
-  private lastState: VmState | null = null;
+  /** Showing the last boot's log of a VM that was not running: attach for real once it runs. */
+  private readOnly = false;
+  /** The gen of the attach in flight, 0 when none. */
+  private attaching = 0;
+  /** Re-attach attempts while the data says running but the engine said not (bounded). */
+  private retries = 0;
   inputMode = false;
 
   constructor(private ctx: ViewContext) {
@@ -72,16 +76,26 @@ export class ConsoleView implements View {
    */
   async attach(name: string | null, force = false): Promise<void> {
     if (!force && name === this.vmName && this.model && this.unsub) return;
+    if (name !== this.vmName) this.retries = 0;
     this.detach();
     this.vmName = name;
     this.scroll = 0;
     this.inputMode = false;
-    this.lastState = this.ctx.data.vmByName(name)?.state ?? null;
+    this.readOnly = false;
     if (!name) {
       this.draw();
       return;
     }
     const gen = ++this.gen;
+    this.attaching = gen;
+    try {
+      await this.attachAs(gen, name);
+    } finally {
+      if (this.attaching === gen) this.attaching = 0;
+    }
+  }
+
+  private async attachAs(gen: number, name: string): Promise<void> {
     // xterm loads on first use: it costs ~100 ms that the first frame should not pay.
     const { ConsoleModel } = await import('../present/console-render.js');
     if (gen !== this.gen) return;
@@ -116,6 +130,7 @@ export class ConsoleView implements View {
     }
     this.unsub = unsub;
     this.model = model;
+    this.retries = 0;
     try {
       const tail = await this.ctx.engine.consoleTail(name, TAIL_BYTES);
       if (gen !== this.gen) return;
@@ -144,8 +159,13 @@ export class ConsoleView implements View {
       return;
     }
     this.model = model;
+    this.readOnly = true;
     await model.write(tail);
     this.onOutput(gen);
+    // The data already says running (a start raced the open): the engine attaches its console
+    // right after, so look again shortly rather than wait for another update.
+    if (this.ctx.data.vmByName(name)?.state === 'running' && this.retries++ < 10)
+      setTimeout(() => gen === this.gen && this.refresh(new Set(['vms'])), 300).unref();
   }
 
   private onOutput(gen: number): void {
@@ -186,11 +206,12 @@ export class ConsoleView implements View {
   refresh(topics: Set<Topic> | null): void {
     if (topics === null) this.draw();
     if (this.vmName && (topics === null || topics.has('vms'))) {
-      // Other state changes only affect the title, drawn by the app.
-      const state = this.ctx.data.vmByName(this.vmName)?.state ?? null;
-      const entered = state === 'running' && this.lastState !== 'running';
-      this.lastState = state;
-      if (entered && !this.unsub) void this.attach(this.vmName, true).then(() => this.ctx.requestRender());
+      // A VM shown read-only attaches once the data says it runs, whatever states it passed
+      // through on the way (a stop and a start can arrive as one update). Other state changes
+      // only affect the title, drawn by the app.
+      const running = this.ctx.data.vmByName(this.vmName)?.state === 'running';
+      if (running && this.readOnly && !this.attaching)
+        void this.attach(this.vmName, true).then(() => this.ctx.requestRender());
     }
   }
 

@@ -83,4 +83,24 @@ test('restart while the console is open: the next boot shows', async () => {
   );
 });
 
+test('the engine refuses the first subscribe although the data says running: the console goes live anyway', async () => {
+  // The race behind a flake: the TUI's data said running (a start raced the open, or a stop and
+  // a start arrived as one update) while the engine had no console attached yet.
+  await te.engine.createVm({ name: 'racy' });
+  await te.engine.startVm('racy');
+  await waitFor(() => handle.app.data.vmByName('racy')?.state === 'running', 'the data says running');
+  const real = te.engine.subscribeConsole.bind(te.engine);
+  let refused = 0;
+  te.engine.subscribeConsole = async (name, onData) => {
+    if (refused++ === 0)
+      throw Object.assign(new Error('console is not attached: the VM is not running'), { code: 'E_INVALID_STATE' });
+    return real(name, onData);
+  };
+  openConsole('racy');
+  await waitFor(() => view().text().includes('Welcome to banger'), 'the log, read-only at first');
+  await view().send('echo live\r');
+  await waitFor(() => /\blive\b[\s\S]*\blive\b/.test(view().text()), 'the echo: attached for real', 5000);
+  assert.ok(refused >= 2, `subscribed again after the refusal (${refused})`);
+});
+
 test.run();
