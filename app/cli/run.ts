@@ -19,6 +19,8 @@ export function helpText(): string {
 
 export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
   let code = 0;
+  // "banger help vm stop" is "banger vm stop --help".
+  const words = argv[0] === 'help' ? [...argv.slice(1), '--help'] : argv;
   const tree = buildTree(
     {
       ctx: () => ctx,
@@ -29,9 +31,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
       write: (t) => ctx.out(t.replace(/\n$/, '')),
     },
     () => afterDashes(argv),
+    words[0],
   );
-  // "banger help vm stop" is "banger vm stop --help".
-  const words = argv[0] === 'help' ? [...argv.slice(1), '--help'] : argv;
   try {
     await tree.parseAsync(words, { from: 'user' });
     return code;

@@ -7,7 +7,21 @@ import { formatHelp } from './help.js';
 import { vmGroup } from './tree-vm.js';
 import { dnsGroup, engineGroup, hostVerbs, imageGroup, kernelGroup, setupGroup } from './tree-host.js';
 
-export function buildTree(r: Runtime, rest: () => string[] = () => []): Cmd {
+/** The command groups, each added to the root by its own file. */
+const GROUPS: Record<string, (root: Cmd, r: Runtime, rest: () => string[]) => void> = {
+  vm: vmGroup,
+  image: imageGroup,
+  kernel: (root, r) => kernelGroup(root, r),
+  dns: (root, r) => dnsGroup(root, r),
+  engine: (root, r) => engineGroup(root, r),
+  setup: (root, r) => setupGroup(root, r),
+};
+
+/**
+ * The tree; with `only` naming a group, that group alone (a verb under it needs no other, and
+ * building all of them costs every verb about a millisecond). Help and completion take it whole.
+ */
+export function buildTree(r: Runtime, rest: () => string[] = () => [], only?: string): Cmd {
   const root = (new BangerCommand('banger').configureHelp({ formatHelp }) as unknown as Cmd)
     .description('banger: Firecracker microVMs from your terminal, reachable as NAME.vm')
     .usage('COMMAND [...]')
@@ -15,12 +29,8 @@ export function buildTree(r: Runtime, rest: () => string[] = () => []): Cmd {
     .helpOption('-h, --help', 'show this help')
     .exitOverride()
     .configureOutput({ writeOut: (t) => r.write(t), writeErr: (t) => r.write(t), outputError: () => {} });
-  vmGroup(root, r, rest);
-  imageGroup(root, r, rest);
-  kernelGroup(root, r);
-  dnsGroup(root, r);
-  engineGroup(root, r);
-  setupGroup(root, r);
-  hostVerbs(root, r);
+  const one = only !== undefined && Object.hasOwn(GROUPS, only) ? only : null;
+  for (const [name, add] of Object.entries(GROUPS)) if (one === null || name === one) add(root, r, rest);
+  if (one === null) hostVerbs(root, r);
   return root;
 }
