@@ -1,7 +1,7 @@
 // The engine, seen through its control socket. Implements EngineApi exactly, so screens
 // and CLI verbs cannot tell it from the in-process Engine. Errors come back as BangerError
 // with the engine's code; a lost connection fails pending calls with E_ENGINE_UNAVAILABLE.
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type {
   BuildProgress,
   DnsRecord,
@@ -26,7 +26,7 @@ import type {
   VmRecord,
 } from '../engine/api.js';
 import { BangerError, ErrorCodes, type WireError } from '../base/errors.js';
-import { assertTrustedSocket } from '../base/runtime-trust.js';
+import { dial, unavailable, type ConnectOptions } from './dial.js';
 import {
   LineSplitter,
   MAX_RESPONSE_BYTES,
@@ -37,10 +37,7 @@ import {
 } from './protocol.js';
 import type { WireMethod, WireParams, WireRequest, WireResult } from './methods.js';
 
-export interface ConnectOptions {
-  /** Budget for connecting and the hello exchange. */
-  timeoutMs?: number;
-}
+export { ping, type ConnectOptions } from './dial.js';
 
 interface Pending {
   method: string;
@@ -384,87 +381,6 @@ export class ControlClient implements EngineApi {
     for (const cb of [...this.closeCallbacks]) safely(() => cb(this.closeReason));
     this.closeCallbacks.clear();
   }
-}
-
-/**
- * Is an engine listening? Its hello, or null when nothing is there (no socket file,
- * connection refused, or no answer in time). Front ends use it to pick attach or embed.
- */
-export async function ping(socketPath: string, opts: ConnectOptions = {}): Promise<HelloInfo | null> {
-  const timeoutMs = opts.timeoutMs ?? 1000;
-  let socket: Socket;
-  try {
-    socket = await dial(socketPath, timeoutMs);
-  } catch (err) {
-    // Not "no engine": starting one next to a planted socket would be wrong too.
-    if ((err as BangerError).code === ErrorCodes.UNTRUSTED_PATH) throw err;
-    return null;
-  }
-  return new Promise((resolve) => {
-    const splitter = new LineSplitter(
-      64 * 1024,
-      (line) => {
-        try {
-          const msg = decodeLine(line) as { id?: number; ok?: boolean; result?: HelloInfo };
-          if (msg.id === 0 && msg.ok && msg.result) return finish(msg.result);
-        } catch {
-          /* fall through */
-        }
-        finish(null);
-      },
-      () => finish(null),
-    );
-    const timer = setTimeout(() => finish(null), timeoutMs);
-    function finish(v: HelloInfo | null): void {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(v);
-    }
-    socket.on('data', (c: Buffer) => splitter.push(c));
-    socket.on('error', () => finish(null));
-    socket.on('close', () => finish(null));
-    socket.write(
-      encodeLine({ v: PROTOCOL_VERSION, id: 0, method: 'hello', params: [] } satisfies WireRequest<'hello'>),
-    );
-  });
-}
-
-function dial(socketPath: string, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    // A socket someone else owns (or in a directory they can write) is never talked to.
-    assertTrustedSocket(socketPath);
-    const socket = createConnection(socketPath);
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(
-        new BangerError(ErrorCodes.TIMEOUT, `no answer from the engine socket ${socketPath} within ${timeoutMs} ms`),
-      );
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      // Until the owner attaches its own handler, an error must not crash the process.
-      socket.on('error', () => {});
-      resolve(socket);
-    });
-    socket.once('error', (err) => {
-      clearTimeout(timer);
-      reject(unavailable(socketPath, err));
-    });
-  });
-}
-
-function unavailable(socketPath: string, err: NodeJS.ErrnoException): BangerError {
-  const why =
-    err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
-      ? 'no engine is listening'
-      : err.code === 'EACCES'
-        ? 'permission denied'
-        : err.message;
-  return new BangerError(ErrorCodes.ENGINE_UNAVAILABLE, `cannot reach the engine at ${socketPath}: ${why}`, {
-    cause: err,
-    details: { errno: err.code },
-  });
 }
 
 function safely(fn: () => void): void {

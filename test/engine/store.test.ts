@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { Store, MIGRATIONS } from '../../app/engine/store.js';
+import { Store } from '../../app/engine/store.js';
+import { MIGRATIONS } from '../../app/engine/store-migrations.js';
 import { tmpState } from '../helpers/tmp.js';
 import type { VmRecord } from '../../app/engine/api.js';
 

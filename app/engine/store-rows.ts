@@ -1,0 +1,86 @@
+// How a VM record maps to its row: the columns, and the row back to a record (store.ts).
+import type { Backend, VmRecord, VmState } from './api.js';
+
+export interface VmRow {
+  id: string;
+  name: string;
+  backend: string;
+  image: string | null;
+  kernel: string | null;
+  vcpus: number;
+  memory_mib: number;
+  disk_bytes: number;
+  boot_args: string;
+  mac: string;
+  state: string;
+  pid: number | null;
+  socket_path: string | null;
+  tap: string | null;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  stopped_at: string | null;
+  last_error: string | null;
+  exit_code: number | null;
+  exit_signal: string | null;
+  pid_start_time: number | null;
+  stop_timeout_ms: number | null;
+}
+
+export const VM_COLUMNS: Record<keyof VmRecord, keyof VmRow | null> = {
+  id: 'id',
+  name: 'name',
+  backend: 'backend',
+  image: 'image',
+  kernel: 'kernel',
+  vcpus: 'vcpus',
+  memoryMib: 'memory_mib',
+  diskBytes: 'disk_bytes',
+  bootArgs: 'boot_args',
+  mac: 'mac',
+  ip: null,
+  state: 'state',
+  pid: 'pid',
+  socketPath: 'socket_path',
+  tap: 'tap',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  startedAt: 'started_at',
+  stoppedAt: 'stopped_at',
+  lastError: 'last_error',
+  exitCode: 'exit_code',
+  exitSignal: 'exit_signal',
+  pidStartTime: 'pid_start_time',
+  stopTimeoutMs: 'stop_timeout_ms',
+};
+
+export function rowToVm(r: VmRow & { ip: string | null }): VmRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    backend: r.backend as Backend,
+    image: r.image,
+    kernel: r.kernel,
+    vcpus: r.vcpus,
+    memoryMib: r.memory_mib,
+    diskBytes: r.disk_bytes,
+    bootArgs: r.boot_args,
+    mac: r.mac,
+    ip: r.ip,
+    state: r.state as VmState,
+    pid: r.pid,
+    socketPath: r.socket_path,
+    tap: r.tap,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    startedAt: r.started_at,
+    stoppedAt: r.stopped_at,
+    lastError: r.last_error,
+    exitCode: r.exit_code,
+    exitSignal: r.exit_signal,
+    pidStartTime: r.pid_start_time,
+    stopTimeoutMs: r.stop_timeout_ms,
+  };
+}
+
+export const VM_SELECT = `SELECT vms.*, leases.ip AS ip FROM vms LEFT JOIN leases ON leases.vm_id = vms.id`;
