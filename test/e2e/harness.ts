@@ -2,7 +2,8 @@
 // (`ip netns exec NS setsid -w node --import tsx app/main.ts ...`), host commands in it, and
 // polling helpers. Everything a VM touches (bridge, TAPs, guest addresses, DNS on port 53)
 // lives in the namespace; only loopback is used from the root namespace.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { collect } from '../helpers/collect.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { settingsAsConfig } from '../helpers/settings.js';
@@ -21,46 +22,7 @@ export function run(
   argv: string[],
   o: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {},
 ): Promise<RunResult> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    // stdin is /dev/null unless there is input: nothing can wait on it, and no EPIPE.
-    const child = spawn(argv[0], argv.slice(1), {
-      env: { ...process.env, ...o.env },
-      cwd: ROOT,
-      stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr!.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(
-          `${argv.join(' ')} timed out after ${o.timeoutMs ?? 60_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
-        ),
-      );
-    }, o.timeoutMs ?? 60_000);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    // 'close', not 'exit': output can still be in the pipes when the exit arrives.
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - t0 });
-    });
-    if (child.stdin) {
-      child.stdin.on('error', () => {
-        /* the child exited without reading: its exit code tells */
-      });
-      child.stdin.end(o.input);
-    }
-  });
+  return collect(argv, { env: { ...process.env, ...o.env }, cwd: ROOT, timeoutMs: o.timeoutMs, input: o.input });
 }
 
 export class Netns {

@@ -5,6 +5,7 @@
 // own in /usr/local/libexec and the drop-in is /etc/sudoers.d/banger-USER: cleanup removes
 // exactly those, the user, their files and every process of theirs, even after a failure.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { collect as collectOutput } from '../helpers/collect.js';
 import {
   mkdirSync,
   writeFileSync,
@@ -51,30 +52,7 @@ function sh(argv: string[], input?: string): string {
 }
 
 function collect(argv: string[], timeoutMs: number, input?: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), {
-      cwd: ROOT,
-      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`timed out after ${timeoutMs} ms: ${argv.join(' ')}\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    // 'close', not 'exit': output can still be in the pipes when the exit arrives.
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin?.end(input);
-  });
+  return collectOutput(argv, { cwd: ROOT, timeoutMs, input });
 }
 
 /** Pids whose real uid is uid. */

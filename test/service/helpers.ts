@@ -2,13 +2,14 @@
 // real detached engine, the Firecracker simulator as the VMM, and, for networking, a throwaway
 // network namespace. Everything a test starts is found again by its temp root (in a process's
 // command line or environment) and killed in cleanup: VMMs outlive engines on purpose.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../../app/engine/store.js';
 import { resolvePaths, ensureBaseDirs, type Paths } from '../../app/base/paths.js';
 import { kvmStandIn } from '../helpers/tmp.js';
 import { settingsAsConfig } from '../helpers/settings.js';
+import { collect } from '../helpers/collect.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const SIM = join(ROOT, 'test', 'fixtures', 'firecracker-sim');
@@ -164,35 +165,11 @@ function seed(root: string, paths: Paths): void {
 function run(argv: string[], env: Record<string, string>, netns: string | null, timeoutMs = 60_000): Promise<Result> {
   settingsAsConfig(env); // an engine started on demand reads config.json only
   const full = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(full[0], full.slice(1), {
-      env: { ...process.env, ...env },
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`banger ${argv.slice(3).join(' ')} timed out\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    // 'close', not 'exit': output still in the pipes after the exit arrives later (50 CLIs at once
-    // on two cores made an exit-0 run look empty).
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - started });
-    });
+  return collect(full, {
+    env: { ...process.env, ...env },
+    cwd: ROOT,
+    timeoutMs,
+    label: `banger ${argv.slice(3).join(' ')}`,
   });
 }
 
