@@ -17,7 +17,8 @@ interface Addon {
   close(h: object): void;
 }
 
-const ADDON = join('native', 'dns-udp', 'build', 'Release', 'banger_dns_udp.node');
+/** Where the build puts the addon, relative to the package root. */
+export const NATIVE_UDP_ADDON = join('native', 'dns-udp', 'build', 'Release', 'banger_dns_udp.node');
 let loaded: { addon: Addon | null; error: string | null } | null = null;
 
 /** Load the addon once, looking upwards from this file for the package root (app/ or dist/, bundled or not). */
@@ -25,7 +26,7 @@ function load(): { addon: Addon | null; error: string | null } {
   if (loaded) return loaded;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++, dir = dirname(dir)) {
-    const file = join(dir, ADDON);
+    const file = join(dir, NATIVE_UDP_ADDON);
     if (!existsSync(file)) continue;
     try {
       loaded = { addon: createRequire(import.meta.url)(file) as Addon, error: null };
@@ -34,7 +35,7 @@ function load(): { addon: Addon | null; error: string | null } {
     }
     return loaded;
   }
-  loaded = { addon: null, error: `${ADDON} not built (npm run build:native)` };
+  loaded = { addon: null, error: `${NATIVE_UDP_ADDON} not built (npm run build:native)` };
   return loaded;
 }
 

@@ -31,7 +31,8 @@ export async function doctor(d: {
   drivers: Map<Backend, VmDriver>;
   runner: ProcessRunner;
   config: Config;
-  defaultBackend: () => Promise<Backend>;
+  /** The default backend, given whether firecracker answered just now (no second probe). */
+  defaultBackend: (firecrackerOk: boolean) => Promise<Backend>;
 }): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
   // Each backend asks its binary: all at once.
@@ -59,8 +60,8 @@ export async function doctor(d: {
   const fc = d.drivers.get('firecracker') as { jailDecision?: () => JailDecision } | undefined;
   checks.push(firecrackerLaunchCheck(d.runner.isRoot, d.config, process.env, fc?.jailDecision?.()));
   if (d.config.network === 'bridge') checks.push(tunCheck(d.runner.isRoot));
-  const def = await d.defaultBackend();
-  const fcOk = checks.find((c) => c.name === 'backend firecracker')?.ok ?? false;
+  const fcOk = answers.some(([name, a]) => name === 'firecracker' && a.ok);
+  const def = await d.defaultBackend(fcOk);
   const why =
     d.config.defaultBackend !== 'auto'
       ? 'set in config'

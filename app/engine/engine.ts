@@ -165,14 +165,13 @@ export class Engine implements EngineApi {
   private backends(): Promise<EngineStatus['backends']> {
     const c = this.backendsCache;
     if (c && (Date.now() - c.at < BACKENDS_TTL_MS || this.backendsRefreshing)) return c.result;
-    const result = (async () => {
-      const out: EngineStatus['backends'] = [];
-      for (const [name, drv] of this.p.drivers) {
+    // Both backends at once, as doctor asks them.
+    const result = Promise.all(
+      [...this.p.drivers].map(async ([name, drv]) => {
         const a = await drv.available();
-        out.push({ name, available: a.ok, reason: a.reason });
-      }
-      return out;
-    })();
+        return { name, available: a.ok, reason: a.reason };
+      }),
+    );
     const entry = { at: Date.now(), result };
     if (c?.settled) {
       this.backendsRefreshing = true;

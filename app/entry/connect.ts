@@ -8,6 +8,7 @@ import { buildId } from '../base/buildid.js';
 import type { Paths } from '../base/paths.js';
 import { createRunner } from '../base/process.js';
 import { SETTINGS_ENV } from '../engine/config.js';
+import { NATIVE_UDP_ADDON } from '../dns/native-udp.js';
 import { existsSync } from 'node:fs';
 import { assertTrustedDirs } from '../base/runtime-trust.js';
 import { dirname, join } from 'node:path';
@@ -48,8 +49,6 @@ export function engineArgv(env: Record<string, string | undefined> = process.env
   return [process.execPath, ...engineV8Flags(env), ...process.execArgv, process.argv[1], 'engine', 'serve'];
 }
 
-const NATIVE_DNS = join('native', 'dns-udp', 'build', 'Release', 'banger_dns_udp.node');
-
 /**
  * V8 flags for an engine process: one V8 worker thread, and no optimizing compiler (TurboFan)
  * while DNS is answered on the native thread. Together they take ~5 MiB off its idle RSS
@@ -58,7 +57,7 @@ const NATIVE_DNS = join('native', 'dns-udp', 'build', 'Release', 'banger_dns_udp
  * every query is answered in JS, so TurboFan stays.
  */
 export function engineV8Flags(env: Record<string, string | undefined> = process.env): string[] {
-  const nativeDns = env.BANGER_DNS_UDP !== 'dgram' && existsSync(join(packageRoot(), NATIVE_DNS));
+  const nativeDns = env.BANGER_DNS_UDP !== 'dgram' && existsSync(join(packageRoot(), NATIVE_UDP_ADDON));
   return nativeDns ? ['--v8-pool-size=1', '--no-opt'] : ['--v8-pool-size=1'];
 }
 

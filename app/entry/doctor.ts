@@ -16,10 +16,8 @@ export async function hostDoctor(
   const runner = createRunner();
   const drivers = createDrivers(config, runner, undefined, paths);
   // The engine's rule (Engine.defaultBackend): firecracker when usable, else qemu.
-  const defaultBackend = async (): Promise<Backend> => {
-    if (config.defaultBackend !== 'auto') return config.defaultBackend;
-    return (await drivers.get('firecracker')!.available()).ok ? 'firecracker' : 'qemu';
-  };
+  const defaultBackend = async (firecrackerOk: boolean): Promise<Backend> =>
+    config.defaultBackend !== 'auto' ? config.defaultBackend : firecrackerOk ? 'firecracker' : 'qemu';
   const report = await doctor({ drivers, runner, config, defaultBackend });
   report.checks.push(runtimeDirCheck(paths));
   return report;
