@@ -27,6 +27,8 @@ export interface CliContext {
     user?: string,
     bins?: { firecracker?: string; jailer?: string; jailBase?: string },
   ): Promise<string>;
+  /** banger's ssh config and its Include in ~/.ssh/config (banger setup ssh). */
+  sshSetup?(mode: 'print' | 'apply' | 'remove'): Promise<string>;
   /** Run the engine in the foreground (banger engine serve); resolves with the exit code. */
   serveEngine?(): Promise<number>;
 }

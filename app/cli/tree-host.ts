@@ -160,6 +160,17 @@ export function setupGroup(root: Cmd, r: Runtime): void {
     .option('--apply', 'install the entry point and the sudoers drop-in')
     .option('--remove', 'uninstall them')
     .action((o) => r.run(import('./commands/setup.js').then((m) => m.setupSudoers(r.ctx(), o))));
+  verb(
+    g,
+    'ssh',
+    '[--apply | --remove]',
+    'print (--apply: install, --remove: uninstall) the ssh config that makes "ssh NAME.vm" log in as root with banger\'s key',
+    'banger setup ssh',
+    'banger setup ssh --apply',
+  )
+    .option('--apply', 'write it and Include it from ~/.ssh/config')
+    .option('--remove', 'take both out again')
+    .action((o) => r.run(import('./commands/setup.js').then((m) => m.setupSsh(r.ctx(), o))));
 }
 
 export function hostVerbs(root: Cmd, r: Runtime): void {

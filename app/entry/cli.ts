@@ -43,6 +43,7 @@ export async function cliMain(argv: string[], paths: Paths): Promise<number> {
     dnsSetup: async (mode) => (await import('./dns-setup.js')).dnsSetup(paths, await run(), mode),
     sudoersSetup: async (mode, user, bins) =>
       (await import('./sudoers-setup.js')).sudoersSetup(await run(), mode, user, bins),
+    sshSetup: async (mode) => (await import('./ssh-setup.js')).sshSetup(paths, mode),
     doctor: async () => (await import('./doctor.js')).hostDoctor(paths),
   };
   try {
