@@ -77,7 +77,7 @@ export interface RunnerOptions {
   entry?: string | null;
 }
 
-export const SETUP_HINT = 'run `banger setup sudoers --apply` once (see README: running as a normal user)';
+export const SETUP_HINT = 'run `banger setup sudoers --apply` once (see docs/install.md)';
 
 /**
  * PATH plus the sbin dirs: a normal user's PATH lacks them, yet debugfs, mkfs.ext4, ip and

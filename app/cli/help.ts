@@ -1,24 +1,32 @@
-// Help text, generated from the command tree: the program's overview (every verb with its
-// usage line and summary), a group's verbs, and a verb's usage, flags and examples.
+// Help text, generated from the command tree: the program's overview (one line per command
+// or group, and a few examples), a group's verbs, and a verb's usage, flags and examples.
 import type { Command, Help, Option } from 'commander';
-import { examples, pathOf, usageLine } from './program.js';
+import { defaultsFor, examples, pathOf, usageLine } from './program.js';
 
 const TOP = [
-  ['banger', 'open the TUI (attaches to a running engine, else embeds one)'],
-  ['banger --detach', 'start the engine in the background (VMs, consoles and DNS outlive the TUI)'],
-  ['banger COMMAND [...]', 'run one command against the engine (starts one in the background if none runs)'],
-  ['banger COMMAND --help', "a command's usage, flags and examples (also: banger help COMMAND)"],
-  ['banger --help | --version', ''],
+  ['banger', 'open the TUI (attaches to an engine, else embeds one)'],
+  ['banger --detach', 'start the engine in the background'],
+  ['banger COMMAND ...', 'run one command (starts an engine if none runs)'],
+  ['banger COMMAND --help', 'its verbs, or its usage, flags and examples'],
+];
+
+/** A few first steps, in the order a newcomer takes them (see README's tour). */
+const EXAMPLES = [
+  ['banger doctor', 'what this host offers, and what to fix'],
+  ['banger vm create web --start', 'create a VM and boot it'],
+  ['banger vm ssh web', 'a root shell in it'],
+  ['banger setup ssh --apply', 'then plain "ssh web.vm" works (with dns setup)'],
+  ['banger vm ls', 'list VMs (--json: stable records)'],
+  ['banger vm rm web --force', 'stop it and delete it'],
 ];
 
 const FOOTER = [
-  'Every list/show verb takes --json (stable records; see README). Exit status: 0 ok, 1 user error, 2 host/engine failure.',
-  'State lives under $XDG_STATE_HOME/banger (override: BANGER_STATE_DIR); the control socket under $XDG_RUNTIME_DIR/banger/<state dir hash> (override: BANGER_RUNTIME_DIR).',
-  'Shell completion: banger completion bash|zsh|fish (see README).',
+  'Exit status: 0 ok, 1 your input (message ends in [E_CODE]), 2 host or engine.',
+  'Docs: README.md and docs/ (docs/cli.md: every verb, JSON shapes, completion).',
 ];
 
-/** Where a top-level verb is listed in the overview. */
-const SECTION: Record<string, string> = { status: 'engine', doctor: 'engine', completion: 'shell', setup: 'host' };
+/** Where a top-level verb is listed in the overview: groups first, then these. */
+const ORDER = ['vm', 'image', 'kernel', 'dns', 'engine', 'setup', 'status', 'doctor', 'completion'];
 
 function visible(cmd: Command): Command[] {
   return cmd.commands.filter((c) => !(c as unknown as { _hidden: boolean })._hidden);
@@ -26,29 +34,33 @@ function visible(cmd: Command): Command[] {
 
 const hasAction = (cmd: Command) => !!(cmd as unknown as { _actionHandler: unknown })._actionHandler;
 
-function leaves(cmd: Command): Command[] {
-  const kids = visible(cmd);
-  return [...(hasAction(cmd) || !kids.length ? [cmd] : []), ...kids.flatMap(leaves)];
-}
-
 function summary(cmd: Command): string {
   return cmd.summary() || cmd.description();
 }
 
+function table(rows: string[][]): string[] {
+  const w = Math.max(...rows.map(([a]) => a!.length)) + 3;
+  return rows.map(([a, b]) => `  ${a!.padEnd(w)}${b ?? ''}`.trimEnd());
+}
+
+/** One line per command or group (Incus and Multipass do the same); details are one --help away. */
 function rootHelp(root: Command): string {
-  const sections = new Map<string, Command[]>();
-  for (const c of visible(root)) {
-    const s = SECTION[c.name()] ?? c.name();
-    sections.set(s, [...(sections.get(s) ?? []), ...leaves(c)]);
-  }
-  const w = Math.max(...TOP.map(([a]) => a.length)) + 3;
-  const lines = [root.description(), '', 'usage:', ...TOP.map(([a, b]) => `  ${a.padEnd(w)}${b}`.trimEnd()), ''];
-  for (const [s, cmds] of sections) {
-    lines.push(`${s}:`);
-    for (const c of cmds) lines.push(`  ${usageLine(c)}`, `      ${summary(c)}`);
-    lines.push('');
-  }
-  return [...lines, ...FOOTER].join('\n');
+  const rank = (c: Command) => (ORDER.indexOf(c.name()) + ORDER.length + 1) % (ORDER.length + 1);
+  const cmds = [...visible(root)].sort((a, b) => rank(a) - rank(b));
+  return [
+    root.description(),
+    '',
+    'usage:',
+    ...table(TOP),
+    '',
+    'commands:',
+    ...table(cmds.map((c) => [c.name(), summary(c)])),
+    '',
+    'examples:',
+    ...table(EXAMPLES),
+    '',
+    ...FOOTER,
+  ].join('\n');
 }
 
 function groupHelp(cmd: Command): string {
@@ -83,6 +95,8 @@ function leafHelp(cmd: Command, helper: Help): string {
   const lines = [`usage: ${usageLine(cmd)}`, '', cmd.description(), ''];
   if (args.length) lines.push('arguments:', ...args.map((a) => `  ${a.name().padEnd(aw)}${a.description}`), '');
   lines.push('options:', ...opts.map((o, i) => `  ${terms[i]!.padEnd(w)}${o.description}`), '');
+  const defaults = defaultsFor(cmd);
+  if (defaults.length) lines.push(...defaults, '');
   const ex = examples(cmd);
   if (ex.length) lines.push(ex.length > 1 ? 'examples:' : 'example:', ...ex.map((e) => `  ${e}`), '');
   return lines.join('\n').trimEnd();

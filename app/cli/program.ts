@@ -10,7 +10,7 @@ import type { CliContext } from './context.js';
 
 export type Cmd = Command;
 
-export const JSON_HELP = 'print stable JSON records instead of a table (see README)';
+export const JSON_HELP = 'print stable JSON records instead of a table (docs/cli.md)';
 
 /** What the actions need: the context (absent when only completing) and where the code goes. */
 export interface Runtime {
@@ -53,6 +53,16 @@ export function examples(cmd: object): string[] {
 export function withExamples<C extends object>(cmd: C, ...lines: string[]): C {
   examplesOf.set(cmd, lines);
   return cmd;
+}
+
+/** Lines for a verb's help that depend on this host's settings (read only when help is shown). */
+const defaultsOf = new WeakMap<object, () => string[]>();
+export function withDefaults<C extends object>(cmd: C, lines: () => string[]): C {
+  defaultsOf.set(cmd, lines);
+  return cmd;
+}
+export function defaultsFor(cmd: object): string[] {
+  return defaultsOf.get(cmd)?.() ?? [];
 }
 
 /** The full command path without the program name: "vm stop". */

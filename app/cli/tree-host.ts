@@ -7,7 +7,10 @@ const images = () => import('./commands/images.js');
 const host = () => import('./commands/engine.js');
 
 export function imageGroup(root: Cmd, r: Runtime, rest: () => string[]): void {
-  const g = root.command('image').usage('VERB [...]').description('root filesystem images');
+  const g = root
+    .command('image')
+    .usage('VERB [...]')
+    .description('root filesystem images: build, import, shell, ls, rm');
   verb(
     g,
     'build',
@@ -44,7 +47,7 @@ export function imageGroup(root: Cmd, r: Runtime, rest: () => string[]): void {
 }
 
 export function kernelGroup(root: Cmd, r: Runtime): void {
-  const g = root.command('kernel').usage('VERB [...]').description('guest kernels');
+  const g = root.command('kernel').usage('VERB [...]').description('guest kernels: fetch, build, add, ls, rm');
   verb(
     g,
     'add',
@@ -76,7 +79,7 @@ export function kernelGroup(root: Cmd, r: Runtime): void {
 }
 
 export function dnsGroup(root: Cmd, r: Runtime): void {
-  const g = root.command('dns').usage('VERB [...]').description('the NAME.vm resolver');
+  const g = root.command('dns').usage('VERB [...]').description('the NAME.vm records, and the host resolver config');
   verb(g, 'ls', '[--json]', 'list DNS records (running VMs)', 'banger dns ls')
     .option('--json', JSON_HELP)
     .action((o) => r.run(host().then((m) => m.dnsLs(r.ctx(), o))));
@@ -94,7 +97,10 @@ export function dnsGroup(root: Cmd, r: Runtime): void {
 }
 
 export function engineGroup(root: Cmd, r: Runtime): void {
-  const g = root.command('engine').usage('VERB [...]').description('the background engine');
+  const g = root
+    .command('engine')
+    .usage('VERB [...]')
+    .description('the background engine: stop, reconcile, events, serve');
   verb(
     g,
     'stop',
@@ -134,7 +140,10 @@ async function serve(r: Runtime): Promise<number> {
 }
 
 export function setupGroup(root: Cmd, r: Runtime): void {
-  const g = root.command('setup').usage('VERB [...]').description('one-time host set-up');
+  const g = root
+    .command('setup')
+    .usage('VERB [...]')
+    .description('one-time host set-up: sudoers (privileges), ssh (ssh NAME.vm)');
   verb(
     g,
     'sudoers',
@@ -181,6 +190,7 @@ export function hostVerbs(root: Cmd, r: Runtime): void {
     'engine pid, uptime, build, mode, socket, DNS listener, VM counts, backends',
     'banger status',
   )
+    .summary('the running engine: pid, DNS, VM counts, backends')
     .option('--json', JSON_HELP)
     .action((o) => r.run(host().then((m) => m.status(r.ctx(), o))));
   verb(
@@ -190,13 +200,14 @@ export function hostVerbs(root: Cmd, r: Runtime): void {
     'check this host from here (no engine needed): VMM binaries, /dev/kvm, CPU virtualization, tools',
     'banger doctor',
   )
+    .summary('check this host: VMMs, /dev/kvm, tools, privileges')
     .option('--json', JSON_HELP)
     .action((o) => r.run(host().then((m) => m.doctor(r.ctx(), o))));
   verb(
     root,
     'completion',
     'bash|zsh|fish',
-    'print the shell completion script (see README for installing it)',
+    'print the shell completion script (install: docs/cli.md)',
     'banger completion bash > ~/.local/share/bash-completion/completions/banger',
     'banger completion zsh > "${fpath[1]}/_banger"',
     'banger completion fish > ~/.config/fish/completions/banger.fish',

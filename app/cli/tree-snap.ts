@@ -57,7 +57,7 @@ export function imageShellVerb(g: Cmd, r: Runtime, rest: () => string[]): void {
     'IMAGE [--save-as NEW] [--kernel K] [--backend B] [--memory MiB] [-- CMD...]',
     'a shell in a throwaway VM of IMAGE; on exit discard it, or keep its disk as image NEW',
     'banger image shell default',
-    'banger image shell default --save-as tools -- apk add curl',
+    'banger image shell dev --save-as dev-curl -- apt-get install -y curl',
   )
     .addArgument(arg('<IMAGE>', 'image'))
     .addArgument(arg('[CMD...]', 'none', 'a command to run instead of a shell, after --'))

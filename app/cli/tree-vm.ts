@@ -1,6 +1,7 @@
 // The vm verbs of the command tree (app/cli/tree.ts). A verb's code loads on first use.
 import { vmStateVerbs } from './tree-snap.js';
-import { JSON_HELP, arg, valued, verb, whole, type Cmd, type Runtime } from './program.js';
+import { JSON_HELP, arg, valued, verb, whole, withDefaults, type Cmd, type Runtime } from './program.js';
+import { createDefaults } from './create-defaults.js';
 
 const vm = () => import('./commands/vm.js');
 const metrics = () => import('./commands/metrics.js');
@@ -15,7 +16,9 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
     'banger vm create web --image default --vcpus 2 --memory 1024 --disk 4G --start',
     'banger vm create --name web --backend qemu',
   )
-    .addArgument(arg('[NAME]', 'none', 'lowercase letters, digits and -, starting with a letter (or --name)'))
+    .addArgument(
+      arg('[NAME]', 'none', 'a DNS label: 1-63 of a-z, 0-9 and -, not starting or ending with - (or --name)'),
+    )
     .addOption(valued('--name <NAME>', 'the VM name (the same as the positional NAME)'))
     .addOption(
       valued(
@@ -42,6 +45,7 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
     .option('--start', 'start the VM once created')
     .option('--json', JSON_HELP)
     .action((name, o) => r.run(vm().then((m) => m.create(r.ctx(), name, o))));
+  withDefaults(g.commands.at(-1)!, createDefaults);
   verb(g, 'ls', '[--json]', 'list VMs', 'banger vm ls', 'banger vm ls --json')
     .option('--json', JSON_HELP)
     .action((o) => r.run(vm().then((m) => m.ls(r.ctx(), o))));
@@ -138,7 +142,10 @@ function vmAccessVerbs(g: Cmd, r: Runtime, rest: () => string[]): void {
 }
 
 export function vmGroup(root: Cmd, r: Runtime, rest: () => string[]): void {
-  const g = root.command('vm').usage('VERB [...]').description('create, run, reach and watch VMs');
+  const g = root
+    .command('vm')
+    .usage('VERB [...]')
+    .description('create, start, stop, ssh, console, snapshot and watch VMs');
   vmRecordVerbs(g, r);
   vmLifecycleVerbs(g, r);
   vmAccessVerbs(g, r, rest);
