@@ -58,7 +58,8 @@ export function checkInvocation(words: string[]): string | null {
     break;
   }
   const allowed = cmd === tree ? ROOT_FLAGS : flagsOf(cmd);
-  for (const w of words.slice(i)) {
+  for (const word of words.slice(i)) {
+    const w = word.replace(/^[[(]+|[\])]+$/g, '');
     if (w === '--') break; // the rest goes to the guest
     const flag = /^(--?[a-zA-Z][a-z-]*)(=.*)?$/.exec(w)?.[1];
     if (flag && !allowed.has(flag)) return `"banger ${path(cmd).join(' ')}" has no flag ${flag}`;
@@ -75,7 +76,9 @@ function path(cmd: Command): string[] {
 /** Every `banger ...` in the code of a page: the words up to a shell separator or a comment. */
 export function invocations(text: string): string[][] {
   const out: string[][] = [];
-  for (const line of codeOf(text)) {
+  for (const raw of codeOf(text)) {
+    // A shell comment, or a column gap in a usage table, ends the command.
+    const line = raw.replace(/\s#.*$/, '').replace(/(\S) {2,}\S.*$/, '$1');
     for (const m of line.matchAll(/(?:^|[\s(`$/])banger((?: +[^\s|;&#)>`]+)*)/g)) {
       out.push(m[1]!.trim().split(/ +/).filter(Boolean));
     }
@@ -93,13 +96,17 @@ const ENV_READ = new Set(
 /** Variables the tests and benchmarks read (documented in CONTRIBUTING.md). */
 const TEST_ENV = ['BANGER_TEST_CACHE_DIR', 'BANGER_SLOW_TESTS'];
 
-/** Config keys a page names: `key` (`ENV`), config key `key`, `key` setting, JSON blocks. */
-export function configMentions(text: string): string[] {
+/**
+ * Config keys a page names: `key` (`ENV`), config key `key`, `key` setting, `key` `value`,
+ * the JSON blocks of a page about config, and (configuration.md) the table's first column.
+ */
+export function configMentions(text: string, file = ''): string[] {
   const keys: string[] = [];
+  if (file === 'docs/configuration.md') for (const m of text.matchAll(/^\| `([a-z][A-Za-z]+)` \|/gm)) keys.push(m[1]!);
   for (const m of text.matchAll(/`([a-z][A-Za-z]+)` \(`[A-Z_]+`/g)) keys.push(m[1]!);
   for (const m of text.matchAll(/config(?:\.json)? key `([A-Za-z]+)`/g)) keys.push(m[1]!);
   for (const m of text.matchAll(/`([a-z][A-Za-z]+)` setting/g)) keys.push(m[1]!);
-  for (const m of text.matchAll(/^\| `([a-z][A-Za-z]+)` \|/gm)) keys.push(m[1]!);
+  for (const m of text.matchAll(/`([a-z]+[A-Z][A-Za-z]*)` `[a-z0-9]+`/g)) keys.push(m[1]!);
   for (const m of text.matchAll(/^```json\n([\s\S]*?)^```/gm)) {
     if (/config/i.test(text.slice(Math.max(0, m.index! - 300), m.index))) {
       for (const k of m[1]!.matchAll(/"([A-Za-z]+)":/g)) keys.push(k[1]!);
@@ -155,7 +162,7 @@ export function problems(docs: Map<string, string>): string[] {
       const p = checkInvocation(words);
       if (p) out.push(`${file}: banger ${words.join(' ')}: ${p}`);
     }
-    for (const k of configMentions(text)) if (!KEYS.has(k)) out.push(`${file}: no config key "${k}"`);
+    for (const k of configMentions(text, file)) if (!KEYS.has(k)) out.push(`${file}: no config key "${k}"`);
     for (const m of text.matchAll(/`([a-z][A-Za-z]+)` \(`([A-Z_]+)`/g)) {
       if (KEYS.has(m[1]!) && ENV_KEYS[m[2]!] !== m[1] && m[2]!.startsWith('BANGER_'))
         out.push(`${file}: ${m[2]} does not set ${m[1]}`);
