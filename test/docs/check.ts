@@ -16,7 +16,9 @@ export const ROOT = join(import.meta.dirname, '..', '..');
 export function readDocs(): Map<string, string> {
   const files = new Map<string, string>();
   files.set('README.md', readFileSync(join(ROOT, 'README.md'), 'utf8'));
-  for (const f of readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort())
+  for (const f of readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort())
     files.set(`docs/${f}`, readFileSync(join(ROOT, 'docs', f), 'utf8'));
   return files;
 }
@@ -88,7 +90,7 @@ export function invocations(text: string): string[][] {
 
 const KEYS = new Set(Object.keys(DEFAULT_CONFIG));
 const ENV_READ = new Set(
-  [...readdirSync(join(ROOT, 'app'), { recursive: true }) as string[]]
+  [...(readdirSync(join(ROOT, 'app'), { recursive: true }) as string[])]
     .filter((f) => f.endsWith('.ts'))
     .flatMap((f) => readFileSync(join(ROOT, 'app', f), 'utf8').match(/BANGER_[A-Z_]+/g) ?? [])
     .concat(readFileSync(join(ROOT, 'bin', 'banger'), 'utf8').match(/BANGER_[A-Z_]+/g) ?? []),
