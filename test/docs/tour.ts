@@ -128,5 +128,6 @@ export function checkTour(seen: Map<string, Out>): void {
   assert.match(get('banger doctor')!.stdout, /default backend +qemu/);
   assert.match(get('banger vm ls')!.stdout, /^web +running/m);
   assert.match(get('ssh web.vm')!.stdout, /^Linux web /, 'ssh web.vm ran uname -a in the guest');
+  if (process.env.TOUR_SHOW) for (const [l, r] of seen) process.stderr.write(`$ ${l}\n${r.stdout}${r.stderr}\n`);
   assert.match(get('banger vm rm')!.stderr + get('banger vm rm')!.stdout, /web|^$/);
 }
