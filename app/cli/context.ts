@@ -29,6 +29,8 @@ export interface CliContext {
   ): Promise<string>;
   /** banger's ssh config and its Include in ~/.ssh/config (banger setup ssh). */
   sshSetup?(mode: 'print' | 'apply' | 'remove'): Promise<string>;
+  /** What `vm create` gives a VM when a flag is left out, on this host (for its --help). */
+  createDefaults?(): string[];
   /** Run the engine in the foreground (banger engine serve); resolves with the exit code. */
   serveEngine?(): Promise<number>;
 }

@@ -1,7 +1,6 @@
 // The vm verbs of the command tree (app/cli/tree.ts). A verb's code loads on first use.
 import { vmStateVerbs } from './tree-snap.js';
 import { JSON_HELP, arg, valued, verb, whole, withDefaults, type Cmd, type Runtime } from './program.js';
-import { createDefaults } from './create-defaults.js';
 
 const vm = () => import('./commands/vm.js');
 const metrics = () => import('./commands/metrics.js');
@@ -45,7 +44,13 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
     .option('--start', 'start the VM once created')
     .option('--json', JSON_HELP)
     .action((name, o) => r.run(vm().then((m) => m.create(r.ctx(), name, o))));
-  withDefaults(g.commands.at(-1)!, createDefaults);
+  withDefaults(g.commands.at(-1)!, () => {
+    try {
+      return r.ctx().createDefaults?.() ?? [];
+    } catch {
+      return []; // no context (completion): no host defaults to show
+    }
+  });
   verb(g, 'ls', '[--json]', 'list VMs', 'banger vm ls', 'banger vm ls --json')
     .option('--json', JSON_HELP)
     .action((o) => r.run(vm().then((m) => m.ls(r.ctx(), o))));

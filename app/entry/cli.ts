@@ -8,6 +8,7 @@ import type { ProcessRunner } from '../base/process.js';
 import { loadConfig } from '../engine/config.js';
 import type { Paths } from '../base/paths.js';
 import { connectEngine, trustRuntime } from './connect.js';
+import { createDefaults } from './create-defaults.js';
 
 export async function cliMain(argv: string[], paths: Paths): Promise<number> {
   const out = (t: string) => process.stdout.write(t + '\n');
@@ -43,6 +44,7 @@ export async function cliMain(argv: string[], paths: Paths): Promise<number> {
     dnsSetup: async (mode) => (await import('./dns-setup.js')).dnsSetup(paths, await run(), mode),
     sudoersSetup: async (mode, user, bins) =>
       (await import('./sudoers-setup.js')).sudoersSetup(await run(), mode, user, bins),
+    createDefaults: () => createDefaults(paths),
     sshSetup: async (mode) => (await import('./ssh-setup.js')).sshSetup(paths, mode),
     doctor: async () => (await import('./doctor.js')).hostDoctor(paths),
   };

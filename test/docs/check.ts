@@ -1,8 +1,8 @@
 // The docs checker: reads markdown text (README.md, docs/*.md) and reports what no longer
 // matches the code: a `banger ...` command or flag the command tree lacks, a config key the
 // code does not accept (or one it accepts that configuration.md lacks), a BANGER_* variable
-// the code never reads, an E_* code that does not exist, and a relative link (or #anchor)
-// that does not resolve. Pure over {path: text}, so a test can plant stale text in memory.
+// the code never reads, an E_* code that does not exist, a repository path (`app/...`) that
+// is gone, and a relative link (or #anchor) that does not resolve. Pure over {path: text}, so a test can plant stale text in memory.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -173,6 +173,11 @@ export function problems(docs: Map<string, string>): string[] {
       if (!ENV_READ.has(v) && !TEST_ENV.includes(v)) out.push(`${file}: the code reads no ${v}`);
     for (const c of text.match(/\bE_[A-Z_]*[A-Z]\b/g) ?? []) if (!codes.has(c)) out.push(`${file}: no error code ${c}`);
     out.push(...linkProblems(file, text, docs));
+    for (const p of codeOf(text).flatMap(
+      (c) => c.match(/(?<![\w./-])(?:app|test|scripts|bench|native|assets)\/[\w./-]*\w/g) ?? [],
+    ))
+      if (!existsSync(join(ROOT, p.replace(/\.js$/, '.ts'))) && !existsSync(join(ROOT, p)))
+        out.push(`${file}: no file or dir ${p} in the repository`);
   }
   const config = docs.get('docs/configuration.md') ?? '';
   for (const k of KEYS) if (!config.includes(`| \`${k}\` |`)) out.push(`docs/configuration.md: key ${k} missing`);

@@ -1,11 +1,10 @@
 // What `banger vm create --help` says a VM gets when a flag is left out: the settings in
 // config.json on this host (what an engine started on demand reads), read only when the help
 // is shown. The engine applies the same rules (engine/vm/create.ts).
-import { resolvePaths } from '../base/paths.js';
+import type { Paths } from '../base/paths.js';
 import { DEFAULT_CONFIG, loadConfig, type Config } from '../engine/config.js';
 
-function settings(): { cfg: Config; note: string } {
-  const paths = resolvePaths();
+function settings(paths: Paths): { cfg: Config; note: string } {
   try {
     return { cfg: loadConfig(paths, {}), note: paths.configFile };
   } catch (err) {
@@ -13,8 +12,8 @@ function settings(): { cfg: Config; note: string } {
   }
 }
 
-export function createDefaults(): string[] {
-  const { cfg, note } = settings();
+export function createDefaults(paths: Paths): string[] {
+  const { cfg, note } = settings(paths);
   const pick = (v: string | null, what: string) =>
     v ? `${v}` : `"default", else the only ${what} (unset: ${what === 'image' ? 'defaultImage' : 'defaultKernel'})`;
   const rows: [string, string, keyof Config][] = [
