@@ -1,6 +1,8 @@
 // banger dns setup [--apply]: print the exact resolver integration for this host's settings,
-// or install the systemd-resolved drop-in (through sudo when not root) and restart resolved.
+// or (as root: sudo banger dns setup --apply) install the systemd-resolved drop-in and restart
+// resolved.
 import type { ProcessRunner } from '../base/process.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
 import { loadConfig, parseHostPort } from '../engine/config.js';
 import {
   applyResolvedSetup,
@@ -19,6 +21,14 @@ export async function dnsSetup(
   runner: ProcessRunner,
   mode: 'print' | 'apply' | 'remove',
 ): Promise<string> {
+  // The host's resolver is root's, and the entry point has no verb for it (on purpose: it would
+  // be a way to write /etc): say so before anything runs, rather than fail half-way in sudo -n.
+  if (mode !== 'print' && !runner.isRoot) {
+    throw new BangerError(
+      ErrorCodes.SUDO_REQUIRED,
+      `the host resolver config is root's: run sudo banger dns setup --${mode} (nothing was changed)`,
+    );
+  }
   const run = (argv: string[], o: { input?: string; privileged?: boolean }) =>
     runner.run(argv, { input: o.input, privileged: o.privileged });
   if (mode === 'remove') {
