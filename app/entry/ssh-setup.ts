@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Paths } from '../base/paths.js';
+import { sshKnownHostsFile } from '../base/ssh-known-hosts.js';
 import { ensurePrivateDir } from '../base/paths.js';
 import { loadConfig } from '../engine/config.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
@@ -27,7 +28,7 @@ export function sshSetupPaths(paths: Paths, home = userInfo().homedir): SshSetup
   return {
     include: join(paths.configDir, 'ssh_config'),
     userConfig: join(home, '.ssh', 'config'),
-    knownHosts: join(paths.stateDir, 'keys', 'known_hosts.vm'),
+    knownHosts: sshKnownHostsFile(paths),
   };
 }
 
@@ -47,6 +48,8 @@ export function sshConfigText(paths: Paths, zone: string, sp: SshSetupPaths): st
     '  IdentitiesOnly yes',
     `  UserKnownHostsFile ${quote(sp.knownHosts)}`,
     '  StrictHostKeyChecking accept-new',
+    // Plain names, so the engine can drop a deleted VM's key (Debian's ssh_config hashes them).
+    '  HashKnownHosts no',
     // A VM's address goes to the next VM once it is deleted: check the key by name only.
     '  CheckHostIP no',
     '',

@@ -113,6 +113,8 @@ it('as root, in a throwaway /root: ssh web.vm works after the documented steps',
   try {
     const seen = await installAndTour(side);
     checkTour(seen);
+    const known = readFileSync(join(home, '.local', 'state', 'banger', 'keys', 'known_hosts.vm'), 'utf8');
+    assert.not.match(known, /^web\.vm /m, 'vm rm dropped the host key ssh web.vm pinned');
     const cfg = readFileSync(join(home, '.ssh', 'config'), 'utf8');
     assert.match(cfg, /^# banger: ssh NAME\.vm/, 'the Include went into the throwaway /root, not the real one');
     assert.not.ok(

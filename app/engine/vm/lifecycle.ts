@@ -4,6 +4,7 @@
 import { rmSync } from 'node:fs';
 import type { Backend, StopOptions, VmRecord, VmState } from '../../contract/api.js';
 import type { Config } from '../config.js';
+import { forgetHostKey, sshKnownHostsFile } from '../../base/ssh-known-hosts.js';
 import type { Store } from '../store.js';
 import type { EventBus } from '../events.js';
 import type { ConsolePort, DnsPort, NetworkPort } from '../ports.js';
@@ -423,6 +424,12 @@ export class VmLifecycle {
     this.d.store.deleteVm(vm.id);
     rmSync(vmPaths(this.d.paths, vm.id).dir, { recursive: true, force: true });
     rmSync(vmPaths(this.d.paths, vm.id).runtimeDir, { recursive: true, force: true });
+    // `ssh NAME.vm` pinned this VM's host key by name: the next VM of that name has another.
+    try {
+      forgetHostKey(sshKnownHostsFile(this.d.paths), `${vm.name}.${this.d.config.dnsZone}`);
+    } catch (err) {
+      this.d.logger.warn(`vm ${vm.name}: could not drop its ssh host key`, { err: String(err) });
+    }
     this.d.store.addEvent('vm', vm.name, 'deleted');
     this.d.bus.emit({ type: 'vm-removed', id: vm.id, name: vm.name });
     return vm;
