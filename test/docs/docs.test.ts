@@ -7,7 +7,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorCodes } from '../../app/base/errors.js';
 import { renderConfigDocs } from '../../app/engine/config-docs.js';
-import { checkInvocation, problems, readDocs } from './check.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkInvocation, problems, readDocs, ROOT } from './check.js';
 import { hostDoctor } from '../../app/entry/doctor.js';
 import { tmpState } from '../helpers/tmp.js';
 
@@ -19,6 +21,16 @@ test('README and docs/ match the command tree, the settings, the error codes and
 
 test('docs/configuration.md is current (regenerate: node --import tsx scripts/config-docs.ts)', () => {
   assert.is(docs.get('docs/configuration.md'), renderConfigDocs());
+});
+
+test("README's TUI picture is the one scripts/tui-screenshot.sh captured (docs/tui-screen.txt)", () => {
+  const shot = readFileSync(join(ROOT, 'docs', 'tui-screen.txt'), 'utf8').trimEnd();
+  const block = /<!-- tui-screen:start[^\n]*-->\n```text\n([\s\S]*?)\n```\n<!-- tui-screen:end -->/.exec(
+    docs.get('README.md')!,
+  );
+  assert.ok(block, 'README has the picture between its markers');
+  assert.is(block[1], shot);
+  assert.match(shot, /NAME +STATE +IP/, 'it shows the VM table');
 });
 
 test('troubleshooting.md explains every E_* code and every doctor check', async () => {
