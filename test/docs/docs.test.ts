@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkInvocation, problems, readDocs, ROOT } from './check.js';
 import { hostDoctor } from '../../app/entry/doctor.js';
+import { KEY_TABLE } from '../../app/screens/keys.js';
 import { tmpState } from '../helpers/tmp.js';
 
 const docs = readDocs();
@@ -31,6 +32,17 @@ test("README's TUI picture is the one scripts/tui-screenshot.sh captured (docs/t
   assert.ok(block, 'README has the picture between its markers');
   assert.is(block[1], shot);
   assert.match(shot, /NAME +STATE +IP/, 'it shows the VM table');
+});
+
+test('tui.md names every key the TUI footer shows (app/screens/keys.ts)', () => {
+  const page = docs.get('docs/tui.md')!;
+  for (const b of KEY_TABLE.filter((k) => k.footer)) {
+    const names = [b.key, b.display ?? '', ...(b.display ?? '').split('/')].filter(Boolean);
+    assert.ok(
+      names.some((n) => page.includes(`\`${n}\``)),
+      `${b.screen}: ${b.display ?? b.key} (${b.label})`,
+    );
+  }
 });
 
 test('troubleshooting.md explains every E_* code and every doctor check', async () => {
