@@ -91,8 +91,8 @@ export function dnsGroup(root: Cmd, r: Runtime): void {
     'banger dns setup',
     'sudo banger dns setup --apply',
   )
-    .option('--apply', 'install the resolver config')
-    .option('--remove', 'uninstall it')
+    .option('--apply', 'install the resolver config (root: run it with sudo)')
+    .option('--remove', 'uninstall it (root: run it with sudo)')
     .action((o) => r.run(host().then((m) => m.dnsSetup(r.ctx(), o))));
 }
 
