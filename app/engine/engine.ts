@@ -438,8 +438,18 @@ export class Engine implements EngineApi {
     this.p.store.close();
   }
 
-  /** Let go of everything without touching VMs (also the stale-engine handover). */
-  async close(): Promise<void> {
+  private closing: Promise<void> | null = null;
+
+  /**
+   * Let go of everything without touching VMs (also the stale-engine handover). Once: a shutdown
+   * closes the engine and then the service around it closes it again.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     this.p.metrics?.stop();
     // Builds die with the engine (nothing half-built is registered); VM operations finish.
     for (const b of this.p.images?.builds() ?? []) {
