@@ -156,10 +156,11 @@ export class BangerCommand extends BaseCommand {
     const self = this as unknown as {
       _actionHandler: unknown;
       _findCommand(name: string): BaseCommand | undefined;
+      unknownCommand(): never;
     };
     const first = this.args[0];
     if (this.commands.length && !self._actionHandler && first && !first.startsWith('-') && !self._findCommand(first))
-      this.unknownCommand();
+      self.unknownCommand();
     (BaseCommand.prototype as unknown as { _outputHelpIfRequested(a: string[]): void })._outputHelpIfRequested.call(
       this,
       args,

@@ -115,6 +115,9 @@ export class Engine implements EngineApi {
       }
     }
     const report = await this.reconcile();
+    // One engine per state dir: a build still recorded as running died with the previous one.
+    const interrupted = this.p.store.endInterruptedBuilds();
+    if (interrupted) this.p.logger.warn('builds interrupted by the previous engine marked failed', { interrupted });
     // Adopted VMs keep asking the gateway for names: bring its listener back with them.
     if (this.p.network && this.p.dns?.addGatewayListener && this.p.config.dnsGateway && report.adopted.length) {
       await this.p.dns

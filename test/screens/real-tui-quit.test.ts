@@ -1,5 +1,6 @@
 // Quitting the real TUI (bin/banger, embedded engine, the Firecracker simulator) with a paused
 // VM that has a snapshot (issue 25 #1, #2): q asks about the paused VM, and the process exits.
+// Before that, the Images screen shows the build another engine made (#4).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ping } from '../../app/control/client.js';
@@ -30,6 +31,24 @@ test.after(async () => {
   if (!t) return;
   killState(t.root);
   t.cleanup();
+});
+
+test('the Images screen lists the image build the setup engine made (history kept in the store)', async () => {
+  try {
+    await s.waitFor('No VMs. Press c', 15_000, 'table');
+    s.keys('3');
+    const screen = await s.waitFor((x) => x.includes('IMAGE') && x.includes('KERNEL'), 5000, 'images');
+    const build = await s
+      .waitFor((x) => /image\s+default\s+.*done (just now|\d+ s ago)/.test(x), 5000, 'build-row')
+      .catch(() => screen);
+    assert.not.match(build, /No builds yet/);
+    assert.match(build, /image\s+default\s+.*done (just now|\d+ s ago)/);
+    s.keys('1');
+    await s.waitFor('No VMs. Press c', 5000, 'back');
+  } catch (err) {
+    s.saveAll();
+    throw err;
+  }
 });
 
 test('start, pause, snapshot, q: the paused VM is asked about, and "stop all" exits', async () => {

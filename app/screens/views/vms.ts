@@ -3,7 +3,15 @@ import blessed from 'blessed';
 import type { VmRecord } from '../../engine/api.js';
 import type { Topic } from '../state/data.js';
 import { filterVms } from '../state/filter.js';
-import { detailLines, escapeTags, formatVmRow, headerRow, layoutColumns, type Column } from '../present/rows.js';
+import {
+  detailLines,
+  escapeTags,
+  formatVmRow,
+  headerRow,
+  humanTimes,
+  layoutColumns,
+  type Column,
+} from '../present/rows.js';
 import { vmDetails } from '../../base/vm-facts.js';
 import type { ActionId } from '../keys.js';
 import { vmMetricLines } from '../widgets/sparkline.js';
@@ -105,9 +113,10 @@ export class VmsView implements View {
     this.drawDetail();
   }
 
-  /** Uptime tick: rows only. */
+  /** Uptime tick: the rows, and the pane's "N min ago" times. */
   tick(): void {
     this.table.update();
+    this.drawDetail();
   }
 
   private drawDetail(): void {
@@ -119,12 +128,13 @@ export class VmsView implements View {
       return;
     }
     const w = Math.max(20, (this.detail.width as number) - 3);
+    const now = Date.now();
     const ncols = w >= 110 ? 3 : w >= 70 ? 2 : 1;
     const metrics =
       vm.state === 'running' || vm.state === 'paused' ? vmMetricLines(this.ctx.data.metrics.history(vm.id), w) : [];
     const lines = [
       ...metrics,
-      ...detailLines(vmDetails(vm, this.ctx.data.status?.dns.zone ?? 'vm', Date.now()), w, ncols),
+      ...detailLines(humanTimes(vmDetails(vm, this.ctx.data.status?.dns.zone ?? 'vm', now), now), w, ncols),
     ];
     const h = Math.max(1, (this.detail.height as number) - 2);
     // Keep the last error visible even when the pane is short.
@@ -138,7 +148,11 @@ export class VmsView implements View {
   fullDetails(): string[] | null {
     const vm = this.selected;
     if (!vm) return null;
-    return detailLines(vmDetails(vm, this.ctx.data.status?.dns.zone ?? 'vm', Date.now()), 100, 1);
+    const now = Date.now();
+    // Unpadded: padded to 100 columns, every line wrapped in a narrower overlay (a blank line each).
+    return detailLines(humanTimes(vmDetails(vm, this.ctx.data.status?.dns.zone ?? 'vm', now), now, true), 100, 1).map(
+      (l) => l.trimEnd(),
+    );
   }
 
   action(a: ActionId): boolean {
