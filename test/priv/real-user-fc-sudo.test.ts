@@ -14,7 +14,9 @@ import { procStat, readCmdline } from '../../app/engine/firecracker/launcher.js'
 import { runIf } from '../helpers/skip.js';
 import { pidAlive } from '../../app/base/pid.js';
 import { vmPaths } from '../../app/base/paths.js';
-import { SIM } from '../service/helpers.js';
+import { reachableSim } from '../helpers/reachable.js';
+
+const SIM = reachableSim();
 import { kvmStandIn, rootSimCopy, simGuestFiles, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 
 const BRIDGE = 'bgtfbr0';
