@@ -17,7 +17,8 @@ export async function quit(host: ActionHost): Promise<void> {
         host.screen,
         host.theme,
         'quit',
-        `VMs are running or paused and the engine lives in this TUI. Keep the engine (and VMs, consoles, DNS) running in the background? (${names.join(', ')})`,
+        // A paused VM counts as running here: it needs the engine as much. Its line says which.
+        `VMs are running and the engine lives in this TUI. Keep the engine (and VMs, consoles, DNS) running in the background?\n${names.join(', ')}`,
         [
           { key: 'l', label: 'leave the engine and VMs running', value: 'leave-running' },
           { key: 's', label: 'stop all VMs and quit', value: 'stop-vms' },
