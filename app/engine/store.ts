@@ -10,7 +10,7 @@ import type {
   VmRecord,
   VmState,
   Backend,
-} from './api.js';
+} from '../contract/api.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { MIGRATIONS } from './store-migrations.js';
 import { rowToVm, VM_COLUMNS, VM_SELECT, type VmRow } from './store-rows.js';

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Store } from '../../app/engine/store.js';
 import { tmpState } from '../helpers/tmp.js';
-import type { BuildProgress } from '../../app/engine/api.js';
+import type { BuildProgress } from '../../app/contract/api.js';
 
 function build(id: string, over: Partial<BuildProgress> = {}): BuildProgress {
   return {

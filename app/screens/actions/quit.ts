@@ -1,6 +1,6 @@
 // q: with VMs running or paused in an engine that lives in this TUI, ask whether to keep them (the
 // engine moves to the background) or stop them; otherwise quit at once.
-import type { VmState } from '../../engine/api.js';
+import type { VmState } from '../../contract/api.js';
 import type { ActionHost, QuitChoice } from '../host.js';
 import { ChoiceDialog } from '../widgets/dialogs.js';
 
