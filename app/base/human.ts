@@ -48,3 +48,13 @@ export function formatLocalTime(iso: string | null | undefined): string {
   const tz = `${sign}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
   return `${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())} ${p(t.getHours())}:${p(t.getMinutes())}:${p(t.getSeconds())} ${tz}`;
 }
+
+/** Milliseconds until formatAgo(iso, now) reads differently (so a screen redraws then, not on a beat). */
+export function agoChangesIn(iso: string | null | undefined, now: number): number | null {
+  const t = iso ? Date.parse(iso) : NaN;
+  if (Number.isNaN(t) || now < t) return null;
+  const ms = now - t;
+  const step =
+    ms < 10_000 ? 10_000 : ms < 60_000 ? 1000 : ms < 3_600_000 ? 60_000 : ms < 86_400_000 ? 3_600_000 : 86_400_000;
+  return ms < 10_000 ? 10_000 - ms : step - (ms % step);
+}

@@ -13,6 +13,7 @@ import {
   type Column,
 } from '../present/rows.js';
 import { vmDetails } from '../../contract/vm-facts.js';
+import { agoChangesIn } from '../../base/human.js';
 import type { ActionId } from '../keys.js';
 import { vmMetricLines } from '../widgets/sparkline.js';
 import { reselect } from '../widgets/viewport.js';
@@ -119,9 +120,32 @@ export class VmsView implements View {
     this.drawDetail();
   }
 
+  /** One timer for the pane's "N min ago": it fires when that text would change, not on a beat. */
+  private agoTimer: NodeJS.Timeout | null = null;
+
+  private scheduleAgo(vm: VmRecord | undefined, now: number): void {
+    if (this.agoTimer) clearTimeout(this.agoTimer);
+    this.agoTimer = null;
+    if (!vm || this.root.hidden || this.detail.hidden) return;
+    const waits = [vm.createdAt, vm.startedAt, vm.stoppedAt]
+      .map((t) => agoChangesIn(t, now))
+      .filter((w): w is number => w !== null);
+    if (!waits.length) return;
+    this.agoTimer = setTimeout(
+      () => {
+        this.agoTimer = null;
+        this.drawDetail();
+        this.ctx.requestRender();
+      },
+      Math.min(...waits) + 50,
+    );
+    this.agoTimer.unref();
+  }
+
   private drawDetail(): void {
     if (this.detail.hidden) return;
     const vm = this.selected;
+    this.scheduleAgo(vm, Date.now());
     if (!vm) {
       this.detail.setContent('');
       this.detail.setLabel(' details ');
@@ -192,8 +216,13 @@ export class VmsView implements View {
 
   show(): void {
     this.root.show();
+    this.drawDetail();
   }
   hide(): void {
     this.root.hide();
+    this.scheduleAgo(undefined, 0);
+  }
+  dispose(): void {
+    this.scheduleAgo(undefined, 0);
   }
 }

@@ -13,7 +13,7 @@ import {
   layoutColumns,
   progressBar,
 } from '../../../app/screens/present/rows.js';
-import { formatAgo, formatBytes, formatDuration, formatLocalTime } from '../../../app/base/human.js';
+import { agoChangesIn, formatAgo, formatBytes, formatDuration, formatLocalTime } from '../../../app/base/human.js';
 import { vmDetails, vmUptime } from '../../../app/contract/vm-facts.js';
 import { visibleLength } from '../../../app/screens/widgets/table.js';
 import { columnize } from '../../../app/screens/widgets/dialogs.js';
@@ -177,6 +177,21 @@ test('times as people read them: "3 min ago", and the full local time on demand'
     [...short.values()].some((v) => /\d{4}-\d\d-\d\dT/.test(v)),
     'no raw ISO time left',
   );
+});
+
+test('agoChangesIn: the wait until the "ago" text reads differently', () => {
+  const t = '2026-12-07T00:00:00.000Z';
+  const at = (ms: number) => Date.parse(t) + ms;
+  assert.is(agoChangesIn(t, at(3000)), 7000); // just now -> 10 s ago
+  assert.is(agoChangesIn(t, at(12_300)), 700); // 12 s -> 13 s
+  assert.is(agoChangesIn(t, at(185_000)), 55_000); // 3 min -> 4 min
+  assert.is(agoChangesIn(t, at(2 * 3_600_000 + 60_000)), 3_540_000); // 2 h -> 3 h
+  assert.is(agoChangesIn(null, at(0)), null);
+  for (const ms of [3000, 12_300, 185_000, 7_260_000]) {
+    const wait = agoChangesIn(t, at(ms))!;
+    assert.is.not(formatAgo(t, at(ms + wait)), formatAgo(t, at(ms)), `changes after ${wait} ms`);
+    assert.is(formatAgo(t, at(ms + wait - 1)), formatAgo(t, at(ms)), `not before (${ms})`);
+  }
 });
 
 test('a build row says when it ended (or began, while running)', () => {
