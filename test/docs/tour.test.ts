@@ -17,6 +17,7 @@ import { collect } from '../helpers/collect.js';
 import { Netns } from '../e2e/harness.js';
 import { skipReason, TestUser } from '../priv/user-fixture.js';
 import { ROOT } from './check.js';
+import { reachableRoot } from '../helpers/reachable.js';
 import { checkTour, runTour, type Out, type Side } from './tour.js';
 
 const PACKAGES = ['busybox-static', 'dropbear-bin', 'libtomcrypt1', 'libtommath1', 'linux-image-'];
@@ -52,11 +53,14 @@ function debs(): string[] {
   return have().map((f) => join(dir, f));
 }
 
-/** A dir holding `banger`, as the install's `ln -s "$PWD/bin/banger" /usr/local/bin/banger`. */
-function binDir(parent: string): string {
+/**
+ * A dir holding `banger`, as the install's `ln -s "$PWD/bin/banger" /usr/local/bin/banger`
+ * (for the user, to a checkout they can reach: helpers/reachable.ts).
+ */
+function binDir(parent: string, root = ROOT): string {
   const d = join(parent, 'bin');
   mkdirSync(d, { recursive: true, mode: 0o755 });
-  symlinkSync(join(ROOT, 'bin', 'banger'), join(d, 'banger'));
+  symlinkSync(join(root, 'bin', 'banger'), join(d, 'banger'));
   return d;
 }
 
@@ -138,7 +142,7 @@ itUser('as a user made for the test, after setup sudoers --apply: the same tour'
     execFileSync('install', ['-o', u.user, '-g', u.user, '-m', '0644', '-t', join(cache, 'debs'), ...debs()]);
     const r = await u.setup('--apply');
     assert.is(r.code, 0, `setup sudoers --apply: ${r.stderr}`);
-    const bin = binDir(u.scratch);
+    const bin = binDir(u.scratch, reachableRoot());
     const side: Side = {
       netns: u.netns,
       run: (argv, timeoutMs) =>
