@@ -113,7 +113,12 @@ export class FirecrackerDriver implements VmDriver {
     let realPid: number | null = null;
     // Through the entry point, the VMM is left running by itself (not under sudo): found by its flags.
     let detached = false;
-    const findVmm = () => (detached ? findVmmByFlags(argSock, spec.vm.id) : findVmmUnder(spawned?.pid ?? -1, argSock));
+    const findVmm = () => {
+      // Jailed: the pid the jailer wrote, checked against the jail's root (argv names no host path).
+      const own = jail ? this.jail.jailedPid(jail) : null;
+      if (own !== null) return own;
+      return detached ? findVmmByFlags(argSock, spec.vm.id) : findVmmUnder(spawned?.pid ?? -1, argSock);
+    };
 
     const launch = async () => {
       if (jailError) throw jailError;
@@ -123,6 +128,7 @@ export class FirecrackerDriver implements VmDriver {
       if (jail) {
         // A jail a crash left behind would be reused by the jailer: never; and it goes after the VM.
         await this.jail.remove(jail, spec.vm.id);
+        this.jail.ensureBase(jail);
         undo.push('remove jail', () => this.jail.remove(jail!, spec.vm.id));
       }
       if (!existsSync(spec.consoleFifo)) {
@@ -149,11 +155,18 @@ export class FirecrackerDriver implements VmDriver {
       try {
         // Console output through the capping relay: the cap holds with no engine running.
         sink = openConsoleSink(this.runner, spec.consoleLog, spec.consoleMaxBytes ?? 0);
-        spawned = this.runner.spawn(argv, {
-          stdio: [fifo, sink.stdio, sink.stdio],
-          privileged: sudoed,
-          detached: true,
-        });
+        // The jailer makes <base>/<exec>/<id> under the umask it inherits: never the caller's
+        // (077 would shut the engine out); the entry point sets its own.
+        const mask = jail && !jail.viaEntry ? process.umask(0o022) : null;
+        try {
+          spawned = this.runner.spawn(argv, {
+            stdio: [fifo, sink.stdio, sink.stdio],
+            privileged: sudoed,
+            detached: true,
+          });
+        } finally {
+          if (mask !== null) process.umask(mask);
+        }
       } finally {
         closeSync(fifo);
         sink?.release();

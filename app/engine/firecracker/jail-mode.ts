@@ -10,6 +10,7 @@ import { which } from '../../base/process.js';
 import { installedEntry, privDir } from '../../priv/argv.js';
 import type { Policy } from '../../priv/policy.js';
 import type { JailOptions } from './jailer.js';
+import { cgroup2Mount, readMounts } from './jail-host.js';
 
 export type JailSetting = 'auto' | 'always' | 'never';
 
@@ -35,6 +36,13 @@ export interface JailInputs {
   isRoot: boolean;
   stateDir: string;
   env?: Record<string, string | undefined>;
+  /** The mount table read for the cgroup2 hierarchy (default /proc/mounts). */
+  procMounts?: string;
+}
+
+/** cgroup v2 when its hierarchy is mounted (else the jailer fails "Hierarchy not found"); else v1, which with no --cgroup touches nothing. */
+function cgroupVersion(i: JailInputs): 1 | 2 {
+  return cgroup2Mount(readMounts(i.procMounts)) ? 2 : 1;
 }
 
 function real(p: string): string {
@@ -70,6 +78,7 @@ function asRoot(i: JailInputs): JailDecision {
     uid: process.getuid?.() ?? 0,
     gid: process.getgid?.() ?? 0,
     chrootBase: join(i.stateDir, 'jail'),
+    cgroupVersion: cgroupVersion(i),
   };
   return { choice: { opts, viaEntry: false }, reason: `${opts.jailerBin}, chroots under ${opts.chrootBase}` };
 }
@@ -91,6 +100,7 @@ function asUser(i: JailInputs): JailDecision {
     uid: process.getuid?.() ?? p.uid,
     gid: process.getgid?.() ?? p.gid,
     chrootBase: p.jailBase,
+    cgroupVersion: cgroupVersion(i),
   };
   return {
     choice: { opts, viaEntry: true },

@@ -33,6 +33,9 @@ export interface JailResources {
   metrics: string;
 }
 
+/** The parent cgroup banger's jailed VMMs are put under (when an admin made it, on cgroup v2). */
+export const PARENT_CGROUP = 'banger';
+
 /** Paths as the jailed Firecracker sees them (its root is the chroot dir). */
 export const IN_JAIL = {
   socket: '/api.sock',
@@ -89,7 +92,7 @@ export function jailerArgv(o: JailOptions): string[] {
     '--cgroup-version',
     String(o.cgroupVersion ?? 2),
     '--parent-cgroup',
-    o.parentCgroup ?? 'banger',
+    o.parentCgroup ?? PARENT_CGROUP,
     ...(o.netns ? ['--netns', o.netns] : []),
     '--',
     '--api-sock',
