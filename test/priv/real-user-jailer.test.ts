@@ -7,7 +7,7 @@
 // uid, gid, base, id, flag or path, and change nothing.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { EngineStatus, VmRecord } from '../../app/engine/api.js';
@@ -85,14 +85,26 @@ it('setup sudoers --apply --jailer --jail-base: the policy names the jailer, the
 
 it('start: the VMM runs as the user in its jail; stop removes the jail; restart', async (c) => {
   const u = c.u!;
-  const vm = json<VmRecord>(
-    await u.banger(['vm', 'create', 'dev', '--image', 'img', '--kernel', 'k', '--start', '--json']),
-    'vm create --start',
-  );
+  assert.not.ok(existsSync(c.base), 'no chroot base yet: the entry point makes it');
+  // A user's umask of 077 reaches the jailer through sudo: the entry point sets its own, or
+  // <base>/firecracker/<id> would be root's 0700 and the engine could not reach its socket.
+  const mask = process.umask(0o077);
+  let created: Result;
+  try {
+    created = await u.banger(['vm', 'create', 'dev', '--image', 'img', '--kernel', 'k', '--start', '--json']);
+  } finally {
+    process.umask(mask);
+  }
+  const vm = json<VmRecord>(created, 'vm create --start');
+  const baseSt = lstatSync(c.base);
+  assert.equal([baseSt.uid, baseSt.mode & 0o777], [0, 0o755], 'the chroot base: root’s, 0755');
+  assert.is(lstatSync(join(c.base, 'firecracker')).mode & 0o777, 0o755, 'the jailer’s dirs under umask 022');
   assert.is(vm.state, 'running');
   const chroot = join(c.base, 'firecracker', vm.id, 'root');
   assert.is(uidOf(vm.pid!), u.uid, 'the jailed VMM runs as the user, not root');
-  assert.is(readlinkSync(`/proc/${vm.pid}/cwd`), chroot);
+  assert.is(readlinkSync(`/proc/${vm.pid}/cwd`), '/', 'pivoted into the jail: cwd reads / from the host');
+  const [rs, cs] = [statSync(`/proc/${vm.pid}/root/`), statSync(chroot)];
+  assert.equal([rs.dev, rs.ino], [cs.dev, cs.ino], 'its root is the jail by identity');
   assert.is(vm.socketPath, join(chroot, 'api.sock'));
   assert.is(lstatSync(vm.socketPath!).uid, u.uid);
   assert.is(lstatSync(chroot).uid, u.uid, 'the chroot dir is the user’s (the jailer chowned it)');

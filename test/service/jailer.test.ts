@@ -70,11 +70,15 @@ it('start: the jail as docs/jailer.md lays it out, the VM’s files linked in, t
   }
   assert.match(readFileSync(files.vmmLog, 'utf8'), /InstanceStart|actions/, 'the jailed VMM logs into the linked log');
   const argv = readFileSync(`/proc/${vm.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-  assert.equal(argv.slice(1, 4), [SIM, '--id', vm.id], 'the exec file, with the id the jailer passes');
+  assert.equal(argv.slice(1, 4), ['/firecracker-sim', '--id', vm.id], 'the exec file, with the id the jailer passes');
   assert.equal(argv.slice(-2), ['--api-sock', '/api.sock'], "firecracker's own args after the jailer's --");
   assert.ok(argv.includes('--start-time-us'));
-  assert.is(readlinkSync(`/proc/${vm.pid}/cwd`), chroot, 'it runs in the jail');
-  assert.match(readFileSync(`/proc/${vm.pid}/environ`, 'utf8'), new RegExp(`SIM_CHROOT=${chroot}\\0`));
+  // Pivoted into the jail as the real jailer does: from here root and cwd read "/", and the
+  // root is the jail's by identity; the jailer wrote the VMM's pid (1.7+).
+  assert.is(readlinkSync(`/proc/${vm.pid}/root`), '/', 'pivoted: its root reads / from the host');
+  const [rs, cs] = [statSync(`/proc/${vm.pid}/root/`), statSync(chroot)];
+  assert.equal([rs.dev, rs.ino], [cs.dev, cs.ino], 'its root is the jail by identity');
+  assert.is(readFileSync(join(chroot, 'firecracker-sim.pid'), 'utf8'), String(vm.pid), 'firecracker.pid');
 });
 
 it('stop removes the jail; start makes a fresh one', async ({ s }) => {
