@@ -7,6 +7,7 @@
 // rm leaves nothing. firecrackerJailer always without a jailer fails cleanly.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { JAIL_ID_BASE, jailIdFor } from '../../app/engine/firecracker/jail-mode.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { vmPaths } from '../../app/base/paths.js';
@@ -58,7 +59,7 @@ it('start: the jail as docs/jailer.md lays it out, the VM’s files linked in, t
     assert.ok(st.isCharacterDevice(), dev);
     assert.is(st.rdev, (major << 8) | minor, `${dev} ${major}:${minor}`);
     assert.is(st.mode & 0o777, 0o600);
-    assert.is(st.uid, 0, `${dev} owned by the jail uid`);
+    assert.is(st.uid, jailIdFor(vm.id), `${dev} owned by the jail uid`);
   }
   const files = vmPaths(s!.paths, vm.id);
   for (const [inJail, host] of [
@@ -69,6 +70,14 @@ it('start: the jail as docs/jailer.md lays it out, the VM’s files linked in, t
     assert.is(statSync(join(chroot, inJail)).ino, statSync(host).ino, `${inJail} is the VM's own file`);
   }
   assert.match(readFileSync(files.vmmLog, 'utf8'), /InstanceStart|actions/, 'the jailed VMM logs into the linked log');
+  // A root engine's VMM runs as the VM's own unprivileged uid:gid, never root (finding 5).
+  const ids = readFileSync(`/proc/${vm.pid}/status`, 'utf8');
+  const uid = jailIdFor(vm.id);
+  assert.ok(uid >= JAIL_ID_BASE, 'far above login users');
+  assert.match(ids, new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'), 'jailed as its own uid');
+  assert.match(ids, new RegExp(`^Gid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'), 'and gid');
+  assert.match(ids, /^Groups:\s*$/m, 'no supplementary groups');
+  assert.is(statSync(files.disk).uid, uid, 'its disk is its uid’s (it writes it)');
   const argv = readFileSync(`/proc/${vm.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   assert.equal(argv.slice(1, 4), ['/firecracker-sim', '--id', vm.id], 'the exec file, with the id the jailer passes');
   assert.equal(argv.slice(-2), ['--api-sock', '/api.sock'], "firecracker's own args after the jailer's --");

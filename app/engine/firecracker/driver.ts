@@ -356,6 +356,9 @@ export class FirecrackerDriver implements VmDriver {
   inJail(pid: number): boolean {
     return this.jail.inJail(pid);
   }
+  vmmUid(vmId: string): number | null {
+    return this.jail.vmmUid(vmId);
+  }
   release(vmId: string): Promise<void> {
     return this.jail.release(vmId);
   }

@@ -2,13 +2,13 @@
 // VM's files hard-linked in once the jailer made the chroot; the jail removed after the VMM
 // (directly as root, through the entry point's jail-rm as a user), also for jails a dead
 // engine left behind (reconcile); and telling a jailed VMM by its root dir's identity.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ProcessRunner } from '../../base/process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import type { BootStep, LaunchSpec } from '../driver/contract.js';
 import type { FirecrackerClient } from './client.js';
-import { decideJail, type JailChoice, type JailDecision, type JailInputs } from './jail-mode.js';
+import { decideJail, jailIdFor, type JailChoice, type JailDecision, type JailInputs } from './jail-mode.js';
 import {
   IN_JAIL,
   jailerArgv,
@@ -42,18 +42,31 @@ export class JailSupport {
     if (d.missing) throw new BangerError(ErrorCodes.NOT_FOUND, `firecrackerJailer always: ${d.reason}`);
     if (!d.choice) return null;
     const opts = { ...d.choice.opts, id: vmId };
+    if (!d.choice.viaEntry) opts.uid = opts.gid = jailIdFor(vmId);
     return { opts, layout: jailLayout(opts), viaEntry: d.choice.viaEntry, argv: jailerArgv(opts) };
   }
 
   /** The VM's files into the chroot the jailer made; their paths as the jailed VMM sees them. */
   link(j: JailedBoot, spec: LaunchSpec): JailResources {
-    return prepareJail(j.opts, {
+    const { chrootDir, paths } = prepareJail(j.opts, {
       kernel: spec.kernelPath,
       initrd: spec.initrdPath,
       rootfs: spec.rootfsPath,
       vmmLog: spec.vmmLog,
       metrics: spec.metricsPath,
-    }).paths;
+    });
+    // A root engine's VMM runs as the VM's own uid: what it writes becomes that uid's (the
+    // kernel and initrd are shared and only read).
+    if (!j.viaEntry)
+      for (const p of [paths.rootfs, paths.vmmLog, paths.metrics])
+        lchownSync(join(chrootDir, p), j.opts.uid, j.opts.gid);
+    return paths;
+  }
+
+  /** The uid this VM's VMM runs as when it is not ours (a root engine's jail), else null. */
+  vmmUid(vmId: string): number | null {
+    const c = this.decision().choice;
+    return c && !c.viaEntry ? jailIdFor(vmId) : null;
   }
 
   /** After the socket: the VM's files linked in, then the log configured (it was not there at launch). */
