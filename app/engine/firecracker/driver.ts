@@ -2,7 +2,7 @@
 // through sudo or the entry point, under the jailer; vmm-launch.ts holds one launch's state),
 // configure it in the Go SDK's order, start it; stop it Ctrl-Alt-Del first.
 import { realpathSync, rmSync } from 'node:fs';
-import type { Backend, VmRecord } from '../api.js';
+import type { Backend, VmRecord } from '../../contract/api.js';
 import type { ProcessRunner, SpawnedProcess } from '../../base/process.js';
 import type { Probe } from '../../base/probe.js';
 import { which } from '../../base/process.js';

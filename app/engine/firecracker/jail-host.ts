@@ -4,7 +4,7 @@
 // opened (not mounted nodev). Pure over the texts given, plus stat/read of the paths named.
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { DoctorCheck } from '../api.js';
+import type { DoctorCheck } from '../../contract/api.js';
 
 export interface MountEntry {
   dir: string;

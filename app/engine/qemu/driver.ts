@@ -3,7 +3,7 @@
 // Boot: launch-vmm -> wait-qmp -> query-status. Stop: Ctrl-Alt-Del (the guest's init reboots,
 // -no-reboot turns that into an exit), then QMP quit / SIGTERM, then SIGKILL.
 import { rmSync } from 'node:fs';
-import type { VmRecord } from '../api.js';
+import type { VmRecord } from '../../contract/api.js';
 import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import type { UndoStack } from '../driver/undo.js';
 import { directProbe, type Probe } from '../../base/probe.js';

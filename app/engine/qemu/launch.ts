@@ -11,8 +11,8 @@ import type { AccelDecision } from './accel.js';
 import { buildQemuArgv } from './cmdline.js';
 import { withQmp } from './qmp.js';
 import { pidAlive } from '../../base/pid.js';
-import { refuseLiveSocket } from '../vm/vmm-process.js';
-import { openConsoleSink, type ConsoleSink } from '../vm/console-relay.js';
+import { refuseLiveSocket } from '../driver/vmm-process.js';
+import { openConsoleSink, type ConsoleSink } from '../driver/console-relay.js';
 import { fileSize, readTail } from '../../base/fsutil.js';
 import { sleep } from '../../base/time.js';
 
