@@ -152,6 +152,11 @@ it('a killed engine: the next one adopts the jailed VMM; rm leaves no jail', asy
   const rec = json<{ orphansRemoved: string[] }>(await u.banger(['engine', 'reconcile', '--json']), 'reconcile');
   assert.ok(rec.orphansRemoved.includes('jail 0badc0ffee00'), JSON.stringify(rec));
   assert.equal(jails(c), [before.id], 'the stray jail went (jail-rm), the live one stays');
+  // The entry point itself will not remove a jail a VMM is pivoted into (told by identity).
+  const live = await u.entryCall(['jail-rm', join(c.base, 'firecracker', before.id)]);
+  assert.is(live.code, 2, live.stderr);
+  assert.match(live.stderr, new RegExp(`in use by process ${before.pid}`));
+  assert.equal(jails(c), [before.id], 'jail-rm of a live jail changed nothing');
   ok(await u.banger(['vm', 'rm', 'dev', '--force']), 'vm rm --force');
   assert.not.ok(pidAlive(before.pid!), 'the VMM is gone');
   assert.equal(jails(c), []);

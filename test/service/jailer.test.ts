@@ -138,4 +138,15 @@ it('rm leaves nothing; firecrackerJailer always without a jailer fails cleanly',
   assert.equal(jails(s!), []);
 });
 
+it('doctor: what a real jailer needs of this host (cgroups, a chroot base without nodev)', async ({ s }) => {
+  const r = await s!.banger(['doctor', '--json']);
+  const checks = (JSON.parse(r.stdout) as { checks: { name: string; ok: boolean; detail: string }[] }).checks;
+  const base = checks.find((c) => c.name === 'jail base');
+  assert.ok(base?.ok, JSON.stringify(base));
+  assert.match(base!.detail, join(s!.paths.stateDir, 'jail'));
+  const cg = checks.find((c) => c.name === 'jailer cgroups');
+  assert.ok(cg?.ok, JSON.stringify(cg));
+  assert.match(cg!.detail, /--cgroup-version [12]/);
+});
+
 t.run();
