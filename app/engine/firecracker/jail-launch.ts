@@ -6,11 +6,9 @@ import { existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync
 import { basename, join } from 'node:path';
 import type { ProcessRunner } from '../../base/process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
-import type { BootStep, LaunchSpec } from '../driver/contract.js';
-import type { FirecrackerClient } from './client.js';
+import type { LaunchSpec } from '../driver/contract.js';
 import { decideJail, jailIdFor, type JailChoice, type JailDecision, type JailInputs } from './jail-mode.js';
 import {
-  IN_JAIL,
   jailerArgv,
   jailLayout,
   prepareJail,
@@ -67,27 +65,6 @@ export class JailSupport {
   vmmUid(vmId: string): number | null {
     const c = this.decision().choice;
     return c && !c.viaEntry ? jailIdFor(vmId) : null;
-  }
-
-  /** After the socket: the VM's files linked in, then the log configured (it was not there at launch). */
-  bootSteps(
-    j: JailedBoot,
-    spec: LaunchSpec,
-    client: FirecrackerClient,
-    files: { kernel: string; initrd: string | null; rootfs: string; metrics: string },
-  ): BootStep[] {
-    return [
-      {
-        name: 'jail-link',
-        run: async () => {
-          Object.assign(files, this.link(j, spec));
-        },
-      },
-      {
-        name: 'logger',
-        run: () => client.putLogger({ log_path: IN_JAIL.vmmLog, level: 'Info', show_level: true }),
-      },
-    ];
   }
 
   /**
