@@ -8,7 +8,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { JAIL_ID_BASE, jailIdFor } from '../../app/engine/firecracker/jail-mode.js';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { vmPaths } from '../../app/base/paths.js';
 import { NEEDS_ROOT, runIf } from '../helpers/skip.js';
@@ -92,6 +92,18 @@ it('start: the jail as docs/jailer.md lays it out, the VM’s files linked in, t
   const [maj, min] = (process.env.SIM_VERSION ?? '1.16.1').split('.').map(Number);
   if (maj > 1 || min >= 7) assert.is(readFileSync(pidFile, 'utf8'), String(vm.pid), 'firecracker.pid');
   else assert.not.ok(existsSync(pidFile), 'no pid file before 1.7');
+});
+
+it('a root umask of 077 left the kernel unreadable to the jailed uid: made readable (only read, shared)', async ({
+  s,
+}) => {
+  await ok<Vm>(s!, ['vm', 'stop', 'dev']);
+  const kernel = join(s!.root, 'vmlinux'); // the service harness's seeded kernel
+  chmodSync(kernel, 0o600);
+  const vm = await ok<Vm>(s!, ['vm', 'start', 'dev']);
+  assert.is(vm.state, 'running', vm.lastError ?? '');
+  const linked = statSync(join(jailsOf(s!), vm.id, 'root', 'vmlinux'));
+  assert.is(linked.mode & 0o777, 0o644, 'the jailed VMM (its own uid) can read the kernel');
 });
 
 it('stop removes the jail; start makes a fresh one', async ({ s }) => {

@@ -2,7 +2,7 @@
 // VM's files hard-linked in once the jailer made the chroot; the jail removed after the VMM
 // (directly as root, through the entry point's jail-rm as a user), also for jails a dead
 // engine left behind (reconcile); and telling a jailed VMM by its root dir's identity.
-import { existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ProcessRunner } from '../../base/process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
@@ -53,11 +53,18 @@ export class JailSupport {
       vmmLog: spec.vmmLog,
       metrics: spec.metricsPath,
     });
-    // A root engine's VMM runs as the VM's own uid: what it writes becomes that uid's (the
-    // kernel and initrd are shared and only read).
-    if (!j.viaEntry)
+    if (!j.viaEntry) {
+      // A root engine's VMM runs as the VM's own uid: what it writes becomes that uid's.
       for (const p of [paths.rootfs, paths.vmmLog, paths.metrics])
         lchownSync(join(chrootDir, p), j.opts.uid, j.opts.gid);
+      // The kernel and initrd are shared by VMs of different uids and only read: readable by
+      // all (as a umask of 022 makes them; a tighter root umask would fail the boot-source call).
+      for (const p of [paths.kernel, paths.initrd]) {
+        if (!p) continue;
+        const st = lstatSync(join(chrootDir, p));
+        if (st.isFile() && (st.mode & 0o004) === 0) chmodSync(join(chrootDir, p), (st.mode & 0o7777) | 0o444);
+      }
+    }
     return paths;
   }
 
