@@ -115,7 +115,7 @@ it('start: the VMM runs as the user in its jail; stop removes the jail; restart'
       .filter((e) => /^\d+$/.test(e))
       .filter((e) => {
         try {
-          return readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(`${u.privDir}/banger-priv\0`);
+          return readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(`${u.entry}\0`);
         } catch {
           return false;
         }
