@@ -166,6 +166,9 @@ export class ControlClient implements EngineApi {
   restartVm(name: string): Promise<VmRecord> {
     return this.call('restartVm', [name]);
   }
+  cloneVm(source: string, name: string): Promise<VmRecord> {
+    return this.call('cloneVm', [source, name]);
+  }
   async removeVm(name: string, opts?: { force?: boolean }): Promise<void> {
     await this.call('removeVm', [name, opts]);
   }

@@ -38,6 +38,8 @@ import { createVm } from './vm/create.js';
 import { VmLifecycle } from './vm/lifecycle.js';
 import { reconcile } from './vm/reconcile.js';
 import { Snapshots } from './snapshots/service.js';
+import { Suspender } from './snapshots/suspend.js';
+import { cloneVm } from './vm/clone.js';
 import { imageFromVm } from './snapshots/image-from-vm.js';
 import { doctor } from './doctor.js';
 import { sshArgv } from './images/ssh.js';
@@ -74,6 +76,7 @@ export class Engine implements EngineApi {
   readonly bus: EventBus;
   readonly vms: VmLifecycle;
   readonly snapshots: Snapshots;
+  readonly suspender: Suspender;
   private readonly startedAt = new Date();
   private defaultBackendCache: Backend | null = null;
   private backendsCache: { at: number; result: Promise<EngineStatus['backends']>; settled?: boolean } | null = null;
@@ -103,6 +106,15 @@ export class Engine implements EngineApi {
       bus: this.bus,
       lifecycle: this.vms,
     });
+    this.suspender = new Suspender({
+      store: p.store,
+      paths: p.paths,
+      runner: p.runner,
+      logger: p.logger,
+      bus: this.bus,
+      lifecycle: this.vms,
+    });
+    this.vms.resumer = (vm, restore) => this.suspender.resume(vm, restore);
   }
 
   /** Bring the engine up: DNS listener(s), then reconcile with what really runs. */
@@ -240,7 +252,15 @@ export class Engine implements EngineApi {
     return this.vms.start(name);
   }
   stopVm(name: string, opts?: StopOptions): Promise<VmRecord> {
+    if (opts?.save) return this.suspender.suspend(name);
     return this.vms.stop(name, opts);
+  }
+  async cloneVm(source: string, name: string): Promise<VmRecord> {
+    const src = this.vms.get(source);
+    const vm = await cloneVm({ store: this.p.store, paths: this.p.paths, runner: this.p.runner }, src, name);
+    this.p.store.addEvent('vm', vm.name, `created as a clone of ${src.name}`);
+    this.bus.emit({ type: 'vm', vm });
+    return vm;
   }
   restartVm(name: string): Promise<VmRecord> {
     return this.vms.restart(name);
@@ -261,8 +281,12 @@ export class Engine implements EngineApi {
   async listSnapshots(name: string): Promise<SnapshotRecord[]> {
     return this.snapshots.list(name);
   }
-  restoreVm(name: string, snap: string): Promise<VmRecord> {
-    return this.snapshots.restore(name, snap);
+  async restoreVm(name: string, snap: string): Promise<VmRecord> {
+    const vm = await this.snapshots.restore(name, snap);
+    if (!vm.suspended) return vm;
+    // Its disk was replaced: a suspended state saved before no longer fits it.
+    this.suspender.discard(vm);
+    return this.vms.update(vm, { suspended: null });
   }
   removeSnapshot(name: string, snap: string): Promise<void> {
     return this.snapshots.remove(name, snap);

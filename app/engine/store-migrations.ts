@@ -99,4 +99,12 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'snapshot vmm stamp, suspended state',
+    sql: `
+      ALTER TABLE snapshots ADD COLUMN stamp TEXT;
+      ALTER TABLE vms ADD COLUMN suspended TEXT;
+    `,
+  },
 ];

@@ -174,6 +174,9 @@ export class EngineSwitch implements EngineApi {
   restartVm(name: string): Promise<VmRecord> {
     return this.target.restartVm(name);
   }
+  cloneVm(source: string, name: string): Promise<VmRecord> {
+    return this.target.cloneVm(source, name);
+  }
   removeVm(name: string, opts?: { force?: boolean }): Promise<void> {
     return this.target.removeVm(name, opts);
   }

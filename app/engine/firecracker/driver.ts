@@ -2,7 +2,7 @@
 // under the jailer), wait for its API socket, configure it in the Go SDK's order, start it;
 // stop it Ctrl-Alt-Del first.
 import { closeSync, existsSync, lstatSync, realpathSync, rmSync } from 'node:fs';
-import type { Backend, VmRecord } from '../api.js';
+import type { Backend, VmmStamp, VmRecord } from '../api.js';
 import type { ProcessRunner, SpawnedProcess } from '../../base/process.js';
 import type { Probe } from '../../base/probe.js';
 import { which } from '../../base/process.js';
@@ -14,7 +14,8 @@ import { earlyExit, firecrackerAvailable, prepareVmmFiles } from './vmm-files.js
 import { JailSupport, noJailedSnapshots, type JailedBoot } from './jail-launch.js';
 import type { JailDecision, JailInputs } from './jail-mode.js';
 import { IN_JAIL } from './jailer.js';
-import { fcPause, fcRestoreSteps, fcResume, fcRunState, fcSaveSnapshot } from './snapshot.js';
+import { fcPause, fcRestoreSteps, fcResume, fcRunState, fcSaveSnapshot, fcVersionOf } from './snapshot.js';
+import { fcCheckLoadable, fcDescribe } from './snapshot-compat.js';
 import { findVmmByFlags, findVmmUnder, hasFlag, signalPid, waitForExit } from './launcher.js';
 import { refuseLiveSocket } from '../vm/vmm-process.js';
 import { openConsoleSink, type ConsoleSink } from '../vm/console-relay.js';
@@ -370,6 +371,23 @@ export class FirecrackerDriver implements VmDriver {
   // Snapshot files live outside the jail, where a jailed VMM cannot reach them.
   saveSnapshot(handle: VmmHandle, files: SnapshotFiles): Promise<void> {
     return this.jail.inJail(handle.pid) ? Promise.reject(noJailedSnapshots()) : fcSaveSnapshot(handle, files);
+  }
+  async stampSnapshot(handle: VmmHandle, files: SnapshotFiles): Promise<VmmStamp> {
+    const bin = which(this.o.bin) ?? this.o.bin;
+    return {
+      backend: 'firecracker',
+      version: await fcVersionOf(handle),
+      format: await fcDescribe(this.runner, bin, files.state),
+    };
+  }
+  checkLoadable(files: SnapshotFiles, stamp: VmmStamp | null): Promise<void> {
+    return fcCheckLoadable(
+      this.runner,
+      which(this.o.bin) ?? this.o.bin,
+      files,
+      stamp,
+      files.dir.split('/').pop() ?? '',
+    );
   }
   restoreSteps(spec: LaunchSpec, undo: UndoStack, handle: { current: VmmHandle | null }): BootStep[] {
     if (this.jail.decision().choice) return [{ name: 'launch-vmm', run: () => Promise.reject(noJailedSnapshots()) }];

@@ -3,7 +3,7 @@
 // Boot: launch-vmm -> wait-qmp -> query-status. Stop: Ctrl-Alt-Del (the guest's init reboots,
 // -no-reboot turns that into an exit), then QMP quit / SIGTERM, then SIGKILL.
 import { closeSync, constants, openSync, rmSync } from 'node:fs';
-import type { VmRecord } from '../api.js';
+import type { VmmStamp, VmRecord } from '../api.js';
 import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import type { UndoStack } from '../driver/undo.js';
 import { directProbe, type Probe } from '../../base/probe.js';
@@ -13,6 +13,7 @@ import { nullLogger, type Logger } from '../../base/log.js';
 import { decideAccel, readAccelInputs, type AccelDecision, type AccelInputs, type AccelMode } from './accel.js';
 import { buildQemuArgv, cmdlineOwnedBy } from './cmdline.js';
 import { QmpClient, withQmp } from './qmp.js';
+import { qemuCheckLoadable, qemuVersion, streamMachine } from './snapshot-compat.js';
 import { qemuLoadSnapshot, qemuPause, qemuResume, qemuRunState, qemuSaveSnapshot } from './snapshot.js';
 import { pidAlive } from '../../base/pid.js';
 import { refuseLiveSocket } from '../vm/vmm-process.js';
@@ -292,6 +293,24 @@ export class QemuDriver implements VmDriver {
   }
   saveSnapshot(handle: VmmHandle, files: SnapshotFiles): Promise<void> {
     return qemuSaveSnapshot(handle, files);
+  }
+
+  /** The running QEMU's own version (QMP: the binary on disk may have been upgraded since it started). */
+  async stampSnapshot(h: VmmHandle, files: SnapshotFiles): Promise<VmmStamp> {
+    const header = streamMachine(files.state);
+    const v = await withQmp(h.socketPath, (c) =>
+      c.execute<{ qemu: { major: number; minor: number; micro: number } }>('query-version'),
+    ).catch(() => null);
+    return {
+      backend: 'qemu',
+      version: v
+        ? `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}`
+        : ((await qemuVersion(this.o.runner, this.executable())) ?? 'unknown'),
+      format: 'machine' in header ? header.machine : null,
+    };
+  }
+  checkLoadable(files: SnapshotFiles, stamp: VmmStamp | null): Promise<void> {
+    return qemuCheckLoadable(this.o.runner, this.executable(), files.state, stamp, files.dir.split('/').pop() ?? '');
   }
 
   /** Boot's launch and QMP wait (with -incoming defer), then load the stream and continue. */
