@@ -22,6 +22,11 @@ export function vmDnsName(vm: Pick<VmRecord, 'name'>, zone: string): string {
 }
 
 /** Uptime of a running VM at `now` (ms epoch); '-' when not running. */
+/** The state as people read it: a stopped VM with saved state is "suspended". */
+export function stateLabel(vm: Pick<VmRecord, 'state' | 'suspended'>): string {
+  return vm.state === 'stopped' && vm.suspended ? 'suspended' : vm.state;
+}
+
 export function vmUptime(vm: Pick<VmRecord, 'state' | 'startedAt'>, now: number): string {
   if (vm.state !== 'running' || !vm.startedAt) return '-';
   const t = Date.parse(vm.startedAt);
@@ -39,7 +44,7 @@ export function vmDetails(vm: VmRecord, zone: string, now: number, consoleLog?: 
   const rows: [string, string][] = [
     ['name', vm.name],
     ['id', vm.id],
-    ['state', vm.state],
+    ['state', stateLabel(vm)],
     ['backend', vm.backend],
     ['ip', vm.ip ?? '-'],
     ['dns', vmDnsName(vm, zone)],
@@ -60,6 +65,11 @@ export function vmDetails(vm: VmRecord, zone: string, now: number, consoleLog?: 
     ['last exit', lastExit(vm)],
   ];
   if (consoleLog) rows.push(['console', consoleLog]);
+  if (vm.suspended)
+    rows.push([
+      'saved state',
+      `${formatBytes(vm.suspended.sizeBytes)} at ${vm.suspended.at} (the next start resumes it)`,
+    ]);
   rows.push(['last error', vm.lastError ?? '-']);
   return rows;
 }
