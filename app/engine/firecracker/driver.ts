@@ -4,7 +4,7 @@
 import { closeSync, existsSync, lstatSync, realpathSync, rmSync } from 'node:fs';
 import type { Backend, VmmStamp, VmRecord } from '../api.js';
 import type { ProcessRunner, SpawnedProcess } from '../../base/process.js';
-import type { Probe } from '../../base/probe.js';
+import { directProbe, type Probe } from '../../base/probe.js';
 import { which } from '../../base/process.js';
 import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import type { UndoStack } from '../driver/undo.js';
@@ -383,6 +383,7 @@ export class FirecrackerDriver implements VmDriver {
   checkLoadable(files: SnapshotFiles, stamp: VmmStamp | null): Promise<void> {
     return fcCheckLoadable(
       this.runner,
+      this.o.probe ?? directProbe(this.runner),
       which(this.o.bin) ?? this.o.bin,
       files,
       stamp,

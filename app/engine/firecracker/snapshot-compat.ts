@@ -9,6 +9,7 @@
 // A binary that can say none of it loads only what its own version wrote.
 import type { VmmStamp } from '../api.js';
 import type { ProcessRunner } from '../../base/process.js';
+import type { Probe } from '../../base/probe.js';
 import type { SnapshotFiles } from '../driver/contract.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 
@@ -30,10 +31,10 @@ async function ask(runner: ProcessRunner, argv: string[]): Promise<{ ok: boolean
   return { ok: r.exitCode === 0, out: (r.exitCode === 0 ? r.stdout : r.stderr || r.stdout).trim() };
 }
 
-/** The binary's own version ("1.16.1"), from `--version`. */
-export async function fcBinaryVersion(runner: ProcessRunner, bin: string): Promise<string | null> {
-  const r = await ask(runner, [bin, '--version']);
-  return r.ok ? (triple(r.out.split('\n')[0] ?? '')?.text ?? null) : null;
+/** What the binary says of itself, remembered per binary (base/probe.ts). */
+async function askBinary(probe: Probe, argv: string[]): Promise<{ ok: boolean; out: string }> {
+  const r = await probe(argv);
+  return { ok: r.exitCode === 0, out: (r.exitCode === 0 ? r.stdout : r.stderr || r.stdout).trim() };
 }
 
 /** The state file's format as the binary reads it, or null when it cannot say. */
@@ -53,16 +54,18 @@ function incompatible(snap: string, why: string): BangerError {
 // eslint-disable-next-line complexity -- one decision per thing the binary can or cannot say
 export async function fcCheckLoadable(
   runner: ProcessRunner,
+  probe: Probe,
   bin: string,
   files: SnapshotFiles,
   stamp: VmmStamp | null,
   snap: string,
 ): Promise<void> {
-  const current = await fcBinaryVersion(runner, bin);
+  const version = await askBinary(probe, [bin, '--version']);
+  const current = version.ok ? (triple(version.out.split('\n')[0] ?? '')?.text ?? null) : null;
   if (!current) throw incompatible(snap, `${bin} --version did not answer`);
   const wrote = stamp?.version ? ` (written by Firecracker ${stamp.version})` : '';
   const described = await ask(runner, [bin, '--describe-snapshot', files.state]);
-  const supported = await ask(runner, [bin, '--snapshot-version']);
+  const supported = await askBinary(probe, [bin, '--snapshot-version']);
   if (described.ok && supported.ok) {
     const file = triple(described.out);
     const reads = triple(supported.out);
@@ -76,7 +79,7 @@ export async function fcCheckLoadable(
   }
   if (described.ok) {
     // 1.5 / 1.6: the file names the version that wrote it; --version lists what loads.
-    const listed = (await ask(runner, [bin, '--version'])).out;
+    const listed = version.out;
     const file = triple(described.out);
     if (file && new RegExp(`^v?${file.text.replace(/\./g, '\\.')}$`, 'm').test(listed)) return;
     throw incompatible(

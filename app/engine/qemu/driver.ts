@@ -50,6 +50,10 @@ export class QemuDriver implements VmDriver {
     this.termWaitMs = o.termWaitMs ?? 3_000;
   }
 
+  private probeFn(): Probe {
+    return this.o.probe ?? directProbe(this.o.runner);
+  }
+
   accelDecision(): AccelDecision {
     return decideAccel(this.o.accel, (this.o.accelInputs ?? readAccelInputs)());
   }
@@ -57,7 +61,7 @@ export class QemuDriver implements VmDriver {
   async available(): Promise<{ ok: boolean; reason: string; version?: string }> {
     const path = which(this.o.bin);
     if (!path) return { ok: false, reason: `${this.o.bin} not found on PATH (install qemu-system-x86)` };
-    const probe = this.o.probe ?? directProbe(this.o.runner);
+    const probe = this.probeFn();
     // Both at once: each is a whole QEMU start.
     const [v, machines] = await Promise.all([probe([path, '--version']), probe([path, '-machine', 'help'])]);
     const m = /QEMU emulator version (\S+)/.exec(v.stdout);
@@ -305,12 +309,12 @@ export class QemuDriver implements VmDriver {
       backend: 'qemu',
       version: v
         ? `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}`
-        : ((await qemuVersion(this.o.runner, this.executable())) ?? 'unknown'),
+        : ((await qemuVersion(this.probeFn(), this.executable())) ?? 'unknown'),
       format: 'machine' in header ? header.machine : null,
     };
   }
   checkLoadable(files: SnapshotFiles, stamp: VmmStamp | null): Promise<void> {
-    return qemuCheckLoadable(this.o.runner, this.executable(), files.state, stamp, files.dir.split('/').pop() ?? '');
+    return qemuCheckLoadable(this.probeFn(), this.executable(), files.state, stamp, files.dir.split('/').pop() ?? '');
   }
 
   /** Boot's launch and QMP wait (with -incoming defer), then load the stream and continue. */

@@ -5,17 +5,16 @@
 // (migration/savevm.c: QEVM magic, file version 3, then a configuration section with the name).
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { VmmStamp } from '../api.js';
-import type { ProcessRunner } from '../../base/process.js';
+import type { Probe } from '../../base/probe.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 const MAGIC = 0x5145564d; // "QEVM"
 const FILE_VERSION = 3;
 const SECTION_CONFIGURATION = 0x07;
 
-export async function qemuVersion(runner: ProcessRunner, bin: string): Promise<string | null> {
-  const r = await runner
-    .run([bin, '--version'], { reject: false, timeoutMs: 15_000 })
-    .catch(() => ({ exitCode: -1, stdout: '' }));
+/** `qemu --version` through the probe (remembered per binary: a restore does not pay a QEMU start). */
+export async function qemuVersion(probe: Probe, bin: string): Promise<string | null> {
+  const r = await probe([bin, '--version']);
   return r.exitCode === 0 ? (/QEMU emulator version (\S+)/.exec(r.stdout)?.[1] ?? null) : null;
 }
 
@@ -50,7 +49,7 @@ function incompatible(snap: string, why: string): BangerError {
 
 /** Throws E_SNAPSHOT_INCOMPATIBLE unless this QEMU wrote state (same version, a microvm stream). */
 export async function qemuCheckLoadable(
-  runner: ProcessRunner,
+  probe: Probe,
   bin: string,
   state: string,
   stamp: VmmStamp | null,
@@ -60,7 +59,7 @@ export async function qemuCheckLoadable(
   if ('error' in header) throw incompatible(snap, header.error);
   if (!header.machine.startsWith('microvm'))
     throw incompatible(snap, `it is a "${header.machine}" machine, banger runs microvm`);
-  const current = await qemuVersion(runner, bin);
+  const current = await qemuVersion(probe, bin);
   if (!current) throw incompatible(snap, `${bin} --version did not answer`);
   // Taken before versions were recorded: try it (the restore keeps the disk until the load succeeded).
   if (stamp?.version && stamp.version !== current)
