@@ -51,7 +51,6 @@ function incompatible(snap: string, why: string): BangerError {
 }
 
 /** Throws E_SNAPSHOT_INCOMPATIBLE unless the binary at bin can load files (written under stamp). */
-// eslint-disable-next-line complexity -- one decision per thing the binary can or cannot say
 export async function fcCheckLoadable(
   runner: ProcessRunner,
   probe: Probe,
