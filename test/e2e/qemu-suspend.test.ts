@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { which } from '../../app/base/process.js';
 import { resolvePaths, vmPaths } from '../../app/base/paths.js';
-import type { VmRecord } from '../../app/engine/api.js';
+import type { VmRecord } from '../../app/contract/api.js';
 import { Store } from '../../app/engine/store.js';
 import { snapshotFiles } from '../../app/engine/snapshots/service.js';
 import { firstReason, missingReason, NEEDS_ROOT, runIf } from '../helpers/skip.js';

@@ -7,7 +7,7 @@
 //                             the same major and a minor not above its own (snapshot/mod.rs)
 //   --version                 1.5 and 1.6 also list the versions whose snapshots they load
 // A binary that can say none of it loads only what its own version wrote.
-import type { VmmStamp } from '../api.js';
+import type { VmmStamp } from '../../contract/api.js';
 import type { ProcessRunner } from '../../base/process.js';
 import type { Probe } from '../../base/probe.js';
 import type { SnapshotFiles } from '../driver/contract.js';

@@ -4,7 +4,7 @@
 // in the stream's header, and a restore is refused before anything changes when either differs
 // (migration/savevm.c: QEVM magic, file version 3, then a configuration section with the name).
 import { closeSync, openSync, readSync } from 'node:fs';
-import type { VmmStamp } from '../api.js';
+import type { VmmStamp } from '../../contract/api.js';
 import type { Probe } from '../../base/probe.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 

@@ -6,7 +6,7 @@
 // load puts the VM's own disk back (disk-swap.ts).
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SnapshotRecord, VmmStamp, VmRecord } from '../api.js';
+import type { SnapshotRecord, VmmStamp, VmRecord } from '../../contract/api.js';
 import type { Store } from '../store.js';
 import type { EventBus } from '../events.js';
 import type { ProcessRunner } from '../../base/process.js';

@@ -6,7 +6,7 @@
 // with a note instead: the saved memory would no longer fit what it finds.
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FileMark, SuspendInfo, VmRecord } from '../api.js';
+import type { FileMark, SuspendInfo, VmRecord } from '../../contract/api.js';
 import type { SnapshotFiles } from '../driver/contract.js';
 import type { ResumeOutcome } from '../vm/lifecycle.js';
 import type { SnapshotDeps } from './service.js';

@@ -4,12 +4,13 @@
 // sparse copy). Saved state (snapshots, a suspend) stays with the source: its memory knows the
 // source's MAC and address, so the clone boots cold.
 import { mkdirSync, rmSync } from 'node:fs';
-import type { VmRecord } from '../api.js';
+import type { VmRecord } from '../../contract/api.js';
 import type { Store } from '../store.js';
 import type { ProcessRunner } from '../../base/process.js';
 import { macFor } from '../network/identity.js';
 import { BangerError, ErrorCodes, asNoSpace } from '../../base/errors.js';
-import { newVmId, validateName } from './spec.js';
+import { validateName } from '../../contract/vm-spec.js';
+import { newVmId } from './vm-id.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
 import { copyDisk } from '../snapshots/disk-swap.js';
 

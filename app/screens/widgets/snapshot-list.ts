@@ -2,7 +2,7 @@
 // choose, r/Enter restore, d delete (each behind a confirm the caller opens), Esc closes. The
 // rows are replaced in place when the engine says the VM's snapshots changed.
 import blessed from 'blessed';
-import type { SnapshotRecord } from '../../engine/api.js';
+import type { SnapshotRecord } from '../../contract/api.js';
 import { escapeTags } from '../present/rows.js';
 import { keyName, type KeyEventLike } from '../keys.js';
 import type { Theme } from '../present/colors.js';
