@@ -1,6 +1,6 @@
 // Suspend, clone and a restore that cannot lose the disk, on a real QEMU guest inside a
 // throwaway network namespace, one boot shared by all of it:
-// - `vm stop --save`, the engine stopped too, `vm start`: a file in the guest's /tmp and a
+// - `vm stop --save`, the engine stopped and the bridge gone too (a host reboot), `vm start`: a file in the guest's /tmp and a
 //   process are where they were, same IP and MAC, no new boot on the console;
 // - `vm clone` of the stopped source: the clone answers on its own IP and name (dig, and ping
 //   from the source's guest) while the source runs;
@@ -94,6 +94,10 @@ e2e('suspend and resume, clone, and restores that keep the disk, on a real QEMU 
     assert.not.ok(alive(vm.pid!), 'QEMU ended');
     assert.match(ok(await b(['vm', 'ls']), 'vm ls').stdout, /src\s+suspended/);
     ok(await b(['engine', 'stop']), 'engine stop');
+    // What a host reboot leaves: no engine, no bridge, no TAP, no runtime dir (the lease is stored).
+    const links = ok(await ns.run(['ip', '-o', 'link', 'show', 'type', 'bridge']), 'bridges').stdout;
+    for (const br of links.matchAll(/^\d+: ([^:@]+)/gm)) ok(await ns.run(['ip', 'link', 'del', br[1]!]), 'del bridge');
+    rmSync(paths.runtimeDir, { recursive: true, force: true });
     const boots = readOr(log).split('Linux version').length;
     const back = json<VmRecord>(ok(await b(['vm', 'start', 'src', '--json'], 90_000), 'resume'), 'resume');
     assert.is(back.state, 'running');
