@@ -166,7 +166,7 @@ e2e('suspend and resume, clone, and restores that keep the disk, on a real QEMU 
     assert.is(await diskFile(disk, '/root/marker'), 'after-snapshot', 'the disk from before the restore is intact');
     const events = ok(await b(['engine', 'events']), 'events').stdout;
     assert.match(events, /restore of s1 failed: its own disk was put back/);
-    figures.push(`suspend of 256 MiB: ${saved.suspended!.sizeBytes >> 20} MiB saved; clone disk copy: see bench/clone`);
+    figures.push(`suspend of a 256 MiB guest: ${saved.suspended!.sizeBytes >> 20} MiB saved (sparse memory)`);
     ok(await b(['vm', 'rm', 'src', '--force']), 'vm rm');
     ok(await b(['engine', 'stop']), 'engine stop');
   } finally {
