@@ -91,6 +91,9 @@ e2e('suspend and resume, clone, and restores that keep the disk, on a real QEMU 
     const saved = json<VmRecord>(ok(await b(['vm', 'stop', 'src', '--save', '--json'], 120_000), 'stop --save'), 's');
     assert.is(saved.state, 'stopped');
     assert.ok(saved.suspended && saved.suspended.sizeBytes > 0, 'saved state recorded');
+    assert.is(saved.suspended.stamp.backend, 'qemu');
+    assert.match(saved.suspended.stamp.version, /^\d+\.\d+\.\d+$/, 'the running QEMU says its version');
+    assert.match(saved.suspended.stamp.format ?? '', /^microvm/, 'the stream names its machine type');
     assert.not.ok(alive(vm.pid!), 'QEMU ended');
     assert.match(ok(await b(['vm', 'ls']), 'vm ls').stdout, /src\s+suspended/);
     ok(await b(['engine', 'stop']), 'engine stop');
