@@ -409,7 +409,7 @@ export class Engine implements EngineApi {
       lifecycle: this.vms,
       runner: this.p.runner,
     });
-    report.orphansRemoved.push(...this.snapshots.sweep());
+    report.orphansRemoved.push(...this.snapshots.sweep(), ...this.suspender.sweep());
     return report;
   }
 

@@ -4,7 +4,7 @@
 // lease are back (boot's own steps), so it works after an engine restart or a host reboot. A
 // VM whose disk, kernel or image changed since, or whose state this VMM cannot load, boots cold
 // with a note instead: the saved memory would no longer fit what it finds.
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FileMark, SuspendInfo, VmRecord } from '../../contract/api.js';
 import type { SnapshotFiles } from '../driver/contract.js';
@@ -65,7 +65,10 @@ export class Suspender {
         throw err;
       }
       // The guest is paused and its state written: the VMM may go without a shutdown.
-      const stopped = await lc.stopHeld(lc.get(vm.name), { force: true });
+      const stopped = await lc.stopHeld(lc.get(vm.name), { force: true }).catch((err: unknown) => {
+        rmSync(files.dir, { recursive: true, force: true });
+        throw err;
+      });
       const image = vm.image ? this.d.store.getImage(vm.image) : null;
       const info: SuspendInfo = {
         at: new Date().toISOString(),
@@ -131,6 +134,22 @@ export class Suspender {
     this.d.logger.warn(`vm ${vm.name}: ${note}`);
     this.d.lifecycle.update(this.d.lifecycle.get(vm.name), { suspended: null });
     return { cold: note };
+  }
+
+  /**
+   * Saved state no record points at (an engine that died between the save and the record):
+   * removed by reconcile, never while that VM has an operation in flight.
+   */
+  sweep(): string[] {
+    const removed: string[] = [];
+    for (const vm of this.d.store.listVms()) {
+      if (vm.suspended || this.d.lifecycle.isBusy(vm.id)) continue;
+      const dir = suspendFiles(this.d.paths, vm.id).dir;
+      if (!existsSync(dir)) continue;
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(`suspend state ${vm.name}`);
+    }
+    return removed;
   }
 
   /** The saved state goes (after a resume, a cold boot, or a clone/remove of the VM). */

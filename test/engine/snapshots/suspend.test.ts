@@ -4,7 +4,7 @@
 // clone with its own identity and disk copy running beside its source.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SIM, simEngine, waitFor, type TestEngine } from '../../helpers/engine.js';
 import { createEngine } from '../../../app/engine/wiring.js';
@@ -112,6 +112,11 @@ test('a suspended VM whose disk changed boots cold, with a note', async () => {
   assert.not.ok(existsSync(suspendFiles(te.t.paths, vm.id).dir));
   // The note goes with the next stop.
   assert.is((await e.stopVm('c')).lastError, null);
+  // Saved state no record points at (a crash between the save and the record) goes at reconcile.
+  mkdirSync(suspendFiles(te.t.paths, vm.id).dir, { recursive: true });
+  writeFileSync(suspendFiles(te.t.paths, vm.id).state, 'half');
+  assert.ok((await e.reconcile()).orphansRemoved.includes('suspend state c'));
+  assert.not.ok(existsSync(suspendFiles(te.t.paths, vm.id).dir));
 });
 
 test('clone: a stopped VM copied under a new name, its own MAC and disk, running beside its source', async () => {
