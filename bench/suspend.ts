@@ -4,6 +4,7 @@
 // (the issue's target: at most 0.15), and the cost of `vm clone` (a disk copy) on this filesystem.
 //
 //   node --import tsx bench/suspend.ts [--iterations 3]
+//   BENCH_TRACE=1 prints each ssh attempt after a resume (a lost first SYN costs a 1 s retry).
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { ControlClient } from '../app/control/client.js';
@@ -17,14 +18,14 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Until `ssh VM true` succeeds: what a user waits for before they can work. */
-async function sshReady(e: ControlClient, name: string): Promise<void> {
+async function sshReady(e: ControlClient, name: string, trace = false): Promise<void> {
   const argv = [...(await clientSshArgv(e, paths, name)), '-o', 'ConnectTimeout=2', 'true'];
   const deadline = Date.now() + 120_000;
   const t0 = performance.now();
   while (Date.now() < deadline) {
     const a = performance.now();
     const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
-    if (process.env.BENCH_TRACE)
+    if (trace && process.env.BENCH_TRACE)
       console.log(
         `  ssh attempt at ${(a - t0).toFixed(0)} ms: ${r.status} in ${(performance.now() - a).toFixed(0)} ms ${r.stderr.trim().split('\n').pop()}`,
       );
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
         .map((x) => /resumed from suspend \((\d+) ms\)/.exec(x.message)?.[1])
         .find(Boolean);
       restoreMs.push(Number(ev));
-      await sshReady(e, vm.name);
+      await sshReady(e, vm.name, true);
       resume.push(performance.now() - t);
       if (back.lastError) throw new Error(`did not resume: ${back.lastError}`);
       await e.stopVm(vm.name);
