@@ -49,7 +49,7 @@ step('n lists them with size and age', async () => {
   s.keys('n');
   const screen = await s.waitFor(/snapshots of vm-0000[\s\S]*snap-2/, 5000, 'list');
   assert.match(screen, /NAME\s+SIZE\s+AGE/);
-  assert.match(screen, /snap-1\s+128M\s+\d+s ago/);
+  assert.match(screen, /snap-1\s+128M\s+(just now|\d+ s ago)/);
   assert.match(screen, /r restore\s+d delete\s+Esc close/);
 });
 

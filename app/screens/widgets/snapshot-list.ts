@@ -7,7 +7,7 @@ import { escapeTags } from '../present/rows.js';
 import { keyName, type KeyEventLike } from '../keys.js';
 import type { Theme } from '../present/colors.js';
 import type { Modal } from './dialogs.js';
-import { formatBytes, formatDuration } from '../../base/human.js';
+import { formatAgo, formatBytes } from '../../base/human.js';
 
 export interface SnapshotListHandlers {
   restore(snap: string): void;
@@ -17,8 +17,7 @@ export interface SnapshotListHandlers {
 
 /** One row: pure, so it is tested without a screen. */
 export function snapshotRow(s: SnapshotRecord, now: number): string[] {
-  const age = Math.max(0, Math.round((now - Date.parse(s.createdAt)) / 1000));
-  return [s.name, formatBytes(s.sizeBytes), `${formatDuration(age)} ago`];
+  return [s.name, formatBytes(s.sizeBytes), formatAgo(s.createdAt, now)];
 }
 
 export class SnapshotListDialog implements Modal {
