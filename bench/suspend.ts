@@ -69,6 +69,17 @@ async function main(): Promise<void> {
       if (back.lastError) throw new Error(`did not resume: ${back.lastError}`);
       await e.stopVm(vm.name);
     }
+    // Where the last resume's and cold boot's time went, step by step (the engine log).
+    const log = await e.engineLog(400);
+    for (const kind of ['boot', 'restore'])
+      console.log(
+        `${kind} steps (ms): ${
+          log
+            .filter((l) => l.includes(`${kind} steps (ms)`))
+            .at(-1)
+            ?.replace(/^.*\(ms\)"?,?/, '') ?? '?'
+        }`,
+      );
     const disk = vmPaths(paths, vm.id).disk;
     const t = performance.now();
     const c = await e.cloneVm(vm.name, 'suspbench-clone');
