@@ -105,16 +105,20 @@ export class QemuDriver implements VmDriver {
           rmSync(spec.socketPath, { force: true });
           // O_RDWR: opening a FIFO read-only blocks until a writer shows up; read/write never does.
           const fifoFd = openSync(spec.consoleFifo, constants.O_RDWR);
+          // A restore: the saved stream is QEMU's fd 3, read by QEMU itself (migrate-incoming fd:3).
+          const stateFd = spec.restoreFrom ? openSync(spec.restoreFrom.state, constants.O_RDONLY) : null;
           let sink: ConsoleSink | null = null;
           let child;
           try {
             // Console output through the capping relay: the cap holds with no engine running.
             sink = openConsoleSink(this.o.runner, spec.consoleLog, spec.consoleMaxBytes ?? 0);
             logStart = fileSize(spec.consoleLog);
-            child = this.o.runner.spawn(argv, { stdio: [fifoFd, sink.stdio, sink.stdio], detached: true });
+            const stdio = [fifoFd, sink.stdio, sink.stdio, ...(stateFd === null ? [] : [stateFd])];
+            child = this.o.runner.spawn(argv, { stdio, detached: true });
           } finally {
             // QEMU holds its own copies; ours would keep the FIFO open after QEMU dies.
             closeSync(fifoFd);
+            if (stateFd !== null) closeSync(stateFd);
             sink?.release();
           }
           if (child.pid <= 0) {
