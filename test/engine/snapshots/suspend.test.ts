@@ -4,7 +4,7 @@
 // clone with its own identity and disk copy running beside its source.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SIM, simEngine, waitFor, type TestEngine } from '../../helpers/engine.js';
 import { createEngine } from '../../../app/engine/wiring.js';
@@ -96,7 +96,7 @@ test('stop --save ends the VMM with its state on disk; start loads it (no boot),
   }
 });
 
-test('a suspended VM whose disk changed boots cold, with a note', async () => {
+test('a suspended VM whose disk, kernel or image changed boots cold, with a note', async () => {
   const e = te.engine;
   const vm = await e.createVm({ name: 'c', start: true });
   await e.stopVm('c', { save: true });
@@ -110,6 +110,14 @@ test('a suspended VM whose disk changed boots cold, with a note', async () => {
   assert.ok(paths().includes('/actions'), 'a cold boot (InstanceStart)');
   assert.not.ok(paths().includes('/snapshot/load'));
   assert.not.ok(existsSync(suspendFiles(te.t.paths, vm.id).dir));
+  // The same for a kernel or an image that changed since the save.
+  await e.stopVm('c', { save: true });
+  const kernel = te.store.getKernel('default')!.path;
+  utimesSync(kernel, new Date(), new Date(Date.now() + 5000));
+  assert.match((await e.startVm('c')).lastError ?? '', /because its kernel changed since the save/);
+  await e.stopVm('c', { save: true });
+  te.store.db.prepare("UPDATE images SET sha256 = 'rebuilt' WHERE name = 'default'").run();
+  assert.match((await e.startVm('c')).lastError ?? '', /because its image changed since the save/);
   // The note goes with the next stop.
   assert.is((await e.stopVm('c')).lastError, null);
   // Saved state no record points at (a crash between the save and the record) goes at reconcile.
