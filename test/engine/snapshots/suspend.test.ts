@@ -13,6 +13,8 @@ import { BangerError } from '../../../app/base/errors.js';
 import { nullLogger } from '../../../app/base/log.js';
 import { pidAlive } from '../../../app/base/pid.js';
 import { vmPaths } from '../../../app/base/paths.js';
+// @ts-expect-error -- plain JS stand-in module
+import { SNAPSHOT_VERSION, VERSION, since } from '../../fixtures/firecracker-sim-api.mjs';
 
 let te: TestEngine;
 let rec: string;
@@ -59,7 +61,9 @@ test('stop --save ends the VMM with its state on disk; start loads it (no boot),
   assert.not.ok(pidAlive(vm.pid!), 'the VMM is gone');
   assert.ok(saved.suspended, 'the record says suspended');
   assert.is(saved.suspended!.memoryMib, 128);
-  assert.equal(saved.suspended!.stamp, { backend: 'firecracker', version: '1.16.1', format: '10.0.0' });
+  // The stand-in's release (SIM_VERSION): its data format from 1.7, the writing release before.
+  const format = since('1.7.0') ? SNAPSHOT_VERSION : VERSION;
+  assert.equal(saved.suspended!.stamp, { backend: 'firecracker', version: VERSION, format });
   assert.equal(paths(), ['/vm', '/snapshot/create'], 'paused, saved, then ended (no Ctrl-Alt-Del)');
   const files = suspendFiles(te.t.paths, vm.id);
   assert.ok(existsSync(files.state) && existsSync(files.memory));
