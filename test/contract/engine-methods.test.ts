@@ -22,7 +22,7 @@ test('every method in the table is a method of the derived class, sent with its 
     assert.equal(r.sent.at(-1), [m, ['a', 2]], m);
     assert.equal(answer, ENGINE_METHOD_TABLE[m] === 'void' ? undefined : { answered: m }, m);
   }
-  assert.is(r.sent.length, 36);
+  assert.is(r.sent.length, ENGINE_METHODS.length);
 });
 
 test('the streams are not in the table (each layer writes them)', () => {
