@@ -1,6 +1,6 @@
 // Facts about a VM record that several parts need (engine, CLI, TUI): which states hold host
 // resources, counts by state, its DNS name, uptime, and the one list of its details.
-import { VM_STATES, type VmRecord, type VmState } from './api.js';
+import { LIVE_STATES, VM_STATES, type VmRecord, type VmState } from './api.js';
 import { formatBytes, formatDuration } from '../base/human.js';
 
 /** States in which a VMM may exist and the VM holds a TAP, a lease in use and files. */
@@ -8,6 +8,11 @@ export const ACTIVE_VM_STATES: readonly VmState[] = ['running', 'paused', 'start
 
 export function isActive(state: VmState): boolean {
   return ACTIVE_VM_STATES.includes(state);
+}
+
+/** A VMM runs: running or paused (a paused VM keeps its process, DNS record and TAP). */
+export function isLive(state: VmState): boolean {
+  return LIVE_STATES.includes(state);
 }
 
 export function countByState(vms: readonly { state: VmState }[]): Record<VmState, number> {

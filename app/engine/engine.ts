@@ -27,7 +27,7 @@ import type {
   VmCreateInput,
   VmRecord,
 } from '../contract/api.js';
-import { countByState, isActive } from '../contract/vm-facts.js';
+import { countByState, isActive, isLive } from '../contract/vm-facts.js';
 import type { Config } from './config.js';
 import type { Store } from './store.js';
 import type { ProcessRunner } from '../base/process.js';
@@ -303,7 +303,7 @@ export class Engine implements EngineApi {
   async sendConsole(name: string, data: Buffer | string): Promise<void> {
     const vm = this.vms.get(name);
     // A paused guest's UART holds the bytes until it runs again.
-    if (vm.state !== 'running' && vm.state !== 'paused')
+    if (!isLive(vm.state))
       throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: its console takes no input`);
     await this.requireConsole().write(vm.id, Buffer.isBuffer(data) ? data : Buffer.from(data));
   }
@@ -359,7 +359,7 @@ export class Engine implements EngineApi {
     const zone = this.p.config.dnsZone;
     return this.p.store
       .listVms()
-      .filter((vm) => (vm.state === 'running' || vm.state === 'paused') && vm.ip)
+      .filter((vm) => isLive(vm.state) && vm.ip)
       .map((vm) => ({ name: `${vm.name}.${zone}.`, type: 'A' as const, value: vm.ip!, ttl: 5, vm: vm.name }));
   }
 
@@ -417,7 +417,7 @@ export class Engine implements EngineApi {
       await this.vms.idle(); // a VM mid-start is stopped too, once it is up
       await Promise.all(
         running()
-          .filter((vm) => vm.state === 'running' || vm.state === 'paused')
+          .filter((vm) => isLive(vm.state))
           .map((vm) =>
             this.vms.stop(vm.name).catch((err) => this.p.logger.error(`stop ${vm.name} failed`, { err: String(err) })),
           ),

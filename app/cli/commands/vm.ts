@@ -6,6 +6,7 @@ import { VM_HEADERS, table, vmDetail, vmRow } from '../table.js';
 import { attachConsole } from '../console.js';
 import { clientSshArgv } from '../ssh.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
+import { isLive } from '../../contract/vm-facts.js';
 
 interface Json {
   json?: boolean;
@@ -116,7 +117,7 @@ export async function logs(ctx: CliContext, name: string, o: { follow?: boolean;
   await e.subscribeConsole(name, (b) => process.stdout.write(b));
   await new Promise<void>((resolve) => {
     const off = e.subscribe((ev) => {
-      if (ev.type === 'vm' && ev.vm.name === name.toLowerCase() && !['running', 'paused'].includes(ev.vm.state)) {
+      if (ev.type === 'vm' && ev.vm.name === name.toLowerCase() && !isLive(ev.vm.state)) {
         off();
         resolve();
       }

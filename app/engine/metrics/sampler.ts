@@ -16,7 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import type { HostSample, MetricsSnapshot, VmSample, VmState } from '../../contract/api.js';
-import { countByState } from '../../contract/vm-facts.js';
+import { countByState, isLive } from '../../contract/vm-facts.js';
 import { RingBuffer } from './ring.js';
 import { KernelFile } from './handles.js';
 import {
@@ -187,7 +187,7 @@ export class MetricsSampler {
 
     for (const vm of list) {
       // A paused VMM keeps its memory; its CPU use is measured like any other (near zero).
-      if (vm.state !== 'running' && vm.state !== 'paused') continue;
+      if (!isLive(vm.state)) continue;
       committedMib += vm.memoryMib > 0 ? vm.memoryMib : 0;
       if (!vm.pid || vm.pid < 1 || !Number.isInteger(vm.pid)) continue;
       let t = this.tracks.get(vm.id);

@@ -13,9 +13,10 @@ import { liveVmmsOf, stopTimeoutFor } from './vmm-guard.js';
 import { sameProcessAlive, startTimeOf } from '../driver/vmm-process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
-import { isActive } from '../../contract/vm-facts.js';
+import { isActive, isLive } from '../../contract/vm-facts.js';
 import type { Logger } from '../../base/log.js';
 import { pidAlive as isAlive } from '../../base/pid.js';
+import { LIVE_STATES } from '../../contract/api.js';
 
 export { DEFAULT_BOOT_ARGS, bootArgsFor } from './boot.js';
 
@@ -67,7 +68,7 @@ export class VmLifecycle {
     return next;
   }
 
-  requireState(vm: VmRecord, allowed: VmState[], verb: string): void {
+  requireState(vm: VmRecord, allowed: readonly VmState[], verb: string): void {
     if (!allowed.includes(vm.state)) {
       throw new BangerError(
         ErrorCodes.INVALID_STATE,
@@ -329,7 +330,7 @@ export class VmLifecycle {
     const vm = this.get(name);
     // An error VM whose VMM could not be killed can be stopped again (that is the way out).
     if (!(vm.state === 'error' && sameProcessAlive(vm.pid, vm.pidStartTime ?? null)))
-      this.requireState(vm, ['running', 'paused'], 'stop');
+      this.requireState(vm, LIVE_STATES, 'stop');
     return this.exclusive(vm, 'stop', () => this.doStop(vm, opts));
   }
 
@@ -400,7 +401,7 @@ export class VmLifecycle {
 
   async restart(name: string): Promise<VmRecord> {
     const vm = this.get(name);
-    if (vm.state === 'running' || vm.state === 'paused') await this.stop(name);
+    if (isLive(vm.state)) await this.stop(name);
     return this.start(name);
   }
 
@@ -413,7 +414,7 @@ export class VmLifecycle {
       // --force: let a start or stop in flight finish (it owns processes and files), then kill.
       await this.busy.get(vm.id)?.done.catch(() => {});
       vm = this.get(name);
-      if (vm.state === 'running' || vm.state === 'paused') vm = await this.stop(name, { force: true });
+      if (isLive(vm.state)) vm = await this.stop(name, { force: true });
     }
     return this.exclusive(vm, 'remove', async () => this.doRemove(vm));
   }

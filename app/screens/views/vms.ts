@@ -4,7 +4,7 @@ import type { VmRecord } from '../../contract/api.js';
 import type { Topic } from '../state/data.js';
 import { filterVms } from '../state/filter.js';
 import { detailLines, escapeTags, formatVmRow, headerRow, layoutColumns, type Column } from '../present/rows.js';
-import { vmDetails } from '../../contract/vm-facts.js';
+import { vmDetails, isLive } from '../../contract/vm-facts.js';
 import type { ActionId } from '../keys.js';
 import { vmMetricLines } from '../widgets/sparkline.js';
 import { reselect } from '../widgets/viewport.js';
@@ -120,8 +120,7 @@ export class VmsView implements View {
     }
     const w = Math.max(20, (this.detail.width as number) - 3);
     const ncols = w >= 110 ? 3 : w >= 70 ? 2 : 1;
-    const metrics =
-      vm.state === 'running' || vm.state === 'paused' ? vmMetricLines(this.ctx.data.metrics.history(vm.id), w) : [];
+    const metrics = isLive(vm.state) ? vmMetricLines(this.ctx.data.metrics.history(vm.id), w) : [];
     const lines = [
       ...metrics,
       ...detailLines(vmDetails(vm, this.ctx.data.status?.dns.zone ?? 'vm', Date.now()), w, ncols),
