@@ -1,6 +1,6 @@
 // The engine: composes store, drivers, network, DNS, images, consoles and metrics, owns the
 // VM lifecycle and emits events. The only layer with side effects on the host.
-import { readTailLines } from '../base/fsutil.js';
+import { readLastLines } from '../base/fsutil.js';
 import type {
   Backend,
   SettingOrigin,
@@ -34,6 +34,8 @@ import type { ProcessRunner } from '../base/process.js';
 import type { VmDriver } from './driver/contract.js';
 import type { ConsolePort, DnsPort, ImagesPort, MetricsPort, NetworkPort } from './ports.js';
 import { EventBus } from './events.js';
+import { BackendProbe } from './backend-probe.js';
+import { lastSamples } from './metrics/last-samples.js';
 import { createVm } from './vm/create.js';
 import { VmLifecycle } from './vm/lifecycle.js';
 import { reconcile } from './vm/reconcile.js';
@@ -45,9 +47,6 @@ import { BangerError, ErrorCodes } from '../base/errors.js';
 import { vmPaths, type Paths } from '../base/paths.js';
 import type { Logger } from '../base/log.js';
 import { nonDefaultSettings } from './settings-report.js';
-
-/** How long a backend availability probe is reused by status(). */
-const BACKENDS_TTL_MS = 5000;
 
 export interface EngineParts {
   paths: Paths;
@@ -75,13 +74,12 @@ export class Engine implements EngineApi {
   readonly vms: VmLifecycle;
   readonly snapshots: Snapshots;
   private readonly startedAt = new Date();
-  private defaultBackendCache: Backend | null = null;
-  private backendsCache: { at: number; result: Promise<EngineStatus['backends']>; settled?: boolean } | null = null;
-  private backendsRefreshing = false;
+  private readonly probe: BackendProbe;
   controlSocket: string | null = null;
 
   constructor(private readonly p: EngineParts) {
     this.bus = p.bus ?? new EventBus();
+    this.probe = new BackendProbe(p.drivers, p.config.defaultBackend);
     this.vms = new VmLifecycle({
       store: p.store,
       paths: p.paths,
@@ -127,19 +125,14 @@ export class Engine implements EngineApi {
   }
 
   /** The backend a VM gets when none is named: firecracker when its binary is found, else qemu. */
-  async defaultBackend(): Promise<Backend> {
-    if (this.p.config.defaultBackend !== 'auto') return this.p.config.defaultBackend;
-    if (this.defaultBackendCache) return this.defaultBackendCache;
-    // The same probe status shows (one process per backend, shared).
-    const ok = (await this.backends()).some((b) => b.name === 'firecracker' && b.available);
-    this.defaultBackendCache = ok || !this.p.drivers.has('qemu') ? 'firecracker' : 'qemu';
-    return this.defaultBackendCache;
+  defaultBackend(): Promise<Backend> {
+    return this.probe.defaultBackend();
   }
 
   async status(): Promise<EngineStatus> {
     const vms = this.p.store.listVms();
     const counts = countByState(vms);
-    const backends = await this.backends();
+    const backends = await this.probe.backends();
     return {
       pid: process.pid,
       startedAt: this.startedAt.toISOString(),
@@ -154,49 +147,6 @@ export class Engine implements EngineApi {
       defaultBackend: await this.defaultBackend(),
       settings: nonDefaultSettings(this.p.config, this.p.settingSources ?? {}),
     };
-  }
-
-  /**
-   * Probing a backend runs its binary (a process each): concurrent status calls share one
-   * probe and reuse it briefly, so a burst of front ends cannot starve the engine. Past that, a
-   * good answer is still given at once while a fresh probe runs behind it: status stays instant
-   * (CLI verbs, the TUI's first frame) and is at most one probe behind the host.
-   */
-  private backends(): Promise<EngineStatus['backends']> {
-    const c = this.backendsCache;
-    if (c && (Date.now() - c.at < BACKENDS_TTL_MS || this.backendsRefreshing)) return c.result;
-    // Both backends at once, as doctor asks them.
-    const result = Promise.all(
-      [...this.p.drivers].map(async ([name, drv]) => {
-        const a = await drv.available();
-        return { name, available: a.ok, reason: a.reason };
-      }),
-    );
-    const entry = { at: Date.now(), result };
-    if (c?.settled) {
-      this.backendsRefreshing = true;
-      void result
-        .then(
-          () => {
-            if (this.backendsCache === c) this.backendsCache = { ...entry, settled: true };
-          },
-          () => {},
-        )
-        .finally(() => {
-          this.backendsRefreshing = false;
-        });
-      return c.result;
-    }
-    this.backendsCache = entry;
-    result.then(
-      () => {
-        if (this.backendsCache === entry) this.backendsCache = { ...entry, settled: true };
-      },
-      () => {
-        if (this.backendsCache === entry) this.backendsCache = null;
-      },
-    );
-    return result;
   }
 
   private dnsStatus(): DnsStatus {
@@ -368,10 +318,7 @@ export class Engine implements EngineApi {
   }
 
   async engineLog(lines = 200): Promise<string[]> {
-    // Only the file's end (4 KiB a line is generous), never the whole log.
-    return readTailLines(this.p.paths.engineLog, Math.min(Math.max(64 * 1024, lines * 4096), 16 * 1024 * 1024)).slice(
-      -lines,
-    );
+    return readLastLines(this.p.paths.engineLog, lines);
   }
 
   async reconcile(): Promise<ReconcileReport> {
@@ -390,13 +337,7 @@ export class Engine implements EngineApi {
   }
 
   async metrics(opts: { last?: number } = {}): Promise<MetricsSnapshot> {
-    const snap = this.p.metrics?.snapshot() ?? { host: [], vms: {} };
-    const n = opts.last;
-    if (!n || !Number.isInteger(n) || n <= 0) return snap;
-    return {
-      host: snap.host.slice(-n),
-      vms: Object.fromEntries(Object.entries(snap.vms).map(([id, s]) => [id, s.slice(-n)])),
-    };
+    return lastSamples(this.p.metrics?.snapshot() ?? { host: [], vms: {} }, opts.last);
   }
 
   subscribe(listener: (e: EngineEvent) => void): Unsubscribe {
