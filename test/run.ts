@@ -22,6 +22,14 @@ const write = (s: string) => process.stdout.write(s);
 
 const results: FileResult[] = [];
 
+const busyGroups = new Set<string>();
+
+/** The next file whose group is not running now (a worker with none left to take stops). */
+function takeNext(queue: TestFile[]): TestFile | null {
+  const i = queue.findIndex((f) => !f.group || !busyGroups.has(f.group));
+  return i < 0 ? null : queue.splice(i, 1)[0];
+}
+
 /** Run `files` on `n` workers, each taking the next file when it is done with one. */
 function pool(files: TestFile[], n: number): Promise<void> {
   const queue = [...files];
@@ -34,7 +42,9 @@ function pool(files: TestFile[], n: number): Promise<void> {
       });
       let current: TestFile | null = null;
       const next = () => {
-        current = queue.shift() ?? null;
+        if (current?.group) busyGroups.delete(current.group);
+        current = takeNext(queue);
+        if (current?.group) busyGroups.add(current.group);
         if (current) child.send({ name: current.name, file: current.file });
         else child.send('stop');
       };
@@ -43,8 +53,10 @@ function pool(files: TestFile[], n: number): Promise<void> {
         next();
       });
       child.on('exit', (code, signal) => {
-        // Died mid-file (process.exit in a test, a crash): that file failed; the rest go on.
-        if (current) report(died(current, code, signal));
+        if (!current) return resolve(); // it was told to stop
+        // Died mid-file: that file fails, a new worker takes the rest.
+        report(died(current, code, signal));
+        if (current.group) busyGroups.delete(current.group);
         void worker().then(resolve);
       });
     });

@@ -1,6 +1,8 @@
-// Which test files run where: files that share host state (they say so with a line
-// `// test-run: alone (why)`) run alone once the rest is done; the others go to the workers
-// longest first, by how long each took last time (node_modules/.cache), else by its size.
+// Which test files run where. A file that shares host state says so in a line of its own:
+// `// test-run: alone (why)` runs once the rest is done, with nothing beside it;
+// `// test-run: group NAME (why)` never runs beside another file of group NAME (other files
+// may). The others go to the workers longest first, by how long each took last time
+// (node_modules/.cache), else by their size.
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -8,9 +10,12 @@ export interface TestFile {
   name: string;
   file: string;
   alone: boolean;
+  /** Files of one group never run at the same time. */
+  group: string | null;
 }
 
 const ALONE = /^\/\/ test-run: alone\b/m;
+const GROUP = /^\/\/ test-run: group ([\w-]+)/m;
 
 const timesFile = (root: string) => join(root, 'node_modules', '.cache', 'banger-test-times.json');
 
@@ -29,7 +34,10 @@ export function writeTimes(root: string, times: Record<string, number>): void {
 }
 
 export function classify(suites: { name: string; file: string }[]): TestFile[] {
-  return suites.map((s) => ({ ...s, alone: ALONE.test(readFileSync(s.file, 'utf8')) }));
+  return suites.map((s) => {
+    const text = readFileSync(s.file, 'utf8');
+    return { ...s, alone: ALONE.test(text), group: GROUP.exec(text)?.[1] ?? null };
+  });
 }
 
 /** Longest first (what took long last time; unknown files by size, ~1 s per 4 KB). */
