@@ -27,7 +27,7 @@ import type {
   VmCreateInput,
   VmRecord,
 } from '../contract/api.js';
-import { countByState, isActive, isLive } from '../contract/vm-facts.js';
+import { countByState, dnsRecordsOf, isActive, isLive } from '../contract/vm-facts.js';
 import type { Config } from './config.js';
 import type { Store } from './store.js';
 import type { ProcessRunner } from '../base/process.js';
@@ -42,7 +42,7 @@ import { reconcile } from './vm/reconcile.js';
 import { Snapshots } from './snapshots/service.js';
 import { imageFromVm } from './snapshots/image-from-vm.js';
 import { doctor } from './doctor.js';
-import { sshArgv } from '../contract/ssh-argv.js';
+import { sshInfoOf } from './vm/ssh-info.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { vmPaths, type Paths } from '../base/paths.js';
 import type { Logger } from '../base/log.js';
@@ -222,19 +222,7 @@ export class Engine implements EngineApi {
   }
 
   async sshInfo(name: string): Promise<SshInfo> {
-    const vm = this.vms.get(name);
-    if (vm.state !== 'running' || !vm.ip)
-      throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: start it first`);
-    if (!this.p.images) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'ssh needs the image service');
-    const key = await this.p.images.sshKey();
-    const knownHosts = vmPaths(this.p.paths, vm.id).knownHosts;
-    return {
-      ip: vm.ip,
-      user: 'root',
-      keyPath: key.privateKey,
-      knownHostsPath: knownHosts,
-      argv: sshArgv(vm.ip, key.privateKey, knownHosts),
-    };
+    return sshInfoOf(this.vms.get(name), this.p.images, this.p.paths);
   }
 
   // ---- consoles
@@ -309,11 +297,7 @@ export class Engine implements EngineApi {
 
   // ---- DNS, events, logs, metrics
   async dnsRecords(): Promise<DnsRecord[]> {
-    const zone = this.p.config.dnsZone;
-    return this.p.store
-      .listVms()
-      .filter((vm) => isLive(vm.state) && vm.ip)
-      .map((vm) => ({ name: `${vm.name}.${zone}.`, type: 'A' as const, value: vm.ip!, ttl: 5, vm: vm.name }));
+    return dnsRecordsOf(this.p.store.listVms(), this.p.config.dnsZone);
   }
 
   async events(limit = 100): Promise<EventRecord[]> {
