@@ -14,6 +14,7 @@ import type {
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { MIGRATIONS } from './store-migrations.js';
 import { parseSuspended, rowToVm, VM_COLUMNS, VM_SELECT, withoutSuspended, type VmRow } from './store-rows.js';
+import { foldVmName } from '../contract/vm-spec.js';
 
 type Db = Database.Database;
 
@@ -115,7 +116,7 @@ export class Store {
   }
 
   getVm(name: string): VmRecord | null {
-    const r = this.db.prepare(`${VM_SELECT} WHERE vms.name = ?`).get(name.toLowerCase()) as
+    const r = this.db.prepare(`${VM_SELECT} WHERE vms.name = ?`).get(foldVmName(name)) as
       (VmRow & { ip: string | null }) | undefined;
     return r ? rowToVm(r) : null;
   }

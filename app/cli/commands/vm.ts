@@ -7,6 +7,8 @@ import { attachConsole } from '../console.js';
 import { clientSshArgv } from '../ssh.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { formatBytes } from '../../base/human.js';
+import { isLive } from '../../contract/vm-facts.js';
+import { foldVmName } from '../../contract/vm-spec.js';
 
 interface Json {
   json?: boolean;
@@ -117,7 +119,7 @@ export async function stop(
 
 export async function rm(ctx: CliContext, name: string, o: { force?: boolean }): Promise<void> {
   await (await ctx.engine()).removeVm(name, { force: !!o.force });
-  ctx.out(`deleted ${name.toLowerCase()}`);
+  ctx.out(`deleted ${foldVmName(name)}`);
 }
 
 export async function ssh(ctx: CliContext, name: string, remote: string[]): Promise<number> {
@@ -136,7 +138,7 @@ export async function logs(ctx: CliContext, name: string, o: { follow?: boolean;
   await e.subscribeConsole(name, (b) => process.stdout.write(b));
   await new Promise<void>((resolve) => {
     const off = e.subscribe((ev) => {
-      if (ev.type === 'vm' && ev.vm.name === name.toLowerCase() && !['running', 'paused'].includes(ev.vm.state)) {
+      if (ev.type === 'vm' && ev.vm.name === foldVmName(name) && !isLive(ev.vm.state)) {
         off();
         resolve();
       }

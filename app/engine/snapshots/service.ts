@@ -17,6 +17,8 @@ import { copyDisk, diskSwap, swapBack, swapDone, swapIn, sweepSwap } from './dis
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
 import type { Logger } from '../../base/log.js';
+import { isLive } from '../../contract/vm-facts.js';
+import { LIVE_STATES } from '../../contract/api.js';
 
 const SNAP_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -100,7 +102,7 @@ export class Snapshots {
   async snapshot(name: string, rawSnap?: string): Promise<SnapshotRecord> {
     const vm = this.d.lifecycle.get(name);
     const snap = rawSnap === undefined || rawSnap === null ? defaultName() : validateSnapshotName(rawSnap);
-    this.d.lifecycle.requireState(vm, ['running', 'paused'], 'snapshot');
+    this.d.lifecycle.requireState(vm, LIVE_STATES, 'snapshot');
     if (this.records.get(vm.id, snap))
       throw new BangerError(ErrorCodes.NAME_TAKEN, `VM "${vm.name}" already has a snapshot named "${snap}"`);
     const { h, drv } = this.live(vm, 'snapshot');
@@ -175,7 +177,7 @@ export class Snapshots {
     let out: VmRecord;
     try {
       // The state now running is being replaced: no graceful shutdown of it.
-      if (vm.state === 'running' || vm.state === 'paused') vm = await this.d.lifecycle.stop(vm.name, { force: true });
+      if (isLive(vm.state)) vm = await this.d.lifecycle.stop(vm.name, { force: true });
       out = await this.d.lifecycle.startRestored(vm.name, files, {
         prepare: async () => swapIn(swap),
         rollback: async () => {
