@@ -96,22 +96,16 @@ export class Engine implements EngineApi {
     });
     // An exit the lifecycle could not record (disk full, database busy) is set right by a reconcile.
     this.vms.onReconcileNeeded = () => this.reconcile();
-    this.snapshots = new Snapshots({
+    const keep = {
       store: p.store,
       paths: p.paths,
       runner: p.runner,
       logger: p.logger,
       bus: this.bus,
       lifecycle: this.vms,
-    });
-    this.suspender = new Suspender({
-      store: p.store,
-      paths: p.paths,
-      runner: p.runner,
-      logger: p.logger,
-      bus: this.bus,
-      lifecycle: this.vms,
-    });
+    };
+    this.snapshots = new Snapshots(keep);
+    this.suspender = new Suspender(keep);
     this.vms.resumer = (vm, restore) => this.suspender.resume(vm, restore);
   }
 
@@ -208,12 +202,8 @@ export class Engine implements EngineApi {
     if (opts?.save) return this.suspender.suspend(name);
     return this.vms.stop(name, opts);
   }
-  async cloneVm(source: string, name: string): Promise<VmRecord> {
-    const src = this.vms.get(source);
-    const vm = await cloneVm({ store: this.p.store, paths: this.p.paths, runner: this.p.runner }, src, name);
-    this.p.store.addEvent('vm', vm.name, `created as a clone of ${src.name}`);
-    this.bus.emit({ type: 'vm', vm });
-    return vm;
+  cloneVm(source: string, name: string): Promise<VmRecord> {
+    return cloneVm({ store: this.p.store, paths: this.p.paths, runner: this.p.runner, bus: this.bus }, source, name);
   }
   restartVm(name: string): Promise<VmRecord> {
     return this.vms.restart(name);
@@ -235,11 +225,7 @@ export class Engine implements EngineApi {
     return this.snapshots.list(name);
   }
   async restoreVm(name: string, snap: string): Promise<VmRecord> {
-    const vm = await this.snapshots.restore(name, snap);
-    if (!vm.suspended) return vm;
-    // Its disk was replaced: a suspended state saved before no longer fits it.
-    this.suspender.discard(vm);
-    return this.vms.update(vm, { suspended: null });
+    return this.suspender.afterRestore(await this.snapshots.restore(name, snap));
   }
   removeSnapshot(name: string, snap: string): Promise<void> {
     return this.snapshots.remove(name, snap);

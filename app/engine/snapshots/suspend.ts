@@ -152,6 +152,13 @@ export class Suspender {
     return removed;
   }
 
+  /** A snapshot restore replaced the disk: a suspended state saved before no longer fits it. */
+  afterRestore(vm: VmRecord): VmRecord {
+    if (!vm.suspended) return vm;
+    this.discard(vm);
+    return this.d.lifecycle.update(vm, { suspended: null });
+  }
+
   /** The saved state goes (after a resume, a cold boot, or a clone/remove of the VM). */
   discard(vm: VmRecord): void {
     rmSync(suspendFiles(this.d.paths, vm.id).dir, { recursive: true, force: true });

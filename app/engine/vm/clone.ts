@@ -6,6 +6,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import type { VmRecord } from '../../contract/api.js';
 import type { Store } from '../store.js';
+import type { EventBus } from '../events.js';
 import type { ProcessRunner } from '../../base/process.js';
 import { macFor } from '../network/identity.js';
 import { BangerError, ErrorCodes, asNoSpace } from '../../base/errors.js';
@@ -18,6 +19,7 @@ export interface CloneDeps {
   store: Store;
   paths: Paths;
   runner: ProcessRunner;
+  bus: EventBus;
 }
 
 /** Refused unless the source is stopped: a running guest's disk is not a consistent copy. */
@@ -29,7 +31,9 @@ export function cloneable(src: VmRecord): void {
     );
 }
 
-export async function cloneVm(d: CloneDeps, src: VmRecord, rawName: string): Promise<VmRecord> {
+export async function cloneVm(d: CloneDeps, source: string, rawName: string): Promise<VmRecord> {
+  const src = d.store.getVm(source);
+  if (!src) throw new BangerError(ErrorCodes.NOT_FOUND, `no VM named "${source}" (see banger vm ls)`);
   const name = validateName(rawName);
   cloneable(src);
   if (d.store.getVm(name)) throw new BangerError(ErrorCodes.NAME_TAKEN, `a VM named "${name}" already exists`);
@@ -59,12 +63,16 @@ export async function cloneVm(d: CloneDeps, src: VmRecord, rawName: string): Pro
     suspended: null,
   };
   const dir = vmPaths(d.paths, id).dir;
+  let out: VmRecord;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     await copyDisk(d.runner, vmPaths(d.paths, src.id).disk, vmPaths(d.paths, id).disk);
-    return d.store.insertVm(vm);
+    out = d.store.insertVm(vm);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw asNoSpace(err, `copying the disk of VM "${src.name}" for "${name}"`);
   }
+  d.store.addEvent('vm', name, `created as a clone of ${src.name}`);
+  d.bus.emit({ type: 'vm', vm: out });
+  return out;
 }
