@@ -6,54 +6,9 @@
 import type { EngineApi, EngineEvent, StopOptions } from '../contract/api.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import type { HelloInfo } from './protocol.js';
+import { ENGINE_METHODS, type EngineMethod } from '../contract/engine-methods.js';
 
-/** Every EngineApi method that is a plain request/response. subscribe* are stream methods. */
-export const ENGINE_METHODS = [
-  'status',
-  'doctor',
-  'listVms',
-  'getVm',
-  'createVm',
-  'startVm',
-  'stopVm',
-  'restartVm',
-  'removeVm',
-  'sshInfo',
-  'pauseVm',
-  'resumeVm',
-  'snapshotVm',
-  'listSnapshots',
-  'restoreVm',
-  'removeSnapshot',
-  'imageFromVm',
-  'consoleTail',
-  'sendConsole',
-  'listImages',
-  'buildImage',
-  'importImage',
-  'removeImage',
-  'listBuilds',
-  'cancelBuild',
-  'listKernels',
-  'addKernel',
-  'fetchKernel',
-  'buildKernel',
-  'removeKernel',
-  'dnsRecords',
-  'events',
-  'engineLog',
-  'reconcile',
-  'metrics',
-  'shutdown',
-] as const satisfies readonly (keyof EngineApi)[];
-
-export type EngineMethod = (typeof ENGINE_METHODS)[number];
-type StreamMethod = 'subscribe' | 'subscribeConsole';
-
-// Compile-time guard: a method added to EngineApi but not listed above fails the build here.
-type Unlisted = Exclude<keyof EngineApi, EngineMethod | StreamMethod>;
-const exhaustive: [Unlisted] extends [never] ? true : { missingFromWhitelist: Unlisted } = true;
-void exhaustive;
+export { ENGINE_METHODS, type EngineMethod } from '../contract/engine-methods.js';
 
 /** The methods that are not EngineApi calls: the bootstrap surface and stream control. */
 export interface ControlCalls {
@@ -154,7 +109,7 @@ function stopOptions(v: unknown): StopOptions | undefined {
   const t = o.timeoutMs;
   if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && t >= 0))
     throw bad(`option "timeoutMs" must be a number of milliseconds >= 0, got ${JSON.stringify(t) ?? describe(t)}`);
-  return given({ force: flag(o, 'force'), timeoutMs: t as number | undefined });
+  return given({ force: flag(o, 'force'), timeoutMs: t as number | undefined, save: flag(o, 'save') });
 }
 
 /** An input record: an object; string fields that the domain rules do not check are checked here. */
@@ -182,6 +137,8 @@ export const VALIDATORS: Validators = {
   startVm: byVmName,
   stopVm: (p) => [vmName(p[0]), stopOptions(p[1])],
   restartVm: byVmName,
+  // The new name is the domain's to judge (E_INVALID_NAME).
+  cloneVm: (p) => [vmName(p[0]), p[1] as string],
   removeVm: (p) => {
     const o = options(p[1]);
     return [vmName(p[0]), o && given({ force: flag(o, 'force') })];

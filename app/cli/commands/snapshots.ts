@@ -4,6 +4,7 @@ import type { CliContext } from '../context.js';
 import { printJson } from '../context.js';
 import { table } from '../table.js';
 import { formatBytes } from '../../base/human.js';
+import { foldVmName } from '../../contract/vm-spec.js';
 
 interface Json {
   json?: boolean;
@@ -13,8 +14,16 @@ function snapshotTable(snaps: SnapshotRecord[]): string {
   const total = snaps.reduce((n, s) => n + s.sizeBytes, 0);
   return [
     table(
-      ['NAME', 'SIZE', 'PARENT', 'MEM', 'CREATED'],
-      snaps.map((s) => [s.name, formatBytes(s.sizeBytes), s.parent ?? '-', `${s.memoryMib}M`, s.createdAt]),
+      ['NAME', 'SIZE', 'PARENT', 'MEM', 'VMM', 'CREATED'],
+      snaps.map((s) => [
+        s.name,
+        formatBytes(s.sizeBytes),
+        s.parent ?? '-',
+        `${s.memoryMib}M`,
+        // What wrote it: a restore is refused up front when this host's VMM cannot load it.
+        s.stamp ? `${s.stamp.backend} ${s.stamp.version}` : '-',
+        s.createdAt,
+      ]),
     ),
     `${snaps.length} snapshot${snaps.length === 1 ? '' : 's'}, ${formatBytes(total)} on disk`,
   ].join('\n');
@@ -40,7 +49,7 @@ export async function snapshot(ctx: CliContext, name: string, snap: string | und
 export async function snapshots(ctx: CliContext, name: string, o: Json) {
   const snaps = await (await ctx.engine()).listSnapshots(name);
   if (o.json) printJson(ctx, snaps);
-  else ctx.out(snaps.length ? snapshotTable(snaps) : `no snapshots: banger vm snapshot ${name.toLowerCase()}`);
+  else ctx.out(snaps.length ? snapshotTable(snaps) : `no snapshots: banger vm snapshot ${foldVmName(name)}`);
 }
 
 export async function restore(ctx: CliContext, name: string, snap: string, o: Json) {
@@ -52,5 +61,5 @@ export async function restore(ctx: CliContext, name: string, snap: string, o: Js
 
 export async function snapshotRm(ctx: CliContext, name: string, snap: string) {
   await (await ctx.engine()).removeSnapshot(name, snap);
-  ctx.out(`deleted snapshot ${snap.toLowerCase()} of ${name.toLowerCase()}`);
+  ctx.out(`deleted snapshot ${snap.toLowerCase()} of ${foldVmName(name)}`);
 }
