@@ -416,11 +416,7 @@ export class VmLifecycle {
     rmSync(vmPaths(this.d.paths, vm.id).dir, { recursive: true, force: true });
     rmSync(vmPaths(this.d.paths, vm.id).runtimeDir, { recursive: true, force: true });
     // `ssh NAME.vm` pinned this VM's host key by name: the next VM of that name has another.
-    try {
-      forgetHostKey(sshKnownHostsFile(this.d.paths), `${vm.name}.${this.d.config.dnsZone}`);
-    } catch (err) {
-      this.d.logger.warn(`vm ${vm.name}: could not drop its ssh host key`, { err: String(err) });
-    }
+    forgetHostKey(sshKnownHostsFile(this.d.paths), `${vm.name}.${this.d.config.dnsZone}`);
     this.d.store.addEvent('vm', vm.name, 'deleted');
     this.d.bus.emit({ type: 'vm-removed', id: vm.id, name: vm.name });
     return vm;
