@@ -96,7 +96,7 @@ const ENV_READ = new Set(
     .concat(readFileSync(join(ROOT, 'bin', 'banger'), 'utf8').match(/BANGER_[A-Z_]+/g) ?? []),
 );
 /** Variables the tests and benchmarks read (documented in CONTRIBUTING.md). */
-const TEST_ENV = ['BANGER_TEST_CACHE_DIR', 'BANGER_SLOW_TESTS'];
+const TEST_ENV = ['BANGER_TEST_CACHE_DIR', 'BANGER_SLOW_TESTS', 'BANGER_TEST_JOBS'];
 
 /**
  * Config keys a page names: `key` (`ENV`), config key `key`, `key` setting, `key` `value`,
