@@ -28,7 +28,18 @@ import { which, withSbin } from '../base/process.js';
 import type { Policy } from './policy.js';
 
 export const SUDOERS_DIR = '/etc/sudoers.d';
-const LIB_FILES = ['helper', 'verbs', 'vmm-verbs', 'jail-verbs', 'build-verbs', 'policy'];
+const LIB_FILES = [
+  'helper',
+  'verbs',
+  'vmm-verbs',
+  'jail-verbs',
+  'build-verbs',
+  'policy',
+  'fd-walk',
+  'fd-remove',
+  'kill-verb',
+  'forward-verb',
+];
 
 export interface Target {
   user: string;
