@@ -53,7 +53,8 @@ function runs(id: Identity, bin: string): boolean {
   } finally {
     closeSync(fd);
   }
-  return head.toString('latin1') === '#!' && sameFile(id.argv[1], fc);
+  // The script exactly as the entry point named it (a root-only path), and still that file.
+  return head.toString('latin1') === '#!' && id.argv[1] === bin && sameFile(id.argv[1], fc);
 }
 
 /** Check PID and return the signal to send: refusals for anything but this user's root VMM. */
