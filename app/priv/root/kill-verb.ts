@@ -6,7 +6,7 @@
 // time is read at the check and again just before the signal. Node has no pidfd_send_signal,
 // so the signal goes by pid: the one window left is between that last read and kill(2).
 // Installed as root-owned code: node: builtins and ./policy.js, ./fd-walk.js only.
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { constants as C } from 'node:fs';
 import { closeDir, userDirOf } from './fd-walk.js';
 import { refuse, type Policy } from './policy.js';
@@ -57,8 +57,56 @@ function runs(id: Identity, bin: string): boolean {
   return head.toString('latin1') === '#!' && id.argv[1] === bin && sameFile(id.argv[1], fc);
 }
 
+/**
+ * The signal through a real pidfd: python3's os.pidfd_open and signal.pidfd_send_signal (no
+ * compiled code of ours). The pidfd is opened first, then the start time read again: equal,
+ * the pidfd holds the very process checked, and the signal reaches it or nothing (ESRCH),
+ * whatever happens to the pid meanwhile (the entry point stopped with SIGTSTP included).
+ * -I: isolated, so neither the caller's cwd nor PYTHON* variables reach root's python.
+ */
+const PIDFD_PY = [
+  'import os, signal, sys',
+  'pid, sig, start = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]',
+  'def gone():',
+  '    sys.stderr.write(f"banger-priv: refused: process {pid} has exited [E_PRIV_REFUSED]\\n"); sys.exit(2)',
+  'try:',
+  '    fd = os.pidfd_open(pid)',
+  '    s = open(f"/proc/{pid}/stat").read()',
+  'except (ProcessLookupError, FileNotFoundError):',
+  '    gone()',
+  'if s[s.rindex(")") + 2:].split(" ")[19] != start:',
+  '    gone()',
+  'try:',
+  '    signal.pidfd_send_signal(fd, sig)',
+  'except ProcessLookupError:',
+  '    gone()',
+].join('\n');
+const SIGNUM = { TERM: 15, KILL: 9 } as const;
+const PYTHON = ['/usr/bin/python3', '/bin/python3'];
+
+export type KillAction = { argv: string[] } | { run: () => void; what: string };
+
+function signalAction(pid: number, sig: 'TERM' | 'KILL', start: string): KillAction {
+  if (PYTHON.some((p) => existsSync(p)))
+    return { argv: ['python3', '-I', '-c', PIDFD_PY, String(pid), String(SIGNUM[sig]), start] };
+  // No python3: by pid, while /proc/PID still shows that start time. The window left is
+  // between that read and kill(2) (a stopped entry point widens it): see the report.
+  const fd = openSync(`/proc/${pid}`, C.O_RDONLY | C.O_DIRECTORY);
+  return {
+    what: `kill -${sig} ${pid}`,
+    run: () => {
+      try {
+        if (identity(fd)?.start !== start) refuse(`process ${pid} has exited`);
+        process.kill(pid, `SIG${sig}`);
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
+}
+
 /** Check PID and return the signal to send: refusals for anything but this user's root VMM. */
-export function planKill(p: Policy, sigArg: string, pidArg: string): { run: () => void; what: string } {
+export function planKill(p: Policy, sigArg: string, pidArg: string): KillAction {
   if (sigArg !== 'TERM' && sigArg !== 'KILL') refuse('kill takes TERM or KILL');
   if (!/^[1-9]\d{0,9}$/.test(pidArg)) refuse(`bad pid "${pidArg}"`);
   const pid = Number(pidArg);
@@ -77,19 +125,8 @@ export function planKill(p: Policy, sigArg: string, pidArg: string): { run: () =
     const i = id.argv.indexOf('--api-sock');
     if (i < 0 || !id.argv[i + 1]) refuse(`process ${pid} is not a VMM started by banger`);
     closeDir(userDirOf(p, id.argv[i + 1]).dir);
-    const held = fd;
-    return {
-      what: `kill -${sigArg} ${pid}`,
-      run: () => {
-        try {
-          // Still the same process (the descriptor fails once it has exited): then signal.
-          if (identity(held)?.start !== id.start) refuse(`process ${pid} has exited`);
-          process.kill(pid, `SIG${sigArg}`);
-        } finally {
-          closeSync(held);
-        }
-      },
-    };
+    closeSync(fd);
+    return signalAction(pid, sigArg, id.start);
   } catch (err) {
     closeSync(fd);
     throw err;

@@ -72,6 +72,7 @@ function execute(a: Action): number | Promise<number> {
   }
   const r = spawnSync(a.argv[0], a.argv.slice(1), {
     input: a.input,
+    cwd: '/', // not the caller's dir: nothing root runs looks there
     env: { PATH: SAFE_PATH, LC_ALL: 'C' },
     stdio: [a.input === undefined ? 'ignore' : 'pipe', 'inherit', 'inherit'],
   });
