@@ -20,6 +20,8 @@ function ok(r: Result, what: string): Result {
   assert.is(r.code, 0, `${what}: exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r;
 }
+/** PRIV_TEST_DEBUG=1: one line per race (swaps, exit codes) for the report. */
+const note = (what: string) => void (process.env.PRIV_TEST_DEBUG && console.log(`\n${what}`));
 const sh = (argv: string[]) => execFileSync(argv[0], argv.slice(1), { encoding: 'utf8' });
 
 t.before(async (ctx) => {
@@ -77,6 +79,7 @@ it(`finding 1: chown-sock against a dir/symlink exchange loop, ${ROUNDS} calls: 
   const swaps = await ex.stop();
   const st = lstatSync(join(root, 'api.sock'));
   const calls = histogram(r.stdout);
+  note(`race 1: ${swaps} swaps, exit codes ${calls}${r.stderr.match(/lost=\d+/)?.[0] ?? ''}`);
   assert.ok(swaps > 1000, `the exchange loop ran (${swaps} swaps)`);
   assert.is(st.uid, 0, `root's socket is still root's after ${ROUNDS} calls (${calls})`);
   assert.ok(/(^| )0:/.test(calls), `some calls did chown the user's own socket (${calls})`);
@@ -120,6 +123,7 @@ it(`finding 2: jail-rm against a dir/symlink exchange loop inside the jail, ${RO
   const r = await rootScript(u!, script);
   const swaps = await ex.stop();
   const calls = histogram(r.stdout);
+  note(`race 2: ${swaps} swaps, exit codes ${calls}${r.stderr.match(/lost=\d+/)?.[0] ?? ''}`);
   assert.ok(swaps > 1000, `the exchange loop ran (${swaps} swaps)`);
   assert.match(r.stderr, /lost=0\b/, `no file of root's outside the jail was deleted (${r.stderr.trim()}; ${calls})`);
   assert.equal(readdirSync(victim).sort(), names, "root's files are all there");
@@ -151,6 +155,7 @@ it(`finding 3: debootstrap-image's hand-back against a dir/symlink exchange loop
   );
   const swaps = await ex.stop();
   const calls = histogram(r.stdout);
+  note(`race 3: ${swaps} swaps, exit codes ${calls}${r.stderr.match(/lost=\d+/)?.[0] ?? ''}`);
   assert.ok(swaps > 1000, `the exchange loop ran (${swaps} swaps)`);
   assert.equal(readdirSync(root), [], `no file was created in root's dir (${calls})`);
   assert.ok(/(^| )0:/.test(calls), `some builds were handed back (${calls})`);
