@@ -16,6 +16,10 @@ const ROUNDS = 120;
 const reason = skipReason() ?? (existsSync('/srv') ? null : 'no /srv for a root-only jail base');
 const t = suite<{ u: TestUser | null; base: string }>('real user races', { u: null, base: '' });
 
+function code(r: Result, want: number, what: string): Result {
+  assert.is(r.code, want, `${what}: exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
 function ok(r: Result, what: string): Result {
   assert.is(r.code, 0, `${what}: exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r;
@@ -159,6 +163,27 @@ it(`finding 3: debootstrap-image's hand-back against a dir/symlink exchange loop
   assert.ok(swaps > 1000, `the exchange loop ran (${swaps} swaps)`);
   assert.equal(readdirSync(root), [], `no file was created in root's dir (${calls})`);
   assert.ok(/(^| )0:/.test(calls), `some builds were handed back (${calls})`);
+});
+
+it('an attack beside them: jail-rm stopped mid-way by SIGTERM to sudo touches nothing outside; the next one finishes', async ({
+  u,
+  base,
+}) => {
+  const jail = join(base, 'firecracker', 'sigjail1');
+  const victim = join(base, 'victim-sig');
+  sh(['install', '-d', '-o', 'root', '-g', 'root', '-m', '0700', victim]);
+  writeFileSync(join(victim, 'keep'), 'x');
+  const tree = join(jail, 'root', 'a');
+  sh(['bash', '-c', `mkdir -p ${tree}/{1..40} && touch ${tree}/{1..40}/f{1..100} && ln -s ${victim} ${jail}/root/l`]);
+  sh(['chown', '-R', `${u!.user}:${u!.user}`, join(jail, 'root')]);
+  sh(['chown', '-h', `${u!.user}:${u!.user}`, join(jail, 'root', 'l')]);
+  const call = `sudo -n -- ${u!.entry} jail-rm ${jail}`;
+  const r = await u!.asUser(['bash', '-c', `${call} & s=$!; sleep 0.3; kill -TERM $s; wait $s; echo "rc=$?"`]);
+  note(`signalled jail-rm: ${r.stdout.trim()} ${r.stderr.trim()}`);
+  assert.ok(existsSync(join(victim, 'keep')), "root's file outside the jail is there");
+  code(await u!.asUser(['bash', '-c', call]), 0, 'jail-rm again');
+  assert.not.ok(existsSync(jail), 'the jail is gone');
+  assert.ok(existsSync(join(victim, 'keep')));
 });
 
 t.run();
