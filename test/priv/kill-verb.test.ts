@@ -4,10 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../fixtures/firecracker-sim-harness.js';
-import { planKill } from '../../app/priv/root/kill-verb.js';
+import { planKill, signalAction } from '../../app/priv/root/kill-verb.js';
 import { Refusal, type Policy } from '../../app/priv/root/policy.js';
 import { NEEDS_ROOT, runIf } from '../helpers/skip.js';
 
@@ -49,6 +49,29 @@ it('kill: a pidfd signal to the checked process only; a changed start time is re
   } finally {
     vmm.kill('SIGKILL');
     decoy.kill('SIGKILL');
+  }
+});
+
+it('kill without python3: by pid, only while /proc shows the start time checked', async () => {
+  const victim = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    await wait(100);
+    const stat = readFileSync(`/proc/${victim.pid}/stat`, 'utf8');
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const stale = signalAction(victim.pid!, 'TERM', '1', []);
+    assert.ok('run' in stale, 'no python3: an in-process signal');
+    assert.throws(
+      () => (stale as { run: () => void }).run(),
+      (e: unknown) => e instanceof Refusal,
+      'another start',
+    );
+    await wait(100);
+    assert.ok(alive(victim), 'not signalled');
+    (signalAction(victim.pid!, 'TERM', start, []) as { run: () => void }).run();
+    for (let i = 0; i < 100 && alive(victim); i++) await wait(20);
+    assert.is(victim.signalCode, 'SIGTERM');
+  } finally {
+    victim.kill('SIGKILL');
   }
 });
 

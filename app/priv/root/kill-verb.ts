@@ -86,8 +86,9 @@ const PYTHON = ['/usr/bin/python3', '/bin/python3'];
 
 export type KillAction = { argv: string[] } | { run: () => void; what: string };
 
-function signalAction(pid: number, sig: 'TERM' | 'KILL', start: string): KillAction {
-  if (PYTHON.some((p) => existsSync(p)))
+/** The signal for a checked process (pythons: where python3 may be; tests pass none). */
+export function signalAction(pid: number, sig: 'TERM' | 'KILL', start: string, pythons = PYTHON): KillAction {
+  if (pythons.some((p) => existsSync(p)))
     return { argv: ['python3', '-I', '-c', PIDFD_PY, String(pid), String(SIGNUM[sig]), start] };
   // No python3: by pid, while /proc/PID still shows that start time. The window left is
   // between that read and kill(2) (a stopped entry point widens it): see the report.
