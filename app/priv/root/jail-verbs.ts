@@ -4,11 +4,11 @@
 // fresh VM id, banger's cgroup parent, and only the Firecracker flags banger passes, with
 // in-jail paths. `jail-rm` removes one of those jails once no process lives in it.
 // Installed as root-owned code: node: builtins and ./policy.js, ./vmm-verbs.js, ./fd-*.js only.
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { assertRootOnlyFile, refuse, type Policy } from './policy.js';
 import { VM_ID_RE, type VmmAction } from './vmm-verbs.js';
-import { closeDir, lstatAt, openRootOnly } from './fd-walk.js';
+import { at, closeDir, lstatAt, openRootOnly } from './fd-walk.js';
 import { removeTreeAt } from './fd-remove.js';
 
 /** An absolute path inside the jail, one plain component (what banger names there). */
@@ -53,6 +53,26 @@ function checkJailedFlags(args: string[]): void {
   if (!seen.has('--api-sock')) refuse('firecracker needs --api-sock');
 }
 
+/**
+ * The chroot base, made when missing (the jailer canonicalises it and fails without it): root's,
+ * 0755 (the user's engine walks down to the jail's root, which the jailer gives the user), and
+ * checked again once made.
+ */
+export function planJailBase(p: Policy): { run: () => void; what: string }[] {
+  const { base } = jailConfig(p);
+  assertRootBase(base);
+  if (lstatSync(base, { throwIfNoEntry: false })) return [];
+  return [
+    {
+      what: `mkdir -m 0755 ${base}`,
+      run: () => {
+        mkdirSync(base, { recursive: true, mode: 0o755 });
+        assertRootBase(base);
+      },
+    },
+  ];
+}
+
 /** `jailer JAILER --id ID --exec-file FC --uid U --gid G --chroot-base-dir B [cgroup] -- FLAGS`. */
 export function planJailer(p: Policy, args: string[]): VmmAction {
   const c = jailConfig(p);
@@ -93,17 +113,21 @@ export function planJailer(p: Policy, args: string[]): VmmAction {
   return { vmm: [bin, ...rest], ready, what: `${bin} for ${p.user}` };
 }
 
-/** Is any process rooted or working inside dir (a jailed VMM still alive)? */
-function inUse(dir: string): number | null {
+/**
+ * Is a process rooted in this jail (a jailed VMM still alive)? The jailer pivots into
+ * <dir>/root in a mount namespace of its own, so /proc/PID/root reads "/" from here: compare
+ * st_dev/st_ino of /proc/PID/root/ with the jail's root dir.
+ */
+function inUse(jailRoot: string): number | null {
+  const root = statSync(jailRoot, { throwIfNoEntry: false });
+  if (!root) return null;
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
-    for (const link of ['root', 'cwd']) {
-      try {
-        const t = readlinkSync(`/proc/${e}/${link}`);
-        if (t === dir || t.startsWith(dir + '/')) return Number(e);
-      } catch {
-        /* gone, or not ours to read */
-      }
+    try {
+      const st = statSync(`/proc/${e}/root/`);
+      if (st.dev === root.dev && st.ino === root.ino) return Number(e);
+    } catch {
+      /* gone */
     }
   }
   return null;
@@ -119,7 +143,8 @@ export function planJailRm(p: Policy, dir: string): { run: () => void; what: str
   try {
     const st = lstatAt(parent, id);
     if (st && (!st.isDirectory() || st.uid !== 0)) refuse(`${dir} is not a jail the jailer made`);
-    const pid = st ? inUse(dir) : null;
+    // The jail's root dir, through the held base (the jail dir is root's: no swap there).
+    const pid = st ? inUse(`${at(parent.fd, id)}/root`) : null;
     if (pid !== null) refuse(`${dir} is in use by process ${pid}`);
   } catch (err) {
     closeDir(parent);

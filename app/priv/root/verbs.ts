@@ -15,7 +15,7 @@ import {
   type Policy,
 } from './policy.js';
 import { planFirecracker, type VmmAction } from './vmm-verbs.js';
-import { planJailer, planJailRm } from './jail-verbs.js';
+import { planJailBase, planJailer, planJailRm } from './jail-verbs.js';
 import { planDebianBuild } from './build-verbs.js';
 import { at, closeDir, O_PATH, userDirOf } from './fd-walk.js';
 import { planKill } from './kill-verb.js';
@@ -241,7 +241,7 @@ export function plan(p: Policy, verb: string, args: string[], input = '', ctx: P
     case 'firecracker':
       return [planFirecracker(p, args)];
     case 'jailer':
-      return [planJailer(p, args)];
+      return [...planJailBase(p), planJailer(p, args)];
     case 'jail-rm':
       arity(verb, args, 1);
       return [planJailRm(p, args[0])];
