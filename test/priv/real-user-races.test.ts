@@ -178,7 +178,14 @@ it('an attack beside them: jail-rm stopped mid-way by SIGTERM to sudo touches no
   sh(['chown', '-R', `${u!.user}:${u!.user}`, join(jail, 'root')]);
   sh(['chown', '-h', `${u!.user}:${u!.user}`, join(jail, 'root', 'l')]);
   const call = `sudo -n -- ${u!.entry} jail-rm ${jail}`;
-  const r = await u!.asUser(['bash', '-c', `${call} & s=$!; sleep 0.3; kill -TERM $s; wait $s; echo "rc=$?"`]);
+  // The signal lands once the first of the 40 dirs is gone: mid-removal.
+  const count = `$(ls ${tree} 2>/dev/null | wc -l)`;
+  const until = `for i in $(seq 2000); do [ ${count} -lt 40 ] && break; sleep 0.005; done`;
+  const r = await u!.asUser([
+    'bash',
+    '-c',
+    `${call} & s=$!; ${until}; kill -TERM $s; wait $s; echo "rc=$? left=${count}"`,
+  ]);
   note(`signalled jail-rm: ${r.stdout.trim()} ${r.stderr.trim()}`);
   assert.ok(existsSync(join(victim, 'keep')), "root's file outside the jail is there");
   code(await u!.asUser(['bash', '-c', call]), 0, 'jail-rm again');
