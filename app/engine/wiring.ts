@@ -17,6 +17,7 @@ import { createImagesPort } from './images-port.js';
 import { ConsoleManager } from './vm/console.js';
 import { parseHostPort } from './config.js';
 import { withDnsServers } from './network/identity.js';
+import { isLive } from '../contract/vm-facts.js';
 
 export interface WiringOptions {
   env?: Record<string, string | undefined>;
@@ -74,7 +75,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
         listVms: () =>
           store
             .listVms()
-            .filter((vm) => vm.state === 'running' || vm.state === 'paused')
+            .filter((vm) => isLive(vm.state))
             .map((vm) => ({
               id: vm.id,
               name: vm.name,
