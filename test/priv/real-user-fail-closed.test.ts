@@ -1,3 +1,4 @@
+// test-run: group host-users (each adds a host user, its sudoers drop-in and entry point: useradd/visudo take host-wide locks)
 // Issue 23, findings 6 and 7, and the attacks tried beside them, as a created user in a
 // throwaway netns calling the entry point through sudo: a TAP whose owner cannot be read is
 // not theirs; `kill` signals only a root process running the policy's Firecracker for them

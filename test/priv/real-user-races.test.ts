@@ -1,3 +1,4 @@
+// test-run: group host-users (each adds a host user, its sudoers drop-in and entry point: useradd/visudo take host-wide locks)
 // Issue 23, findings 1-3, run as races: a created user (in a throwaway netns) swaps a
 // directory of theirs with a symlink to a root-only place, in a loop, while calling the entry
 // point's chown-sock, jail-rm and debootstrap-image (with a stand-in debootstrap) at least 100
