@@ -29,7 +29,7 @@ const refused = (r: Result, what: string, re?: RegExp) => {
 
 t.before(async (ctx) => {
   if (reason) return;
-  ctx.u = new TestUser({ bridge: 'bgtbr0', subnet: '172.31.94.0/24' });
+  ctx.u = new TestUser({ bridge: 'bangerfc0', subnet: '172.31.96.0/24' });
   code(await ctx.u.setup('--apply'), 0, 'setup sudoers --apply');
   const state = ctx.u.paths.stateDir;
   sh(['install', '-d', '-o', ctx.u.user, '-g', ctx.u.user, '-m', '0755', join(state, '..'), state]);
@@ -61,7 +61,7 @@ it('finding 6: a TAP with no owner (root made it) is refused for link-del, link-
   u!.inNs(['ip', 'tuntap', 'add', 'dev', 'bgr-0a0b0c', 'mode', 'tap']);
   refused(await u!.entryCall(['link-del', 'bgr-0a0b0c']), 'link-del', /not a TAP with an owner/);
   refused(await u!.entryCall(['link-up', 'bgr-0a0b0c']), 'link-up');
-  refused(await u!.entryCall(['tap-attach', 'bgr-0a0b0c', 'banger:0123456789ab', 'bgtbr0']), 'tap-attach');
+  refused(await u!.entryCall(['tap-attach', 'bgr-0a0b0c', 'banger:0123456789ab', 'bangerfc0']), 'tap-attach');
   assert.ok(linkExists(u!, 'bgr-0a0b0c'), 'the ownerless TAP is still there');
   u!.inNs(['ip', 'tuntap', 'add', 'dev', 'bgr-0d0e0f', 'mode', 'tap', 'user', String(u!.uid + 1)]);
   refused(await u!.entryCall(['link-del', 'bgr-0d0e0f']), "another uid's TAP", /belongs to uid/);

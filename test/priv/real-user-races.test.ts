@@ -31,7 +31,7 @@ const sh = (argv: string[]) => execFileSync(argv[0], argv.slice(1), { encoding: 
 
 t.before(async (ctx) => {
   if (reason) return;
-  ctx.u = new TestUser({ bridge: 'bgtbr0', subnet: '172.31.93.0/24' });
+  ctx.u = new TestUser({ bridge: 'bangerrc0', subnet: '172.31.95.0/24' });
   ok(await ctx.u.setup('--apply'), 'setup sudoers --apply');
   const state = ctx.u.paths.stateDir;
   sh(['install', '-d', '-o', ctx.u.user, '-g', ctx.u.user, '-m', '0755', join(state, '..'), state]);
