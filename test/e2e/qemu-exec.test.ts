@@ -125,7 +125,7 @@ async function cpTree(b: B, work: string): Promise<void> {
       '--',
       'sh',
       '-c',
-      'cd /root/tree && find . | sort && stat -c "%a %n" $(find . -mindepth 1) && ls -a /root',
+      'cd /root/tree && find . | sort && find . -mindepth 1 -exec stat -c "%a %n" {} + && ls -a /root',
     ]),
     'guest find',
   ).stdout;
@@ -188,7 +188,7 @@ async function badInput(b: B, ns: Netns, work: string, cp: string, ip: string): 
   await run(ns.exec(['ssh', '-o', `ControlPath=${cp}`, '-O', 'exit', 'root@' + ip]));
   const nft = ['nft', '-f', '-'];
   const rules =
-    'table inet exectest { chain out { type filter hook output priority 0; tcp dport 22 reject with tcp reset; } }';
+    'table inet exectest {\n chain out {\n type filter hook output priority 0;\n tcp dport 22 reject with tcp reset\n }\n}\n';
   ok(await run(ns.exec(nft), { input: rules }), 'nft reject');
   const refused = await b(['vm', 'exec', 'g', '--', 'true']);
   fails(refused, 'E_UNREACHABLE', 'exec: ssh refused');
