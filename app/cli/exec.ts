@@ -7,13 +7,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { StdioOptions } from 'node:child_process';
 import type { EngineApi } from '../contract/api.js';
 import type { ProcessRunner } from '../base/process.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { ensurePrivateDir } from '../base/paths.js';
-import { clientSshArgv, type SshPaths } from './ssh.js';
+import { clientSsh, type SshPaths } from './ssh.js';
 
 /** How long an idle master stays (seconds): long enough for a script's run of execs. */
 const PERSIST_S = 600;
@@ -43,23 +44,31 @@ export async function execTarget(
   runner: ProcessRunner,
   name: string,
 ): Promise<ExecTarget> {
-  const base = await clientSshArgv(engine, paths, name);
-  const vm = await engine.getVm(name);
+  const { argv: base, vm } = await clientSsh(engine, paths, name);
   ensurePrivateDir(join(paths.runtimeDir, 'ssh'));
   const controlPath = controlPathFor(paths.runtimeDir, vm.id, vm.ip!);
-  const check = async () =>
-    (
-      await runner.run(withOptions(base, ['-o', `ControlPath=${controlPath}`, '-O', 'check']), {
-        reject: false,
-        timeoutMs: 5000,
-      })
-    ).exitCode === 0;
-  if (!existsSync(controlPath) || !(await check())) await startMaster(runner, base, controlPath, vm.name);
+  // A connect to the master's socket, not `ssh -O check`: no process, well under a millisecond.
+  const check = () => socketAnswers(controlPath);
+  if (!(await check())) await startMaster(runner, base, controlPath, vm.name);
   return {
     argv: withOptions(base, ['-o', 'ControlMaster=no', '-o', `ControlPath=${controlPath}`]),
     controlPath,
     masterAlive: check,
   };
+}
+
+/** Does a live master listen on path? (a dead master leaves its socket file behind) */
+function socketAnswers(path: string): Promise<boolean> {
+  if (!existsSync(path)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const s = connect(path);
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
 }
 
 async function startMaster(runner: ProcessRunner, base: string[], controlPath: string, name: string): Promise<void> {
