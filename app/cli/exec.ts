@@ -5,7 +5,7 @@
 // and kept in step with the host, and ssh already gives auth, separate streams, exit codes and
 // ptys on both backends; a warm master leaves ssh's per-exec cost at a channel open.
 import { createHash } from 'node:crypto';
-import { existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { constants as osConstants } from 'node:os';
@@ -18,6 +18,8 @@ import { clientSsh, type SshPaths } from './ssh.js';
 
 /** How long an idle master stays (seconds): long enough for a script's run of execs. */
 const PERSIST_S = 600;
+/** A master lock older than this was left by a banger that died (ssh's ConnectTimeout is 10 s). */
+const LOCK_STALE_MS = 15_000;
 
 export interface ExecTarget {
   /** ssh argv through the master, ending with root@IP: append the remote words. */
@@ -49,7 +51,7 @@ export async function execTarget(
   const controlPath = controlPathFor(paths.runtimeDir, vm.id, vm.ip!);
   // A connect to the master's socket, not `ssh -O check`: no process, well under a millisecond.
   const check = () => socketAnswers(controlPath);
-  if (!(await check())) await startMaster(runner, base, controlPath, vm.name);
+  if (!(await check())) await oneMaster(controlPath, () => startMaster(runner, base, controlPath, vm.name));
   return {
     argv: withOptions(base, ['-o', 'ControlMaster=no', '-o', `ControlPath=${controlPath}`]),
     controlPath,
@@ -69,6 +71,40 @@ function socketAnswers(path: string): Promise<boolean> {
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
   });
+}
+
+/**
+ * Parallel first execs (xargs -P) start one master: the first takes a lock file and starts it,
+ * the others wait for its socket to answer. A lock left by a killed banger is taken over once
+ * it is older than a master's connect timeout.
+ */
+async function oneMaster(controlPath: string, start: () => Promise<void>): Promise<void> {
+  const lock = `${controlPath}.lock`;
+  const deadline = Date.now() + 2 * LOCK_STALE_MS;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    if (await socketAnswers(controlPath)) return;
+    if (Date.now() - mtimeOr(lock) > LOCK_STALE_MS || Date.now() > deadline) rmSync(lock, { force: true });
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  try {
+    if (!(await socketAnswers(controlPath))) await start();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function mtimeOr(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return Date.now();
+  }
 }
 
 async function startMaster(runner: ProcessRunner, base: string[], controlPath: string, name: string): Promise<void> {
