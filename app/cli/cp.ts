@@ -120,6 +120,9 @@ async function copyOut(t: ExecTarget, runner: ProcessRunner, p: CpPlan, o: { rec
     const [ssh, untar] = await Promise.all([remote(t, runner, words, 'ignore', tar.child.stdin!), finished(tar)]);
     check(p, ssh);
     if (untar.code !== 0) throw new BangerError(ErrorCodes.COMMAND_FAILED, `tar failed here: ${untar.stderr}`);
+    // The guest is not trusted with this host: no setuid/setgid file comes out of it (as root,
+    // --no-same-owner makes root the owner). GNU tar already refuses ".." and defers symlinks.
+    await runner.run(['find', tmp, '-type', 'f', '-perm', '/6000', '-exec', 'chmod', 'u-s,g-s', '{}', '+']);
     const got = join(tmp, name);
     if (statSync(got).isDirectory() && existsSync(target) && statSync(target).isDirectory())
       await runner.run(['cp', '-a', `${got}/.`, `${target}/`]);

@@ -146,7 +146,17 @@ async function cpTree(b: B, work: string): Promise<void> {
   ok(await b(['vm', 'cp', join(tree, 'plain'), 'g:/root/renamed']), 'cp file over a file');
   ok(await b(['vm', 'cp', 'g:/root/renamed', join(work, 'r')]), 'cp file out');
   assert.is(readFileSync(join(work, 'r'), 'utf8'), 'plain\n');
+  const done = json<{ direction: string; target: string }>(
+    ok(await b(['vm', 'cp', '--json', join(tree, 'plain'), 'g:/root/']), 'cp --json'),
+    'cp --json',
+  );
+  assert.equal(done.direction, 'in');
+  assert.equal(done.target, 'g:/root/');
   assert.is((statSync(join(work, 'r')).mode & 0o777).toString(8), '640');
+  // No setuid file reaches this host from a guest.
+  ok(await b(['vm', 'exec', 'g', '--', 'sh', '-c', 'cp /bin/busybox /root/suid && chmod 4755 /root/suid']), 'suid');
+  ok(await b(['vm', 'cp', 'g:/root/suid', join(work, 'suid')]), 'cp suid out');
+  assert.is((statSync(join(work, 'suid')).mode & 0o7777).toString(8), '755', 'setuid dropped');
 }
 
 async function cpStreams(sh: ReturnType<typeof shellWith>, b: B, work: string): Promise<void> {
