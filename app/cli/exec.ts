@@ -49,6 +49,12 @@ export async function execTarget(
   const { argv: base, vm } = await clientSsh(engine, paths, name);
   ensurePrivateDir(join(paths.runtimeDir, 'ssh'));
   const controlPath = controlPathFor(paths.runtimeDir, vm.id, vm.ip!);
+  // ssh binds PATH.<16 random chars> first; a Unix socket path has 107 bytes at most.
+  if (Buffer.byteLength(controlPath) + 17 > 107)
+    throw new BangerError(
+      ErrorCodes.INVALID_STATE,
+      `the runtime dir ${paths.runtimeDir} is too long for an ssh control socket: set BANGER_RUNTIME_DIR shorter`,
+    );
   // A connect to the master's socket, not `ssh -O check`: no process, well under a millisecond.
   const check = () => socketAnswers(controlPath);
   if (!(await check())) await oneMaster(controlPath, () => startMaster(runner, base, controlPath, vm.name));
