@@ -180,7 +180,7 @@ export interface EngineStatus {
   settings?: { key: string; value: unknown; source: SettingOrigin }[];
 }
 
-export type SettingOrigin = 'config' | 'env' | 'override';
+export type SettingOrigin = 'config' | 'env' | 'override' | 'policy';
 
 export interface DoctorCheck {
   name: string;

@@ -17,6 +17,7 @@ import { createImagesPort } from './images-port.js';
 import { ConsoleManager } from './vm/console.js';
 import { parseHostPort } from './config.js';
 import { withDnsServers } from './network/identity.js';
+import { withPolicyNetwork } from './network/policy-defaults.js';
 
 export interface WiringOptions {
   env?: Record<string, string | undefined>;
@@ -38,7 +39,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
   const env = o.env ?? process.env;
   const paths = o.paths ?? resolvePaths(env);
   ensureBaseDirs(paths);
-  const { config, settingSources } = settingsFor(paths, env, o.config);
+  const { config, settingSources, guestDnsPort } = settingsFor(paths, env, o.config);
   const bus = new EventBus();
   const logger = o.logger ?? createLogger(paths.engineLog, (line) => bus.emit({ type: 'log', line }));
   const runner = o.runner ?? createRunner();
@@ -53,6 +54,8 @@ export function createEngine(o: WiringOptions = {}): Engine {
           subnet: config.subnet,
           tag: paths.stateDir,
           logger,
+          // Only when the guest listener is wanted: the redirect targets it.
+          ...(guestDnsPort && config.dnsGateway ? { dnsRedirect: guestDnsPort } : {}),
         })
       : null;
   let dns: DnsPort | null = null;
@@ -63,6 +66,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
       host,
       port,
       logger,
+      ...(guestDnsPort ? { gatewayPort: guestDnsPort } : {}),
       onChange: (records) => bus.emit({ type: 'dns', records }),
     });
   }
@@ -137,9 +141,11 @@ function settingsFor(
   paths: Paths,
   env: Record<string, string | undefined>,
   overrides: Partial<Config> = {},
-): { config: Config; settingSources: NonNullable<EngineParts['settingSources']> } {
+): { config: Config; settingSources: NonNullable<EngineParts['settingSources']>; guestDnsPort?: number } {
   const loaded = loadConfigWithSources(paths, env);
   const settingSources: NonNullable<EngineParts['settingSources']> = { ...loaded.sources };
   for (const k of Object.keys(overrides) as (keyof Config)[]) settingSources[k] = 'override';
-  return { config: { ...loaded.config, ...overrides }, settingSources };
+  // A normal user's network is the one root chose for them (their policy), unless set here.
+  const p = withPolicyNetwork({ ...loaded.config, ...overrides }, settingSources, env);
+  return { config: p.config, settingSources: p.sources, guestDnsPort: p.guestDnsPort };
 }

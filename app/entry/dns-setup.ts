@@ -1,7 +1,8 @@
 // banger dns setup [--apply]: print the exact resolver integration for this host's settings,
 // or install the systemd-resolved drop-in (through sudo when not root) and restart resolved.
 import type { ProcessRunner } from '../base/process.js';
-import { loadConfig, parseHostPort } from '../engine/config.js';
+import { parseHostPort } from '../engine/config.js';
+import { loadEngineSettings } from '../engine/network/policy-defaults.js';
 import {
   applyResolvedSetup,
   removeResolvedSetup,
@@ -25,7 +26,8 @@ export async function dnsSetup(
     await removeResolvedSetup(run);
     return `removed ${RESOLVED_DROPIN_PATH} and ${RESOLVED_NTA_PATH}; systemd-resolved restarted`;
   }
-  const cfg = loadConfig(paths);
+  // The port this user's engine listens on (their policy's, for a normal user).
+  const cfg = loadEngineSettings(paths).config;
   const { host, port } = parseHostPort(cfg.dnsAddr);
   const target = { zone: cfg.dnsZone, address: host, port };
   const plan = planResolvedSetup(target); // validates the settings before anything is printed or run

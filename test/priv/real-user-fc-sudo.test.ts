@@ -17,7 +17,7 @@ import { vmPaths } from '../../app/base/paths.js';
 import { SIM } from '../service/helpers.js';
 import { kvmStandIn, rootSimCopy, simGuestFiles, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 
-const BRIDGE = 'bgtfbr0';
+const BRIDGE = 'bangertf0';
 const SUBNET = '172.31.93.0/24';
 const reason = skipReason();
 const t = suite<{ u: TestUser | null; fc: string }>('real user, Firecracker through the entry point', {

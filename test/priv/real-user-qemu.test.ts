@@ -15,7 +15,7 @@ import { testCacheDir } from '../helpers/cache.js';
 import { runIf } from '../helpers/skip.js';
 import { noRootBangerProcesses, ownedByUser, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 
-const BRIDGE = 'bgtqbr0';
+const BRIDGE = 'bangertq0';
 const SUBNET = '172.31.92.0/24';
 const DNS_PORT = 10054;
 const PACKAGES = ['busybox-static', 'dropbear-bin', 'libtomcrypt1', 'libtommath1', 'linux-image-'];

@@ -15,7 +15,7 @@ import type { EngineStatus, VmRecord } from '../../app/engine/api.js';
 import { SIM } from '../service/helpers.js';
 import { noRootBangerProcesses, ownedByUser, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 
-const BRIDGE = 'bgtbr0';
+const BRIDGE = 'bangertb0';
 const SUBNET = '172.31.91.0/24';
 const reason = skipReason();
 const t = suite<{ u: TestUser | null }>('real user', { u: null });

@@ -40,6 +40,11 @@ export interface HostNetworkOptions {
    * into the alias its TAPs carry, so it only sweeps its own. Default: bridge + subnet.
    */
   tag?: string;
+  /**
+   * Not root: the engine's guest DNS port, which the bridge's port 53 is redirected to in our
+   * nft table (the entry point allows only the port in the user's policy).
+   */
+  dnsRedirect?: number;
 }
 
 export interface VmNetwork {
@@ -85,6 +90,7 @@ export class HostNetwork {
   private readonly store: Store;
   private readonly logger: Logger;
   private natBackend: NatBackend | undefined;
+  private readonly dnsRedirect: number | undefined;
   /** An older build's shared NAT table is looked for once, on the first ensureNat. */
   private legacyNatChecked = false;
   // Bridge and NAT setup are serialised: two VMs starting at once must not both `ip link add`.
@@ -105,6 +111,7 @@ export class HostNetwork {
     this.uid = opts.uid ?? defaultUid();
     this.logger = opts.logger ?? nullLogger;
     this.natBackend = opts.nat;
+    this.dnsRedirect = opts.dnsRedirect;
     this.tag = instanceTag(opts.tag ?? `${opts.bridge} ${formatCidr(this.subnet)}`);
   }
 
@@ -156,7 +163,10 @@ export class HostNetwork {
         const before = await readIpForward(this.runner);
         if (before !== null) this.store.setSetting(IP_FORWARD_BEFORE, before);
       }
-      await ensureNat(this.runner, this.nat(), this.bridge, this.subnet, { legacy: !this.legacyNatChecked });
+      await ensureNat(this.runner, this.nat(), this.bridge, this.subnet, {
+        legacy: !this.legacyNatChecked,
+        dnsRedirect: this.dnsRedirect,
+      });
       this.legacyNatChecked = true;
     });
   }

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { which, type ProcessRunner } from '../../base/process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
-import { formatCidr, type Cidr } from './cidr.js';
+import { formatCidr, formatIp, gatewayOf, type Cidr } from './cidr.js';
 
 export type NatBackend = 'nft' | 'iptables';
 /** The one table every instance shared before tables were named after the bridge. */
@@ -45,10 +45,22 @@ function quoteIfname(name: string): string {
  * The whole table in one transaction: declaring it first makes the delete succeed even when
  * it does not exist yet, then the fresh definition replaces it.
  */
-export function nftScript(bridge: string, subnet: Cidr): string {
+export function nftScript(bridge: string, subnet: Cidr, dnsRedirect?: number): string {
   const br = quoteIfname(bridge);
   const net = formatCidr(subnet);
   const table = nftTableName(bridge);
+  const gw = formatIp(gatewayOf(subnet));
+  // A non-root engine cannot bind port 53: guests' DNS to the gateway goes to its own port.
+  const redirect =
+    dnsRedirect === undefined
+      ? []
+      : [
+          '  chain prerouting {',
+          '    type nat hook prerouting priority dstnat; policy accept;',
+          `    iifname ${br} ip daddr ${gw} udp dport 53 redirect to :${dnsRedirect}`,
+          `    iifname ${br} ip daddr ${gw} tcp dport 53 redirect to :${dnsRedirect}`,
+          '  }',
+        ];
   return [
     `table inet ${table}`,
     `delete table inet ${table}`,
@@ -65,6 +77,7 @@ export function nftScript(bridge: string, subnet: Cidr): string {
     // the chain's accept policy alone would let the LAN in.
     `    oifname ${br} drop`,
     '  }',
+    ...redirect,
     '}',
     '',
   ].join('\n');
@@ -147,10 +160,10 @@ export async function ensureNat(
   backend: NatBackend,
   bridge: string,
   subnet: Cidr,
-  opts: { legacy?: boolean } = {},
+  opts: { legacy?: boolean; dnsRedirect?: number } = {},
 ): Promise<void> {
   if (backend === 'nft') {
-    await runner.run(['nft', '-f', '-'], { privileged: true, input: nftScript(bridge, subnet) });
+    await runner.run(['nft', '-f', '-'], { privileged: true, input: nftScript(bridge, subnet, opts.dnsRedirect) });
     if (opts.legacy !== false) await removeLegacyNftTable(runner, bridge);
   } else {
     for (const [table, chain, ...rule] of iptablesRules(bridge, subnet)) {
