@@ -123,6 +123,16 @@ it('a QEMU guest as the user: SSH and NAME.vm answer; QEMU and the engine are th
   assert.is(dig.stdout.trim(), vm.ip, 'g1.vm resolves to the guest');
   const ssh = ok(await u!.banger(['vm', 'ssh', 'g1', '--', 'hostname; id -u'], { timeoutMs: 60_000 }), 'vm ssh');
   assert.is(ssh.stdout, 'g1\n0\n', 'SSH into the guest with the user’s banger key');
+  // Issue 23 finding 9: the guest asks the gateway's port 53, as a root engine's guests do; the
+  // user's nft table redirects it to their engine's unprivileged listener.
+  const gw = SUBNET.replace(/0\/24$/, '1');
+  const look = ok(
+    await u!.banger(['vm', 'ssh', 'g1', '--', `nslookup g1.vm ${gw}`], { timeoutMs: 60_000 }),
+    'nslookup g1.vm in the guest',
+  );
+  assert.match(look.stdout, new RegExp(`Address:\\s+${vm.ip!.replace(/\./g, '\\.')}`), look.stdout);
+  const dns = json<EngineStatus>(await u!.banger(['status', '--json']), 'status').dns;
+  assert.equal(dns.guests, { via: 'gateway', servers: [gw] }, 'guests are given the gateway');
   const status = json<EngineStatus>(await u!.banger(['status', '--json']), 'status');
   assert.is(uidOf(status.pid), u!.uid, 'the engine runs as the user');
   assert.is(uidOf(vm.pid!), u!.uid, 'QEMU runs as the user');
