@@ -139,6 +139,8 @@ export interface DnsListenerStatus {
   forwards: boolean;
   /** UDP path: 'native' (batched thread, native/dns-udp) or 'dgram' (node:dgram on the JS thread). */
   udp?: 'native' | 'dgram';
+  /** Down because another process holds the port: its owner (from the kernel's socket tables). */
+  heldBy?: { uid: number; user: string | null };
 }
 
 /**

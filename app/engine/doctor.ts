@@ -6,6 +6,7 @@ import { which, type ProcessRunner } from '../base/process.js';
 import { readAccelInputs, virtFlag, type AccelInputs } from './qemu/accel.js';
 import { firecrackerLaunchCheck, privilegeCheck, tunCheck } from '../priv/doctor.js';
 import type { JailDecision } from './firecracker/jail-mode.js';
+import { dnsPortCheck } from './dns-check.js';
 
 /** The /dev/kvm and CPU checks, from the same host facts the QEMU accel decision reads. */
 export function hostVirtChecks(inputs: AccelInputs, kvmPath = '/dev/kvm'): DoctorCheck[] {
@@ -60,6 +61,7 @@ export async function doctor(d: {
   const fc = d.drivers.get('firecracker') as { jailDecision?: () => JailDecision } | undefined;
   checks.push(firecrackerLaunchCheck(d.runner.isRoot, d.config, process.env, fc?.jailDecision?.()));
   if (d.config.network === 'bridge') checks.push(tunCheck(d.runner.isRoot));
+  checks.push(dnsPortCheck(d.config));
   const fcOk = answers.some(([name, a]) => name === 'firecracker' && a.ok);
   const def = await d.defaultBackend(fcOk);
   const why =

@@ -113,6 +113,12 @@ export class Engine implements EngineApi {
       } catch (err) {
         this.p.logger.error('DNS failed to start', { err: String(err) });
       }
+      try {
+        this.p.dns.assertWiredUp?.();
+      } catch (err) {
+        await this.p.dns.stop().catch(() => {});
+        throw err;
+      }
     }
     const report = await this.reconcile();
     // Adopted VMs keep asking the gateway for names: bring its listener back with them.

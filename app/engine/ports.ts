@@ -48,6 +48,11 @@ export interface DnsPort {
   addGatewayListener?(host: string, allowFrom: string): Promise<void>;
   /** The resolvers a guest starting now gets (the gateway, or the host's while it is down). */
   guestResolvers?(gateway: string): GuestResolvers;
+  /**
+   * Throws E_DNS_PORT_TAKEN when the loopback listener is down while the host resolver sends
+   * the zone's lookups to its address (banger dns setup --apply): serving then would be a lie.
+   */
+  assertWiredUp?(): void;
 }
 
 export interface ConsolePort {
