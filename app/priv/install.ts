@@ -243,6 +243,8 @@ export function describePlan(p: SetupPlan): string {
   return [
     `# banger's privileged entry point: ${p.entry} (root-owned; the only program the rule below reaches)`,
     `# ${p.target.user}'s policy, fixed now: ${join(p.dir, 'users', `${p.target.user}.json`)}`,
+    `# bridge, subnet and DNS port: root's choice now (a bridge/subnet set in ${p.target.user}'s config is checked, else`,
+    '# derived from the uid, clear of host routes and other users); their engine reads it back from this file',
     JSON.stringify(p.policy, null, 2),
     ...(p.policy.jailer
       ? [

@@ -110,20 +110,26 @@ export function checkNftScript(p: Policy, script: string): void {
 }
 
 /** iptables rules banger uses for a bridge and subnet (nat.ts's, kept equal by a test). */
-export function iptablesRules(bridge: string, subnet: string): string[][] {
+export function iptablesRules(bridge: string, subnet: string, dnsPort?: number): string[][] {
   const tag = ['-m', 'comment', '--comment', 'banger'];
+  const gw = gatewayCidr(subnet)?.split('/')[0];
+  const redirect = (proto: string) => [
+    ...['nat', 'PREROUTING', '-i', bridge, '-d', `${gw}/32`, '-p', proto, '--dport', '53', ...tag],
+    ...['-j', 'REDIRECT', '--to-ports', String(dnsPort)],
+  ];
   return [
     ['nat', 'POSTROUTING', '-s', subnet, '!', '-o', bridge, ...tag, '-j', 'MASQUERADE'],
     ['filter', 'FORWARD', '-i', bridge, ...tag, '-j', 'ACCEPT'],
     ['filter', 'FORWARD', '-o', bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...tag, '-j', 'ACCEPT'],
     ['filter', 'FORWARD', '-o', bridge, ...tag, '-j', 'DROP'],
+    ...(dnsPort !== undefined && gw ? [redirect('udp'), redirect('tcp')] : []),
   ];
 }
 
 function checkIptablesRule(p: Policy, rule: string[]): void {
   const key = rule.join(' ');
   for (const b of p.bridges)
-    for (const s of p.subnets) if (iptablesRules(b, s).some((r) => r.join(' ') === key)) return;
+    for (const s of p.subnets) if (iptablesRules(b, s, p.dnsPort).some((r) => r.join(' ') === key)) return;
   refuse(`iptables rule not allowed: ${key.slice(0, 120)}`);
 }
 

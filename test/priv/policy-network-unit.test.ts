@@ -7,9 +7,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { decideNetwork, defaultBridge, type Taken } from '../../app/priv/policy-network.js';
-import { checkNftScript } from '../../app/priv/verbs.js';
+import { checkNftScript, iptablesRules as privRules, plan } from '../../app/priv/verbs.js';
 import { isPrivate4, Refusal, type Policy } from '../../app/priv/policy.js';
-import { nftScript } from '../../app/engine/network/nat.js';
+import { iptablesRules as natRules, nftScript } from '../../app/engine/network/nat.js';
 import { looseCidr, parseCidr } from '../../app/engine/network/cidr.js';
 import { portHolder } from '../../app/dns/port-holder.js';
 import { wiredTarget } from '../../app/dns/setup.js';
@@ -121,6 +121,17 @@ test('the entry point accepts the DNS redirect to the policy’s port, and only 
   refused(good.replace('priority dstnat', 'priority dstnat; policy drop;'), /not allowed/);
   const noPort = { ...policy, dnsPort: undefined };
   assert.throws(() => checkNftScript(noPort, good), /allows none/);
+});
+
+test('without nft: the same redirect as iptables rules, accepted for the policy’s port only', () => {
+  const mine = privRules('banger1234', '172.30.9.0/24', 43000).map((r) => r.join(' '));
+  const engine = natRules('banger1234', SUBNET, 43000);
+  assert.is(engine.length, 6);
+  for (const r of engine) assert.ok(mine.includes(r.join(' ')), r.join(' '));
+  const [table, chain, ...rule] = natRules('banger1234', SUBNET, 43000)[4];
+  assert.is(plan(policy, 'iptables', ['-A', table, chain, ...rule]).length, 1);
+  const [t2, c2, ...other] = natRules('banger1234', SUBNET, 22)[4];
+  assert.throws(() => plan(policy, 'iptables', ['-A', t2, c2, ...other]), /not allowed/);
 });
 
 test('who holds a port, from the kernel’s socket tables', () => {

@@ -229,7 +229,7 @@ export class HostNetwork {
 
   /** Remove our NAT rules (idempotent). */
   removeNat(): Promise<void> {
-    return this.locked(() => removeNat(this.runner, this.nat(), this.bridge, this.subnet));
+    return this.locked(() => removeNat(this.runner, this.nat(), this.bridge, this.subnet, this.dnsRedirect));
   }
 
   /** Remove what banger put on the host: NAT, then the bridge (TAPs go with their VMs). Idempotent. */
@@ -237,7 +237,7 @@ export class HostNetwork {
     return this.locked(async () => {
       let natError: unknown;
       try {
-        await removeNat(this.runner, this.nat(), this.bridge, this.subnet);
+        await removeNat(this.runner, this.nat(), this.bridge, this.subnet, this.dnsRedirect);
       } catch (err) {
         natError = err;
       }

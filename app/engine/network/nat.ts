@@ -107,14 +107,21 @@ export async function removeLegacyNftTable(runner: ProcessRunner, bridge: string
 }
 
 /** iptables rules as [table, chain, ...match] (appended with -A, checked with -C, removed with -D). */
-export function iptablesRules(bridge: string, subnet: Cidr): string[][] {
+export function iptablesRules(bridge: string, subnet: Cidr, dnsRedirect?: number): string[][] {
   const tag = ['-m', 'comment', '--comment', 'banger'];
+  const gw = formatIp(gatewayOf(subnet));
+  // The nft table's DNS redirect (see nftScript), for hosts without nft.
+  const redirect = (proto: string) => [
+    ...['nat', 'PREROUTING', '-i', bridge, '-d', `${gw}/32`, '-p', proto, '--dport', '53', ...tag],
+    ...['-j', 'REDIRECT', '--to-ports', String(dnsRedirect)],
+  ];
   return [
     ['nat', 'POSTROUTING', '-s', formatCidr(subnet), '!', '-o', bridge, ...tag, '-j', 'MASQUERADE'],
     ['filter', 'FORWARD', '-i', bridge, ...tag, '-j', 'ACCEPT'],
     ['filter', 'FORWARD', '-o', bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...tag, '-j', 'ACCEPT'],
     // Appended after the ACCEPT above, so only new inbound connections meet it.
     ['filter', 'FORWARD', '-o', bridge, ...tag, '-j', 'DROP'],
+    ...(dnsRedirect !== undefined ? [redirect('udp'), redirect('tcp')] : []),
   ];
 }
 
@@ -166,7 +173,7 @@ export async function ensureNat(
     await runner.run(['nft', '-f', '-'], { privileged: true, input: nftScript(bridge, subnet, opts.dnsRedirect) });
     if (opts.legacy !== false) await removeLegacyNftTable(runner, bridge);
   } else {
-    for (const [table, chain, ...rule] of iptablesRules(bridge, subnet)) {
+    for (const [table, chain, ...rule] of iptablesRules(bridge, subnet, opts.dnsRedirect)) {
       const check = await runner.run(['iptables', '-t', table, '-C', chain, ...rule], {
         privileged: true,
         reject: false,
@@ -184,13 +191,14 @@ export async function removeNat(
   backend: NatBackend,
   bridge: string,
   subnet: Cidr,
+  dnsRedirect?: number,
 ): Promise<void> {
   if (backend === 'nft') {
     await runner.run(['nft', '-f', '-'], { privileged: true, input: nftRemoveScript(bridge) });
     await removeLegacyNftTable(runner, bridge);
     return;
   }
-  for (const [table, chain, ...rule] of iptablesRules(bridge, subnet)) {
+  for (const [table, chain, ...rule] of iptablesRules(bridge, subnet, dnsRedirect)) {
     // -D removes one copy; loop in case an older run appended duplicates.
     for (let i = 0; i < 16; i++) {
       const del = await runner.run(['iptables', '-t', table, '-D', chain, ...rule], {
