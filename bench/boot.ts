@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlClient } from '../app/control/client.js';
 import { resolvePaths, vmPaths } from '../app/base/paths.js';
-import type { VmRecord } from '../app/engine/api.js';
+import type { VmRecord } from '../app/contract/api.js';
 
 const args = process.argv.slice(2);
 const iterations = Math.max(1, Number(args[args.indexOf('--iterations') + 1] || 3) || 3);

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../app/engine/store.js';
-import { newVmId } from '../app/engine/vm/spec.js';
+import { newVmId } from '../app/engine/vm/vm-id.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'banger-bench-store-'));
 const store = new Store(join(dir, 'banger.db'));

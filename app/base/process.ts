@@ -6,7 +6,7 @@ import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { childProcess } from './lazy-builtin.js';
 import { accessSync, constants } from 'node:fs';
 import { BangerError, ErrorCodes } from './errors.js';
-import { installedEntry, verbFor } from '../priv/argv.js';
+import { installedEntry, verbFor } from './priv-argv.js';
 
 export interface RunOptions {
   /** Needs CAP_NET_ADMIN or similar: run through `sudo -n` when not root. */

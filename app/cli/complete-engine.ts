@@ -1,7 +1,7 @@
 // Where completion's dynamic values come from: the engine answering on the control socket, if
 // one does. Never starts an engine; every answer within one budget (200 ms) or none at all.
 import { ControlClient } from '../control/client.js';
-import { BACKENDS } from '../engine/api.js';
+import { BACKENDS } from '../contract/api.js';
 import type { Paths } from '../base/paths.js';
 import { assertTrustedDirs } from '../base/runtime-trust.js';
 import { complete, render, type Source } from './complete.js';

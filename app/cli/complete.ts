@@ -3,7 +3,7 @@
 // Verbs and flags come from the command tree; VM, image, kernel and backend names from a
 // running engine only (completion never starts one), given up on after 200 ms.
 import type { Command, Option } from 'commander';
-import { BACKENDS, IMAGE_SOURCES, type VmRecord } from '../engine/api.js';
+import { BACKENDS, IMAGE_SOURCES, type VmRecord } from '../contract/api.js';
 import { buildTree } from './tree.js';
 import { kindOf, type ValueKind } from './program.js';
 

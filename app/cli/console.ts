@@ -1,6 +1,6 @@
 // banger vm console NAME: the console log so far, then live bytes; keystrokes go to the guest
 // in raw mode. Ctrl-] (0x1d, as in telnet) leaves.
-import type { EngineApi } from '../engine/api.js';
+import type { EngineApi } from '../contract/api.js';
 import type { CliContext } from './context.js';
 
 const ESCAPE = 0x1d;

@@ -1,6 +1,6 @@
 // What a CLI command gets: the engine contract (in-process or over the socket, it cannot
 // tell), output streams, and the few host capabilities front ends need (a terminal for ssh).
-import type { DoctorReport, EngineApi } from '../engine/api.js';
+import type { DoctorReport, EngineApi } from '../contract/api.js';
 import type { SshPaths } from './ssh.js';
 
 export interface CliContext {

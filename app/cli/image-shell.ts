@@ -3,7 +3,7 @@
 // disk as a new image. Shared by the CLI verb and the TUI's Images screen.
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
-import type { EngineApi, ImageRecord } from '../engine/api.js';
+import type { EngineApi, ImageRecord } from '../contract/api.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { sleep } from '../base/time.js';
 

@@ -2,8 +2,8 @@
 // whatever answers on the socket) only says which VM and where; it never picks the program,
 // the key or the known_hosts file this user's ssh runs with.
 import { isIP } from 'node:net';
-import type { EngineApi } from '../engine/api.js';
-import { sshArgv } from '../engine/images/ssh.js';
+import type { EngineApi } from '../contract/api.js';
+import { sshArgv } from '../contract/ssh-argv.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { vmPaths, type Paths } from '../base/paths.js';
 

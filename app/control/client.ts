@@ -24,7 +24,7 @@ import type {
   Unsubscribe,
   VmCreateInput,
   VmRecord,
-} from '../engine/api.js';
+} from '../contract/api.js';
 import { BangerError, ErrorCodes, type WireError } from '../base/errors.js';
 import { dial, unavailable, type ConnectOptions } from './dial.js';
 import {

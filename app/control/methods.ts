@@ -2,8 +2,8 @@
 // client and the session, and one validator per engine method where untyped JSON becomes a
 // typed call. Validators check shapes (a VM name is a string, options are an object with
 // fields of the right types); what makes a name or a size valid stays with the engine's
-// domain rules (vm/spec.ts, images/names.ts), which answer with their own codes.
-import type { EngineApi, EngineEvent, StopOptions } from '../engine/api.js';
+// domain rules (contract/vm-spec.ts, contract/artifact-names.ts), which answer with their own codes.
+import type { EngineApi, EngineEvent, StopOptions } from '../contract/api.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import type { HelloInfo } from './protocol.js';
 

@@ -2,7 +2,7 @@
 // per line. Requests carry a protocol version and an id; responses echo the id; pushes
 // (events, console bytes) carry no id. Buffers travel as {"$base64": "..."} so records,
 // errors and bytes all fit the same line format. What each method carries: methods.ts.
-import type { EngineStatus } from '../engine/api.js';
+import type { EngineStatus } from '../contract/api.js';
 import type { WireError } from '../base/errors.js';
 
 export const PROTOCOL_VERSION = 1;

@@ -4,7 +4,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { EngineApi, EngineStatus } from '../engine/api.js';
+import type { EngineApi, EngineStatus } from '../contract/api.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { nullLogger, type Logger } from '../base/log.js';
 import { PROTOCOL_VERSION, type HelloInfo } from './protocol.js';

@@ -2,7 +2,7 @@
 // writes responses, and owns that client's event and console subscriptions so they all
 // end with the connection.
 import type { Socket } from 'node:net';
-import type { EngineApi, Unsubscribe } from '../engine/api.js';
+import type { EngineApi, Unsubscribe } from '../contract/api.js';
 import { BangerError, ErrorCodes, toBangerError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import { callEngine, ENGINE_METHOD_SET, vmName, type EngineMethod, type WirePush } from './methods.js';

@@ -1,6 +1,6 @@
 // Engine settings: defaults, then config.json in the config dir, then environment variables.
 import { readFileSync } from 'node:fs';
-import type { Backend } from './api.js';
+import type { Backend } from '../contract/api.js';
 import type { Paths } from '../base/paths.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 

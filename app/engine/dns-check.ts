@@ -1,6 +1,6 @@
 // doctor's DNS port check: is the engine's loopback port free or its own, or held by another
 // user (who would answer .vm lookups in its place)? And where the host resolver sends them.
-import type { DoctorCheck } from './api.js';
+import type { DoctorCheck } from '../contract/api.js';
 import type { Config } from './config.js';
 import { parseHostPort } from './config.js';
 import { describeHolder, portHolder } from '../dns/port-holder.js';

@@ -2,11 +2,10 @@
 // guest-facing listener on the gateway (port 53) that also forwards other names for the VM
 // subnet. Two servers with one record set, so each keeps its own listener options.
 import { DnsServer } from '../dns/server.js';
-import type { DnsStatus, GuestResolvers } from './api.js';
+import type { DnsListenerStatus, DnsStatus, GuestResolvers } from '../contract/api.js';
 import { hostResolvers } from '../dns/guest-resolvers.js';
 import type { DnsPort } from './ports.js';
 import type { Logger } from '../base/log.js';
-import type { DnsListenerStatus } from './api.js';
 import { describeHolder, portHolder } from '../dns/port-holder.js';
 import { wiredTarget } from '../dns/setup.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';

@@ -1,10 +1,10 @@
 // banger doctor: what this host offers, and which backend VMs get by default and why.
-import type { Backend, DoctorCheck, DoctorReport } from './api.js';
+import type { Backend, DoctorCheck, DoctorReport } from '../contract/api.js';
 import type { Config } from './config.js';
 import type { VmDriver } from './driver/contract.js';
 import { which, type ProcessRunner } from '../base/process.js';
 import { readAccelInputs, virtFlag, type AccelInputs } from './qemu/accel.js';
-import { firecrackerLaunchCheck, privilegeCheck, tunCheck } from '../priv/doctor.js';
+import { firecrackerLaunchCheck, privilegeCheck, tunCheck } from './doctor-privilege.js';
 import type { JailDecision } from './firecracker/jail-mode.js';
 import { dnsPortCheck } from './dns-check.js';
 

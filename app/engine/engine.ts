@@ -26,8 +26,8 @@ import type {
   Unsubscribe,
   VmCreateInput,
   VmRecord,
-} from './api.js';
-import { countByState, isActive } from '../base/vm-facts.js';
+} from '../contract/api.js';
+import { countByState, isActive } from '../contract/vm-facts.js';
 import type { Config } from './config.js';
 import type { Store } from './store.js';
 import type { ProcessRunner } from '../base/process.js';
@@ -40,7 +40,7 @@ import { reconcile } from './vm/reconcile.js';
 import { Snapshots } from './snapshots/service.js';
 import { imageFromVm } from './snapshots/image-from-vm.js';
 import { doctor } from './doctor.js';
-import { sshArgv } from './images/ssh.js';
+import { sshArgv } from '../contract/ssh-argv.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { vmPaths, type Paths } from '../base/paths.js';
 import type { Logger } from '../base/log.js';

@@ -1,6 +1,6 @@
 // The engine's event bus: front ends subscribe, the engine emits. A throwing listener never
 // breaks the engine or the other listeners.
-import type { EngineEvent, Unsubscribe } from './api.js';
+import type { EngineEvent, Unsubscribe } from '../contract/api.js';
 
 export class EventBus {
   private listeners = new Set<(e: EngineEvent) => void>();

@@ -8,7 +8,7 @@ import type {
   KernelAddInput,
   KernelRecord,
   BuildProgress,
-} from './api.js';
+} from '../contract/api.js';
 import type { ImagesPort } from './ports.js';
 import type { ProcessRunner } from '../base/process.js';
 import type { Store } from './store.js';

@@ -11,7 +11,7 @@ import type {
   KernelAddInput,
   KernelRecord,
   MetricsSnapshot,
-} from './api.js';
+} from '../contract/api.js';
 import type { UndoStack } from './driver/undo.js';
 
 export interface VmNetworkConfig {

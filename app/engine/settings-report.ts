@@ -1,5 +1,5 @@
 // status: which settings differ from the defaults, and where each came from.
-import type { SettingOrigin } from './api.js';
+import type { SettingOrigin } from '../contract/api.js';
 import { DEFAULT_CONFIG, type Config } from './config.js';
 
 export function nonDefaultSettings(

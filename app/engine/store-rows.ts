@@ -1,5 +1,5 @@
 // How a VM record maps to its row: the columns, and the row back to a record (store.ts).
-import type { Backend, VmRecord, VmState } from './api.js';
+import type { Backend, VmRecord, VmState } from '../contract/api.js';
 
 export interface VmRow {
   id: string;

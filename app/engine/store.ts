@@ -1,7 +1,15 @@
 // One SQLite file (WAL) owned by the engine. Ordered migrations recorded in the DB, plain
 // records out, every multi-row change in one transaction.
 import Database from 'better-sqlite3';
-import type { EventRecord, ImageRecord, KernelRecord, LeaseRecord, VmRecord, VmState, Backend } from './api.js';
+import type {
+  EventRecord,
+  ImageRecord,
+  KernelRecord,
+  LeaseRecord,
+  VmRecord,
+  VmState,
+  Backend,
+} from '../contract/api.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { MIGRATIONS } from './store-migrations.js';
 import { rowToVm, VM_COLUMNS, VM_SELECT, type VmRow } from './store-rows.js';

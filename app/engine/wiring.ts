@@ -4,7 +4,7 @@ import { loadConfigWithSources, type Config } from './config.js';
 import { Store } from './store.js';
 import { createRunner, type ProcessRunner } from '../base/process.js';
 import { Engine, type EngineParts } from './engine.js';
-import { createDrivers } from './drivers.js';
+import { createDrivers } from './backends.js';
 import { EventBus } from './events.js';
 import { ensureBaseDirs, resolvePaths, vmPaths, type Paths } from '../base/paths.js';
 import { createLogger, type Logger } from '../base/log.js';

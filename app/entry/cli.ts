@@ -1,6 +1,6 @@
 // A CLI verb (banger vm ls, ...): the command table, the control client and the runner, wired
 // into the context commands see. The only module that chooses the control client for verbs.
-import type { EngineApi } from '../engine/api.js';
+import type { EngineApi } from '../contract/api.js';
 import type { CliContext } from '../cli/context.js';
 import { runCli } from '../cli/run.js';
 import { ControlClient, ping } from '../control/client.js';

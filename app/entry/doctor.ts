@@ -1,11 +1,11 @@
 // banger doctor without an engine: the same checks the engine runs, from this process, with the
 // settings an engine would read. Checking the host must not start anything on it.
-import type { Backend, DoctorCheck, DoctorReport } from '../engine/api.js';
+import type { Backend, DoctorCheck, DoctorReport } from '../contract/api.js';
 import { assertTrustedDirs } from '../base/runtime-trust.js';
 import { loadEngineSettings } from '../engine/network/policy-defaults.js';
 import { doctor } from '../engine/doctor.js';
 import { createRunner } from '../base/process.js';
-import { createDrivers } from '../engine/drivers.js';
+import { createDrivers } from '../engine/backends.js';
 import type { Paths } from '../base/paths.js';
 
 export async function hostDoctor(

@@ -24,7 +24,7 @@ import type {
   Unsubscribe,
   VmCreateInput,
   VmRecord,
-} from '../engine/api.js';
+} from '../contract/api.js';
 import { ControlClient, ping } from '../control/client.js';
 
 interface ConsoleEntry {

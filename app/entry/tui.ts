@@ -8,7 +8,7 @@ import { ControlClient } from '../control/client.js';
 import { ensureEngine } from '../control/detach.js';
 import type { TuiHandle, TuiOptions } from '../screens/tui.js';
 import { createRunner } from '../base/process.js';
-import type { EngineApi } from '../engine/api.js';
+import type { EngineApi } from '../contract/api.js';
 import { retireStale, spawnOptions, trustRuntime } from './connect.js';
 import { EngineSwitch, findEngine } from './engine-switch.js';
 import { buildId } from '../base/buildid.js';

@@ -1,8 +1,7 @@
-// `banger setup sudoers`: the privileged entry point (root-owned copies of app/priv's helper,
+// `banger setup sudoers`: the privileged entry point (root-owned copies of app/priv/root,
 // compiled to CommonJS), the user's policy (bridge, subnet, banger dirs, fixed now by root)
 // and a sudoers drop-in naming only the entry point, validated with visudo -c.
 import {
-  existsSync,
   lstatSync,
   mkdtempSync,
   readdirSync,
@@ -16,19 +15,17 @@ import {
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ProcessRunner } from '../base/process.js';
-import { nodeCrypto } from '../base/lazy-builtin.js';
 import { loadConfig, loadConfigWithSources } from '../engine/config.js';
 import { resolvePaths } from '../base/paths.js';
 import { decideNetwork, defaultBridge, hostTaken, type NetworkChoice } from './policy-network.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
-import { ENTRY_NAME, privDir } from './argv.js';
+import { ENTRY_NAME, privDir } from '../base/priv-argv.js';
+import { LEGACY_ROOT_FILES, ROOT_FILES, rootSourceDir, sourceStamp } from '../base/priv-sources.js';
 import { which, withSbin } from '../base/process.js';
-import type { Policy } from './policy.js';
+import type { Policy } from './root/policy.js';
 
 export const SUDOERS_DIR = '/etc/sudoers.d';
-const LIB_FILES = ['helper', 'verbs', 'vmm-verbs', 'jail-verbs', 'build-verbs', 'policy'];
 
 export interface Target {
   user: string;
@@ -133,33 +130,12 @@ function rootOnlyBase(base: string): string {
   }
 }
 
-function sourceDir(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  // From app/priv (tsx), dist/app/priv (tsc) or dist/ (the bundle): the TypeScript sources
-  // are what gets compiled, so look up the tree for app/priv/helper.ts.
-  for (let d = here, i = 0; i < 6; d = dirname(d), i++) {
-    for (const c of [d, join(d, 'app', 'priv')]) if (existsSync(join(c, 'helper.ts'))) return c;
-  }
-  throw new BangerError(ErrorCodes.NOT_FOUND, `cannot find app/priv/helper.ts near ${here}`);
-}
-
-/**
- * A hash of the entry point's TypeScript sources, installed beside the compiled files
- * (lib/source.sha256): doctor tells an outdated install by it without loading the compiler.
- */
-export function sourceStamp(): string {
-  const src = sourceDir();
-  const h = nodeCrypto().createHash('sha256');
-  for (const f of LIB_FILES) h.update(`${f}\0`).update(readFileSync(join(src, `${f}.ts`)));
-  return h.digest('hex');
-}
-
 /** The entry point's files (relative path -> content), compiled to CommonJS for root's node. */
 export function entryFiles(node = process.execPath): Map<string, string> {
   const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
-  const src = sourceDir();
+  const src = rootSourceDir();
   const files = new Map<string, string>();
-  for (const f of LIB_FILES) {
+  for (const f of ROOT_FILES) {
     const out = ts.transpileModule(readFileSync(join(src, `${f}.ts`), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, removeComments: false },
     });
@@ -170,7 +146,7 @@ export function entryFiles(node = process.execPath): Map<string, string> {
   files.set('package.json', '{ "type": "commonjs" }\n');
   files.set(
     ENTRY_NAME,
-    `#!${node}\n// banger's privileged entry point (banger setup sudoers --apply). Root-owned: do not edit.\n'use strict';\nrequire('./lib/helper.js').main(__dirname, process.argv.slice(2));\n`,
+    `#!${node}\n// banger's privileged entry point (banger setup sudoers --apply). Root-owned: do not edit.\n'use strict';\nrequire('./lib/main.js').main(__dirname, process.argv.slice(2));\n`,
   );
   return files;
 }
@@ -325,7 +301,8 @@ export async function removeSetup(p: SetupPlan, exec: Exec): Promise<string[]> {
     /* no users dir: nothing else installed */
   }
   if (others.length === 0) {
-    const files = [...entryFiles().keys()].map((k) => join(p.dir, k));
+    const legacy = LEGACY_ROOT_FILES.map((f) => `lib/${f}.js`);
+    const files = [...entryFiles().keys(), ...legacy].map((k) => join(p.dir, k));
     await exec(['rm', '-f', '--', ...files]);
     await exec(['rmdir', '--ignore-fail-on-non-empty', join(p.dir, 'lib'), join(p.dir, 'users'), p.dir]).catch(
       () => undefined,

@@ -12,7 +12,7 @@ import { formatCidr, formatIp, overlaps, parseCidr, type Cidr } from '../engine/
 import { hostPrefixes } from '../engine/network/routes.js';
 import { listLinks, type LinkInfo } from '../engine/network/links.js';
 import type { HostPrefix } from '../engine/network/routes.js';
-import { BRIDGE_RE, isPrivate4, type Policy } from './policy.js';
+import { BRIDGE_RE, isPrivate4, type Policy } from './root/policy.js';
 
 /** Root's own engine's defaults (it needs no policy): no user's policy may take them. */
 export const ROOT_BRIDGE = 'banger0';

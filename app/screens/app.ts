@@ -1,7 +1,7 @@
 // The app: chrome (header, status, footer), the screens, modals and key dispatch. Every key
 // goes: top modal -> prompt line -> console input mode -> the key table.
 import blessed from 'blessed';
-import type { EngineApi, ImageRecord, KernelRecord } from '../engine/api.js';
+import type { EngineApi, ImageRecord, KernelRecord } from '../contract/api.js';
 import { headerLine, statusLine, tabsLine } from './present/chrome.js';
 import { themeFor, type Theme } from './present/colors.js';
 import { ConsoleView, keyToBytes } from './views/console.js';

@@ -2,7 +2,7 @@
 // so there is no import cycle between them (not even of types) and a test can drive actions
 // with a small host of its own.
 import type blessed from 'blessed';
-import type { EngineApi, ImageRecord, KernelRecord } from '../engine/api.js';
+import type { EngineApi, ImageRecord, KernelRecord } from '../contract/api.js';
 import type { Theme } from './present/colors.js';
 import type { DataModel } from './state/data.js';
 import type { Modal } from './widgets/dialogs.js';

@@ -1,7 +1,7 @@
 // Entry for the full-screen TUI. The caller (app/main.ts) hands in an EngineApi, in-process or
 // remote, and decides what quitting means through onQuit.
 import blessed from 'blessed';
-import type { EngineApi } from '../engine/api.js';
+import type { EngineApi } from '../contract/api.js';
 import { App } from './app.js';
 import { lazyTerminfo } from './lazy-terminfo.js';
 import type { QuitChoice } from './host.js';

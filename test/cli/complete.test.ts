@@ -8,7 +8,7 @@ import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { complete, render, type Source } from '../../app/cli/complete.js';
 import { BUDGET_MS, budgetMs, engineSource } from '../../app/cli/complete-engine.js';
-import type { VmRecord } from '../../app/engine/api.js';
+import type { VmRecord } from '../../app/contract/api.js';
 import { startServer, tempDir, type Running } from '../control/helpers.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { cli } from '../helpers/cli.js';

@@ -4,7 +4,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { VmRecord } from '../../app/engine/api.js';
+import type { VmRecord } from '../../app/contract/api.js';
 import { startServer, type Running } from '../control/helpers.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { ROOT, cli } from '../helpers/cli.js';

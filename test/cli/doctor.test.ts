@@ -6,7 +6,7 @@ import { cli } from '../helpers/cli.js';
 import { tmpState } from '../helpers/tmp.js';
 import { lockHolder } from '../../app/control/lock.js';
 import { ping } from '../../app/control/client.js';
-import type { DoctorReport } from '../../app/engine/api.js';
+import type { DoctorReport } from '../../app/contract/api.js';
 
 test('doctor with no engine running reports the host and starts none', async () => {
   const t = tmpState('banger-doctor-');

@@ -2,7 +2,7 @@
 // with a small in-process EngineApi stub: the engine's sampler is not wired in yet.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { EngineApi, MetricsSnapshot, VmRecord, VmSample } from '../../app/engine/api.js';
+import type { EngineApi, MetricsSnapshot, VmRecord, VmSample } from '../../app/contract/api.js';
 import { BangerError, ErrorCodes } from '../../app/base/errors.js';
 import type { CliContext } from '../../app/cli/context.js';
 import { runCli } from '../../app/cli/run.js';

@@ -1,8 +1,8 @@
 // The CLI dispatcher with a stub engine: what reaches ssh after `--`, and exit codes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { EngineApi, SshInfo, VmRecord } from '../../app/engine/api.js';
-import { sshArgv } from '../../app/engine/images/ssh.js';
+import type { EngineApi, SshInfo, VmRecord } from '../../app/contract/api.js';
+import { sshArgv } from '../../app/contract/ssh-argv.js';
 import type { CliContext } from '../../app/cli/context.js';
 import { runCli } from '../../app/cli/run.js';
 import { resolve } from 'node:path';

@@ -2,7 +2,7 @@
 // each verb makes, usage errors that call nothing, and image shell's order of operations.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { EngineApi, ImageRecord, SnapshotRecord, VmRecord } from '../../app/engine/api.js';
+import type { EngineApi, ImageRecord, SnapshotRecord, VmRecord } from '../../app/contract/api.js';
 import type { CliContext } from '../../app/cli/context.js';
 import { runCli } from '../../app/cli/run.js';
 

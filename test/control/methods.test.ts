@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { callEngine, ENGINE_METHODS, VALIDATORS } from '../../app/control/methods.js';
-import type { EngineApi } from '../../app/engine/api.js';
+import type { EngineApi } from '../../app/contract/api.js';
 import { BangerError } from '../../app/base/errors.js';
 
 const code = (fn: () => unknown): string | null => {

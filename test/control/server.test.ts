@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ControlClient, ping } from '../../app/control/client.js';
 import { ControlServer } from '../../app/control/server.js';
 import { BangerError } from '../../app/base/errors.js';
-import type { EngineEvent } from '../../app/engine/api.js';
+import type { EngineEvent } from '../../app/contract/api.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { startServer, tempDir, until } from './helpers.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { which } from '../../app/base/process.js';
 import { resolvePaths, vmPaths } from '../../app/base/paths.js';
-import type { EventRecord, SnapshotRecord, VmRecord } from '../../app/engine/api.js';
+import type { EventRecord, SnapshotRecord, VmRecord } from '../../app/contract/api.js';
 import { firstReason, missingReason, NEEDS_ROOT, runIf } from '../helpers/skip.js';
 import { testCacheDir } from '../helpers/cache.js';
 import { alive, banger, json, killByEnv, Netns, readOr, run, sleep, waitFor, type RunResult } from './harness.js';

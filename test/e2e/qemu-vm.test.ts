@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { which } from '../../app/base/process.js';
 import { resolvePaths, vmPaths } from '../../app/base/paths.js';
-import type { DoctorReport, EngineStatus, VmRecord } from '../../app/engine/api.js';
+import type { DoctorReport, EngineStatus, VmRecord } from '../../app/contract/api.js';
 import { alive, banger, cmdlineOf, json, killByEnv, Netns, readOr, run, waitFor, type RunResult } from './harness.js';
 import { testCacheDir } from '../helpers/cache.js';
 

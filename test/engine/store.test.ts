@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { Store } from '../../app/engine/store.js';
 import { MIGRATIONS } from '../../app/engine/store-migrations.js';
 import { tmpState } from '../helpers/tmp.js';
-import type { VmRecord } from '../../app/engine/api.js';
+import type { VmRecord } from '../../app/contract/api.js';
 
 function vm(id: string, name: string): VmRecord {
   const now = new Date().toISOString();

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { ControlClient } from '../../app/control/client.js';
 import { ControlServer } from '../../app/control/server.js';
-import type { EngineEvent } from '../../app/engine/api.js';
+import type { EngineEvent } from '../../app/contract/api.js';
 import { EngineSwitch, findEngine } from '../../app/entry/engine-switch.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { tempDir, until } from '../control/helpers.js';

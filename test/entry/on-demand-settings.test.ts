@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cli } from '../helpers/cli.js';
 import { tmpState } from '../helpers/tmp.js';
 import { lockHolder } from '../../app/control/lock.js';
-import type { EngineStatus } from '../../app/engine/api.js';
+import type { EngineStatus } from '../../app/contract/api.js';
 
 test('on demand: config.json only (the CLI says what it ignored); --detach: the environment too', async () => {
   const t = tmpState('banger-ondemand-');

@@ -8,8 +8,8 @@ import type {
   ImageRecord,
   KernelAddInput,
   KernelRecord,
-} from '../../app/engine/api.js';
-import { validateArtifactName } from '../../app/engine/images/names.js';
+} from '../../app/contract/api.js';
+import { validateArtifactName } from '../../app/contract/artifact-names.js';
 import { BangerError, ErrorCodes } from '../../app/base/errors.js';
 
 const PHASES = ['fetch', 'rootfs', 'packages', 'mkfs', 'done'];

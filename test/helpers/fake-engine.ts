@@ -24,9 +24,9 @@ import type {
   VmRecord,
   VmState,
   BuildProgress,
-} from '../../app/engine/api.js';
-import { VM_STATES } from '../../app/engine/api.js';
-import { validateBackend, validateName, validateVcpus } from '../../app/engine/vm/spec.js';
+} from '../../app/contract/api.js';
+import { VM_STATES } from '../../app/contract/api.js';
+import { validateBackend, validateName, validateVcpus } from '../../app/contract/vm-spec.js';
 import { BangerError, ErrorCodes } from '../../app/base/errors.js';
 import { FakeArtifacts } from './fake-artifacts.js';
 import { FakeConsole, type EchoMode } from './fake-console.js';

@@ -1,6 +1,6 @@
 // Metrics for the fake engine: smooth waves per VM (so charts and sparklines move), cumulative
 // net counters, stopped VMs dropped with their history, as the engine's sampler emits them.
-import type { HostSample, MetricsSnapshot, VmRecord, VmSample, VmState } from '../../app/engine/api.js';
+import type { HostSample, MetricsSnapshot, VmRecord, VmSample, VmState } from '../../app/contract/api.js';
 
 const MIB = 1024 * 1024;
 const CAPACITY = 600;

@@ -7,7 +7,7 @@ import type {
   SnapshotRecord,
   VmRecord,
   VmState,
-} from '../../app/engine/api.js';
+} from '../../app/contract/api.js';
 import { BangerError, ErrorCodes } from '../../app/base/errors.js';
 
 export interface FakeSnapshotDeps {

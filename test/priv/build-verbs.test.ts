@@ -7,8 +7,8 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../fixtures/firecracker-sim-harness.js';
 import { which } from '../../app/base/process.js';
-import { plan } from '../../app/priv/verbs.js';
-import { Refusal, type Policy } from '../../app/priv/policy.js';
+import { plan } from '../../app/priv/root/verbs.js';
+import { Refusal, type Policy } from '../../app/priv/root/policy.js';
 import { NEEDS_ROOT, runIf } from '../helpers/skip.js';
 
 const it = runIf(test, NEEDS_ROOT);

@@ -7,8 +7,8 @@ import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DoctorReport, EngineStatus } from '../../app/engine/api.js';
-import type { Policy } from '../../app/priv/policy.js';
+import type { DoctorReport, EngineStatus } from '../../app/contract/api.js';
+import type { Policy } from '../../app/priv/root/policy.js';
 import { runIf } from '../helpers/skip.js';
 import { pidsOfUid, skipReason, TestUser, type Result } from './user-fixture.js';
 

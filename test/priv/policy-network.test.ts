@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Policy } from '../../app/priv/policy.js';
+import type { Policy } from '../../app/priv/root/policy.js';
 import { nftScript } from '../../app/engine/network/nat.js';
 import { parseCidr, overlaps } from '../../app/engine/network/cidr.js';
 import { runIf } from '../helpers/skip.js';

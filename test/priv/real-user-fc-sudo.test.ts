@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync, lstatSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EngineStatus, VmRecord } from '../../app/engine/api.js';
+import type { EngineStatus, VmRecord } from '../../app/contract/api.js';
 import { procStat, readCmdline } from '../../app/engine/firecracker/launcher.js';
 import { runIf } from '../helpers/skip.js';
 import { pidAlive } from '../../app/base/pid.js';

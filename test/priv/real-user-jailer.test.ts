@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { EngineStatus, VmRecord } from '../../app/engine/api.js';
+import type { EngineStatus, VmRecord } from '../../app/contract/api.js';
 import { runIf } from '../helpers/skip.js';
 import { pidAlive } from '../../app/base/pid.js';
 import { vmPaths } from '../../app/base/paths.js';

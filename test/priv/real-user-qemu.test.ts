@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EngineStatus, VmRecord } from '../../app/engine/api.js';
+import type { EngineStatus, VmRecord } from '../../app/contract/api.js';
 import { which } from '../../app/base/process.js';
 import { vmPaths } from '../../app/base/paths.js';
 import { MAIN } from '../service/helpers.js';

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { runIf } from '../helpers/skip.js';
 import { dirname, join } from 'node:path';
-import type { EngineStatus, VmRecord } from '../../app/engine/api.js';
+import type { EngineStatus, VmRecord } from '../../app/contract/api.js';
 import { SIM } from '../service/helpers.js';
 import { noRootBangerProcesses, ownedByUser, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 

@@ -25,7 +25,7 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { which } from '../../app/base/process.js';
 import { resolvePaths, type Paths } from '../../app/base/paths.js';
-import { ENTRY_NAME } from '../../app/priv/argv.js';
+import { ENTRY_NAME } from '../../app/base/priv-argv.js';
 import { dropInPath } from '../../app/priv/install.js';
 import { ROOT, MAIN } from '../service/helpers.js';
 

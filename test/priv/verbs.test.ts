@@ -10,10 +10,10 @@ import { parseCidr } from '../../app/engine/network/cidr.js';
 import { ensureBridge } from '../../app/engine/network/bridge.js';
 import { createTap } from '../../app/engine/network/tap.js';
 import { ensureNat, removeNat } from '../../app/engine/network/nat.js';
-import { verbFor } from '../../app/priv/argv.js';
+import { verbFor } from '../../app/base/priv-argv.js';
 import { jailerArgv } from '../../app/engine/firecracker/jailer.js';
-import { checkNftScript, iptablesRules, nftTableName as privTable, plan } from '../../app/priv/verbs.js';
-import { Refusal, type Policy } from '../../app/priv/policy.js';
+import { checkNftScript, iptablesRules, nftTableName as privTable, plan } from '../../app/priv/root/verbs.js';
+import { Refusal, type Policy } from '../../app/priv/root/policy.js';
 
 const policy: Policy = {
   user: 'alice',

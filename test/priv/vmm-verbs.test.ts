@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../fixtures/firecracker-sim-harness.js';
-import { plan } from '../../app/priv/verbs.js';
-import { Refusal, type Policy } from '../../app/priv/policy.js';
+import { plan } from '../../app/priv/root/verbs.js';
+import { Refusal, type Policy } from '../../app/priv/root/policy.js';
 import { NEEDS_ROOT, runIf } from '../helpers/skip.js';
 
 const it = runIf(test, NEEDS_ROOT);

@@ -1,6 +1,6 @@
 // banger image ... and banger kernel ...
 import { resolve } from 'node:path';
-import type { BuildProgress, EngineApi } from '../../engine/api.js';
+import type { BuildProgress, EngineApi } from '../../contract/api.js';
 import type { CliContext } from '../context.js';
 import { printJson } from '../context.js';
 import { table } from '../table.js';

@@ -1,6 +1,6 @@
 // banger vm top / vm stats: live metrics from the engine's sampler (engine.metrics()).
 // CPU % is of ONE core (a busy 2-vCPU VM can show 200%); rx/tx are from the guest's side.
-import type { MetricsSnapshot, VmSample } from '../../engine/api.js';
+import type { MetricsSnapshot, VmSample } from '../../contract/api.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import type { CliContext } from '../context.js';
 import { printJson } from '../context.js';

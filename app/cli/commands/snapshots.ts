@@ -1,5 +1,5 @@
 // banger vm pause|resume|snapshot|snapshots|restore|snapshot rm: VM state you can keep.
-import type { SnapshotRecord } from '../../engine/api.js';
+import type { SnapshotRecord } from '../../contract/api.js';
 import type { CliContext } from '../context.js';
 import { printJson } from '../context.js';
 import { table } from '../table.js';

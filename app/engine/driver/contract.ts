@@ -1,6 +1,6 @@
 // What a VMM backend (Firecracker, QEMU) provides to the VM lifecycle. Everything else
 // (leases, TAPs, DNS, disks, console tailing, reconcile) is shared by the engine.
-import type { Backend, VmRecord } from '../api.js';
+import type { Backend, VmRecord } from '../../contract/api.js';
 import type { UndoStack } from './undo.js';
 
 /** Everything a driver needs to boot one VM; paths are already created by the engine. */

@@ -2,7 +2,7 @@
 // under the jailer), wait for its API socket, configure it in the Go SDK's order, start it;
 // stop it Ctrl-Alt-Del first.
 import { closeSync, existsSync, lstatSync, realpathSync, rmSync } from 'node:fs';
-import type { Backend, VmRecord } from '../api.js';
+import type { Backend, VmRecord } from '../../contract/api.js';
 import type { ProcessRunner, SpawnedProcess } from '../../base/process.js';
 import type { Probe } from '../../base/probe.js';
 import { which } from '../../base/process.js';
@@ -16,8 +16,8 @@ import type { JailDecision, JailInputs } from './jail-mode.js';
 import { IN_JAIL } from './jailer.js';
 import { fcPause, fcRestoreSteps, fcResume, fcRunState, fcSaveSnapshot } from './snapshot.js';
 import { findVmmByFlags, findVmmUnder, hasFlag, signalPid, waitForExit } from './launcher.js';
-import { refuseLiveSocket } from '../vm/vmm-process.js';
-import { openConsoleSink, type ConsoleSink } from '../vm/console-relay.js';
+import { refuseLiveSocket } from '../driver/vmm-process.js';
+import { openConsoleSink, type ConsoleSink } from '../driver/console-relay.js';
 import { pidAlive as isAlive } from '../../base/pid.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { nullLogger, type Logger } from '../../base/log.js';

@@ -7,8 +7,8 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { which } from '../../base/process.js';
-import { installedEntry, privDir } from '../../priv/argv.js';
-import type { Policy } from '../../priv/policy.js';
+import { installedEntry, privDir } from '../../base/priv-argv.js';
+import type { Policy } from '../../priv/root/policy.js';
 import type { JailOptions } from './jailer.js';
 
 export type JailSetting = 'auto' | 'always' | 'never';

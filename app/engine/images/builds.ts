@@ -1,7 +1,7 @@
 // The builds one service (images or kernels) has in flight or recently finished: names
 // reserved while they are made, the BuildJobs behind `builds` and `cancel`. Shared by
 // ImageService and KernelService so both refuse, track and cancel the same way.
-import type { BuildProgress } from '../api.js';
+import type { BuildProgress } from '../../contract/api.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { BuildJob, type JobDeps } from './job.js';
 

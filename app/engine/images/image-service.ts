@@ -10,9 +10,9 @@ import {
   type ImageBuildInput,
   type ImageImportInput,
   type ImageRecord,
-} from '../api.js';
+} from '../../contract/api.js';
 import type { Store } from '../store.js';
-import { parseSize } from '../driver/size.js';
+import { parseSize } from '../../contract/size.js';
 import { UndoStack } from '../driver/undo.js';
 import { BangerError, ErrorCodes, asNoSpace } from '../../base/errors.js';
 import { failJob, type BuildJob, type JobDeps } from './job.js';
@@ -23,7 +23,7 @@ import { debootstrap, debootstrapImage, requireDebianPrivileges, removeTree } fr
 import { customizeRootfs } from './customize.js';
 import { extractExt4, isExt4, mkfsFromDir, sha256File } from './ext4.js';
 import { ensureSshKey } from './ssh.js';
-import { validateArtifactName, validatePackages } from './names.js';
+import { validateArtifactName, validatePackages } from '../../contract/artifact-names.js';
 import { requireAbsolute } from './abs-path.js';
 
 const MiB = 1024 ** 2;

@@ -3,7 +3,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { BuildProgress } from '../api.js';
+import type { BuildProgress } from '../../contract/api.js';
 import type { ProcessRunner, RunOptions, RunResult } from '../../base/process.js';
 import type { Paths } from '../../base/paths.js';
 import type { Logger } from '../../base/log.js';

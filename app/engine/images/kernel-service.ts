@@ -3,7 +3,7 @@
 // Files live in kernelsDir/<name>/; a kernel is registered only once its files are in place.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BuildProgress, KernelAddInput, KernelRecord } from '../api.js';
+import type { BuildProgress, KernelAddInput, KernelRecord } from '../../contract/api.js';
 import type { Store } from '../store.js';
 import { UndoStack } from '../driver/undo.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
@@ -13,7 +13,7 @@ import { DebCache } from './debs.js';
 import { elfArchProblem, extractVmlinux, isElf } from './vmlinux.js';
 import { buildInitramfs } from './initramfs.js';
 import { buildKernelFromSource } from './kernel-build.js';
-import { validateArtifactName } from './names.js';
+import { validateArtifactName } from '../../contract/artifact-names.js';
 import { requireAbsolute } from './abs-path.js';
 
 export const CLOUD_KERNEL_META = 'linux-image-cloud-amd64';

@@ -1,9 +1,8 @@
-// banger's managed SSH keypair (authorized in every image) and the ssh command line for a VM.
+// banger's managed SSH keypair (authorized in every image); the ssh command line for a VM is
+// the contract's (contract/ssh-argv.ts), as the CLI builds it too.
 import { existsSync, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import type { ProcessRunner } from '../../base/process.js';
 import { ensurePrivateDir, type Paths } from '../../base/paths.js';
-import { BangerError, ErrorCodes } from '../../base/errors.js';
 
 export interface SshKey {
   keyPath: string;
@@ -34,27 +33,4 @@ export function ensureSshKey(runner: ProcessRunner, paths: Paths): Promise<SshKe
     );
   }
   return p;
-}
-
-/** argv for `banger vm ssh`: the system ssh, banger's key only, one known_hosts file per VM. */
-export function sshArgv(ip: string, keyPath: string, knownHostsPath: string, remote: string[] = []): string[] {
-  if (isIP(ip) !== 4) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `not an IPv4 address: "${ip}"`);
-  return [
-    'ssh',
-    '-i',
-    keyPath,
-    '-o',
-    `UserKnownHostsFile=${knownHostsPath}`,
-    '-o',
-    'StrictHostKeyChecking=accept-new',
-    '-o',
-    'IdentitiesOnly=yes',
-    // Key auth only: never stop to ask for a password (a TUI or a script is waiting).
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'LogLevel=ERROR',
-    `root@${ip}`,
-    ...remote,
-  ];
 }

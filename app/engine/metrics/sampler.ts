@@ -15,8 +15,8 @@
 // - A TAP name that is not a valid interface name is treated as "no TAP" (zero traffic).
 import { performance } from 'node:perf_hooks';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
-import type { HostSample, MetricsSnapshot, VmSample, VmState } from '../api.js';
-import { countByState } from '../../base/vm-facts.js';
+import type { HostSample, MetricsSnapshot, VmSample, VmState } from '../../contract/api.js';
+import { countByState } from '../../contract/vm-facts.js';
 import { RingBuffer } from './ring.js';
 import { KernelFile } from './handles.js';
 import {

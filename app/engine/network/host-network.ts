@@ -1,6 +1,6 @@
 // The engine's one handle on host networking: bridge + NAT once, then a lease and a TAP per VM.
 // Every host change goes through the ProcessRunner (privileged), every lease through the store.
-import type { LeaseRecord } from '../api.js';
+import type { LeaseRecord } from '../../contract/api.js';
 import type { ProcessRunner } from '../../base/process.js';
 import type { Store } from '../store.js';
 import type { NetworkPort } from '../ports.js';
@@ -8,7 +8,7 @@ import { UndoStack } from '../driver/undo.js';
 import { nullLogger, type Logger } from '../../base/log.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { assertUsableSubnet, formatCidr, formatIp, gatewayOf, netmask, parseCidr, type Cidr } from './cidr.js';
-import { isActive } from '../../base/vm-facts.js';
+import { isActive } from '../../contract/vm-facts.js';
 import { instanceTag, kernelIpArg, macFor, tapName } from './identity.js';
 import { allocateLease } from './leases.js';
 import { ensureBridge, removeBridge } from './bridge.js';

@@ -1,7 +1,7 @@
 // IP leases live in the store. The PRIMARY KEY on leases.ip decides who gets an address, so
 // two allocators (threads, processes, connections) can race without a check-then-insert bug:
 // the loser's INSERT fails and it moves on to the next address.
-import type { LeaseRecord } from '../api.js';
+import type { LeaseRecord } from '../../contract/api.js';
 import { isUniqueViolation, type Store } from '../store.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { broadcast, formatCidr, formatIp, guestAddresses, guestCapacity, parseIp, type Cidr } from './cidr.js';

@@ -4,8 +4,8 @@
 // point refuses it if root did not allow it). Root's engine has no policy: its defaults stand.
 import { loadConfigWithSources, type Config } from '../config.js';
 import type { Paths } from '../../base/paths.js';
-import type { SettingOrigin } from '../api.js';
-import { installedEntry } from '../../priv/argv.js';
+import type { SettingOrigin } from '../../contract/api.js';
+import { installedEntry } from '../../base/priv-argv.js';
 import { readOwnPolicy } from '../firecracker/jail-mode.js';
 
 export interface PolicyNetwork {

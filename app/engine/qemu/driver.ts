@@ -3,7 +3,7 @@
 // Boot: launch-vmm -> wait-qmp -> query-status. Stop: Ctrl-Alt-Del (the guest's init reboots,
 // -no-reboot turns that into an exit), then QMP quit / SIGTERM, then SIGKILL.
 import { closeSync, constants, openSync, rmSync } from 'node:fs';
-import type { VmRecord } from '../api.js';
+import type { VmRecord } from '../../contract/api.js';
 import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import type { UndoStack } from '../driver/undo.js';
 import { directProbe, type Probe } from '../../base/probe.js';
@@ -15,8 +15,8 @@ import { buildQemuArgv, cmdlineOwnedBy } from './cmdline.js';
 import { QmpClient, withQmp } from './qmp.js';
 import { qemuLoadSnapshot, qemuPause, qemuResume, qemuRunState, qemuSaveSnapshot } from './snapshot.js';
 import { pidAlive } from '../../base/pid.js';
-import { refuseLiveSocket } from '../vm/vmm-process.js';
-import { openConsoleSink, type ConsoleSink } from '../vm/console-relay.js';
+import { refuseLiveSocket } from '../driver/vmm-process.js';
+import { openConsoleSink, type ConsoleSink } from '../driver/console-relay.js';
 import { fileSize, readTail } from '../../base/fsutil.js';
 import { sleep } from '../../base/time.js';
 

@@ -1,6 +1,6 @@
 // image shell --save-as: a stopped VM's disk becomes a new image, through the image service's
 // import (so it gets the same checks, customisation and record as any imported ext4).
-import type { ImageFromVmInput, ImageRecord } from '../api.js';
+import type { ImageFromVmInput, ImageRecord } from '../../contract/api.js';
 import type { ImagesPort } from '../ports.js';
 import type { VmLifecycle } from '../vm/lifecycle.js';
 import { vmPaths } from '../../base/paths.js';

@@ -4,7 +4,7 @@
 // copies the disk back and boots the VM through the driver's restore steps.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SnapshotRecord, VmRecord } from '../api.js';
+import type { SnapshotRecord, VmRecord } from '../../contract/api.js';
 import type { Store } from '../store.js';
 import type { EventBus } from '../events.js';
 import type { ProcessRunner } from '../../base/process.js';

@@ -1,6 +1,6 @@
 // Snapshot records in the engine's SQLite file (tables from migration 2). Rows go with their
 // VM (ON DELETE CASCADE); the files live under the VM's dir and go with it too.
-import type { Backend, SnapshotRecord } from '../api.js';
+import type { Backend, SnapshotRecord } from '../../contract/api.js';
 import type { Store } from '../store.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { isUniqueViolation } from '../store.js';

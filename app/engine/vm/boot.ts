@@ -2,11 +2,11 @@
 // an undo stack. The VMM's pid, start time and socket are stored the moment it exists, so an
 // engine that dies mid-boot leaves a record the next one can adopt from, or kill and verify.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import type { KernelRecord, VmRecord } from '../api.js';
+import type { KernelRecord, VmRecord } from '../../contract/api.js';
 import type { BootStep, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import type { LifecycleDeps } from './lifecycle.js';
 import { UndoStack } from '../driver/undo.js';
-import { sameProcessAlive, startTimeOf } from './vmm-process.js';
+import { sameProcessAlive, startTimeOf } from '../driver/vmm-process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { vmPaths } from '../../base/paths.js';
 import { sleep } from '../../base/time.js';

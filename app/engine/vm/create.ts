@@ -1,14 +1,13 @@
 // vm create: validate everything first (nothing written on bad input), then insert the
 // record and make the per-VM disk; a failed disk copy removes the record again.
 import { mkdirSync, rmSync } from 'node:fs';
-import type { Backend, VmCreateInput, VmRecord } from '../api.js';
+import type { Backend, VmCreateInput, VmRecord } from '../../contract/api.js';
 import type { Config } from '../config.js';
 import type { Store } from '../store.js';
 import type { ImagesPort } from '../ports.js';
 import { macFor } from '../network/identity.js';
 import { BangerError, ErrorCodes, asNoSpace } from '../../base/errors.js';
 import {
-  newVmId,
   validateBackend,
   validateBootArgs,
   validateDisk,
@@ -16,7 +15,8 @@ import {
   validateName,
   validateStopTimeout,
   validateVcpus,
-} from './spec.js';
+} from '../../contract/vm-spec.js';
+import { newVmId } from './vm-id.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
 
 export interface CreateDeps {

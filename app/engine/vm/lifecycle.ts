@@ -2,7 +2,7 @@
 // a reason. Boot is a named list of steps with an undo stack; every change is stored, logged
 // as an event and emitted.
 import { rmSync } from 'node:fs';
-import type { Backend, StopOptions, VmRecord, VmState } from '../api.js';
+import type { Backend, StopOptions, VmRecord, VmState } from '../../contract/api.js';
 import type { Config } from '../config.js';
 import type { Store } from '../store.js';
 import type { EventBus } from '../events.js';
@@ -10,10 +10,10 @@ import type { ConsolePort, DnsPort, NetworkPort } from '../ports.js';
 import type { ExitInfo, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import { BootFailure, runBoot, socketPathFor } from './boot.js';
 import { liveVmmsOf, stopTimeoutFor } from './vmm-guard.js';
-import { sameProcessAlive, startTimeOf } from './vmm-process.js';
+import { sameProcessAlive, startTimeOf } from '../driver/vmm-process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
-import { isActive } from '../../base/vm-facts.js';
+import { isActive } from '../../contract/vm-facts.js';
 import type { Logger } from '../../base/log.js';
 import { pidAlive as isAlive } from '../../base/pid.js';
 

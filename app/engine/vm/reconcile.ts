@@ -1,14 +1,14 @@
 // Reconcile on engine start and on demand: adopt VMM processes that match running records,
 // mark records whose process is gone, sweep orphans, rebuild DNS from what really runs.
 import { readdirSync, rmSync } from 'node:fs';
-import type { Backend, ReconcileReport, VmRecord } from '../api.js';
+import type { Backend, ReconcileReport, VmRecord } from '../../contract/api.js';
 import type { ProcessRunner } from '../../base/process.js';
 import type { Store } from '../store.js';
 import type { DnsPort, NetworkPort } from '../ports.js';
 import type { VmDriver } from '../driver/contract.js';
 import type { VmLifecycle } from './lifecycle.js';
 import { isOurVmm, listProcs, liveVmmsOf } from './vmm-guard.js';
-import { killVerified, procIdentity, sameProcessAlive, startTimeOf, type ProcIdentity } from './vmm-process.js';
+import { killVerified, procIdentity, sameProcessAlive, startTimeOf, type ProcIdentity } from '../driver/vmm-process.js';
 import { vmPaths, vmRuntimeRoot, type Paths } from '../../base/paths.js';
 import type { Logger } from '../../base/log.js';
 

@@ -2,10 +2,10 @@
 // start time, plus any process that carries the VM's id or socket, runs the backend's binary
 // and belongs to an expected user), and the graceful-stop wait a VM gets.
 import { readdirSync, readFileSync } from 'node:fs';
-import type { ImageInit, ImageRecord, VmRecord } from '../api.js';
+import type { ImageInit, ImageRecord, VmRecord } from '../../contract/api.js';
 import type { Config } from '../config.js';
 import type { VmDriver } from '../driver/contract.js';
-import { procIdentity, runsExecutable, sameProcessAlive, type ProcIdentity } from './vmm-process.js';
+import { procIdentity, runsExecutable, sameProcessAlive, type ProcIdentity } from '../driver/vmm-process.js';
 
 /** Graceful-stop waits by init: busybox halts at once; systemd stops services (Firecracker's tests allow 120 s). */
 export const STOP_TIMEOUT_BY_INIT: Record<ImageInit, number> = {

@@ -1,6 +1,6 @@
 // Image and kernel actions on the Images screen: build an image, fetch a kernel, delete the
 // selected image or kernel. Builds run in the background; progress shows in the builds list.
-import { IMAGE_SOURCES as ENGINE_IMAGE_SOURCES } from '../../engine/api.js';
+import { IMAGE_SOURCES as ENGINE_IMAGE_SOURCES } from '../../contract/api.js';
 import type { ActionHost } from '../host.js';
 import { confirmDialog } from '../widgets/dialogs.js';
 import { FormDialog } from '../widgets/form.js';

@@ -1,6 +1,6 @@
 // VM actions behind the keys: engine calls run in the background (the UI never waits on them),
 // show "starting…" while in flight, and report failures as dismissable messages.
-import type { VmCreateInput } from '../../engine/api.js';
+import type { VmCreateInput } from '../../contract/api.js';
 import type { ActionHost } from '../host.js';
 import { confirmDialog } from '../widgets/dialogs.js';
 import { FormDialog, type FormValues } from '../widgets/form.js';

@@ -1,8 +1,8 @@
 // Header, status line and footer text: pure functions of the data, drawn by the app.
-import type { EngineStatus, VmRecord, VmState } from '../../engine/api.js';
+import type { EngineStatus, VmRecord, VmState } from '../../contract/api.js';
 import { stateColor } from './colors.js';
 import { escapeTags } from './rows.js';
-import { countByState } from '../../base/vm-facts.js';
+import { countByState } from '../../contract/vm-facts.js';
 import { SCREENS, SCREEN_TITLES, type ScreenId } from '../keys.js';
 
 /** Header line 1: mode, DNS and VM counts by state. */

@@ -1,6 +1,6 @@
 // Colour choices in one place. Basic colour names (and palette indexes, which blessed reduces
 // with tput.colors) keep everything readable on an 8-colour terminal.
-import type { VmState } from '../../engine/api.js';
+import type { VmState } from '../../contract/api.js';
 
 export function stateColor(state: VmState): string {
   switch (state) {

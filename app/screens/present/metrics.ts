@@ -1,7 +1,7 @@
 // Pure shaping of host samples into what the Metrics screen's charts take: line series (always at
 // least two points, as blessed-contrib's line chart needs), gauge labels and percents, and the
 // VMs-by-state lines. No blessed here, so it is unit-tested directly.
-import { VM_STATES, type HostSample, type VmState } from '../../engine/api.js';
+import { VM_STATES, type HostSample, type VmState } from '../../contract/api.js';
 import { stateColor } from './colors.js';
 import { escapeTags } from './rows.js';
 import { formatBytes } from '../../base/human.js';

@@ -1,9 +1,9 @@
 // Pure formatting for the tables and detail panes: no blessed here, so it is unit-tested
 // directly. Output strings carry blessed tags; user text is escaped with escapeTags.
-import type { BuildProgress, DnsRecord, ImageRecord, KernelRecord, VmRecord } from '../../engine/api.js';
+import type { BuildProgress, DnsRecord, ImageRecord, KernelRecord, VmRecord } from '../../contract/api.js';
 import { stateColor } from './colors.js';
 import { formatBytes } from '../../base/human.js';
-import { vmDnsName, vmUptime } from '../../base/vm-facts.js';
+import { vmDnsName, vmUptime } from '../../contract/vm-facts.js';
 
 /** blessed.escape without blessed: `{` and `}` would otherwise be read as tags. */
 export function escapeTags(s: string): string {

@@ -10,7 +10,7 @@ import type {
   KernelRecord,
   Unsubscribe,
   VmRecord,
-} from '../../engine/api.js';
+} from '../../contract/api.js';
 import { MetricsStore } from './metrics-store.js';
 import { Throttle } from './scheduler.js';
 

@@ -1,7 +1,7 @@
 // The `/` filter: space-separated terms, all must match. A bare term matches name, state,
 // IP, image or backend as a substring; `field:value` (name:, state:, ip:, image:, backend:)
 // matches one field. Case-insensitive.
-import type { VmRecord } from '../../engine/api.js';
+import type { VmRecord } from '../../contract/api.js';
 
 const FIELDS = ['name', 'state', 'ip', 'image', 'backend'] as const;
 type Field = (typeof FIELDS)[number];

@@ -1,7 +1,7 @@
 // The TUI's copy of the live metrics stream: a short history per running VM (for the CPU column
 // and the detail pane's sparklines) and the recent host samples (the Metrics screen picks up what
 // arrived since its snapshot). Bounded: VMs that drop out of the stream are forgotten at once.
-import type { HostSample, MetricsSnapshot, VmSample } from '../../engine/api.js';
+import type { HostSample, MetricsSnapshot, VmSample } from '../../contract/api.js';
 
 export class MetricsStore {
   private vms = new Map<string, VmSample[]>();

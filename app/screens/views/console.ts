@@ -1,7 +1,7 @@
 // The selected VM's serial console: bytes go through a headless xterm and the visible buffer
 // lines are drawn as tagged text. `i` enters input mode, where keys go to the guest.
 import blessed from 'blessed';
-import type { Unsubscribe } from '../../engine/api.js';
+import type { Unsubscribe } from '../../contract/api.js';
 import { ErrorCodes } from '../../base/errors.js';
 import type { Topic } from '../state/data.js';
 import type { ConsoleModel } from '../present/console-render.js';

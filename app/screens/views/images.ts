@@ -1,7 +1,7 @@
 // Images and kernels as two tables (←/→ moves between them; actions apply to the focused one),
 // the builds list with what each build makes (image or kernel), and the live build log.
 import blessed from 'blessed';
-import type { BuildProgress, ImageRecord, KernelRecord } from '../../engine/api.js';
+import type { BuildProgress, ImageRecord, KernelRecord } from '../../contract/api.js';
 import type { Topic } from '../state/data.js';
 import { escapeTags, fit, formatBuildRow, formatImageRow, formatKernelRow, KERNEL_HEADER } from '../present/rows.js';
 import type { ActionId } from '../keys.js';

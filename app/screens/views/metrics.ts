@@ -6,11 +6,11 @@
 // rebuilds the charts), it must be attached before setData, and lines need two points.
 import blessed from 'blessed';
 import type contrib from 'blessed-contrib';
-import type { HostSample } from '../../engine/api.js';
+import type { HostSample } from '../../contract/api.js';
 import { cpuSeries, dnsSeries, hostSummary, memGauges, stateLines } from '../present/metrics.js';
 import type { Topic } from '../state/data.js';
 import { escapeTags } from '../present/rows.js';
-import { countByState } from '../../base/vm-facts.js';
+import { countByState } from '../../contract/vm-facts.js';
 import type { ActionId } from '../keys.js';
 import { Throttle } from '../state/scheduler.js';
 import { CHROME_BOTTOM, CHROME_TOP, type View, type ViewContext } from './view.js';

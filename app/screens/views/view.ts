@@ -1,6 +1,6 @@
 // What every screen offers the app: a root element, data refresh, layout and key actions.
 import type blessed from 'blessed';
-import type { EngineApi } from '../../engine/api.js';
+import type { EngineApi } from '../../contract/api.js';
 import type { Theme } from '../present/colors.js';
 import type { DataModel, Topic } from '../state/data.js';
 import type { ActionId, ScreenId } from '../keys.js';

@@ -1,10 +1,10 @@
 // The VM list: a virtualised table, a detail pane for the selected VM, and the `/` filter.
 import blessed from 'blessed';
-import type { VmRecord } from '../../engine/api.js';
+import type { VmRecord } from '../../contract/api.js';
 import type { Topic } from '../state/data.js';
 import { filterVms } from '../state/filter.js';
 import { detailLines, escapeTags, formatVmRow, headerRow, layoutColumns, type Column } from '../present/rows.js';
-import { vmDetails } from '../../base/vm-facts.js';
+import { vmDetails } from '../../contract/vm-facts.js';
 import type { ActionId } from '../keys.js';
 import { vmMetricLines } from '../widgets/sparkline.js';
 import { reselect } from '../widgets/viewport.js';

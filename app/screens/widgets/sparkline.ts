@@ -1,6 +1,6 @@
 // Pure metric formatting for the screens: unicode block sparklines, rates and percents, and the
 // VM detail pane's metric lines. No blessed here, so all of it is unit-tested directly.
-import type { VmSample } from '../../engine/api.js';
+import type { VmSample } from '../../contract/api.js';
 import { escapeTags, formatCpuPct } from '../present/rows.js';
 import { formatBytes } from '../../base/human.js';
 

@@ -2,7 +2,7 @@
 // binary, and a step runner shaped like the engine's (unwind on failure, name the step).
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { VmRecord } from '../../../app/engine/api.js';
+import type { VmRecord } from '../../../app/contract/api.js';
 import type { LaunchSpec, VmDriver, VmmHandle } from '../../../app/engine/driver/contract.js';
 import { UndoStack } from '../../../app/engine/driver/undo.js';
 import { BangerError, ErrorCodes } from '../../../app/base/errors.js';

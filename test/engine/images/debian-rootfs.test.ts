@@ -11,7 +11,7 @@ import { DEBIAN_MIRROR, removeTree } from '../../../app/engine/images/debian-roo
 import { execFileSync } from 'node:child_process';
 import { createRunner, type ProcessRunner, type RunOptions } from '../../../app/base/process.js';
 import { BangerError } from '../../../app/base/errors.js';
-import { IMAGE_SOURCES } from '../../../app/engine/api.js';
+import { IMAGE_SOURCES } from '../../../app/contract/api.js';
 import { IMAGE_SOURCES as FORM_SOURCES } from '../../../app/screens/actions/images.js';
 import { makeEnv, type Env } from './helpers.js';
 

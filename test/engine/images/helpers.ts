@@ -10,7 +10,7 @@ import { resolvePaths, ensureBaseDirs, type Paths } from '../../../app/base/path
 import { Store } from '../../../app/engine/store.js';
 import { createRunner, type ProcessRunner } from '../../../app/base/process.js';
 import { nullLogger } from '../../../app/base/log.js';
-import type { BuildProgress, VmRecord } from '../../../app/engine/api.js';
+import type { BuildProgress, VmRecord } from '../../../app/contract/api.js';
 
 export const REPO = resolve(fileURLToPath(import.meta.url), '../../../..');
 

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, statSync } from 'node:fs';
-import { ensureSshKey, sshArgv } from '../../../app/engine/images/ssh.js';
+import { ensureSshKey } from '../../../app/engine/images/ssh.js';
+import { sshArgv } from '../../../app/contract/ssh-argv.js';
 import { makeEnv } from './helpers.js';
 
 test('ensureSshKey makes one ed25519 key, private to the user, and reuses it', async () => {

@@ -9,7 +9,7 @@ import { createRunner, type SpawnedProcess } from '../../../app/base/process.js'
 import { BangerError } from '../../../app/base/errors.js';
 import { MetricsSampler, type MetricsVm } from '../../../app/engine/metrics/sampler.js';
 import { readProcStat, readUptimeSec } from '../../../app/engine/metrics/readers.js';
-import type { HostSample, VmSample } from '../../../app/engine/api.js';
+import type { HostSample, VmSample } from '../../../app/contract/api.js';
 
 const runner = createRunner();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

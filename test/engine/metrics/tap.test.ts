@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRunner } from '../../../app/base/process.js';
-import type { VmSample } from '../../../app/engine/api.js';
+import type { VmSample } from '../../../app/contract/api.js';
 
 const nsTest = runIf(test, NEEDS_ROOT);
 

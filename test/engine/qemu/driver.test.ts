@@ -23,7 +23,7 @@ import { QemuDriver } from '../../../app/engine/qemu/driver.js';
 import { pidAlive } from '../../../app/base/pid.js';
 import type { LaunchSpec, VmmHandle } from '../../../app/engine/driver/contract.js';
 import { UndoStack } from '../../../app/engine/driver/undo.js';
-import type { VmRecord } from '../../../app/engine/api.js';
+import type { VmRecord } from '../../../app/contract/api.js';
 import { BangerError } from '../../../app/base/errors.js';
 import { guestAssets, READY_MARKER, SHUTDOWN_MARKER, type GuestAssets } from './guest-fixture.js';
 

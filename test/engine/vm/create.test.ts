@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { createEngine } from '../../../app/engine/wiring.js';
 import { Store } from '../../../app/engine/store.js';
 import { ensureBaseDirs } from '../../../app/base/paths.js';
-import { hostMemoryMib } from '../../../app/engine/vm/spec.js';
-import { parseSize } from '../../../app/engine/driver/size.js';
+import { hostMemoryMib } from '../../../app/contract/vm-spec.js';
+import { parseSize } from '../../../app/contract/size.js';
 import { tmpState, type TmpState } from '../../helpers/tmp.js';
 import type { Engine } from '../../../app/engine/engine.js';
-import type { VmCreateInput } from '../../../app/engine/api.js';
+import type { VmCreateInput } from '../../../app/contract/api.js';
 import { nullLogger } from '../../../app/base/log.js';
 
 let t: TmpState;

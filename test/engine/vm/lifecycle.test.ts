@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { simEngine, simPids, waitFor, type TestEngine } from '../../helpers/engine.js';
-import type { EngineEvent, VmState } from '../../../app/engine/api.js';
+import type { EngineEvent, VmState } from '../../../app/contract/api.js';
 import { vmPaths } from '../../../app/base/paths.js';
 import { pidAlive as isAlive } from '../../../app/base/pid.js';
 

@@ -11,7 +11,7 @@ import { simEngine, SIM, simPids, waitFor, type TestEngine } from '../../helpers
 import { pidAlive } from '../../../app/base/pid.js';
 import { STOP_TIMEOUT_BY_INIT, stopTimeoutFor } from '../../../app/engine/vm/vmm-guard.js';
 import { DEFAULT_CONFIG } from '../../../app/engine/config.js';
-import type { ImageRecord, VmRecord } from '../../../app/engine/api.js';
+import type { ImageRecord, VmRecord } from '../../../app/contract/api.js';
 import type { Logger } from '../../../app/base/log.js';
 
 let te: TestEngine;

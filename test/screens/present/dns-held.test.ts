@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { headerLine } from '../../../app/screens/present/chrome.js';
-import type { EngineStatus } from '../../../app/engine/api.js';
+import type { EngineStatus } from '../../../app/contract/api.js';
 
 const listener = { address: '127.0.0.1', port: 42070, protocols: [], forwards: false };
 

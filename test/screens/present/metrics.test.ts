@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { HostSample } from '../../../app/engine/api.js';
-import { VM_STATES } from '../../../app/engine/api.js';
+import type { HostSample } from '../../../app/contract/api.js';
+import { VM_STATES } from '../../../app/contract/api.js';
 import { cpuSeries, dnsSeries, hostSummary, memGauges, stateLines } from '../../../app/screens/present/metrics.js';
 import { visibleLength } from '../../../app/screens/widgets/table.js';
 

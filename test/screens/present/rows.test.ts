@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { VmRecord } from '../../../app/engine/api.js';
+import type { VmRecord } from '../../../app/contract/api.js';
 import {
   detailLines,
   escapeTags,
@@ -12,7 +12,7 @@ import {
   progressBar,
 } from '../../../app/screens/present/rows.js';
 import { formatBytes, formatDuration } from '../../../app/base/human.js';
-import { vmDetails, vmUptime } from '../../../app/base/vm-facts.js';
+import { vmDetails, vmUptime } from '../../../app/contract/vm-facts.js';
 import { visibleLength } from '../../../app/screens/widgets/table.js';
 import { columnize } from '../../../app/screens/widgets/dialogs.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { VmRecord } from '../../../app/engine/api.js';
+import type { VmRecord } from '../../../app/contract/api.js';
 import { filterVms, parseFilter } from '../../../app/screens/state/filter.js';
 import { clampViewport, moveSelection, reselect } from '../../../app/screens/widgets/viewport.js';
 

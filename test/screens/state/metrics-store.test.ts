@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { HostSample, VmSample } from '../../../app/engine/api.js';
+import type { HostSample, VmSample } from '../../../app/contract/api.js';
 import { MetricsStore } from '../../../app/screens/state/metrics-store.js';
 
 const host = (at: number): HostSample => ({

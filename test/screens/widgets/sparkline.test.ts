@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { VmSample } from '../../../app/engine/api.js';
+import type { VmSample } from '../../../app/contract/api.js';
 import {
   gaugePercent,
   formatRate,

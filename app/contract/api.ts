@@ -1,6 +1,7 @@
 // The engine's contract: records, methods and the event union. Front ends (screens, CLI,
-// control server) see only this file, so the in-process engine and the socket client are
-// interchangeable. Records are plain data: no clients, no methods.
+// control server) see only app/contract/ (this file, the VM facts and the pure validators), so
+// the in-process engine and the socket client are interchangeable. Records are plain data: no
+// clients, no methods.
 
 export type VmState = 'created' | 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'error';
 export const VM_STATES: readonly VmState[] = [

@@ -1,10 +1,10 @@
 // Validation of a VM spec at the entry, with exact messages and stable codes. Pure: callers
-// validate before they write anything, so bad input changes nothing.
-import { randomBytes } from 'node:crypto';
+// validate before they write anything, so bad input changes nothing. Part of the contract, so
+// front ends (the TUI create form) check with the engine's own rules.
 import { totalmem } from 'node:os';
-import { BACKENDS, type Backend } from '../api.js';
-import { BangerError, ErrorCodes } from '../../base/errors.js';
-import { parseSize } from '../driver/size.js';
+import { BACKENDS, type Backend } from './api.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
+import { parseSize } from './size.js';
 
 export const NAME_RULE = 'use 1-63 characters of a-z, 0-9 and "-", not starting or ending with "-"';
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -89,9 +89,4 @@ export function validateStopTimeout(raw: unknown): number | null {
     );
   }
   return raw;
-}
-
-/** 12 lowercase hex characters: valid as a Firecracker --id and short enough for TAP names. */
-export function newVmId(): string {
-  return randomBytes(6).toString('hex');
 }

@@ -1,5 +1,5 @@
 // Sizes as people write them (disk and image sizes): one parser for VMs and images alike.
-import { BangerError, ErrorCodes } from '../../base/errors.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
 
 const UNITS: Record<string, number> = { '': 1, B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 

@@ -1,6 +1,6 @@
 // Both backends, built one way for the engine (wiring.ts) and for `banger doctor` without an
 // engine: the same binaries, KVM path, sudo decision and remembered probes (base/probe.ts).
-import type { Backend } from './api.js';
+import type { Backend } from '../contract/api.js';
 import type { Config } from './config.js';
 import type { VmDriver } from './driver/contract.js';
 import type { ProcessRunner } from '../base/process.js';

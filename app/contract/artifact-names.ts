@@ -1,7 +1,7 @@
 // Image and kernel names become file names (imagesDir/<name>.ext4, kernelsDir/<name>/), so
 // they are DNS-label-like with dots and underscores allowed (e.g. "debian-12", "cloud_6.1"):
 // 1-63 characters of a-z 0-9 . _ -, starting with a letter or digit (no "..", no hidden files).
-import { BangerError, ErrorCodes } from '../../base/errors.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
 
 export const ARTIFACT_NAME_RULE = 'use 1-63 characters of a-z, 0-9, ".", "_" and "-", starting with a letter or digit';
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;

@@ -1,7 +1,7 @@
 // Facts about a VM record that several parts need (engine, CLI, TUI): which states hold host
 // resources, counts by state, its DNS name, uptime, and the one list of its details.
-import { VM_STATES, type VmRecord, type VmState } from '../engine/api.js';
-import { formatBytes, formatDuration } from './human.js';
+import { VM_STATES, type VmRecord, type VmState } from './api.js';
+import { formatBytes, formatDuration } from '../base/human.js';
 
 /** States in which a VMM may exist and the VM holds a TAP, a lease in use and files. */
 export const ACTIVE_VM_STATES: readonly VmState[] = ['running', 'paused', 'starting', 'stopping'];

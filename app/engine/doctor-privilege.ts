@@ -2,16 +2,16 @@
 // installed, current, allowing this config's bridge and subnet, and a sudoers rule for it.
 import { accessSync, constants, existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DoctorCheck } from '../engine/api.js';
-import type { Config } from '../engine/config.js';
+import type { DoctorCheck } from '../contract/api.js';
+import type { Config } from './config.js';
 import { which, type ProcessRunner } from '../base/process.js';
-import { firecrackerViaSudo } from '../engine/firecracker/privilege.js';
-import type { JailDecision } from '../engine/firecracker/jail-mode.js';
-import { formatCidr, parseCidr } from '../engine/network/cidr.js';
+import { firecrackerViaSudo } from './firecracker/privilege.js';
+import type { JailDecision } from './firecracker/jail-mode.js';
+import { formatCidr, parseCidr } from './network/cidr.js';
 import { toBangerError } from '../base/errors.js';
-import { entryPath, installedEntry, privDir } from './argv.js';
-import { sourceStamp } from './install.js';
-import type { Policy } from './policy.js';
+import { entryPath, installedEntry, privDir } from '../base/priv-argv.js';
+import { sourceStamp } from '../base/priv-sources.js';
+import type { Policy } from '../priv/root/policy.js';
 
 const FIX = 'run: banger setup sudoers --apply';
 const NAME = 'privileges';
