@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcessRunner } from '../base/process.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
-import { formatCidr, formatIp, overlaps, parseCidr, type Cidr } from '../engine/network/cidr.js';
+import { formatCidr, overlaps, parseCidr, type Cidr } from '../engine/network/cidr.js';
 import { hostPrefixes } from '../engine/network/routes.js';
 import { listLinks, type LinkInfo } from '../engine/network/links.js';
 import type { HostPrefix } from '../engine/network/routes.js';
@@ -144,9 +144,4 @@ export function decideNetwork(
   const why = bridgeProblem(bridge, taken);
   if (why) unsafe('bridge', file, why);
   return { bridge, subnet: chooseSubnet(uid, explicit.subnet, file, taken), dnsPort: chooseDnsPort(uid, taken) };
-}
-
-/** The gateway listener's address for a subnet (for messages). */
-export function gatewayText(subnet: string): string {
-  return formatIp(parseCidr(subnet).network + 1);
 }
