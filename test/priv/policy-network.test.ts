@@ -92,17 +92,28 @@ it('finding 4: a policy an older build copied from the config is not used at all
     writeFileSync(join(u.scratch, 'policy.json'), text);
     execFileSync('install', ['-o', 'root', '-g', 'root', '-m', '0644', join(u.scratch, 'policy.json'), file]);
   };
-  put(JSON.stringify(old));
+  // And what it installed for every user who configured nothing: root's own banger0.
+  const { dnsPort: _drop, ...shared } = { ...policyOf(u), bridges: ['banger0'], subnets: ['172.30.0.0/24'] };
+  void _drop;
   try {
     u.inNs(['ip', 'link', 'add', 'eth0', 'type', 'bridge']);
     const before = u.hostState();
-    for (const call of [
-      ['addr-add', 'eth0', '192.0.2.1/24'],
-      ['link-del', 'eth0'],
-    ]) {
-      const r = await u.entryCall(call);
-      assert.is(r.code, 2, `${call.join(' ')} refused: ${r.stderr}`);
-      assert.match(r.stderr, /older banger .*re-run banger setup sudoers --apply/);
+    for (const [policy, calls] of [
+      [
+        old,
+        [
+          ['addr-add', 'eth0', '192.0.2.1/24'],
+          ['link-del', 'eth0'],
+        ],
+      ],
+      [shared, [['bridge-add', 'banger0']]],
+    ] as const) {
+      put(JSON.stringify(policy));
+      for (const call of calls) {
+        const r = await u.entryCall([...call]);
+        assert.is(r.code, 2, `${call.join(' ')} refused: ${r.stderr}`);
+        assert.match(r.stderr, /older banger .*re-run banger setup sudoers --apply/);
+      }
     }
     assert.is(u.hostState(), before, 'nothing changed');
   } finally {

@@ -89,12 +89,13 @@ export function loadPolicy(dir: string, user: string, uid: number): Policy {
     refuse(`cannot read the policy ${path}: ${(err as Error).message}`);
   }
   if (p.user !== user || p.uid !== uid) refuse(`the policy ${path} is not for user ${user} (uid ${uid})`);
-  // Older policies copied any name from the user's config: such a file is not used at all.
+  // Older builds copied any name from the user's config, and gave every user root's network
+  // (banger0, no DNS port): such a file is not used at all until root re-applies.
   const badBridge = (p.bridges ?? []).find((b) => !BRIDGE_RE.test(b));
   const badNet = (p.subnets ?? []).find((s) => !parseCidr4(s) || !isPrivate4(s));
-  if (badBridge !== undefined || badNet !== undefined || (p.dnsPort !== undefined && !validPort(p.dnsPort)))
+  if (badBridge !== undefined || badNet !== undefined || !validPort(p.dnsPort))
     refuse(
-      `the policy ${path} is from an older banger (bridge or subnet not banger's): re-run banger setup sudoers --apply`,
+      `the policy ${path} is from an older banger (a network root did not choose): re-run banger setup sudoers --apply`,
     );
   return p;
 }
