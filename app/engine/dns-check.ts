@@ -24,5 +24,6 @@ export function dnsPortCheck(config: Config, uid = process.getuid?.() ?? 0): Doc
       detail: `${addr} is held by ${describeHolder(h)}: your engine's DNS listener cannot bind it${toUs ? `, and your engine refuses to start while the host resolver sends .${config.dnsZone} lookups there` : ''}; ${wiredNote}`,
     };
   }
-  return { name: 'dns port', ok: true, detail: `${addr} ${h ? "is your engine's" : 'is free'}; ${wiredNote}` };
+  const held = h ? 'is held by one of your processes (your engine, when it runs)' : 'is free';
+  return { name: 'dns port', ok: true, detail: `${addr} ${held}; ${wiredNote}` };
 }
