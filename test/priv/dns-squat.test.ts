@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { DoctorReport, EngineStatus } from '../../app/contract/api.js';
 import type { Policy } from '../../app/priv/root/policy.js';
 import { runIf } from '../helpers/skip.js';
-import { pidsOfUid, skipReason, TestUser, type Result } from './user-fixture.js';
+import { kvmStandIn, pidsOfUid, simGuestFiles, skipReason, TestUser, type Result } from './user-fixture.js';
+import { SIM } from '../service/helpers.js';
 
 const reason = skipReason();
 interface Ctx {
@@ -27,10 +28,10 @@ function ok(r: Result, what: string): Result {
 
 const SQUAT = `
 const dgram = require('node:dgram'); const net = require('node:net');
-const port = Number(process.argv[1]);
+const port = Number(process.argv[1]); const host = process.argv[2] || '127.0.0.1';
 const u = dgram.createSocket('udp4');
 u.on('message', (m, r) => u.send(m, r.port, r.address)); // answers whatever it is asked
-u.bind(port, '127.0.0.1', () => net.createServer(() => {}).listen(port, '127.0.0.1', () => console.log('bound')));
+u.bind(port, host, () => net.createServer(() => {}).listen(port, host, () => console.log('bound')));
 setTimeout(() => process.exit(0), 300000);
 `;
 
@@ -40,9 +41,9 @@ function portOf(u: TestUser): number {
   return p.dnsPort!;
 }
 
-async function squat(b: TestUser, port: number): Promise<ChildProcess> {
+async function squat(b: TestUser, port: number, host = '127.0.0.1'): Promise<ChildProcess> {
   const argv = ['ip', 'netns', 'exec', b.netns, 'runuser', '-u', b.user, '--'];
-  const child = spawn(argv[0], [...argv.slice(1), process.execPath, '-e', SQUAT, String(port)], {
+  const child = spawn(argv[0], [...argv.slice(1), process.execPath, '-e', SQUAT, String(port), host], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -50,6 +51,16 @@ async function squat(b: TestUser, port: number): Promise<ChildProcess> {
     child.once('exit', (c) => reject(new Error(`squatter exited ${c}`)));
   });
   return child;
+}
+
+function killAll(uid: number): void {
+  for (const pid of pidsOfUid(uid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone meanwhile */
+    }
+  }
 }
 
 t.before(async (ctx) => {
@@ -100,11 +111,44 @@ it('with the host resolver sent to that port, the engine refuses to start with E
   assert.match(doc.checks.find((x) => x.name === 'dns port')!.detail, /refuses to start/);
   // The squatter gone, the same engine starts and serves.
   // (runuser's child is B's: every process of B's goes.)
-  for (const pid of pidsOfUid(ctx.b!.uid)) process.kill(pid, 'SIGKILL');
+  killAll(ctx.b!.uid);
   for (let i = 0; i < 100 && pidsOfUid(ctx.b!.uid).length; i++) await new Promise((res) => setTimeout(res, 50));
   const s = JSON.parse(ok(await a.banger(['status', '--json'], { env }), 'status').stdout) as EngineStatus;
   assert.ok(s.dns.listeners.find((x) => x.port === port)?.up, 'listener up');
   ok(await a.banger(['engine', 'stop'], { env }), 'engine stop');
+});
+
+it("the guest-facing listener: a squat on the gateway's port is named too, and guests are not sent there", async (ctx) => {
+  const [a, b] = [ctx.a!, ctx.b!];
+  const c = new TestUser({ firecrackerBin: SIM, defaultBackend: 'firecracker', stopTimeoutMs: 2000 }, a);
+  try {
+    c.updateConfig({ kvmPath: kvmStandIn(c) });
+    const files = simGuestFiles(c);
+    ok(await c.setup('--apply'), 'apply C');
+    const p = JSON.parse(readFileSync(join(c.privDir, 'users', `${c.user}.json`), 'utf8')) as Policy;
+    const gw = p.subnets[0].replace(/0\/24$/, '1');
+    // C's bridge is up (as its engine leaves it); B binds C's guest DNS port on its gateway first.
+    ok(await c.entryCall(['bridge-add', p.bridges[0]]), 'bridge-add');
+    ok(await c.entryCall(['addr-add', p.bridges[0], `${gw}/24`]), 'addr-add');
+    ok(await c.entryCall(['link-up', p.bridges[0]]), 'link-up');
+    const sq = await squat(b, p.dnsPort!, gw);
+    try {
+      ok(await c.banger(['kernel', 'add', 'k', files.kernel]), 'kernel add');
+      ok(await c.banger(['image', 'import', 'img', files.rootfs]), 'image import');
+      ok(await c.banger(['vm', 'create', 'v', '--image', 'img', '--kernel', 'k', '--start']), 'vm start');
+      const s = JSON.parse(ok(await c.banger(['status', '--json']), 'status').stdout) as EngineStatus;
+      const l = s.dns.listeners.find((x) => x.address === gw);
+      assert.ok(l && !l.up, JSON.stringify(s.dns.listeners));
+      assert.equal(l!.heldBy, { uid: b.uid, user: b.user });
+      assert.is.not(s.dns.guests?.via, 'gateway', 'a guest starting now is not told to ask the squatted gateway');
+      ok(await c.banger(['engine', 'stop', '--stop-vms', '--purge']), 'engine stop');
+    } finally {
+      sq.kill();
+      killAll(b.uid);
+    }
+  } finally {
+    c.cleanup();
+  }
 });
 
 t.run();
