@@ -142,6 +142,11 @@ export class DnsPortAdapter implements DnsPort {
     this.retryTimer.unref();
   }
 
+  gatewayHeld(): boolean {
+    const l = this.gateway?.status().listeners[0];
+    return !!l && !!withHolder(l).heldBy;
+  }
+
   /** Is the guest-facing listener bound? */
   gatewayUp(): boolean {
     return this.gateway?.status().listeners[0]?.up ?? false;

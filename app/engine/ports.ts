@@ -34,6 +34,11 @@ export interface NetworkPort {
   down(): Promise<void>;
   /** Before a start changes anything: can this engine make its host changes? (not root: sudo rule) */
   preflight?(): Promise<void>;
+  /**
+   * Not root: point the gateway's port 53 at our listener (on), or at nothing (off: another
+   * user holds our port there, and would answer our guests). Re-applies the NAT table.
+   */
+  setDnsRedirect?(on: boolean): Promise<void>;
 }
 
 export interface DnsPort {
@@ -53,6 +58,8 @@ export interface DnsPort {
    * the zone's lookups to its address (banger dns setup --apply): serving then would be a lie.
    */
   assertWiredUp?(): void;
+  /** Is the guest-facing listener down because another user's process holds its port? */
+  gatewayHeld?(): boolean;
 }
 
 export interface ConsolePort {

@@ -120,6 +120,10 @@ export function withGatewayDns(net: NetworkPort, dns: DnsPort, subnet: string, l
       await dns
         .addGatewayListener?.(r.gateway, subnet)
         .catch((err) => logger.warn('guest DNS listener failed', { err: String(err) }));
+      // Our guests' port 53 must never lead to another user's listener on our port.
+      await net
+        .setDnsRedirect?.(!dns.gatewayHeld?.())
+        .catch((err) => logger.warn('DNS redirect', { err: String(err) }));
       const resolvers = dns.guestResolvers?.(r.gateway);
       if (!resolvers || resolvers.via !== 'host') return r;
       // The gateway cannot answer yet: this guest asks the host's resolvers for its life.
@@ -133,6 +137,7 @@ export function withGatewayDns(net: NetworkPort, dns: DnsPort, subnet: string, l
     sweepOrphanTaps: (keep) => net.sweepOrphanTaps(keep),
     down: () => net.down(),
     preflight: () => net.preflight?.() ?? Promise.resolve(),
+    setDnsRedirect: (on) => net.setDnsRedirect?.(on) ?? Promise.resolve(),
   };
 }
 

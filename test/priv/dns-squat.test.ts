@@ -141,6 +141,10 @@ it("the guest-facing listener: a squat on the gateway's port is named too, and g
       assert.ok(l && !l.up, JSON.stringify(s.dns.listeners));
       assert.equal(l!.heldBy, { uid: b.uid, user: b.user });
       assert.is.not(s.dns.guests?.via, 'gateway', 'a guest starting now is not told to ask the squatted gateway');
+      // And guests that still ask the gateway are not redirected to B's socket.
+      const table = c.inNs(['nft', 'list', 'table', 'inet', `banger_${p.bridges[0]}`]);
+      assert.match(table, /masquerade/);
+      assert.not.match(table, /redirect/, table);
       ok(await c.banger(['engine', 'stop', '--stop-vms', '--purge']), 'engine stop');
     } finally {
       sq.kill();

@@ -91,6 +91,8 @@ export class HostNetwork {
   private readonly logger: Logger;
   private natBackend: NatBackend | undefined;
   private readonly dnsRedirect: number | undefined;
+  /** Off while another user holds our guest DNS port: guests' port 53 then reaches nothing. */
+  private dnsRedirectOn = true;
   /** An older build's shared NAT table is looked for once, on the first ensureNat. */
   private legacyNatChecked = false;
   // Bridge and NAT setup are serialised: two VMs starting at once must not both `ip link add`.
@@ -165,10 +167,17 @@ export class HostNetwork {
       }
       await ensureNat(this.runner, this.nat(), this.bridge, this.subnet, {
         legacy: !this.legacyNatChecked,
-        dnsRedirect: this.dnsRedirect,
+        dnsRedirect: this.dnsRedirectOn ? this.dnsRedirect : undefined,
       });
       this.legacyNatChecked = true;
     });
+  }
+
+  async setDnsRedirect(on: boolean): Promise<void> {
+    if (this.dnsRedirect === undefined || this.dnsRedirectOn === on) return;
+    this.dnsRedirectOn = on;
+    this.logger.warn(`network: guest DNS redirect ${on ? 'restored' : 'removed (another user holds its port)'}`);
+    await this.ensureNat();
   }
 
   /** Not root: is the privileged entry point usable (the sudoers rule)? Throws E_SUDO_REQUIRED. */
