@@ -17,7 +17,7 @@ import { createImagesPort } from './images-port.js';
 import { ConsoleManager } from './vm/console.js';
 import { parseHostPort } from './config.js';
 import { withDnsServers } from './network/identity.js';
-import { withPolicyNetwork } from './network/policy-defaults.js';
+import { assertPolicyUnchanged, withPolicyNetwork } from './network/policy-defaults.js';
 
 export interface WiringOptions {
   env?: Record<string, string | undefined>;
@@ -39,7 +39,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
   const env = o.env ?? process.env;
   const paths = o.paths ?? resolvePaths(env);
   ensureBaseDirs(paths);
-  const { config, settingSources, guestDnsPort } = settingsFor(paths, env, o.config);
+  const { config, settingSources, guestDnsPort, policyCheck } = settingsFor(paths, env, o.config);
   const bus = new EventBus();
   const logger = o.logger ?? createLogger(paths.engineLog, (line) => bus.emit({ type: 'log', line }));
   const runner = o.runner ?? createRunner();
@@ -54,6 +54,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
           subnet: config.subnet,
           tag: paths.stateDir,
           logger,
+          policyCheck,
           // Only when the guest listener is wanted: the redirect targets it.
           ...(guestDnsPort && config.dnsGateway ? { dnsRedirect: guestDnsPort } : {}),
         })
@@ -146,11 +147,18 @@ function settingsFor(
   paths: Paths,
   env: Record<string, string | undefined>,
   overrides: Partial<Config> = {},
-): { config: Config; settingSources: NonNullable<EngineParts['settingSources']>; guestDnsPort?: number } {
+): {
+  config: Config;
+  settingSources: NonNullable<EngineParts['settingSources']>;
+  guestDnsPort?: number;
+  policyCheck: () => void;
+} {
   const loaded = loadConfigWithSources(paths, env);
   const settingSources: NonNullable<EngineParts['settingSources']> = { ...loaded.sources };
   for (const k of Object.keys(overrides) as (keyof Config)[]) settingSources[k] = 'override';
   // A normal user's network is the one root chose for them (their policy), unless set here.
-  const p = withPolicyNetwork({ ...loaded.config, ...overrides }, settingSources, env);
-  return { config: p.config, settingSources: p.sources, guestDnsPort: p.guestDnsPort };
+  const base = { ...loaded.config, ...overrides };
+  const p = withPolicyNetwork(base, settingSources, env);
+  const policyCheck = () => assertPolicyUnchanged(p, withPolicyNetwork(base, settingSources, env));
+  return { config: p.config, settingSources: p.sources, guestDnsPort: p.guestDnsPort, policyCheck };
 }

@@ -13,7 +13,7 @@ import { iptablesRules as natRules, nftScript } from '../../app/engine/network/n
 import { looseCidr, parseCidr } from '../../app/engine/network/cidr.js';
 import { portHolder } from '../../app/dns/port-holder.js';
 import { wiredTarget } from '../../app/dns/setup.js';
-import { withPolicyNetwork } from '../../app/engine/network/policy-defaults.js';
+import { assertPolicyUnchanged, withPolicyNetwork } from '../../app/engine/network/policy-defaults.js';
 import { DEFAULT_CONFIG } from '../../app/engine/config.js';
 import { BangerError } from '../../app/base/errors.js';
 
@@ -185,6 +185,17 @@ test('a normal user’s engine takes bridge, subnet and DNS port from its policy
   assert.is(set.config.dnsAddr, '127.0.0.1:5300', 'a setting the user made wins');
   assert.is(set.guestDnsPort, 43000, 'the guest port is always the policy’s (the redirect goes there)');
   assert.is(withPolicyNetwork(DEFAULT_CONFIG, {}, env, true).config.bridge, 'banger0', 'root has no policy');
+});
+
+test('an engine started before root applied a new network says to restart, instead of being refused', () => {
+  const started = withPolicyNetwork(DEFAULT_CONFIG, {}, {}, false);
+  const now = { ...started, config: { ...started.config, bridge: 'banger1234', subnet: '172.30.9.0/24' } };
+  assert.not.throws(() => assertPolicyUnchanged(started, started));
+  assert.not.throws(() => assertPolicyUnchanged(started, { ...started, guestDnsPort: 43000 }), 'a DNS port alone');
+  assert.throws(
+    () => assertPolicyUnchanged(started, now),
+    /now gives you bridge banger1234, subnet 172\.30\.9\.0\/24, but this engine started with bridge banger0.*banger engine stop/,
+  );
 });
 
 test.run();

@@ -45,6 +45,8 @@ export interface HostNetworkOptions {
    * nft table (the entry point allows only the port in the user's policy).
    */
   dnsRedirect?: number;
+  /** Before a start: throws when root's policy now gives this engine another network. */
+  policyCheck?: () => void;
 }
 
 export interface VmNetwork {
@@ -91,6 +93,7 @@ export class HostNetwork {
   private readonly logger: Logger;
   private natBackend: NatBackend | undefined;
   private readonly dnsRedirect: number | undefined;
+  private readonly policyCheck: (() => void) | undefined;
   /** Off while another user holds our guest DNS port: guests' port 53 then reaches nothing. */
   private dnsRedirectOn = true;
   /** An older build's shared NAT table is looked for once, on the first ensureNat. */
@@ -114,6 +117,7 @@ export class HostNetwork {
     this.logger = opts.logger ?? nullLogger;
     this.natBackend = opts.nat;
     this.dnsRedirect = opts.dnsRedirect;
+    this.policyCheck = opts.policyCheck;
     this.tag = instanceTag(opts.tag ?? `${opts.bridge} ${formatCidr(this.subnet)}`);
   }
 
@@ -182,6 +186,7 @@ export class HostNetwork {
 
   /** Not root: is the privileged entry point usable (the sudoers rule)? Throws E_SUDO_REQUIRED. */
   async preflight(): Promise<void> {
+    this.policyCheck?.();
     await this.runner.checkPrivileged?.();
   }
 

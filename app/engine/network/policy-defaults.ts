@@ -4,6 +4,7 @@
 // point refuses it if root did not allow it). Root's engine has no policy: its defaults stand.
 import { loadConfigWithSources, type Config } from '../config.js';
 import type { Paths } from '../../base/paths.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
 import type { SettingOrigin } from '../../contract/api.js';
 import { installedEntry } from '../../base/priv-argv.js';
 import { readOwnPolicy } from '../firecracker/jail-mode.js';
@@ -41,4 +42,19 @@ export function withPolicyNetwork(
 export function loadEngineSettings(paths: Paths, env: Record<string, string | undefined> = process.env): PolicyNetwork {
   const loaded = loadConfigWithSources(paths, env);
   return withPolicyNetwork(loaded.config, loaded.sources, env);
+}
+
+/**
+ * The policy root installed after this engine started (setup sudoers --apply) gives it another
+ * bridge or subnet: the entry point would refuse every change, so say what to do. (A new DNS
+ * port alone only leaves guest DNS as it was until a restart.)
+ */
+export function assertPolicyUnchanged(started: PolicyNetwork, now: PolicyNetwork): void {
+  const was = `bridge ${started.config.bridge}, subnet ${started.config.subnet}`;
+  const is = `bridge ${now.config.bridge}, subnet ${now.config.subnet}`;
+  if (was === is) return;
+  throw new BangerError(
+    ErrorCodes.ENGINE_RUNNING,
+    `your policy now gives you ${is}, but this engine started with ${was}: restart it (banger engine stop) to use the new network`,
+  );
 }
