@@ -11,7 +11,9 @@ import type { Policy } from '../../app/priv/root/policy.js';
 import { nftScript } from '../../app/engine/network/nat.js';
 import { parseCidr, overlaps } from '../../app/engine/network/cidr.js';
 import { runIf } from '../helpers/skip.js';
-import { skipReason, TestUser, type Result } from './user-fixture.js';
+import { kvmStandIn, simGuestFiles, skipReason, TestUser, type Result } from './user-fixture.js';
+import { SIM } from '../service/helpers.js';
+import type { EngineStatus } from '../../app/contract/api.js';
 
 const reason = skipReason();
 interface Ctx {
@@ -175,6 +177,40 @@ it("finding 5: B's entry point calls cannot reach A's bridge or NAT table", asyn
   assert.is(a!.hostState(), mid, "A's bridge, address and table are as they were");
   assert.ok(before.length > 0);
   ok(await b!.entryCall(['link-del', 'bgr-b00b00']), 'B: its TAP goes');
+});
+
+it("a user's engine follows the network root chose; one started before the apply says to restart", async () => {
+  const d = new TestUser({ firecrackerBin: SIM, defaultBackend: 'firecracker', stopTimeoutMs: 2000 });
+  try {
+    d.updateConfig({ kvmPath: kvmStandIn(d) });
+    const files = simGuestFiles(d);
+    ok(await d.banger(['kernel', 'add', 'k', files.kernel]), 'kernel add');
+    ok(await d.banger(['image', 'import', 'img', files.rootfs]), 'image import');
+    ok(
+      await d.banger(['vm', 'create', 'v', '--image', 'img', '--kernel', 'k']),
+      'vm create (engine starts, no policy)',
+    );
+    ok(await d.setup('--apply'), 'apply');
+    const p = policyOf(d);
+    const early = await d.banger(['vm', 'start', 'v']);
+    assert.is.not(early.code, 0, early.stdout);
+    assert.match(early.stderr, new RegExp(`policy now gives you bridge ${p.bridges[0]}, .*banger engine stop`));
+    ok(await d.banger(['engine', 'stop']), 'engine stop');
+    ok(await d.banger(['vm', 'start', 'v']), 'vm start on the policy network');
+    assert.match(d.inNs(['ip', '-4', '-br', 'addr', 'show', 'dev', p.bridges[0]]), /\/24/);
+    const table = d.inNs(['nft', 'list', 'table', 'inet', `banger_${p.bridges[0]}`]);
+    assert.match(table, new RegExp(`udp dport 53 redirect to :${p.dnsPort}`), table);
+    const s = JSON.parse(ok(await d.banger(['status', '--json']), 'status').stdout) as EngineStatus;
+    const gwl = s.dns.listeners.find((l) => l.port === p.dnsPort && l.address !== '127.0.0.1');
+    assert.ok(gwl?.up, `guest listener up: ${JSON.stringify(s.dns.listeners)}`);
+    assert.equal(
+      s.settings?.filter((x) => x.source === 'policy').map((x) => x.key),
+      ['dnsAddr', 'bridge', 'subnet'],
+    );
+    ok(await d.banger(['engine', 'stop', '--stop-vms', '--purge']), 'engine stop --purge');
+  } finally {
+    d.cleanup();
+  }
 });
 
 t.run();
