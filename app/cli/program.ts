@@ -148,6 +148,25 @@ export class BangerCommand extends BaseCommand {
     throw new BangerError(ErrorCodes.USAGE, usageMessage(this, opts?.code ?? 'commander.error', message));
   }
 
+  /**
+   * `banger vm exec --help`: an operand that names no verb of this group is an unknown command,
+   * help or not (commander prints the group's help and exits 0 otherwise).
+   */
+  _outputHelpIfRequested(args: string[]): void {
+    const self = this as unknown as {
+      _actionHandler: unknown;
+      _findCommand(name: string): BaseCommand | undefined;
+      unknownCommand(): never;
+    };
+    const first = this.args[0];
+    if (this.commands.length && !self._actionHandler && first && !first.startsWith('-') && !self._findCommand(first))
+      self.unknownCommand();
+    (BaseCommand.prototype as unknown as { _outputHelpIfRequested(a: string[]): void })._outputHelpIfRequested.call(
+      this,
+      args,
+    );
+  }
+
   /** A group called without a verb ("banger vm"): a usage error naming the verbs, not a page of help. */
   override help(opts?: HelpContext | ((str: string) => string)): never {
     if (opts && typeof opts === 'object' && opts.error) {

@@ -38,7 +38,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     return code;
   } catch (err) {
     const c = (err as { code?: unknown }).code;
-    if (c === 'commander.helpDisplayed' || c === 'commander.version') return 0;
+    if (c === 'commander.helpDisplayed' || c === 'commander.help' || c === 'commander.version') return 0;
     const e = toBangerError(err);
     // One line on stderr, always: scripts can read it, people can too.
     ctx.err(`banger: ${e.message.replace(/\s*\n\s*/g, '; ')} [${e.code}]`);

@@ -233,6 +233,9 @@ export interface BuildProgress {
   state: 'running' | 'done' | 'failed' | 'cancelled';
   error: string | null;
   logPath: string | null;
+  /** ISO times: when the build began and, once it ended, when. */
+  startedAt: string;
+  endedAt: string | null;
 }
 
 export interface VmSample {

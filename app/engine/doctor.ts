@@ -2,7 +2,7 @@
 import type { Backend, DoctorCheck, DoctorReport } from '../contract/api.js';
 import type { Config } from './config.js';
 import type { VmDriver } from './driver/contract.js';
-import { which, type ProcessRunner } from '../base/process.js';
+import { which, withSbin, type ProcessRunner } from '../base/process.js';
 import { readAccelInputs, virtFlag, type AccelInputs } from './qemu/accel.js';
 import { firecrackerLaunchCheck, privilegeCheck, tunCheck } from './doctor-privilege.js';
 import type { JailDecision } from './firecracker/jail-mode.js';
@@ -54,7 +54,8 @@ export async function doctor(d: {
   ];
   if (!d.runner.isRoot) tools.push(['sudo', 'privileged network setup when not root']);
   for (const [bin, why] of tools) {
-    const p = which(bin);
+    // Where the engine looks (its runner adds the sbin dirs): a Debian user's PATH lacks them.
+    const p = which(bin, withSbin());
     checks.push({ name: bin, ok: p !== null, detail: p ? `${p} (${why})` : `not found (${why})` });
   }
   checks.push(await privilegeCheck(d.runner, d.config));

@@ -121,6 +121,9 @@ export class Engine implements EngineApi {
       }
     }
     const report = await this.reconcile();
+    // One engine per state dir: a build still recorded as running died with the previous one.
+    const interrupted = this.p.store.endInterruptedBuilds();
+    if (interrupted) this.p.logger.warn('builds interrupted by the previous engine marked failed', { interrupted });
     // Adopted VMs keep asking the gateway for names: bring its listener back with them.
     if (this.p.network && this.p.dns?.addGatewayListener && this.p.config.dnsGateway && report.adopted.length) {
       await this.p.dns
@@ -444,8 +447,18 @@ export class Engine implements EngineApi {
     this.p.store.close();
   }
 
-  /** Let go of everything without touching VMs (also the stale-engine handover). */
-  async close(): Promise<void> {
+  private closing: Promise<void> | null = null;
+
+  /**
+   * Let go of everything without touching VMs (also the stale-engine handover). Once: a shutdown
+   * closes the engine and then the service around it closes it again.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     this.p.metrics?.stop();
     // Builds die with the engine (nothing half-built is registered); VM operations finish.
     for (const b of this.p.images?.builds() ?? []) {

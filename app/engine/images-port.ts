@@ -31,6 +31,7 @@ export function createImagesPort(d: {
     paths: d.paths,
     logger: d.logger,
     store: d.store,
+    history: d.store,
     emit: (build: BuildProgress) => d.emit({ type: 'build', build }),
     emitLog: (buildId: string, chunk: string) => d.emit({ type: 'build-log', buildId, chunk }),
   };
@@ -53,7 +54,13 @@ export function createImagesPort(d: {
       await images.remove(name);
       d.emit({ type: 'image-removed', name });
     },
-    builds: () => [...images.listBuilds(), ...kernels.listBuilds()],
+    // The history from the store (other engines' builds too), with this engine's live records.
+    builds: () => {
+      const live = new Map([...images.listBuilds(), ...kernels.listBuilds()].map((b) => [b.id, b]));
+      const out = d.store.listBuilds().map((b) => live.get(b.id) ?? b);
+      const listed = new Set(out.map((b) => b.id));
+      return [...out, ...[...live.values()].filter((b) => !listed.has(b.id))];
+    },
     cancel(id) {
       if (id.startsWith('kernel-')) kernels.cancel(id);
       else images.cancel(id);

@@ -99,4 +99,23 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'build history',
+    sql: `
+      CREATE TABLE builds (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        percent INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        error TEXT,
+        log_path TEXT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT
+      );
+      CREATE INDEX builds_started ON builds (started_at);
+    `,
+  },
 ];

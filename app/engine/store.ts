@@ -2,6 +2,7 @@
 // records out, every multi-row change in one transaction.
 import Database from 'better-sqlite3';
 import type {
+  BuildProgress,
   EventRecord,
   ImageRecord,
   KernelRecord,
@@ -17,6 +18,8 @@ import { rowToVm, VM_COLUMNS, VM_SELECT, type VmRow } from './store-rows.js';
 type Db = Database.Database;
 
 const EVENT_KEEP = 5000;
+/** Ended builds kept in the history (running ones always are). */
+const BUILD_KEEP = 50;
 
 export function isUniqueViolation(err: unknown, column?: string): boolean {
   const e = err as { code?: string; message?: string };
@@ -315,6 +318,45 @@ export class Store {
         .prepare('SELECT id, at, kind, subject, message FROM events ORDER BY id DESC LIMIT ?')
         .all(limit) as EventRecord[]
     ).reverse();
+  }
+
+  // ---- build history (so builds made by another engine, or before a restart, are listed)
+  putBuild(b: BuildProgress): void {
+    this.db
+      .prepare(
+        `INSERT INTO builds (id, kind, name, phase, percent, state, error, log_path, started_at, ended_at)
+         VALUES (@id, @kind, @name, @phase, @percent, @state, @error, @logPath, @startedAt, @endedAt)
+         ON CONFLICT(id) DO UPDATE SET phase = excluded.phase, percent = excluded.percent,
+           state = excluded.state, error = excluded.error, ended_at = excluded.ended_at`,
+      )
+      .run(b);
+    if (b.state !== 'running')
+      this.db
+        .prepare(
+          `DELETE FROM builds WHERE state != 'running' AND id NOT IN
+           (SELECT id FROM builds WHERE state != 'running' ORDER BY started_at DESC LIMIT ?)`,
+        )
+        .run(BUILD_KEEP);
+  }
+
+  /** Oldest first, as they happened. */
+  listBuilds(): BuildProgress[] {
+    return this.db
+      .prepare(
+        `SELECT id, kind, name, phase, percent, state, error, log_path AS logPath, started_at AS startedAt,
+           ended_at AS endedAt FROM builds ORDER BY started_at, id`,
+      )
+      .all() as BuildProgress[];
+  }
+
+  /** At engine start: builds recorded as running died with the engine that ran them. */
+  endInterruptedBuilds(): number {
+    return this.db
+      .prepare(
+        `UPDATE builds SET state = 'failed', error = 'interrupted: the engine running it stopped', ended_at = ?
+         WHERE state = 'running'`,
+      )
+      .run(new Date().toISOString()).changes;
   }
 
   // ---- settings

@@ -188,11 +188,14 @@ export class App implements ViewContext, ActionHost {
   showError(title: string, err: unknown): void {
     const msg = err instanceof Error ? err.message : String(err);
     const code = (err as { code?: unknown })?.code;
-    this.message = { text: `${title}: ${msg}`, kind: 'error' };
+    const message = { text: `${title}: ${msg}`, kind: 'error' as const };
+    this.message = message;
     this.openModal(
-      new MessageDialog(this.screen, this.theme, title, typeof code === 'string' ? `${msg}\n(${code})` : msg, () =>
-        this.closeModal(),
-      ),
+      new MessageDialog(this.screen, this.theme, title, typeof code === 'string' ? `${msg}\n(${code})` : msg, () => {
+        // Read and dismissed: the status line lets go of it too (unless something newer is there).
+        if (this.message === message) this.message = null;
+        this.closeModal();
+      }),
     );
   }
 

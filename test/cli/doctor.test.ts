@@ -6,6 +6,7 @@ import { cli } from '../helpers/cli.js';
 import { tmpState } from '../helpers/tmp.js';
 import { lockHolder } from '../../app/control/lock.js';
 import { ping } from '../../app/control/client.js';
+import { runIf } from '../helpers/skip.js';
 import type { DoctorReport } from '../../app/contract/api.js';
 
 test('doctor with no engine running reports the host and starts none', async () => {
@@ -29,5 +30,30 @@ test('doctor with no engine running reports the host and starts none', async () 
     t.cleanup();
   }
 });
+
+const SBIN_TOOLS = ['nft', 'mkfs.ext4', 'debugfs', 'resize2fs'].filter((b) => existsSync(`/usr/sbin/${b}`));
+runIf(test, SBIN_TOOLS.length ? null : 'none of nft, mkfs.ext4, debugfs, resize2fs is in /usr/sbin here')(
+  'doctor finds the sbin tools with a PATH that lacks the sbin dirs (a Debian user), as the engine does',
+  async () => {
+    const tools = SBIN_TOOLS;
+    const t = tmpState('banger-doctor-path-');
+    try {
+      const r = await cli(['doctor', '--json'], {
+        ...t.env,
+        FIRECRACKER_BIN: '/nonexistent/firecracker',
+        PATH: '/usr/local/bin:/usr/bin:/bin',
+      });
+      assert.is(r.code, 0, r.stderr);
+      const report = JSON.parse(r.stdout) as DoctorReport;
+      for (const bin of tools) {
+        const c = report.checks.find((x) => x.name === bin);
+        assert.is(c?.ok, true, `${bin}: ${c?.detail}`);
+        assert.match(c!.detail, /^\/usr\/sbin\//);
+      }
+    } finally {
+      t.cleanup();
+    }
+  },
+);
 
 test.run();

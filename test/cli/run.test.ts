@@ -153,6 +153,31 @@ test('usage errors: one line, E_USAGE, exit 1, the engine never asked', async ()
   assert.match(bad.errs[0]!, /option --timeout needs a whole number, got "soon" \[E_INVALID_ARGUMENT\]$/);
 });
 
+test('--help after a verb that does not exist: unknown command, as without --help', async () => {
+  for (const argv of [['vm', 'exec'], ['nope'], ['image', 'frobnicate']]) {
+    const plain = ctx({}, []);
+    const code = await runCli(argv, plain);
+    const c = ctx({}, []);
+    assert.is(await runCli([...argv, '--help'], c), code, `${argv.join(' ')} --help exits as without it`);
+    assert.is(code, 1);
+    assert.equal(c.outs, [], 'no help page');
+    assert.equal(c.errs, plain.errs);
+    assert.match(c.errs[0]!, new RegExp(`unknown command "${argv.join(' ')}".*\\[E_USAGE\\]$`));
+  }
+  // Help of real groups and verbs still works, and `vm help` is help too (not E_INTERNAL).
+  for (const argv of [
+    ['vm', '--help'],
+    ['vm', 'ls', '--help'],
+    ['vm', 'help'],
+    ['help', 'vm'],
+  ]) {
+    const c = ctx({}, []);
+    assert.is(await runCli(argv, c), 0, argv.join(' '));
+    assert.match(c.outs.join('\n'), /usage: banger vm/);
+    assert.equal(c.errs, []);
+  }
+});
+
 /** Every verb of the tree, as its words ("vm stop"). */
 function verbs(): string[] {
   const root = buildTree({ ctx: () => null as never, run: async () => {}, write: () => {} }) as unknown as {

@@ -60,6 +60,8 @@ export class FakeArtifacts {
       state: 'running',
       error: null,
       logPath: null,
+      startedAt: new Date().toISOString(),
+      endedAt: null,
     };
     this.builds.set(id, b);
     this.emit({ type: 'build', build: b });
@@ -67,7 +69,13 @@ export class FakeArtifacts {
       await this.wait(this.buildStepMs);
       const done = i === PHASES.length - 1;
       const percent = Math.round(((i + 1) / PHASES.length) * 100);
-      const next: BuildProgress = { ...b, phase: PHASES[i]!, percent, state: done ? 'done' : 'running' };
+      const next: BuildProgress = {
+        ...b,
+        phase: PHASES[i]!,
+        percent,
+        state: done ? 'done' : 'running',
+        endedAt: done ? new Date().toISOString() : null,
+      };
       this.builds.set(id, next);
       const chunk = `[${PHASES[i]}] step ${i + 1}/${PHASES.length} for ${name}\n`;
       this.emit({ type: 'build-log', buildId: id, chunk });

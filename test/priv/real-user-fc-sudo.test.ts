@@ -14,7 +14,9 @@ import { procStat, readCmdline } from '../../app/engine/firecracker/launcher.js'
 import { runIf } from '../helpers/skip.js';
 import { pidAlive } from '../../app/base/pid.js';
 import { vmPaths } from '../../app/base/paths.js';
-import { SIM } from '../service/helpers.js';
+import { reachableSim } from '../helpers/reachable.js';
+
+const SIM = reachableSim();
 import { kvmStandIn, rootSimCopy, simGuestFiles, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 
 const BRIDGE = 'bangertf0';
@@ -32,10 +34,11 @@ function ok(r: Result, what: string): Result {
 const json = <T>(r: Result, what: string): T => JSON.parse(ok(r, what).stdout) as T;
 
 /** Live processes of the privileged entry point (banger-priv under node). */
-function entryProcesses(): number[] {
+/** Processes of this test's entry point (not another test's: the host is shared). */
+function entryProcesses(entry: string): number[] {
   return readdirSync('/proc')
     .filter((e) => /^\d+$/.test(e))
-    .filter((e) => (readCmdline(Number(e)) ?? []).slice(0, 2).some((a) => a.endsWith('/banger-priv')))
+    .filter((e) => (readCmdline(Number(e)) ?? []).slice(0, 2).some((a) => a === entry))
     .map(Number);
 }
 
@@ -120,7 +123,7 @@ it('vm start: Firecracker runs as root under sudo and the entry point; the socke
   assert.is(argv[1], fc, `the recorded pid is the VMM itself: ${argv.join(' ')}`);
   const parent = readCmdline(procStat(vm.pid!)!.ppid)?.join(' ') ?? '';
   assert.not.match(parent, /sudo|banger-priv/, `left running by the entry point, which exited (${parent})`);
-  assert.equal(entryProcesses(), [], 'no entry point process stays as root beside the VMM');
+  assert.equal(entryProcesses(u!.entry), [], 'no entry point process stays as root beside the VMM');
   const consoleLog = vmPaths(u!.paths, vm.id).consoleLog;
   await until(() => /Welcome to banger/.test(readFileSync(consoleLog, 'utf8')), 'the console output reaches the log');
   assert.is(lstatSync(vm.socketPath!).uid, u!.uid, 'the API socket was handed back');
@@ -188,7 +191,13 @@ it('the firecracker verb refuses other binaries, sockets, ids and flags, and cha
   assert.not.ok(existsSync('/etc/probe.sock'));
   assert.not.ok(existsSync('/etc/probe.ext4') || existsSync(join(dir, 'x.ext4')));
   assert.equal(running(fc), [], 'nothing was started');
-  assert.ok(readFileSync('/etc/shadow').equals(shadow), '/etc/shadow untouched');
+  // Untouched by the entry point. Other tests on this host may add or remove users meanwhile:
+  // every line is still a passwd-style entry and root's is as it was.
+  const now = readFileSync('/etc/shadow', 'utf8');
+  const root = shadow.toString('utf8').split('\n')[0]!;
+  assert.ok(now.split('\n').includes(root), "/etc/shadow still has root's line");
+  const foreign = now.split('\n').filter((l) => l && !/^[a-z_][a-z0-9_.-]*\$?:[^:\n]*:\d*:/.test(l));
+  assert.equal(foreign, [], '/etc/shadow holds only user entries');
 });
 
 t.run();

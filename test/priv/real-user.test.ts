@@ -12,7 +12,7 @@ import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, writeFileSyn
 import { runIf } from '../helpers/skip.js';
 import { dirname, join } from 'node:path';
 import type { EngineStatus, VmRecord } from '../../app/contract/api.js';
-import { SIM } from '../service/helpers.js';
+import { reachableSim } from '../helpers/reachable.js';
 import { noRootBangerProcesses, ownedByUser, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 
 const BRIDGE = 'bangertb0';
@@ -33,7 +33,7 @@ t.before(async (ctx) => {
     bridge: BRIDGE,
     subnet: SUBNET,
     dnsAddr: '127.0.0.1:15354',
-    firecrackerBin: SIM,
+    firecrackerBin: reachableSim(),
     defaultBackend: 'firecracker',
     stopTimeoutMs: 2000,
   });

@@ -27,7 +27,8 @@ import { which } from '../../app/base/process.js';
 import { resolvePaths, type Paths } from '../../app/base/paths.js';
 import { ENTRY_NAME } from '../../app/base/priv-argv.js';
 import { dropInPath } from '../../app/priv/install.js';
-import { ROOT, MAIN } from '../service/helpers.js';
+import { ROOT } from '../service/helpers.js';
+import { reachableMain, reachableRoot } from '../helpers/reachable.js';
 
 export interface Result {
   code: number;
@@ -51,8 +52,9 @@ function sh(argv: string[], input?: string): string {
   return execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
+/** From a dir the user can reach (a private checkout is not one: see helpers/reachable.ts). */
 function collect(argv: string[], timeoutMs: number, input?: string): Promise<Result> {
-  return collectOutput(argv, { cwd: ROOT, timeoutMs, input });
+  return collectOutput(argv, { cwd: reachableRoot(), timeoutMs, input });
 }
 
 /** Pids whose real uid is uid. */
@@ -175,7 +177,7 @@ export class TestUser {
   }
 
   private prefix(): string[] {
-    return this.mntPid ? ['nsenter', '--mount', `--target=${this.mntPid}`, `--wd=${ROOT}`, '--'] : [];
+    return this.mntPid ? ['nsenter', '--mount', `--target=${this.mntPid}`, `--wd=${reachableRoot()}`, '--'] : [];
   }
 
   /** The user's environment: a login's minimum, no XDG_RUNTIME_DIR (runuser sets none). */
@@ -218,7 +220,7 @@ export class TestUser {
 
   /** `banger ARGS` as the user, from source (the compiled test build lacks assets/). */
   banger(args: string[], o: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Result> {
-    return this.asUser([process.execPath, '--import', 'tsx', MAIN, ...args], o);
+    return this.asUser([process.execPath, '--import', 'tsx', reachableMain(), ...args], o);
   }
 
   /** The entry point called directly by the user, as the engine would: sudo -n ENTRY VERB ARGS. */
@@ -228,7 +230,17 @@ export class TestUser {
 
   /** `banger setup sudoers --user U MODE` run by root (from source, as a person would with sudo). */
   setup(mode: '--apply' | '--remove' | null, extra: string[] = []): Promise<Result> {
-    const argv = [process.execPath, '--import', 'tsx', MAIN, 'setup', 'sudoers', '--user', this.user, ...extra];
+    const argv = [
+      process.execPath,
+      '--import',
+      'tsx',
+      reachableMain(),
+      'setup',
+      'sudoers',
+      '--user',
+      this.user,
+      ...extra,
+    ];
     // In the user's netns: the host whose interfaces and routes apply checks is theirs.
     return collect(
       [

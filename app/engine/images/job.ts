@@ -18,6 +18,8 @@ export interface JobDeps {
   logger: Logger;
   emit?: EmitProgress;
   emitLog?: EmitLog;
+  /** The build history: every change of the record is kept (Store.putBuild). */
+  history?: { putBuild(b: BuildProgress): void };
 }
 
 export class BuildJob {
@@ -44,6 +46,8 @@ export class BuildJob {
       state: 'running',
       error: null,
       logPath: this.logPath,
+      startedAt: new Date().toISOString(),
+      endedAt: null,
     };
     if (external) {
       if (external.aborted) this.controller.abort();
@@ -125,12 +129,18 @@ export class BuildJob {
   finish(state: 'done' | 'failed' | 'cancelled', error?: string): void {
     this.progress.state = state;
     this.progress.error = error ?? null;
+    this.progress.endedAt = new Date().toISOString();
     if (state === 'done') this.progress.percent = 100;
     this.log(`# ${state}${error ? ': ' + error : ''} ${new Date().toISOString()}\n`);
     this.emit();
   }
 
   private emit(): void {
+    try {
+      this.deps.history?.putBuild({ ...this.progress });
+    } catch (err) {
+      this.deps.logger.warn('could not record the build in the store', { error: String(err) });
+    }
     try {
       this.deps.emit?.({ ...this.progress });
     } catch (err) {

@@ -85,12 +85,18 @@ export async function qemuSaveSnapshot(h: VmmHandle, files: SnapshotFiles, timeo
       },
       QMP_OPTS,
     );
+    // The deadline timer is cleared once the stream ends: left pending it kept the process
+    // alive for up to five minutes after the TUI quit (issue 25 #1).
+    let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       written,
-      sleep(Math.max(1000, deadline - Date.now())).then(() => {
-        throw new BangerError(ErrorCodes.TIMEOUT, 'qemu snapshot stream did not end');
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new BangerError(ErrorCodes.TIMEOUT, 'qemu snapshot stream did not end')),
+          Math.max(1000, deadline - Date.now()),
+        );
       }),
-    ]);
+    ]).finally(() => clearTimeout(timer));
   } finally {
     server.close();
     out.destroy();

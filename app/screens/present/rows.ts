@@ -2,7 +2,7 @@
 // directly. Output strings carry blessed tags; user text is escaped with escapeTags.
 import type { BuildProgress, DnsRecord, ImageRecord, KernelRecord, VmRecord } from '../../contract/api.js';
 import { stateColor } from './colors.js';
-import { formatBytes } from '../../base/human.js';
+import { formatAgo, formatBytes, formatLocalTime } from '../../base/human.js';
 import { vmDnsName, vmUptime } from '../../contract/vm-facts.js';
 
 /** blessed.escape without blessed: `{` and `}` would otherwise be read as tags. */
@@ -135,6 +135,19 @@ export function detailLines(pairs: [string, string][], width: number, ncols: num
   return lines;
 }
 
+const TIME_FIELDS = new Set(['created', 'started', 'stopped']);
+
+/**
+ * Detail pairs with their times as people read them: "3 min ago" in the pane, and with the full
+ * local time beside it where there is room for it (the Enter overlay).
+ */
+export function humanTimes(pairs: [string, string][], now: number, full = false): [string, string][] {
+  return pairs.map(([k, v]) => {
+    if (!TIME_FIELDS.has(k) || v === '-') return [k, v];
+    return [k, full ? `${formatAgo(v, now)} (${formatLocalTime(v)})` : formatAgo(v, now)];
+  });
+}
+
 /** `[#####-----]  40%` */
 export function progressBar(percent: number, width: number): string {
   const p = Math.max(0, Math.min(100, Number.isFinite(percent) ? percent : 0));
@@ -160,12 +173,15 @@ export function formatKernelRow(k: KernelRecord, width: number): string {
 }
 
 /** One build: what it makes (image or kernel), its name, phase, progress and outcome. */
-export function formatBuildRow(b: BuildProgress, width: number): string {
+export function formatBuildRow(b: BuildProgress, width: number, now = Date.now()): string {
   const color =
     b.state === 'failed' ? 'red' : b.state === 'done' ? 'green' : b.state === 'cancelled' ? 'yellow' : 'cyan';
   const head = `${fit(b.kind, 6)} ${fit(b.name, 14)} ${fit(b.phase, 12)} `;
-  const bar = progressBar(b.percent, Math.max(12, Math.min(40, width - head.length - 12)));
-  const tail = b.error ? ` ${b.error}` : ` ${b.state}`;
+  // Room after the bar for the outcome and its time ("done 3 min ago").
+  const bar = progressBar(b.percent, Math.max(12, Math.min(40, width - head.length - 24)));
+  const when =
+    b.state === 'running' ? `started ${formatAgo(b.startedAt, now)}` : `${b.state} ${formatAgo(b.endedAt, now)}`;
+  const tail = ` ${when}${b.error ? `: ${b.error}` : ''}`;
   return `${escapeTags(head)}{${color}-fg}${bar}{/${color}-fg}${escapeTags(fit(tail, Math.max(0, width - head.length - bar.length)))}`;
 }
 

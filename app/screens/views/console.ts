@@ -136,10 +136,15 @@ export class ConsoleView implements View {
       if (gen !== this.gen) return;
       // Bytes that arrived while the tail was read may already be in it: skip them if so.
       const extra = Buffer.concat(early);
+      early.length = 0;
       const dup =
         extra.length > 0 && tail.length >= extra.length && tail.subarray(tail.length - extra.length).equals(extra);
-      await model.write(dup ? tail : Buffer.concat([tail, extra]));
+      const first = model.write(dup ? tail : Buffer.concat([tail, extra]));
+      // Live from here, before the parse ends: xterm keeps writes in order, and bytes that came
+      // during that await used to go to `early` after it was read, and were lost (the boot
+      // banner, when it came then: the console-of-a-stopped-VM flake, issue 25 #10).
       live = true;
+      await first;
       this.onOutput(gen);
     } catch (err) {
       if (gen === this.gen) this.ctx.showError(`console ${name}`, err);

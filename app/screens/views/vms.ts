@@ -3,8 +3,17 @@ import blessed from 'blessed';
 import type { VmRecord } from '../../contract/api.js';
 import type { Topic } from '../state/data.js';
 import { filterVms } from '../state/filter.js';
-import { detailLines, escapeTags, formatVmRow, headerRow, layoutColumns, type Column } from '../present/rows.js';
+import {
+  detailLines,
+  escapeTags,
+  formatVmRow,
+  headerRow,
+  humanTimes,
+  layoutColumns,
+  type Column,
+} from '../present/rows.js';
 import { vmDetails } from '../../contract/vm-facts.js';
+import { agoChangesIn } from '../../base/human.js';
 import type { ActionId } from '../keys.js';
 import { vmMetricLines } from '../widgets/sparkline.js';
 import { reselect } from '../widgets/viewport.js';
@@ -105,26 +114,51 @@ export class VmsView implements View {
     this.drawDetail();
   }
 
-  /** Uptime tick: rows only. */
+  /** Uptime tick: the rows, and the pane's "N min ago" times. */
   tick(): void {
     this.table.update();
+    this.drawDetail();
+  }
+
+  /** One timer for the pane's "N min ago": it fires when that text would change, not on a beat. */
+  private agoTimer: NodeJS.Timeout | null = null;
+
+  private scheduleAgo(vm: VmRecord | undefined, now: number): void {
+    if (this.agoTimer) clearTimeout(this.agoTimer);
+    this.agoTimer = null;
+    if (!vm || this.root.hidden || this.detail.hidden) return;
+    const waits = [vm.createdAt, vm.startedAt, vm.stoppedAt]
+      .map((t) => agoChangesIn(t, now))
+      .filter((w): w is number => w !== null);
+    if (!waits.length) return;
+    this.agoTimer = setTimeout(
+      () => {
+        this.agoTimer = null;
+        this.drawDetail();
+        this.ctx.requestRender();
+      },
+      Math.min(...waits) + 50,
+    );
+    this.agoTimer.unref();
   }
 
   private drawDetail(): void {
     if (this.detail.hidden) return;
     const vm = this.selected;
+    this.scheduleAgo(vm, Date.now());
     if (!vm) {
       this.detail.setContent('');
       this.detail.setLabel(' details ');
       return;
     }
     const w = Math.max(20, (this.detail.width as number) - 3);
+    const now = Date.now();
     const ncols = w >= 110 ? 3 : w >= 70 ? 2 : 1;
     const metrics =
       vm.state === 'running' || vm.state === 'paused' ? vmMetricLines(this.ctx.data.metrics.history(vm.id), w) : [];
     const lines = [
       ...metrics,
-      ...detailLines(vmDetails(vm, this.ctx.data.status?.dns.zone ?? 'vm', Date.now()), w, ncols),
+      ...detailLines(humanTimes(vmDetails(vm, this.ctx.data.status?.dns.zone ?? 'vm', now), now), w, ncols),
     ];
     const h = Math.max(1, (this.detail.height as number) - 2);
     // Keep the last error visible even when the pane is short.
@@ -138,7 +172,11 @@ export class VmsView implements View {
   fullDetails(): string[] | null {
     const vm = this.selected;
     if (!vm) return null;
-    return detailLines(vmDetails(vm, this.ctx.data.status?.dns.zone ?? 'vm', Date.now()), 100, 1);
+    const now = Date.now();
+    // Unpadded: padded to 100 columns, every line wrapped in a narrower overlay (a blank line each).
+    return detailLines(humanTimes(vmDetails(vm, this.ctx.data.status?.dns.zone ?? 'vm', now), now, true), 100, 1).map(
+      (l) => l.trimEnd(),
+    );
   }
 
   action(a: ActionId): boolean {
@@ -178,8 +216,13 @@ export class VmsView implements View {
 
   show(): void {
     this.root.show();
+    this.drawDetail();
   }
   hide(): void {
     this.root.hide();
+    this.scheduleAgo(undefined, 0);
+  }
+  dispose(): void {
+    this.scheduleAgo(undefined, 0);
   }
 }

@@ -5,13 +5,15 @@ import {
   detailLines,
   escapeTags,
   fit,
+  formatBuildRow,
   formatCpuPct,
   formatVmRow,
   headerRow,
+  humanTimes,
   layoutColumns,
   progressBar,
 } from '../../../app/screens/present/rows.js';
-import { formatBytes, formatDuration } from '../../../app/base/human.js';
+import { agoChangesIn, formatAgo, formatBytes, formatDuration, formatLocalTime } from '../../../app/base/human.js';
 import { vmDetails, vmUptime } from '../../../app/contract/vm-facts.js';
 import { visibleLength } from '../../../app/screens/widgets/table.js';
 import { columnize } from '../../../app/screens/widgets/dialogs.js';
@@ -149,6 +151,68 @@ test('columnize splits long overlays into two columns when wide enough', () => {
   assert.is(two.length, 5);
   assert.ok(two[0]!.startsWith('line 0') && two[0]!.includes('line 5'));
   assert.equal(columnize(lines, 5, 12), lines); // too narrow: unchanged, scrolls instead
+});
+
+test('times as people read them: "3 min ago", and the full local time on demand', () => {
+  const now = Date.parse('2026-12-07T00:30:00.000Z');
+  assert.is(formatAgo('2026-12-07T00:29:55.000Z', now), 'just now');
+  assert.is(formatAgo('2026-12-07T00:29:18.000Z', now), '42 s ago');
+  assert.is(formatAgo('2026-12-07T00:26:54.764Z', now), '3 min ago');
+  assert.is(formatAgo('2026-12-06T22:00:00.000Z', now), '2 h ago');
+  assert.is(formatAgo('2026-12-06T00:00:00.000Z', now), '1 day ago');
+  assert.is(formatAgo('2026-12-01T00:00:00.000Z', now), '6 days ago');
+  assert.is(formatAgo(null, now), '-');
+  assert.is(formatAgo('not a time', now), '-');
+  // Local time, whatever this host's zone: the fields of the same instant read locally.
+  const d = new Date('2026-12-07T00:26:54.764Z');
+  const local = formatLocalTime(d.toISOString());
+  assert.match(local, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d$/);
+  assert.ok(local.includes(`${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:54`));
+  const pairs = vmDetails(vm({ createdAt: '2026-12-07T00:26:54.764Z', startedAt: null }), 'vm', now);
+  const short = new Map(humanTimes(pairs, now));
+  assert.is(short.get('created'), '3 min ago');
+  assert.is(short.get('started'), '-');
+  assert.is(new Map(humanTimes(pairs, now, true)).get('created'), `3 min ago (${local})`);
+  assert.not.ok(
+    [...short.values()].some((v) => /\d{4}-\d\d-\d\dT/.test(v)),
+    'no raw ISO time left',
+  );
+});
+
+test('agoChangesIn: the wait until the "ago" text reads differently', () => {
+  const t = '2026-12-07T00:00:00.000Z';
+  const at = (ms: number) => Date.parse(t) + ms;
+  assert.is(agoChangesIn(t, at(3000)), 7000); // just now -> 10 s ago
+  assert.is(agoChangesIn(t, at(12_300)), 700); // 12 s -> 13 s
+  assert.is(agoChangesIn(t, at(185_000)), 55_000); // 3 min -> 4 min
+  assert.is(agoChangesIn(t, at(2 * 3_600_000 + 60_000)), 3_540_000); // 2 h -> 3 h
+  assert.is(agoChangesIn(null, at(0)), null);
+  for (const ms of [3000, 12_300, 185_000, 7_260_000]) {
+    const wait = agoChangesIn(t, at(ms))!;
+    assert.is.not(formatAgo(t, at(ms + wait)), formatAgo(t, at(ms)), `changes after ${wait} ms`);
+    assert.is(formatAgo(t, at(ms + wait - 1)), formatAgo(t, at(ms)), `not before (${ms})`);
+  }
+});
+
+test('a build row says when it ended (or began, while running)', () => {
+  const now = Date.parse('2026-12-07T00:30:00.000Z');
+  const b = {
+    id: 'b1',
+    kind: 'image' as const,
+    name: 'default',
+    phase: 'register',
+    percent: 100,
+    state: 'done' as const,
+    error: null,
+    logPath: null,
+    startedAt: '2026-12-07T00:20:00.000Z',
+    endedAt: '2026-12-07T00:27:00.000Z',
+  };
+  assert.match(strip(formatBuildRow(b, 100, now)), /image\s+default\s+register\s+\[#+\] 100% done 3 min ago/);
+  assert.match(
+    strip(formatBuildRow({ ...b, state: 'running', endedAt: null, percent: 40 }, 100, now)),
+    /\] {2}40% started 10 min ago/,
+  );
 });
 
 test.run();

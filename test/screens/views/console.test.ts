@@ -103,4 +103,27 @@ test('the engine refuses the first subscribe although the data says running: the
   assert.ok(refused >= 2, `subscribed again after the refusal (${refused})`);
 });
 
+test('bytes that arrive while the tail is being parsed are shown, not dropped', async () => {
+  // The flake behind "console of a stopped VM, then start it": the boot banner arriving while
+  // the tail was written to the terminal went to a buffer already read, and never showed.
+  await te.engine.createVm({ name: 'late' });
+  await te.engine.startVm('late');
+  await waitFor(() => handle.app.data.vmByName('late')?.state === 'running', 'the data says running');
+  const subscribe = te.engine.subscribeConsole.bind(te.engine);
+  const tail = te.engine.consoleTail.bind(te.engine);
+  let deliver: ((d: Buffer) => void) | null = null;
+  te.engine.subscribeConsole = async (name, onData) => {
+    deliver = onData;
+    return subscribe(name, onData);
+  };
+  te.engine.consoleTail = async (name, max) => {
+    const t = await tail(name, max);
+    // After the tail is taken and before xterm has parsed it (its parse runs on a timer too).
+    setTimeout(() => deliver?.(Buffer.from('LATE-BYTES-1234\r\n')), 0);
+    return t;
+  };
+  openConsole('late');
+  await waitFor(() => view().text().includes('LATE-BYTES-1234'), 'the bytes that came during the parse', 3000);
+});
+
 test.run();

@@ -55,6 +55,8 @@ test('each build row says whether it makes an image or a kernel', async () => {
     state: 'running',
     error: null,
     logPath: null,
+    startedAt: new Date().toISOString(),
+    endedAt: null,
   });
   await handle.app.resync();
   await until(() => /kernel\s+default\s+extract/.test(content()) && /image\s+web\s+done/.test(content()), 'kinds');
