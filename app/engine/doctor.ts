@@ -7,6 +7,8 @@ import { readAccelInputs, virtFlag, type AccelInputs } from './qemu/accel.js';
 import { firecrackerLaunchCheck, privilegeCheck, tunCheck } from './doctor-privilege.js';
 import type { JailDecision } from './firecracker/jail-mode.js';
 import { dnsPortCheck } from './dns-check.js';
+import { jailHostChecks, readMounts } from './firecracker/jail-host.js';
+import { PARENT_CGROUP } from './firecracker/jailer.js';
 
 /** The /dev/kvm and CPU checks, from the same host facts the QEMU accel decision reads. */
 export function hostVirtChecks(inputs: AccelInputs, kvmPath = '/dev/kvm'): DoctorCheck[] {
@@ -60,7 +62,9 @@ export async function doctor(d: {
   }
   checks.push(await privilegeCheck(d.runner, d.config));
   const fc = d.drivers.get('firecracker') as { jailDecision?: () => JailDecision } | undefined;
-  checks.push(firecrackerLaunchCheck(d.runner.isRoot, d.config, process.env, fc?.jailDecision?.()));
+  const jail = fc?.jailDecision?.();
+  checks.push(firecrackerLaunchCheck(d.runner.isRoot, d.config, process.env, jail));
+  if (jail?.choice) checks.push(...jailHostChecks(jail.choice.opts.chrootBase, PARENT_CGROUP, readMounts()));
   if (d.config.network === 'bridge') checks.push(tunCheck(d.runner.isRoot));
   checks.push(dnsPortCheck(d.config));
   const fcOk = answers.some(([name, a]) => name === 'firecracker' && a.ok);

@@ -25,7 +25,8 @@ export interface VmNetworkConfig {
 
 export interface NetworkPort {
   /** Lease (sticky once a boot succeeds; a new lease is undone on failure) + bridge + NAT + TAP. */
-  setupVm(vm: { id: string; name: string }, undo: UndoStack): Promise<VmNetworkConfig>;
+  /** tapUid: who the TAP is made for (default: the engine's uid). */
+  setupVm(vm: { id: string; name: string; tapUid?: number }, undo: UndoStack): Promise<VmNetworkConfig>;
   teardownVm(vmId: string, tap: string | null): Promise<void>;
   releaseLease(vmId: string): void;
   tapName(vmId: string): string;

@@ -7,7 +7,7 @@
 // uid, gid, base, id, flag or path, and change nothing.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { EngineStatus, VmRecord } from '../../app/contract/api.js';
@@ -85,28 +85,43 @@ it('setup sudoers --apply --jailer --jail-base: the policy names the jailer, the
 
 it('start: the VMM runs as the user in its jail; stop removes the jail; restart', async (c) => {
   const u = c.u!;
-  const vm = json<VmRecord>(
-    await u.banger(['vm', 'create', 'dev', '--image', 'img', '--kernel', 'k', '--start', '--json']),
-    'vm create --start',
-  );
+  assert.not.ok(existsSync(c.base), 'no chroot base yet: the entry point makes it');
+  // A user's umask of 077 reaches the jailer through sudo: the entry point sets its own, or
+  // <base>/firecracker/<id> would be root's 0700 and the engine could not reach its socket.
+  const mask = process.umask(0o077);
+  let created: Result;
+  try {
+    created = await u.banger(['vm', 'create', 'dev', '--image', 'img', '--kernel', 'k', '--start', '--json']);
+  } finally {
+    process.umask(mask);
+  }
+  const vm = json<VmRecord>(created, 'vm create --start');
+  const baseSt = lstatSync(c.base);
+  assert.equal([baseSt.uid, baseSt.mode & 0o777], [0, 0o755], 'the chroot base: root’s, 0755');
+  assert.is(lstatSync(join(c.base, 'firecracker')).mode & 0o777, 0o755, 'the jailer’s dirs under umask 022');
   assert.is(vm.state, 'running');
   const chroot = join(c.base, 'firecracker', vm.id, 'root');
   assert.is(uidOf(vm.pid!), u.uid, 'the jailed VMM runs as the user, not root');
-  assert.is(readlinkSync(`/proc/${vm.pid}/cwd`), chroot);
+  assert.is(readlinkSync(`/proc/${vm.pid}/cwd`), '/', 'pivoted into the jail: cwd reads / from the host');
+  const [rs, cs] = [statSync(`/proc/${vm.pid}/root/`), statSync(chroot)];
+  assert.equal([rs.dev, rs.ino], [cs.dev, cs.ino], 'its root is the jail by identity');
   assert.is(vm.socketPath, join(chroot, 'api.sock'));
   assert.is(lstatSync(vm.socketPath!).uid, u.uid);
   assert.is(lstatSync(chroot).uid, u.uid, 'the chroot dir is the user’s (the jailer chowned it)');
   assert.is(lstatSync(join(c.base, 'firecracker', vm.id)).uid, 0, 'its parent is root’s: not redirectable');
-  const procs = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-  const entry = procs.filter((e) => {
-    try {
-      // This test's entry point only: other tests' run on a shared host.
-      return readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(`${u.entry}\0`);
-    } catch {
-      return false;
-    }
-  });
-  assert.equal(entry, [], 'the entry point exited once the jailed VMM made its socket');
+  // This test's own entry point only (other suites on the host run theirs), given a moment to exit.
+  const entryPoints = () =>
+    readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .filter((e) => {
+        try {
+          return readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(`${u.entry}\0`);
+        } catch {
+          return false;
+        }
+      });
+  for (let i = 0; i < 100 && entryPoints().length; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(entryPoints(), [], 'the entry point exited once the jailed VMM made its socket');
   const consoleLog = vmPaths(u.paths, vm.id).consoleLog;
   const deadline = Date.now() + 10_000;
   while (!/Welcome to banger/.test(readFileSync(consoleLog, 'utf8'))) {
@@ -137,6 +152,11 @@ it('a killed engine: the next one adopts the jailed VMM; rm leaves no jail', asy
   const rec = json<{ orphansRemoved: string[] }>(await u.banger(['engine', 'reconcile', '--json']), 'reconcile');
   assert.ok(rec.orphansRemoved.includes('jail 0badc0ffee00'), JSON.stringify(rec));
   assert.equal(jails(c), [before.id], 'the stray jail went (jail-rm), the live one stays');
+  // The entry point itself will not remove a jail a VMM is pivoted into (told by identity).
+  const live = await u.entryCall(['jail-rm', join(c.base, 'firecracker', before.id)]);
+  assert.is(live.code, 2, live.stderr);
+  assert.match(live.stderr, new RegExp(`in use by process ${before.pid}`));
+  assert.equal(jails(c), [before.id], 'jail-rm of a live jail changed nothing');
   ok(await u.banger(['vm', 'rm', 'dev', '--force']), 'vm rm --force');
   assert.not.ok(pidAlive(before.pid!), 'the VMM is gone');
   assert.equal(jails(c), []);

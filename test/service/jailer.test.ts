@@ -7,7 +7,8 @@
 // rm leaves nothing. firecrackerJailer always without a jailer fails cleanly.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { JAIL_ID_BASE, jailIdFor } from '../../app/engine/firecracker/jail-mode.js';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { vmPaths } from '../../app/base/paths.js';
 import { NEEDS_ROOT, runIf } from '../helpers/skip.js';
@@ -58,7 +59,7 @@ it('start: the jail as docs/jailer.md lays it out, the VM’s files linked in, t
     assert.ok(st.isCharacterDevice(), dev);
     assert.is(st.rdev, (major << 8) | minor, `${dev} ${major}:${minor}`);
     assert.is(st.mode & 0o777, 0o600);
-    assert.is(st.uid, 0, `${dev} owned by the jail uid`);
+    assert.is(st.uid, jailIdFor(vm.id), `${dev} owned by the jail uid`);
   }
   const files = vmPaths(s!.paths, vm.id);
   for (const [inJail, host] of [
@@ -69,12 +70,40 @@ it('start: the jail as docs/jailer.md lays it out, the VM’s files linked in, t
     assert.is(statSync(join(chroot, inJail)).ino, statSync(host).ino, `${inJail} is the VM's own file`);
   }
   assert.match(readFileSync(files.vmmLog, 'utf8'), /InstanceStart|actions/, 'the jailed VMM logs into the linked log');
+  // A root engine's VMM runs as the VM's own unprivileged uid:gid, never root (finding 5).
+  const ids = readFileSync(`/proc/${vm.pid}/status`, 'utf8');
+  const uid = jailIdFor(vm.id);
+  assert.ok(uid >= JAIL_ID_BASE, 'far above login users');
+  assert.match(ids, new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'), 'jailed as its own uid');
+  assert.match(ids, new RegExp(`^Gid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'), 'and gid');
+  assert.match(ids, /^Groups:\s*$/m, 'no supplementary groups');
+  assert.is(statSync(files.disk).uid, uid, 'its disk is its uid’s (it writes it)');
   const argv = readFileSync(`/proc/${vm.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-  assert.equal(argv.slice(1, 4), [SIM, '--id', vm.id], 'the exec file, with the id the jailer passes');
+  assert.equal(argv.slice(1, 4), ['/firecracker-sim', '--id', vm.id], 'the exec file, with the id the jailer passes');
   assert.equal(argv.slice(-2), ['--api-sock', '/api.sock'], "firecracker's own args after the jailer's --");
   assert.ok(argv.includes('--start-time-us'));
-  assert.is(readlinkSync(`/proc/${vm.pid}/cwd`), chroot, 'it runs in the jail');
-  assert.match(readFileSync(`/proc/${vm.pid}/environ`, 'utf8'), new RegExp(`SIM_CHROOT=${chroot}\\0`));
+  // Pivoted into the jail as the real jailer does: from here root and cwd read "/", and the
+  // root is the jail's by identity; the jailer wrote the VMM's pid (1.7+).
+  assert.is(readlinkSync(`/proc/${vm.pid}/root`), '/', 'pivoted: its root reads / from the host');
+  const [rs, cs] = [statSync(`/proc/${vm.pid}/root/`), statSync(chroot)];
+  assert.equal([rs.dev, rs.ino], [cs.dev, cs.ino], 'its root is the jail by identity');
+  // The jailer writes the VMM's pid since 1.7 (b48f370f5); SIM_VERSION=1.5.1 runs this suite as before it.
+  const pidFile = join(chroot, 'firecracker-sim.pid');
+  const [maj, min] = (process.env.SIM_VERSION ?? '1.16.1').split('.').map(Number);
+  if (maj > 1 || min >= 7) assert.is(readFileSync(pidFile, 'utf8'), String(vm.pid), 'firecracker.pid');
+  else assert.not.ok(existsSync(pidFile), 'no pid file before 1.7');
+});
+
+it('a root umask of 077 left the kernel unreadable to the jailed uid: made readable (only read, shared)', async ({
+  s,
+}) => {
+  await ok<Vm>(s!, ['vm', 'stop', 'dev']);
+  const kernel = join(s!.root, 'vmlinux'); // the service harness's seeded kernel
+  chmodSync(kernel, 0o600);
+  const vm = await ok<Vm>(s!, ['vm', 'start', 'dev']);
+  assert.is(vm.state, 'running', vm.lastError ?? '');
+  const linked = statSync(join(jailsOf(s!), vm.id, 'root', 'vmlinux'));
+  assert.is(linked.mode & 0o777, 0o644, 'the jailed VMM (its own uid) can read the kernel');
 });
 
 it('stop removes the jail; start makes a fresh one', async ({ s }) => {
@@ -123,6 +152,17 @@ it('rm leaves nothing; firecrackerJailer always without a jailer fails cleanly',
   assert.is.not(vm.state, 'running');
   assert.is(vm.pid, null);
   assert.equal(jails(s!), []);
+});
+
+it('doctor: what a real jailer needs of this host (cgroups, a chroot base without nodev)', async ({ s }) => {
+  const r = await s!.banger(['doctor', '--json']);
+  const checks = (JSON.parse(r.stdout) as { checks: { name: string; ok: boolean; detail: string }[] }).checks;
+  const base = checks.find((c) => c.name === 'jail base');
+  assert.ok(base?.ok, JSON.stringify(base));
+  assert.match(base!.detail, join(s!.paths.stateDir, 'jail'));
+  const cg = checks.find((c) => c.name === 'jailer cgroups');
+  assert.ok(cg?.ok, JSON.stringify(cg));
+  assert.match(cg!.detail, /--cgroup-version [12]/);
 });
 
 t.run();

@@ -80,6 +80,8 @@ export interface VmDriver {
   executable(): string;
   /** The uids a VMM this engine launched runs as (ours; root when launched through sudo). */
   vmmOwners(): number[];
+  /** The uid this VM's VMM will run as when not the engine's (a root engine's jailed VMM): its TAP is made for it. */
+  vmmUid?(vmId: string): number | null;
   /** Does this process live in one of the backend's jails (Firecracker's jailer: the binary is a copy)? */
   inJail?(pid: number): boolean;
   /** After the VMM of vmId is gone (stop, exit, reconcile): remove what the driver made for it (a jail). */

@@ -1,23 +1,21 @@
-// The Firecracker VmDriver: launch the VMM (directly, through the entry point when not root, or
-// under the jailer), wait for its API socket, configure it in the Go SDK's order, start it;
-// stop it Ctrl-Alt-Del first.
-import { closeSync, existsSync, lstatSync, realpathSync, rmSync } from 'node:fs';
+// The Firecracker VmDriver: launch the VMM the way a strategy says (launch-strategy.ts: directly,
+// through sudo or the entry point, under the jailer; vmm-launch.ts holds one launch's state),
+// configure it in the Go SDK's order, start it; stop it Ctrl-Alt-Del first.
+import { realpathSync, rmSync } from 'node:fs';
 import type { Backend, VmRecord } from '../../contract/api.js';
 import type { ProcessRunner, SpawnedProcess } from '../../base/process.js';
 import type { Probe } from '../../base/probe.js';
 import { which } from '../../base/process.js';
 import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import type { UndoStack } from '../driver/undo.js';
-import { createConsoleFifo, openFifoForVmm } from '../driver/console-fifo.js';
 import { FirecrackerClient } from './client.js';
-import { earlyExit, firecrackerAvailable, prepareVmmFiles } from './vmm-files.js';
-import { JailSupport, noJailedSnapshots, type JailedBoot } from './jail-launch.js';
+import { firecrackerAvailable } from './vmm-files.js';
+import { JailSupport, noJailedSnapshots } from './jail-launch.js';
 import type { JailDecision, JailInputs } from './jail-mode.js';
-import { IN_JAIL } from './jailer.js';
+import { chooseLaunch, type VmmFiles } from './launch-strategy.js';
+import { VmmLaunch, type LaunchDeps } from './vmm-launch.js';
 import { fcPause, fcRestoreSteps, fcResume, fcRunState, fcSaveSnapshot } from './snapshot.js';
-import { findVmmByFlags, findVmmUnder, hasFlag, signalPid, waitForExit } from './launcher.js';
-import { refuseLiveSocket } from '../driver/vmm-process.js';
-import { openConsoleSink, type ConsoleSink } from '../driver/console-relay.js';
+import { hasFlag, signalPid, waitForExit } from './launcher.js';
 import { pidAlive as isAlive } from '../../base/pid.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { nullLogger, type Logger } from '../../base/log.js';
@@ -88,160 +86,46 @@ export class FirecrackerDriver implements VmDriver {
     return firecrackerAvailable(this.runner, this.o.bin, this.o.kvmPath, noKvmCheck, this.o.probe);
   }
 
-  // eslint-disable-next-line max-lines-per-function -- long before the lint existed; split when next touched
+  /** The boot: the launch the way its strategy says (direct, sudo, jailer), then the configuration calls. */
   bootSteps(spec: LaunchSpec, undo: UndoStack, handle: { current: VmmHandle | null }): BootStep[] {
-    let jail: JailedBoot | null = null;
-    let jailError: unknown = null;
-    try {
-      jail = this.jail.plan(spec.vm.id);
-    } catch (err) {
-      jailError = err;
-    }
-    // Jailed: the socket is in the chroot, named there by its in-jail path; the VMM runs as us.
-    const sock = jail ? jail.layout.socketOnHost : spec.socketPath;
-    const argSock = jail ? IN_JAIL.socket : sock;
-    const sudoed = jail ? jail.viaEntry : this.viaSudo;
-    const files = {
+    const way = chooseLaunch({ runner: this.runner, bin: this.o.bin, viaSudo: this.viaSudo, jail: this.jail }, spec);
+    const run = new VmmLaunch(this.launchDeps, way, spec, undo, handle);
+    const files: VmmFiles = {
       kernel: spec.kernelPath,
       initrd: spec.initrdPath,
       rootfs: spec.rootfsPath,
       metrics: spec.metricsPath,
     };
-    const client = new FirecrackerClient(sock, { timeoutMs: this.o.requestTimeoutMs });
-    let spawned: SpawnedProcess | null = null;
-    let exit: { code: number | null; signal: string | null } | null = null;
-    let realPid: number | null = null;
-    // Through the entry point, the VMM is left running by itself (not under sudo): found by its flags.
-    let detached = false;
-    const findVmm = () => (detached ? findVmmByFlags(argSock, spec.vm.id) : findVmmUnder(spawned?.pid ?? -1, argSock));
+    const steps: BootStep[] = [
+      { name: 'launch-vmm', run: () => run.launch() },
+      { name: 'wait-socket', run: () => run.waitSocket() },
+      ...this.configSteps(spec, run.client, files),
+    ];
+    return way.adapt(steps, run.client, files);
+  }
 
-    const launch = async () => {
-      if (jailError) throw jailError;
-      // A stale socket makes Firecracker refuse to start; a live one is another VMM's: never ours to delete.
-      await refuseLiveSocket(sock, spec.vm.name);
-      rmSync(sock, { force: true });
-      if (jail) {
-        // A jail a crash left behind would be reused by the jailer: never; and it goes after the VM.
-        await this.jail.remove(jail, spec.vm.id);
-        undo.push('remove jail', () => this.jail.remove(jail!, spec.vm.id));
-      }
-      if (!existsSync(spec.consoleFifo)) {
-        await createConsoleFifo(this.runner, spec.consoleFifo);
-        undo.push('remove console fifo', () => rmSync(spec.consoleFifo, { force: true }));
-      }
-      prepareVmmFiles(spec);
-      // The log is configured here, once: a PUT /logger as well fails "already initialized" on 1.4 and older.
-      const argv = jail?.argv ?? [
-        this.resolveBin(),
-        '--api-sock',
-        sock,
-        '--id',
-        spec.vm.id,
-        '--log-path',
-        spec.vmmLog,
-        '--level',
-        'Info',
-        '--show-level',
-      ];
-      detached = sudoed && !!this.runner.entryVerb?.(argv);
-      const fifo = openFifoForVmm(spec.consoleFifo);
-      let sink: ConsoleSink | null = null;
-      try {
-        // Console output through the capping relay: the cap holds with no engine running.
-        sink = openConsoleSink(this.runner, spec.consoleLog, spec.consoleMaxBytes ?? 0);
-        spawned = this.runner.spawn(argv, {
-          stdio: [fifo, sink.stdio, sink.stdio],
-          privileged: sudoed,
-          detached: true,
+  private get launchDeps(): LaunchDeps {
+    return {
+      runner: this.runner,
+      log: this.log,
+      socketTimeoutMs: this.o.socketTimeoutMs ?? 3000,
+      requestTimeoutMs: this.o.requestTimeoutMs,
+      owner: this.o.owner,
+      kill: (pids, sig) => this.kill(pids, sig),
+      track: (pid, spawned, exit) => {
+        const tracked: Tracked = { spawned, exit };
+        spawned.exited.then((e) => {
+          tracked.exit = e;
         });
-      } finally {
-        closeSync(fifo);
-        sink?.release();
-      }
-      const sp = spawned;
-      sp.exited.then((e) => {
-        exit = e;
-      });
-      handle.current = { pid: sp.pid, socketPath: sock };
-      undo.push('kill firecracker', async () => {
-        client.close();
-        // Under sudo, SIGKILL to sudo is not relayed: find and kill the VMM itself first.
-        if (realPid === null && sudoed && sp.pid > 0) realPid = findVmm();
-        await this.kill([realPid, sp.pid], 'KILL');
-        // Let Node reap our child, so no zombie outlives the undo.
-        if (sp.pid > 0) await Promise.race([sp.exited, sleep(2000)]);
-        rmSync(sock, { force: true });
-      });
-      if (sp.pid <= 0) {
-        await sp.exited;
-        throw new BangerError(ErrorCodes.VMM, `cannot run ${argv[0]}: not found or not executable`);
-      }
-      this.log.info('firecracker launched', { vm: spec.vm.id, pid: sp.pid, sudo: sudoed, jailed: !!jail });
+        this.tracked.set(pid, tracked);
+      },
     };
+  }
 
-    const waitSocket = async () => {
-      const sp = spawned!;
-      const deadline = Date.now() + (this.o.socketTimeoutMs ?? 3000);
-      // Jailed, the VMM runs as us and its socket is ours already.
-      let reclaimed = !sudoed || !!jail;
-      for (;;) {
-        // The entry point exits 0 once the VMM it left running made its socket.
-        if (exit && !(detached && exit.code === 0)) throw earlyExit(exit, spec, sudoed);
-        if (existsSync(sock)) {
-          if (sudoed && realPid === null) realPid = findVmm();
-          if (!reclaimed) {
-            // The socket belongs to root: hand it back so the engine (and a later engine) can connect.
-            const { uid, gid } = this.o.owner ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-            // The dir is user-writable and chown runs as root: only a socket, never through a symlink (-h).
-            if (!lstatSync(sock, { throwIfNoEntry: false })?.isSocket()) {
-              throw new BangerError(
-                ErrorCodes.VMM,
-                `refusing to chown ${sock}: not a socket (replaced by something else?)`,
-              );
-            }
-            await this.runner.run(['chown', '-h', `${uid}:${gid}`, sock], { privileged: true });
-            reclaimed = true;
-          }
-          try {
-            await client.getMachineConfig({ timeoutMs: 200 });
-            break;
-          } catch {
-            /* not serving yet */
-          }
-        }
-        if (Date.now() >= deadline) {
-          throw new BangerError(
-            ErrorCodes.TIMEOUT,
-            `firecracker API socket not ready after ${this.o.socketTimeoutMs ?? 3000} ms: ${sock}`,
-          );
-        }
-        await sleep(10);
-      }
-      if (realPid === null) realPid = sudoed ? findVmm() : sp.pid;
-      if (realPid === null)
-        throw new BangerError(ErrorCodes.VMM, `cannot find the firecracker process under sudo (pid ${sp.pid})`);
-      if (detached) {
-        handle.current = { pid: realPid, socketPath: sock }; // not our child: its exit is polled
-        return;
-      }
-      const tracked: Tracked = { spawned: sp, exit };
-      sp.exited.then((e) => {
-        tracked.exit = e;
-      });
-      this.tracked.set(realPid, tracked);
-      // sudo passes the VMM's exit status on, so sp.exited describes the VMM either way.
-      handle.current = {
-        pid: realPid,
-        socketPath: sock,
-        exited: sp.exited.then((e) => ({ code: e.code, signal: e.signal })),
-      };
-    };
-
+  /** The configuration calls in the Go SDK's order, then InstanceStart (files: in-jail paths once linked). */
+  private configSteps(spec: LaunchSpec, client: FirecrackerClient, files: VmmFiles): BootStep[] {
     const vm = spec.vm;
     return [
-      { name: 'launch-vmm', run: launch },
-      { name: 'wait-socket', run: waitSocket },
-      ...(jail ? this.jail.bootSteps(jail, spec, client, files) : []),
       { name: 'metrics', run: () => client.putMetrics({ metrics_path: files.metrics }) },
       {
         name: 'machine-config',
@@ -342,6 +226,9 @@ export class FirecrackerDriver implements VmDriver {
 
   inJail(pid: number): boolean {
     return this.jail.inJail(pid);
+  }
+  vmmUid(vmId: string): number | null {
+    return this.jail.vmmUid(vmId);
   }
   release(vmId: string): Promise<void> {
     return this.jail.release(vmId);

@@ -1,16 +1,14 @@
 // The Firecracker driver's jailer side: per VM, the jailer's argv and the chroot's layout; the
 // VM's files hard-linked in once the jailer made the chroot; the jail removed after the VMM
 // (directly as root, through the entry point's jail-rm as a user), also for jails a dead
-// engine left behind (reconcile); and telling a jailed VMM by its root or working dir.
-import { existsSync, readdirSync, realpathSync } from 'node:fs';
+// engine left behind (reconcile); and telling a jailed VMM by its root dir's identity.
+import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ProcessRunner } from '../../base/process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
-import type { BootStep, LaunchSpec } from '../driver/contract.js';
-import type { FirecrackerClient } from './client.js';
-import { decideJail, type JailChoice, type JailDecision, type JailInputs } from './jail-mode.js';
+import type { LaunchSpec } from '../driver/contract.js';
+import { decideJail, jailIdFor, type JailChoice, type JailDecision, type JailInputs } from './jail-mode.js';
 import {
-  IN_JAIL,
   jailerArgv,
   jailLayout,
   prepareJail,
@@ -42,39 +40,57 @@ export class JailSupport {
     if (d.missing) throw new BangerError(ErrorCodes.NOT_FOUND, `firecrackerJailer always: ${d.reason}`);
     if (!d.choice) return null;
     const opts = { ...d.choice.opts, id: vmId };
+    if (!d.choice.viaEntry) opts.uid = opts.gid = jailIdFor(vmId);
     return { opts, layout: jailLayout(opts), viaEntry: d.choice.viaEntry, argv: jailerArgv(opts) };
   }
 
   /** The VM's files into the chroot the jailer made; their paths as the jailed VMM sees them. */
   link(j: JailedBoot, spec: LaunchSpec): JailResources {
-    return prepareJail(j.opts, {
+    const { chrootDir, paths } = prepareJail(j.opts, {
       kernel: spec.kernelPath,
       initrd: spec.initrdPath,
       rootfs: spec.rootfsPath,
       vmmLog: spec.vmmLog,
       metrics: spec.metricsPath,
-    }).paths;
+    });
+    if (!j.viaEntry) {
+      // A root engine's VMM runs as the VM's own uid: what it writes becomes that uid's.
+      for (const p of [paths.rootfs, paths.vmmLog, paths.metrics])
+        lchownSync(join(chrootDir, p), j.opts.uid, j.opts.gid);
+      // The kernel and initrd are shared by VMs of different uids and only read: readable by
+      // all (as a umask of 022 makes them; a tighter root umask would fail the boot-source call).
+      for (const p of [paths.kernel, paths.initrd]) {
+        if (!p) continue;
+        const st = lstatSync(join(chrootDir, p));
+        if (st.isFile() && (st.mode & 0o004) === 0) chmodSync(join(chrootDir, p), (st.mode & 0o7777) | 0o444);
+      }
+    }
+    return paths;
   }
 
-  /** After the socket: the VM's files linked in, then the log configured (it was not there at launch). */
-  bootSteps(
-    j: JailedBoot,
-    spec: LaunchSpec,
-    client: FirecrackerClient,
-    files: { kernel: string; initrd: string | null; rootfs: string; metrics: string },
-  ): BootStep[] {
-    return [
-      {
-        name: 'jail-link',
-        run: async () => {
-          Object.assign(files, this.link(j, spec));
-        },
-      },
-      {
-        name: 'logger',
-        run: () => client.putLogger({ log_path: IN_JAIL.vmmLog, level: 'Info', show_level: true }),
-      },
-    ];
+  /** The uid this VM's VMM runs as when it is not ours (a root engine's jail), else null. */
+  vmmUid(vmId: string): number | null {
+    const c = this.decision().choice;
+    return c && !c.viaEntry ? jailIdFor(vmId) : null;
+  }
+
+  /**
+   * The chroot base must exist: the jailer canonicalises it and fails ("Failed to canonicalize
+   * path") when it does not. A root engine makes <state>/jail itself (root's, 0700: the VMM
+   * never walks it, it is pivoted into its jail); a user's base is made by the entry point's
+   * jailer verb. Either way it must be root's and writable by no one else.
+   */
+  ensureBase(j: JailedBoot): void {
+    if (j.viaEntry) return;
+    const base = j.opts.chrootBase;
+    mkdirSync(base, { recursive: true, mode: 0o700 });
+    const st = lstatSync(base);
+    const me = process.getuid?.() ?? 0;
+    if (!st.isDirectory() || st.uid !== me || (st.mode & 0o022) !== 0)
+      throw new BangerError(
+        ErrorCodes.UNTRUSTED_PATH,
+        `the jailer's chroot base ${base} must be a directory of uid ${me}'s, writable by no one else`,
+      );
   }
 
   /** Remove one jail (links only: the VM's files stay). A user's is root's: the entry point's jail-rm. */
@@ -116,20 +132,51 @@ export class JailSupport {
     }
   }
 
-  /** Does pid live in one of our jails (its root, or for the simulator its working dir)? */
+  /**
+   * Does pid live in one of our jails? The jailer pivots into the chroot in a mount namespace of
+   * its own, so from here /proc/PID/root and cwd read "/": a jailed VMM is told by identity,
+   * its root dir's st_dev/st_ino against each jail's root dir.
+   */
   inJail(pid: number): boolean {
     const c = this.decision().choice;
     if (!c) return false;
-    const base = join(c.opts.chrootBase, basename(c.opts.firecrackerBin)) + '/';
-    for (const link of ['root', 'cwd']) {
-      try {
-        if ((realpathSync(`/proc/${pid}/${link}`) + '/').startsWith(base)) return true;
-      } catch {
-        /* gone or not ours to read */
-      }
-    }
-    return false;
+    const root = rootIdentity(pid);
+    if (!root) return false;
+    const byExec = join(c.opts.chrootBase, basename(c.opts.firecrackerBin));
+    return this.jails(c).some((id) => sameInode(root, join(byExec, id, 'root')));
   }
+
+  /**
+   * The VMM of this jail: the pid the jailer wrote to <chroot>/<exec name>.pid (1.7 and later),
+   * kept only when that process is rooted in this very jail; null when there is none (yet).
+   */
+  jailedPid(j: JailedBoot): number | null {
+    const pidFile = join(j.layout.chrootDir, `${basename(j.opts.firecrackerBin)}.pid`);
+    let pid: number;
+    try {
+      pid = Number(readFileSync(pidFile, 'utf8').trim());
+    } catch {
+      return null;
+    }
+    if (!Number.isInteger(pid) || pid <= 0) return null;
+    const root = rootIdentity(pid);
+    return root && sameInode(root, j.layout.chrootDir) ? pid : null;
+  }
+}
+
+/** st_dev/st_ino of a process's root dir (followed through /proc), or null. */
+function rootIdentity(pid: number): { dev: number; ino: number } | null {
+  try {
+    const st = statSync(`/proc/${pid}/root/`);
+    return { dev: st.dev, ino: st.ino };
+  } catch {
+    return null; // gone, or not ours to read
+  }
+}
+
+function sameInode(id: { dev: number; ino: number }, path: string): boolean {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return !!st && st.dev === id.dev && st.ino === id.ino;
 }
 
 export function noJailedSnapshots(): BangerError {

@@ -1,6 +1,6 @@
 // Whether a Firecracker VM runs under the jailer, and with what (decided per launch: an entry
 // point installed while the engine runs counts at once). As root: the jailer found on PATH
-// (jailerBin), run directly, chroots under <stateDir>/jail, VMMs as the engine's own uid. As
+// (jailerBin), run directly, chroots under <stateDir>/jail, each VMM as a uid:gid of its own. As
 // a user: only through the privileged entry point's `jailer` verb, with the jailer, the
 // Firecracker binary and the chroot base fixed in the user's policy, the VMM as the user.
 import { readFileSync, realpathSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { which } from '../../base/process.js';
 import { installedEntry, privDir } from '../../base/priv-argv.js';
 import type { Policy } from '../../priv/root/policy.js';
 import type { JailOptions } from './jailer.js';
+import { cgroup2Mount, readMounts } from './jail-host.js';
 
 export type JailSetting = 'auto' | 'always' | 'never';
 
@@ -35,6 +36,28 @@ export interface JailInputs {
   isRoot: boolean;
   stateDir: string;
   env?: Record<string, string | undefined>;
+  /** The mount table read for the cgroup2 hierarchy (default /proc/mounts). */
+  procMounts?: string;
+}
+
+/** cgroup v2 when its hierarchy is mounted (else the jailer fails "Hierarchy not found"); else v1, which with no --cgroup touches nothing. */
+function cgroupVersion(i: JailInputs): 1 | 2 {
+  return cgroup2Mount(readMounts(i.procMounts)) ? 2 : 1;
+}
+
+/**
+ * A root engine's jailed VMMs run as a uid:gid of their own per VM (docs/jailer.md: a unique
+ * uid/gid per jail), never as root: from a range far above login users and the usual subuid
+ * ranges (100000 + 65536 per user). Two VMs could hash to one id: they are still in separate
+ * chroots.
+ */
+export const JAIL_ID_BASE = 900_000_000;
+const JAIL_ID_RANGE = 1 << 20;
+
+export function jailIdFor(vmId: string): number {
+  let h = 0x811c9dc5; // FNV-1a
+  for (let i = 0; i < vmId.length; i++) h = Math.imul(h ^ vmId.charCodeAt(i), 0x01000193) >>> 0;
+  return JAIL_ID_BASE + (h % JAIL_ID_RANGE);
 }
 
 function real(p: string): string {
@@ -67,11 +90,16 @@ function asRoot(i: JailInputs): JailDecision {
   const opts = {
     jailerBin: real(jailer),
     firecrackerBin: real(fc),
-    uid: process.getuid?.() ?? 0,
-    gid: process.getgid?.() ?? 0,
+    // Per VM (jailIdFor), set when the VM is planned.
+    uid: JAIL_ID_BASE,
+    gid: JAIL_ID_BASE,
     chrootBase: join(i.stateDir, 'jail'),
+    cgroupVersion: cgroupVersion(i),
   };
-  return { choice: { opts, viaEntry: false }, reason: `${opts.jailerBin}, chroots under ${opts.chrootBase}` };
+  return {
+    choice: { opts, viaEntry: false },
+    reason: `${opts.jailerBin}, chroots under ${opts.chrootBase}, each VMM as its own uid from ${JAIL_ID_BASE}`,
+  };
 }
 
 function asUser(i: JailInputs): JailDecision {
@@ -91,6 +119,7 @@ function asUser(i: JailInputs): JailDecision {
     uid: process.getuid?.() ?? p.uid,
     gid: process.getgid?.() ?? p.gid,
     chrootBase: p.jailBase,
+    cgroupVersion: cgroupVersion(i),
   };
   return {
     choice: { opts, viaEntry: true },

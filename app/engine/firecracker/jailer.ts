@@ -1,10 +1,14 @@
-// Firecracker's jailer (docs/jailer.md): run as root, it builds a chroot at
-// <chroot_base>/<exec_file_name>/<id>/root, copies the firecracker binary in, makes
-// /dev/kvm and /dev/net/tun nodes there owned by uid:gid, joins cgroups (and a netns), drops
-// to uid:gid and execs `./firecracker --id=<id> ...` with what follows `--`. Everything the API
-// names (kernel, initrd, disk, log and metrics files) must already be inside the chroot, under
-// paths as the jailed process sees them, and the API socket appears at <chroot_dir>/<api-sock>.
-// This module computes that argv and lays the chroot out; it runs nothing itself.
+// Firecracker's jailer (src/jailer, docs/jailer.md): run as root, it canonicalises
+// <chroot_base> (which must exist), makes <chroot_base>/<exec_file_name>/<id>/root under the
+// umask it inherits, copies the firecracker binary in, joins the netns, sets rlimits (no-file
+// 2048) and cgroups, then unshares a mount namespace and pivot_roots into the chroot (so from
+// the host /proc/PID/root and cwd read "/"), makes /, /dev, /dev/net, /run 0700 of uid:gid,
+// mknods /dev/net/tun, /dev/kvm, /dev/urandom (and /dev/userfaultfd), writes
+// /<exec_file_name>.pid (1.7+), drops to uid:gid and execs `/firecracker --id <id> ...` with
+// what follows `--`. Everything the API names (kernel, initrd, disk, log and metrics files)
+// must already be inside the chroot, under paths as the jailed process sees them, and the API
+// socket appears at <chroot_dir>/<api-sock>. This module computes that argv and lays the
+// chroot out; it runs nothing itself.
 import { existsSync, linkSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
@@ -32,6 +36,9 @@ export interface JailResources {
   vmmLog: string;
   metrics: string;
 }
+
+/** The parent cgroup banger's jailed VMMs are put under (when an admin made it, on cgroup v2). */
+export const PARENT_CGROUP = 'banger';
 
 /** Paths as the jailed Firecracker sees them (its root is the chroot dir). */
 export const IN_JAIL = {
@@ -89,7 +96,7 @@ export function jailerArgv(o: JailOptions): string[] {
     '--cgroup-version',
     String(o.cgroupVersion ?? 2),
     '--parent-cgroup',
-    o.parentCgroup ?? 'banger',
+    o.parentCgroup ?? PARENT_CGROUP,
     ...(o.netns ? ['--netns', o.netns] : []),
     '--',
     '--api-sock',

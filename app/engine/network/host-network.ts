@@ -199,7 +199,7 @@ export class HostNetwork {
    * Everything a VM needs before its VMM starts: bridge, NAT, lease, TAP. Each acquired
    * resource pushes an undo onto `undo`; without one, a failure here unwinds by itself.
    */
-  async setupVm(vm: { id: string; name: string }, undo?: UndoStack): Promise<VmNetwork> {
+  async setupVm(vm: { id: string; name: string; tapUid?: number }, undo?: UndoStack): Promise<VmNetwork> {
     const tap = tapName(vm.id);
     const own = undo ?? new UndoStack();
     try {
@@ -216,7 +216,7 @@ export class HostNetwork {
       const lease = allocateLease(this.store, this.subnet, vm.id);
       // A sticky lease survives a failed start; only a fresh one is given back.
       if (hadLease?.ip !== lease.ip) own.push(`release lease ${lease.ip}`, () => this.store.releaseLease(vm.id));
-      await createTap(this.runner, tap, this.owner, this.uid);
+      await createTap(this.runner, tap, this.owner, vm.tapUid ?? this.uid);
       own.push(`remove TAP ${tap}`, async () => {
         await removeTap(this.runner, tap);
       });

@@ -2,7 +2,7 @@
 // the console log file and its stdin is the engine's FIFO, so the VMM outlives the engine.
 // Boot: launch-vmm -> wait-qmp -> query-status. Stop: Ctrl-Alt-Del (the guest's init reboots,
 // -no-reboot turns that into an exit), then QMP quit / SIGTERM, then SIGKILL.
-import { closeSync, constants, openSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import type { VmRecord } from '../../contract/api.js';
 import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import type { UndoStack } from '../driver/undo.js';
@@ -11,13 +11,11 @@ import { which, type ProcessRunner } from '../../base/process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { nullLogger, type Logger } from '../../base/log.js';
 import { decideAccel, readAccelInputs, type AccelDecision, type AccelInputs, type AccelMode } from './accel.js';
-import { buildQemuArgv, cmdlineOwnedBy } from './cmdline.js';
+import { cmdlineOwnedBy } from './cmdline.js';
 import { QmpClient, withQmp } from './qmp.js';
+import { QemuLaunch } from './launch.js';
 import { qemuLoadSnapshot, qemuPause, qemuResume, qemuRunState, qemuSaveSnapshot } from './snapshot.js';
 import { pidAlive } from '../../base/pid.js';
-import { refuseLiveSocket } from '../driver/vmm-process.js';
-import { openConsoleSink, type ConsoleSink } from '../driver/console-relay.js';
-import { fileSize, readTail } from '../../base/fsutil.js';
 import { sleep } from '../../base/time.js';
 
 export interface QemuDriverOptions {
@@ -68,117 +66,25 @@ export class QemuDriver implements VmDriver {
     return { ok: accel.usable, reason: `${path} ${m[1]}; ${accel.reason}`, version: m[1] };
   }
 
-  // eslint-disable-next-line max-lines-per-function -- long before the lint existed; split when next touched
+  /** Boot: launch-vmm -> wait-qmp -> query-status, one QemuLaunch holding the launch's state. */
   bootSteps(spec: LaunchSpec, undo: UndoStack, handle: { current: VmmHandle | null }): BootStep[] {
-    let exitedEarly: ExitStatus | null = null;
-    let logStart = 0;
+    const run = new QemuLaunch(
+      {
+        runner: this.o.runner,
+        bin: this.o.bin,
+        log: this.log,
+        qmpWaitMs: this.qmpWaitMs,
+        accel: () => this.accelDecision(),
+        waitExit: (h, ms) => this.waitExit(h, ms),
+      },
+      spec,
+      undo,
+      handle,
+    );
     return [
-      {
-        name: 'launch-vmm',
-        run: async () => {
-          const accel = this.accelDecision();
-          if (!accel.usable) throw new BangerError(ErrorCodes.VMM, `qemu cannot run here: ${accel.reason}`);
-          const argv = buildQemuArgv({
-            bin: this.o.bin,
-            vmId: spec.vm.id,
-            accel: accel.accel,
-            cpu: accel.cpu,
-            memoryMib: spec.vm.memoryMib,
-            vcpus: spec.vm.vcpus,
-            kernelPath: spec.kernelPath,
-            initrdPath: spec.initrdPath,
-            rootfsPath: spec.rootfsPath,
-            bootArgs: spec.bootArgs,
-            accelBootArgs: accel.bootArgs,
-            tap: spec.tap,
-            mac: spec.mac,
-            socketPath: spec.socketPath,
-            incoming: spec.restoreFrom !== undefined,
-          });
-          // A socket left by a crashed QEMU would make wait-qmp talk to nothing; a live one is another VMM's.
-          await refuseLiveSocket(spec.socketPath, spec.vm.name);
-          rmSync(spec.socketPath, { force: true });
-          // O_RDWR: opening a FIFO read-only blocks until a writer shows up; read/write never does.
-          const fifoFd = openSync(spec.consoleFifo, constants.O_RDWR);
-          let sink: ConsoleSink | null = null;
-          let child;
-          try {
-            // Console output through the capping relay: the cap holds with no engine running.
-            sink = openConsoleSink(this.o.runner, spec.consoleLog, spec.consoleMaxBytes ?? 0);
-            logStart = fileSize(spec.consoleLog);
-            child = this.o.runner.spawn(argv, { stdio: [fifoFd, sink.stdio, sink.stdio], detached: true });
-          } finally {
-            // QEMU holds its own copies; ours would keep the FIFO open after QEMU dies.
-            closeSync(fifoFd);
-            sink?.release();
-          }
-          if (child.pid <= 0) {
-            const st = await child.exited;
-            throw new BangerError(
-              ErrorCodes.VMM,
-              `cannot start ${this.o.bin} (exit ${st.code}): not found or not executable`,
-            );
-          }
-          const exited = child.exited.then((st): ExitStatus => {
-            exitedEarly = { code: st.code, signal: st.signal };
-            return exitedEarly;
-          });
-          const pid = child.pid;
-          handle.current = { pid, socketPath: spec.socketPath, exited };
-          this.log.info(`qemu launched for vm ${spec.vm.name}`, { pid, accel: accel.accel, argv });
-          undo.push('kill qemu', async () => {
-            if (pidAlive(pid)) {
-              try {
-                process.kill(pid, 'SIGKILL');
-              } catch {
-                /* gone */
-              }
-              await this.waitExit({ pid, socketPath: spec.socketPath, exited }, 3000);
-            }
-            rmSync(spec.socketPath, { force: true });
-          });
-        },
-      },
-      {
-        name: 'wait-qmp',
-        run: async () => {
-          const h = handle.current!;
-          const deadline = Date.now() + this.qmpWaitMs;
-          let last = '';
-          while (Date.now() < deadline) {
-            if (exitedEarly || !pidAlive(h.pid)) {
-              await sleep(50); // let the last console bytes land
-              const st = exitedEarly as ExitStatus | null;
-              const how = st ? (st.signal ? `signal ${st.signal}` : `exit ${st.code}`) : 'exited';
-              const tail = readTail(spec.consoleLog, 1500, logStart).replace(/\r/g, '').trim();
-              throw new BangerError(
-                ErrorCodes.VMM,
-                `qemu exited before QMP came up (${how})${tail ? `: ${tail.split('\n').slice(-5).join(' | ')}` : ''}`,
-              );
-            }
-            try {
-              await withQmp(h.socketPath, async () => undefined, { timeoutMs: 1000 });
-              return;
-            } catch (err) {
-              last = (err as Error).message;
-            }
-            await sleep(50);
-          }
-          throw new BangerError(
-            ErrorCodes.TIMEOUT,
-            `QMP did not answer within ${this.qmpWaitMs} ms on ${h.socketPath}: ${last}`,
-          );
-        },
-      },
-      {
-        name: 'query-status',
-        run: async () => {
-          const h = handle.current!;
-          const st = await withQmp(h.socketPath, (c) => c.queryStatus());
-          if (!st.running)
-            throw new BangerError(ErrorCodes.VMM, `qemu is not running the guest: status "${st.status}"`);
-        },
-      },
+      { name: 'launch-vmm', run: () => run.launch() },
+      { name: 'wait-qmp', run: () => run.waitQmp() },
+      { name: 'query-status', run: () => run.queryStatus() },
     ];
   }
 

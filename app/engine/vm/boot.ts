@@ -98,7 +98,8 @@ export async function runBoot(
       name: 'network',
       run: async () => {
         if (!d.network) return;
-        const net = await d.network.setupVm({ id: vm.id, name: vm.name }, undo);
+        const tapUid = driver.vmmUid?.(vm.id) ?? undefined;
+        const net = await d.network.setupVm({ id: vm.id, name: vm.name, tapUid }, undo);
         tap = net.tap;
         ipArg = net.ipArg;
         vm = d.store.updateVm(vm.id, { tap: net.tap });

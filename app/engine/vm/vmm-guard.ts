@@ -44,9 +44,12 @@ export function listProcs(): { pid: number; argv: string[] }[] {
   return out;
 }
 
-/** Is this process a VMM this engine could have launched: the backend's binary, run by an expected user? */
+/** Is this process a VMM this engine could have launched: in one of its jails, or its binary run by an expected user? */
 export function isOurVmm(id: ProcIdentity, drv: VmDriver): boolean {
-  return drv.vmmOwners().includes(id.uid) && (runsExecutable(id.argv, drv.executable()) || !!drv.inJail?.(id.pid));
+  // Rooted in one of our jails (root's dirs: only the jailer we ran pivots there): ours, whatever
+  // uid the jail gave it; anything else must run our binary as an expected user.
+  if (drv.inJail?.(id.pid)) return true;
+  return drv.vmmOwners().includes(id.uid) && runsExecutable(id.argv, drv.executable());
 }
 
 /**

@@ -4,7 +4,7 @@
 // fresh VM id, banger's cgroup parent, and only the Firecracker flags banger passes, with
 // in-jail paths. `jail-rm` removes one of those jails once no process lives in it.
 // Installed as root-owned code: node: builtins and ./policy.js, ./vmm-verbs.js only.
-import { lstatSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { assertRootOnlyFile, refuse, type Policy } from './policy.js';
 import { VM_ID_RE, type VmmAction } from './vmm-verbs.js';
@@ -51,6 +51,26 @@ function checkJailedFlags(args: string[]): void {
   if (!seen.has('--api-sock')) refuse('firecracker needs --api-sock');
 }
 
+/**
+ * The chroot base, made when missing (the jailer canonicalises it and fails without it): root's,
+ * 0755 (the user's engine walks down to the jail's root, which the jailer gives the user), and
+ * checked again once made.
+ */
+export function planJailBase(p: Policy): { run: () => void; what: string }[] {
+  const { base } = jailConfig(p);
+  assertRootBase(base);
+  if (lstatSync(base, { throwIfNoEntry: false })) return [];
+  return [
+    {
+      what: `mkdir -m 0755 ${base}`,
+      run: () => {
+        mkdirSync(base, { recursive: true, mode: 0o755 });
+        assertRootBase(base);
+      },
+    },
+  ];
+}
+
 /** `jailer JAILER --id ID --exec-file FC --uid U --gid G --chroot-base-dir B [cgroup] -- FLAGS`. */
 export function planJailer(p: Policy, args: string[]): VmmAction {
   const c = jailConfig(p);
@@ -91,17 +111,21 @@ export function planJailer(p: Policy, args: string[]): VmmAction {
   return { vmm: [bin, ...rest], ready, what: `${bin} for ${p.user}` };
 }
 
-/** Is any process rooted or working inside dir (a jailed VMM still alive)? */
+/**
+ * Is a process rooted in this jail (a jailed VMM still alive)? The jailer pivots into
+ * <dir>/root in a mount namespace of its own, so /proc/PID/root reads "/" from here: compare
+ * st_dev/st_ino of /proc/PID/root/ with the jail's root dir.
+ */
 function inUse(dir: string): number | null {
+  const root = statSync(`${dir}/root`, { throwIfNoEntry: false });
+  if (!root) return null;
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
-    for (const link of ['root', 'cwd']) {
-      try {
-        const t = readlinkSync(`/proc/${e}/${link}`);
-        if (t === dir || t.startsWith(dir + '/')) return Number(e);
-      } catch {
-        /* gone, or not ours to read */
-      }
+    try {
+      const st = statSync(`/proc/${e}/root/`);
+      if (st.dev === root.dev && st.ino === root.ino) return Number(e);
+    } catch {
+      /* gone */
     }
   }
   return null;

@@ -95,6 +95,9 @@ function invoker(env: NodeJS.ProcessEnv): { user: string; uid: number } {
 export async function run(dir: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
     if (typeof process.getuid === 'function' && process.getuid() !== 0) throw new Refusal('not running as root');
+    // Never the caller's umask: what root makes here (the jailer's dirs under the chroot base
+    // among them) gets the modes banger expects, whatever the user's shell had.
+    process.umask(0o022);
     const who = invoker(env);
     const policy = loadPolicy(dir, who.user, who.uid);
     const [verb = '', ...args] = argv;

@@ -17,7 +17,7 @@ import {
   type Policy,
 } from './policy.js';
 import { planFirecracker, type VmmAction } from './vmm-verbs.js';
-import { planJailer, planJailRm } from './jail-verbs.js';
+import { planJailBase, planJailer, planJailRm } from './jail-verbs.js';
 import { planDebianBuild } from './build-verbs.js';
 
 /** A host command (argv, optional stdin), a change made in-process, or a VMM to run and wait for. */
@@ -251,7 +251,7 @@ export function plan(p: Policy, verb: string, args: string[], input = ''): Actio
     case 'firecracker':
       return [planFirecracker(p, args)];
     case 'jailer':
-      return [planJailer(p, args)];
+      return [...planJailBase(p), planJailer(p, args)];
     case 'jail-rm':
       arity(verb, args, 1);
       return [planJailRm(p, args[0])];

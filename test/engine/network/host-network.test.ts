@@ -71,6 +71,13 @@ async function nftRules(ns: Netns, bridge = 'banger0'): Promise<string[] | null>
   return items.flatMap((i) => (i.rule ? [`${i.rule.chain}: ${JSON.stringify(i.rule.expr)}`] : []));
 }
 
+nsTest("setupVm: the TAP made for the uid the VMM runs as (a root engine's jailed VMM)", () =>
+  withNs('tapuid', async ({ ns, net }) => {
+    const v = await net.setupVm({ ...vmA, tapUid: 900_000_123 });
+    assert.is((await ns.sh(['cat', `/sys/class/net/${v.tap}/owner`])).stdout.trim(), '900000123');
+  }),
+);
+
 nsTest('setupVm: bridge with gateway, owned TAP on the bridge, NAT table, forwarding on', () =>
   withNs('setup', async ({ ns, net }) => {
     const v = await net.setupVm(vmA);
