@@ -40,7 +40,7 @@ export function defaultBridge(uid: number): string {
   return uid < 1e9 ? `banger${uid}` : `bangerx${uid.toString(16)}`;
 }
 
-/** Every other user's installed policy (the files are world-readable; unreadable ones are skipped). */
+/** Every other user's installed policy (world-readable); one that cannot be read stops the apply. */
 export function otherPolicies(privDir: string, user: string): Taken['others'] {
   let names: string[] = [];
   try {
@@ -48,12 +48,14 @@ export function otherPolicies(privDir: string, user: string): Taken['others'] {
   } catch {
     return [];
   }
-  return names.flatMap((f) => {
+  return names.map((f) => {
+    const file = join(privDir, 'users', f);
     try {
-      const p = JSON.parse(readFileSync(join(privDir, 'users', f), 'utf8')) as Policy;
-      return [{ user: p.user, bridges: p.bridges ?? [], subnets: p.subnets ?? [], dnsPort: p.dnsPort }];
-    } catch {
-      return [];
+      const p = JSON.parse(readFileSync(file, 'utf8')) as Policy;
+      return { user: p.user, bridges: p.bridges ?? [], subnets: p.subnets ?? [], dnsPort: p.dnsPort };
+    } catch (err) {
+      // Skipping it could hand its network to this user too.
+      throw new BangerError(ErrorCodes.UNSAFE_NETWORK, `cannot read ${file}: ${(err as Error).message}`);
     }
   });
 }

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { decideNetwork, defaultBridge, type Taken } from '../../app/priv/policy-network.js';
+import { decideNetwork, defaultBridge, otherPolicies, type Taken } from '../../app/priv/policy-network.js';
 import { checkNftScript, iptablesRules as privRules, plan } from '../../app/priv/root/verbs.js';
 import { isPrivate4, Refusal, type Policy } from '../../app/priv/root/policy.js';
 import { iptablesRules as natRules, nftScript } from '../../app/engine/network/nat.js';
@@ -80,6 +80,22 @@ test('explicit settings are validated and refused naming the key', () => {
   );
   unsafe(() => decideNetwork(1000, { subnet: '192.168.0.0/16' }, FILE, host), /overlaps bob's subnet/);
   assert.equal(decideNetwork(1000, { bridge: 'bangerlab', subnet: '10.9.0.0/24' }, FILE, host).subnet, '10.9.0.0/24');
+});
+
+test("other users' policies are read; one that cannot be read stops the apply (skipping it could share its network)", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'privdir-'));
+  mkdirSync(join(dir, 'users'));
+  writeFileSync(
+    join(dir, 'users', 'bob.json'),
+    JSON.stringify({ user: 'bob', bridges: ['bangerb'], subnets: ['10.5.0.0/24'], dnsPort: 42999 }),
+  );
+  writeFileSync(join(dir, 'users', 'me.json'), '{');
+  assert.equal(otherPolicies(dir, 'me'), [
+    { user: 'bob', bridges: ['bangerb'], subnets: ['10.5.0.0/24'], dnsPort: 42999 },
+  ]);
+  writeFileSync(join(dir, 'users', 'carol.json'), '{ not json');
+  assert.throws(() => otherPolicies(dir, 'me'), /cannot read .*carol\.json/);
+  assert.equal(otherPolicies(join(dir, 'nope'), 'me'), []);
 });
 
 test('private ranges', () => {
