@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildPrivRoot } from './build-priv-root.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -84,6 +85,8 @@ await build({
   logLevel: 'warning',
 });
 writeVerbCache();
+// The privileged entry point, precompiled: setup sudoers installs it without a compiler.
+buildPrivRoot(root, join(dist, 'priv-root'));
 // `banger --help` printed by bin/banger without loading the entry (the same text it would print).
 const help = spawnSync(process.execPath, [join(dist, 'app', 'main.js'), '--help'], { encoding: 'utf8' });
 if (help.status !== 0) throw new Error(`dist/app/main.js --help failed: ${help.stderr}`);

@@ -1,43 +1,116 @@
 // The test runner: uvu over every test/**/*.test.ts (or those whose path matches the pattern in
-// argv[2]), then the skipped tests grouped by reason and one closing line
-// "N passed, N failed, N skipped" that CI reads.
+// argv[2]), the files spread over worker processes (one per core; --jobs N or
+// BANGER_TEST_JOBS=N, 1 for one process as before), then the skipped tests grouped by reason and
+// one closing line "N passed, N failed, N skipped" that CI reads. A file that shares host state
+// says `// test-run: alone (why)` and runs with no other file beside it.
+import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'uvu/parse';
-import { run } from 'uvu/run';
-import { skipped } from './helpers/skip.js';
+import type { FileResult } from './runner/worker.js';
+import { classify, longestFirst, readTimes, writeTimes, type TestFile } from './runner/schedule.js';
 
-const filter = process.argv[2] ? new RegExp(process.argv[2], 'i') : null;
-const ctx = await parse(import.meta.dirname, /\.test\.ts$/);
-const suites = ctx.suites.filter((s) => !filter || filter.test(s.name));
+const ROOT = join(import.meta.dirname, '..');
+const argv = process.argv.slice(2);
+const jobsArg = argv.indexOf('--jobs');
+const jobs = Math.max(
+  1,
+  Number(jobsArg >= 0 ? argv.splice(jobsArg, 2)[1] : process.env.BANGER_TEST_JOBS) || availableParallelism(),
+);
+const filter = argv[0] ? new RegExp(argv[0], 'i') : null;
+const write = (s: string) => process.stdout.write(s);
 
-// uvu prints its totals and keeps them to itself: read them off what it writes.
-let tail = '';
-const write = process.stdout.write.bind(process.stdout);
-process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-  tail = (tail + String(chunk)).slice(-4096);
-  return write(chunk, ...rest);
-}) as typeof process.stdout.write;
+const results: FileResult[] = [];
 
-await run(suites, { bail: false });
+const busyGroups = new Set<string>();
 
-const plain = tail.replace(/\x1b\[[0-9;]*m/g, '');
-const count = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(plain)?.[1] ?? NaN);
-const [total, passed, skips] = [count('Total'), count('Passed'), count('Skipped')];
+/** The next file whose group is not running now (a worker with none left to take stops). */
+function takeNext(queue: TestFile[]): TestFile | null {
+  const i = queue.findIndex((f) => !f.group || !busyGroups.has(f.group));
+  return i < 0 ? null : queue.splice(i, 1)[0];
+}
 
-if (skipped.length) {
+/** Run `files` on `n` workers, each taking the next file when it is done with one. */
+function pool(files: TestFile[], n: number): Promise<void> {
+  const queue = [...files];
+  const worker = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (!queue.length) return resolve();
+      const child: ChildProcess = fork(join(import.meta.dirname, 'runner', 'worker.ts'), [], {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+      });
+      let current: TestFile | null = null;
+      const next = () => {
+        if (current?.group) busyGroups.delete(current.group);
+        current = takeNext(queue);
+        if (current?.group) busyGroups.add(current.group);
+        if (current) child.send({ name: current.name, file: current.file });
+        else child.send('stop');
+      };
+      child.on('message', (m: FileResult | 'ready') => {
+        if (m !== 'ready') report(m);
+        next();
+      });
+      child.on('exit', (code, signal) => {
+        if (!current) return resolve(); // it was told to stop
+        // Died mid-file: that file fails, a new worker takes the rest.
+        report(died(current, code, signal));
+        if (current.group) busyGroups.delete(current.group);
+        void worker().then(resolve);
+      });
+    });
+  return Promise.all(Array.from({ length: Math.min(n, files.length) }, worker)).then(() => {});
+}
+
+function died(f: TestFile, code: number | null, signal: string | null): FileResult {
+  const why = `   FAIL  ${f.name}: its worker exited (${signal ?? `code ${code}`}) before the file finished\n`;
+  return { file: f.name, output: `${f.name}\n${why}`, total: 1, passed: 0, skips: 0, skipped: [], ms: 0 };
+}
+
+function report(r: FileResult): void {
+  results.push(r);
+  write(r.output.replace(/^\n+/, '').replace(/\n*$/, '\n\n'));
+  if (Number.isNaN(r.total)) write(`test/run.ts: could not read the totals uvu printed for ${r.file}\n`);
+}
+
+function summary(ms: number): void {
+  const sum = (k: 'total' | 'passed' | 'skips') => results.reduce((a, r) => a + (Number.isNaN(r[k]) ? 0 : r[k]), 0);
+  const [total, passed, skips] = [sum('total'), sum('passed'), sum('skips')];
+  const unread = results.some((r) => Number.isNaN(r.total));
+  write(
+    `\n  Total:     ${total}\n  Passed:    ${passed}\n  Skipped:   ${skips}\n  Duration:  ${ms}ms (${jobs} jobs)\n\n`,
+  );
   const byReason = new Map<string, string[]>();
-  for (const s of skipped) byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.name]);
-  write(`Skipped, by reason:\n`);
-  for (const [reason, names] of byReason) {
-    write(`  ${names.length} - ${reason}\n`);
-    for (const n of names) write(`      ${n}\n`);
+  for (const s of results.flatMap((r) => r.skipped))
+    byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.name]);
+  if (byReason.size) {
+    write(`Skipped, by reason:\n`);
+    for (const [reason, names] of byReason) {
+      write(`  ${names.length} - ${reason}\n`);
+      for (const n of names) write(`      ${n}\n`);
+    }
   }
+  // uvu's total leaves the skipped out.
+  const failed = total - passed + (unread ? 1 : 0);
+  write(`\n${passed} passed, ${failed} failed, ${skips} skipped\n`);
+  if (failed > 0) process.exitCode = 1;
 }
-if (Number.isNaN(total)) {
-  write('test/run.ts: could not read the totals uvu printed\n');
-  process.exitCode = 1;
-} else {
-  write(`\n${passed} passed, ${total - passed} failed, ${skips} skipped\n`);
-  if (total - passed > 0) process.exitCode = 1;
-}
-// A handle a failed test left open (a timer, a socket) must not keep CI waiting.
+
+const t0 = Date.now();
+// BANGER_TEST_DIR: another tree of test files (the runner's own test).
+const dir = process.env.BANGER_TEST_DIR || import.meta.dirname;
+const ctx = await parse(dir, /\.test\.ts$/);
+const files = classify(ctx.suites.filter((s) => !filter || filter.test(s.name)));
+const ordered = longestFirst(files, readTimes(ROOT));
+await pool(
+  ordered.filter((f) => !f.alone),
+  jobs,
+);
+await pool(
+  ordered.filter((f) => f.alone),
+  1,
+);
+summary(Date.now() - t0);
+if (dir === import.meta.dirname) writeTimes(ROOT, Object.fromEntries(results.map((r) => [r.file, r.ms])));
 process.exit();

@@ -17,6 +17,11 @@ export function readTail(path: string, maxBytes: number, from = 0): string {
   return tailWindow(path, maxBytes, from).text;
 }
 
+/** The last `lines` lines of a log: only the file's end is read (4 KiB a line is generous). */
+export function readLastLines(path: string, lines: number): string[] {
+  return readTailLines(path, Math.min(Math.max(64 * 1024, lines * 4096), 16 * 1024 * 1024)).slice(-lines);
+}
+
 /**
  * The complete non-empty lines among the last maxBytes bytes at or after `from`: when the
  * window starts inside a line, that partial first line is dropped.

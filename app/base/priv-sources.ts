@@ -22,6 +22,11 @@ export function rootSourceDir(): string {
   throw new BangerError(ErrorCodes.NOT_FOUND, `cannot find app/priv/root/main.ts near ${here}`);
 }
 
+/** Where the build puts them compiled (scripts/build-priv-root.mjs): <checkout>/dist/priv-root. */
+export function builtRootDir(): string {
+  return join(rootSourceDir(), '..', '..', '..', 'dist', 'priv-root');
+}
+
 /**
  * A hash of the entry point's TypeScript sources, installed beside the compiled files
  * (lib/source.sha256): doctor tells an outdated install by it without loading the compiler.

@@ -1,5 +1,5 @@
 // The vm verbs of the command tree (app/cli/tree.ts). A verb's code loads on first use.
-import { vmStateVerbs } from './tree-snap.js';
+import { vmStateVerbs } from './tree-vm-state.js';
 import { JSON_HELP, arg, valued, verb, whole, type Cmd, type Runtime } from './program.js';
 
 const vm = () => import('./commands/vm.js');

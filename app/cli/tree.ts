@@ -5,7 +5,8 @@
 import { BangerCommand, type Cmd, type Runtime } from './program.js';
 import { formatHelp } from './help.js';
 import { vmGroup } from './tree-vm.js';
-import { dnsGroup, engineGroup, hostVerbs, imageGroup, kernelGroup, setupGroup } from './tree-host.js';
+import { dnsGroup, engineGroup, hostVerbs, setupGroup } from './tree-engine.js';
+import { imageGroup, kernelGroup } from './tree-image.js';
 
 /** The command groups, each added to the root by its own file. */
 const GROUPS: Record<string, (root: Cmd, r: Runtime, rest: () => string[]) => void> = {

@@ -349,3 +349,54 @@ export interface EngineApi {
   /** Stop the engine; VMs keep running unless stopVms. purge also removes the bridge and NAT. */
   shutdown(opts?: { stopVms?: boolean; purge?: boolean }): Promise<void>;
 }
+
+/** The streams: written by hand in each forwarding layer. */
+export type StreamMethod = 'subscribe' | 'subscribeConsole';
+export type EngineMethod = Exclude<keyof EngineApi, StreamMethod>;
+
+/** 'void' for a Promise<void> method (its null on the wire becomes undefined), else 'value'. */
+type Answer<M extends EngineMethod> = Awaited<ReturnType<EngineApi[M]>> extends void ? 'void' : 'value';
+
+/**
+ * The one method table: each EngineApi method that is a plain request and answer, and whether
+ * it answers a value or nothing. Forwarding layers are derived from it (engine-methods.ts).
+ * Exhaustive by type: a method added to EngineApi and missing here fails the build.
+ */
+export const ENGINE_METHOD_TABLE = {
+  status: 'value',
+  doctor: 'value',
+  listVms: 'value',
+  getVm: 'value',
+  createVm: 'value',
+  startVm: 'value',
+  stopVm: 'value',
+  restartVm: 'value',
+  removeVm: 'void',
+  sshInfo: 'value',
+  pauseVm: 'value',
+  resumeVm: 'value',
+  snapshotVm: 'value',
+  listSnapshots: 'value',
+  restoreVm: 'value',
+  removeSnapshot: 'void',
+  imageFromVm: 'value',
+  consoleTail: 'value',
+  sendConsole: 'void',
+  listImages: 'value',
+  buildImage: 'value',
+  importImage: 'value',
+  removeImage: 'void',
+  listBuilds: 'value',
+  cancelBuild: 'void',
+  listKernels: 'value',
+  addKernel: 'value',
+  fetchKernel: 'value',
+  buildKernel: 'value',
+  removeKernel: 'void',
+  dnsRecords: 'value',
+  events: 'value',
+  engineLog: 'value',
+  reconcile: 'value',
+  metrics: 'value',
+  shutdown: 'void',
+} as const satisfies { [M in EngineMethod]: Answer<M> };

@@ -1,6 +1,6 @@
 // Facts about a VM record that several parts need (engine, CLI, TUI): which states hold host
 // resources, counts by state, its DNS name, uptime, and the one list of its details.
-import { VM_STATES, type VmRecord, type VmState } from './api.js';
+import { LIVE_STATES, VM_STATES, type DnsRecord, type VmRecord, type VmState } from './api.js';
 import { formatBytes, formatDuration } from '../base/human.js';
 
 /** States in which a VMM may exist and the VM holds a TAP, a lease in use and files. */
@@ -10,10 +10,22 @@ export function isActive(state: VmState): boolean {
   return ACTIVE_VM_STATES.includes(state);
 }
 
+/** A VMM runs: running or paused (a paused VM keeps its process, DNS record and TAP). */
+export function isLive(state: VmState): boolean {
+  return LIVE_STATES.includes(state);
+}
+
 export function countByState(vms: readonly { state: VmState }[]): Record<VmState, number> {
   const out = Object.fromEntries(VM_STATES.map((s) => [s, 0])) as Record<VmState, number>;
   for (const v of vms) if (out[v.state] !== undefined) out[v.state]++;
   return out;
+}
+
+/** The A records the engine's DNS serves: one per live VM with an address. */
+export function dnsRecordsOf(vms: readonly VmRecord[], zone: string): DnsRecord[] {
+  return vms
+    .filter((vm) => isLive(vm.state) && vm.ip)
+    .map((vm) => ({ name: `${vm.name}.${zone}.`, type: 'A' as const, value: vm.ip!, ttl: 5, vm: vm.name }));
 }
 
 /** NAME.zone, the name the engine's DNS answers for (zone as configured, without the dot). */

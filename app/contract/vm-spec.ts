@@ -9,9 +9,14 @@ import { parseSize } from './size.js';
 export const NAME_RULE = 'use 1-63 characters of a-z, 0-9 and "-", not starting or ending with "-"';
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/** A VM name as the engine keeps it (case folded): the one place that folds it, for every layer. */
+export function foldVmName(name: string): string {
+  return name.trim().toLowerCase();
+}
+
 /** A VM name is a DNS label (it becomes NAME.vm); case is folded. */
 export function validateName(raw: unknown): string {
-  const name = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+  const name = typeof raw === 'string' ? foldVmName(raw) : '';
   if (!LABEL.test(name)) {
     throw new BangerError(ErrorCodes.INVALID_NAME, `invalid VM name "${String(raw ?? '')}": ${NAME_RULE}`);
   }

@@ -2,29 +2,8 @@
 // and CLI verbs cannot tell it from the in-process Engine. Errors come back as BangerError
 // with the engine's code; a lost connection fails pending calls with E_ENGINE_UNAVAILABLE.
 import type { Socket } from 'node:net';
-import type {
-  BuildProgress,
-  DnsRecord,
-  DoctorReport,
-  EngineApi,
-  EngineEvent,
-  EngineStatus,
-  EventRecord,
-  ImageBuildInput,
-  ImageImportInput,
-  ImageFromVmInput,
-  ImageRecord,
-  KernelAddInput,
-  KernelRecord,
-  MetricsSnapshot,
-  ReconcileReport,
-  SnapshotRecord,
-  SshInfo,
-  StopOptions,
-  Unsubscribe,
-  VmCreateInput,
-  VmRecord,
-} from '../contract/api.js';
+import type { EngineApi, EngineEvent, Unsubscribe } from '../contract/api.js';
+import { EngineCalls, SEND_CALL, type EngineMethod } from '../contract/engine-methods.js';
 import { BangerError, ErrorCodes, type WireError } from '../base/errors.js';
 import { dial, unavailable, type ConnectOptions } from './dial.js';
 import {
@@ -49,7 +28,7 @@ interface Pending {
 /** Calls that end the engine: the connection dropping before the answer means they worked. */
 const ENDING_METHODS = new Set(['shutdown', 'handover']);
 
-export class ControlClient implements EngineApi {
+export class ControlClient extends EngineCalls implements EngineApi {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<(e: EngineEvent) => void>();
@@ -66,6 +45,7 @@ export class ControlClient implements EngineApi {
     private readonly socket: Socket,
     readonly socketPath: string,
   ) {
+    super();
     const splitter = new LineSplitter(
       MAX_RESPONSE_BYTES,
       (l) => this.onLine(l),
@@ -141,115 +121,12 @@ export class ControlClient implements EngineApi {
     return this.call('handover', []);
   }
 
-  // ---- EngineApi ----
-  status(): Promise<EngineStatus> {
-    return this.call('status', []);
-  }
-  doctor(): Promise<DoctorReport> {
-    return this.call('doctor', []);
-  }
-  listVms(): Promise<VmRecord[]> {
-    return this.call('listVms', []);
-  }
-  getVm(name: string): Promise<VmRecord> {
-    return this.call('getVm', [name]);
-  }
-  createVm(input: VmCreateInput): Promise<VmRecord> {
-    return this.call('createVm', [input]);
-  }
-  startVm(name: string): Promise<VmRecord> {
-    return this.call('startVm', [name]);
-  }
-  stopVm(name: string, opts?: StopOptions): Promise<VmRecord> {
-    return this.call('stopVm', [name, opts]);
-  }
-  restartVm(name: string): Promise<VmRecord> {
-    return this.call('restartVm', [name]);
-  }
-  async removeVm(name: string, opts?: { force?: boolean }): Promise<void> {
-    await this.call('removeVm', [name, opts]);
-  }
-  sshInfo(name: string): Promise<SshInfo> {
-    return this.call('sshInfo', [name]);
-  }
-  pauseVm(name: string): Promise<VmRecord> {
-    return this.call('pauseVm', [name]);
-  }
-  resumeVm(name: string): Promise<VmRecord> {
-    return this.call('resumeVm', [name]);
-  }
-  snapshotVm(name: string, snap?: string): Promise<SnapshotRecord> {
-    return this.call('snapshotVm', snap === undefined ? [name] : [name, snap]);
-  }
-  listSnapshots(name: string): Promise<SnapshotRecord[]> {
-    return this.call('listSnapshots', [name]);
-  }
-  restoreVm(name: string, snap: string): Promise<VmRecord> {
-    return this.call('restoreVm', [name, snap]);
-  }
-  async removeSnapshot(name: string, snap: string): Promise<void> {
-    await this.call('removeSnapshot', [name, snap]);
-  }
-  imageFromVm(input: ImageFromVmInput): Promise<ImageRecord> {
-    return this.call('imageFromVm', [input]);
-  }
-  async consoleTail(name: string, maxBytes?: number): Promise<Buffer> {
-    const r: unknown = await this.call('consoleTail', [name, maxBytes]);
-    return Buffer.isBuffer(r) ? r : Buffer.alloc(0);
-  }
-  async sendConsole(name: string, data: Buffer | string): Promise<void> {
-    await this.call('sendConsole', [name, Buffer.isBuffer(data) ? data : Buffer.from(data)]);
-  }
-  listImages(): Promise<ImageRecord[]> {
-    return this.call('listImages', []);
-  }
-  buildImage(input: ImageBuildInput): Promise<ImageRecord> {
-    return this.call('buildImage', [input]);
-  }
-  importImage(input: ImageImportInput): Promise<ImageRecord> {
-    return this.call('importImage', [input]);
-  }
-  async removeImage(name: string): Promise<void> {
-    await this.call('removeImage', [name]);
-  }
-  listBuilds(): Promise<BuildProgress[]> {
-    return this.call('listBuilds', []);
-  }
-  async cancelBuild(id: string): Promise<void> {
-    await this.call('cancelBuild', [id]);
-  }
-  listKernels(): Promise<KernelRecord[]> {
-    return this.call('listKernels', []);
-  }
-  addKernel(input: KernelAddInput): Promise<KernelRecord> {
-    return this.call('addKernel', [input]);
-  }
-  fetchKernel(name: string): Promise<KernelRecord> {
-    return this.call('fetchKernel', [name]);
-  }
-  buildKernel(name: string): Promise<KernelRecord> {
-    return this.call('buildKernel', [name]);
-  }
-  async removeKernel(name: string): Promise<void> {
-    await this.call('removeKernel', [name]);
-  }
-  dnsRecords(): Promise<DnsRecord[]> {
-    return this.call('dnsRecords', []);
-  }
-  events(limit?: number): Promise<EventRecord[]> {
-    return this.call('events', [limit]);
-  }
-  engineLog(lines?: number): Promise<string[]> {
-    return this.call('engineLog', [lines]);
-  }
-  reconcile(): Promise<ReconcileReport> {
-    return this.call('reconcile', []);
-  }
-  metrics(opts?: { last?: number }): Promise<MetricsSnapshot> {
-    return this.call('metrics', [opts]);
-  }
-  async shutdown(opts?: { stopVms?: boolean; purge?: boolean }): Promise<void> {
-    await this.call('shutdown', [opts]);
+  // ---- EngineApi: every plain call comes from EngineCalls (the contract's method table) ----
+  override [SEND_CALL](method: EngineMethod, args: unknown[]): Promise<unknown> {
+    if (method === 'sendConsole') args = [args[0], toBytes(args[1] as Buffer | string)];
+    const answer = this.call(method, args as WireParams<EngineMethod>);
+    // A console tail is always a Buffer, an empty one too.
+    return method === 'consoleTail' ? answer.then((r) => (Buffer.isBuffer(r) ? r : Buffer.alloc(0))) : answer;
   }
 
   /** Synchronous like the engine's; the wire subscription follows the listener count. */
@@ -381,6 +258,10 @@ export class ControlClient implements EngineApi {
     for (const cb of [...this.closeCallbacks]) safely(() => cb(this.closeReason));
     this.closeCallbacks.clear();
   }
+}
+
+function toBytes(data: Buffer | string): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data);
 }
 
 function safely(fn: () => void): void {

@@ -6,54 +6,9 @@
 import type { EngineApi, EngineEvent, StopOptions } from '../contract/api.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import type { HelloInfo } from './protocol.js';
+import { ENGINE_METHODS, type EngineMethod } from '../contract/engine-methods.js';
 
-/** Every EngineApi method that is a plain request/response. subscribe* are stream methods. */
-export const ENGINE_METHODS = [
-  'status',
-  'doctor',
-  'listVms',
-  'getVm',
-  'createVm',
-  'startVm',
-  'stopVm',
-  'restartVm',
-  'removeVm',
-  'sshInfo',
-  'pauseVm',
-  'resumeVm',
-  'snapshotVm',
-  'listSnapshots',
-  'restoreVm',
-  'removeSnapshot',
-  'imageFromVm',
-  'consoleTail',
-  'sendConsole',
-  'listImages',
-  'buildImage',
-  'importImage',
-  'removeImage',
-  'listBuilds',
-  'cancelBuild',
-  'listKernels',
-  'addKernel',
-  'fetchKernel',
-  'buildKernel',
-  'removeKernel',
-  'dnsRecords',
-  'events',
-  'engineLog',
-  'reconcile',
-  'metrics',
-  'shutdown',
-] as const satisfies readonly (keyof EngineApi)[];
-
-export type EngineMethod = (typeof ENGINE_METHODS)[number];
-type StreamMethod = 'subscribe' | 'subscribeConsole';
-
-// Compile-time guard: a method added to EngineApi but not listed above fails the build here.
-type Unlisted = Exclude<keyof EngineApi, EngineMethod | StreamMethod>;
-const exhaustive: [Unlisted] extends [never] ? true : { missingFromWhitelist: Unlisted } = true;
-void exhaustive;
+export { ENGINE_METHODS, type EngineMethod } from '../contract/engine-methods.js';
 
 /** The methods that are not EngineApi calls: the bootstrap surface and stream control. */
 export interface ControlCalls {

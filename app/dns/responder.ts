@@ -2,7 +2,6 @@
 // changes); a reply is header + the query's own question bytes (so the case is echoed) + those
 // bytes + an OPT when the query had one. dns-packet only decodes the rare legal-but-odd query.
 import dnsPacket from 'dns-packet';
-import { isIPv4 } from 'node:net';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import {
   C_ANY,
@@ -30,42 +29,12 @@ import {
   parseQuery,
   type ParsedQuery,
 } from './wire.js';
-import { LABEL, normaliseZone } from './zone.js';
+import { normaliseZone } from './zone.js';
+import { emptyStats, normaliseRecord, type DnsRecord, type DnsStats } from './records.js';
 
 export { normaliseZone };
-
-export interface DnsRecord {
-  name: string;
-  ip: string;
-}
-
-export interface DnsStats {
-  queries: number;
-  noerror: number;
-  nxdomain: number;
-  nodata: number;
-  refused: number;
-  formerr: number;
-  notimp: number;
-  servfail: number;
-  forwarded: number;
-  dropped: number;
-}
-
-export function emptyStats(): DnsStats {
-  return {
-    queries: 0,
-    noerror: 0,
-    nxdomain: 0,
-    nodata: 0,
-    refused: 0,
-    formerr: 0,
-    notimp: 0,
-    servfail: 0,
-    forwarded: 0,
-    dropped: 0,
-  };
-}
+// The record and stats shapes live in records.ts; importers of this file keep finding them here.
+export { emptyStats, normaliseRecord, type DnsRecord, type DnsStats } from './records.js';
 
 /**
  * What the native path needs to build the hot replies exactly as build() does: the zone's wire
@@ -96,23 +65,6 @@ interface Entry {
   next: Entry | null;
   apex: boolean;
   a: Answer | null;
-}
-
-/** Validate one record: a single DNS label and a dotted IPv4 address. */
-export function normaliseRecord(r: DnsRecord): DnsRecord {
-  const name = String(r?.name ?? '')
-    .trim()
-    .toLowerCase();
-  if (!LABEL.test(name)) {
-    throw new BangerError(
-      ErrorCodes.INVALID_NAME,
-      `invalid DNS record name "${r?.name}": use one label of a-z, 0-9 and "-"`,
-    );
-  }
-  if (!isIPv4(String(r?.ip ?? ''))) {
-    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `invalid IPv4 address "${r?.ip}" for ${name}`);
-  }
-  return { name, ip: r.ip };
 }
 
 function u16(n: number): number[] {

@@ -1,6 +1,6 @@
 // The engine: composes store, drivers, network, DNS, images, consoles and metrics, owns the
 // VM lifecycle and emits events. The only layer with side effects on the host.
-import { readTailLines } from '../base/fsutil.js';
+import { readLastLines } from '../base/fsutil.js';
 import type {
   Backend,
   SettingOrigin,
@@ -27,27 +27,26 @@ import type {
   VmCreateInput,
   VmRecord,
 } from '../contract/api.js';
-import { countByState, isActive } from '../contract/vm-facts.js';
+import { countByState, dnsRecordsOf, isActive, isLive } from '../contract/vm-facts.js';
 import type { Config } from './config.js';
 import type { Store } from './store.js';
 import type { ProcessRunner } from '../base/process.js';
 import type { VmDriver } from './driver/contract.js';
 import type { ConsolePort, DnsPort, ImagesPort, MetricsPort, NetworkPort } from './ports.js';
 import { EventBus } from './events.js';
+import { BackendProbe } from './backend-probe.js';
+import { lastSamples } from './metrics/last-samples.js';
 import { createVm } from './vm/create.js';
 import { VmLifecycle } from './vm/lifecycle.js';
 import { reconcile } from './vm/reconcile.js';
 import { Snapshots } from './snapshots/service.js';
 import { imageFromVm } from './snapshots/image-from-vm.js';
 import { doctor } from './doctor.js';
-import { sshArgv } from '../contract/ssh-argv.js';
+import { sshInfoOf } from './vm/ssh-info.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { vmPaths, type Paths } from '../base/paths.js';
 import type { Logger } from '../base/log.js';
 import { nonDefaultSettings } from './settings-report.js';
-
-/** How long a backend availability probe is reused by status(). */
-const BACKENDS_TTL_MS = 5000;
 
 export interface EngineParts {
   paths: Paths;
@@ -75,13 +74,12 @@ export class Engine implements EngineApi {
   readonly vms: VmLifecycle;
   readonly snapshots: Snapshots;
   private readonly startedAt = new Date();
-  private defaultBackendCache: Backend | null = null;
-  private backendsCache: { at: number; result: Promise<EngineStatus['backends']>; settled?: boolean } | null = null;
-  private backendsRefreshing = false;
+  private readonly probe: BackendProbe;
   controlSocket: string | null = null;
 
   constructor(private readonly p: EngineParts) {
     this.bus = p.bus ?? new EventBus();
+    this.probe = new BackendProbe(p.drivers, p.config.defaultBackend);
     this.vms = new VmLifecycle({
       store: p.store,
       paths: p.paths,
@@ -136,19 +134,14 @@ export class Engine implements EngineApi {
   }
 
   /** The backend a VM gets when none is named: firecracker when its binary is found, else qemu. */
-  async defaultBackend(): Promise<Backend> {
-    if (this.p.config.defaultBackend !== 'auto') return this.p.config.defaultBackend;
-    if (this.defaultBackendCache) return this.defaultBackendCache;
-    // The same probe status shows (one process per backend, shared).
-    const ok = (await this.backends()).some((b) => b.name === 'firecracker' && b.available);
-    this.defaultBackendCache = ok || !this.p.drivers.has('qemu') ? 'firecracker' : 'qemu';
-    return this.defaultBackendCache;
+  defaultBackend(): Promise<Backend> {
+    return this.probe.defaultBackend();
   }
 
   async status(): Promise<EngineStatus> {
     const vms = this.p.store.listVms();
     const counts = countByState(vms);
-    const backends = await this.backends();
+    const backends = await this.probe.backends();
     return {
       pid: process.pid,
       startedAt: this.startedAt.toISOString(),
@@ -163,49 +156,6 @@ export class Engine implements EngineApi {
       defaultBackend: await this.defaultBackend(),
       settings: nonDefaultSettings(this.p.config, this.p.settingSources ?? {}),
     };
-  }
-
-  /**
-   * Probing a backend runs its binary (a process each): concurrent status calls share one
-   * probe and reuse it briefly, so a burst of front ends cannot starve the engine. Past that, a
-   * good answer is still given at once while a fresh probe runs behind it: status stays instant
-   * (CLI verbs, the TUI's first frame) and is at most one probe behind the host.
-   */
-  private backends(): Promise<EngineStatus['backends']> {
-    const c = this.backendsCache;
-    if (c && (Date.now() - c.at < BACKENDS_TTL_MS || this.backendsRefreshing)) return c.result;
-    // Both backends at once, as doctor asks them.
-    const result = Promise.all(
-      [...this.p.drivers].map(async ([name, drv]) => {
-        const a = await drv.available();
-        return { name, available: a.ok, reason: a.reason };
-      }),
-    );
-    const entry = { at: Date.now(), result };
-    if (c?.settled) {
-      this.backendsRefreshing = true;
-      void result
-        .then(
-          () => {
-            if (this.backendsCache === c) this.backendsCache = { ...entry, settled: true };
-          },
-          () => {},
-        )
-        .finally(() => {
-          this.backendsRefreshing = false;
-        });
-      return c.result;
-    }
-    this.backendsCache = entry;
-    result.then(
-      () => {
-        if (this.backendsCache === entry) this.backendsCache = { ...entry, settled: true };
-      },
-      () => {
-        if (this.backendsCache === entry) this.backendsCache = null;
-      },
-    );
-    return result;
   }
 
   private dnsStatus(): DnsStatus {
@@ -278,19 +228,7 @@ export class Engine implements EngineApi {
   }
 
   async sshInfo(name: string): Promise<SshInfo> {
-    const vm = this.vms.get(name);
-    if (vm.state !== 'running' || !vm.ip)
-      throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: start it first`);
-    if (!this.p.images) throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, 'ssh needs the image service');
-    const key = await this.p.images.sshKey();
-    const knownHosts = vmPaths(this.p.paths, vm.id).knownHosts;
-    return {
-      ip: vm.ip,
-      user: 'root',
-      keyPath: key.privateKey,
-      knownHostsPath: knownHosts,
-      argv: sshArgv(vm.ip, key.privateKey, knownHosts),
-    };
+    return sshInfoOf(this.vms.get(name), this.p.images, this.p.paths);
   }
 
   // ---- consoles
@@ -312,7 +250,7 @@ export class Engine implements EngineApi {
   async sendConsole(name: string, data: Buffer | string): Promise<void> {
     const vm = this.vms.get(name);
     // A paused guest's UART holds the bytes until it runs again.
-    if (vm.state !== 'running' && vm.state !== 'paused')
+    if (!isLive(vm.state))
       throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: its console takes no input`);
     await this.requireConsole().write(vm.id, Buffer.isBuffer(data) ? data : Buffer.from(data));
   }
@@ -365,11 +303,7 @@ export class Engine implements EngineApi {
 
   // ---- DNS, events, logs, metrics
   async dnsRecords(): Promise<DnsRecord[]> {
-    const zone = this.p.config.dnsZone;
-    return this.p.store
-      .listVms()
-      .filter((vm) => (vm.state === 'running' || vm.state === 'paused') && vm.ip)
-      .map((vm) => ({ name: `${vm.name}.${zone}.`, type: 'A' as const, value: vm.ip!, ttl: 5, vm: vm.name }));
+    return dnsRecordsOf(this.p.store.listVms(), this.p.config.dnsZone);
   }
 
   async events(limit = 100): Promise<EventRecord[]> {
@@ -377,10 +311,7 @@ export class Engine implements EngineApi {
   }
 
   async engineLog(lines = 200): Promise<string[]> {
-    // Only the file's end (4 KiB a line is generous), never the whole log.
-    return readTailLines(this.p.paths.engineLog, Math.min(Math.max(64 * 1024, lines * 4096), 16 * 1024 * 1024)).slice(
-      -lines,
-    );
+    return readLastLines(this.p.paths.engineLog, lines);
   }
 
   async reconcile(): Promise<ReconcileReport> {
@@ -399,13 +330,7 @@ export class Engine implements EngineApi {
   }
 
   async metrics(opts: { last?: number } = {}): Promise<MetricsSnapshot> {
-    const snap = this.p.metrics?.snapshot() ?? { host: [], vms: {} };
-    const n = opts.last;
-    if (!n || !Number.isInteger(n) || n <= 0) return snap;
-    return {
-      host: snap.host.slice(-n),
-      vms: Object.fromEntries(Object.entries(snap.vms).map(([id, s]) => [id, s.slice(-n)])),
-    };
+    return lastSamples(this.p.metrics?.snapshot() ?? { host: [], vms: {} }, opts.last);
   }
 
   subscribe(listener: (e: EngineEvent) => void): Unsubscribe {
@@ -426,7 +351,7 @@ export class Engine implements EngineApi {
       await this.vms.idle(); // a VM mid-start is stopped too, once it is up
       await Promise.all(
         running()
-          .filter((vm) => vm.state === 'running' || vm.state === 'paused')
+          .filter((vm) => isLive(vm.state))
           .map((vm) =>
             this.vms.stop(vm.name).catch((err) => this.p.logger.error(`stop ${vm.name} failed`, { err: String(err) })),
           ),

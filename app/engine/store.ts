@@ -14,6 +14,7 @@ import type {
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { MIGRATIONS } from './store-migrations.js';
 import { rowToVm, VM_COLUMNS, VM_SELECT, type VmRow } from './store-rows.js';
+import { foldVmName } from '../contract/vm-spec.js';
 
 type Db = Database.Database;
 
@@ -114,7 +115,7 @@ export class Store {
   }
 
   getVm(name: string): VmRecord | null {
-    const r = this.db.prepare(`${VM_SELECT} WHERE vms.name = ?`).get(name.toLowerCase()) as
+    const r = this.db.prepare(`${VM_SELECT} WHERE vms.name = ?`).get(foldVmName(name)) as
       (VmRow & { ip: string | null }) | undefined;
     return r ? rowToVm(r) : null;
   }

@@ -18,6 +18,7 @@ import { ConsoleManager } from './vm/console.js';
 import { parseHostPort } from './config.js';
 import { withDnsServers } from './network/identity.js';
 import { assertPolicyUnchanged, withPolicyNetwork } from './network/policy-defaults.js';
+import { isLive } from '../contract/vm-facts.js';
 
 export interface WiringOptions {
   env?: Record<string, string | undefined>;
@@ -79,7 +80,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
         listVms: () =>
           store
             .listVms()
-            .filter((vm) => vm.state === 'running' || vm.state === 'paused')
+            .filter((vm) => isLive(vm.state))
             .map((vm) => ({
               id: vm.id,
               name: vm.name,

@@ -2,29 +2,8 @@
 // engine: after the control connection dropped (engine restarted elsewhere) or after the
 // embedded engine handed over to a newer build. Screens keep their event and console
 // listeners; this re-subscribes them on the new engine, so screens never see sockets.
-import type {
-  BuildProgress,
-  DnsRecord,
-  DoctorReport,
-  EngineApi,
-  EngineEvent,
-  EngineStatus,
-  EventRecord,
-  ImageBuildInput,
-  ImageImportInput,
-  ImageFromVmInput,
-  ImageRecord,
-  KernelAddInput,
-  KernelRecord,
-  MetricsSnapshot,
-  ReconcileReport,
-  SnapshotRecord,
-  SshInfo,
-  StopOptions,
-  Unsubscribe,
-  VmCreateInput,
-  VmRecord,
-} from '../contract/api.js';
+import type { EngineApi, EngineEvent, Unsubscribe } from '../contract/api.js';
+import { EngineCalls, SEND_CALL, type EngineMethod } from '../contract/engine-methods.js';
 import { ControlClient, ping } from '../control/client.js';
 
 interface ConsoleEntry {
@@ -35,7 +14,7 @@ interface ConsoleEntry {
   pending: Promise<void> | null;
 }
 
-export class EngineSwitch implements EngineApi {
+export class EngineSwitch extends EngineCalls implements EngineApi {
   private target: EngineApi;
   private generation = 0;
   private readonly listeners = new Set<(e: EngineEvent) => void>();
@@ -43,6 +22,7 @@ export class EngineSwitch implements EngineApi {
   private readonly consoles = new Map<string, ConsoleEntry>();
 
   constructor(initial: EngineApi) {
+    super();
     this.target = initial;
     this.listenTo(initial);
   }
@@ -149,114 +129,9 @@ export class EngineSwitch implements EngineApi {
     return this.consoles.get(name)?.listeners.size ?? 0;
   }
 
-  // ---- everything else goes to the current engine ----
-  status(): Promise<EngineStatus> {
-    return this.target.status();
-  }
-  doctor(): Promise<DoctorReport> {
-    return this.target.doctor();
-  }
-  listVms(): Promise<VmRecord[]> {
-    return this.target.listVms();
-  }
-  getVm(name: string): Promise<VmRecord> {
-    return this.target.getVm(name);
-  }
-  createVm(input: VmCreateInput): Promise<VmRecord> {
-    return this.target.createVm(input);
-  }
-  startVm(name: string): Promise<VmRecord> {
-    return this.target.startVm(name);
-  }
-  stopVm(name: string, opts?: StopOptions): Promise<VmRecord> {
-    return this.target.stopVm(name, opts);
-  }
-  restartVm(name: string): Promise<VmRecord> {
-    return this.target.restartVm(name);
-  }
-  removeVm(name: string, opts?: { force?: boolean }): Promise<void> {
-    return this.target.removeVm(name, opts);
-  }
-  sshInfo(name: string): Promise<SshInfo> {
-    return this.target.sshInfo(name);
-  }
-  pauseVm(name: string): Promise<VmRecord> {
-    return this.target.pauseVm(name);
-  }
-  resumeVm(name: string): Promise<VmRecord> {
-    return this.target.resumeVm(name);
-  }
-  snapshotVm(name: string, snap?: string): Promise<SnapshotRecord> {
-    return this.target.snapshotVm(name, snap);
-  }
-  listSnapshots(name: string): Promise<SnapshotRecord[]> {
-    return this.target.listSnapshots(name);
-  }
-  restoreVm(name: string, snap: string): Promise<VmRecord> {
-    return this.target.restoreVm(name, snap);
-  }
-  removeSnapshot(name: string, snap: string): Promise<void> {
-    return this.target.removeSnapshot(name, snap);
-  }
-  imageFromVm(input: ImageFromVmInput): Promise<ImageRecord> {
-    return this.target.imageFromVm(input);
-  }
-  consoleTail(name: string, maxBytes?: number): Promise<Buffer> {
-    return this.target.consoleTail(name, maxBytes);
-  }
-  sendConsole(name: string, data: Buffer | string): Promise<void> {
-    return this.target.sendConsole(name, data);
-  }
-  listImages(): Promise<ImageRecord[]> {
-    return this.target.listImages();
-  }
-  buildImage(input: ImageBuildInput): Promise<ImageRecord> {
-    return this.target.buildImage(input);
-  }
-  importImage(input: ImageImportInput): Promise<ImageRecord> {
-    return this.target.importImage(input);
-  }
-  removeImage(name: string): Promise<void> {
-    return this.target.removeImage(name);
-  }
-  listBuilds(): Promise<BuildProgress[]> {
-    return this.target.listBuilds();
-  }
-  cancelBuild(id: string): Promise<void> {
-    return this.target.cancelBuild(id);
-  }
-  listKernels(): Promise<KernelRecord[]> {
-    return this.target.listKernels();
-  }
-  addKernel(input: KernelAddInput): Promise<KernelRecord> {
-    return this.target.addKernel(input);
-  }
-  fetchKernel(name: string): Promise<KernelRecord> {
-    return this.target.fetchKernel(name);
-  }
-  buildKernel(name: string): Promise<KernelRecord> {
-    return this.target.buildKernel(name);
-  }
-  removeKernel(name: string): Promise<void> {
-    return this.target.removeKernel(name);
-  }
-  dnsRecords(): Promise<DnsRecord[]> {
-    return this.target.dnsRecords();
-  }
-  events(limit?: number): Promise<EventRecord[]> {
-    return this.target.events(limit);
-  }
-  engineLog(lines?: number): Promise<string[]> {
-    return this.target.engineLog(lines);
-  }
-  reconcile(): Promise<ReconcileReport> {
-    return this.target.reconcile();
-  }
-  metrics(opts?: { last?: number }): Promise<MetricsSnapshot> {
-    return this.target.metrics(opts);
-  }
-  shutdown(opts?: { stopVms?: boolean; purge?: boolean }): Promise<void> {
-    return this.target.shutdown(opts);
+  // ---- every plain call goes to the current engine (EngineCalls: the contract's method table) ----
+  override [SEND_CALL](method: EngineMethod, args: unknown[]): Promise<unknown> {
+    return (this.target[method] as (...a: unknown[]) => Promise<unknown>).apply(this.target, args);
   }
 }
 

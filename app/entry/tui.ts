@@ -25,7 +25,6 @@ function reconnectWindowMs(): number {
   return Number.isInteger(v) && v > 0 ? v : 5000;
 }
 
-// eslint-disable-next-line max-lines-per-function -- long before the lint existed; split when next touched
 export async function tuiMain(paths: Paths): Promise<number> {
   const say = (s: string) => process.stderr.write(s + '\n');
   trustRuntime(paths);
@@ -40,6 +39,17 @@ export async function tuiMain(paths: Paths): Promise<number> {
     await retireStale(paths, stale, say);
     client = null;
   }
+  const fronts = frontTools(paths);
+  // The screens promise goes in as it is: an embedded engine starts while blessed loads.
+  if (client) return attachedTui(paths, client, screens, fronts, say);
+  return embeddedTui(paths, screens, fronts, say);
+}
+
+type Screens = typeof import('../screens/tui.js');
+type FrontTools = Pick<TuiOptions, 'runSsh' | 'runImageShell'>;
+
+/** ssh and the image shell, run from the TUI against whichever engine it talks to. */
+function frontTools(paths: Paths): (api: EngineApi) => FrontTools {
   const runner = createRunner();
   const sshWith = (api: EngineApi) => async (name: string) => runner.interactive(await clientSshArgv(api, paths, name));
   const shellWith = (api: EngineApi) => async (image: string, saveAs: string | undefined) =>
@@ -55,25 +65,40 @@ export async function tuiMain(paths: Paths): Promise<number> {
         },
       )
     ).code;
+  return (api) => ({ runSsh: sshWith(api), runImageShell: shellWith(api) });
+}
 
-  if (client) {
-    const sw = new EngineSwitch(client);
-    const link = new RemoteLink(paths, sw);
-    const opts: TuiOptions = {
-      mode: 'attached',
-      runSsh: sshWith(sw),
-      runImageShell: shellWith(sw),
-      onQuit: async () => {
-        await link.close();
-      },
-    };
-    const tui = await (await screens).runTui(sw, opts);
-    link.follow(client, tui);
-    await tui.closed;
-    if (link.exitMessage) say(link.exitMessage);
-    return 0;
-  }
+/** An engine of this build answered: attach to it, following it across reconnects. */
+async function attachedTui(
+  paths: Paths,
+  client: ControlClient,
+  screens: Promise<Screens>,
+  fronts: (api: EngineApi) => FrontTools,
+  say: (s: string) => void,
+): Promise<number> {
+  const sw = new EngineSwitch(client);
+  const link = new RemoteLink(paths, sw);
+  const opts: TuiOptions = {
+    mode: 'attached',
+    ...fronts(sw),
+    onQuit: async () => {
+      await link.close();
+    },
+  };
+  const tui = await (await screens).runTui(sw, opts);
+  link.follow(client, tui);
+  await tui.closed;
+  if (link.exitMessage) say(link.exitMessage);
+  return 0;
+}
 
+/** No engine: embed one (serving the socket too) and follow it through a handover. */
+async function embeddedTui(
+  paths: Paths,
+  screens: Promise<Screens>,
+  fronts: (api: EngineApi) => FrontTools,
+  say: (s: string) => void,
+): Promise<number> {
   const { startService } = await import('./serve.js');
   const svc = await startService('embedded');
   const sw = new EngineSwitch(svc.engine);
@@ -83,8 +108,7 @@ export async function tuiMain(paths: Paths): Promise<number> {
   let message = '';
   const opts: TuiOptions = {
     mode: 'embedded',
-    runSsh: sshWith(sw),
-    runImageShell: shellWith(sw),
+    ...fronts(sw),
     onQuit: async (choice) => {
       if (link) {
         await link.close();

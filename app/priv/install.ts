@@ -2,6 +2,7 @@
 // compiled to CommonJS), the user's policy (bridge, subnet, banger dirs, fixed now by root)
 // and a sudoers drop-in naming only the entry point, validated with visudo -c.
 import {
+  existsSync,
   lstatSync,
   mkdtempSync,
   readdirSync,
@@ -21,7 +22,7 @@ import { resolvePaths } from '../base/paths.js';
 import { decideNetwork, defaultBridge, hostTaken, type NetworkChoice } from './policy-network.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { ENTRY_NAME, privDir } from '../base/priv-argv.js';
-import { LEGACY_ROOT_FILES, ROOT_FILES, rootSourceDir, sourceStamp } from '../base/priv-sources.js';
+import { builtRootDir, LEGACY_ROOT_FILES, ROOT_FILES, rootSourceDir, sourceStamp } from '../base/priv-sources.js';
 import { which, withSbin } from '../base/process.js';
 import type { Policy } from './root/policy.js';
 
@@ -130,18 +131,12 @@ function rootOnlyBase(base: string): string {
   }
 }
 
-/** The entry point's files (relative path -> content), compiled to CommonJS for root's node. */
-export function entryFiles(node = process.execPath): Map<string, string> {
-  const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
-  const src = rootSourceDir();
+/** The entry point's files (relative path -> content): the root modules in CommonJS for root's node. */
+export function entryFiles(node = process.execPath, built = builtRootDir()): Map<string, string> {
   const files = new Map<string, string>();
-  for (const f of ROOT_FILES) {
-    const out = ts.transpileModule(readFileSync(join(src, `${f}.ts`), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, removeComments: false },
-    });
-    files.set(`lib/${f}.js`, out.outputText);
-  }
-  files.set('lib/source.sha256', `${sourceStamp()}\n`);
+  const stamp = sourceStamp();
+  for (const [f, js] of compiledRootFiles(stamp, built)) files.set(`lib/${f}.js`, js);
+  files.set('lib/source.sha256', `${stamp}\n`);
   files.set('lib/package.json', '{ "type": "commonjs" }\n');
   files.set('package.json', '{ "type": "commonjs" }\n');
   files.set(
@@ -149,6 +144,35 @@ export function entryFiles(node = process.execPath): Map<string, string> {
     `#!${node}\n// banger's privileged entry point (banger setup sudoers --apply). Root-owned: do not edit.\n'use strict';\nrequire('./lib/main.js').main(__dirname, process.argv.slice(2));\n`,
   );
   return files;
+}
+
+/** As scripts/build-priv-root.mjs compiles them (test/priv/install-files.test.ts compares). */
+const ROOT_TRANSFORM = { loader: 'ts', format: 'cjs', target: 'node20', legalComments: 'inline' } as const;
+
+/**
+ * The build's copies (dist/priv-root) when they were made from these sources; else, in a
+ * checkout edited since its build, compiled now with esbuild (a development dependency).
+ */
+function compiledRootFiles(stamp: string, built: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const builtStamp = join(built, 'source.sha256');
+  if (existsSync(builtStamp) && readFileSync(builtStamp, 'utf8').trim() === stamp) {
+    for (const f of ROOT_FILES) out.set(f, readFileSync(join(built, `${f}.js`), 'utf8'));
+    return out;
+  }
+  let esbuild: typeof import('esbuild');
+  try {
+    esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  } catch {
+    throw new BangerError(
+      ErrorCodes.NOT_FOUND,
+      `the privileged entry point in ${built} was not built from these sources: run npm run build`,
+    );
+  }
+  const src = rootSourceDir();
+  for (const f of ROOT_FILES)
+    out.set(f, esbuild.transformSync(readFileSync(join(src, `${f}.ts`), 'utf8'), ROOT_TRANSFORM).code);
+  return out;
 }
 
 /** node runs as root here: it and every dir above it must be root's alone. */

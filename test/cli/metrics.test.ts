@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { EngineApi, MetricsSnapshot, VmRecord, VmSample } from '../../app/contract/api.js';
 import { BangerError, ErrorCodes } from '../../app/base/errors.js';
-import type { CliContext } from '../../app/cli/context.js';
+import { cliContext } from '../helpers/builders.js';
 import { runCli } from '../../app/cli/run.js';
 import { latestSamples, statsText, summarize, topTable } from '../../app/cli/commands/metrics.js';
 
@@ -49,23 +49,10 @@ function stubEngine(snap: MetricsSnapshot): EngineApi {
 }
 
 async function run(argv: string[], snap = SNAP): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ctx = {
-    engine: async () => stubEngine(snap),
-    out: (t: string) => {
-      out += t + '\n';
-    },
-    err: (t: string) => {
-      err += t + '\n';
-    },
-    interactive: async () => 0,
-    zone: 'vm',
-    isTTY: false,
-    stdin: process.stdin,
-  } as CliContext;
+  const ctx = cliContext(stubEngine(snap));
   const code = await runCli(argv, ctx);
-  return { code, out, err };
+  const text = (lines: string[]) => lines.map((l) => l + '\n').join('');
+  return { code, out: text(ctx.outs), err: text(ctx.errs) };
 }
 
 test('vm top --json: the latest sample of each sampled VM, busiest first', async () => {

@@ -3,30 +3,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { EngineApi, SshInfo, VmRecord } from '../../app/contract/api.js';
 import { sshArgv } from '../../app/contract/ssh-argv.js';
-import type { CliContext } from '../../app/cli/context.js';
+import { cliContext } from '../helpers/builders.js';
 import { runCli } from '../../app/cli/run.js';
 import { resolve } from 'node:path';
 import { buildTree } from '../../app/cli/tree.js';
 
-function ctx(engine: Partial<EngineApi>, ran: string[][]): CliContext & { errs: string[]; outs: string[] } {
-  const errs: string[] = [];
-  const outs: string[] = [];
-  return {
-    engine: async () => engine as EngineApi,
-    out: (t) => outs.push(t),
-    err: (t) => errs.push(t),
-    interactive: async (argv) => {
-      ran.push(argv);
-      return 0;
-    },
+const ctx = (engine: Partial<EngineApi>, ran: string[][]) =>
+  cliContext(engine, ran, {
     paths: { sshKey: '/state/keys/id_ed25519', vmsDir: '/state/vms', runtimeDir: '/run/banger' },
-    zone: 'vm',
-    isTTY: false,
-    stdin: process.stdin,
-    errs,
-    outs,
-  };
-}
+  });
 
 const info: SshInfo = {
   ip: '172.30.0.2',

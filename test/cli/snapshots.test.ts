@@ -3,27 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { EngineApi, ImageRecord, SnapshotRecord, VmRecord } from '../../app/contract/api.js';
-import type { CliContext } from '../../app/cli/context.js';
+import { cliContext as ctx } from '../helpers/builders.js';
 import { runCli } from '../../app/cli/run.js';
-
-function ctx(engine: Partial<EngineApi>, ran: string[][] = []): CliContext & { errs: string[]; outs: string[] } {
-  const errs: string[] = [];
-  const outs: string[] = [];
-  return {
-    engine: async () => engine as EngineApi,
-    out: (t) => outs.push(t),
-    err: (t) => errs.push(t),
-    interactive: async (argv) => {
-      ran.push(argv);
-      return 0;
-    },
-    zone: 'vm',
-    isTTY: false,
-    stdin: process.stdin,
-    errs,
-    outs,
-  };
-}
 
 const snap = (name: string, parent: string | null = null): SnapshotRecord => ({
   vm: 'dev',

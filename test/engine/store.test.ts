@@ -5,35 +5,10 @@ import Database from 'better-sqlite3';
 import { Store } from '../../app/engine/store.js';
 import { MIGRATIONS } from '../../app/engine/store-migrations.js';
 import { tmpState } from '../helpers/tmp.js';
-import type { VmRecord } from '../../app/contract/api.js';
+import { vmRecord } from '../helpers/builders.js';
 
-function vm(id: string, name: string): VmRecord {
-  const now = new Date().toISOString();
-  return {
-    id,
-    name,
-    backend: 'firecracker',
-    image: null,
-    kernel: null,
-    vcpus: 1,
-    memoryMib: 256,
-    diskBytes: 1 << 30,
-    bootArgs: '',
-    mac: `06:00:00:00:00:${id.slice(-2)}`,
-    ip: null,
-    state: 'created',
-    pid: null,
-    socketPath: null,
-    tap: null,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: null,
-    stoppedAt: null,
-    lastError: null,
-    exitCode: null,
-    exitSignal: null,
-  };
-}
+const vm = (id: string, name: string) =>
+  vmRecord({ id, name, image: null, kernel: null, mac: `06:00:00:00:00:${id.slice(-2)}` });
 
 test('migrations run on an empty DB and are recorded', () => {
   const t = tmpState();

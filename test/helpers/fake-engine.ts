@@ -25,7 +25,7 @@ import type {
   VmState,
   BuildProgress,
 } from '../../app/contract/api.js';
-import { VM_STATES } from '../../app/contract/api.js';
+import { VM_STATES, LIVE_STATES } from '../../app/contract/api.js';
 import { validateBackend, validateName, validateVcpus } from '../../app/contract/vm-spec.js';
 import { BangerError, ErrorCodes } from '../../app/base/errors.js';
 import { FakeArtifacts } from './fake-artifacts.js';
@@ -167,7 +167,7 @@ export class FakeEngine implements EngineApi {
     if (!vm) throw new BangerError(ErrorCodes.NOT_FOUND, `no VM named ${name}`, { details: { name } });
     return vm;
   }
-  private requireState(vm: VmRecord, ok: VmState[], what: string): void {
+  private requireState(vm: VmRecord, ok: readonly VmState[], what: string): void {
     if (!ok.includes(vm.state))
       throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is ${vm.state}: cannot ${what}`);
   }
@@ -365,7 +365,7 @@ export class FakeEngine implements EngineApi {
     return this.console.subscribe(name, onData);
   }
   async sendConsole(name: string, data: Buffer | string): Promise<void> {
-    this.requireState(this.need(name), ['running', 'paused'], 'take console input');
+    this.requireState(this.need(name), LIVE_STATES, 'take console input');
     this.console.input(name, data);
   }
 

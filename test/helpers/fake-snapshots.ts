@@ -9,11 +9,12 @@ import type {
   VmState,
 } from '../../app/contract/api.js';
 import { BangerError, ErrorCodes } from '../../app/base/errors.js';
+import { LIVE_STATES } from '../../app/contract/api.js';
 
 export interface FakeSnapshotDeps {
   need(name: string): VmRecord;
   update(vm: VmRecord, patch: Partial<VmRecord>): VmRecord;
-  requireState(vm: VmRecord, ok: VmState[], what: string): void;
+  requireState(vm: VmRecord, ok: readonly VmState[], what: string): void;
   call(method: string, args: unknown[]): void;
   emit(e: EngineEvent): void;
 }
@@ -40,7 +41,7 @@ export class FakeSnapshots {
   async snapshot(name: string, snap?: string): Promise<SnapshotRecord> {
     this.d.call('snapshotVm', snap === undefined ? [name] : [name, snap]);
     const vm = this.d.need(name);
-    this.d.requireState(vm, ['running', 'paused'], 'snapshot');
+    this.d.requireState(vm, LIVE_STATES, 'snapshot');
     const list = this.snaps.get(name) ?? [];
     const snapName = snap ?? `snap-${list.length + 1}`;
     if (list.some((s) => s.name === snapName))

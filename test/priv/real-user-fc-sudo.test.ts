@@ -1,3 +1,4 @@
+// test-run: group host-users (each adds a host user, its sudoers drop-in and entry point: useradd/visudo take host-wide locks)
 // The Firecracker sudo fallback as a real user: with firecrackerSudo=always the engine (the
 // user's) launches Firecracker through the privileged entry point's `firecracker` verb, which
 // runs only the root-owned binary fixed by `setup sudoers --apply --firecracker PATH` (here a

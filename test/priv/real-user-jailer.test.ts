@@ -1,3 +1,4 @@
+// test-run: group host-users (each adds a host user, its sudoers drop-in and entry point: useradd/visudo take host-wide locks)
 // Firecracker under its jailer for a real user: `setup sudoers --apply --jailer PATH
 // --jail-base DIR` fixes a root-owned jailer (test/fixtures/jailer-sim), the Firecracker
 // binary (a root-owned copy of the simulator) and a root-only chroot base in the user's

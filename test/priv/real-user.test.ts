@@ -1,3 +1,4 @@
+// test-run: group host-users (each adds a host user, its sudoers drop-in and entry point: useradd/visudo take host-wide locks)
 // banger as a normal user, proven by running it as one: a user made with useradd runs every
 // command (runuser) inside a throwaway netns, with the Firecracker simulator. Without the
 // sudoers drop-in a start fails with one line naming `banger setup sudoers` and changes

@@ -4,7 +4,6 @@
 // QMP answers); no QEMU process is unaccounted for, and every VM starts and stops again.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +11,16 @@ import { which } from '../../app/base/process.js';
 import { firstReason, NEEDS_ROOT, runIf } from '../helpers/skip.js';
 import { Store } from '../../app/engine/store.js';
 import { guestAssets } from '../engine/qemu/guest-fixture.js';
-import { alive, bangerArgv, enginePids, json, runtimeEntries, svcState, until, type Svc } from './helpers.js';
+import { alive, bangerArgv, enginePids, json, svcState, type Svc } from './helpers.js';
+import {
+  assertAccounted as checkAccounted,
+  assertOutcomes,
+  killHolding,
+  listVms,
+  type BackendTraces,
+  type CrashSteps,
+  type CrashVm,
+} from './crash-checks.js';
 
 const QEMU = which('qemu-system-x86_64');
 const it = runIf(
@@ -20,16 +28,7 @@ const it = runIf(
   firstReason(NEEDS_ROOT, QEMU ? null : 'missing qemu-system-x86_64 (apt-get install qemu-system-x86)'),
 );
 
-interface Vm {
-  id: string;
-  name: string;
-  state: string;
-  pid: number | null;
-  tap: string | null;
-  lastError: string | null;
-}
-
-const STEPS: [string, 'running' | 'stopped'][] = [
+const STEPS: CrashSteps = [
   ['engine:network', 'stopped'],
   ['vmm:launch-vmm', 'running'],
   ['vmm:wait-qmp', 'running'],
@@ -87,38 +86,9 @@ function qemuPids(): number[] {
       }
     });
 }
-function taps(): string[] {
-  return s
-    .sh(['ip', '-o', 'link', 'show'])
-    .split('\n')
-    .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1] ?? '')
-    .filter((n) => /^bgr-[0-9a-f]{6}$/.test(n))
-    .sort();
-}
-function leases(): string[] {
-  const db = new Database(s.paths.dbFile, { readonly: true, fileMustExist: true });
-  try {
-    return (db.prepare('SELECT vm_id AS vmId FROM leases').all() as { vmId: string }[]).map((r) => r.vmId);
-  } finally {
-    db.close();
-  }
-}
-async function list(): Promise<Vm[]> {
-  const r = await s.banger(['vm', 'ls', '--json']);
-  assert.is(r.code, 0, r.stderr);
-  return json<Vm[]>(r);
-}
-function assertAccounted(vms: Vm[], crashed: string[]): void {
-  const running = vms.filter((v) => v.state === 'running');
-  assert.equal(qemuPids().sort(), running.map((v) => v.pid!).sort(), 'every QEMU process is a running VM');
-  assert.equal(taps(), running.map((v) => v.tap!).sort(), 'TAPs of running VMs only');
-  const held = new Set(leases());
-  for (const c of vms.filter((v) => crashed.includes(v.name) && v.state !== 'running'))
-    assert.not.ok(held.has(c.id), `${c.name} keeps no lease`);
-  const files = runtimeEntries(s.paths).filter((f) => f.startsWith('vms/'));
-  const want = running.flatMap((v) => [`vms/${v.id}`, `vms/${v.id}/console.in`, `vms/${v.id}/qmp.sock`]);
-  assert.equal(files.sort(), want.sort(), 'runtime files of running VMs only');
-}
+const QEMU_TRACES: BackendTraces = { vmmPids: qemuPids, runtimeFiles: ['console.in', 'qmp.sock'] };
+const list = () => listVms(s);
+const assertAccounted = (vms: CrashVm[], crashed: string[]) => checkAccounted(s, QEMU_TRACES, vms, crashed);
 async function startInBackground(name: string): Promise<ChildProcess> {
   const argv = ['ip', 'netns', 'exec', s.netns!, ...(await bangerArgv()), 'vm', 'start', name];
   const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...s.env }, stdio: 'ignore' });
@@ -136,22 +106,14 @@ it('QEMU: kill -9 of the engine with boots held after each step: adopted or stop
     assert.is(c.code, 0, c.stderr);
   }
   const clis = await Promise.all(NAMES.map((n) => startInBackground(n)));
-  for (const [i, [step]] of STEPS.entries()) {
-    const mark = `holding vm ${NAMES[i]} after boot step "${step}"`;
-    await until(() => readFileSync(s.paths.engineLog, 'utf8').includes(mark), 60_000, mark);
-  }
-  process.kill(enginePid, 'SIGKILL');
-  await until(() => !alive(enginePid), 5000, 'engine to die');
+  await killHolding(s, enginePid, STEPS, NAMES, 60_000);
   for (const c of clis) c.kill('SIGKILL');
   assert.equal(enginePids(s.root), []);
 
   const st = await s.banger(['status', '--json'], { timeoutMs: 90_000 });
   assert.is(st.code, 0, st.stderr);
   const vms = await list();
-  for (const [i, [step, outcome]] of STEPS.entries()) {
-    const vm = vms.find((v) => v.name === NAMES[i])!;
-    assert.is(vm.state, outcome, `after ${step}: ${vm.state} (${vm.lastError})`);
-  }
+  assertOutcomes(vms, STEPS, NAMES);
   assertAccounted(vms, NAMES);
 
   for (const v of vms.filter((x) => x.state === 'running')) {
@@ -160,7 +122,7 @@ it('QEMU: kill -9 of the engine with boots held after each step: adopted or stop
   }
   for (const name of NAMES) {
     const r = await s.banger(['vm', 'start', name, '--json'], { timeoutMs: 90_000 });
-    assert.is(json<Vm>(r).state, 'running', r.stderr);
+    assert.is(json<CrashVm>(r).state, 'running', r.stderr);
     const stop = await s.banger(['vm', 'stop', name, '--force'], { timeoutMs: 90_000 });
     assert.is(stop.code, 0, stop.stderr);
   }

@@ -5,23 +5,21 @@
 // file, and starting it again works.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import Database from 'better-sqlite3';
-import { readFileSync } from 'node:fs';
 import { ControlClient } from '../../app/control/client.js';
 import { NEEDS_ROOT, runIf } from '../helpers/skip.js';
-import { alive, enginePids, json, runtimeEntries, simPids, svcState, until, type Svc } from './helpers.js';
-
-interface Vm {
-  id: string;
-  name: string;
-  state: string;
-  pid: number | null;
-  tap: string | null;
-  lastError: string | null;
-}
+import { enginePids, simPids, svcState, type Svc } from './helpers.js';
+import {
+  assertAccounted as checkAccounted,
+  assertOutcomes,
+  killHolding,
+  listVms,
+  type BackendTraces,
+  type CrashSteps,
+  type CrashVm,
+} from './crash-checks.js';
 
 // Every step of a Firecracker boot, in order: the engine's, then the driver's.
-const STEPS: [string, 'running' | 'stopped'][] = [
+const STEPS: CrashSteps = [
   ['engine:validate', 'stopped'],
   ['engine:create-dirs', 'stopped'],
   ['engine:network', 'stopped'],
@@ -48,43 +46,9 @@ const trace = (msg: string) => {
   if (process.env.SVC_TRACE) process.stderr.write(`${msg}\n`);
 };
 
-function taps(): string[] {
-  return s
-    .sh(['ip', '-o', 'link', 'show'])
-    .split('\n')
-    .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1] ?? '')
-    .filter((n) => /^bgr-[0-9a-f]{6}$/.test(n))
-    .sort();
-}
-function leases(): string[] {
-  const db = new Database(s.paths.dbFile, { readonly: true, fileMustExist: true });
-  try {
-    return (db.prepare('SELECT vm_id AS vmId FROM leases').all() as { vmId: string }[]).map((r) => r.vmId);
-  } finally {
-    db.close();
-  }
-}
-async function list(): Promise<Vm[]> {
-  const r = await s.banger(['vm', 'ls', '--json']);
-  assert.is(r.code, 0, r.stderr);
-  return json<Vm[]>(r);
-}
-
-/** After a restart: every VM running (its VMM the one recorded) or stopped with nothing left. */
-function assertAccounted(vms: Vm[], crashed: string[]): void {
-  const running = vms.filter((v) => v.state === 'running');
-  for (const v of vms) assert.ok(['running', 'stopped', 'created'].includes(v.state), `${v.name} is ${v.state}`);
-  assert.equal(simPids(s.root).sort(), running.map((v) => v.pid!).sort(), 'every VMM process is a running VM');
-  assert.equal(taps(), running.map((v) => v.tap!).sort(), 'TAPs of running VMs only');
-  const held = new Set(leases());
-  // A VM stopped by `vm stop` keeps its lease on purpose (sticky addresses); one whose boot
-  // died with the engine gives it back.
-  for (const c of vms.filter((v) => crashed.includes(v.name) && v.state !== 'running'))
-    assert.not.ok(held.has(c.id), `${c.name} keeps no lease`);
-  const files = runtimeEntries(s.paths).filter((f) => f.startsWith('vms/'));
-  const want = running.flatMap((v) => [`vms/${v.id}`, `vms/${v.id}/api.sock`, `vms/${v.id}/console.in`]);
-  assert.equal(files.sort(), want.sort(), 'runtime files of running VMs only');
-}
+const FC: BackendTraces = { vmmPids: () => simPids(s.root), runtimeFiles: ['api.sock', 'console.in'] };
+const list = () => listVms(s);
+const assertAccounted = (vms: CrashVm[], crashed: string[]) => checkAccounted(s, FC, vms, crashed);
 
 const NAMES = STEPS.map((_, i) => `crash${i}`);
 
@@ -99,12 +63,7 @@ it('kill -9 of the engine with one boot held after each step: every VM running (
   await Promise.all(NAMES.map((name) => c1.createVm({ name, disk: '64M' })));
   // The starts never answer: the engine dies holding them.
   for (const name of NAMES) c1.startVm(name).catch(() => {});
-  for (const [i, [step]] of STEPS.entries()) {
-    const mark = `holding vm ${NAMES[i]} after boot step "${step}"`;
-    await until(() => readFileSync(s.paths.engineLog, 'utf8').includes(mark), 30_000, mark);
-  }
-  process.kill(enginePid, 'SIGKILL');
-  await until(() => !alive(enginePid), 5000, 'engine to die');
+  await killHolding(s, enginePid, STEPS, NAMES, 30_000);
   c1.close();
   assert.equal(enginePids(s.root), []);
 
@@ -112,10 +71,7 @@ it('kill -9 of the engine with one boot held after each step: every VM running (
   const st = await s.banger(['status', '--json']);
   assert.is(st.code, 0, st.stderr);
   const vms = await list();
-  for (const [i, [step, outcome]] of STEPS.entries()) {
-    const vm = vms.find((v) => v.name === NAMES[i])!;
-    assert.is(vm.state, outcome, `after ${step}: ${vm.state} (${vm.lastError})`);
-  }
+  assertOutcomes(vms, STEPS, NAMES);
   assertAccounted(vms, NAMES);
   trace(vms.map((v) => `${v.name}: ${v.state}: ${v.lastError ?? ''}`).join('\n'));
 

@@ -4,6 +4,7 @@ import type { CliContext } from '../context.js';
 import { printJson } from '../context.js';
 import { table } from '../table.js';
 import { formatBytes } from '../../base/human.js';
+import { foldVmName } from '../../contract/vm-spec.js';
 
 interface Json {
   json?: boolean;
@@ -40,7 +41,7 @@ export async function snapshot(ctx: CliContext, name: string, snap: string | und
 export async function snapshots(ctx: CliContext, name: string, o: Json) {
   const snaps = await (await ctx.engine()).listSnapshots(name);
   if (o.json) printJson(ctx, snaps);
-  else ctx.out(snaps.length ? snapshotTable(snaps) : `no snapshots: banger vm snapshot ${name.toLowerCase()}`);
+  else ctx.out(snaps.length ? snapshotTable(snaps) : `no snapshots: banger vm snapshot ${foldVmName(name)}`);
 }
 
 export async function restore(ctx: CliContext, name: string, snap: string, o: Json) {
@@ -52,5 +53,5 @@ export async function restore(ctx: CliContext, name: string, snap: string, o: Js
 
 export async function snapshotRm(ctx: CliContext, name: string, snap: string) {
   await (await ctx.engine()).removeSnapshot(name, snap);
-  ctx.out(`deleted snapshot ${snap.toLowerCase()} of ${name.toLowerCase()}`);
+  ctx.out(`deleted snapshot ${snap.toLowerCase()} of ${foldVmName(name)}`);
 }

@@ -6,6 +6,8 @@ import { VM_HEADERS, table, vmDetail, vmRow } from '../table.js';
 import { attachConsole } from '../console.js';
 import { clientSshArgv } from '../ssh.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
+import { isLive } from '../../contract/vm-facts.js';
+import { foldVmName } from '../../contract/vm-spec.js';
 
 interface Json {
   json?: boolean;
@@ -97,7 +99,7 @@ export async function stop(
 
 export async function rm(ctx: CliContext, name: string, o: { force?: boolean }): Promise<void> {
   await (await ctx.engine()).removeVm(name, { force: !!o.force });
-  ctx.out(`deleted ${name.toLowerCase()}`);
+  ctx.out(`deleted ${foldVmName(name)}`);
 }
 
 export async function ssh(ctx: CliContext, name: string, remote: string[]): Promise<number> {
@@ -116,7 +118,7 @@ export async function logs(ctx: CliContext, name: string, o: { follow?: boolean;
   await e.subscribeConsole(name, (b) => process.stdout.write(b));
   await new Promise<void>((resolve) => {
     const off = e.subscribe((ev) => {
-      if (ev.type === 'vm' && ev.vm.name === name.toLowerCase() && !['running', 'paused'].includes(ev.vm.state)) {
+      if (ev.type === 'vm' && ev.vm.name === foldVmName(name) && !isLive(ev.vm.state)) {
         off();
         resolve();
       }

@@ -16,7 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import type { HostSample, MetricsSnapshot, VmSample, VmState } from '../../contract/api.js';
-import { countByState } from '../../contract/vm-facts.js';
+import { countByState, isLive } from '../../contract/vm-facts.js';
 import { RingBuffer } from './ring.js';
 import { KernelFile } from './handles.js';
 import {
@@ -164,7 +164,85 @@ export class MetricsSampler {
     }
   }
 
-  // eslint-disable-next-line max-lines-per-function -- long before the lint existed; split when next touched
+  /** The VM's track (kept-open /proc files and history), new or carried over; null when its process is gone. */
+  private trackOf(vmId: string, pid: number): { t: VmTrack; st: ProcStat } | null {
+    let t = this.tracks.get(vmId);
+    if (t && t.pid !== pid) {
+      // Restarted under a new pid: watch the new process, keep the history.
+      t.stat.close();
+      t.stat = new KernelFile(`/proc/${pid}/stat`);
+      t.pid = pid;
+      t.ticks = -1;
+      t.hasNet = false;
+    }
+    const stat = t ? t.stat : new KernelFile(`/proc/${pid}/stat`);
+    const st = readStat(stat);
+    if (!st) {
+      stat.close();
+      return null;
+    }
+    if (!t) {
+      t = {
+        ring: new RingBuffer<VmSample>(this.capacity),
+        pid,
+        stat,
+        tap: null,
+        rx: null,
+        tx: null,
+        startTicks: st.startTicks,
+        ticks: -1,
+        atMs: 0,
+        tapRx: 0,
+        tapTx: 0,
+        hasNet: false,
+      };
+      this.tracks.set(vmId, t);
+    } else if (t.startTicks !== st.startTicks) {
+      // The pid was reused by another process (possible after stop() closed the files).
+      t.startTicks = st.startTicks;
+      t.ticks = -1;
+      t.hasNet = false;
+    }
+    return { t, st };
+  }
+
+  /** Since the last sample; the first one averages over the process's life. */
+  private cpuPctOf(t: VmTrack, st: ProcStat, nowMs: number, uptimeSec: () => number): number {
+    let cpuPct: number;
+    if (t.ticks >= 0 && nowMs > t.atMs) {
+      cpuPct = ((st.ticks - t.ticks) / this.hz / ((nowMs - t.atMs) / 1000)) * 100;
+    } else {
+      const ageSec = uptimeSec() - st.startTicks / this.hz;
+      cpuPct = ageSec > 0 ? (st.ticks / this.hz / ageSec) * 100 : 0;
+    }
+    return cpuPct >= 0 ? cpuPct : 0;
+  }
+
+  /** A VM that stopped, vanished from the list or lost its process drops out with its history. */
+  private dropUnseen(): void {
+    if (this.tracks.size === this.seen.size) return;
+    for (const [id, t] of this.tracks) {
+      if (!this.seen.has(id)) {
+        closeTrack(t);
+        this.tracks.delete(id);
+      }
+    }
+  }
+
+  private dnsRates(dtSec: number): Record<string, number> {
+    const dnsQps: Record<string, number> = {};
+    if (!this.opts.dnsCounters) return dnsQps;
+    const cur = this.opts.dnsCounters();
+    for (const kind of Object.keys(cur)) {
+      const prev = this.prevDns?.[kind];
+      const c = cur[kind];
+      // First sample, a new kind, or a counter reset: no rate yet.
+      dnsQps[kind] = prev !== undefined && dtSec > 0 && c >= prev ? (c - prev) / dtSec : 0;
+    }
+    this.prevDns = { ...cur };
+    return dnsQps;
+  }
+
   private async sample(): Promise<void> {
     const list = await this.opts.listVms();
     const nowMs = performance.now();
@@ -180,127 +258,38 @@ export class MetricsSampler {
     const byState = countByState(list);
     let committedMib = 0;
     const samples: VmSample[] = [];
-    const seen = this.seen;
-    seen.clear();
+    this.seen.clear();
     let uptime = -1;
+    const uptimeSec = () => (uptime < 0 ? (uptime = readUptimeSec()) : uptime);
     const page = pageSize();
 
     for (const vm of list) {
       // A paused VMM keeps its memory; its CPU use is measured like any other (near zero).
-      if (vm.state !== 'running' && vm.state !== 'paused') continue;
+      if (!isLive(vm.state)) continue;
       committedMib += vm.memoryMib > 0 ? vm.memoryMib : 0;
       if (!vm.pid || vm.pid < 1 || !Number.isInteger(vm.pid)) continue;
-      let t = this.tracks.get(vm.id);
-      if (t && t.pid !== vm.pid) {
-        // Restarted under a new pid: watch the new process, keep the history.
-        t.stat.close();
-        t.stat = new KernelFile(`/proc/${vm.pid}/stat`);
-        t.pid = vm.pid;
-        t.ticks = -1;
-        t.hasNet = false;
-      }
-      const stat = t ? t.stat : new KernelFile(`/proc/${vm.pid}/stat`);
-      const st = readStat(stat);
-      if (!st) {
-        // process gone (or a zombie): drops out below
-        stat.close();
-        continue;
-      }
-      if (!t) {
-        t = {
-          ring: new RingBuffer<VmSample>(this.capacity),
-          pid: vm.pid,
-          stat,
-          tap: null,
-          rx: null,
-          tx: null,
-          startTicks: st.startTicks,
-          ticks: -1,
-          atMs: 0,
-          tapRx: 0,
-          tapTx: 0,
-          hasNet: false,
-        };
-        this.tracks.set(vm.id, t);
-      } else if (t.startTicks !== st.startTicks) {
-        // The pid was reused by another process (possible after stop() closed the files).
-        t.startTicks = st.startTicks;
-        t.ticks = -1;
-        t.hasNet = false;
-      }
-      seen.add(vm.id);
-
-      let cpuPct: number;
-      if (t.ticks >= 0 && nowMs > t.atMs) {
-        cpuPct = ((st.ticks - t.ticks) / this.hz / ((nowMs - t.atMs) / 1000)) * 100;
-      } else {
-        if (uptime < 0) uptime = readUptimeSec();
-        const ageSec = uptime - st.startTicks / this.hz;
-        cpuPct = ageSec > 0 ? (st.ticks / this.hz / ageSec) * 100 : 0;
-      }
-      if (!(cpuPct >= 0)) cpuPct = 0;
-      const netDt = (nowMs - t.atMs) / 1000;
-
-      const net = readNet(t, vm.tap);
-      let rxBytes = 0,
-        txBytes = 0,
-        rxBps = 0,
-        txBps = 0;
-      if (net) {
-        // Guest's side: what the TAP transmits is what the guest receives.
-        rxBytes = net.txBytes;
-        txBytes = net.rxBytes;
-        if (t.hasNet && netDt > 0) {
-          // A counter that went down means the TAP was recreated: no rate for this round.
-          rxBps = rxBytes >= t.tapRx ? (rxBytes - t.tapRx) / netDt : 0;
-          txBps = txBytes >= t.tapTx ? (txBytes - t.tapTx) / netDt : 0;
-        }
-        t.tapRx = rxBytes;
-        t.tapTx = txBytes;
-        t.hasNet = true;
-      } else {
-        t.hasNet = false;
-      }
+      const tracked = this.trackOf(vm.id, vm.pid);
+      if (!tracked) continue; // process gone (or a zombie): drops out below
+      const { t, st } = tracked;
+      this.seen.add(vm.id);
+      const cpuPct = this.cpuPctOf(t, st, nowMs, uptimeSec);
+      const net = netOf(t, vm.tap, (nowMs - t.atMs) / 1000);
       t.ticks = st.ticks;
       t.atMs = nowMs;
-
       const sample: VmSample = {
         vmId: vm.id,
         name: vm.name,
         at,
         cpuPct,
         rssBytes: st.rssPages * page,
-        rxBytes,
-        txBytes,
-        rxBps,
-        txBps,
+        ...net,
         diskBytes: vm.diskPath ? diskBytes(vm.diskPath) : 0,
       };
       t.ring.push(sample);
       samples.push(sample);
     }
-
-    // A VM that stopped, vanished from the list or lost its process drops out with its history.
-    if (this.tracks.size !== seen.size) {
-      for (const [id, t] of this.tracks) {
-        if (!seen.has(id)) {
-          closeTrack(t);
-          this.tracks.delete(id);
-        }
-      }
-    }
-
-    const dnsQps: Record<string, number> = {};
-    if (this.opts.dnsCounters) {
-      const cur = this.opts.dnsCounters();
-      for (const kind of Object.keys(cur)) {
-        const prev = this.prevDns?.[kind];
-        const c = cur[kind];
-        // First sample, a new kind, or a counter reset: no rate yet.
-        dnsQps[kind] = prev !== undefined && dtSec > 0 && c >= prev ? (c - prev) / dtSec : 0;
-      }
-      this.prevDns = { ...cur };
-    }
+    this.dropUnseen();
+    const dnsQps = this.dnsRates(dtSec);
     this.prevAtMs = nowMs;
 
     const host: HostSample = {
@@ -321,6 +310,32 @@ export class MetricsSampler {
       }
     }
   }
+}
+
+/** The guest's traffic (what the TAP transmits is what the guest receives) and its rates. */
+function netOf(
+  t: VmTrack,
+  tap: string | null,
+  netDt: number,
+): Pick<VmSample, 'rxBytes' | 'txBytes' | 'rxBps' | 'txBps'> {
+  const net = readNet(t, tap);
+  if (!net) {
+    t.hasNet = false;
+    return { rxBytes: 0, txBytes: 0, rxBps: 0, txBps: 0 };
+  }
+  const rxBytes = net.txBytes;
+  const txBytes = net.rxBytes;
+  let rxBps = 0,
+    txBps = 0;
+  if (t.hasNet && netDt > 0) {
+    // A counter that went down means the TAP was recreated: no rate for this round.
+    rxBps = rxBytes >= t.tapRx ? (rxBytes - t.tapRx) / netDt : 0;
+    txBps = txBytes >= t.tapTx ? (txBytes - t.tapTx) / netDt : 0;
+  }
+  t.tapRx = rxBytes;
+  t.tapTx = txBytes;
+  t.hasNet = true;
+  return { rxBytes, txBytes, rxBps, txBps };
 }
 
 function readStat(f: KernelFile): ProcStat | null {

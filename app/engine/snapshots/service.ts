@@ -14,6 +14,8 @@ import { SnapshotStore } from './store.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
 import type { Logger } from '../../base/log.js';
+import { isLive } from '../../contract/vm-facts.js';
+import { LIVE_STATES } from '../../contract/api.js';
 
 const SNAP_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -97,7 +99,7 @@ export class Snapshots {
   async snapshot(name: string, rawSnap?: string): Promise<SnapshotRecord> {
     const vm = this.d.lifecycle.get(name);
     const snap = rawSnap === undefined || rawSnap === null ? defaultName() : validateSnapshotName(rawSnap);
-    this.d.lifecycle.requireState(vm, ['running', 'paused'], 'snapshot');
+    this.d.lifecycle.requireState(vm, LIVE_STATES, 'snapshot');
     if (this.records.get(vm.id, snap))
       throw new BangerError(ErrorCodes.NAME_TAKEN, `VM "${vm.name}" already has a snapshot named "${snap}"`);
     const { h, drv } = this.live(vm, 'snapshot');
@@ -167,7 +169,7 @@ export class Snapshots {
     if (rec.memoryMib !== vm.memoryMib || rec.vcpus !== vm.vcpus || rec.backend !== vm.backend)
       throw new BangerError(ErrorCodes.INVALID_STATE, `snapshot "${snap}" was taken with another VM shape or backend`);
     // The state now running is being replaced: no graceful shutdown of it.
-    if (vm.state === 'running' || vm.state === 'paused') vm = await this.d.lifecycle.stop(vm.name, { force: true });
+    if (isLive(vm.state)) vm = await this.d.lifecycle.stop(vm.name, { force: true });
     const files = snapshotFiles(this.d.paths, vm.id, snap);
     const t0 = Date.now();
     const out = await this.d.lifecycle.startRestored(vm.name, files, () =>

@@ -2,7 +2,7 @@
 // a reason. Boot is a named list of steps with an undo stack; every change is stored, logged
 // as an event and emitted.
 import { rmSync } from 'node:fs';
-import type { Backend, StopOptions, VmRecord, VmState } from '../../contract/api.js';
+import { LIVE_STATES, type Backend, type StopOptions, type VmRecord, type VmState } from '../../contract/api.js';
 import type { Config } from '../config.js';
 import type { Store } from '../store.js';
 import type { EventBus } from '../events.js';
@@ -10,14 +10,12 @@ import type { ConsolePort, DnsPort, NetworkPort } from '../ports.js';
 import type { ExitInfo, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import { BootFailure, runBoot, socketPathFor } from './boot.js';
 import { liveVmmsOf, stopTimeoutFor } from './vmm-guard.js';
+import { ExitPoller, exitRecord, fixLater } from './exit-watch.js';
 import { sameProcessAlive, startTimeOf } from '../driver/vmm-process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
-import { isActive } from '../../contract/vm-facts.js';
+import { isActive, isLive } from '../../contract/vm-facts.js';
 import type { Logger } from '../../base/log.js';
-import { pidAlive as isAlive } from '../../base/pid.js';
-
-export { DEFAULT_BOOT_ARGS, bootArgsFor } from './boot.js';
 
 export interface LifecycleDeps {
   store: Store;
@@ -36,7 +34,10 @@ export class VmLifecycle {
   private stopping = new Set<string>();
   /** VMs with a start, stop or remove in flight: one operation per VM at a time. */
   private busy = new Map<string, { verb: string; done: Promise<unknown> }>();
-  private timer: NodeJS.Timeout | null = null;
+  /** Notices a VMM that exited on its own when it is not our child (adopted, or via sudo). */
+  private readonly poller = new ExitPoller(this.handles, this.stopping, (id) =>
+    this.exitSafely(id, { code: null, signal: null }),
+  );
 
   constructor(private d: LifecycleDeps) {}
 
@@ -67,7 +68,7 @@ export class VmLifecycle {
     return next;
   }
 
-  requireState(vm: VmRecord, allowed: VmState[], verb: string): void {
+  requireState(vm: VmRecord, allowed: readonly VmState[], verb: string): void {
     if (!allowed.includes(vm.state)) {
       throw new BangerError(
         ErrorCodes.INVALID_STATE,
@@ -213,7 +214,7 @@ export class VmLifecycle {
     h?.exited?.then((info) => {
       if (this.handles.get(vm.id) === h) this.exitSafely(vm.id, info);
     });
-    this.watch();
+    this.poller.start();
   }
 
   adopt(vm: VmRecord, handle: VmmHandle, state: 'running' | 'paused' = 'running'): VmRecord {
@@ -229,22 +230,6 @@ export class VmLifecycle {
     return next;
   }
 
-  /** One timer for all VMs: notices a VMM that exited on its own (guest poweroff, crash). */
-  private watch(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      for (const [id, h] of this.handles) {
-        // Our own children report their exit status through `exited`; poll only the others.
-        if (!h.exited && !this.stopping.has(id) && !isAlive(h.pid)) this.exitSafely(id, { code: null, signal: null });
-      }
-      if (this.handles.size === 0 && this.timer) {
-        clearInterval(this.timer);
-        this.timer = null;
-      }
-    }, 250);
-    this.timer.unref();
-  }
-
   /**
    * onExit runs unawaited: a failure in it (SQLITE_FULL, SQLITE_BUSY) must not become an
    * unhandled rejection that kills a detached engine. It is logged; the record still says
@@ -255,24 +240,16 @@ export class VmLifecycle {
       this.d.logger.error(`vm ${vmId}: recording the VMM's exit failed; reconcile will set it right`, {
         err: String(err),
       });
-      this.fixLater(vmId);
+      fixLater(vmId, {
+        skip: (id) => this.handles.has(id) || this.busy.has(id),
+        reconcile: () => this.onReconcileNeeded?.(),
+        stillClaimed: (id) => {
+          const vm = this.d.store.getVmById(id);
+          return !!vm && vm.state === 'running' && !this.handles.has(id);
+        },
+        logger: this.d.logger,
+      });
     });
-  }
-
-  /** Reconcile every few seconds until the record no longer claims a VMM that is gone. */
-  private fixLater(vmId: string, delayMs = 2000): void {
-    setTimeout(async () => {
-      if (this.handles.has(vmId) || this.busy.has(vmId)) return;
-      await this.onReconcileNeeded?.().catch((err) => this.d.logger.warn('reconcile failed', { err: String(err) }));
-      let again = true; // the database still failing: try again
-      try {
-        const vm = this.d.store.getVmById(vmId);
-        again = !!vm && vm.state === 'running' && !this.handles.has(vmId);
-      } catch {
-        /* again */
-      }
-      if (again) this.fixLater(vmId, Math.min(delayMs * 2, 30_000));
-    }, delayMs).unref();
   }
 
   /** Set by the engine: run a reconcile (after an exit that could not be recorded). */
@@ -284,27 +261,8 @@ export class VmLifecycle {
     const vm = this.d.store.getVmById(vmId);
     if (!vm) return;
     await this.release(vm);
-    const unknown = info.code === null && info.signal === null;
-    const clean = info.code === 0;
-    const reason = clean
-      ? null
-      : unknown
-        ? 'VMM exited on its own (exit status unknown: it was adopted, not started by this engine)'
-        : `VMM exited on its own (${info.signal ? `signal ${info.signal}` : `exit ${info.code}`})`;
-    this.update(
-      vm,
-      {
-        state: clean || unknown ? 'stopped' : 'error',
-        pid: null,
-        socketPath: null,
-        tap: null,
-        stoppedAt: new Date().toISOString(),
-        exitCode: info.code,
-        exitSignal: info.signal,
-        lastError: reason,
-      },
-      reason ?? 'guest shut down',
-    );
+    const { patch, note } = exitRecord(info);
+    this.update(vm, patch, note);
   }
 
   /** Give back what a running VM held: DNS record, console, TAP, FIFO, socket. The lease stays (sticky). */
@@ -329,7 +287,7 @@ export class VmLifecycle {
     const vm = this.get(name);
     // An error VM whose VMM could not be killed can be stopped again (that is the way out).
     if (!(vm.state === 'error' && sameProcessAlive(vm.pid, vm.pidStartTime ?? null)))
-      this.requireState(vm, ['running', 'paused'], 'stop');
+      this.requireState(vm, LIVE_STATES, 'stop');
     return this.exclusive(vm, 'stop', () => this.doStop(vm, opts));
   }
 
@@ -400,7 +358,7 @@ export class VmLifecycle {
 
   async restart(name: string): Promise<VmRecord> {
     const vm = this.get(name);
-    if (vm.state === 'running' || vm.state === 'paused') await this.stop(name);
+    if (isLive(vm.state)) await this.stop(name);
     return this.start(name);
   }
 
@@ -413,7 +371,7 @@ export class VmLifecycle {
       // --force: let a start or stop in flight finish (it owns processes and files), then kill.
       await this.busy.get(vm.id)?.done.catch(() => {});
       vm = this.get(name);
-      if (vm.state === 'running' || vm.state === 'paused') vm = await this.stop(name, { force: true });
+      if (isLive(vm.state)) vm = await this.stop(name, { force: true });
     }
     return this.exclusive(vm, 'remove', async () => this.doRemove(vm));
   }
@@ -434,8 +392,7 @@ export class VmLifecycle {
 
   /** Stop watching (engine shutdown); VMs keep running. */
   close(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.poller.stop();
     for (const id of this.handles.keys()) this.d.console?.detach(id);
     this.handles.clear();
   }

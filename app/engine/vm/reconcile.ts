@@ -11,6 +11,7 @@ import { isOurVmm, listProcs, liveVmmsOf } from './vmm-guard.js';
 import { killVerified, procIdentity, sameProcessAlive, startTimeOf, type ProcIdentity } from '../driver/vmm-process.js';
 import { vmPaths, vmRuntimeRoot, type Paths } from '../../base/paths.js';
 import type { Logger } from '../../base/log.js';
+import { isLive, isActive } from '../../contract/vm-facts.js';
 
 export interface ReconcileDeps {
   store: Store;
@@ -25,7 +26,7 @@ export interface ReconcileDeps {
 
 /** Records that may have a VMM: mid boot, running, mid stop, or an error that kept its pid. */
 function mayHaveVmm(vm: VmRecord): boolean {
-  return ['running', 'paused', 'starting', 'stopping'].includes(vm.state) || (vm.state === 'error' && !!vm.pid);
+  return isActive(vm.state) || (vm.state === 'error' && !!vm.pid);
 }
 
 export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
@@ -39,7 +40,7 @@ export async function reconcile(d: ReconcileDeps): Promise<ReconcileReport> {
   }
 
   const all = d.store.listVms();
-  const running = all.filter((vm) => vm.state === 'running' || vm.state === 'paused');
+  const running = all.filter((vm) => isLive(vm.state));
   // Live: running or paused, or mid start/stop in this engine. Their processes, TAPs and files stay.
   // An error VM whose VMM could not be killed keeps what that VMM uses, too.
   const live = all.filter(

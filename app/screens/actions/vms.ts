@@ -2,23 +2,35 @@
 // show "starting…" while in flight, and report failures as dismissable messages.
 import type { VmCreateInput } from '../../contract/api.js';
 import type { ActionHost } from '../host.js';
+import { BangerError } from '../../base/errors.js';
+import { validateDisk, validateMemory, validateName, validateVcpus } from '../../contract/vm-spec.js';
 import { confirmDialog } from '../widgets/dialogs.js';
 import { FormDialog, type FormValues } from '../widgets/form.js';
 import type { ActionId } from '../keys.js';
 
-/** Turn the create form's strings into engine input, or a message saying what is wrong. */
+/**
+ * Turn the create form's strings into engine input, or the message the engine would give: the
+ * contract's own validators (vm-spec.ts), so the form and the engine cannot disagree.
+ */
 export function parseCreateForm(v: FormValues): { input: VmCreateInput } | { error: string } {
-  const name = v.name?.trim() ?? '';
-  if (!name) return { error: 'name is required' };
-  const vcpus = Number(v.vcpus);
-  if (!Number.isInteger(vcpus) || vcpus < 1) return { error: `vCPUs must be a whole number >= 1, got "${v.vcpus}"` };
-  const memoryMib = Number(v.memory);
-  if (!Number.isInteger(memoryMib) || memoryMib < 1)
-    return { error: `memory (MiB) must be a whole number, got "${v.memory}"` };
   const pick = (x: string | undefined) => (x && x !== '(default)' ? x : undefined);
-  return {
-    input: { name, image: pick(v.image), kernel: pick(v.kernel), vcpus, memoryMib, disk: v.disk?.trim() || undefined },
-  };
+  try {
+    const disk = v.disk?.trim() || undefined;
+    if (disk !== undefined) validateDisk(disk);
+    return {
+      input: {
+        name: validateName(v.name),
+        image: pick(v.image),
+        kernel: pick(v.kernel),
+        vcpus: validateVcpus(v.vcpus),
+        memoryMib: validateMemory(v.memory),
+        disk,
+      },
+    };
+  } catch (err) {
+    if (err instanceof BangerError) return { error: err.message };
+    throw err;
+  }
 }
 
 export class VmActions {

@@ -3,7 +3,7 @@
 import type { BuildProgress, DnsRecord, ImageRecord, KernelRecord, VmRecord } from '../../contract/api.js';
 import { stateColor } from './colors.js';
 import { formatAgo, formatBytes, formatLocalTime } from '../../base/human.js';
-import { vmDnsName, vmUptime } from '../../contract/vm-facts.js';
+import { vmDnsName, vmUptime, isLive } from '../../contract/vm-facts.js';
 
 /** blessed.escape without blessed: `{` and `}` would otherwise be read as tags. */
 export function escapeTags(s: string): string {
@@ -78,7 +78,7 @@ function cell(vm: VmRecord, id: Column['id'], now: number, zone: string, cpuPct:
       return String(vm.vcpus);
     // The latest sample's CPU (percent of one core); a VMM runs when running or paused (~0%).
     case 'cpu':
-      return vm.state === 'running' || vm.state === 'paused' ? formatCpuPct(cpuPct) : '-';
+      return isLive(vm.state) ? formatCpuPct(cpuPct) : '-';
     case 'memory':
       return formatBytes(vm.memoryMib * 1024 * 1024);
     case 'image':

@@ -12,7 +12,7 @@ import {
   layoutColumns,
   type Column,
 } from '../present/rows.js';
-import { vmDetails } from '../../contract/vm-facts.js';
+import { vmDetails, isLive } from '../../contract/vm-facts.js';
 import { agoChangesIn } from '../../base/human.js';
 import type { ActionId } from '../keys.js';
 import { vmMetricLines } from '../widgets/sparkline.js';
@@ -154,8 +154,7 @@ export class VmsView implements View {
     const w = Math.max(20, (this.detail.width as number) - 3);
     const now = Date.now();
     const ncols = w >= 110 ? 3 : w >= 70 ? 2 : 1;
-    const metrics =
-      vm.state === 'running' || vm.state === 'paused' ? vmMetricLines(this.ctx.data.metrics.history(vm.id), w) : [];
+    const metrics = isLive(vm.state) ? vmMetricLines(this.ctx.data.metrics.history(vm.id), w) : [];
     const lines = [
       ...metrics,
       ...detailLines(humanTimes(vmDetails(vm, this.ctx.data.status?.dns.zone ?? 'vm', now), now), w, ncols),

@@ -7,36 +7,21 @@ import type { LaunchSpec, VmDriver, VmmHandle } from '../../../app/engine/driver
 import { UndoStack } from '../../../app/engine/driver/undo.js';
 import { BangerError, ErrorCodes } from '../../../app/base/errors.js';
 import { guestFiles, SIM, tempDir } from '../../fixtures/firecracker-sim-harness.js';
+import { vmRecord as buildVm } from '../../helpers/builders.js';
 
 export { SIM, tempDir };
 
 export function vmRecord(id: string, over: Partial<VmRecord> = {}): VmRecord {
-  const now = new Date().toISOString();
-  return {
+  return buildVm({
     id,
-    name: 'dev',
-    backend: 'firecracker',
-    image: 'base',
     kernel: 'k',
     vcpus: 2,
-    memoryMib: 256,
     diskBytes: 1024,
-    bootArgs: '',
-    mac: '06:00:ac:1e:00:05',
     ip: '172.30.0.5',
     state: 'starting',
-    pid: null,
-    socketPath: null,
     tap: 'bgr-tap5',
-    createdAt: now,
-    updatedAt: now,
-    startedAt: null,
-    stoppedAt: null,
-    lastError: null,
-    exitCode: null,
-    exitSignal: null,
     ...over,
-  };
+  });
 }
 
 export function makeSpec(

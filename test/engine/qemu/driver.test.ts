@@ -23,9 +23,9 @@ import { QemuDriver } from '../../../app/engine/qemu/driver.js';
 import { pidAlive } from '../../../app/base/pid.js';
 import type { LaunchSpec, VmmHandle } from '../../../app/engine/driver/contract.js';
 import { UndoStack } from '../../../app/engine/driver/undo.js';
-import type { VmRecord } from '../../../app/contract/api.js';
 import { BangerError } from '../../../app/base/errors.js';
 import { guestAssets, READY_MARKER, SHUTDOWN_MARKER, type GuestAssets } from './guest-fixture.js';
+import { vmRecord as buildVm } from '../../helpers/builders.js';
 
 const QEMU = which('qemu-system-x86_64');
 const real = runIf(test, QEMU ? null : 'missing qemu-system-x86_64 (apt-get install qemu-system-x86)');
@@ -35,33 +35,17 @@ const driver = new QemuDriver({ runner, bin: QEMU ?? 'qemu-system-x86_64', accel
 let assets: GuestAssets | null = null;
 const started: number[] = [];
 
-function vmRecord(id: string): VmRecord {
-  const now = new Date().toISOString();
-  return {
+const vmRecord = (id: string) =>
+  buildVm({
     id,
     name: `t-${id}`,
     backend: 'qemu',
     image: 'test',
     kernel: 'test',
-    vcpus: 1,
-    memoryMib: 256,
     diskBytes: 32 << 20,
-    bootArgs: '',
     mac: '06:00:ac:1e:00:09',
-    ip: null,
     state: 'starting',
-    pid: null,
-    socketPath: null,
-    tap: null,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: null,
-    stoppedAt: null,
-    lastError: null,
-    exitCode: null,
-    exitSignal: null,
-  };
-}
+  });
 
 async function makeSpec(id: string, over: Partial<LaunchSpec> = {}): Promise<LaunchSpec> {
   const dir = join(root, id);

@@ -93,11 +93,16 @@ test('form state edits text, cycles choices, submits and cancels', () => {
   assert.is(l.key('enter'), 'submit');
 });
 
-test('create form parsing rejects bad numbers before the engine sees them', () => {
-  assert.equal(
-    parseCreateForm({ name: 'x', vcpus: 'two', memory: '256', image: 'busybox', kernel: '(default)', disk: '1G' }),
-    { error: 'vCPUs must be a whole number >= 1, got "two"' },
-  );
+test("create form parsing rejects what the engine would, with the engine's message", () => {
+  const form = { name: 'x', vcpus: '1', memory: '256', image: 'busybox', kernel: '(default)', disk: '1G' };
+  const err = (patch: Record<string, string>) => (parseCreateForm({ ...form, ...patch }) as { error?: string }).error;
+  assert.is(err({ vcpus: 'two' }), 'invalid vCPU count "two": must be a whole number from 1 to 32');
+  // The engine's own limits, not a looser copy: too many vCPUs, too little memory, a bad name or disk.
+  assert.match(String(err({ vcpus: '64' })), /^invalid vCPU count "64"/);
+  assert.match(String(err({ memory: '64' })), /^invalid memory "64" MiB: must be a whole number from 128/);
+  assert.match(String(err({ name: 'bad_name' })), /^invalid VM name "bad_name": use 1-63 characters/);
+  assert.match(String(err({ name: '' })), /^invalid VM name ""/);
+  assert.match(String(err({ disk: '1K' })), /^invalid disk size "1K": must be at least 64M/);
   const ok = parseCreateForm({
     name: ' x ',
     vcpus: '2',
@@ -108,6 +113,10 @@ test('create form parsing rejects bad numbers before the engine sees them', () =
   });
   assert.equal(ok, {
     input: { name: 'x', image: 'busybox', kernel: undefined, vcpus: 2, memoryMib: 512, disk: undefined },
+  });
+  // The name as the engine keeps it (case folded), the disk as written (the engine parses it).
+  assert.equal(parseCreateForm({ ...form, name: 'Web-1', disk: '2G' }), {
+    input: { name: 'web-1', image: 'busybox', kernel: undefined, vcpus: 1, memoryMib: 256, disk: '2G' },
   });
 });
 

@@ -1,5 +1,5 @@
-// The pause/resume and snapshot verbs of the command tree (app/cli/tree.ts), and image shell.
-import { JSON_HELP, arg, valued, verb, whole, type Cmd, type Runtime } from './program.js';
+// The pause/resume and snapshot verbs of the vm group (app/cli/tree.ts).
+import { JSON_HELP, arg, verb, type Cmd, type Runtime } from './program.js';
 
 const snaps = () => import('./commands/snapshots.js');
 
@@ -48,26 +48,4 @@ export function vmStateVerbs(g: Cmd, r: Runtime): void {
     .addArgument(arg('<SNAP>', 'none'))
     .option('--json', JSON_HELP)
     .action((name, s, o) => r.run(snaps().then((m) => m.restore(r.ctx(), name, s, o))));
-}
-
-export function imageShellVerb(g: Cmd, r: Runtime, rest: () => string[]): void {
-  verb(
-    g,
-    'shell',
-    'IMAGE [--save-as NEW] [--kernel K] [--backend B] [--memory MiB] [-- CMD...]',
-    'a shell in a throwaway VM of IMAGE; on exit discard it, or keep its disk as image NEW',
-    'banger image shell default',
-    'banger image shell default --save-as tools -- apk add curl',
-  )
-    .addArgument(arg('<IMAGE>', 'image'))
-    .addArgument(arg('[CMD...]', 'none', 'a command to run instead of a shell, after --'))
-    .addOption(valued('--save-as <NEW>', 'keep the disk as a new image NEW'))
-    .addOption(valued('--kernel <KERNEL>', 'kernel to boot', 'kernel'))
-    .addOption(valued('--backend <BACKEND>', 'firecracker or qemu', 'backend'))
-    .addOption(whole('--memory <MiB>', 'memory in MiB'))
-    .action((image, words, o, self) => {
-      const remote = rest();
-      if (words.length !== remote.length) self.error('', { code: 'commander.excessArguments' });
-      return r.run(import('./commands/image-shell.js').then((m) => m.imageShellVerb(r.ctx(), image, o, remote)));
-    });
 }
