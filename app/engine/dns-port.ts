@@ -176,11 +176,12 @@ export class DnsPortAdapter implements DnsPort {
     };
   }
 
-  assertWiredUp(): void {
+  async assertWiredUp(): Promise<void> {
     const l = withHolder(this.main.status().listeners[0]);
     if (!l || l.up) return;
     const wired = wiredTarget();
     if (!wired || wired.port !== l.port || (wired.address !== l.address && l.address !== '0.0.0.0')) return;
+    await this.stop().catch(() => {});
     const who = l.heldBy ? `held by ${describeHolder({ ...l.heldBy, proto: 'udp' })}` : `not bindable (${l.error})`;
     throw new BangerError(
       ErrorCodes.DNS_PORT_TAKEN,

@@ -111,12 +111,7 @@ export class Engine implements EngineApi {
       } catch (err) {
         this.p.logger.error('DNS failed to start', { err: String(err) });
       }
-      try {
-        this.p.dns.assertWiredUp?.();
-      } catch (err) {
-        await this.p.dns.stop().catch(() => {});
-        throw err;
-      }
+      await this.p.dns.assertWiredUp?.();
     }
     const report = await this.reconcile();
     // One engine per state dir: a build still recorded as running died with the previous one.

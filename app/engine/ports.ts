@@ -57,8 +57,9 @@ export interface DnsPort {
   /**
    * Throws E_DNS_PORT_TAKEN when the loopback listener is down while the host resolver sends
    * the zone's lookups to its address (banger dns setup --apply): serving then would be a lie.
+   * Its listeners are stopped first.
    */
-  assertWiredUp?(): void;
+  assertWiredUp?(): Promise<void>;
   /** Is the guest-facing listener down because another user's process holds its port? */
   gatewayHeld?(): boolean;
 }
