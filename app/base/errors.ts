@@ -37,6 +37,8 @@ export const ErrorCodes = {
   DNS: 'E_DNS',
   NO_SPACE: 'E_NO_SPACE',
   VMM_ALIVE: 'E_VMM_ALIVE',
+  /** A snapshot the VMM on this host cannot load (another version or format): nothing was changed. */
+  SNAPSHOT_INCOMPATIBLE: 'E_SNAPSHOT_INCOMPATIBLE',
   INTERNAL: 'E_INTERNAL',
   /** A runtime dir or socket that someone else could control. */
   UNTRUSTED_PATH: 'E_UNTRUSTED_PATH',
@@ -98,6 +100,7 @@ const USER_CODES = new Set<ErrorCode>([
   ErrorCodes.NOT_IMPLEMENTED,
   ErrorCodes.SUBNET_OVERLAP,
   ErrorCodes.UNSAFE_NETWORK,
+  ErrorCodes.SNAPSHOT_INCOMPATIBLE,
 ]);
 
 /** Wrap anything thrown into a BangerError, keeping it as the cause. */

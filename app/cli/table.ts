@@ -1,7 +1,7 @@
 // Plain-text tables and the VM rows and detail list for human output. --json never comes here.
 import type { VmRecord } from '../contract/api.js';
 import { formatBytes } from '../base/human.js';
-import { vmDetails, vmDnsName, vmUptime } from '../contract/vm-facts.js';
+import { stateLabel, vmDetails, vmDnsName, vmUptime } from '../contract/vm-facts.js';
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -16,7 +16,7 @@ export function table(headers: string[], rows: string[][]): string {
 export function vmRow(vm: VmRecord, zone: string): string[] {
   return [
     vm.name,
-    vm.state,
+    stateLabel(vm),
     vm.ip ?? '-',
     vmDnsName(vm, zone),
     vm.backend,

@@ -61,17 +61,30 @@ function vmLifecycleVerbs(g: Cmd, r: Runtime): void {
   verb(
     g,
     'stop',
-    'NAME [--force] [--timeout SECONDS] [--json]',
-    'stop a VM: Ctrl-Alt-Del, then SIGTERM, then SIGKILL (--force: SIGKILL now)',
+    'NAME [--force | --save] [--timeout SECONDS] [--json]',
+    'stop a VM: Ctrl-Alt-Del, then SIGTERM, then SIGKILL (--force: SIGKILL now; --save: suspend, the next start resumes)',
     'banger vm stop web',
     'banger vm stop web --timeout 5',
     'banger vm stop web --force',
+    'banger vm stop web --save',
   )
     .addArgument(arg('<NAME>', 'vm:live'))
     .option('-f, --force', 'SIGKILL at once, no graceful shutdown')
+    .option('--save', 'suspend: write memory and devices to disk and end the VMM; `vm start` resumes it')
     .addOption(whole('--timeout <SECONDS>', 'how long the graceful steps may take'))
     .option('--json', JSON_HELP)
     .action((name, o) => r.run(vm().then((m) => m.stop(r.ctx(), name, o))));
+  verb(
+    g,
+    'clone',
+    'SOURCE NAME [--json]',
+    'copy a stopped VM under a new name: its own MAC, IP and DNS name, a copy of the disk',
+    'banger vm clone web web2',
+  )
+    .addArgument(arg('<SOURCE>', 'vm:startable'))
+    .argument('<NAME>', 'the new VM')
+    .option('--json', JSON_HELP)
+    .action((source, name, o) => r.run(vm().then((m) => m.clone(r.ctx(), source, name, o))));
   verb(g, 'rm', 'NAME [--force]', 'delete a VM, its disk and its lease (--force stops it first)', 'banger vm rm web')
     .addArgument(arg('<NAME>', 'vm'))
     .option('-f, --force', 'stop the VM first if it runs')

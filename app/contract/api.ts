@@ -48,6 +48,39 @@ export interface VmRecord {
   pidStartTime?: number | null;
   /** Graceful-stop wait for this VM (ms); null: from the image's init (see stopTimeoutFor). */
   stopTimeoutMs?: number | null;
+  /** Set while the VM is suspended (vm stop --save): the next start restores this state. */
+  suspended?: SuspendInfo | null;
+}
+
+/** What wrote a snapshot's state: checked before any load, so a restore never starts blind. */
+export interface VmmStamp {
+  backend: Backend;
+  /** The VMM's version (Firecracker 1.16.1, QEMU 7.2.19). */
+  version: string;
+  /** The state file's format: Firecracker's data format version, QEMU's machine type. */
+  format: string | null;
+}
+
+/** A file as it was when a VM was suspended: any change means the saved memory no longer fits. */
+export interface FileMark {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+/** A suspended VM's saved state (memory and devices; the disk stays where it is). */
+export interface SuspendInfo {
+  at: string;
+  sizeBytes: number;
+  stamp: VmmStamp;
+  disk: FileMark;
+  kernel: FileMark;
+  /** The image's name and checksum at the save (a rebuilt image is another image). */
+  image: string | null;
+  imageSha: string | null;
+  memoryMib: number;
+  vcpus: number;
 }
 
 /** A kept VM state: memory + device state + a copy of the disk, taken while paused. */
@@ -63,6 +96,8 @@ export interface SnapshotRecord {
   memoryMib: number;
   vcpus: number;
   createdAt: string;
+  /** The VMM version and state format it was written with (null: taken before banger recorded it). */
+  stamp?: VmmStamp | null;
 }
 
 export interface ImageFromVmInput {
@@ -291,6 +326,8 @@ export type Unsubscribe = () => void;
 export interface StopOptions {
   force?: boolean;
   timeoutMs?: number;
+  /** Suspend: write memory and devices to disk and end the VMM; the next start restores them. */
+  save?: boolean;
 }
 
 /** What every front end talks to. Implemented by the Engine and by the control client. */
@@ -304,6 +341,8 @@ export interface EngineApi {
   startVm(name: string): Promise<VmRecord>;
   stopVm(name: string, opts?: StopOptions): Promise<VmRecord>;
   restartVm(name: string): Promise<VmRecord>;
+  /** A stopped VM's copy under a new name: its own MAC, IP and DNS record, a copy of the disk. */
+  cloneVm(source: string, name: string): Promise<VmRecord>;
   removeVm(name: string, opts?: { force?: boolean }): Promise<void>;
   sshInfo(name: string): Promise<SshInfo>;
   /** Freeze the guest's vCPUs (the VMM, its TAP and DNS record stay). */
@@ -371,6 +410,7 @@ export const ENGINE_METHOD_TABLE = {
   startVm: 'value',
   stopVm: 'value',
   restartVm: 'value',
+  cloneVm: 'value',
   removeVm: 'void',
   sshInfo: 'value',
   pauseVm: 'value',

@@ -1,7 +1,7 @@
 // Facts about a VM record that several parts need (engine, CLI, TUI): which states hold host
 // resources, counts by state, its DNS name, uptime, and the one list of its details.
 import { LIVE_STATES, VM_STATES, type DnsRecord, type VmRecord, type VmState } from './api.js';
-import { formatBytes, formatDuration } from '../base/human.js';
+import { formatAgo, formatBytes, formatDuration } from '../base/human.js';
 
 /** States in which a VMM may exist and the VM holds a TAP, a lease in use and files. */
 export const ACTIVE_VM_STATES: readonly VmState[] = ['running', 'paused', 'starting', 'stopping'];
@@ -34,6 +34,11 @@ export function vmDnsName(vm: Pick<VmRecord, 'name'>, zone: string): string {
 }
 
 /** Uptime of a running VM at `now` (ms epoch); '-' when not running. */
+/** The state as people read it: a stopped VM with saved state is "suspended". */
+export function stateLabel(vm: Pick<VmRecord, 'state' | 'suspended'>): string {
+  return vm.state === 'stopped' && vm.suspended ? 'suspended' : vm.state;
+}
+
 export function vmUptime(vm: Pick<VmRecord, 'state' | 'startedAt'>, now: number): string {
   if (vm.state !== 'running' || !vm.startedAt) return '-';
   const t = Date.parse(vm.startedAt);
@@ -51,7 +56,7 @@ export function vmDetails(vm: VmRecord, zone: string, now: number, consoleLog?: 
   const rows: [string, string][] = [
     ['name', vm.name],
     ['id', vm.id],
-    ['state', vm.state],
+    ['state', stateLabel(vm)],
     ['backend', vm.backend],
     ['ip', vm.ip ?? '-'],
     ['dns', vmDnsName(vm, zone)],
@@ -72,6 +77,11 @@ export function vmDetails(vm: VmRecord, zone: string, now: number, consoleLog?: 
     ['last exit', lastExit(vm)],
   ];
   if (consoleLog) rows.push(['console', consoleLog]);
+  if (vm.suspended)
+    rows.push([
+      'saved state',
+      `${formatBytes(vm.suspended.sizeBytes)}, saved ${formatAgo(vm.suspended.at, now)} (the next start resumes it)`,
+    ]);
   rows.push(['last error', vm.lastError ?? '-']);
   return rows;
 }

@@ -109,7 +109,7 @@ function stopOptions(v: unknown): StopOptions | undefined {
   const t = o.timeoutMs;
   if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && t >= 0))
     throw bad(`option "timeoutMs" must be a number of milliseconds >= 0, got ${JSON.stringify(t) ?? describe(t)}`);
-  return given({ force: flag(o, 'force'), timeoutMs: t as number | undefined });
+  return given({ force: flag(o, 'force'), timeoutMs: t as number | undefined, save: flag(o, 'save') });
 }
 
 /** An input record: an object; string fields that the domain rules do not check are checked here. */
@@ -137,6 +137,8 @@ export const VALIDATORS: Validators = {
   startVm: byVmName,
   stopVm: (p) => [vmName(p[0]), stopOptions(p[1])],
   restartVm: byVmName,
+  // The new name is the domain's to judge (E_INVALID_NAME).
+  cloneVm: (p) => [vmName(p[0]), p[1] as string],
   removeVm: (p) => {
     const o = options(p[1]);
     return [vmName(p[0]), o && given({ force: flag(o, 'force') })];

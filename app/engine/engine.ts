@@ -40,6 +40,8 @@ import { createVm } from './vm/create.js';
 import { VmLifecycle } from './vm/lifecycle.js';
 import { reconcile } from './vm/reconcile.js';
 import { Snapshots } from './snapshots/service.js';
+import { Suspender } from './snapshots/suspend.js';
+import { cloneVm } from './vm/clone.js';
 import { imageFromVm } from './snapshots/image-from-vm.js';
 import { doctor } from './doctor.js';
 import { sshInfoOf } from './vm/ssh-info.js';
@@ -73,6 +75,7 @@ export class Engine implements EngineApi {
   readonly bus: EventBus;
   readonly vms: VmLifecycle;
   readonly snapshots: Snapshots;
+  readonly suspender: Suspender;
   private readonly startedAt = new Date();
   private readonly probe: BackendProbe;
   controlSocket: string | null = null;
@@ -93,14 +96,17 @@ export class Engine implements EngineApi {
     });
     // An exit the lifecycle could not record (disk full, database busy) is set right by a reconcile.
     this.vms.onReconcileNeeded = () => this.reconcile();
-    this.snapshots = new Snapshots({
+    const keep = {
       store: p.store,
       paths: p.paths,
       runner: p.runner,
       logger: p.logger,
       bus: this.bus,
       lifecycle: this.vms,
-    });
+    };
+    this.snapshots = new Snapshots(keep);
+    this.suspender = new Suspender(keep);
+    this.vms.resumer = (vm, restore) => this.suspender.resume(vm, restore);
   }
 
   /** Bring the engine up: DNS listener(s), then reconcile with what really runs. */
@@ -194,7 +200,11 @@ export class Engine implements EngineApi {
     return this.vms.start(name);
   }
   stopVm(name: string, opts?: StopOptions): Promise<VmRecord> {
+    if (opts?.save) return this.suspender.suspend(name);
     return this.vms.stop(name, opts);
+  }
+  cloneVm(source: string, name: string): Promise<VmRecord> {
+    return cloneVm({ store: this.p.store, paths: this.p.paths, runner: this.p.runner, bus: this.bus }, source, name);
   }
   restartVm(name: string): Promise<VmRecord> {
     return this.vms.restart(name);
@@ -215,8 +225,8 @@ export class Engine implements EngineApi {
   async listSnapshots(name: string): Promise<SnapshotRecord[]> {
     return this.snapshots.list(name);
   }
-  restoreVm(name: string, snap: string): Promise<VmRecord> {
-    return this.snapshots.restore(name, snap);
+  async restoreVm(name: string, snap: string): Promise<VmRecord> {
+    return this.suspender.afterRestore(await this.snapshots.restore(name, snap));
   }
   removeSnapshot(name: string, snap: string): Promise<void> {
     return this.snapshots.remove(name, snap);
@@ -320,7 +330,7 @@ export class Engine implements EngineApi {
       lifecycle: this.vms,
       runner: this.p.runner,
     });
-    report.orphansRemoved.push(...this.snapshots.sweep());
+    report.orphansRemoved.push(...this.snapshots.sweep(), ...this.suspender.sweep());
     return report;
   }
 

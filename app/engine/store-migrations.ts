@@ -118,4 +118,12 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX builds_started ON builds (started_at);
     `,
   },
+  {
+    version: 5,
+    name: 'snapshot vmm stamp, suspended state',
+    sql: `
+      ALTER TABLE snapshots ADD COLUMN stamp TEXT;
+      ALTER TABLE vms ADD COLUMN suspended TEXT;
+    `,
+  },
 ];

@@ -1,5 +1,5 @@
 // How a VM record maps to its row: the columns, and the row back to a record (store.ts).
-import type { Backend, VmRecord, VmState } from '../contract/api.js';
+import type { Backend, SuspendInfo, VmRecord, VmState } from '../contract/api.js';
 
 export interface VmRow {
   id: string;
@@ -25,6 +25,8 @@ export interface VmRow {
   exit_signal: string | null;
   pid_start_time: number | null;
   stop_timeout_ms: number | null;
+  /** JSON of SuspendInfo while the VM is suspended. */
+  suspended: string | null;
 }
 
 export const VM_COLUMNS: Record<keyof VmRecord, keyof VmRow | null> = {
@@ -52,6 +54,7 @@ export const VM_COLUMNS: Record<keyof VmRecord, keyof VmRow | null> = {
   exitSignal: 'exit_signal',
   pidStartTime: 'pid_start_time',
   stopTimeoutMs: 'stop_timeout_ms',
+  suspended: 'suspended',
 };
 
 export function rowToVm(r: VmRow & { ip: string | null }): VmRecord {
@@ -80,7 +83,18 @@ export function rowToVm(r: VmRow & { ip: string | null }): VmRecord {
     exitSignal: r.exit_signal,
     pidStartTime: r.pid_start_time,
     stopTimeoutMs: r.stop_timeout_ms,
+    suspended: parseSuspended(r.suspended),
   };
+}
+
+export function parseSuspended(text: string | null): SuspendInfo | null {
+  return text ? (JSON.parse(text) as SuspendInfo) : null;
+}
+
+/** A new VM is never suspended; the insert names its columns and has none for it. */
+export function withoutSuspended(vm: VmRecord): Omit<VmRecord, 'suspended'> {
+  const { suspended: _s, ...rest } = vm;
+  return rest;
 }
 
 export const VM_SELECT = `SELECT vms.*, leases.ip AS ip FROM vms LEFT JOIN leases ON leases.vm_id = vms.id`;

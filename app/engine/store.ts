@@ -13,7 +13,7 @@ import type {
 } from '../contract/api.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { MIGRATIONS } from './store-migrations.js';
-import { rowToVm, VM_COLUMNS, VM_SELECT, type VmRow } from './store-rows.js';
+import { parseSuspended, rowToVm, VM_COLUMNS, VM_SELECT, withoutSuspended, type VmRow } from './store-rows.js';
 import { foldVmName } from '../contract/vm-spec.js';
 
 type Db = Database.Database;
@@ -111,6 +111,7 @@ export class Store {
       exitSignal: r[c.exit_signal] as string | null,
       pidStartTime: r[c.pid_start_time] as number | null,
       stopTimeoutMs: r[c.stop_timeout_ms] as number | null,
+      suspended: parseSuspended(r[c.suspended] as string | null),
     }));
   }
 
@@ -137,7 +138,7 @@ export class Store {
         @socketPath, @tap, @createdAt, @updatedAt, @startedAt, @stoppedAt, @lastError, @exitCode, @exitSignal,
         @pidStartTime, @stopTimeoutMs)`,
         )
-        .run({ pidStartTime: null, stopTimeoutMs: null, ...vm });
+        .run({ pidStartTime: null, stopTimeoutMs: null, ...withoutSuspended(vm) });
     } catch (err) {
       if (isUniqueViolation(err, 'vms.name')) {
         throw new BangerError(ErrorCodes.NAME_TAKEN, `a VM named "${vm.name}" already exists`, { cause: err });
@@ -154,7 +155,7 @@ export class Store {
       const col = VM_COLUMNS[k as keyof VmRecord];
       if (!col || col === 'id') continue;
       sets.push(`${col} = @${k}`);
-      values[k] = v;
+      values[k] = k === 'suspended' ? (v ? JSON.stringify(v) : null) : v;
     }
     values.updatedAt = new Date().toISOString();
     sets.push('updated_at = @updatedAt');

@@ -23,6 +23,8 @@ export type ActionId =
   | 'ssh'
   | 'pause'
   | 'snapshot'
+  | 'suspend'
+  | 'snapshots'
   | 'image-shell'
   | 'build'
   | 'fetch-kernel'
@@ -75,6 +77,8 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   { screen: 'vms', key: 'S', label: 'ssh', action: 'ssh', footer: true },
   { screen: 'vms', key: 'p', label: 'pause/resume', action: 'pause', footer: true },
   { screen: 'vms', key: 'z', label: 'snapshot', action: 'snapshot', footer: true },
+  { screen: 'vms', key: 'n', label: 'snapshots', action: 'snapshots', footer: true },
+  { screen: 'vms', key: 'X', label: 'suspend', action: 'suspend', footer: true },
   { screen: 'vms', key: '/', label: 'filter', action: 'filter', footer: true },
   { screen: 'vms', key: 'up', display: '↑/k', label: 'up', action: 'up' },
   { screen: 'vms', key: 'k', label: 'up', action: 'up' },

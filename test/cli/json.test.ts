@@ -37,6 +37,7 @@ const VM_KEYS = [
   'state',
   'stopTimeoutMs',
   'stoppedAt',
+  'suspended',
   'tap',
   'updatedAt',
   'vcpus',

@@ -300,12 +300,13 @@ export class FakeEngine implements EngineApi {
   async stopVm(name: string, opts?: StopOptions): Promise<VmRecord> {
     this.calls.push({ method: 'stopVm', args: [name, opts] });
     const vm = this.need(name);
-    this.requireState(vm, ['running'], 'stop');
+    this.requireState(vm, opts?.save ? ['running', 'paused'] : ['running'], 'stop');
     const stopping = this.update(vm, { state: 'stopping' });
     await this.transition();
     this.console.out(name, '\r\nreboot: Power down\r\n');
     const stoppedAt = new Date().toISOString();
-    const stopped = this.update(stopping, { state: 'stopped', pid: null, stoppedAt, exitCode: 0 });
+    const suspended = opts?.save ? fakeSuspend(vm) : null;
+    const stopped = this.update(stopping, { state: 'stopped', pid: null, stoppedAt, exitCode: 0, suspended });
     this.emit({ type: 'dns', records: (await this.dnsRecords()).length });
     this.logLine(`stopped vm ${name}`);
     return stopped;
@@ -314,6 +315,18 @@ export class FakeEngine implements EngineApi {
   async restartVm(name: string): Promise<VmRecord> {
     if (this.need(name).state === 'running') await this.stopVm(name);
     return this.startVm(name);
+  }
+
+  async cloneVm(source: string, name: string): Promise<VmRecord> {
+    this.calls.push({ method: 'cloneVm', args: [source, name] });
+    const src = this.need(source);
+    this.requireState(src, ['created', 'stopped', 'error'], 'clone');
+    const n = validateName(name);
+    if (this.vms.has(n)) throw new BangerError(ErrorCodes.NAME_TAKEN, `a VM named ${n} already exists`);
+    const vm: VmRecord = { ...this.record(n, `vm-${++this.seq}`), ...pick(src), suspended: null };
+    this.vms.set(vm.name, vm);
+    this.emit({ type: 'vm', vm });
+    return vm;
   }
 
   async removeVm(name: string, opts?: { force?: boolean }): Promise<void> {
@@ -435,4 +448,32 @@ export class FakeEngine implements EngineApi {
     this.dispose();
     await this.onShutdown?.();
   }
+}
+
+/** What a clone keeps of its source. */
+function pick(v: VmRecord): Partial<VmRecord> {
+  return {
+    backend: v.backend,
+    image: v.image,
+    kernel: v.kernel,
+    vcpus: v.vcpus,
+    memoryMib: v.memoryMib,
+    diskBytes: v.diskBytes,
+    bootArgs: v.bootArgs,
+  };
+}
+
+function fakeSuspend(vm: VmRecord): NonNullable<VmRecord['suspended']> {
+  const mark = { path: '/fake', size: 0, mtimeMs: 0, ino: 0 };
+  return {
+    at: new Date().toISOString(),
+    sizeBytes: vm.memoryMib * 2 ** 20,
+    stamp: { backend: vm.backend, version: 'fake', format: null },
+    disk: mark,
+    kernel: mark,
+    image: vm.image,
+    imageSha: null,
+    memoryMib: vm.memoryMib,
+    vcpus: vm.vcpus,
+  };
 }

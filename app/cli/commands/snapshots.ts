@@ -14,8 +14,16 @@ function snapshotTable(snaps: SnapshotRecord[]): string {
   const total = snaps.reduce((n, s) => n + s.sizeBytes, 0);
   return [
     table(
-      ['NAME', 'SIZE', 'PARENT', 'MEM', 'CREATED'],
-      snaps.map((s) => [s.name, formatBytes(s.sizeBytes), s.parent ?? '-', `${s.memoryMib}M`, s.createdAt]),
+      ['NAME', 'SIZE', 'PARENT', 'MEM', 'VMM', 'CREATED'],
+      snaps.map((s) => [
+        s.name,
+        formatBytes(s.sizeBytes),
+        s.parent ?? '-',
+        `${s.memoryMib}M`,
+        // What wrote it: a restore is refused up front when this host's VMM cannot load it.
+        s.stamp ? `${s.stamp.backend} ${s.stamp.version}` : '-',
+        s.createdAt,
+      ]),
     ),
     `${snaps.length} snapshot${snaps.length === 1 ? '' : 's'}, ${formatBytes(total)} on disk`,
   ].join('\n');

@@ -6,6 +6,7 @@ import { VM_HEADERS, table, vmDetail, vmRow } from '../table.js';
 import { attachConsole } from '../console.js';
 import { clientSshArgv } from '../ssh.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
+import { formatBytes } from '../../base/human.js';
 import { isLive } from '../../contract/vm-facts.js';
 import { foldVmName } from '../../contract/vm-spec.js';
 
@@ -78,19 +79,38 @@ export async function startOrRestart(ctx: CliContext, verb: 'start' | 'restart',
   const e = await ctx.engine();
   const vm = verb === 'start' ? await e.startVm(name) : await e.restartVm(name);
   if (o.json) printJson(ctx, vm);
-  else ctx.out(`${vm.name} is ${vm.state}${vm.ip ? ` at ${vm.ip} (${vm.name}.${ctx.zone})` : ''}`);
+  else {
+    ctx.out(`${vm.name} is ${vm.state}${vm.ip ? ` at ${vm.ip} (${vm.name}.${ctx.zone})` : ''}`);
+    // A suspended VM that could not resume says why it booted cold.
+    if (vm.state === 'running' && vm.lastError) ctx.out(`note: ${vm.lastError}`);
+  }
+}
+
+export async function clone(ctx: CliContext, source: string, name: string, o: Json): Promise<void> {
+  const vm = await (await ctx.engine()).cloneVm(source, name);
+  if (o.json) printJson(ctx, vm);
+  else ctx.out(`${vm.name} created as a copy of ${source.toLowerCase()} (banger vm start ${vm.name})`);
 }
 
 export async function stop(
   ctx: CliContext,
   name: string,
-  o: Json & { force?: boolean; timeout?: number },
+  o: Json & { force?: boolean; timeout?: number; save?: boolean },
 ): Promise<void> {
   const t = o.timeout;
+  if (o.save && o.force) throw new BangerError(ErrorCodes.USAGE, '--save and --force cannot be used together');
   const vm = await (
     await ctx.engine()
-  ).stopVm(name, { force: !!o.force, timeoutMs: t === undefined ? undefined : t * 1000 });
+  ).stopVm(name, {
+    force: !!o.force,
+    timeoutMs: t === undefined ? undefined : t * 1000,
+    ...(o.save ? { save: true } : {}),
+  });
   if (o.json) printJson(ctx, vm);
+  else if (vm.suspended)
+    ctx.out(
+      `${vm.name} is suspended (${formatBytes(vm.suspended.sizeBytes)} saved): banger vm start ${vm.name} resumes it`,
+    );
   else
     ctx.out(
       `${vm.name} is ${vm.state}${vm.exitCode !== null ? ` (exit ${vm.exitCode})` : vm.exitSignal ? ` (${vm.exitSignal})` : ''}`,

@@ -1,6 +1,6 @@
 // What a VMM backend (Firecracker, QEMU) provides to the VM lifecycle. Everything else
 // (leases, TAPs, DNS, disks, console tailing, reconcile) is shared by the engine.
-import type { Backend, VmRecord } from '../../contract/api.js';
+import type { Backend, VmmStamp, VmRecord } from '../../contract/api.js';
 import type { UndoStack } from './undo.js';
 
 /** Everything a driver needs to boot one VM; paths are already created by the engine. */
@@ -100,6 +100,13 @@ export interface VmDriver {
   runState?(handle: VmmHandle): Promise<'running' | 'paused' | null>;
   /** Write a paused guest's state to files.state (and files.memory); the guest stays paused. */
   saveSnapshot?(handle: VmmHandle, files: SnapshotFiles): Promise<void>;
+  /** The VMM version and state format of what saveSnapshot just wrote (recorded with it). */
+  stampSnapshot?(handle: VmmHandle, files: SnapshotFiles): Promise<VmmStamp>;
+  /**
+   * Can the VMM on this host load files (written under stamp)? Throws E_SNAPSHOT_INCOMPATIBLE
+   * saying why. Starts no VM and changes nothing: it runs before a restore touches anything.
+   */
+  checkLoadable?(files: SnapshotFiles, stamp: VmmStamp | null): Promise<void>;
   /**
    * Steps that bring a VM back from spec.restoreFrom instead of booting it: launch the VMM,
    * load the state, resume. Same undo and handle contract as bootSteps.

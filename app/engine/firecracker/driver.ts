@@ -2,9 +2,9 @@
 // through sudo or the entry point, under the jailer; vmm-launch.ts holds one launch's state),
 // configure it in the Go SDK's order, start it; stop it Ctrl-Alt-Del first.
 import { realpathSync, rmSync } from 'node:fs';
-import type { Backend, VmRecord } from '../../contract/api.js';
+import type { Backend, VmmStamp, VmRecord } from '../../contract/api.js';
 import type { ProcessRunner, SpawnedProcess } from '../../base/process.js';
-import type { Probe } from '../../base/probe.js';
+import { directProbe, type Probe } from '../../base/probe.js';
 import { which } from '../../base/process.js';
 import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import type { UndoStack } from '../driver/undo.js';
@@ -14,7 +14,8 @@ import { JailSupport, noJailedSnapshots } from './jail-launch.js';
 import type { JailDecision, JailInputs } from './jail-mode.js';
 import { chooseLaunch, type VmmFiles } from './launch-strategy.js';
 import { VmmLaunch, type LaunchDeps } from './vmm-launch.js';
-import { fcPause, fcRestoreSteps, fcResume, fcRunState, fcSaveSnapshot } from './snapshot.js';
+import { fcPause, fcRestoreSteps, fcResume, fcRunState, fcSaveSnapshot, fcVersionOf } from './snapshot.js';
+import { fcCheckLoadable, fcDescribe } from './snapshot-compat.js';
 import { hasFlag, signalPid, waitForExit } from './launcher.js';
 import { pidAlive as isAlive } from '../../base/pid.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
@@ -257,6 +258,24 @@ export class FirecrackerDriver implements VmDriver {
   // Snapshot files live outside the jail, where a jailed VMM cannot reach them.
   saveSnapshot(handle: VmmHandle, files: SnapshotFiles): Promise<void> {
     return this.jail.inJail(handle.pid) ? Promise.reject(noJailedSnapshots()) : fcSaveSnapshot(handle, files);
+  }
+  async stampSnapshot(handle: VmmHandle, files: SnapshotFiles): Promise<VmmStamp> {
+    const bin = which(this.o.bin) ?? this.o.bin;
+    return {
+      backend: 'firecracker',
+      version: await fcVersionOf(handle),
+      format: await fcDescribe(this.runner, bin, files.state),
+    };
+  }
+  checkLoadable(files: SnapshotFiles, stamp: VmmStamp | null): Promise<void> {
+    return fcCheckLoadable(
+      this.runner,
+      this.o.probe ?? directProbe(this.runner),
+      which(this.o.bin) ?? this.o.bin,
+      files,
+      stamp,
+      files.dir.split('/').pop() ?? '',
+    );
   }
   restoreSteps(spec: LaunchSpec, undo: UndoStack, handle: { current: VmmHandle | null }): BootStep[] {
     if (this.jail.decision().choice) return [{ name: 'launch-vmm', run: () => Promise.reject(noJailedSnapshots()) }];

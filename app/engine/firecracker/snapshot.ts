@@ -32,6 +32,11 @@ export async function fcRunState(h: VmmHandle): Promise<'running' | 'paused' | n
   return info.state === 'Running' ? 'running' : info.state === 'Paused' ? 'paused' : null;
 }
 
+/** The running VMM's version (GET /version), recorded with what it writes. */
+export async function fcVersionOf(h: VmmHandle): Promise<string> {
+  return (await withClient(h.socketPath, (c) => c.getVersion())).firecracker_version;
+}
+
 export function fcSaveSnapshot(h: VmmHandle, files: SnapshotFiles): Promise<void> {
   return withClient(h.socketPath, (c) =>
     c.createSnapshot(

@@ -3,7 +3,7 @@
 // Boot: launch-vmm -> wait-qmp -> query-status. Stop: Ctrl-Alt-Del (the guest's init reboots,
 // -no-reboot turns that into an exit), then QMP quit / SIGTERM, then SIGKILL.
 import { rmSync } from 'node:fs';
-import type { VmRecord } from '../../contract/api.js';
+import type { VmmStamp, VmRecord } from '../../contract/api.js';
 import type { BootStep, ExitInfo, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import type { UndoStack } from '../driver/undo.js';
 import { directProbe, type Probe } from '../../base/probe.js';
@@ -14,6 +14,7 @@ import { decideAccel, readAccelInputs, type AccelDecision, type AccelInputs, typ
 import { cmdlineOwnedBy } from './cmdline.js';
 import { QmpClient, withQmp } from './qmp.js';
 import { QemuLaunch } from './launch.js';
+import { qemuCheckLoadable, qemuVersion, streamMachine } from './snapshot-compat.js';
 import { qemuLoadSnapshot, qemuPause, qemuResume, qemuRunState, qemuSaveSnapshot } from './snapshot.js';
 import { pidAlive } from '../../base/pid.js';
 import { sleep } from '../../base/time.js';
@@ -47,6 +48,10 @@ export class QemuDriver implements VmDriver {
     this.termWaitMs = o.termWaitMs ?? 3_000;
   }
 
+  private probeFn(): Probe {
+    return this.o.probe ?? directProbe(this.o.runner);
+  }
+
   accelDecision(): AccelDecision {
     return decideAccel(this.o.accel, (this.o.accelInputs ?? readAccelInputs)());
   }
@@ -54,7 +59,7 @@ export class QemuDriver implements VmDriver {
   async available(): Promise<{ ok: boolean; reason: string; version?: string }> {
     const path = which(this.o.bin);
     if (!path) return { ok: false, reason: `${this.o.bin} not found on PATH (install qemu-system-x86)` };
-    const probe = this.o.probe ?? directProbe(this.o.runner);
+    const probe = this.probeFn();
     // Both at once: each is a whole QEMU start.
     const [v, machines] = await Promise.all([probe([path, '--version']), probe([path, '-machine', 'help'])]);
     const m = /QEMU emulator version (\S+)/.exec(v.stdout);
@@ -198,6 +203,24 @@ export class QemuDriver implements VmDriver {
   }
   saveSnapshot(handle: VmmHandle, files: SnapshotFiles): Promise<void> {
     return qemuSaveSnapshot(handle, files);
+  }
+
+  /** The running QEMU's own version (QMP: the binary on disk may have been upgraded since it started). */
+  async stampSnapshot(h: VmmHandle, files: SnapshotFiles): Promise<VmmStamp> {
+    const header = streamMachine(files.state);
+    const v = await withQmp(h.socketPath, (c) =>
+      c.execute<{ qemu: { major: number; minor: number; micro: number } }>('query-version'),
+    ).catch(() => null);
+    return {
+      backend: 'qemu',
+      version: v
+        ? `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}`
+        : ((await qemuVersion(this.probeFn(), this.executable())) ?? 'unknown'),
+      format: 'machine' in header ? header.machine : null,
+    };
+  }
+  checkLoadable(files: SnapshotFiles, stamp: VmmStamp | null): Promise<void> {
+    return qemuCheckLoadable(this.probeFn(), this.executable(), files.state, stamp, files.dir.split('/').pop() ?? '');
   }
 
   /** Boot's launch and QMP wait (with -incoming defer), then load the stream and continue. */

@@ -101,15 +101,19 @@ export class QemuLaunch {
     const { spec } = this;
     // O_RDWR: opening a FIFO read-only blocks until a writer shows up; read/write never does.
     const fifoFd = openSync(spec.consoleFifo, constants.O_RDWR);
+    // A restore: the saved stream is QEMU's fd 3, read by QEMU itself (migrate-incoming fd:3).
+    const stateFd = spec.restoreFrom ? openSync(spec.restoreFrom.state, constants.O_RDONLY) : null;
     let sink: ConsoleSink | null = null;
     try {
       // Console output through the capping relay: the cap holds with no engine running.
       sink = openConsoleSink(this.d.runner, spec.consoleLog, spec.consoleMaxBytes ?? 0);
       this.logStart = fileSize(spec.consoleLog);
-      return this.d.runner.spawn(argv, { stdio: [fifoFd, sink.stdio, sink.stdio], detached: true });
+      const stdio = [fifoFd, sink.stdio, sink.stdio, ...(stateFd === null ? [] : [stateFd])];
+      return this.d.runner.spawn(argv, { stdio, detached: true });
     } finally {
       // QEMU holds its own copies; ours would keep the FIFO open after QEMU dies.
       closeSync(fifoFd);
+      if (stateFd !== null) closeSync(stateFd);
       sink?.release();
     }
   }

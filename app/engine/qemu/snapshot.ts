@@ -1,9 +1,10 @@
 // Pause, resume and snapshots for QEMU over QMP. A snapshot is QEMU's migration stream (vCPU,
 // device and RAM state) sent to a Unix socket the engine listens on and written to a file; a
-// restore starts QEMU with `-incoming defer`, has it listen (migrate-incoming) and streams the
-// file back in. QEMU 7.2 has no file: migration URI, and exec: would go through /bin/sh.
-import { createReadStream, createWriteStream, rmSync } from 'node:fs';
-import { createConnection, createServer, type Server } from 'node:net';
+// restore starts QEMU with `-incoming defer` and the file open as its fd 3, and has it read
+// that (migrate-incoming fd:3). QEMU 7.2 has no file: migration URI, and exec: would go
+// through /bin/sh.
+import { createWriteStream, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { finished } from 'node:stream/promises';
 import type { SnapshotFiles, VmmHandle } from '../driver/contract.js';
 import { withQmp, type QmpClient } from './qmp.js';
@@ -104,20 +105,20 @@ export async function qemuSaveSnapshot(h: VmmHandle, files: SnapshotFiles, timeo
   }
 }
 
-/** Restore step: QEMU started with -incoming defer listens; stream the file in, wait for it to load. */
-export async function qemuLoadSnapshot(h: VmmHandle, files: SnapshotFiles, timeoutMs = 300_000): Promise<void> {
+/** The fd a restored QEMU was given its saved stream on (the driver's launch step). */
+export const STATE_FD = 3;
+
+/**
+ * Restore step: QEMU started with -incoming defer and the state file as its fd 3 reads the
+ * stream itself (no copy through the engine: the load is the restore's longest step); wait
+ * for it to load.
+ */
+export async function qemuLoadSnapshot(h: VmmHandle, _files: SnapshotFiles, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  rmSync(files.channel, { force: true });
   await withQmp(
     h.socketPath,
     async (c) => {
-      await c.execute('migrate-incoming', { uri: `unix:${files.channel}` });
-      const sock = createConnection({ path: files.channel });
-      await new Promise<void>((resolve, reject) => {
-        sock.once('connect', resolve);
-        sock.once('error', reject);
-      });
-      await finished(createReadStream(files.state).pipe(sock));
+      await c.execute('migrate-incoming', { uri: `fd:${STATE_FD}` });
       // The source was paused: once loaded, the guest sits in "paused" until cont.
       for (;;) {
         if (!pidAlive(h.pid)) throw new BangerError(ErrorCodes.VMM, 'qemu exited while loading the snapshot');
@@ -129,5 +130,4 @@ export async function qemuLoadSnapshot(h: VmmHandle, files: SnapshotFiles, timeo
     },
     QMP_OPTS,
   );
-  rmSync(files.channel, { force: true });
 }

@@ -1,16 +1,19 @@
 // Pause/resume and snapshots of VMs. A snapshot is the VMM's state (and memory) written while
 // the guest is paused, plus a copy of its disk taken in the same pause (reflinked where the
-// filesystem can, else sparse). Files live in the VM's dir, records in the store; a restore
-// copies the disk back and boots the VM through the driver's restore steps.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+// filesystem can, else sparse), and the VMM version that wrote it. Files live in the VM's dir,
+// records in the store. A restore asks the VMM whether it can load the state before anything
+// changes, then swaps the disk copy in and boots through the driver's restore steps; a failed
+// load puts the VM's own disk back (disk-swap.ts).
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SnapshotRecord, VmRecord } from '../../contract/api.js';
+import type { SnapshotRecord, VmmStamp, VmRecord } from '../../contract/api.js';
 import type { Store } from '../store.js';
 import type { EventBus } from '../events.js';
 import type { ProcessRunner } from '../../base/process.js';
 import type { SnapshotFiles, VmmHandle } from '../driver/contract.js';
 import type { VmLifecycle } from '../vm/lifecycle.js';
 import { SnapshotStore } from './store.js';
+import { copyDisk, diskSwap, swapBack, swapDone, swapIn, sweepSwap } from './disk-swap.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
 import type { Logger } from '../../base/log.js';
@@ -120,12 +123,14 @@ export class Snapshots {
     mkdirSync(files.dir, { recursive: true, mode: 0o700 });
     const wasPaused = vm.state === 'paused';
     const t0 = Date.now();
+    let stamp: VmmStamp | null = null;
     try {
       if (!wasPaused) await drv.pause!(h);
       try {
         await drv.saveSnapshot!(h, files);
+        stamp = (await drv.stampSnapshot?.(h, files)) ?? null;
         // The disk copy is taken in the same pause: memory and disk agree.
-        await this.copyDisk(vmPaths(this.d.paths, vm.id).disk, files.disk);
+        await copyDisk(this.d.runner, vmPaths(this.d.paths, vm.id).disk, files.disk);
       } finally {
         if (!wasPaused) await drv.resume!(h);
       }
@@ -143,22 +148,12 @@ export class Snapshots {
       memoryMib: vm.memoryMib,
       vcpus: vm.vcpus,
       createdAt: new Date().toISOString(),
+      stamp,
     });
     this.d.store.addEvent('vm', vm.name, `snapshot ${snap} taken (${ms} ms)`);
     this.d.logger.info(`vm ${vm.name}: snapshot ${snap} taken`, { ms, bytes: rec.sizeBytes });
     this.d.bus.emit({ type: 'snapshots', vm: vm.name });
     return rec;
-  }
-
-  /** cp --reflink=auto --sparse=always into a temp name, then rename: never a half disk. */
-  private async copyDisk(src: string, dest: string): Promise<void> {
-    const tmp = `${dest}.part`;
-    try {
-      await this.d.runner.run(['cp', '--reflink=auto', '--sparse=always', src, tmp], { timeoutMs: 30 * 60_000 });
-      renameSync(tmp, dest);
-    } finally {
-      rmSync(tmp, { force: true });
-    }
   }
 
   async restore(name: string, rawSnap: string): Promise<VmRecord> {
@@ -168,13 +163,33 @@ export class Snapshots {
     if (!rec) throw new BangerError(ErrorCodes.NOT_FOUND, `VM "${vm.name}" has no snapshot named "${snap}"`);
     if (rec.memoryMib !== vm.memoryMib || rec.vcpus !== vm.vcpus || rec.backend !== vm.backend)
       throw new BangerError(ErrorCodes.INVALID_STATE, `snapshot "${snap}" was taken with another VM shape or backend`);
-    // The state now running is being replaced: no graceful shutdown of it.
-    if (isLive(vm.state)) vm = await this.d.lifecycle.stop(vm.name, { force: true });
+    const drv = this.d.lifecycle.driverFor(vm);
+    if (!drv.restoreSteps)
+      throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, `the ${vm.backend} backend cannot restore snapshots`);
+    if (this.d.lifecycle.isBusy(vm.id))
+      throw new BangerError(ErrorCodes.INVALID_STATE, `VM "${vm.name}" is busy: try again when it is done`);
     const files = snapshotFiles(this.d.paths, vm.id, snap);
+    // Before anything changes: a load this VMM refuses would end it and leave nothing running.
+    await drv.checkLoadable?.(files, rec.stamp ?? null);
     const t0 = Date.now();
-    const out = await this.d.lifecycle.startRestored(vm.name, files, () =>
-      this.copyDisk(files.disk, vmPaths(this.d.paths, vm.id).disk),
-    );
+    const swap = diskSwap(vmPaths(this.d.paths, vm.id).disk);
+    await copyDisk(this.d.runner, files.disk, swap.incoming);
+    let out: VmRecord;
+    try {
+      // The state now running is being replaced: no graceful shutdown of it.
+      if (isLive(vm.state)) vm = await this.d.lifecycle.stop(vm.name, { force: true });
+      out = await this.d.lifecycle.startRestored(vm.name, files, {
+        prepare: async () => swapIn(swap),
+        rollback: async () => {
+          swapBack(swap);
+          this.d.store.addEvent('vm', vm.name, `restore of ${snap} failed: its own disk was put back`);
+        },
+      });
+    } catch (err) {
+      rmSync(swap.incoming, { force: true });
+      throw err;
+    }
+    swapDone(swap);
     this.records.setHead(vm.id, snap);
     this.d.store.addEvent('vm', vm.name, `restored from snapshot ${snap} (${Date.now() - t0} ms)`);
     this.d.bus.emit({ type: 'snapshots', vm: vm.name });
@@ -189,11 +204,14 @@ export class Snapshots {
     const removed: string[] = [];
     for (const vm of this.d.store.listVms()) {
       if (this.d.lifecycle.isBusy(vm.id)) continue;
-      const part = `${vmPaths(this.d.paths, vm.id).disk}.part`;
-      if (existsSync(part)) {
+      const disk = vmPaths(this.d.paths, vm.id).disk;
+      for (const part of [`${disk}.part`, `${disk}.restore.part`]) {
+        if (!existsSync(part)) continue;
         rmSync(part, { force: true });
         removed.push(`disk copy ${vm.name}`);
       }
+      const swapped = sweepSwap(diskSwap(disk), vm.state === 'running' || vm.state === 'paused');
+      if (swapped) removed.push(`${swapped} ${vm.name}`);
       const dir = vmPaths(this.d.paths, vm.id).snapshotsDir;
       const known = new Set(this.records.list(vm.id).map((s) => s.name));
       for (const snap of existsSync(dir) ? readdirSync(dir) : []) {

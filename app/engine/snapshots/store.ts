@@ -1,6 +1,6 @@
 // Snapshot records in the engine's SQLite file (tables from migration 2). Rows go with their
 // VM (ON DELETE CASCADE); the files live under the VM's dir and go with it too.
-import type { Backend, SnapshotRecord } from '../../contract/api.js';
+import type { Backend, SnapshotRecord, VmmStamp } from '../../contract/api.js';
 import type { Store } from '../store.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { isUniqueViolation } from '../store.js';
@@ -14,10 +14,11 @@ interface Row {
   memory_mib: number;
   vcpus: number;
   created_at: string;
+  stamp: string | null;
 }
 
 const SELECT = `SELECT vms.name AS vm, s.name, s.backend, s.parent, s.size_bytes, s.memory_mib, s.vcpus,
-  s.created_at FROM snapshots s JOIN vms ON vms.id = s.vm_id`;
+  s.created_at, s.stamp FROM snapshots s JOIN vms ON vms.id = s.vm_id`;
 
 function toRecord(r: Row): SnapshotRecord {
   return {
@@ -29,6 +30,7 @@ function toRecord(r: Row): SnapshotRecord {
     memoryMib: r.memory_mib,
     vcpus: r.vcpus,
     createdAt: r.created_at,
+    stamp: r.stamp ? (JSON.parse(r.stamp) as VmmStamp) : null,
   };
 }
 
@@ -52,10 +54,20 @@ export class SnapshotStore {
       this.store.tx(() => {
         this.store.db
           .prepare(
-            `INSERT INTO snapshots (vm_id, name, backend, parent, size_bytes, memory_mib, vcpus, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO snapshots (vm_id, name, backend, parent, size_bytes, memory_mib, vcpus, created_at, stamp)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
-          .run(vmId, rec.name, rec.backend, rec.parent, rec.sizeBytes, rec.memoryMib, rec.vcpus, rec.createdAt);
+          .run(
+            vmId,
+            rec.name,
+            rec.backend,
+            rec.parent,
+            rec.sizeBytes,
+            rec.memoryMib,
+            rec.vcpus,
+            rec.createdAt,
+            rec.stamp ? JSON.stringify(rec.stamp) : null,
+          );
         this.setHead(vmId, rec.name);
       });
     } catch (err) {

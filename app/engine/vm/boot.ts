@@ -125,21 +125,26 @@ export async function runBoot(
     stored = h;
   };
   let current = '';
+  const took: Record<string, number> = {};
   try {
     for (const step of common) {
       current = step.name;
+      const t = Date.now();
       await step.run();
+      took[current] = Date.now() - t;
       await testHold(d, vm, `engine:${current}`);
     }
     // The driver's steps are built now, so they see the network and console results.
     const steps = restoreFrom ? driver.restoreSteps!(spec(), undo, handle) : driver.bootSteps(spec(), undo, handle);
     for (const step of steps) {
       current = step.name;
+      const t = Date.now();
       try {
         await step.run();
       } finally {
         persist();
       }
+      took[current] = Date.now() - t;
       await testHold(d, vm, `vmm:${current}`);
     }
   } catch (err) {
@@ -151,6 +156,8 @@ export async function runBoot(
     throw new BootFailure(current, err, alive);
   }
   undo.commit();
+  // Where a start's time goes (a resume against a cold boot), per step, in the engine log.
+  d.logger.info(`vm ${vm.name}: ${restoreFrom ? 'restore' : 'boot'} steps (ms)`, took);
   return { vm, handle: handle.current!, tap, consolePaths };
 }
 

@@ -17,6 +17,9 @@ import { vmPaths, type Paths } from '../../base/paths.js';
 import { isActive, isLive } from '../../contract/vm-facts.js';
 import type { Logger } from '../../base/log.js';
 
+/** A suspended VM's start: back with its saved state, or a note on why it boots cold. */
+export type ResumeOutcome = { vm: VmRecord } | { cold: string };
+
 export interface LifecycleDeps {
   store: Store;
   paths: Paths;
@@ -98,18 +101,40 @@ export class VmLifecycle {
   }
 
   /**
-   * Bring a stopped VM back from a snapshot: prepare (the disk copy) runs as part of the same
-   * exclusive operation, then the boot path with the driver's restore steps.
+   * Bring a stopped VM back from a snapshot: prepare (putting the snapshot's disk in place)
+   * runs as part of the same exclusive operation, then the boot path with the driver's restore
+   * steps; rollback (the VM's own disk back) runs, still inside it, when prepare or the load fails.
    */
-  async startRestored(name: string, files: SnapshotFiles, prepare: (vm: VmRecord) => Promise<void>): Promise<VmRecord> {
+  async startRestored(
+    name: string,
+    files: SnapshotFiles,
+    swap: { prepare: (vm: VmRecord) => Promise<void>; rollback: (vm: VmRecord) => Promise<void> },
+  ): Promise<VmRecord> {
     const vm = this.get(name);
     this.requireState(vm, ['created', 'stopped', 'error'], 'restore');
     if (!this.driverFor(vm).restoreSteps)
       throw new BangerError(ErrorCodes.NOT_IMPLEMENTED, `the ${vm.backend} backend cannot restore snapshots`);
     return this.exclusive(vm, 'restore', async () => {
-      await prepare(vm);
-      return this.doStart(vm, files);
+      try {
+        await swap.prepare(vm);
+        return await this.doStart(vm, files);
+      } catch (err) {
+        await swap.rollback(vm);
+        throw err;
+      }
     });
+  }
+
+  /**
+   * Set by the snapshot service: bring a suspended VM back (restore with its saved state, or
+   * say why not and let start boot cold). Runs inside start's exclusive operation.
+   */
+  resumer: ((vm: VmRecord, restore: (files: SnapshotFiles) => Promise<VmRecord>) => Promise<ResumeOutcome>) | null =
+    null;
+
+  /** Stop a VM inside an exclusive operation its caller already holds (suspend). */
+  stopHeld(vm: VmRecord, opts: StopOptions): Promise<VmRecord> {
+    return this.doStop(vm, opts);
   }
 
   isBusy(vmId: string): boolean {
@@ -124,7 +149,15 @@ export class VmLifecycle {
   async start(name: string): Promise<VmRecord> {
     const vm = this.get(name);
     this.requireState(vm, ['created', 'stopped', 'error'], 'start');
-    return this.exclusive(vm, 'start', () => this.doStart(vm));
+    return this.exclusive(vm, 'start', async () => {
+      if (vm.suspended && this.resumer) {
+        const back = await this.resumer(vm, (files) => this.doStart(vm, files));
+        if ('vm' in back) return back.vm;
+        // The note stays on the running VM (vm show, the TUI) until its next start or stop.
+        return this.update(await this.doStart(this.get(vm.name)), { lastError: back.cold });
+      }
+      return this.doStart(vm);
+    });
   }
 
   /** Two VMMs on one disk corrupt it: refuse while any VMM of this VM is alive. */

@@ -7,6 +7,7 @@ import { validateDisk, validateMemory, validateName, validateVcpus } from '../..
 import { confirmDialog } from '../widgets/dialogs.js';
 import { FormDialog, type FormValues } from '../widgets/form.js';
 import type { ActionId } from '../keys.js';
+import { SnapshotActions } from './snapshots.js';
 
 /**
  * Turn the create form's strings into engine input, or the message the engine would give: the
@@ -34,7 +35,10 @@ export function parseCreateForm(v: FormValues): { input: VmCreateInput } | { err
 }
 
 export class VmActions {
-  constructor(private host: ActionHost) {}
+  private snaps: SnapshotActions;
+  constructor(private host: ActionHost) {
+    this.snaps = new SnapshotActions(host);
+  }
 
   /** false when the action is not a VM action. */
   run(a: ActionId): boolean {
@@ -63,6 +67,16 @@ export class VmActions {
       case 'snapshot':
         this.vmCall('snapshot', 'snapshotting', (n) => this.host.engine.snapshotVm(n));
         return true;
+      case 'suspend': {
+        const name = this.target();
+        if (name) this.snaps.suspend(name, (v, d, fn) => this.vmCall(v, d, fn));
+        return true;
+      }
+      case 'snapshots': {
+        const name = this.target();
+        if (name) void this.snaps.open(name);
+        return true;
+      }
       default:
         return false;
     }

@@ -3,7 +3,7 @@
 import type { BuildProgress, DnsRecord, ImageRecord, KernelRecord, VmRecord } from '../../contract/api.js';
 import { stateColor } from './colors.js';
 import { formatAgo, formatBytes, formatLocalTime } from '../../base/human.js';
-import { vmDnsName, vmUptime, isLive } from '../../contract/vm-facts.js';
+import { isLive, stateLabel, vmDnsName, vmUptime } from '../../contract/vm-facts.js';
 
 /** blessed.escape without blessed: `{` and `}` would otherwise be read as tags. */
 export function escapeTags(s: string): string {
@@ -67,7 +67,7 @@ function cell(vm: VmRecord, id: Column['id'], now: number, zone: string, cpuPct:
     case 'name':
       return vm.name;
     case 'state':
-      return vm.state;
+      return stateLabel(vm);
     case 'ip':
       return vm.ip ?? '-';
     case 'dns':
@@ -105,7 +105,7 @@ export function formatVmRow(
   return cols
     .map((c) => {
       if (c.id === 'state') {
-        const label = opts.pending ? `${opts.pending}…` : vm.state;
+        const label = opts.pending ? `${opts.pending}…` : stateLabel(vm);
         const color = stateColor(opts.pending ? 'starting' : vm.state);
         return `{${color}-fg}${escapeTags(fit(label, c.width))}{/${color}-fg}`;
       }

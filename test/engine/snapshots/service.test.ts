@@ -4,7 +4,7 @@
 // new engine adopting a paused VM as paused.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SIM, simEngine, waitFor, type TestEngine } from '../../helpers/engine.js';
 import { createEngine } from '../../../app/engine/wiring.js';
@@ -31,6 +31,7 @@ function calls(): { method: string; path: string; body: unknown; status: number 
   return readFileSync(rec, 'utf8')
     .trim()
     .split('\n')
+    .filter(Boolean)
     .map((l) => JSON.parse(l))
     .filter((c) => c.method !== 'GET');
 }
@@ -139,16 +140,50 @@ test('snapshot, change the disk, restore: API order, files, records, the disk ba
   );
 });
 
-test('a snapshot of another data format version: the restore fails clearly, no VMM left', async () => {
+test('a snapshot of another data format version: refused before anything changes (the VM runs on, its disk kept)', async () => {
   const e = te.engine;
   const vm = await e.createVm({ name: 'v', start: true });
-  await e.snapshotVm('v', 'old');
+  const s = await e.snapshotVm('v', 'old');
+  assert.equal(s.stamp, { backend: 'firecracker', version: '1.16.1', format: '10.0.0' }, 'the VMM version is recorded');
   const f = snapshotFiles(te.t.paths, vm.id, 'old');
+  // What an upgrade to a Firecracker of another format looks like from here.
   writeFileSync(f.state, JSON.stringify({ ...JSON.parse(readFileSync(f.state, 'utf8')), version: '9.0.0' }));
-  await rejects(e.restoreVm('v', 'old'), 'E_BOOT_FAILED', /load-snapshot.*Invalid data version: 9\.0\.0/);
+  const disk = vmPaths(te.t.paths, vm.id).disk;
+  writeFileSync(disk, Buffer.concat([Buffer.from('CURRENT'), readFileSync(disk).subarray(7)]));
+  const current = readFileSync(disk);
+  writeFileSync(rec, '');
+  await rejects(e.restoreVm('v', 'old'), 'E_SNAPSHOT_INCOMPATIBLE', /format is v9\.0\.0.*reads v10\.0-10\.0/);
   const after = await e.getVm('v');
+  assert.is(after.state, 'running', 'the running VM was not touched');
+  assert.is(after.pid, vm.pid);
+  assert.ok(readFileSync(disk).equals(current), 'the current disk is intact');
+  assert.not.ok(
+    calls().some((c) => c.path.startsWith('/snapshot')),
+    'no load was tried',
+  );
+});
+
+test("a load that fails after the check: the VM's own disk is put back", async () => {
+  const e = te.engine;
+  const vm = await e.createVm({ name: 'l', start: true });
+  await e.snapshotVm('l', 's');
+  const f = snapshotFiles(te.t.paths, vm.id, 's');
+  const disk = vmPaths(te.t.paths, vm.id).disk;
+  writeFileSync(disk, Buffer.concat([Buffer.from('CURRENT'), readFileSync(disk).subarray(7)]));
+  const current = readFileSync(disk);
+  // The state reads fine (the check passes); the memory file is gone, so the load itself fails.
+  rmSync(f.memory);
+  await rejects(e.restoreVm('l', 's'), 'E_BOOT_FAILED', /load-snapshot.*Failed to load guest memory/);
+  const after = await e.getVm('l');
   assert.is(after.state, 'error');
-  assert.is(after.pid, null);
+  assert.is(after.pid, null, 'no VMM left');
+  assert.ok(readFileSync(disk).equals(current), 'the disk is the one from before the restore');
+  assert.not.ok(existsSync(`${disk}.prev`) || existsSync(`${disk}.restore`), 'no copies left behind');
+  assert.ok(
+    (await e.events(20)).some((ev) => /restore of s failed: its own disk was put back/.test(ev.message)),
+    'the event says so',
+  );
+  assert.is((await e.startVm('l')).state, 'running', 'and it boots from that disk');
 });
 
 test('Firecracker load request: network overrides only where the version has them', () => {
@@ -168,7 +203,16 @@ test('reconcile sweeps what a crash mid-snapshot or mid-restore leaves, keeps re
   mkdirSync(junk.dir, { recursive: true });
   writeFileSync(junk.state, 'partial');
   writeFileSync(`${vmPaths(te.t.paths, vm.id).disk}.part`, 'partial');
+  // A crash between the swap and the load's end, on a VM that does not run: its own disk back.
+  const stopped = await e.createVm({ name: 'd' });
+  const dd = vmPaths(te.t.paths, stopped.id).disk;
+  const own = readFileSync(dd);
+  renameSync(dd, `${dd}.prev`);
+  writeFileSync(dd, 'the snapshot copy');
   const report = await e.reconcile();
+  assert.ok(readFileSync(dd).equals(own), 'the VM has its own disk again');
+  assert.not.ok(existsSync(`${dd}.prev`));
+  assert.ok(report.orphansRemoved.includes('disk put back after an unfinished restore d'), JSON.stringify(report));
   assert.ok(report.orphansRemoved.includes('snapshot c/half'), JSON.stringify(report));
   assert.ok(report.orphansRemoved.includes('disk copy c'), JSON.stringify(report));
   assert.not.ok(existsSync(junk.dir));
