@@ -8,7 +8,18 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Keep in step with ROOT_FILES in app/base/priv-sources.ts (test/priv/install-files.test.ts checks). */
-export const ROOT_FILES = ['main', 'verbs', 'vmm-verbs', 'jail-verbs', 'build-verbs', 'policy'];
+export const ROOT_FILES = [
+  'main',
+  'verbs',
+  'vmm-verbs',
+  'jail-verbs',
+  'build-verbs',
+  'policy',
+  'fd-walk',
+  'fd-remove',
+  'kill-verb',
+  'forward-verb',
+];
 export const ROOT_TRANSFORM = { loader: 'ts', format: 'cjs', target: 'node20', legalComments: 'inline' };
 
 /** Compile app/priv/root under `root` into `outDir` (NAME.js each, and source.sha256). */

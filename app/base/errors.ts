@@ -40,6 +40,8 @@ export const ErrorCodes = {
   /** A snapshot the VMM on this host cannot load (another version or format): nothing was changed. */
   SNAPSHOT_INCOMPATIBLE: 'E_SNAPSHOT_INCOMPATIBLE',
   INTERNAL: 'E_INTERNAL',
+  /** A running VM that ssh cannot reach (refused, timed out, no route): vm exec / vm cp. */
+  UNREACHABLE: 'E_UNREACHABLE',
   /** A runtime dir or socket that someone else could control. */
   UNTRUSTED_PATH: 'E_UNTRUSTED_PATH',
   /** setup sudoers --apply: a bridge or subnet root will not put in a user's policy. */

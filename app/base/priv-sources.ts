@@ -8,7 +8,18 @@ import { nodeCrypto } from './lazy-builtin.js';
 import { BangerError, ErrorCodes } from './errors.js';
 
 /** The root-run modules, installed as DIR/lib/NAME.js; `main` is the entry point's main. */
-export const ROOT_FILES = ['main', 'verbs', 'vmm-verbs', 'jail-verbs', 'build-verbs', 'policy'];
+export const ROOT_FILES = [
+  'main',
+  'verbs',
+  'vmm-verbs',
+  'jail-verbs',
+  'build-verbs',
+  'policy',
+  'fd-walk',
+  'fd-remove',
+  'kill-verb',
+  'forward-verb',
+];
 /** Installed by an older banger and no longer used (removed with the entry point). */
 export const LEGACY_ROOT_FILES = ['helper'];
 

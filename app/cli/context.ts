@@ -2,6 +2,7 @@
 // tell), output streams, and the few host capabilities front ends need (a terminal for ssh).
 import type { DoctorReport, EngineApi } from '../contract/api.js';
 import type { SshPaths } from './ssh.js';
+import type { ProcessRunner } from '../base/process.js';
 
 export interface CliContext {
   engine(): Promise<EngineApi>;
@@ -17,6 +18,8 @@ export interface CliContext {
   stopEngine?(opts: { stopVms: boolean; purge: boolean }): Promise<string>;
   /** Where this user's ssh key and per-VM known_hosts live (vm ssh builds its argv from them). */
   paths?: SshPaths;
+  /** The host process runner (vm exec and vm cp run ssh and tar through it). */
+  processes?(): Promise<ProcessRunner>;
   /** Check the host from this process, without an engine (banger doctor). */
   doctor?(): Promise<DoctorReport>;
   /** Write the DNS setup (banger dns setup --apply). */

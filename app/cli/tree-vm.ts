@@ -1,5 +1,6 @@
 // The vm verbs of the command tree (app/cli/tree.ts). A verb's code loads on first use.
 import { vmStateVerbs } from './tree-vm-state.js';
+import { vmExecVerbs } from './tree-vm-exec.js';
 import { JSON_HELP, arg, valued, verb, whole, type Cmd, type Runtime } from './program.js';
 
 const vm = () => import('./commands/vm.js');
@@ -155,6 +156,7 @@ export function vmGroup(root: Cmd, r: Runtime, rest: () => string[]): void {
   vmRecordVerbs(g, r);
   vmLifecycleVerbs(g, r);
   vmAccessVerbs(g, r, rest);
+  vmExecVerbs(g, r, rest);
   vmStateVerbs(g, r);
   vmMetricsVerbs(g, r);
 }

@@ -33,6 +33,7 @@ export async function cliMain(argv: string[], paths: Paths): Promise<number> {
     out,
     err,
     interactive: async (a) => (await run()).interactive(a),
+    processes: run,
     paths,
     zone,
     isTTY: !!process.stderr.isTTY,

@@ -27,6 +27,8 @@ import { which, withSbin } from '../base/process.js';
 import type { Policy } from './root/policy.js';
 
 export const SUDOERS_DIR = '/etc/sudoers.d';
+/** Where the entry point records each user's ip_forward before their banger turned it on (root/forward-verb.ts). */
+const FORWARD_DIR = 'forward';
 
 export interface Target {
   user: string;
@@ -316,7 +318,8 @@ export async function applySetup(p: SetupPlan, exec: Exec): Promise<void> {
 /** Undo applySetup for this user; the entry point goes with the last user's policy. */
 export async function removeSetup(p: SetupPlan, exec: Exec): Promise<string[]> {
   const policy = join(p.dir, 'users', `${p.target.user}.json`);
-  await exec(['rm', '-f', '--', p.dropIn, policy]);
+  // The user's ip_forward record goes too: forwarding then stays as it is (on, if banger set it).
+  await exec(['rm', '-f', '--', p.dropIn, policy, join(p.dir, FORWARD_DIR, p.target.user)]);
   const removed = [p.dropIn, policy];
   let others: string[] = [];
   try {
@@ -328,9 +331,14 @@ export async function removeSetup(p: SetupPlan, exec: Exec): Promise<string[]> {
     const legacy = LEGACY_ROOT_FILES.map((f) => `lib/${f}.js`);
     const files = [...entryFiles().keys(), ...legacy].map((k) => join(p.dir, k));
     await exec(['rm', '-f', '--', ...files]);
-    await exec(['rmdir', '--ignore-fail-on-non-empty', join(p.dir, 'lib'), join(p.dir, 'users'), p.dir]).catch(
-      () => undefined,
-    );
+    await exec([
+      'rmdir',
+      '--ignore-fail-on-non-empty',
+      join(p.dir, 'lib'),
+      join(p.dir, 'users'),
+      join(p.dir, FORWARD_DIR),
+      p.dir,
+    ]).catch(() => undefined);
     removed.push(p.entry);
   }
   return removed;

@@ -139,7 +139,7 @@ test('usage errors: one line, E_USAGE, exit 1, the engine never asked', async ()
 });
 
 test('--help after a verb that does not exist: unknown command, as without --help', async () => {
-  for (const argv of [['vm', 'exec'], ['nope'], ['image', 'frobnicate']]) {
+  for (const argv of [['vm', 'teleport'], ['nope'], ['image', 'frobnicate']]) {
     const plain = ctx({}, []);
     const code = await runCli(argv, plain);
     const c = ctx({}, []);

@@ -6,10 +6,11 @@
 // them), and removes the work dir, on success and on failure. Only Debian-signed packages are
 // installed (the archive keyring is required). The user's engine customizes
 // that image as it does an imported one. Installed as root-owned code: node: builtins and
-// ./policy.js only.
+// ./policy.js, ./fd-walk.js only.
 import { spawn } from 'node:child_process';
 import {
   closeSync,
+  constants,
   fchownSync,
   fstatSync,
   ftruncateSync,
@@ -21,8 +22,9 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
-import { basename, join } from 'node:path';
-import { ownDirOf, refuse, type Policy } from './policy.js';
+import { join } from 'node:path';
+import { refuse, type Policy } from './policy.js';
+import { at, closeDir, lstatAt, userDirOf, type HeldDir } from './fd-walk.js';
 
 const SUITE_RE = /^[a-z]{3,20}$/;
 const MIRROR_RE = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~/-]*)?$/;
@@ -43,6 +45,9 @@ export interface DebianBuild {
   include: string;
   /** The user's new file (checked: inside their dirs, not there yet). */
   out: string;
+  /** The dir it goes in, held from the check to the hand-back, and its name there. */
+  dir: HeldDir;
+  name: string;
 }
 
 /** `debootstrap-image SUITE MIRROR INCLUDE OUT`: every check before anything is made. */
@@ -54,9 +59,12 @@ export function checkDebianBuild(p: Policy, args: string[]): DebianBuild {
   if (!PACKAGES_RE.test(include)) refuse(`bad package list "${include}"`);
   if (!lstatSync(DEBIAN_KEYRING, { throwIfNoEntry: false })?.isFile())
     refuse(`${DEBIAN_KEYRING} is missing (apt-get install debian-archive-keyring): packages could not be verified`);
-  const dir = ownDirOf(p, out);
-  if (lstatSync(join(dir, basename(out)), { throwIfNoEntry: false })) refuse(`${out} already exists`);
-  return { suite, mirror, include, out };
+  const { dir, name } = userDirOf(p, out);
+  if (lstatAt(dir, name)) {
+    closeDir(dir);
+    refuse(`${out} already exists`);
+  }
+  return { suite, mirror, include, out, dir, name };
 }
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
@@ -95,18 +103,19 @@ function treeBytes(dir: string): number {
   return n;
 }
 
-/** Copy src into a new file of the user's (sparse: zero blocks are skipped), relative to the checked dir. */
-function handBack(p: Policy, src: string, out: string): void {
-  const dir = ownDirOf(p, out);
-  process.chdir(dir);
-  const to = openSync(basename(out), 'wx', 0o600); // O_CREAT|O_EXCL: never an existing file or symlink
+/** Copy src into a new file of the user's (sparse: zero blocks are skipped), in the dir held since the check. */
+function handBack(p: Policy, src: string, b: DebianBuild): void {
+  // O_CREAT|O_EXCL|O_NOFOLLOW in exactly the checked dir: never an existing file or symlink.
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  const to = openSync(at(b.dir.fd, b.name), flags, 0o600);
   const from = openSync(src, 'r');
   try {
     fchownSync(to, p.uid, p.gid);
     const buf = Buffer.alloc(MiB);
+    const zero = Buffer.alloc(MiB);
     for (let off = 0, n = 1; n > 0; off += n) {
       n = readSync(from, buf, 0, buf.length, off);
-      if (buf.subarray(0, n).some((b) => b !== 0)) writeSync(to, buf, 0, n, off);
+      if (!buf.subarray(0, n).equals(zero.subarray(0, n))) writeSync(to, buf, 0, n, off);
     }
     ftruncateSync(to, fstatSync(from).size); // a zero tail still counts
   } finally {
@@ -138,8 +147,9 @@ export function planDebianBuild(p: Policy, args: string[]): { run: () => Promise
         const size = Math.ceil((treeBytes(tree) * 1.25 + 64 * MiB) / MiB);
         const img = join(work, 'image.ext4');
         await sh(['mkfs.ext4', '-q', '-F', '-E', 'root_owner=0:0', '-d', tree, img, `${size}M`]);
-        handBack(p, img, b.out);
+        handBack(p, img, b);
       } finally {
+        closeDir(b.dir);
         // On success, failure and cancel alike: nothing of the build stays as root's. Never
         // across a mount (a debootstrap stopped mid-way can leave /proc mounted in the tree).
         await sh(['rm', '-rf', '--one-file-system', '--', work]).catch(() =>

@@ -3,11 +3,13 @@
 // and the policy's chroot base (root's alone: the jailer mknods and chowns there as root), a
 // fresh VM id, banger's cgroup parent, and only the Firecracker flags banger passes, with
 // in-jail paths. `jail-rm` removes one of those jails once no process lives in it.
-// Installed as root-owned code: node: builtins and ./policy.js, ./vmm-verbs.js only.
-import { lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+// Installed as root-owned code: node: builtins and ./policy.js, ./vmm-verbs.js, ./fd-*.js only.
+import { lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { assertRootOnlyFile, refuse, type Policy } from './policy.js';
 import { VM_ID_RE, type VmmAction } from './vmm-verbs.js';
+import { at, closeDir, lstatAt, openRootOnly } from './fd-walk.js';
+import { removeTreeAt } from './fd-remove.js';
 
 /** An absolute path inside the jail, one plain component (what banger names there). */
 const IN_JAIL_RE = /^\/[A-Za-z0-9._-]{1,64}$/;
@@ -116,8 +118,8 @@ export function planJailer(p: Policy, args: string[]): VmmAction {
  * <dir>/root in a mount namespace of its own, so /proc/PID/root reads "/" from here: compare
  * st_dev/st_ino of /proc/PID/root/ with the jail's root dir.
  */
-function inUse(dir: string): number | null {
-  const root = statSync(`${dir}/root`, { throwIfNoEntry: false });
+function inUse(jailRoot: string): number | null {
+  const root = statSync(jailRoot, { throwIfNoEntry: false });
   if (!root) return null;
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
@@ -136,11 +138,26 @@ export function planJailRm(p: Policy, dir: string): { run: () => void; what: str
   const c = jailConfig(p);
   const id = basename(dir);
   if (!VM_ID_RE.test(id) || dir !== join(c.base, basename(c.fc), id)) refuse(`${dir} is not one of ${p.user}'s jails`);
-  assertRootBase(dirname(dir));
-  const st = lstatSync(dir, { throwIfNoEntry: false });
-  if (st && (!st.isDirectory() || st.uid !== 0)) refuse(`${dir} is not a jail the jailer made`);
-  const pid = st ? inUse(dir) : null;
-  if (pid !== null) refuse(`${dir} is in use by process ${pid}`);
-  // rm never follows a symlink the user may have put inside the chroot.
-  return { what: `rm -rf ${dir}`, run: () => rmSync(dir, { recursive: true, force: true }) };
+  // Held from here on: the removal works below these descriptors, never by the path again.
+  const parent = openRootOnly(dirname(dir));
+  try {
+    const st = lstatAt(parent, id);
+    if (st && (!st.isDirectory() || st.uid !== 0)) refuse(`${dir} is not a jail the jailer made`);
+    // The jail's root dir, through the held base (the jail dir is root's: no swap there).
+    const pid = st ? inUse(`${at(parent.fd, id)}/root`) : null;
+    if (pid !== null) refuse(`${dir} is in use by process ${pid}`);
+  } catch (err) {
+    closeDir(parent);
+    throw err;
+  }
+  return {
+    what: `rm -rf ${dir}`,
+    run: () => {
+      try {
+        removeTreeAt(parent, id);
+      } finally {
+        closeDir(parent);
+      }
+    },
+  };
 }

@@ -4,7 +4,7 @@
 // `banger-priv VERB ARGS...`: checks, then runs exactly one kind of host change; a refusal
 // exits 2 with one line ending in [E_PRIV_REFUSED] and changes nothing.
 import { spawn, spawnSync } from 'node:child_process';
-import { lstatSync, readFileSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { loadPolicy, Refusal } from './policy.js';
 import { plan, type Action } from './verbs.js';
 
@@ -72,6 +72,7 @@ function execute(a: Action): number | Promise<number> {
   }
   const r = spawnSync(a.argv[0], a.argv.slice(1), {
     input: a.input,
+    cwd: '/', // not the caller's dir: nothing root runs looks there
     env: { PATH: SAFE_PATH, LC_ALL: 'C' },
     stdio: [a.input === undefined ? 'ignore' : 'pipe', 'inherit', 'inherit'],
   });
@@ -80,6 +81,33 @@ function execute(a: Action): number | Promise<number> {
     return 127;
   }
   return r.status ?? 1;
+}
+
+/** Stdin (nft-apply's script) is read up to this, and for this long; more is refused unread. */
+export const INPUT_MAX = 8192;
+export const INPUT_MS = 5000;
+
+/** The caller's stdin, bounded in size and time: a refusal when it is longer or never ends. */
+function readInput(stream: NodeJS.ReadableStream = process.stdin): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => stop(new Refusal(`stdin not closed within ${INPUT_MS / 1000} s`)), INPUT_MS);
+    const stop = (err: Error | null) => {
+      clearTimeout(timer);
+      stream.removeAllListeners('data').removeAllListeners('end').removeAllListeners('error');
+      (stream as NodeJS.ReadStream).destroy?.();
+      if (err) reject(err);
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    stream.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > INPUT_MAX) return stop(new Refusal(`stdin longer than ${INPUT_MAX} bytes`));
+      chunks.push(c);
+    });
+    stream.once('end', () => stop(null));
+    stream.once('error', (e: Error) => stop(e));
+  });
 }
 
 function invoker(env: NodeJS.ProcessEnv): { user: string; uid: number } {
@@ -101,8 +129,8 @@ export async function run(dir: string, argv: string[], env: NodeJS.ProcessEnv = 
     const who = invoker(env);
     const policy = loadPolicy(dir, who.user, who.uid);
     const [verb = '', ...args] = argv;
-    const input = verb === 'nft-apply' ? readFileSync(0, 'utf8') : undefined;
-    const actions = plan(policy, verb, args, input); // every check before the first change
+    const input = verb === 'nft-apply' ? await readInput() : undefined;
+    const actions = plan(policy, verb, args, input, { dir }); // every check before the first change
     if (verb === 'check') process.stdout.write(`banger-priv ok: ${who.user} ${policy.bridges.join(',')}\n`);
     for (const a of actions) {
       const code = await execute(a);

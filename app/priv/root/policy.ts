@@ -2,7 +2,7 @@
 // at `banger setup sudoers --apply` time (a root-owned JSON file per user next to the entry
 // point), never by anything the user can edit. Installed as root-owned code: node: builtins
 // only, no imports from the (user-writable) checkout.
-import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export interface Policy {
@@ -170,11 +170,19 @@ export function tapOwner(name: string, sysfs = '/sys/class/net'): number | null 
   }
 }
 
-/** A banger TAP owned by this user (what tap-attach, link-up and link-del may touch). */
-export function assertOwnTap(p: Policy, name: string, sysfs?: string): void {
+/**
+ * A banger TAP owned by this user (what tap-attach, link-up and link-del may touch). Fails
+ * closed: a TAP whose owner cannot be read, or has none (-1), is not the user's.
+ */
+export function assertOwnTap(p: Policy, name: string, sysfs = '/sys/class/net'): void {
   assertTapName(name);
   const owner = tapOwner(name, sysfs);
-  if (owner !== null && owner !== p.uid) refuse(`TAP ${name} belongs to uid ${owner}, not to ${p.user}`);
+  if (owner === null) {
+    // "does not exist" as ip says it: the engine's idempotent removal reads it as gone.
+    if (!existsSync(join(sysfs, name))) refuse(`TAP ${name} does not exist`);
+    refuse(`${name} is not a TAP with an owner (a TAP banger made has its user's uid)`);
+  }
+  if (owner !== p.uid) refuse(`TAP ${name} belongs to uid ${owner}, not to ${p.user}`);
 }
 
 /** The subnet must be one configured for this user, written the same way. */
@@ -182,35 +190,4 @@ export function assertSubnet(p: Policy, subnet: string): void {
   if (!p.subnets.includes(subnet)) {
     refuse(`subnet ${subnet} is not configured for ${p.user} (allowed: ${p.subnets.join(', ') || 'none'})`);
   }
-}
-
-function inside(path: string, root: string): boolean {
-  return path === root || path.startsWith(root.endsWith('/') ? root : root + '/');
-}
-
-/**
- * The real directory holding `path`, checked to be inside one of the user's banger dirs and
- * owned by the user. The caller works relative to it (after chdir), so a later rename of a
- * parent by the user cannot redirect the change elsewhere.
- */
-export function ownDirOf(p: Policy, path: string): string {
-  if (!path.startsWith('/') || path.split('/').includes('..')) refuse(`"${path}" is not an absolute, normal path`);
-  let real: string;
-  try {
-    real = realpathSync(dirname(path));
-  } catch {
-    refuse(`the directory of ${path} does not exist`);
-  }
-  const roots = p.dirs.flatMap((d) => {
-    try {
-      return [realpathSync(d)];
-    } catch {
-      return [];
-    }
-  });
-  const root = roots.find((r) => inside(real, r));
-  if (!root) refuse(`${path} is outside ${p.user}'s banger dirs (${p.dirs.join(', ')})`);
-  if (statSync(real).uid !== p.uid || statSync(root).uid !== p.uid)
-    refuse(`${dirname(path)} is not owned by ${p.user}`);
-  return real;
 }

@@ -1,9 +1,8 @@
 // The privileged entry point's fixed set of verbs. Each checks its arguments against the
 // user's policy (bridge, subnet, banger_* tables, TAPs the user owns, paths inside the user's
 // banger dirs) and yields the one host command it stands for; anything else is refused before
-// anything runs. Installed as root-owned code: node: builtins and ./policy.js only.
-import { lchownSync, lstatSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+// anything runs. Installed as root-owned code: node: builtins and the entry point's own files only.
+import { chownSync, closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import {
   assertBridge,
@@ -11,7 +10,6 @@ import {
   assertSubnet,
   assertTapName,
   gatewayCidr,
-  ownDirOf,
   refuse,
   SAFE_ARG_RE,
   type Policy,
@@ -19,6 +17,9 @@ import {
 import { planFirecracker, type VmmAction } from './vmm-verbs.js';
 import { planJailBase, planJailer, planJailRm } from './jail-verbs.js';
 import { planDebianBuild } from './build-verbs.js';
+import { at, closeDir, O_PATH, userDirOf } from './fd-walk.js';
+import { planKill } from './kill-verb.js';
+import { planIpForward } from './forward-verb.js';
 
 /** A host command (argv, optional stdin), a change made in-process, or a VMM to run and wait for. */
 export type Action = { argv: string[]; input?: string } | { run: () => void | Promise<void>; what: string } | VmmAction;
@@ -137,38 +138,47 @@ function arity(verb: string, args: string[], n: number): void {
   if (args.length !== n) refuse(`${verb} takes ${n} argument${n === 1 ? '' : 's'}, got ${args.length}`);
 }
 
-/** A process this user may have us signal: a root VMM whose API socket is in the user's dirs. */
-function checkVmmPid(p: Policy, pidArg: string): number {
-  if (!/^[1-9]\d{0,9}$/.test(pidArg)) refuse(`bad pid "${pidArg}"`);
-  const pid = Number(pidArg);
-  let argv: string[];
-  try {
-    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  } catch {
-    refuse(`no process ${pid}`);
-  }
-  const i = argv.indexOf('--api-sock');
-  if (i < 0 || !argv[i + 1]) refuse(`process ${pid} is not a VMM started by banger`);
-  ownDirOf(p, argv[i + 1]);
-  return pid;
-}
-
+/** A socket a root VMM made in the user's dir, handed to the user: held by descriptor from the check on. */
 function chownSock(p: Policy, path: string): Action {
-  const dir = ownDirOf(p, path);
-  const name = basename(path);
+  const { dir, name } = userDirOf(p, path);
+  let sock: number;
+  try {
+    sock = openSync(at(dir.fd, name), O_PATH | constants.O_NOFOLLOW);
+  } catch {
+    refuse(`${path} does not exist`);
+  } finally {
+    closeDir(dir);
+  }
+  const st = fstatSync(sock);
+  // A second link would chown the same inode seen elsewhere (a root daemon's socket).
+  if (!st.isSocket() || st.nlink !== 1 || (st.uid !== 0 && st.uid !== p.uid)) {
+    closeSync(sock);
+    refuse(`${path} is not a socket a VMM made (a single-link socket of root's or ${p.user}'s)`);
+  }
   return {
     what: `chown ${p.uid}:${p.gid} ${path}`,
     run: () => {
-      // Relative to the checked directory: cwd pins its inode.
-      process.chdir(dir);
-      if (!lstatSync(name, { throwIfNoEntry: false })?.isSocket()) refuse(`${path} is not a socket`);
-      lchownSync(name, p.uid, p.gid);
+      try {
+        chownSync(`/proc/self/fd/${sock}`, p.uid, p.gid); // exactly the inode checked above
+      } finally {
+        closeSync(sock);
+      }
     },
   };
 }
 
+/** More than any verb takes (the jailer's argv is the longest): a huge argv is refused unread. */
+const MAX_ARGS = 64;
+
+/** Where the entry point keeps root's records (its dir), and sysfs (tests name their own). */
+export interface PlanContext {
+  dir?: string;
+  sysfs?: string;
+}
+
 // eslint-disable-next-line max-lines-per-function -- one flat table of verbs reads best
-export function plan(p: Policy, verb: string, args: string[], input = ''): Action[] {
+export function plan(p: Policy, verb: string, args: string[], input = '', ctx: PlanContext = {}): Action[] {
+  if (args.length > MAX_ARGS) refuse(`too many arguments (${args.length}; at most ${MAX_ARGS})`);
   // A lone "!" is iptables' negation; nothing else outside SAFE_ARG_RE gets through.
   for (const a of [verb, ...args])
     if (a !== '!' && !SAFE_ARG_RE.test(a)) refuse(`argument not allowed: ${JSON.stringify(a)}`);
@@ -193,7 +203,7 @@ export function plan(p: Policy, verb: string, args: string[], input = ''): Actio
     case 'link-del': {
       arity(verb, args, 1);
       if (p.bridges.includes(args[0])) assertBridge(p, args[0]);
-      else assertOwnTap(p, args[0]);
+      else assertOwnTap(p, args[0], ctx.sysfs);
       return [
         {
           argv:
@@ -208,7 +218,7 @@ export function plan(p: Policy, verb: string, args: string[], input = ''): Actio
       return [{ argv: ['ip', 'tuntap', 'add', 'dev', args[0], 'mode', 'tap', 'user', String(p.uid)] }];
     case 'tap-attach':
       arity(verb, args, 3);
-      assertOwnTap(p, args[0]);
+      assertOwnTap(p, args[0], ctx.sysfs);
       if (!/^banger:[0-9a-f]{12}$/.test(args[1])) refuse(`bad TAP alias "${args[1]}"`);
       assertBridge(p, args[2]);
       return [{ argv: ['ip', 'link', 'set', 'dev', args[0], 'alias', args[1], 'master', args[2], 'up'] }];
@@ -236,15 +246,10 @@ export function plan(p: Policy, verb: string, args: string[], input = ''): Actio
       return [{ argv: ['iptables', '-S', 'FORWARD'] }];
     case 'ip-forward':
       arity(verb, args, 1);
-      if (args[0] !== '0' && args[0] !== '1') refuse('ip-forward takes 0 or 1');
-      return [{ argv: ['sysctl', '-q', '-w', `net.ipv4.ip_forward=${args[0]}`] }];
-    case 'kill': {
+      return planIpForward(p, ctx.dir ?? '', args[0]);
+    case 'kill':
       arity(verb, args, 2);
-      if (args[0] !== 'TERM' && args[0] !== 'KILL') refuse('kill takes TERM or KILL');
-      const pid = checkVmmPid(p, args[1]);
-      const sig = `SIG${args[0]}` as NodeJS.Signals;
-      return [{ what: `kill -${args[0]} ${pid}`, run: () => void process.kill(pid, sig) }];
-    }
+      return [planKill(p, args[0], args[1])];
     case 'chown-sock':
       arity(verb, args, 1);
       return [chownSock(p, args[0])];

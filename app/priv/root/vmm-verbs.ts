@@ -3,9 +3,8 @@
 // dirs), with only the flags banger's launcher passes, each checked: the API socket a new
 // path inside the user's banger dirs, the id banger's id rule, the log an existing regular
 // file of the user's. Installed as root-owned code: node: builtins and ./policy.js only.
-import { lstatSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { assertRootOnlyFile, ownDirOf, refuse, type Policy } from './policy.js';
+import { assertRootOnlyFile, refuse, type Policy } from './policy.js';
+import { closeDir, lstatAt, userDirOf } from './fd-walk.js';
 
 /** A long-running program the entry point starts and waits for (stdio passed through). */
 export interface VmmAction {
@@ -21,15 +20,23 @@ const LEVELS = ['Off', 'Error', 'Warning', 'Info', 'Debug', 'Trace'];
 
 type Check = ((p: Policy, v: string) => void) | null;
 
+/** Checked by descriptor; the root VMM then opens the path itself (it is root-equivalent anyway: see install.ts). */
+function inUserDir<T>(p: Policy, v: string, fn: (st: ReturnType<typeof lstatAt>) => T): T {
+  const { dir, name } = userDirOf(p, v);
+  try {
+    return fn(lstatAt(dir, name));
+  } finally {
+    closeDir(dir);
+  }
+}
+
 function newSocket(p: Policy, v: string): void {
-  const dir = ownDirOf(p, v);
-  if (lstatSync(join(dir, basename(v)), { throwIfNoEntry: false })) refuse(`${v} already exists`);
+  if (inUserDir(p, v, (st) => st)) refuse(`${v} already exists`);
 }
 
 /** Root opens it for writing: a regular file of the user's, never a symlink or a second link. */
 function ownFile(p: Policy, v: string): void {
-  const dir = ownDirOf(p, v);
-  const st = lstatSync(join(dir, basename(v)), { throwIfNoEntry: false });
+  const st = inUserDir(p, v, (s) => s);
   if (!st?.isFile() || st.uid !== p.uid || st.nlink !== 1)
     refuse(`${v} must be an existing regular file of ${p.user}'s (not a link)`);
 }

@@ -1,0 +1,281 @@
+// test-run: alone (boots a QEMU guest under TCG: its boot timeout assumes a core of its own)
+// vm exec and vm cp on a real QEMU busybox guest, as root, inside a throwaway network namespace,
+// one boot for every assertion: exit codes and separate streams, -i stdin, -t a terminal, one
+// ssh master reused; cp both ways of a tree (modes equal) and of a 100 MiB file (checksums
+// equal), "-" tar streams; bad input (missing VM, stopped VM, missing path, both or neither
+// side remote, a guest whose ssh port refuses) each with its code and exit 125.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { which } from '../../app/base/process.js';
+import { resolvePaths, vmPaths } from '../../app/base/paths.js';
+import type { VmRecord } from '../../app/contract/api.js';
+import { controlPathFor } from '../../app/cli/exec.js';
+import { firstReason, missingReason, NEEDS_ROOT, runIf } from '../helpers/skip.js';
+import { testCacheDir } from '../helpers/cache.js';
+import { banger, json, killByEnv, Netns, readOr, ROOT, run, waitFor, type RunResult } from './harness.js';
+
+const missing = [
+  ['qemu-system-x86_64', 'qemu-system-x86'],
+  ['ssh', 'openssh-client'],
+  ['ip', 'iproute2'],
+  ['nft', 'nftables'],
+  ['setsid', 'util-linux'],
+  ['apt-get', 'apt'],
+]
+  .filter(([bin]) => !which(bin, `${process.env.PATH}:/usr/sbin:/sbin`))
+  .map(([bin, pkg]) => `${bin} (${pkg})`);
+const skip = firstReason(missingReason(missing), NEEDS_ROOT);
+const e2e = runIf(test, skip);
+const NS = `banger-exec-${process.pid}`;
+const figures: string[] = [];
+
+function ok(r: RunResult, what: string): RunResult {
+  assert.is(r.code, 0, `${what} failed (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+function fails(r: RunResult, code: string, what: string): void {
+  assert.is(r.code, 125, `${what}: banger's own failure exits 125 (got ${r.code})\nstderr: ${r.stderr}`);
+  assert.ok(r.stderr.includes(`[${code}]`), `${what}: ${code} on stderr: ${r.stderr}`);
+}
+
+type B = (args: string[], timeoutMs?: number, input?: string) => Promise<RunResult>;
+
+/** The CLI inside the namespace behind a shell pipeline (tar streams are bytes, not strings). */
+function shellWith(ns: Netns, env: Record<string, string>) {
+  const cli = `setsid -w ${process.execPath} --import tsx ${join(ROOT, 'app', 'main.ts')}`;
+  return (script: string, timeoutMs = 120_000) =>
+    run(ns.exec(['sh', '-c', script.replaceAll('BANGER', cli)]), { env, timeoutMs });
+}
+
+/** path -> "mode size sha" for every entry under dir, relative. */
+function treeOf(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      const st = statSync(p);
+      const mode = (st.mode & 0o7777).toString(8);
+      out[relative(dir, p)] = e.isDirectory() ? `d ${mode}` : `f ${mode} ${sha(p)}`;
+      if (e.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+function makeTree(dir: string): void {
+  mkdirSync(join(dir, 'sub', 'deep'), { recursive: true });
+  writeFileSync(join(dir, 'plain'), 'plain\n');
+  writeFileSync(join(dir, 'sub', 'run.sh'), '#!/bin/sh\necho hi\n');
+  writeFileSync(join(dir, 'sub', 'secret'), 'x'.repeat(5000));
+  writeFileSync(join(dir, 'sub', 'deep', 'odd name'), "it's\n");
+  chmodSync(join(dir, 'plain'), 0o640);
+  chmodSync(join(dir, 'sub', 'run.sh'), 0o755);
+  chmodSync(join(dir, 'sub', 'secret'), 0o600);
+  chmodSync(join(dir, 'sub', 'deep'), 0o710);
+  chmodSync(join(dir, 'sub'), 0o750);
+}
+
+async function execChecks(b: B): Promise<void> {
+  // Parallel first execs share one master (one is asserted after these checks).
+  const first = await Promise.all([1, 2, 3, 4].map((i) => b(['vm', 'exec', 'g', '--', 'echo', String(i)])));
+  first.forEach((r, i) => assert.is(ok(r, `parallel exec ${i + 1}`).stdout, `${i + 1}\n`));
+  assert.is((await b(['vm', 'exec', 'g', '--', 'true'])).code, 0);
+  assert.is((await b(['vm', 'exec', 'g', '--', 'sh', '-c', 'exit 3'])).code, 3);
+  assert.is((await b(['vm', 'exec', 'g', '--', 'no-such-command'])).code, 127);
+  const streams = await b(['vm', 'exec', 'g', '--', 'sh', '-c', 'echo out; echo err >&2; echo "$1"', 'x', "a b'c"]);
+  assert.is(streams.stdout, "out\na b'c\n", 'stdout alone, words kept whole');
+  assert.is(streams.stderr, 'err\n', 'stderr alone');
+  assert.is(ok(await b(['vm', 'exec', 'g', '-i', '--', 'cat'], 30_000, 'from stdin\n'), '-i').stdout, 'from stdin\n');
+  assert.is(
+    ok(await b(['vm', 'exec', 'g', '--', 'cat'], 30_000, 'not passed\n'), 'no -i').stdout,
+    '',
+    'no -i: no stdin',
+  );
+  const tty = ok(await b(['vm', 'exec', 'g', '-t', '--', 'sh', '-c', 'test -t 0 && test -t 1 && tty']), '-t');
+  assert.match(tty.stdout, /\/dev\/pts\/\d+/);
+  const noTty = await b(['vm', 'exec', 'g', '--', 'sh', '-c', 'test -t 1 || echo none']);
+  assert.is(noTty.stdout, 'none\n');
+}
+
+async function cpTree(b: B, work: string): Promise<void> {
+  const tree = join(work, 'tree');
+  makeTree(tree);
+  fails(await b(['vm', 'cp', tree, 'g:/root/']), 'E_INVALID_ARGUMENT', 'a directory without -r');
+  ok(await b(['vm', 'cp', '-r', tree, 'g:/root/']), 'cp -r tree in');
+  const listing = ok(
+    await b([
+      'vm',
+      'exec',
+      'g',
+      '--',
+      'sh',
+      '-c',
+      'cd /root/tree && find . | sort && find . -mindepth 1 -exec stat -c "%a %n" {} + && ls -a /root',
+    ]),
+    'guest find',
+  ).stdout;
+  assert.match(listing, /^750 \.\/sub$/m);
+  assert.match(listing, /^600 \.\/sub\/secret$/m);
+  assert.match(listing, /^710 \.\/sub\/deep$/m);
+  assert.not.match(listing, /\.banger-cp/, 'no temp dir left in the guest');
+  const back = join(work, 'back');
+  mkdirSync(back);
+  ok(await b(['vm', 'cp', '-r', 'g:/root/tree', back]), 'cp -r tree out');
+  assert.equal(treeOf(join(back, 'tree')), treeOf(tree), 'same tree, modes and contents, after the round trip');
+  assert.equal(readdirSync(back), ['tree'], 'no temp dir left here');
+  // A single file to a new name, and over an existing file.
+  ok(await b(['vm', 'cp', join(tree, 'sub', 'run.sh'), 'g:/root/renamed']), 'cp file in');
+  ok(await b(['vm', 'cp', join(tree, 'plain'), 'g:/root/renamed']), 'cp file over a file');
+  ok(await b(['vm', 'cp', 'g:/root/renamed', join(work, 'r')]), 'cp file out');
+  assert.is(readFileSync(join(work, 'r'), 'utf8'), 'plain\n');
+  const done = json<{ direction: string; target: string }>(
+    ok(await b(['vm', 'cp', '--json', join(tree, 'plain'), 'g:/root/']), 'cp --json'),
+    'cp --json',
+  );
+  assert.equal(done.direction, 'in');
+  assert.equal(done.target, 'g:/root/');
+  assert.is((statSync(join(work, 'r')).mode & 0o777).toString(8), '640');
+  // No setuid file reaches this host from a guest.
+  ok(await b(['vm', 'exec', 'g', '--', 'sh', '-c', 'cp /bin/busybox /root/suid && chmod 4755 /root/suid']), 'suid');
+  ok(await b(['vm', 'cp', 'g:/root/suid', join(work, 'suid')]), 'cp suid out');
+  assert.is((statSync(join(work, 'suid')).mode & 0o7777).toString(8), '755', 'setuid dropped');
+}
+
+async function cpStreams(sh: ReturnType<typeof shellWith>, b: B, work: string): Promise<void> {
+  ok(await b(['vm', 'exec', 'g', '--', 'mkdir', '/root/streamed']), 'mkdir');
+  ok(await sh(`tar -c -C ${work} tree | BANGER vm cp - g:/root/streamed`), 'tar | cp -');
+  const s = ok(await b(['vm', 'exec', 'g', '--', 'stat', '-c', '%a', '/root/streamed/tree/sub/secret']), 'stat');
+  assert.is(s.stdout, '600\n');
+  const out = join(work, 'out');
+  mkdirSync(out);
+  ok(await sh(`BANGER vm cp g:/root/streamed/tree - | tar -x -C ${out}`), 'cp - | tar');
+  assert.equal(treeOf(join(out, 'tree')), treeOf(join(work, 'tree')), 'the stream round trip keeps the tree');
+}
+
+async function cpBig(b: B, work: string): Promise<void> {
+  const big = join(work, 'big');
+  ok(await run(['dd', 'if=/dev/urandom', `of=${big}`, 'bs=1M', 'count=100', 'status=none']), 'dd');
+  const t0 = Date.now();
+  ok(await b(['vm', 'cp', big, 'g:/root/big'], 300_000), 'cp 100 MiB in');
+  figures.push(`vm cp 100 MiB in: ${Date.now() - t0} ms`);
+  const guestSum = ok(await b(['vm', 'exec', 'g', '--', 'sha256sum', '/root/big'], 120_000), 'sha256sum').stdout;
+  assert.is(guestSum.split(' ')[0], sha(big), 'same checksum in the guest');
+  const t1 = Date.now();
+  ok(await b(['vm', 'cp', 'g:/root/big', join(work, 'big2')], 300_000), 'cp 100 MiB out');
+  figures.push(`vm cp 100 MiB out: ${Date.now() - t1} ms`);
+  assert.is(sha(join(work, 'big2')), sha(big), 'same checksum back here');
+}
+
+async function badInput(b: B, ns: Netns, work: string, cp: string, ip: string): Promise<void> {
+  fails(await b(['vm', 'exec', 'nosuch', '--', 'true']), 'E_NOT_FOUND', 'exec: missing VM');
+  fails(await b(['vm', 'exec', 'off', '--', 'true']), 'E_INVALID_STATE', 'exec: stopped VM');
+  fails(await b(['vm', 'cp', 'nosuch:/etc/hostname', work]), 'E_NOT_FOUND', 'cp: missing VM');
+  fails(await b(['vm', 'cp', 'off:/etc/hostname', work]), 'E_INVALID_STATE', 'cp: stopped VM');
+  fails(await b(['vm', 'cp', join(work, 'nope'), 'g:/root/']), 'E_NOT_FOUND', 'cp: missing local path');
+  fails(await b(['vm', 'cp', 'g:/a', 'g:/b']), 'E_INVALID_ARGUMENT', 'cp: both remote');
+  fails(await b(['vm', 'cp', work, join(work, 'x')]), 'E_INVALID_ARGUMENT', 'cp: neither remote');
+  fails(await b(['vm', 'cp', 'g:/no/such', work]), 'E_NOT_FOUND', 'cp: missing guest path');
+  fails(await b(['vm', 'cp', join(work, 'tree', 'plain'), 'g:/no/such/x']), 'E_NOT_FOUND', 'cp: missing guest dir');
+  fails(await b(['vm', 'cp', 'g:/etc/hostname', join(work, 'no', 'x')]), 'E_NOT_FOUND', 'cp: missing local dir');
+  assert.not.ok(existsSync(join(work, 'no')));
+  // ssh refused: the master is gone and port 22 rejects (in the test's namespace only).
+  await run(ns.exec(['ssh', '-o', `ControlPath=${cp}`, '-O', 'exit', 'root@' + ip]));
+  const nft = ['nft', '-f', '-'];
+  const rules =
+    'table inet exectest {\n chain out {\n type filter hook output priority 0;\n tcp dport 22 reject with tcp reset\n }\n}\n';
+  ok(await run(ns.exec(nft), { input: rules }), 'nft reject');
+  const refused = await b(['vm', 'exec', 'g', '--', 'true']);
+  fails(refused, 'E_UNREACHABLE', 'exec: ssh refused');
+  assert.is.not(refused.code, 255);
+  fails(await b(['vm', 'cp', join(work, 'tree', 'plain'), 'g:/root/']), 'E_UNREACHABLE', 'cp: ssh refused');
+  ok(await run(ns.exec(['nft', 'delete', 'table', 'inet', 'exectest'])), 'nft delete');
+  ok(await b(['vm', 'exec', 'g', '--', 'true']), 'reachable again');
+}
+
+e2e('vm exec and vm cp on a real QEMU guest', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'banger-exec-'));
+  const base: Record<string, string> = {
+    BANGER_STATE_DIR: join(root, 'state'),
+    BANGER_CONFIG_DIR: join(root, 'config'),
+    BANGER_RUNTIME_DIR: join(root, 'run'),
+    BANGER_CACHE_DIR: testCacheDir(),
+    BANGER_BUILD_ID: `e2e-exec-${process.pid}`,
+    FIRECRACKER_BIN: join(root, 'no-firecracker'),
+    BANGER_BACKEND: 'qemu',
+    BANGER_STOP_TIMEOUT_MS: '20000',
+  };
+  const paths = resolvePaths(base);
+  const work = join(root, 'work');
+  mkdirSync(work);
+  let ns: Netns | null = null;
+  try {
+    const build = { ...base, BANGER_NETWORK: 'none', BANGER_DNS_ADDR: '127.0.0.1:0' };
+    ok(await banger(null, ['image', 'build', 'bb', '--from', 'busybox'], build, 180_000), 'image build');
+    ok(await banger(null, ['kernel', 'fetch', 'deb'], build, 300_000), 'kernel fetch');
+    ok(await banger(null, ['engine', 'stop'], build), 'engine stop (build engine)');
+
+    ns = await Netns.create(NS);
+    const env = { ...base, BANGER_NETWORK: 'bridge', BANGER_DNS_ADDR: '127.0.0.1:10053' };
+    const b: B = (args, timeoutMs = 60_000, input) =>
+      input === undefined ? banger(ns, args, env, timeoutMs) : bangerInput(ns!, args, env, timeoutMs, input);
+    ok(await b(['vm', 'create', 'off']), 'vm create off');
+    const vm = json<VmRecord>(
+      ok(await b(['vm', 'create', 'g', '--memory', '256', '--start', '--json'], 90_000), 'create g'),
+      'g',
+    );
+    const log = vmPaths(paths, vm.id).consoleLog;
+    await waitFor('BANGER_READY', () => (/BANGER_READY/.test(readOr(log)) ? true : null), 120_000, 200);
+
+    const t0 = Date.now();
+    await execChecks(b);
+    figures.push(`exec checks (10 execs): ${Date.now() - t0} ms`);
+    const cp = controlPathFor(paths.runtimeDir, vm.id, vm.ip!);
+    assert.ok(existsSync(cp), 'one control socket for the VM');
+    assert.is(statSync(join(paths.runtimeDir, 'ssh')).mode & 0o777, 0o700, 'the socket dir is owner-only');
+    const masters = (await run(['pgrep', '-f', `ControlPath=${cp}`])).stdout.trim().split('\n').filter(Boolean);
+    assert.is(masters.length, 1, `one master ssh for all execs: ${masters.join(' ')}`);
+
+    await cpTree(b, work);
+    const sh = shellWith(ns, env);
+    await cpStreams(sh, b, work);
+    await cpBig(b, work);
+    await badInput(b, ns, work, cp, vm.ip!);
+    ok(await b(['engine', 'stop', '--stop-vms'], 60_000), 'engine stop');
+  } finally {
+    if (ns) await ns.destroy();
+    const stray = killByEnv(`BANGER_BUILD_ID=${base.BANGER_BUILD_ID}`);
+    if (stray.length) console.log(`e2e qemu-exec: killed stray processes ${stray.join(' ')}`);
+    rmSync(root, { recursive: true, force: true });
+    for (const f of figures) console.log(`e2e qemu-exec: ${f}`);
+  }
+});
+
+function bangerInput(ns: Netns, args: string[], env: Record<string, string>, timeoutMs: number, input: string) {
+  const argv = ['setsid', '-w', process.execPath, '--import', 'tsx', join(ROOT, 'app', 'main.ts'), ...args];
+  return run(ns.exec(argv), { env: { ...env }, timeoutMs, input });
+}
+
+if (!skip)
+  test.before(async () => {
+    await run(['ip', 'netns', 'delete', NS]).catch(() => undefined);
+  });
+
+test.run();
