@@ -44,6 +44,10 @@ export const ErrorCodes = {
   UNREACHABLE: 'E_UNREACHABLE',
   /** A runtime dir or socket that someone else could control. */
   UNTRUSTED_PATH: 'E_UNTRUSTED_PATH',
+  /** setup sudoers --apply: a bridge or subnet root will not put in a user's policy. */
+  UNSAFE_NETWORK: 'E_UNSAFE_NETWORK',
+  /** The DNS port the host resolver sends .vm lookups to is held by another process. */
+  DNS_PORT_TAKEN: 'E_DNS_PORT_TAKEN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -97,6 +101,7 @@ const USER_CODES = new Set<ErrorCode>([
   ErrorCodes.USAGE,
   ErrorCodes.NOT_IMPLEMENTED,
   ErrorCodes.SUBNET_OVERLAP,
+  ErrorCodes.UNSAFE_NETWORK,
   ErrorCodes.SNAPSHOT_INCOMPATIBLE,
 ]);
 

@@ -175,6 +175,8 @@ export interface DnsListenerStatus {
   forwards: boolean;
   /** UDP path: 'native' (batched thread, native/dns-udp) or 'dgram' (node:dgram on the JS thread). */
   udp?: 'native' | 'dgram';
+  /** Down because another process holds the port: its owner (from the kernel's socket tables). */
+  heldBy?: { uid: number; user: string | null };
 }
 
 /**
@@ -216,7 +218,7 @@ export interface EngineStatus {
   settings?: { key: string; value: unknown; source: SettingOrigin }[];
 }
 
-export type SettingOrigin = 'config' | 'env' | 'override';
+export type SettingOrigin = 'config' | 'env' | 'override' | 'policy';
 
 export interface DoctorCheck {
   name: string;

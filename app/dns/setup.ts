@@ -1,6 +1,7 @@
 // Host integration: what to write so the host resolver sends only the zone to banger.
 // Pure text and argv plans; the caller supplies `run` (the engine's ProcessRunner), so this
 // module has no side effects of its own and tests can record what would run.
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { BangerError, ErrorCodes, toBangerError } from '../base/errors.js';
 import { normaliseZone } from './zone.js';
@@ -143,6 +144,23 @@ export async function applyResolvedSetup(run: Runner, t: Target = {}): Promise<v
     }
     throw err;
   }
+}
+
+/**
+ * Where `dns setup --apply` sent the host's lookups of the zone (the drop-in's DNS= line), or
+ * null when it is not installed. The file is world-readable.
+ */
+export function wiredTarget(
+  path = process.env.BANGER_RESOLVED_DROPIN || RESOLVED_DROPIN_PATH,
+): { address: string; port: number } | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+  const m = /^DNS=\[?([^\]\s]+?)\]?(?::(\d+))?\s*$/m.exec(text);
+  return m ? { address: m[1], port: m[2] ? Number(m[2]) : 53 } : null;
 }
 
 export async function removeResolvedSetup(run: Runner): Promise<void> {

@@ -2,10 +2,22 @@
 // guest-facing listener on the gateway (port 53) that also forwards other names for the VM
 // subnet. Two servers with one record set, so each keeps its own listener options.
 import { DnsServer } from '../dns/server.js';
-import type { DnsStatus, GuestResolvers } from '../contract/api.js';
+import type { DnsListenerStatus, DnsStatus, GuestResolvers } from '../contract/api.js';
 import { hostResolvers } from '../dns/guest-resolvers.js';
 import type { DnsPort } from './ports.js';
 import type { Logger } from '../base/log.js';
+import { describeHolder, portHolder } from '../dns/port-holder.js';
+import { wiredTarget } from '../dns/setup.js';
+import { BangerError, ErrorCodes } from '../base/errors.js';
+
+/** A listener that is down gets the owner of whatever holds its port (another user's squat). */
+function withHolder(l: DnsListenerStatus): DnsListenerStatus;
+function withHolder(l: DnsListenerStatus | undefined): DnsListenerStatus | undefined;
+function withHolder(l: DnsListenerStatus | undefined): DnsListenerStatus | undefined {
+  if (!l || l.up) return l;
+  const h = portHolder(l.address, l.port);
+  return h && h.uid !== process.getuid?.() ? { ...l, heldBy: { uid: h.uid, user: h.user } } : l;
+}
 
 export class DnsPortAdapter implements DnsPort {
   private readonly main: DnsServer;
@@ -130,6 +142,11 @@ export class DnsPortAdapter implements DnsPort {
     this.retryTimer.unref();
   }
 
+  gatewayHeld(): boolean {
+    const l = this.gateway?.status().listeners[0];
+    return !!l && !!withHolder(l).heldBy;
+  }
+
   /** Is the guest-facing listener bound? */
   gatewayUp(): boolean {
     return this.gateway?.status().listeners[0]?.up ?? false;
@@ -149,7 +166,7 @@ export class DnsPortAdapter implements DnsPort {
 
   status(): DnsStatus {
     const m = this.main.status();
-    const listeners = [...m.listeners, ...(this.gateway?.status().listeners ?? [])];
+    const listeners = [...m.listeners, ...(this.gateway?.status().listeners ?? [])].map((l) => withHolder(l));
     const gw = this.gateway?.status().listeners[0];
     return {
       zone: m.zone,
@@ -157,6 +174,20 @@ export class DnsPortAdapter implements DnsPort {
       listeners,
       ...(gw ? { guests: this.guestResolvers(gw.address) } : {}),
     };
+  }
+
+  async assertWiredUp(): Promise<void> {
+    const l = withHolder(this.main.status().listeners[0]);
+    if (!l || l.up) return;
+    const wired = wiredTarget();
+    if (!wired || wired.port !== l.port || (wired.address !== l.address && l.address !== '0.0.0.0')) return;
+    await this.stop().catch(() => {});
+    const who = l.heldBy ? `held by ${describeHolder({ ...l.heldBy, proto: 'udp' })}` : `not bindable (${l.error})`;
+    throw new BangerError(
+      ErrorCodes.DNS_PORT_TAKEN,
+      `DNS port ${l.address}:${l.port} is ${who}, and the host resolver sends .${this.o.zone} lookups there (banger dns setup --apply): not starting an engine that cannot answer them. Stop that process, or set dnsAddr to a free port and re-run banger dns setup --apply`,
+      { details: { address: l.address, port: l.port, ...(l.heldBy ? { heldBy: l.heldBy } : {}) } },
+    );
   }
 
   counters(): Record<string, number> {

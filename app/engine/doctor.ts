@@ -6,6 +6,7 @@ import { which, withSbin, type ProcessRunner } from '../base/process.js';
 import { readAccelInputs, virtFlag, type AccelInputs } from './qemu/accel.js';
 import { firecrackerLaunchCheck, privilegeCheck, tunCheck } from './doctor-privilege.js';
 import type { JailDecision } from './firecracker/jail-mode.js';
+import { dnsPortCheck } from './dns-check.js';
 import { jailHostChecks, readMounts } from './firecracker/jail-host.js';
 import { PARENT_CGROUP } from './firecracker/jailer.js';
 
@@ -65,6 +66,7 @@ export async function doctor(d: {
   checks.push(firecrackerLaunchCheck(d.runner.isRoot, d.config, process.env, jail));
   if (jail?.choice) checks.push(...jailHostChecks(jail.choice.opts.chrootBase, PARENT_CGROUP, readMounts()));
   if (d.config.network === 'bridge') checks.push(tunCheck(d.runner.isRoot));
+  checks.push(dnsPortCheck(d.config));
   const fcOk = answers.some(([name, a]) => name === 'firecracker' && a.ok);
   const def = await d.defaultBackend(fcOk);
   const why =

@@ -117,6 +117,7 @@ export class Engine implements EngineApi {
       } catch (err) {
         this.p.logger.error('DNS failed to start', { err: String(err) });
       }
+      await this.p.dns.assertWiredUp?.();
     }
     const report = await this.reconcile();
     // One engine per state dir: a build still recorded as running died with the previous one.

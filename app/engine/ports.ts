@@ -35,6 +35,11 @@ export interface NetworkPort {
   down(): Promise<void>;
   /** Before a start changes anything: can this engine make its host changes? (not root: sudo rule) */
   preflight?(): Promise<void>;
+  /**
+   * Not root: point the gateway's port 53 at our listener (on), or at nothing (off: another
+   * user holds our port there, and would answer our guests). Re-applies the NAT table.
+   */
+  setDnsRedirect?(on: boolean): Promise<void>;
 }
 
 export interface DnsPort {
@@ -49,6 +54,14 @@ export interface DnsPort {
   addGatewayListener?(host: string, allowFrom: string): Promise<void>;
   /** The resolvers a guest starting now gets (the gateway, or the host's while it is down). */
   guestResolvers?(gateway: string): GuestResolvers;
+  /**
+   * Throws E_DNS_PORT_TAKEN when the loopback listener is down while the host resolver sends
+   * the zone's lookups to its address (banger dns setup --apply): serving then would be a lie.
+   * Its listeners are stopped first.
+   */
+  assertWiredUp?(): Promise<void>;
+  /** Is the guest-facing listener down because another user's process holds its port? */
+  gatewayHeld?(): boolean;
 }
 
 export interface ConsolePort {

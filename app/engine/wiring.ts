@@ -17,6 +17,7 @@ import { createImagesPort } from './images-port.js';
 import { ConsoleManager } from './vm/console.js';
 import { parseHostPort } from './config.js';
 import { withDnsServers } from './network/identity.js';
+import { assertPolicyUnchanged, withPolicyNetwork } from './network/policy-defaults.js';
 import { isLive } from '../contract/vm-facts.js';
 
 export interface WiringOptions {
@@ -39,7 +40,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
   const env = o.env ?? process.env;
   const paths = o.paths ?? resolvePaths(env);
   ensureBaseDirs(paths);
-  const { config, settingSources } = settingsFor(paths, env, o.config);
+  const { config, settingSources, guestDnsPort, policyCheck } = settingsFor(paths, env, o.config);
   const bus = new EventBus();
   const logger = o.logger ?? createLogger(paths.engineLog, (line) => bus.emit({ type: 'log', line }));
   const runner = o.runner ?? createRunner();
@@ -54,6 +55,9 @@ export function createEngine(o: WiringOptions = {}): Engine {
           subnet: config.subnet,
           tag: paths.stateDir,
           logger,
+          policyCheck,
+          // Only when the guest listener is wanted: the redirect targets it.
+          ...(guestDnsPort && config.dnsGateway ? { dnsRedirect: guestDnsPort } : {}),
         })
       : null;
   let dns: DnsPort | null = null;
@@ -64,6 +68,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
       host,
       port,
       logger,
+      ...(guestDnsPort ? { gatewayPort: guestDnsPort } : {}),
       onChange: (records) => bus.emit({ type: 'dns', records }),
     });
   }
@@ -117,6 +122,10 @@ export function withGatewayDns(net: NetworkPort, dns: DnsPort, subnet: string, l
       await dns
         .addGatewayListener?.(r.gateway, subnet)
         .catch((err) => logger.warn('guest DNS listener failed', { err: String(err) }));
+      // Our guests' port 53 must never lead to another user's listener on our port.
+      await net
+        .setDnsRedirect?.(!dns.gatewayHeld?.())
+        .catch((err) => logger.warn('DNS redirect', { err: String(err) }));
       const resolvers = dns.guestResolvers?.(r.gateway);
       if (!resolvers || resolvers.via !== 'host') return r;
       // The gateway cannot answer yet: this guest asks the host's resolvers for its life.
@@ -130,6 +139,7 @@ export function withGatewayDns(net: NetworkPort, dns: DnsPort, subnet: string, l
     sweepOrphanTaps: (keep) => net.sweepOrphanTaps(keep),
     down: () => net.down(),
     preflight: () => net.preflight?.() ?? Promise.resolve(),
+    setDnsRedirect: (on) => net.setDnsRedirect?.(on) ?? Promise.resolve(),
   };
 }
 
@@ -138,9 +148,18 @@ function settingsFor(
   paths: Paths,
   env: Record<string, string | undefined>,
   overrides: Partial<Config> = {},
-): { config: Config; settingSources: NonNullable<EngineParts['settingSources']> } {
+): {
+  config: Config;
+  settingSources: NonNullable<EngineParts['settingSources']>;
+  guestDnsPort?: number;
+  policyCheck: () => void;
+} {
   const loaded = loadConfigWithSources(paths, env);
   const settingSources: NonNullable<EngineParts['settingSources']> = { ...loaded.sources };
   for (const k of Object.keys(overrides) as (keyof Config)[]) settingSources[k] = 'override';
-  return { config: { ...loaded.config, ...overrides }, settingSources };
+  // A normal user's network is the one root chose for them (their policy), unless set here.
+  const base = { ...loaded.config, ...overrides };
+  const p = withPolicyNetwork(base, settingSources, env);
+  const policyCheck = () => assertPolicyUnchanged(p, withPolicyNetwork(base, settingSources, env));
+  return { config: p.config, settingSources: p.sources, guestDnsPort: p.guestDnsPort, policyCheck };
 }

@@ -2,8 +2,12 @@
 // or (as root: sudo banger dns setup --apply) install the systemd-resolved drop-in and restart
 // resolved.
 import type { ProcessRunner } from '../base/process.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BangerError, ErrorCodes } from '../base/errors.js';
-import { loadConfig, parseHostPort } from '../engine/config.js';
+import { privDir } from '../base/priv-argv.js';
+import { parseHostPort } from '../engine/config.js';
+import { loadEngineSettings } from '../engine/network/policy-defaults.js';
 import {
   applyResolvedSetup,
   removeResolvedSetup,
@@ -35,8 +39,10 @@ export async function dnsSetup(
     await removeResolvedSetup(run);
     return `removed ${RESOLVED_DROPIN_PATH} and ${RESOLVED_NTA_PATH}; systemd-resolved restarted`;
   }
-  const cfg = loadConfig(paths);
-  const { host, port } = parseHostPort(cfg.dnsAddr);
+  // The port this user's engine listens on (their policy's, for a normal user): under sudo,
+  // that of the user who ran sudo, as root decided it in their policy.
+  const cfg = loadEngineSettings(paths).config;
+  const { host, port } = sudoUserPort() ?? parseHostPort(cfg.dnsAddr);
   const target = { zone: cfg.dnsZone, address: host, port };
   const plan = planResolvedSetup(target); // validates the settings before anything is printed or run
   if (mode === 'apply') {
@@ -59,4 +65,16 @@ export async function dnsSetup(
     `# anything else: dig @${host} -p ${port} NAME.${cfg.dnsZone}`,
     `# never use .local for the zone: it belongs to mDNS`,
   ].join('\n');
+}
+
+/** Under `sudo banger dns setup`, the DNS port root's policy gave the invoking user (if any). */
+function sudoUserPort(env: NodeJS.ProcessEnv = process.env): { host: string; port: number } | null {
+  const user = env.SUDO_USER;
+  if (!user || user === 'root' || !/^[a-z_][a-z0-9_-]*[$]?$/i.test(user)) return null;
+  try {
+    const p = JSON.parse(readFileSync(join(privDir(env), 'users', `${user}.json`), 'utf8')) as { dnsPort?: number };
+    return Number.isInteger(p.dnsPort) ? { host: '127.0.0.1', port: p.dnsPort! } : null;
+  } catch {
+    return null;
+  }
 }

@@ -2,7 +2,7 @@
 // settings an engine would read. Checking the host must not start anything on it.
 import type { Backend, DoctorCheck, DoctorReport } from '../contract/api.js';
 import { assertTrustedDirs } from '../base/runtime-trust.js';
-import { loadConfig } from '../engine/config.js';
+import { loadEngineSettings } from '../engine/network/policy-defaults.js';
 import { doctor } from '../engine/doctor.js';
 import { createRunner } from '../base/process.js';
 import { createDrivers } from '../engine/backends.js';
@@ -12,7 +12,7 @@ export async function hostDoctor(
   paths: Paths,
   env: Record<string, string | undefined> = process.env,
 ): Promise<DoctorReport> {
-  const config = loadConfig(paths, env);
+  const config = loadEngineSettings(paths, env).config;
   const runner = createRunner();
   const drivers = createDrivers(config, runner, undefined, paths);
   // The engine's rule (Engine.defaultBackend): firecracker when usable, else qemu.

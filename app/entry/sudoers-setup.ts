@@ -8,7 +8,8 @@ export async function sudoersSetup(
   user?: string,
   bins: SetupBins = {},
 ): Promise<string> {
-  const plan = await planSetup(runner, user, process.env, mode === 'remove' ? {} : bins);
+  const remove = mode === 'remove';
+  const plan = await planSetup(runner, user, process.env, remove ? {} : bins, { network: !remove });
   if (mode === 'print') return describePlan(plan);
   if (mode === 'remove') {
     const removed = await removeSetup(plan, rootExec(runner));

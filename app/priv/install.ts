@@ -17,9 +17,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { ProcessRunner } from '../base/process.js';
-import { loadConfig } from '../engine/config.js';
+import { loadConfig, loadConfigWithSources } from '../engine/config.js';
 import { resolvePaths } from '../base/paths.js';
-import { formatCidr, parseCidr } from '../engine/network/cidr.js';
+import { decideNetwork, defaultBridge, hostTaken, type NetworkChoice } from './policy-network.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { ENTRY_NAME, privDir } from '../base/priv-argv.js';
 import { builtRootDir, LEGACY_ROOT_FILES, ROOT_FILES, rootSourceDir, sourceStamp } from '../base/priv-sources.js';
@@ -57,17 +57,25 @@ export async function lookupUser(runner: ProcessRunner, name: string): Promise<T
   return { user: name, uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
 }
 
-/** The user's bridge, subnet and banger dirs, from their settings (and BANGER_* overrides). */
+/** The user's environment as seen from apply: another user's dirs follow their home, not ours. */
+function envOf(t: Target, env: Record<string, string | undefined>, self: boolean): Record<string, string | undefined> {
+  return self
+    ? env
+    : { ...env, HOME: t.home, XDG_STATE_HOME: '', XDG_CACHE_HOME: '', XDG_CONFIG_HOME: '', XDG_RUNTIME_DIR: '' };
+}
+
+/**
+ * The user's banger dirs and binaries, and the network root chose for them (decideNetwork:
+ * validated, never copied as is from their config).
+ */
 export function policyFor(
   t: Target,
   env: Record<string, string | undefined>,
   self: boolean,
   bins: SetupBins = {},
+  net: NetworkChoice = { bridge: defaultBridge(t.uid), subnet: '', dnsPort: 0 },
 ): Policy {
-  // Another user's dirs follow their home, not the caller's XDG variables.
-  const userEnv = self
-    ? env
-    : { ...env, HOME: t.home, XDG_STATE_HOME: '', XDG_CACHE_HOME: '', XDG_CONFIG_HOME: '', XDG_RUNTIME_DIR: '' };
+  const userEnv = envOf(t, env, self);
   const paths = resolvePaths(userEnv);
   const cfg = loadConfig(paths, userEnv);
   const dirs = [paths.stateDir, paths.cacheDir, `/run/user/${t.uid}/banger`, `/tmp/banger-${t.uid}`];
@@ -76,9 +84,10 @@ export function policyFor(
     user: t.user,
     uid: t.uid,
     gid: t.gid,
-    bridges: [cfg.bridge],
-    subnets: [formatCidr(parseCidr(cfg.subnet))],
+    bridges: [net.bridge],
+    subnets: net.subnet ? [net.subnet] : [],
     dirs: [...new Set(dirs)],
+    ...(net.dnsPort ? { dnsPort: net.dnsPort } : {}),
   };
   if (bins.firecracker) policy.firecracker = rootOnlyBinary(bins.firecracker, '--firecracker');
   if (bins.jailer) {
@@ -91,6 +100,25 @@ export function policyFor(
     policy.jailBase = rootOnlyBase(bins.jailBase ?? `/srv/jailer/banger-${t.user}`);
   }
   return policy;
+}
+
+/** Root's choice of the user's bridge, subnet and DNS port (see policy-network.ts). */
+export async function networkFor(
+  runner: ProcessRunner,
+  t: Target,
+  env: Record<string, string | undefined>,
+  self: boolean,
+): Promise<NetworkChoice> {
+  const userEnv = envOf(t, env, self);
+  const paths = resolvePaths(userEnv);
+  const { config, sources } = loadConfigWithSources(paths, userEnv);
+  const explicit = {
+    ...(sources.bridge ? { bridge: config.bridge } : {}),
+    ...(sources.subnet ? { subnet: config.subnet } : {}),
+  };
+  const bridge = explicit.bridge ?? defaultBridge(t.uid);
+  const taken = await hostTaken(runner, privDir(env), t.user, bridge);
+  return decideNetwork(t.uid, explicit, paths.configFile, taken);
 }
 
 /** The jail base: absolute, and every part of it that exists root's alone (root mknods there). */
@@ -197,6 +225,7 @@ export async function planSetup(
   user: string | undefined,
   env: Record<string, string | undefined> = process.env,
   bins: SetupBins = {},
+  o: { network?: boolean } = {},
 ): Promise<SetupPlan> {
   const self = user === undefined;
   const name = user ?? (runner.isRoot ? env.SUDO_USER : env.USER || env.LOGNAME);
@@ -205,7 +234,10 @@ export async function planSetup(
   const target = await lookupUser(runner, name);
   const dir = privDir(env);
   const entry = join(dir, ENTRY_NAME);
-  const policy = policyFor(target, env, self && !runner.isRoot, bins);
+  const own = self && !runner.isRoot;
+  // --remove needs no network (and a hostile config must not block it).
+  const net = o.network === false ? undefined : await networkFor(runner, target, env, own);
+  const policy = policyFor(target, env, own, bins, net);
   return { target, dir, entry, policy, dropIn: dropInPath(target.user), dropInText: dropInText(target.user, entry) };
 }
 
@@ -213,6 +245,8 @@ export function describePlan(p: SetupPlan): string {
   return [
     `# banger's privileged entry point: ${p.entry} (root-owned; the only program the rule below reaches)`,
     `# ${p.target.user}'s policy, fixed now: ${join(p.dir, 'users', `${p.target.user}.json`)}`,
+    `# bridge, subnet and DNS port: root's choice now (a bridge/subnet set in ${p.target.user}'s config is checked, else`,
+    '# derived from the uid, clear of host routes and other users); their engine reads it back from this file',
     JSON.stringify(p.policy, null, 2),
     ...(p.policy.jailer
       ? [

@@ -20,7 +20,7 @@ import { reachableSim } from '../helpers/reachable.js';
 const SIM = reachableSim();
 import { kvmStandIn, rootSimCopy, simGuestFiles, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 
-const BRIDGE = 'bgtfbr0';
+const BRIDGE = 'bangertf0';
 const SUBNET = '172.31.93.0/24';
 const reason = skipReason();
 const t = suite<{ u: TestUser | null; fc: string }>('real user, Firecracker through the entry point', {

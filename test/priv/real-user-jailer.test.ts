@@ -18,7 +18,7 @@ import { vmPaths } from '../../app/base/paths.js';
 import { ROOT } from '../service/helpers.js';
 import { kvmStandIn, rootSimCopy, simGuestFiles, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 
-const BRIDGE = 'bgtjbr0';
+const BRIDGE = 'bangertj0';
 const SUBNET = '172.31.94.0/24';
 const reason = skipReason();
 interface Ctx {

@@ -16,8 +16,8 @@ import { testCacheDir } from '../helpers/cache.js';
 import { runIf } from '../helpers/skip.js';
 import { noRootBangerProcesses, ownedByUser, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 
-const BRIDGE = 'bgtqbr0';
-const SUBNET = '172.31.92.0/24';
+/** The network root's apply chose for the user (their config sets none, as a new user's). */
+const net = { bridge: '', subnet: '' };
 const DNS_PORT = 10054;
 const PACKAGES = ['busybox-static', 'dropbear-bin', 'libtomcrypt1', 'libtommath1', 'linux-image-'];
 const missing = ['qemu-system-x86_64', 'dig', 'ssh', 'apt-get']
@@ -68,8 +68,6 @@ t.before(async (ctx) => {
   if (reason) return;
   const debs = fillCache();
   ctx.u = new TestUser({
-    bridge: BRIDGE,
-    subnet: SUBNET,
     dnsAddr: `127.0.0.1:${DNS_PORT}`,
     firecrackerBin: '/nonexistent/firecracker',
     defaultBackend: 'qemu',
@@ -85,6 +83,9 @@ t.before(async (ctx) => {
   execFileSync('install', ['-d', '-o', u.user, '-g', u.user, '-m', '0700', join(cache, 'debs')]);
   execFileSync('install', ['-o', u.user, '-g', u.user, '-m', '0644', '-t', join(cache, 'debs'), ...debs]);
   ok(await u.setup('--apply'), 'setup sudoers --apply');
+  const policy = JSON.parse(readFileSync(join(u.privDir, 'users', `${u.user}.json`), 'utf8'));
+  [net.bridge, net.subnet] = [policy.bridges[0], policy.subnets[0]];
+  assert.is(net.bridge, `banger${u.uid}`, 'the uid-derived bridge');
 });
 
 t.after((ctx) => ctx.u?.cleanup());
@@ -124,6 +125,16 @@ it('a QEMU guest as the user: SSH and NAME.vm answer; QEMU and the engine are th
   assert.is(dig.stdout.trim(), vm.ip, 'g1.vm resolves to the guest');
   const ssh = ok(await u!.banger(['vm', 'ssh', 'g1', '--', 'hostname; id -u'], { timeoutMs: 60_000 }), 'vm ssh');
   assert.is(ssh.stdout, 'g1\n0\n', 'SSH into the guest with the user’s banger key');
+  // Issue 23 finding 9: the guest asks the gateway's port 53, as a root engine's guests do; the
+  // user's nft table redirects it to their engine's unprivileged listener.
+  const gw = net.subnet.replace(/0\/24$/, '1');
+  const look = ok(
+    await u!.banger(['vm', 'ssh', 'g1', '--', `nslookup g1.vm ${gw}`], { timeoutMs: 60_000 }),
+    'nslookup g1.vm in the guest',
+  );
+  assert.match(look.stdout, new RegExp(`Address:\\s+${vm.ip!.replace(/\./g, '\\.')}`), look.stdout);
+  const dns = json<EngineStatus>(await u!.banger(['status', '--json']), 'status').dns;
+  assert.equal(dns.guests, { via: 'gateway', servers: [gw] }, 'guests are given the gateway');
   const status = json<EngineStatus>(await u!.banger(['status', '--json']), 'status');
   assert.is(uidOf(status.pid), u!.uid, 'the engine runs as the user');
   assert.is(uidOf(vm.pid!), u!.uid, 'QEMU runs as the user');
@@ -133,7 +144,7 @@ it('a QEMU guest as the user: SSH and NAME.vm answer; QEMU and the engine are th
   assert.is(stopped.state, 'stopped');
   ok(await u!.banger(['vm', 'rm', 'g1']), 'vm rm');
   ok(await u!.banger(['engine', 'stop', '--stop-vms', '--purge']), 'engine stop --purge');
-  assert.not.match(u!.inNs(['ip', '-br', 'link']), new RegExp(`${BRIDGE}|bgr-`), 'bridge and TAP gone');
+  assert.not.match(u!.inNs(['ip', '-br', 'link']), new RegExp(`${net.bridge}|bgr-`), 'bridge and TAP gone');
   ok(await u!.setup('--remove'), 'setup sudoers --remove');
   assert.not.ok(existsSync(u!.entry));
 });

@@ -16,7 +16,7 @@ import type { EngineStatus, VmRecord } from '../../app/contract/api.js';
 import { reachableSim } from '../helpers/reachable.js';
 import { noRootBangerProcesses, ownedByUser, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 
-const BRIDGE = 'bgtbr0';
+const BRIDGE = 'bangertb0';
 const SUBNET = '172.31.91.0/24';
 const reason = skipReason();
 const t = suite<{ u: TestUser | null }>('real user', { u: null });

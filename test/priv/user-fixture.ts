@@ -96,12 +96,16 @@ export class TestUser {
   private cleaned = false;
   private readonly onExit = () => this.cleanup();
 
-  constructor(private config: Record<string, unknown>) {
+  /** share: a second user on the first one's host (its entry point dir and netns). */
+  constructor(
+    private config: Record<string, unknown>,
+    private readonly share?: TestUser,
+  ) {
     const tag = randomBytes(3).toString('hex');
     this.user = `bgt${tag}`;
-    this.privDir = `/usr/local/libexec/banger-test-${tag}`;
+    this.privDir = share?.privDir ?? `/usr/local/libexec/banger-test-${tag}`;
     this.entry = join(this.privDir, ENTRY_NAME);
-    this.netns = `bgt-${tag}`;
+    this.netns = share?.netns ?? `bgt-${tag}`;
     this.scratch = mkdtempSync('/tmp/bgt-');
     chmodSync(this.scratch, 0o755); // the user reads the test's kernel and image from here
     process.on('exit', this.onExit);
@@ -111,8 +115,10 @@ export class TestUser {
     this.gid = Number(pw[3]);
     this.home = pw[5];
     this.paths = resolvePaths({ HOME: this.home, BANGER_RUNTIME_DIR: '' });
-    sh(['ip', 'netns', 'add', this.netns]);
-    sh(['ip', '-n', this.netns, 'link', 'set', 'lo', 'up']);
+    if (!share) {
+      sh(['ip', 'netns', 'add', this.netns]);
+      sh(['ip', '-n', this.netns, 'link', 'set', 'lo', 'up']);
+    }
     this.writeConfig();
   }
 
@@ -235,8 +241,19 @@ export class TestUser {
       this.user,
       ...extra,
     ];
+    // In the user's netns: the host whose interfaces and routes apply checks is theirs.
     return collect(
-      ['env', `BANGER_PRIV_DIR=${this.privDir}`, `HOME=${this.home}`, ...argv, ...(mode ? [mode] : [])],
+      [
+        'ip',
+        'netns',
+        'exec',
+        this.netns,
+        'env',
+        `BANGER_PRIV_DIR=${this.privDir}`,
+        `HOME=${this.home}`,
+        ...argv,
+        ...(mode ? [mode] : []),
+      ],
       60_000,
     );
   }
@@ -271,11 +288,15 @@ export class TestUser {
     };
     kill(pidsOfUid(this.uid));
     const nsPids = spawnSync('ip', ['netns', 'pids', this.netns], { encoding: 'utf8' }).stdout ?? '';
-    kill(nsPids.split('\n').filter(Boolean).map(Number));
+    if (!this.share) kill(nsPids.split('\n').filter(Boolean).map(Number));
     if (this.mntPid) kill([this.mntPid]);
     rmSync(dropInPath(this.user), { force: true });
-    rmSync(this.privDir, { recursive: true, force: true });
-    spawnSync('ip', ['netns', 'delete', this.netns]);
+    // A shared host (entry point dir, netns) is the first user's to remove.
+    if (this.share) rmSync(join(this.privDir, 'users', `${this.user}.json`), { force: true });
+    else {
+      rmSync(this.privDir, { recursive: true, force: true });
+      spawnSync('ip', ['netns', 'delete', this.netns]);
+    }
     // userdel refuses while a process of the user lingers: wait for the kills to land.
     for (let i = 0; i < 50 && pidsOfUid(this.uid).length; i++) spawnSync('sleep', ['0.1']);
     spawnSync('userdel', ['-r', '-f', this.user], { stdio: 'ignore' });

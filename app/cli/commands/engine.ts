@@ -9,6 +9,11 @@ interface Json {
   json?: boolean;
 }
 
+/** "held by uid 1002 (bob)": another process answers on our DNS port. */
+export function heldText(h: { uid: number; user: string | null } | undefined): string | undefined {
+  return h ? `port held by uid ${h.uid}${h.user ? ` (${h.user})` : ''}, who answers in our place` : undefined;
+}
+
 export async function status(ctx: CliContext, o: Json): Promise<void> {
   const s = await (await ctx.engine()).status();
   if (o.json) return printJson(ctx, s);
@@ -16,7 +21,7 @@ export async function status(ctx: CliContext, o: Json): Promise<void> {
     ? s.dns.listeners
         .map(
           (l) =>
-            `${l.address}:${l.port} ${l.protocols.join('+')} ${l.up ? 'up' : `DOWN (${l.error})`}${l.forwards ? ' forwarding' : ''}`,
+            `${l.address}:${l.port} ${l.protocols.join('+')} ${l.up ? 'up' : `DOWN (${heldText(l.heldBy) ?? l.error})`}${l.forwards ? ' forwarding' : ''}`,
         )
         .join('; ')
     : 'not running';

@@ -40,6 +40,13 @@ export interface HostNetworkOptions {
    * into the alias its TAPs carry, so it only sweeps its own. Default: bridge + subnet.
    */
   tag?: string;
+  /**
+   * Not root: the engine's guest DNS port, which the bridge's port 53 is redirected to in our
+   * nft table (the entry point allows only the port in the user's policy).
+   */
+  dnsRedirect?: number;
+  /** Before a start: throws when root's policy now gives this engine another network. */
+  policyCheck?: () => void;
 }
 
 export interface VmNetwork {
@@ -85,6 +92,10 @@ export class HostNetwork {
   private readonly store: Store;
   private readonly logger: Logger;
   private natBackend: NatBackend | undefined;
+  private readonly dnsRedirect: number | undefined;
+  private readonly policyCheck: (() => void) | undefined;
+  /** Off while another user holds our guest DNS port: guests' port 53 then reaches nothing. */
+  private dnsRedirectOn = true;
   /** An older build's shared NAT table is looked for once, on the first ensureNat. */
   private legacyNatChecked = false;
   // Bridge and NAT setup are serialised: two VMs starting at once must not both `ip link add`.
@@ -105,6 +116,8 @@ export class HostNetwork {
     this.uid = opts.uid ?? defaultUid();
     this.logger = opts.logger ?? nullLogger;
     this.natBackend = opts.nat;
+    this.dnsRedirect = opts.dnsRedirect;
+    this.policyCheck = opts.policyCheck;
     this.tag = instanceTag(opts.tag ?? `${opts.bridge} ${formatCidr(this.subnet)}`);
   }
 
@@ -156,13 +169,24 @@ export class HostNetwork {
         const before = await readIpForward(this.runner);
         if (before !== null) this.store.setSetting(IP_FORWARD_BEFORE, before);
       }
-      await ensureNat(this.runner, this.nat(), this.bridge, this.subnet, { legacy: !this.legacyNatChecked });
+      await ensureNat(this.runner, this.nat(), this.bridge, this.subnet, {
+        legacy: !this.legacyNatChecked,
+        dnsRedirect: this.dnsRedirectOn ? this.dnsRedirect : undefined,
+      });
       this.legacyNatChecked = true;
     });
   }
 
+  async setDnsRedirect(on: boolean): Promise<void> {
+    if (this.dnsRedirect === undefined || this.dnsRedirectOn === on) return;
+    this.dnsRedirectOn = on;
+    this.logger.warn(`network: guest DNS redirect ${on ? 'restored' : 'removed (another user holds its port)'}`);
+    await this.ensureNat();
+  }
+
   /** Not root: is the privileged entry point usable (the sudoers rule)? Throws E_SUDO_REQUIRED. */
   async preflight(): Promise<void> {
+    this.policyCheck?.();
     await this.runner.checkPrivileged?.();
   }
 
@@ -219,7 +243,7 @@ export class HostNetwork {
 
   /** Remove our NAT rules (idempotent). */
   removeNat(): Promise<void> {
-    return this.locked(() => removeNat(this.runner, this.nat(), this.bridge, this.subnet));
+    return this.locked(() => removeNat(this.runner, this.nat(), this.bridge, this.subnet, this.dnsRedirect));
   }
 
   /** Remove what banger put on the host: NAT, then the bridge (TAPs go with their VMs). Idempotent. */
@@ -227,7 +251,7 @@ export class HostNetwork {
     return this.locked(async () => {
       let natError: unknown;
       try {
-        await removeNat(this.runner, this.nat(), this.bridge, this.subnet);
+        await removeNat(this.runner, this.nat(), this.bridge, this.subnet, this.dnsRedirect);
       } catch (err) {
         natError = err;
       }

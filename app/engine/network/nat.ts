@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { which, type ProcessRunner } from '../../base/process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
-import { formatCidr, type Cidr } from './cidr.js';
+import { formatCidr, formatIp, gatewayOf, type Cidr } from './cidr.js';
 
 export type NatBackend = 'nft' | 'iptables';
 /** The one table every instance shared before tables were named after the bridge. */
@@ -45,10 +45,22 @@ function quoteIfname(name: string): string {
  * The whole table in one transaction: declaring it first makes the delete succeed even when
  * it does not exist yet, then the fresh definition replaces it.
  */
-export function nftScript(bridge: string, subnet: Cidr): string {
+export function nftScript(bridge: string, subnet: Cidr, dnsRedirect?: number): string {
   const br = quoteIfname(bridge);
   const net = formatCidr(subnet);
   const table = nftTableName(bridge);
+  const gw = formatIp(gatewayOf(subnet));
+  // A non-root engine cannot bind port 53: guests' DNS to the gateway goes to its own port.
+  const redirect =
+    dnsRedirect === undefined
+      ? []
+      : [
+          '  chain prerouting {',
+          '    type nat hook prerouting priority dstnat; policy accept;',
+          `    iifname ${br} ip daddr ${gw} udp dport 53 redirect to :${dnsRedirect}`,
+          `    iifname ${br} ip daddr ${gw} tcp dport 53 redirect to :${dnsRedirect}`,
+          '  }',
+        ];
   return [
     `table inet ${table}`,
     `delete table inet ${table}`,
@@ -65,6 +77,7 @@ export function nftScript(bridge: string, subnet: Cidr): string {
     // the chain's accept policy alone would let the LAN in.
     `    oifname ${br} drop`,
     '  }',
+    ...redirect,
     '}',
     '',
   ].join('\n');
@@ -94,14 +107,21 @@ export async function removeLegacyNftTable(runner: ProcessRunner, bridge: string
 }
 
 /** iptables rules as [table, chain, ...match] (appended with -A, checked with -C, removed with -D). */
-export function iptablesRules(bridge: string, subnet: Cidr): string[][] {
+export function iptablesRules(bridge: string, subnet: Cidr, dnsRedirect?: number): string[][] {
   const tag = ['-m', 'comment', '--comment', 'banger'];
+  const gw = formatIp(gatewayOf(subnet));
+  // The nft table's DNS redirect (see nftScript), for hosts without nft.
+  const redirect = (proto: string) => [
+    ...['nat', 'PREROUTING', '-i', bridge, '-d', `${gw}/32`, '-p', proto, '--dport', '53', ...tag],
+    ...['-j', 'REDIRECT', '--to-ports', String(dnsRedirect)],
+  ];
   return [
     ['nat', 'POSTROUTING', '-s', formatCidr(subnet), '!', '-o', bridge, ...tag, '-j', 'MASQUERADE'],
     ['filter', 'FORWARD', '-i', bridge, ...tag, '-j', 'ACCEPT'],
     ['filter', 'FORWARD', '-o', bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...tag, '-j', 'ACCEPT'],
     // Appended after the ACCEPT above, so only new inbound connections meet it.
     ['filter', 'FORWARD', '-o', bridge, ...tag, '-j', 'DROP'],
+    ...(dnsRedirect !== undefined ? [redirect('udp'), redirect('tcp')] : []),
   ];
 }
 
@@ -147,13 +167,13 @@ export async function ensureNat(
   backend: NatBackend,
   bridge: string,
   subnet: Cidr,
-  opts: { legacy?: boolean } = {},
+  opts: { legacy?: boolean; dnsRedirect?: number } = {},
 ): Promise<void> {
   if (backend === 'nft') {
-    await runner.run(['nft', '-f', '-'], { privileged: true, input: nftScript(bridge, subnet) });
+    await runner.run(['nft', '-f', '-'], { privileged: true, input: nftScript(bridge, subnet, opts.dnsRedirect) });
     if (opts.legacy !== false) await removeLegacyNftTable(runner, bridge);
   } else {
-    for (const [table, chain, ...rule] of iptablesRules(bridge, subnet)) {
+    for (const [table, chain, ...rule] of iptablesRules(bridge, subnet, opts.dnsRedirect)) {
       const check = await runner.run(['iptables', '-t', table, '-C', chain, ...rule], {
         privileged: true,
         reject: false,
@@ -171,13 +191,14 @@ export async function removeNat(
   backend: NatBackend,
   bridge: string,
   subnet: Cidr,
+  dnsRedirect?: number,
 ): Promise<void> {
   if (backend === 'nft') {
     await runner.run(['nft', '-f', '-'], { privileged: true, input: nftRemoveScript(bridge) });
     await removeLegacyNftTable(runner, bridge);
     return;
   }
-  for (const [table, chain, ...rule] of iptablesRules(bridge, subnet)) {
+  for (const [table, chain, ...rule] of iptablesRules(bridge, subnet, dnsRedirect)) {
     // -D removes one copy; loop in case an older run appended duplicates.
     for (let i = 0; i < 16; i++) {
       const del = await runner.run(['iptables', '-t', table, '-D', chain, ...rule], {

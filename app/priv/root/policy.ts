@@ -16,6 +16,11 @@ export interface Policy {
   /** The user's banger dirs (state, cache, runtime bases): sockets and VMM paths live inside. */
   dirs: string[];
   /**
+   * The user's DNS port (1024+, distinct per user): their engine listens on it, and the only
+   * nft redirect allowed sends their guests' gateway port 53 to it. Absent: no redirect.
+   */
+  dnsPort?: number;
+  /**
    * The one Firecracker binary the `firecracker` verb may run as root (the sudo fallback), fixed
    * by `banger setup sudoers --apply --firecracker PATH`; root-owned. Absent: the verb refuses.
    */
@@ -39,6 +44,8 @@ export function refuse(msg: string): never {
 
 export const TAP_RE = /^bgr-[0-9a-f]{6}$/;
 const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
+/** The bridge names a policy may hold: banger's own prefix, never a host interface's name. */
+export const BRIDGE_RE = /^banger[A-Za-z0-9_-]{0,9}$/;
 const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 /** Every argument is one of these characters: no shell metacharacters, spaces or newlines. */
 export const SAFE_ARG_RE = /^[A-Za-z0-9_.:/=,+@-]{1,200}$/;
@@ -82,6 +89,14 @@ export function loadPolicy(dir: string, user: string, uid: number): Policy {
     refuse(`cannot read the policy ${path}: ${(err as Error).message}`);
   }
   if (p.user !== user || p.uid !== uid) refuse(`the policy ${path} is not for user ${user} (uid ${uid})`);
+  // Older builds copied any name from the user's config, and gave every user root's network
+  // (banger0, no DNS port): such a file is not used at all until root re-applies.
+  const badBridge = (p.bridges ?? []).find((b) => !BRIDGE_RE.test(b));
+  const badNet = (p.subnets ?? []).find((s) => !parseCidr4(s) || !isPrivate4(s));
+  if (badBridge !== undefined || badNet !== undefined || !validPort(p.dnsPort))
+    refuse(
+      `the policy ${path} is from an older banger (a network root did not choose): re-run banger setup sudoers --apply`,
+    );
   return p;
 }
 
@@ -109,6 +124,24 @@ export function parseCidr4(s: string): Cidr4 | null {
   if (base === null || extra !== undefined || !/^\d{1,2}$/.test(p ?? '') || prefix < 8 || prefix > 30) return null;
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
   return { base: (base & mask) >>> 0, prefix };
+}
+
+/** A DNS port a policy may name: unprivileged, so no system service can be its target. */
+export function validPort(n: unknown): boolean {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1024 && n <= 65535;
+}
+
+/** The private ranges (RFC 1918) a VM subnet may come from, whole. */
+const PRIVATE4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
+
+export function isPrivate4(subnet: string): boolean {
+  const c = parseCidr4(subnet);
+  if (!c) return false;
+  return PRIVATE4.some((r) => {
+    const p = parseCidr4(r)!;
+    const mask = (0xffffffff << (32 - p.prefix)) >>> 0;
+    return c.prefix >= p.prefix && (c.base & mask) >>> 0 === p.base;
+  });
 }
 
 /** "a.b.c.1/24" for a configured subnet: the only address a bridge may get. */

@@ -80,7 +80,9 @@ export function checkNftScript(p: Policy, script: string): void {
     '}',
     'chain postrouting {',
     'chain forward {',
+    'chain prerouting {',
     'type nat hook postrouting priority srcnat; policy accept;',
+    'type nat hook prerouting priority dstnat; policy accept;',
     'type filter hook forward priority filter; policy accept;',
   ]);
   for (const raw of script.split('\n')) {
@@ -93,7 +95,14 @@ export function checkNftScript(p: Policy, script: string): void {
       sameBridge(m[2]);
     } else if ((m = /^(?:iifname|oifname) "([\w.-]+)" (?:accept|ct state established,related accept|drop)$/.exec(line)))
       sameBridge(m[1]);
-    else refuse(`nft statement not allowed: "${line.slice(0, 80)}"`);
+    else if ((m = /^iifname "([\w.-]+)" ip daddr (\S+) (?:udp|tcp) dport 53 redirect to :(\d+)$/.exec(line))) {
+      // Guests' DNS on the gateway to the user's own unprivileged listener, and nothing else.
+      sameBridge(m[1]);
+      if (!p.subnets.some((s) => gatewayCidr(s)?.split('/')[0] === m![2]))
+        refuse(`${m[2]} is not the gateway of a subnet configured for ${p.user}`);
+      if (p.dnsPort === undefined || Number(m[3]) !== p.dnsPort)
+        refuse(`DNS redirect to port ${m[3]}: ${p.user}'s policy allows ${p.dnsPort ?? 'none'}`);
+    } else refuse(`nft statement not allowed: "${line.slice(0, 80)}"`);
   }
   for (const t of tables) {
     if (!tablesOf(p).includes(t)) refuse(`nft table ${t} is not one of ${p.user}'s (${tablesOf(p).join(', ')})`);
@@ -102,20 +111,26 @@ export function checkNftScript(p: Policy, script: string): void {
 }
 
 /** iptables rules banger uses for a bridge and subnet (nat.ts's, kept equal by a test). */
-export function iptablesRules(bridge: string, subnet: string): string[][] {
+export function iptablesRules(bridge: string, subnet: string, dnsPort?: number): string[][] {
   const tag = ['-m', 'comment', '--comment', 'banger'];
+  const gw = gatewayCidr(subnet)?.split('/')[0];
+  const redirect = (proto: string) => [
+    ...['nat', 'PREROUTING', '-i', bridge, '-d', `${gw}/32`, '-p', proto, '--dport', '53', ...tag],
+    ...['-j', 'REDIRECT', '--to-ports', String(dnsPort)],
+  ];
   return [
     ['nat', 'POSTROUTING', '-s', subnet, '!', '-o', bridge, ...tag, '-j', 'MASQUERADE'],
     ['filter', 'FORWARD', '-i', bridge, ...tag, '-j', 'ACCEPT'],
     ['filter', 'FORWARD', '-o', bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...tag, '-j', 'ACCEPT'],
     ['filter', 'FORWARD', '-o', bridge, ...tag, '-j', 'DROP'],
+    ...(dnsPort !== undefined && gw ? [redirect('udp'), redirect('tcp')] : []),
   ];
 }
 
 function checkIptablesRule(p: Policy, rule: string[]): void {
   const key = rule.join(' ');
   for (const b of p.bridges)
-    for (const s of p.subnets) if (iptablesRules(b, s).some((r) => r.join(' ') === key)) return;
+    for (const s of p.subnets) if (iptablesRules(b, s, p.dnsPort).some((r) => r.join(' ') === key)) return;
   refuse(`iptables rule not allowed: ${key.slice(0, 120)}`);
 }
 

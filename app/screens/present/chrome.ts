@@ -15,7 +15,10 @@ export function headerLine(
   const parts = [`{bold}{${accent}-fg}banger{/${accent}-fg}{/bold}`, `[${mode}]`];
   if (status) {
     const l = status.dns.listeners.find((x) => x.up) ?? status.dns.listeners[0];
-    const addr = l ? escapeTags(`${l.address}:${l.port}`) + (l.up ? '' : ' {red-fg}down{/red-fg}') : 'off';
+    const down = l?.heldBy ? `held by ${l.heldBy.user ?? `uid ${l.heldBy.uid}`}` : 'down';
+    const addr = l
+      ? escapeTags(`${l.address}:${l.port}`) + (l.up ? '' : ` {red-fg}${escapeTags(down)}{/red-fg}`)
+      : 'off';
     parts.push(`DNS ${addr} (${status.dns.records} rec)`);
   } else {
     parts.push('DNS -');
