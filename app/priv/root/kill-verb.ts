@@ -88,10 +88,10 @@ export type KillAction = { argv: string[] } | { run: () => void; what: string };
 
 /** The signal for a checked process (pythons: where python3 may be; tests pass none). */
 export function signalAction(pid: number, sig: 'TERM' | 'KILL', start: string, pythons = PYTHON): KillAction {
-  if (pythons.some((p) => existsSync(p)))
-    return { argv: ['python3', '-I', '-c', PIDFD_PY, String(pid), String(SIGNUM[sig]), start] };
+  const python = pythons.find((p) => existsSync(p)); // by its root-owned path, not PATH
+  if (python) return { argv: [python, '-I', '-c', PIDFD_PY, String(pid), String(SIGNUM[sig]), start] };
   // No python3: by pid, while /proc/PID still shows that start time. The window left is
-  // between that read and kill(2) (a stopped entry point widens it): see the report.
+  // between that read and kill(2), microseconds (an entry point stopped there widens it).
   const fd = openSync(`/proc/${pid}`, C.O_RDONLY | C.O_DIRECTORY);
   return {
     what: `kill -${sig} ${pid}`,
