@@ -135,7 +135,9 @@ step('? shows the help generated from the key table', async () => {
     .filter((x) => x.footer)
     .map((x) => x.label);
   // Wait for the whole overlay: a capture can land mid-draw, with the last lines not yet there.
-  const screen = await s.waitFor((x) => x.includes('Keys on VMs') && labels.every((l) => x.includes(l)), 5000, 'help');
+  const whole = (x: string) =>
+    x.includes('Keys on VMs') && x.includes(':metrics') && labels.every((l) => x.includes(l));
+  const screen = await s.waitFor(whole, 5000, 'help');
   for (const l of labels) assert.ok(screen.includes(l), `help lists ${l}`);
   assert.ok(screen.includes(':metrics'));
   s.keys('Escape');
