@@ -11,7 +11,7 @@ import type { DoctorReport, EngineStatus } from '../../app/contract/api.js';
 import type { Policy } from '../../app/priv/root/policy.js';
 import { runIf } from '../helpers/skip.js';
 import { kvmStandIn, pidsOfUid, simGuestFiles, skipReason, TestUser, type Result } from './user-fixture.js';
-import { SIM } from '../service/helpers.js';
+import { reachableSim } from '../helpers/reachable.js';
 
 const reason = skipReason();
 interface Ctx {
@@ -120,7 +120,7 @@ it('with the host resolver sent to that port, the engine refuses to start with E
 
 it("the guest-facing listener: a squat on the gateway's port is named too, and guests are not sent there", async (ctx) => {
   const [a, b] = [ctx.a!, ctx.b!];
-  const c = new TestUser({ firecrackerBin: SIM, defaultBackend: 'firecracker', stopTimeoutMs: 2000 }, a);
+  const c = new TestUser({ firecrackerBin: reachableSim(), defaultBackend: 'firecracker', stopTimeoutMs: 2000 }, a);
   try {
     c.updateConfig({ kvmPath: kvmStandIn(c) });
     const files = simGuestFiles(c);

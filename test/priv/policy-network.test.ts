@@ -12,7 +12,7 @@ import { nftScript } from '../../app/engine/network/nat.js';
 import { parseCidr, overlaps } from '../../app/engine/network/cidr.js';
 import { runIf } from '../helpers/skip.js';
 import { kvmStandIn, simGuestFiles, skipReason, TestUser, type Result } from './user-fixture.js';
-import { SIM } from '../service/helpers.js';
+import { reachableSim } from '../helpers/reachable.js';
 import type { EngineStatus } from '../../app/contract/api.js';
 
 const reason = skipReason();
@@ -180,7 +180,7 @@ it("finding 5: B's entry point calls cannot reach A's bridge or NAT table", asyn
 });
 
 it("a user's engine follows the network root chose; one started before the apply says to restart", async () => {
-  const d = new TestUser({ firecrackerBin: SIM, defaultBackend: 'firecracker', stopTimeoutMs: 2000 });
+  const d = new TestUser({ firecrackerBin: reachableSim(), defaultBackend: 'firecracker', stopTimeoutMs: 2000 });
   try {
     d.updateConfig({ kvmPath: kvmStandIn(d) });
     const files = simGuestFiles(d);
