@@ -8,10 +8,9 @@ import type { VmRecord } from '../../contract/api.js';
 import type { Store } from '../store.js';
 import type { EventBus } from '../events.js';
 import type { ProcessRunner } from '../../base/process.js';
-import { macFor } from '../network/identity.js';
 import { BangerError, ErrorCodes, asNoSpace } from '../../base/errors.js';
 import { validateName } from '../../contract/vm-spec.js';
-import { newVmId } from './vm-id.js';
+import { newVmId, unstarted } from './vm-id.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
 import { copyDisk } from '../snapshots/disk-swap.js';
 
@@ -46,20 +45,7 @@ export async function cloneVm(d: CloneDeps, source: string, rawName: string): Pr
     ...src,
     id,
     name,
-    mac: macFor(id),
-    ip: null,
-    state: 'created',
-    pid: null,
-    socketPath: null,
-    tap: null,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: null,
-    stoppedAt: null,
-    lastError: null,
-    exitCode: null,
-    exitSignal: null,
-    pidStartTime: null,
+    ...unstarted(id, now),
     suspended: null,
   };
   const dir = vmPaths(d.paths, id).dir;

@@ -5,7 +5,6 @@ import type { Backend, VmCreateInput, VmRecord } from '../../contract/api.js';
 import type { Config } from '../config.js';
 import type { Store } from '../store.js';
 import type { ImagesPort } from '../ports.js';
-import { macFor } from '../network/identity.js';
 import { BangerError, ErrorCodes, asNoSpace } from '../../base/errors.js';
 import {
   validateBackend,
@@ -16,7 +15,7 @@ import {
   validateStopTimeout,
   validateVcpus,
 } from '../../contract/vm-spec.js';
-import { newVmId } from './vm-id.js';
+import { newVmId, unstarted } from './vm-id.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
 
 export interface CreateDeps {
@@ -85,20 +84,7 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     memoryMib,
     diskBytes,
     bootArgs,
-    mac: macFor(id),
-    ip: null,
-    state: 'created',
-    pid: null,
-    socketPath: null,
-    tap: null,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: null,
-    stoppedAt: null,
-    lastError: null,
-    exitCode: null,
-    exitSignal: null,
-    pidStartTime: null,
+    ...unstarted(id, now),
     stopTimeoutMs,
   };
   // The disk first, the record last: a VM that exists can always be started (no start can
