@@ -3,10 +3,12 @@
 // polling helpers. Everything a VM touches (bridge, TAPs, guest addresses, DNS on port 53)
 // lives in the namespace; only loopback is used from the root namespace.
 import { spawnSync } from 'node:child_process';
+import * as assert from 'uvu/assert';
 import { collect } from '../helpers/collect.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { settingsAsConfig } from '../helpers/settings.js';
+import { testCacheDir } from '../helpers/cache.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -188,4 +190,24 @@ export function json<T>(r: RunResult, what: string): T {
   } catch {
     throw new Error(`${what}: expected JSON (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   }
+}
+
+/** r, after asserting it exited 0 (the message carries both streams). */
+export function ok(r: RunResult, what: string): RunResult {
+  assert.is(r.code, 0, `${what} failed (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+/** The environment of a QEMU-only engine whose dirs live under root (tag names its build id). */
+export function qemuEnv(root: string, tag: string): Record<string, string> {
+  return {
+    BANGER_STATE_DIR: join(root, 'state'),
+    BANGER_CONFIG_DIR: join(root, 'config'),
+    BANGER_RUNTIME_DIR: join(root, 'run'),
+    BANGER_CACHE_DIR: testCacheDir(),
+    BANGER_BUILD_ID: `e2e-${tag}-${process.pid}`,
+    FIRECRACKER_BIN: join(root, 'no-firecracker'),
+    BANGER_BACKEND: 'qemu',
+    BANGER_STOP_TIMEOUT_MS: '20000',
+  };
 }

@@ -25,8 +25,7 @@ import { resolvePaths, vmPaths } from '../../app/base/paths.js';
 import type { VmRecord } from '../../app/contract/api.js';
 import { controlPathFor } from '../../app/cli/exec.js';
 import { firstReason, missingReason, NEEDS_ROOT, runIf } from '../helpers/skip.js';
-import { testCacheDir } from '../helpers/cache.js';
-import { banger, json, killByEnv, Netns, readOr, ROOT, run, waitFor, type RunResult } from './harness.js';
+import { banger, json, killByEnv, Netns, readOr, ROOT, run, waitFor, type RunResult, ok, qemuEnv } from './harness.js';
 
 const missing = [
   ['qemu-system-x86_64', 'qemu-system-x86'],
@@ -48,11 +47,6 @@ const skip = firstReason(missingReason(missing), NEEDS_ROOT, FLAKE);
 const e2e = runIf(test, skip);
 const NS = `banger-exec-${process.pid}`;
 const figures: string[] = [];
-
-function ok(r: RunResult, what: string): RunResult {
-  assert.is(r.code, 0, `${what} failed (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
 
 function fails(r: RunResult, code: string, what: string): void {
   assert.is(r.code, 125, `${what}: banger's own failure exits 125 (got ${r.code})\nstderr: ${r.stderr}`);
@@ -218,16 +212,7 @@ async function badInput(b: B, ns: Netns, work: string, cp: string, ip: string): 
 
 e2e('vm exec and vm cp on a real QEMU guest', async () => {
   const root = mkdtempSync(join(tmpdir(), 'banger-exec-'));
-  const base: Record<string, string> = {
-    BANGER_STATE_DIR: join(root, 'state'),
-    BANGER_CONFIG_DIR: join(root, 'config'),
-    BANGER_RUNTIME_DIR: join(root, 'run'),
-    BANGER_CACHE_DIR: testCacheDir(),
-    BANGER_BUILD_ID: `e2e-exec-${process.pid}`,
-    FIRECRACKER_BIN: join(root, 'no-firecracker'),
-    BANGER_BACKEND: 'qemu',
-    BANGER_STOP_TIMEOUT_MS: '20000',
-  };
+  const base = qemuEnv(root, 'exec');
   const paths = resolvePaths(base);
   const work = join(root, 'work');
   mkdirSync(work);

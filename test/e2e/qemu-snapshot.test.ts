@@ -13,8 +13,7 @@ import { which } from '../../app/base/process.js';
 import { resolvePaths, vmPaths } from '../../app/base/paths.js';
 import type { EventRecord, SnapshotRecord, VmRecord } from '../../app/contract/api.js';
 import { firstReason, missingReason, NEEDS_ROOT, runIf } from '../helpers/skip.js';
-import { testCacheDir } from '../helpers/cache.js';
-import { alive, banger, json, killByEnv, Netns, readOr, run, sleep, waitFor, type RunResult } from './harness.js';
+import { alive, banger, json, killByEnv, Netns, readOr, run, sleep, waitFor, ok, qemuEnv } from './harness.js';
 
 const missing = [
   ['qemu-system-x86_64', 'qemu-system-x86'],
@@ -27,11 +26,6 @@ const missing = [
   .map(([bin, pkg]) => `${bin} (${pkg})`);
 const skip = firstReason(missingReason(missing), NEEDS_ROOT);
 const e2e = runIf(test, skip);
-
-function ok(r: RunResult, what: string): RunResult {
-  assert.is(r.code, 0, `${what} failed (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
 
 /** The guest's counter prints "COUNTER n" on its serial console each second. */
 const COUNTER =
@@ -53,17 +47,7 @@ const figures: string[] = [];
 // eslint-disable-next-line max-lines-per-function -- one scenario, one real guest: split steps would each re-boot it
 e2e('pause, snapshot, restore and image shell on a real QEMU guest', async () => {
   const root = mkdtempSync(join(tmpdir(), 'banger-snap-'));
-  const cacheDir = testCacheDir();
-  const base: Record<string, string> = {
-    BANGER_STATE_DIR: join(root, 'state'),
-    BANGER_CONFIG_DIR: join(root, 'config'),
-    BANGER_RUNTIME_DIR: join(root, 'run'),
-    BANGER_CACHE_DIR: cacheDir,
-    BANGER_BUILD_ID: `e2e-snap-${process.pid}`,
-    FIRECRACKER_BIN: join(root, 'no-firecracker'),
-    BANGER_BACKEND: 'qemu',
-    BANGER_STOP_TIMEOUT_MS: '20000',
-  };
+  const base = qemuEnv(root, 'snap');
   const paths = resolvePaths(base);
   let ns: Netns | null = null;
   try {

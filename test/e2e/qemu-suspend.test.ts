@@ -18,8 +18,7 @@ import type { VmRecord } from '../../app/contract/api.js';
 import { Store } from '../../app/engine/store.js';
 import { snapshotFiles } from '../../app/engine/snapshots/service.js';
 import { firstReason, missingReason, NEEDS_ROOT, runIf } from '../helpers/skip.js';
-import { testCacheDir } from '../helpers/cache.js';
-import { alive, banger, json, killByEnv, Netns, readOr, run, waitFor, type RunResult } from './harness.js';
+import { alive, banger, json, killByEnv, Netns, readOr, run, waitFor, ok, qemuEnv } from './harness.js';
 
 const missing = [
   ['qemu-system-x86_64', 'qemu-system-x86'],
@@ -36,11 +35,6 @@ const skip = firstReason(missingReason(missing), NEEDS_ROOT);
 const e2e = runIf(test, skip);
 const DNS_PORT = 10053;
 
-function ok(r: RunResult, what: string): RunResult {
-  assert.is(r.code, 0, `${what} failed (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
-
 /** A file in the guest's root filesystem, read from the disk image (the VM stopped). */
 async function diskFile(disk: string, path: string): Promise<string> {
   const r = await run(['debugfs', '-R', `cat ${path}`, disk], { env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
@@ -52,16 +46,7 @@ const figures: string[] = [];
 // eslint-disable-next-line max-lines-per-function -- one scenario, one real guest: split steps would each re-boot it
 e2e('suspend and resume, clone, and restores that keep the disk, on a real QEMU guest', async () => {
   const root = mkdtempSync(join(tmpdir(), 'banger-susp-'));
-  const base: Record<string, string> = {
-    BANGER_STATE_DIR: join(root, 'state'),
-    BANGER_CONFIG_DIR: join(root, 'config'),
-    BANGER_RUNTIME_DIR: join(root, 'run'),
-    BANGER_CACHE_DIR: testCacheDir(),
-    BANGER_BUILD_ID: `e2e-susp-${process.pid}`,
-    FIRECRACKER_BIN: join(root, 'no-firecracker'),
-    BANGER_BACKEND: 'qemu',
-    BANGER_STOP_TIMEOUT_MS: '20000',
-  };
+  const base = qemuEnv(root, 'susp');
   const paths = resolvePaths(base);
   let ns: Netns | null = null;
   try {

@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import { which } from '../../app/base/process.js';
 import { resolvePaths, vmPaths } from '../../app/base/paths.js';
 import type { DoctorReport, EngineStatus, VmRecord } from '../../app/contract/api.js';
-import { alive, banger, cmdlineOf, json, killByEnv, Netns, readOr, run, waitFor, type RunResult } from './harness.js';
+import { alive, banger, cmdlineOf, json, killByEnv, Netns, readOr, run, waitFor, ok } from './harness.js';
 import { testCacheDir } from '../helpers/cache.js';
 
 const missing = [
@@ -40,11 +40,6 @@ function lap(what: string): void {
   const now = Date.now();
   timings.push([what, now - last]);
   last = now;
-}
-
-function ok(r: RunResult, what: string): RunResult {
-  assert.is(r.code, 0, `${what} failed (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
 }
 
 // eslint-disable-next-line max-lines-per-function -- long before the lint existed; split when next touched
