@@ -28,6 +28,7 @@ import type {
 import { VM_STATES, LIVE_STATES } from '../../app/contract/api.js';
 import { validateBackend, validateName, validateVcpus } from '../../app/contract/vm-spec.js';
 import { BangerError, ErrorCodes } from '../../app/base/errors.js';
+import { vmRecord } from './builders.js';
 import { FakeArtifacts } from './fake-artifacts.js';
 import { FakeConsole, type EchoMode } from './fake-console.js';
 import { FakeMetrics } from './fake-metrics.js';
@@ -178,31 +179,8 @@ export class FakeEngine implements EngineApi {
     return next;
   }
   private record(name: string, id: string): VmRecord {
-    const now = new Date().toISOString();
-    return {
-      id,
-      name,
-      backend: 'firecracker',
-      image: 'busybox',
-      kernel: 'default',
-      vcpus: 1,
-      memoryMib: 256,
-      diskBytes: 1 << 30,
-      bootArgs: '',
-      mac: `02:fc:00:00:00:${(this.seq & 255).toString(16).padStart(2, '0')}`,
-      ip: null,
-      state: 'created',
-      pid: null,
-      socketPath: null,
-      tap: null,
-      createdAt: now,
-      updatedAt: now,
-      startedAt: null,
-      stoppedAt: null,
-      lastError: null,
-      exitCode: null,
-      exitSignal: null,
-    };
+    const mac = `02:fc:00:00:00:${(this.seq & 255).toString(16).padStart(2, '0')}`;
+    return vmRecord({ id, name, image: 'busybox', kernel: 'default', mac });
   }
 
   // --- EngineApi ----------------------------------------------------------------------------
