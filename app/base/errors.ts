@@ -48,6 +48,24 @@ export const ErrorCodes = {
   UNSAFE_NETWORK: 'E_UNSAFE_NETWORK',
   /** The DNS port the host resolver sends .vm lookups to is held by another process. */
   DNS_PORT_TAKEN: 'E_DNS_PORT_TAKEN',
+  // shared folders, published ports, first-boot config (vm create --mount/--publish/--user-data)
+  /** A --mount whose host dir is missing or not a dir, or whose guest dir is not absolute. */
+  INVALID_MOUNT: 'E_INVALID_MOUNT',
+  /** A --publish that does not parse, or a port out of 1-65535. */
+  INVALID_PORT: 'E_INVALID_PORT',
+  /** A host port that another process (or another VM) already holds. */
+  PORT_TAKEN: 'E_PORT_TAKEN',
+  /** --user-data (or the seed as a whole) over the seed's size limit. */
+  USER_DATA_TOO_LARGE: 'E_USER_DATA_TOO_LARGE',
+  // OCI image import
+  /** A blob whose bytes do not match its digest: refused, nothing kept. */
+  DIGEST_MISMATCH: 'E_DIGEST_MISMATCH',
+  /** The registry refused the credentials (or asked for some and none were found). */
+  REGISTRY_AUTH: 'E_REGISTRY_AUTH',
+  /** The registry could not be reached (down, refused, TLS failure). */
+  REGISTRY_UNREACHABLE: 'E_REGISTRY_UNREACHABLE',
+  /** A tag, digest or platform the source does not have. */
+  UNKNOWN_REF: 'E_UNKNOWN_REF',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -103,6 +121,13 @@ const USER_CODES = new Set<ErrorCode>([
   ErrorCodes.SUBNET_OVERLAP,
   ErrorCodes.UNSAFE_NETWORK,
   ErrorCodes.SNAPSHOT_INCOMPATIBLE,
+  ErrorCodes.INVALID_MOUNT,
+  ErrorCodes.INVALID_PORT,
+  ErrorCodes.PORT_TAKEN,
+  ErrorCodes.USER_DATA_TOO_LARGE,
+  ErrorCodes.DIGEST_MISMATCH,
+  ErrorCodes.REGISTRY_AUTH,
+  ErrorCodes.UNKNOWN_REF,
 ]);
 
 /** Wrap anything thrown into a BangerError, keeping it as the cause. */

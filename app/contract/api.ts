@@ -4,6 +4,8 @@
 // clients, no methods.
 
 export * from './vm-records.js';
+export * from './vm-extras.js';
+import type { ImageConfig } from './vm-extras.js';
 import type { Backend, ImageFromVmInput, SnapshotRecord, VmCreateInput, VmRecord, VmState } from './vm-records.js';
 
 export interface ImageRecord {
@@ -15,6 +17,8 @@ export interface ImageRecord {
   buildLog: string | null;
   /** The guest's init, recorded at build or import: it sets the graceful-stop wait. */
   init?: ImageInit | null;
+  /** An OCI image's config (env, entrypoint, cmd, ...), kept from its import. */
+  config?: ImageConfig | null;
   createdAt: string;
 }
 

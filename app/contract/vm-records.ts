@@ -1,5 +1,6 @@
 // The VM records of the engine's contract: states, the VM, its snapshots and suspended state,
 // and what creating one takes. Re-exported by api.ts, which front ends import.
+import type { MountSpec, PortSpec } from './vm-extras.js';
 
 export type VmState = 'created' | 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'error';
 export const VM_STATES: readonly VmState[] = [
@@ -48,6 +49,16 @@ export interface VmRecord {
   stopTimeoutMs?: number | null;
   /** Set while the VM is suspended (vm stop --save): the next start restores this state. */
   suspended?: SuspendInfo | null;
+  /** Shared folders, mounted in the guest at each boot (vm create --mount, vm mount). */
+  mounts?: MountSpec[];
+  /** Published ports (vm create --publish, vm port). */
+  ports?: PortSpec[];
+  /** First-boot config (cloud-config or a #! script), as given at create. */
+  userData?: string | null;
+  /** Extra authorized keys for the guest's root (vm create --ssh-key), one public key each. */
+  sshKeys?: string[];
+  /** Start the image's Entrypoint/Cmd as a supervised service at boot (vm create --run). */
+  run?: boolean;
 }
 
 /** What wrote a snapshot's state: checked before any load, so a restore never starts blind. */

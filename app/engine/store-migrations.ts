@@ -126,4 +126,16 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE vms ADD COLUMN suspended TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'mounts, published ports, first-boot config, image config',
+    sql: `
+      ALTER TABLE vms ADD COLUMN mounts TEXT;
+      ALTER TABLE vms ADD COLUMN ports TEXT;
+      ALTER TABLE vms ADD COLUMN user_data TEXT;
+      ALTER TABLE vms ADD COLUMN ssh_keys TEXT;
+      ALTER TABLE vms ADD COLUMN run INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE images ADD COLUMN config TEXT;
+    `,
+  },
 ];

@@ -1,5 +1,14 @@
 // How a VM record maps to its row: the columns, and the row back to a record (store.ts).
-import type { Backend, SuspendInfo, VmRecord, VmState } from '../contract/api.js';
+import type {
+  Backend,
+  ImageConfig,
+  ImageRecord,
+  MountSpec,
+  PortSpec,
+  SuspendInfo,
+  VmRecord,
+  VmState,
+} from '../contract/api.js';
 
 export interface VmRow {
   id: string;
@@ -27,6 +36,12 @@ export interface VmRow {
   stop_timeout_ms: number | null;
   /** JSON of SuspendInfo while the VM is suspended. */
   suspended: string | null;
+  /** JSON arrays (migration 6); null on older rows. */
+  mounts: string | null;
+  ports: string | null;
+  user_data: string | null;
+  ssh_keys: string | null;
+  run: number;
 }
 
 export const VM_COLUMNS: Record<keyof VmRecord, keyof VmRow | null> = {
@@ -55,7 +70,39 @@ export const VM_COLUMNS: Record<keyof VmRecord, keyof VmRow | null> = {
   pidStartTime: 'pid_start_time',
   stopTimeoutMs: 'stop_timeout_ms',
   suspended: 'suspended',
+  mounts: 'mounts',
+  ports: 'ports',
+  userData: 'user_data',
+  sshKeys: 'ssh_keys',
+  run: 'run',
 };
+
+/** Record fields kept as JSON text in their column. */
+const JSON_FIELDS = new Set<keyof VmRecord>(['suspended', 'mounts', 'ports', 'sshKeys']);
+
+/** A record field's value as its column stores it (JSON for the structured ones, 0/1 for run). */
+export function vmColumnValue(k: keyof VmRecord, v: unknown): unknown {
+  if (JSON_FIELDS.has(k)) return v === null || v === undefined ? null : JSON.stringify(v);
+  if (k === 'run') return v ? 1 : 0;
+  return v;
+}
+
+/** The extras' fields from their columns (absent columns or nulls: none). */
+export function extrasFromRow(r: {
+  mounts: string | null;
+  ports: string | null;
+  user_data: string | null;
+  ssh_keys: string | null;
+  run: number;
+}): Pick<VmRecord, 'mounts' | 'ports' | 'userData' | 'sshKeys' | 'run'> {
+  return {
+    mounts: r.mounts ? (JSON.parse(r.mounts) as MountSpec[]) : [],
+    ports: r.ports ? (JSON.parse(r.ports) as PortSpec[]) : [],
+    userData: r.user_data ?? null,
+    sshKeys: r.ssh_keys ? (JSON.parse(r.ssh_keys) as string[]) : [],
+    run: !!r.run,
+  };
+}
 
 export function rowToVm(r: VmRow & { ip: string | null }): VmRecord {
   return {
@@ -84,6 +131,7 @@ export function rowToVm(r: VmRow & { ip: string | null }): VmRecord {
     pidStartTime: r.pid_start_time,
     stopTimeoutMs: r.stop_timeout_ms,
     suspended: parseSuspended(r.suspended),
+    ...extrasFromRow(r),
   };
 }
 
@@ -98,3 +146,10 @@ export function withoutSuspended(vm: VmRecord): Omit<VmRecord, 'suspended'> {
 }
 
 export const VM_SELECT = `SELECT vms.*, leases.ip AS ip FROM vms LEFT JOIN leases ON leases.vm_id = vms.id`;
+
+/** An image row as selected (config as JSON text). */
+export type ImageRow = Omit<ImageRecord, 'config'> & { config: string | null };
+
+export function imageFromRow(r: ImageRow): ImageRecord {
+  return { ...r, config: r.config ? (JSON.parse(r.config) as ImageConfig) : null };
+}

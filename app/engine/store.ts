@@ -13,7 +13,18 @@ import type {
 } from '../contract/api.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
 import { MIGRATIONS } from './store-migrations.js';
-import { parseSuspended, rowToVm, VM_COLUMNS, VM_SELECT, withoutSuspended, type VmRow } from './store-rows.js';
+import {
+  extrasFromRow,
+  imageFromRow,
+  type ImageRow,
+  parseSuspended,
+  rowToVm,
+  VM_COLUMNS,
+  VM_SELECT,
+  vmColumnValue,
+  withoutSuspended,
+  type VmRow,
+} from './store-rows.js';
 import { foldVmName } from '../contract/vm-spec.js';
 
 type Db = Database.Database;
@@ -112,6 +123,13 @@ export class Store {
       pidStartTime: r[c.pid_start_time] as number | null,
       stopTimeoutMs: r[c.stop_timeout_ms] as number | null,
       suspended: parseSuspended(r[c.suspended] as string | null),
+      ...extrasFromRow({
+        mounts: r[c.mounts] as string | null,
+        ports: r[c.ports] as string | null,
+        user_data: r[c.user_data] as string | null,
+        ssh_keys: r[c.ssh_keys] as string | null,
+        run: r[c.run] as number,
+      }),
     }));
   }
 
@@ -133,12 +151,21 @@ export class Store {
         .prepare(
           `INSERT INTO vms (id, name, backend, image, kernel, vcpus, memory_mib, disk_bytes, boot_args, mac,
         state, pid, socket_path, tap, created_at, updated_at, started_at, stopped_at, last_error, exit_code, exit_signal,
-        pid_start_time, stop_timeout_ms)
+        pid_start_time, stop_timeout_ms, mounts, ports, user_data, ssh_keys, run)
         VALUES (@id, @name, @backend, @image, @kernel, @vcpus, @memoryMib, @diskBytes, @bootArgs, @mac, @state, @pid,
         @socketPath, @tap, @createdAt, @updatedAt, @startedAt, @stoppedAt, @lastError, @exitCode, @exitSignal,
-        @pidStartTime, @stopTimeoutMs)`,
+        @pidStartTime, @stopTimeoutMs, @mounts, @ports, @userData, @sshKeys, @run)`,
         )
-        .run({ pidStartTime: null, stopTimeoutMs: null, ...withoutSuspended(vm) });
+        .run({
+          pidStartTime: null,
+          stopTimeoutMs: null,
+          ...withoutSuspended(vm),
+          mounts: vmColumnValue('mounts', vm.mounts ?? []),
+          ports: vmColumnValue('ports', vm.ports ?? []),
+          userData: vm.userData ?? null,
+          sshKeys: vmColumnValue('sshKeys', vm.sshKeys ?? []),
+          run: vmColumnValue('run', vm.run),
+        });
     } catch (err) {
       if (isUniqueViolation(err, 'vms.name')) {
         throw new BangerError(ErrorCodes.NAME_TAKEN, `a VM named "${vm.name}" already exists`, { cause: err });
@@ -155,7 +182,7 @@ export class Store {
       const col = VM_COLUMNS[k as keyof VmRecord];
       if (!col || col === 'id') continue;
       sets.push(`${col} = @${k}`);
-      values[k] = k === 'suspended' ? (v ? JSON.stringify(v) : null) : v;
+      values[k] = vmColumnValue(k as keyof VmRecord, v);
     }
     values.updatedAt = new Date().toISOString();
     sets.push('updated_at = @updatedAt');
@@ -183,30 +210,30 @@ export class Store {
     return this.db
       .prepare(
         `SELECT name, source, path, size_bytes AS sizeBytes, sha256, build_log AS buildLog,
-      init, created_at AS createdAt FROM images ORDER BY name`,
+      init, config, created_at AS createdAt FROM images ORDER BY name`,
       )
-      .all() as ImageRecord[];
+      .all()
+      .map((r) => imageFromRow(r as ImageRow));
   }
 
   getImage(name: string): ImageRecord | null {
-    return (
-      (this.db
-        .prepare(
-          `SELECT name, source, path, size_bytes AS sizeBytes, sha256, build_log AS buildLog,
-      init, created_at AS createdAt FROM images WHERE name = ?`,
-        )
-        .get(name) as ImageRecord | undefined) ?? null
-    );
+    const r = this.db
+      .prepare(
+        `SELECT name, source, path, size_bytes AS sizeBytes, sha256, build_log AS buildLog,
+      init, config, created_at AS createdAt FROM images WHERE name = ?`,
+      )
+      .get(name) as ImageRow | undefined;
+    return r ? imageFromRow(r) : null;
   }
 
   insertImage(img: ImageRecord): ImageRecord {
     try {
       this.db
         .prepare(
-          `INSERT INTO images (name, source, path, size_bytes, sha256, build_log, init, created_at)
-        VALUES (@name, @source, @path, @sizeBytes, @sha256, @buildLog, @init, @createdAt)`,
+          `INSERT INTO images (name, source, path, size_bytes, sha256, build_log, init, config, created_at)
+        VALUES (@name, @source, @path, @sizeBytes, @sha256, @buildLog, @init, @config, @createdAt)`,
         )
-        .run({ init: null, ...img });
+        .run({ init: null, ...img, config: img.config ? JSON.stringify(img.config) : null });
     } catch (err) {
       if (isUniqueViolation(err))
         throw new BangerError(ErrorCodes.NAME_TAKEN, `an image named "${img.name}" already exists`, { cause: err });

@@ -176,4 +176,51 @@ test('list() follows every VM and lease write, and shows nothing of a rolled-bac
   }
 });
 
+test('a VM keeps its mounts, ports, user-data, keys and run flag; an image keeps its OCI config', () => {
+  const t = tmpState();
+  try {
+    const s = new Store(t.paths.dbFile);
+    const mounts = [{ hostDir: '/srv/src', guestDir: '/work', readOnly: true, tag: 'm0' }];
+    const ports = [{ addr: '127.0.0.1', hostPort: 8080, guestPort: 80, proto: 'tcp' as const }];
+    s.insertVm({ ...vm('aaaaaaaaaa07', 'extras'), mounts, userData: '#!/bin/sh\necho hi\n', run: true });
+    let got = s.getVm('extras')!;
+    assert.equal(got.mounts, mounts);
+    assert.equal(got.ports, []);
+    assert.is(got.userData, '#!/bin/sh\necho hi\n');
+    assert.is(got.run, true);
+    got = s.updateVm(got.id, { ports, sshKeys: ['ssh-ed25519 AAAA k'], run: false });
+    assert.equal(got.ports, ports);
+    assert.equal(got.sshKeys, ['ssh-ed25519 AAAA k']);
+    assert.is(got.run, false);
+    assert.equal(
+      s.listVms().find((v) => v.name === 'extras'),
+      got,
+      'the list maps the same columns as the single read',
+    );
+    const config = {
+      env: ['A=1'],
+      entrypoint: ['/bin/app'],
+      cmd: ['-v'],
+      workingDir: '/',
+      user: null,
+      exposedPorts: [],
+    };
+    s.insertImage({
+      name: 'oci',
+      source: 'docker://x/y:1',
+      path: '/i',
+      sizeBytes: 1,
+      sha256: 'a',
+      buildLog: null,
+      config,
+      createdAt: new Date().toISOString(),
+    });
+    assert.equal(s.getImage('oci')!.config, config);
+    assert.equal(s.listImages()[0].config, config);
+    s.close();
+  } finally {
+    t.cleanup();
+  }
+});
+
 test.run();
