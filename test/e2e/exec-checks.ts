@@ -6,15 +6,15 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ok, run, type RunResult } from './harness.js';
+import { ok, run, type Output } from './harness.js';
 
 export interface Cli {
   /** The VM every check runs against (running, answering ssh). */
   vm: string;
   /** banger ARGS as the CLI's user, stdin from input when given. */
-  b(args: string[], timeoutMs?: number, input?: string): Promise<RunResult>;
+  b(args: string[], timeoutMs?: number, input?: string): Promise<Output>;
   /** A shell script as the CLI's user, with BANGER standing for the CLI (tar streams are bytes). */
-  sh(script: string, timeoutMs?: number): Promise<RunResult>;
+  sh(script: string, timeoutMs?: number): Promise<Output>;
   /** A dir the CLI's user owns and the test can read: every local file of the checks lives here. */
   work: string;
   /** Hand a path the test made (as root) to the CLI's user (recursively). */
@@ -24,7 +24,7 @@ export interface Cli {
 }
 
 /** banger's own failure: exit 125 and the code on stderr. */
-export function fails(r: RunResult, code: string, what: string): void {
+export function fails(r: Output, code: string, what: string): void {
   assert.is(r.code, 125, `${what}: banger's own failure exits 125 (got ${r.code})\nstderr: ${r.stderr}`);
   assert.ok(r.stderr.includes(`[${code}]`), `${what}: ${code} on stderr: ${r.stderr}`);
 }

@@ -1,25 +1,23 @@
 // test-run: group host-users (each adds a host user, its sudoers drop-in and entry point: useradd/visudo take host-wide locks)
 // A real QEMU guest run by a normal user: a user made with useradd builds the busybox image
 // and fetches the kernel (offline, from .debs copied into their own cache), and with the
-// sudoers drop-in boots a guest inside a throwaway netns; it answers SSH and NAME.vm, QEMU
-// and the engine run as the user, the user's files are theirs. Then everything is removed.
+// sudoers drop-in boots a guest inside a throwaway netns; it answers SSH and NAME.vm, vm exec
+// and vm cp work as the user (exec-checks.ts), QEMU and the engine run as the user, the user's files are theirs. Then everything is removed.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineStatus, VmRecord } from '../../app/contract/api.js';
 import { which } from '../../app/base/process.js';
 import { vmPaths } from '../../app/base/paths.js';
-import { MAIN } from '../service/helpers.js';
-import { testCacheDir } from '../helpers/cache.js';
 import { runIf } from '../helpers/skip.js';
+import { cpTree, execChecks } from '../e2e/exec-checks.js';
+import { fillDebCache, giveDebs, userCli } from './user-guest.js';
 import { noRootBangerProcesses, ownedByUser, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 
 /** The network root's apply chose for the user (their config sets none, as a new user's). */
 const net = { bridge: '', subnet: '' };
 const DNS_PORT = 10054;
-const PACKAGES = ['busybox-static', 'dropbear-bin', 'libtomcrypt1', 'libtommath1', 'linux-image-'];
 const missing = ['qemu-system-x86_64', 'dig', 'ssh', 'apt-get']
   .filter((b) => !which(b, `${process.env.PATH}:/usr/sbin:/sbin`))
   .join(', ');
@@ -32,41 +30,9 @@ function ok(r: Result, what: string): Result {
 }
 const json = <T>(r: Result, what: string): T => JSON.parse(ok(r, what).stdout) as T;
 
-function cachedDebs(): string[] {
-  const dir = join(testCacheDir(), 'debs');
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.deb')) : [];
-  return PACKAGES.every((p) => files.some((f) => f.startsWith(p))) ? files.map((f) => join(dir, f)) : [];
-}
-
-/** The .debs the build needs, downloaded once by root in the root namespace (as test/e2e does). */
-function fillCache(): string[] {
-  if (cachedDebs().length) return cachedDebs();
-  const root = mkdtempSync('/tmp/bgt-cache-');
-  const env = {
-    ...process.env,
-    BANGER_STATE_DIR: join(root, 'state'),
-    BANGER_CONFIG_DIR: join(root, 'config'),
-    BANGER_RUNTIME_DIR: join(root, 'run'),
-    BANGER_CACHE_DIR: testCacheDir(),
-    BANGER_NETWORK: 'none',
-    BANGER_DNS_ADDR: '127.0.0.1:0',
-    BANGER_BUILD_ID: `priv-cache-${process.pid}`,
-  };
-  const banger = (args: string[]) =>
-    execFileSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { env, stdio: 'ignore', timeout: 600_000 });
-  try {
-    banger(['image', 'build', 'bb', '--from', 'busybox']);
-    banger(['kernel', 'fetch', 'deb']);
-    banger(['engine', 'stop']);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-  return cachedDebs();
-}
-
 t.before(async (ctx) => {
   if (reason) return;
-  const debs = fillCache();
+  const debs = fillDebCache();
   ctx.u = new TestUser({
     dnsAddr: `127.0.0.1:${DNS_PORT}`,
     firecrackerBin: '/nonexistent/firecracker',
@@ -78,10 +44,7 @@ t.before(async (ctx) => {
   const u = ctx.u;
   await u.privateDevices({ kvm: false });
   // The user's own cache: their build runs offline from these copies.
-  const cache = join(u.home, '.cache', 'banger');
-  execFileSync('install', ['-d', '-o', u.user, '-g', u.user, '-m', '0700', join(u.home, '.cache'), cache]);
-  execFileSync('install', ['-d', '-o', u.user, '-g', u.user, '-m', '0700', join(cache, 'debs')]);
-  execFileSync('install', ['-o', u.user, '-g', u.user, '-m', '0644', '-t', join(cache, 'debs'), ...debs]);
+  giveDebs(u, debs);
   ok(await u.setup('--apply'), 'setup sudoers --apply');
   const policy = JSON.parse(readFileSync(join(u.privDir, 'users', `${u.user}.json`), 'utf8'));
   [net.bridge, net.subnet] = [policy.bridges[0], policy.subnets[0]];
@@ -133,6 +96,10 @@ it('a QEMU guest as the user: SSH and NAME.vm answer; QEMU and the engine are th
     'nslookup g1.vm in the guest',
   );
   assert.match(look.stdout, new RegExp(`Address:\\s+${vm.ip!.replace(/\./g, '\\.')}`), look.stdout);
+  // vm exec and vm cp as the user (the 100 MiB copy is test/e2e/debian.test.ts's, also as a user).
+  const cli = userCli(u!, 'g1', []);
+  await execChecks(cli);
+  await cpTree(cli, '/root');
   const dns = json<EngineStatus>(await u!.banger(['status', '--json']), 'status').dns;
   assert.equal(dns.guests, { via: 'gateway', servers: [gw] }, 'guests are given the gateway');
   const status = json<EngineStatus>(await u!.banger(['status', '--json']), 'status');
