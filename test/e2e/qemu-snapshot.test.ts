@@ -1,4 +1,4 @@
-// test-run: alone (boots QEMU guests under TCG: their boot timeouts assume a core of their own)
+// test-run: group guest (boots a QEMU guest under TCG: one guest at a time, beside the unit files, so each keeps a core)
 // VM state you can keep, on a real QEMU guest inside a throwaway network namespace: pause (the
 // guest's counter stops and the VMM idles), snapshot, change the disk and the memory, restore
 // (the file is back and the counter continues from the snapshot's value), snapshot records and

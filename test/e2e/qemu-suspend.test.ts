@@ -1,4 +1,4 @@
-// test-run: alone (boots QEMU guests under TCG: their boot timeouts assume a core of their own)
+// test-run: group guest (boots a QEMU guest under TCG: one guest at a time, beside the unit files, so each keeps a core)
 // Suspend, clone and a restore that cannot lose the disk, on a real QEMU guest inside a
 // throwaway network namespace, one boot shared by all of it:
 // - `vm stop --save`, the engine stopped and the bridge gone too (a host reboot), `vm start`: a file in the guest's /tmp and a
