@@ -4,7 +4,6 @@
 // in vsock (vhost-vsock vs a Unix-socket proxy), the busybox image would need an agent built
 // and kept in step with the host, and ssh already gives auth, separate streams, exit codes and
 // ptys on both backends; a warm master leaves ssh's per-exec cost at a channel open.
-import { createHash } from 'node:crypto';
 import { existsSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
@@ -13,7 +12,7 @@ import type { StdioOptions } from 'node:child_process';
 import type { EngineApi } from '../contract/api.js';
 import type { ProcessRunner } from '../base/process.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
-import { ensurePrivateDir } from '../base/paths.js';
+import { ensurePrivateDir, sshControlPath } from '../base/paths.js';
 import { clientSsh, type SshPaths } from './ssh.js';
 
 /** How long an idle master stays (seconds): long enough for a script's run of execs. */
@@ -31,11 +30,7 @@ export interface ExecTarget {
   masterAlive(): Promise<boolean>;
 }
 
-/** The control socket of a VM: keyed by id and IP, so a VM back with a new address starts afresh. */
-export function controlPathFor(runtimeDir: string, id: string, ip: string): string {
-  const key = createHash('sha256').update(`${id}@${ip}`).digest('hex').slice(0, 24);
-  return join(runtimeDir, 'ssh', `${key}.sock`);
-}
+export { sshControlPath as controlPathFor };
 
 function withOptions(argv: string[], extra: string[]): string[] {
   return [argv[0], ...extra, ...argv.slice(1)];
@@ -50,7 +45,7 @@ export async function execTarget(
 ): Promise<ExecTarget> {
   const { argv: base, vm } = await clientSsh(engine, paths, name);
   ensurePrivateDir(join(paths.runtimeDir, 'ssh'));
-  const controlPath = controlPathFor(paths.runtimeDir, vm.id, vm.ip!);
+  const controlPath = sshControlPath(paths.runtimeDir, vm.id, vm.ip!);
   // ssh binds PATH.<16 random chars> first; a Unix socket path has 107 bytes at most.
   if (Buffer.byteLength(controlPath) + 17 > 107)
     throw new BangerError(

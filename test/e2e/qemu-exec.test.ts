@@ -246,6 +246,8 @@ e2e('vm exec and vm cp on a real QEMU guest', async () => {
     await cpBig(b, work);
     await badInput(b, ns, work, cp, vm.ip!);
     ok(await b(['engine', 'stop', '--stop-vms'], 60_000), 'engine stop');
+    assert.not.ok(existsSync(cp), 'the master closed with its VM: no socket left');
+    assert.is((await run(['pgrep', '-f', `ControlPath=${cp}`])).stdout.trim(), '', 'no master left');
   } finally {
     if (ns) await ns.destroy();
     const stray = killByEnv(`BANGER_BUILD_ID=${base.BANGER_BUILD_ID}`);
