@@ -93,6 +93,7 @@ export class Engine implements EngineApi {
       network: p.network,
       dns: p.dns,
       console: p.console,
+      runner: p.runner,
     });
     // An exit the lifecycle could not record (disk full, database busy) is set right by a reconcile.
     this.vms.onReconcileNeeded = () => this.reconcile();

@@ -31,7 +31,12 @@ mkdirSync(host);
 const ssh = join(root, 'ssh');
 writeFileSync(ssh, '#!/bin/sh\nwhile [ $# -gt 1 ]; do shift; done\nexec sh -c "$1"\n');
 chmodSync(ssh, 0o755);
-const target: ExecTarget = { argv: [ssh, 'root@10.0.0.2'], controlPath: '', masterAlive: async () => true };
+const target: ExecTarget = {
+  argv: [ssh, 'root@10.0.0.2'],
+  controlPath: '',
+  via: 'direct',
+  masterAlive: async () => true,
+};
 const runner = createRunner();
 const tree = join(host, 'tree');
 makeTree(tree);

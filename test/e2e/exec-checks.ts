@@ -68,6 +68,7 @@ export async function execChecks(c: Cli): Promise<void> {
   assert.is((await x(['sh', '-c', 'exit 3'])).code, 3);
   assert.is((await x(['sh', '-c', 'exit 255'])).code, 255, "the command's own 255 passes through");
   assert.is((await x(['no-such-command'])).code, 127);
+  assert.is((await x(['sh', '-c', 'kill -9 $$'])).code, 137, 'killed by SIGKILL: 128+9');
   const streams = await x(['sh', '-c', 'echo out; echo err >&2; echo "$1"', 'x', "a b'c"]);
   assert.is(streams.stdout, "out\na b'c\n", 'stdout alone, words kept whole');
   assert.is(streams.stderr, 'err\n', 'stderr alone');

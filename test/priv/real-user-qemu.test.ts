@@ -1,4 +1,4 @@
-// test-run: group host-users (each adds a host user, its sudoers drop-in and entry point: useradd/visudo take host-wide locks)
+// test-run: group host-users guest (boots a QEMU guest under TCG, one at a time; each adds a host user, its sudoers drop-in and entry point: useradd/visudo take host-wide locks)
 // A real QEMU guest run by a normal user: a user made with useradd builds the busybox image
 // and fetches the kernel (offline, from .debs copied into their own cache), and with the
 // sudoers drop-in boots a guest inside a throwaway netns; it answers SSH and NAME.vm, vm exec
@@ -80,7 +80,11 @@ it('a QEMU guest as the user: SSH and NAME.vm answer; QEMU and the engine are th
     await new Promise((r) => setTimeout(r, 250));
     text = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';
   }
-  assert.match(text, new RegExp(`BANGER_READY ${vm.ip!.replace(/\./g, '\\.')}`));
+  // A mismatch once (1 of 4 runs, not understood yet): keep what tells which side was wrong.
+  const ready = /BANGER_READY \S+/.exec(text)![0];
+  const cmdline = /Command line: .*/.exec(text)?.[0] ?? '(no kernel command line in the console)';
+  const engineLog = existsSync(u!.paths.engineLog) ? readFileSync(u!.paths.engineLog, 'utf8').slice(-3000) : '';
+  assert.is(ready, `BANGER_READY ${vm.ip}`, `the guest's address is the one create reported\n${cmdline}\n${engineLog}`);
   const dig = ok(
     await u!.asUser(['dig', '+short', '+time=2', '+tries=3', '-p', String(DNS_PORT), '@127.0.0.1', 'g1.vm']),
     'dig g1.vm',

@@ -17,6 +17,8 @@ import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
 import { isActive, isLive } from '../../contract/vm-facts.js';
 import type { Logger } from '../../base/log.js';
+import type { ProcessRunner } from '../../base/process.js';
+import { closeSshMaster, forgetSshMaster } from './ssh-master.js';
 
 /** A suspended VM's start: back with its saved state, or a note on why it boots cold. */
 export type ResumeOutcome = { vm: VmRecord } | { cold: string };
@@ -31,6 +33,8 @@ export interface LifecycleDeps {
   network: NetworkPort | null;
   dns: DnsPort | null;
   console: ConsolePort | null;
+  /** Runs `ssh -O exit` for the VM's exec master on stop (none: its files are only removed). */
+  runner?: ProcessRunner;
 }
 
 export class VmLifecycle {
@@ -311,6 +315,7 @@ export class VmLifecycle {
     }
     await this.d.console?.cleanup(files.consoleFifo).catch(() => {});
     rmSync(files.runtimeDir, { recursive: true, force: true });
+    await closeSshMaster(this.d.runner, this.d.paths.runtimeDir, vm);
     await this.d.drivers
       .get(vm.backend)
       ?.release?.(vm.id)
@@ -411,6 +416,7 @@ export class VmLifecycle {
   }
 
   private doRemove(vm: VmRecord): VmRecord {
+    forgetSshMaster(this.d.paths.runtimeDir, vm);
     this.d.network?.releaseLease(vm.id);
     this.d.store.deleteVm(vm.id);
     rmSync(vmPaths(this.d.paths, vm.id).dir, { recursive: true, force: true });
