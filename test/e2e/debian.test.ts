@@ -6,16 +6,19 @@
 // cache builds it here first (debootstrap through the entry point: minutes, not seconds).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { VmRecord } from '../../app/contract/api.js';
 import { which } from '../../app/base/process.js';
 import { vmPaths } from '../../app/base/paths.js';
+import { testCacheDir } from '../helpers/cache.js';
 import { firstReason, missingReason, runIf } from '../helpers/skip.js';
 import { skipReason, TestUser, uidOf } from '../priv/user-fixture.js';
 import { fillDebCache, giveDebs, userCli } from '../priv/user-guest.js';
 import { buildDebianAs, cachedDebian, importDebianAs } from './debian-image.js';
 import { plugs, type DebianCtx } from './debian-plugs.js';
 import { cpBig, cpStreams, cpTree, execChecks } from './exec-checks.js';
+import { debKernel } from './deb-kernel.js';
 import { ok } from './harness.js';
 
 const DNS_PORT = 10055;
@@ -42,8 +45,23 @@ async function artifacts(u: TestUser): Promise<void> {
   if (cached) figures.push(`image import from the cache: ${await importDebianAs(u, 'deb', cached)} ms`);
   else figures.push(`image build (cold cache): ${(await buildDebianAs(u, 'deb')).ms} ms`);
   const t0 = Date.now();
-  ok(await u.banger(['kernel', 'fetch', 'deb'], { timeoutMs: 300_000 }), 'kernel fetch');
-  figures.push(`kernel fetch: ${Date.now() - t0} ms`);
+  const how = await debKernel(async (args, ms) => ({
+    ...(await u.banger(readable(u, args), { timeoutMs: ms })),
+    ms: 0,
+  }));
+  figures.push(`kernel (${how}): ${Date.now() - t0} ms`);
+}
+
+/** `kernel add` of files in root's private cache: copies the user can read, in their scratch dir. */
+function readable(u: TestUser, args: string[]): string[] {
+  if (args[0] !== 'kernel' || args[1] !== 'add') return args;
+  return args.map((a) => {
+    if (!a.startsWith(testCacheDir())) return a;
+    const copy = join(u.scratch, basename(a));
+    copyFileSync(a, copy);
+    chmodSync(copy, 0o644);
+    return copy;
+  });
 }
 
 async function boot(ctx: DebianCtx): Promise<VmRecord> {
@@ -55,7 +73,7 @@ async function boot(ctx: DebianCtx): Promise<VmRecord> {
     ok(await ctx.u.banger([...args, '--start', '--json'], { timeoutMs: 120_000 }), 'vm create --start').stdout,
   ) as VmRecord;
   const log = vmPaths(ctx.u.paths, vm.id).consoleLog;
-  const deadline = Date.now() + 240_000;
+  const deadline = Date.now() + 300_000;
   let text = '';
   while (!/BANGER_READY \S+/.test(text)) {
     assert.ok(Date.now() < deadline, `the Debian guest did not boot:\n${text.slice(-2000)}`);
