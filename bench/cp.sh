@@ -12,7 +12,8 @@ cache="${BANGER_CACHE_DIR:-${BANGER_TEST_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cac
 mkdir -p -m 700 "$cache/bench"
 deb=$(ls "$cache"/bench/openssh-sftp-server_*.deb 2>/dev/null | head -1 || true)
 if [ -z "$deb" ]; then
-  (cd "$cache/bench" && apt-get download openssh-sftp-server >/dev/null)
+  # apt warns that root downloads unsandboxed into a dir its _apt user cannot reach (the 0700 cache).
+  (cd "$cache/bench" && apt-get download openssh-sftp-server 2>&1 >/dev/null | grep -v '^W: Download is performed unsandboxed' >&2 || true)
   deb=$(ls "$cache"/bench/openssh-sftp-server_*.deb | head -1)
 fi
 export BANGER_BENCH_SFTP_DEB="$deb"
