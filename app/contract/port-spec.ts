@@ -81,9 +81,11 @@ export function parsePortKey(raw: unknown): PortKey {
 }
 
 /** Every --publish of a create, parsed; two that would hold one host port are refused. */
-export function parsePortSpecs(raw: readonly unknown[] | undefined): PortSpec[] {
+export function parsePortSpecs(raw: unknown): PortSpec[] {
+  if (raw !== undefined && !Array.isArray(raw))
+    throw new BangerError(ErrorCodes.INVALID_PORT, `published ports must be a list of specs (${PORT_SPEC_RULE})`);
   const out: PortSpec[] = [];
-  for (const r of raw ?? []) {
+  for (const r of (raw as unknown[] | undefined) ?? []) {
     const p = parsePortSpec(r);
     const twin = out.find((q) => portsClash(p, q));
     if (twin)
