@@ -99,17 +99,6 @@ export function valued<F extends string>(flags: F, description: string, kind: Va
   return o;
 }
 
-/** An option given once per value (--publish A --publish B): its values in order. */
-export function repeated<F extends string>(flags: F, description: string, kind: ValueKind = 'none') {
-  const name = flagName(flags);
-  const o = (new RawOption(flags, description) as unknown as Option<F>).argParser((v: string, prev: unknown) => {
-    if (v.startsWith('--')) throw new BangerError(ErrorCodes.USAGE, `option ${name} needs a value`);
-    return [...((prev as string[] | undefined) ?? []), v];
-  });
-  kinds.set(o, kind);
-  return o;
-}
-
 /** An option that takes a whole number (range checks stay with the engine or the verb). */
 export function whole<F extends string>(flags: F, description: string) {
   const name = flagName(flags);
