@@ -28,7 +28,7 @@ export function vmPortVerbs(g: Cmd, r: Runtime): void {
     'banger vm port rm web 0.0.0.0:5353/udp',
   )
     .addArgument(arg('<NAME>', 'vm'))
-    .addArgument(arg('<PORT>', 'none', '[ADDR:]HOSTPORT[/PROTO]'))
+    .addArgument(arg('<PORT>', 'vm-port', '[ADDR:]HOSTPORT[/PROTO]'))
     .action((name, key) => r.run(ports().then((m) => m.rm(r.ctx(), name, key))));
   verb(port, 'ls', 'NAME [--json]', "list a VM's published ports", 'banger vm port ls web --json')
     .addArgument(arg('<NAME>', 'vm'))
