@@ -49,6 +49,14 @@ async function lanAnswers(lan: string, url: string, ms = 15_000): Promise<string
 }
 
 t.before(async (ctx) => {
+  try {
+    await before(ctx);
+  } catch (err) {
+    console.error(err);
+    throw err;
+  }
+});
+async function before(ctx: { u: TestUser | null; lan: string }) {
   if (reason) return;
   const debs = fillCache();
   ctx.u = new TestUser({
@@ -68,7 +76,8 @@ t.before(async (ctx) => {
   // The LAN: a netns of its own, a veth to the user's netns (the "host"), nothing else.
   ctx.lan = `${u.netns}-lan`;
   execFileSync('ip', ['netns', 'add', ctx.lan]);
-  u.inNs(['ip', 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ctx.lan]);
+  // From this mount namespace: the user's private one was made before the LAN's netns existed.
+  execFileSync('ip', ['-n', ctx.lan, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'lan0', 'netns', u.netns]);
   u.inNs(['ip', 'addr', 'add', `${HOST_LAN}/24`, 'dev', 'lan0']);
   u.inNs(['ip', 'link', 'set', 'lan0', 'up']);
   for (const argv of [
@@ -77,7 +86,7 @@ t.before(async (ctx) => {
     ['ip', 'link', 'set', 'lo', 'up'],
   ])
     execFileSync('ip', ['netns', 'exec', ctx.lan, ...argv]);
-});
+}
 
 t.after((ctx) => {
   if (ctx.lan) spawnSync('ip', ['netns', 'delete', ctx.lan]);
@@ -94,8 +103,14 @@ it('a published port reaches the guest from the LAN; nothing else does; it survi
   const u = ctx.u!;
   const lan = ctx.lan;
   let t0 = Date.now();
-  ok(await u.banger(['image', 'build', 'bb', '--from', 'busybox'], { timeoutMs: 300_000 }), 'image build');
-  ok(await u.banger(['kernel', 'fetch', 'deb'], { timeoutMs: 300_000 }), 'kernel fetch');
+  // One engine builds both at once (the first call starts it; the second waits for its socket).
+  ok(await u.banger(['status']), 'engine up');
+  const [img, ker] = await Promise.all([
+    u.banger(['image', 'build', 'bb', '--from', 'busybox'], { timeoutMs: 300_000 }),
+    u.banger(['kernel', 'fetch', 'deb'], { timeoutMs: 300_000 }),
+  ]);
+  ok(img, 'image build');
+  ok(ker, 'kernel fetch');
   figures.push(`image build + kernel fetch as the user: ${Date.now() - t0} ms`);
   // Bad input first: nothing is made.
   const low = await u.banger(['vm', 'create', 'x', '--image', 'bb', '--kernel', 'deb', '--publish', '80:80']);
@@ -131,7 +146,7 @@ it('a published port reaches the guest from the LAN; nothing else does; it survi
   const url = `http://${HOST_LAN}:8080/`;
   assert.is(await lanAnswers(lan, url), 'hello-from-g1\n', 'the published port answers the LAN');
   const local = ok(await u.asUser(['curl', '-sS', '-m', '3', 'http://127.0.0.1:8081/']), 'curl 127.0.0.1:8081');
-  assert.is(local.stdout, 'hello-from-g1\n', 'the default address answers on the host');
+  assert.is(local.stdout, 'hello-from-g1\n', 'the default address answers on the host (so guest port 81 serves)');
   // With a route to the guest subnet through the host: still nothing but the published port.
   const subnet = vm.ip!.replace(/\.\d+$/, '.0/24');
   execFileSync('ip', ['netns', 'exec', lan, 'ip', 'route', 'add', subnet, 'via', HOST_LAN]);
@@ -143,8 +158,6 @@ it('a published port reaches the guest from the LAN; nothing else does; it survi
   assert.is(loopOnly, null, '127.0.0.1 (the default) is not published to the LAN');
   assert.is(direct81, null, 'an unpublished guest port is not reachable from the LAN');
   assert.is(direct80, null, 'nor the published one at the guest address itself');
-  const inVm = ok(await u.banger(['vm', 'ssh', 'g1', '--', 'wget -q -O- -T 2 http://127.0.0.1:81/']), 'guest');
-  assert.is(inVm.stdout, 'hello-from-g1\n', 'the unpublished port does serve in the guest');
 
   // vm port add/rm on the running VM take effect at once.
   ok(await u.banger(['vm', 'port', 'add', 'g1', `${HOST_LAN}:9081:81`]), 'port add');
@@ -169,7 +182,7 @@ it('a published port reaches the guest from the LAN; nothing else does; it survi
   assert.is(st.buildId, next.BANGER_BUILD_ID);
   assert.is(uidOf(st.pid), u.uid, 'the engine (and its forwarder) runs as the user');
 
-  ok(await u.banger(['vm', 'stop', 'g1'], { env: next, timeoutMs: 60_000 }), 'vm stop');
+  ok(await u.banger(['vm', 'stop', 'g1', '--force'], { env: next, timeoutMs: 60_000 }), 'vm stop --force');
   assert.is(await fromLan(lan, url), null, 'closed when the VM stops');
   ok(await u.banger(['engine', 'stop', '--stop-vms', '--purge'], { env: next }), 'engine stop --purge');
 });
