@@ -83,6 +83,23 @@ test('UDP echo: each client its own flow and its own replies; idle flows end', a
   for (const s of [a, b, g]) s.close();
 });
 
+test('UDP: past maxFlows the least recently used flow goes (a flood of source ports cannot exhaust descriptors)', async () => {
+  const g = await udp();
+  g.on('message', (m, from) => g.send(m, from.port, from.address));
+  const port = await freePort();
+  const f = new UdpForward({ addr: LO, port, target: () => ({ host: LO, port: portOf(g) }), maxFlows: 2 });
+  await f.listen();
+  const clients = [await udp(), await udp(), await udp()];
+  for (const c of clients) {
+    const r = reply(c);
+    c.send('x', port, LO);
+    assert.is(await r, 'x');
+  }
+  assert.is(f.flowCount, 2);
+  await f.close();
+  for (const s of [...clients, g]) s.close();
+});
+
 test('UDP: no guest listening, or the VM not running: no reply, no crash, the flow ends', async () => {
   const port = await freePort();
   const dead = await freePort();
