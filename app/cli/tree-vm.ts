@@ -10,11 +10,12 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
   verb(
     g,
     'create',
-    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--start] [--json]',
+    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--run] [--start] [--json]',
     'create a VM (and start it with --start)',
     'banger vm create web',
     'banger vm create web --image default --vcpus 2 --memory 1024 --disk 4G --start',
     'banger vm create --name web --backend qemu',
+    'banger vm create web --image nginx --run --start',
   )
     .addArgument(
       arg('[NAME]', 'none', 'a DNS label: 1-63 of a-z, 0-9 and -, not starting or ending with - (or --name)'),
@@ -42,6 +43,7 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
     .addOption(
       whole('--stop-timeout <SECONDS>', "this VM's graceful-stop wait (default: config, else by the image's init)"),
     )
+    .option('--run', "run the image's Entrypoint/Cmd as a supervised service at every boot (an image imported from OCI)")
     .option('--start', 'start the VM once created')
     .option('--json', JSON_HELP)
     .action((name, o) => r.run(vm().then((m) => m.create(r.ctx(), name, o))));

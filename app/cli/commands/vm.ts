@@ -25,6 +25,7 @@ export interface CreateOpts extends Json {
   bootArgs?: string;
   stopTimeout?: number;
   start?: boolean;
+  run?: boolean;
 }
 
 export async function create(ctx: CliContext, positional: string | undefined, o: CreateOpts): Promise<void> {
@@ -48,6 +49,7 @@ export async function create(ctx: CliContext, positional: string | undefined, o:
     bootArgs: o.bootArgs,
     stopTimeoutMs: o.stopTimeout === undefined ? undefined : o.stopTimeout * 1000,
     start: !!o.start,
+    ...(o.run ? { run: true } : {}),
   });
   if (o.json) printJson(ctx, vm);
   else
