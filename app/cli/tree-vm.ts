@@ -43,7 +43,10 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
     .addOption(
       whole('--stop-timeout <SECONDS>', "this VM's graceful-stop wait (default: config, else by the image's init)"),
     )
-    .option('--run', "run the image's Entrypoint/Cmd as a supervised service at every boot (an image imported from OCI)")
+    .option(
+      '--run',
+      "run the image's Entrypoint/Cmd as a supervised service at every boot (an image imported from OCI)",
+    )
     .option('--start', 'start the VM once created')
     .option('--json', JSON_HELP)
     .action((name, o) => r.run(vm().then((m) => m.create(r.ctx(), name, o))));
