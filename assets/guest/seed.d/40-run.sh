@@ -2,7 +2,7 @@
 # banger boot hook for `vm create --run`: starts the image's Entrypoint+Cmd as a supervised
 # service (restarted with a backoff when it exits, stopped at shutdown), with the image's Env,
 # WorkingDir and User, its output on the console prefixed "[run] ".
-#   40-run.sh [SEED]      boot: copy SEED/run (default: this script's ../run) to /run, start the
+#   40-run.sh [DIR]       boot: copy DIR/run (default: $SEED/banger, set by seed.sh) to /run, start the
 #                         supervisor (a transient systemd unit where systemd runs, else setsid)
 #   40-run.sh supervise   the supervisor loop
 #   40-run.sh stop        stop the service and its supervisor (busybox inittab's shutdown)
@@ -20,7 +20,8 @@ dec() { v=$(printf '%bx' "$1"); v=${v%x}; }
 uptime_s() { read -r u _ </proc/uptime; echo "${u%.*}"; }
 
 start() {
-  seed=${1:-$(dirname "$0")/..}
+  seed=${1:-${SEED:+$SEED/banger}}
+  seed=${seed:-$(dirname "$0")/..}
   [ -s "$seed/run/argv" ] || exit 0
   mkdir -p "$RUNDIR" && chmod 700 "$RUNDIR" || exit 1
   for f in argv env workdir user; do cp "$seed/run/$f" "$RUNDIR/$f" 2>/dev/null || : >"$RUNDIR/$f"; done

@@ -5,6 +5,7 @@
 // escape, which the guest decodes with printf %b into a variable (no eval, no word splitting).
 import type { ImageConfig, ImageRecord } from '../../../contract/api.js';
 import { BangerError, ErrorCodes } from '../../../base/errors.js';
+import type { SeedContext, SeedFiles, SeedSection } from './sections.js';
 
 /** What the guest runs: argv (Entrypoint then Cmd), the environment, and where and as whom. */
 export interface RunSpec {
@@ -75,12 +76,22 @@ export function decodeValue(line: string): string {
 
 const lines = (vs: string[]) => vs.map(encodeValue).join('\n') + (vs.length ? '\n' : '');
 
-/** The files of the section, relative to the seed's banger/ directory. */
-export function runSeedFiles(spec: RunSpec): Record<string, string> {
+/** The files of the section (banger/run/*, read by the guest's 40-run.sh). */
+export function runSeedFiles(spec: RunSpec): SeedFiles {
   return {
-    'run/argv': lines(spec.argv),
-    'run/env': lines(spec.env),
-    'run/workdir': lines([spec.workingDir]),
-    'run/user': lines(spec.user ? [spec.user] : []),
+    'banger/run/argv': lines(spec.argv),
+    'banger/run/env': lines(spec.env),
+    'banger/run/workdir': lines([spec.workingDir]),
+    'banger/run/user': lines(spec.user ? [spec.user] : []),
   };
 }
+
+/** vm create --run: the image's program, read from its record at every boot. */
+export const runSection: SeedSection = {
+  name: 'run',
+  files({ vm, image }: SeedContext): SeedFiles {
+    if (!vm.run) return {};
+    if (!image) throw new BangerError(ErrorCodes.NO_RUN_COMMAND, `VM "${vm.name}" has --run but no image`);
+    return runSeedFiles(runSpecOf(image));
+  },
+};

@@ -8,11 +8,23 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeValue, encodeValue, runSeedFiles, runSpecOf, DEFAULT_PATH } from '../../../../app/engine/vm/seed/run.js';
+import {
+  decodeValue,
+  encodeValue,
+  runSection,
+  runSeedFiles,
+  runSpecOf,
+  DEFAULT_PATH,
+} from '../../../../app/engine/vm/seed/run.js';
 import type { ImageConfig } from '../../../../app/contract/api.js';
 import { BangerError } from '../../../../app/base/errors.js';
 import { which } from '../../../../app/base/process.js';
 import { collect } from '../../../helpers/collect.js';
+import { vmRecord } from '../../../helpers/builders.js';
+import { collectSeedFiles } from '../../../../app/engine/vm/seed/sections.js';
+import { buildSeed } from '../../../../app/engine/vm/seed/build.js';
+import { assetPath } from '../../../../app/engine/images/assets.js';
+import { createRunner } from '../../../../app/base/process.js';
 import { firstReason, missingReason, NEEDS_ROOT, runIf } from '../../../helpers/skip.js';
 
 const SCRIPT = join(import.meta.dirname, '../../../../assets/guest/seed.d/40-run.sh');
@@ -30,6 +42,15 @@ const HOSTILE = [
   '',
 ];
 
+const imageRecord = () => ({
+  name: 'img',
+  source: 'test',
+  path: '/nonexistent',
+  sizeBytes: 0,
+  sha256: 'x',
+  buildLog: null,
+  createdAt: new Date(0).toISOString(),
+});
 const cfg = (c: Partial<ImageConfig>): ImageConfig => ({
   env: [],
   entrypoint: [],
@@ -98,8 +119,34 @@ test('runSpecOf: Entrypoint then Cmd, Docker defaults for PATH and HOME, Working
   assert.equal(u.env, ['PATH=/x'], "a non-root user's HOME is not guessed; the image's PATH is kept");
   assert.is(u.workingDir, '/srv');
   const files = runSeedFiles(u);
-  assert.equal(Object.keys(files).sort(), ['run/argv', 'run/env', 'run/user', 'run/workdir']);
-  assert.is(files['run/user'], 'app\n');
+  assert.equal(Object.keys(files).sort(), [
+    'banger/run/argv',
+    'banger/run/env',
+    'banger/run/user',
+    'banger/run/workdir',
+  ]);
+  assert.is(files['banger/run/user'], 'app\n');
+});
+
+test('the run section: nothing without --run; with it, banger/run/* on a real seed beside 40-run.sh', async () => {
+  const image = { ...imageRecord(), config: cfg({ cmd: ['/bin/app', 'a b'] }) };
+  assert.equal(collectSeedFiles({ vm: vmRecord({ run: false }), image }, [runSection]), {});
+  const files = collectSeedFiles({ vm: vmRecord({ run: true }), image }, [runSection]);
+  assert.is(files['banger/run/argv'], '/bin/app\na\\0040b\n');
+  assert.throws(
+    () => collectSeedFiles({ vm: vmRecord({ run: true }), image: { ...image, config: null } }, [runSection]),
+    (e: BangerError) => e.code === 'E_NO_RUN_COMMAND',
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'banger-run-seed-'));
+  try {
+    const dest = join(dir, 'seed.ext4');
+    await buildSeed(createRunner(), files, dest, assetPath('guest/seed.d'));
+    const cat = (p: string) => collect(['debugfs', '-R', `cat ${p}`, dest]).then((r) => r.stdout);
+    assert.is(await cat('/banger/run/argv'), files['banger/run/argv']);
+    assert.match(await cat('/banger/boot.d/40-run.sh'), /supervise\(\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // ---- the guest side, for real
@@ -132,10 +179,10 @@ const alive = (pid: number) => {
 
 function setup(config: ImageConfig) {
   const dir = mkdtempSync(join(tmpdir(), 'banger-run-'));
-  const seed = join(dir, 'seed');
+  const seed = join(dir, 'seed', 'banger');
   mkdirSync(join(seed, 'run'), { recursive: true });
   for (const [f, body] of Object.entries(runSeedFiles(runSpecOf({ name: 'img', config }))))
-    writeFileSync(join(seed, f), body);
+    writeFileSync(join(dir, 'seed', f), body);
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     BANGER_RUN_DIR: join(dir, 'rundir'),
