@@ -15,7 +15,12 @@ import { which } from '../../app/base/process.js';
 import { resolvePaths, vmPaths } from '../../app/base/paths.js';
 import type { ImageRecord, VmRecord } from '../../app/contract/api.js';
 import { firstReason, missingReason, NEEDS_ROOT, runIf } from '../helpers/skip.js';
-import { banger, json, killByEnv, Netns, ok, qemuEnv, readOr, run, waitFor } from './harness.js';
+import { banger, json, killByEnv, Netns, ok, qemuEnv, readOr, run, waitFor, type RunResult } from './harness.js';
+import { createRunner } from '../../app/base/process.js';
+import { DebCache } from '../../app/engine/images/debs.js';
+import { BUSYBOX_PACKAGES, DROPBEAR_PACKAGES } from '../../app/engine/images/busybox-rootfs.js';
+import { CLOUD_KERNEL_META } from '../../app/engine/images/kernel-service.js';
+import type { BuildJob } from '../../app/engine/images/job.js';
 import { startRegistry, type Registry } from '../engine/images/oci/registry.js';
 
 const missing = [
@@ -65,33 +70,73 @@ async function buildLayout(dir: string): Promise<string> {
   return layout;
 }
 
+/**
+ * Root namespace: the Debian packages the namespace's engine needs (the cloud kernel, busybox,
+ * dropbear) into the shared package cache, so nothing inside the namespace needs the network.
+ */
+async function warmPackages(cacheDir: string): Promise<void> {
+  const runner = createRunner();
+  const job = { run: runner.run.bind(runner), log: () => undefined, signal: undefined } as unknown as BuildJob;
+  const dep = await runner.run(['apt-cache', 'depends', CLOUD_KERNEL_META], { reject: false });
+  const kernel = /Depends: (linux-image-\S+-cloud-amd64)/.exec(dep.stdout)?.[1];
+  await new DebCache(cacheDir).fetch([...(kernel ? [kernel] : []), ...BUSYBOX_PACKAGES, ...DROPBEAR_PACKAGES], job);
+}
+
+/** Inside the namespace: the registry, the image pushed to it and imported by banger. */
+async function importFromRegistry(ns: Netns, root: string, layout: string, b: B): Promise<ImageRecord> {
+  mkdirSync(join(root, 'registry'));
+  registry = await startRegistry(ns.name, join(root, 'registry'), REGISTRY_PORT);
+  const ref = `docker://${registry.host}/ocirun/app:1`;
+  ok(await ns.run(['skopeo', 'copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:1`, ref]), 'skopeo copy');
+  const t = Date.now();
+  const img = json<ImageRecord>(
+    ok(await b(['image', 'import', 'app', ref, '--tls-verify=false', '--json'], 180_000), 'image import'),
+    'image import',
+  );
+  figures.push(`image import from the registry: ${Date.now() - t} ms`);
+  return img;
+}
+
+type B = (args: string[], timeoutMs?: number) => Promise<RunResult>;
+let registry: Registry | null = null;
+
+/** The service: answers HTTP, is restarted after kill -9 (a second marker), with a new pid. */
+async function restartChecks(ssh: (cmd: string) => Promise<RunResult>, get: () => Promise<RunResult>, log: string) {
+  const pid1 = Number(ok(await ssh('cat /run/banger/run/service.pid'), 'pid').stdout.trim());
+  assert.ok(pid1 > 1, 'the service pid');
+  assert.is(ok(await get(), 'wget the service').stdout, 'served-by-run\n');
+  const t = Date.now();
+  ok(await ssh(`kill -9 ${pid1}`), 'kill the service');
+  await waitFor('the restart', () => (readOr(log).split(MARKER).length - 1 >= 2 ? true : null), 20_000, 100);
+  figures.push(`kill to restarted: ${Date.now() - t} ms`);
+  assert.match(readOr(log), /\[run\] exited with status 137 after \d+s; restarting in 1s/);
+  const pid2 = Number(ok(await ssh('cat /run/banger/run/service.pid'), 'pid').stdout.trim());
+  assert.ok(pid2 > 1 && pid2 !== pid1, `a new service process: ${pid1} -> ${pid2}`);
+  await waitFor('the service again', async () => ((await get()).code === 0 ? true : null), 10_000, 200);
+}
+
+const MARKER = '[run] OCIRUN-MARKER hello from oci in /opt/srv as 65534';
+
 e2e('an OCI image without init from a real registry: --run service, ssh by name, restart, stop', async () => {
   const root = mkdtempSync(join(tmpdir(), 'banger-ocirun-'));
   const base = qemuEnv(root, 'ocirun');
   const paths = resolvePaths(base);
   let ns: Netns | null = null;
-  let reg: Registry | null = null;
   const t0 = Date.now();
-  const lap = (what: string, since: number) => figures.push(`${what}: ${Date.now() - since} ms`);
   try {
-    // Root namespace, no host network: the kernel (apt, cached); the image layout (files only).
-    const build = { ...base, BANGER_NETWORK: 'none', BANGER_DNS_ADDR: '127.0.0.1:0' };
-    ok(await banger(null, ['kernel', 'fetch', 'deb'], build, 300_000), 'kernel fetch');
-    ok(await banger(null, ['engine', 'stop'], build), 'engine stop (build engine)');
+    await warmPackages(base.BANGER_CACHE_DIR);
     const layout = await buildLayout(root);
+    figures.push(`package cache and the OCI layout: ${Date.now() - t0} ms`);
 
     ns = await Netns.create(NS);
-    reg = await startRegistry(NS, join(root, 'registry'), REGISTRY_PORT);
-    const ref = `docker://${reg.host}/ocirun/app:1`;
-    ok(await ns.run(['skopeo', 'copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:1`, ref]), 'skopeo copy');
     const env = { ...base, BANGER_NETWORK: 'bridge', BANGER_DNS_ADDR: `127.0.0.1:${DNS_PORT}` };
-    const b = (args: string[], timeoutMs = 60_000) => banger(ns, args, env, timeoutMs);
-    const t1 = Date.now();
-    const img = json<ImageRecord>(
-      ok(await b(['image', 'import', 'app', ref, '--tls-verify=false', '--json'], 180_000), 'image import'),
-      'image import',
-    );
-    lap('image import from the registry', t1);
+    const b: B = (args, timeoutMs = 60_000) => banger(ns, args, env, timeoutMs);
+    ok(await b(['status']), 'engine start'); // one engine for both jobs below
+    const [kernel, img] = await Promise.all([
+      b(['kernel', 'fetch', 'deb'], 300_000),
+      importFromRegistry(ns, root, layout, b),
+    ]);
+    ok(kernel, 'kernel fetch (from the package cache)');
     assert.equal(img.config?.entrypoint, ['/opt/srv/busybox', 'sh', '-c']);
 
     const t2 = Date.now();
@@ -101,19 +146,18 @@ e2e('an OCI image without init from a real registry: --run service, ssh by name,
     );
     assert.is(vm.run, true);
     const log = vmPaths(paths, vm.id).consoleLog;
-    const marker = `[run] OCIRUN-MARKER hello from oci in /opt/srv as 65534`;
     await waitFor(
       'the --run marker and BANGER_READY on the console',
       () => {
         const text = readOr(log);
         if (/Kernel panic|initramfs: (no root|failed)/.test(text))
           throw new Error(`boot failed:\n${text.slice(-2000)}`);
-        return text.includes(marker) && /BANGER_READY/.test(text) ? true : null;
+        return text.includes(MARKER) && /BANGER_READY/.test(text) ? true : null;
       },
       90_000,
       200,
     );
-    lap('create --run --start to marker', t2);
+    figures.push(`create --run --start to the marker: ${Date.now() - t2} ms`);
 
     // web.vm through banger's DNS, and ssh (banger's key) at the address it gives.
     const dig = await ns.run(['dig', '+short', '+time=2', '+tries=2', '-p', String(DNS_PORT), '@127.0.0.1', 'web.vm']);
@@ -124,25 +168,11 @@ e2e('an OCI image without init from a real registry: --run service, ssh by name,
       ns!.run(['ssh', ...sshArgs, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', `root@${ip}`, cmd], {
         timeoutMs: 30_000,
       });
-    const who = ok(await ssh('hostname; id -u; ls -l /sbin/init; cat /run/banger/run/service.pid'), 'ssh web.vm');
+    const who = ok(await ssh('hostname; id -u; ls -l /sbin/init'), 'ssh web.vm');
     assert.match(who.stdout, /^web\n0\n/);
     assert.match(who.stdout, /\/sbin\/init -> \/bin\/busybox/, 'banger booted the image with busybox init');
-    const pid1 = Number(who.stdout.trim().split('\n').pop());
-    assert.ok(pid1 > 1, 'the service pid');
-
-    // The service answers, from the namespace, at web.vm's address.
     const get = () => ns!.run(['busybox', 'wget', '-q', '-O-', `http://${ip}:8080/`], { timeoutMs: 15_000 });
-    assert.is(ok(await get(), 'wget the service').stdout, 'served-by-run\n');
-
-    // Killed: the supervisor says so and starts it again (a second marker), and it answers again.
-    const t3 = Date.now();
-    ok(await ssh(`kill -9 ${pid1}`), 'kill the service');
-    await waitFor('the restart', () => (readOr(log).split(marker).length - 1 >= 2 ? true : null), 20_000, 100);
-    lap('kill to restarted', t3);
-    assert.match(readOr(log), /\[run\] exited with status 137 after \d+s; restarting in 1s/);
-    const pid2 = Number(ok(await ssh('cat /run/banger/run/service.pid'), 'pid').stdout.trim());
-    assert.ok(pid2 > 1 && pid2 !== pid1, `a new service process: ${pid1} -> ${pid2}`);
-    await waitFor('the service again', async () => ((await get()).code === 0 ? true : null), 10_000, 200);
+    await restartChecks(ssh, get, log);
 
     // Shutdown stops the service first (busybox inittab's shutdown action).
     const st = json<VmRecord>(ok(await b(['vm', 'stop', 'web', '--json'], 60_000), 'vm stop'), 'vm stop');
@@ -150,7 +180,7 @@ e2e('an OCI image without init from a real registry: --run service, ssh by name,
     assert.match(readOr(log), /\[run\] stopped/);
     ok(await b(['engine', 'stop', '--stop-vms'], 60_000), 'engine stop');
   } finally {
-    if (reg) await reg.stop().catch(() => undefined);
+    if (registry) await registry.stop().catch(() => undefined);
     if (ns) await ns.destroy();
     const stray = killByEnv(`BANGER_BUILD_ID=${base.BANGER_BUILD_ID}`);
     if (stray.length) console.log(`e2e qemu-oci-run: killed stray processes ${stray.join(' ')}`);
