@@ -11,12 +11,13 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
   verb(
     g,
     'create',
-    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--publish [ADDR:]HOSTPORT:GUESTPORT[/PROTO]]... [--start] [--json]',
+    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--publish [ADDR:]HOSTPORT:GUESTPORT[/PROTO]]... [--run] [--start] [--json]',
     'create a VM (and start it with --start)',
     'banger vm create web',
     'banger vm create web --image default --vcpus 2 --memory 1024 --disk 4G --start',
     'banger vm create --name web --backend qemu',
     'banger vm create web --publish 8080:80 --publish 0.0.0.0:5353:53/udp --start',
+    'banger vm create web --image nginx --run --start',
   )
     .addArgument(
       arg('[NAME]', 'none', 'a DNS label: 1-63 of a-z, 0-9 and -, not starting or ending with - (or --name)'),
@@ -49,6 +50,10 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
         '--publish <SPEC>',
         'publish a guest port on the host: [ADDR:]HOSTPORT:GUESTPORT[/tcp|/udp], ADDR 127.0.0.1 unless given (repeatable)',
       ),
+    )
+    .option(
+      '--run',
+      "run the image's Entrypoint/Cmd as a supervised service at every boot (an image imported from OCI)",
     )
     .option('--start', 'start the VM once created')
     .option('--json', JSON_HELP)

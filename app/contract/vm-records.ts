@@ -130,4 +130,6 @@ export interface VmCreateInput {
   start?: boolean;
   /** Published ports, raw `[ADDR:]HOSTPORT:GUESTPORT[/tcp|/udp]` specs (contract/port-spec.ts). */
   publish?: string[];
+  /** Start the image's Entrypoint/Cmd as a supervised service at every boot (E_NO_RUN_COMMAND without one). */
+  run?: boolean;
 }

@@ -26,6 +26,7 @@ export interface CreateOpts extends Json {
   stopTimeout?: number;
   publish?: string[];
   start?: boolean;
+  run?: boolean;
 }
 
 export async function create(ctx: CliContext, positional: string | undefined, o: CreateOpts): Promise<void> {
@@ -50,6 +51,7 @@ export async function create(ctx: CliContext, positional: string | undefined, o:
     stopTimeoutMs: o.stopTimeout === undefined ? undefined : o.stopTimeout * 1000,
     start: !!o.start,
     ...(o.publish?.length ? { publish: o.publish } : {}),
+    ...(o.run ? { run: true } : {}),
   });
   if (o.json) printJson(ctx, vm);
   else
