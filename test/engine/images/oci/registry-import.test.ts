@@ -19,8 +19,6 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageService } from '../../../../app/engine/images/image-service.js';
-import { BangerError } from '../../../../app/base/errors.js';
-import type { ProcessRunner } from '../../../../app/base/process.js';
 import { which } from '../../../../app/base/process.js';
 import { resolvePaths, ensureBaseDirs } from '../../../../app/base/paths.js';
 import { testCacheDir } from '../../../helpers/cache.js';
@@ -37,6 +35,7 @@ import {
   type Descriptor,
 } from './fixtures.js';
 import { startRegistry, registryBlob, type Registry } from './registry.js';
+import { code, inNetns } from './helpers.js';
 
 const reason = firstReason(
   NEEDS_ROOT,
@@ -60,28 +59,6 @@ let reg: Registry;
 let dir: string;
 let busyboxManifest: Descriptor;
 const images: Record<string, string> = {};
-
-/** Every command of the import runs inside the namespace, where the registry is. */
-function inNetns(runner: ProcessRunner, name: string, extraEnv: Record<string, string>): ProcessRunner {
-  return new Proxy(runner, {
-    get(t, k) {
-      if (k === 'run')
-        return (argv: string[], o: Parameters<ProcessRunner['run']>[1] = {}) =>
-          t.run(['ip', 'netns', 'exec', name, ...argv], { ...o, env: { ...extraEnv, ...o?.env } });
-      return Reflect.get(t, k);
-    },
-  });
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    assert.instance(err, BangerError);
-    return (err as BangerError).code;
-  }
-  throw new Error('expected a BangerError');
-}
 
 function assertNothingLeft(name: string): void {
   assert.is(env.store.getImage(name), null);
