@@ -3,13 +3,15 @@ import * as assert from 'uvu/assert';
 import type { ProcessRunner } from '../../../../app/base/process.js';
 import { BangerError } from '../../../../app/base/errors.js';
 
-/** The real runner, with every command run inside the namespace where the registry listens. */
+/** The real runner, with skopeo (the one that talks to the registry) run inside its namespace. */
 export function inNetns(runner: ProcessRunner, name: string, extraEnv: Record<string, string> = {}): ProcessRunner {
   return new Proxy(runner, {
     get(t, k) {
       if (k === 'run')
         return (argv: string[], o: Parameters<ProcessRunner['run']>[1] = {}) =>
-          t.run(['ip', 'netns', 'exec', name, ...argv], { ...o, env: { ...extraEnv, ...o?.env } });
+          argv[0] === 'skopeo'
+            ? t.run(['ip', 'netns', 'exec', name, ...argv], { ...o, env: { ...extraEnv, ...o?.env } })
+            : t.run(argv, o);
       return Reflect.get(t, k);
     },
   });

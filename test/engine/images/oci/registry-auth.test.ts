@@ -23,7 +23,10 @@ import { startRegistry, type Registry } from './registry.js';
 import { code, inNetns } from './helpers.js';
 
 const TOOLS = ['skopeo', 'docker-registry', 'htpasswd', 'debugfs', 'useradd', 'runuser', 'unshare'];
-const reason = firstReason(NEEDS_ROOT, missingReason(TOOLS.filter((b) => !which(b, `${process.env.PATH}:/usr/sbin:/sbin`))));
+const reason = firstReason(
+  NEEDS_ROOT,
+  missingReason(TOOLS.filter((b) => !which(b, `${process.env.PATH}:/usr/sbin:/sbin`))),
+);
 const it = runIf(test, reason);
 
 let env: Env;
@@ -44,7 +47,16 @@ async function setup(): Promise<void> {
   reg = await startRegistry(ns.name, dir, 5000, { htpasswd });
   const layout = join(dir, 'layout');
   tagLayout(layout, { busybox: await addImage(layout, { layers: busyboxLayers(), config: BUSYBOX_CONFIG }) });
-  const r = await ns.run(['skopeo', 'copy', '--quiet', '--dest-tls-verify=false', '--dest-creds', 'alice:s3cret', `oci:${layout}:busybox`, `docker://${reg.host}/busybox:latest`]);
+  const r = await ns.run([
+    'skopeo',
+    'copy',
+    '--quiet',
+    '--dest-tls-verify=false',
+    '--dest-creds',
+    'alice:s3cret',
+    `oci:${layout}:busybox`,
+    `docker://${reg.host}/busybox:latest`,
+  ]);
   if (r.code !== 0) throw new Error(`skopeo copy: ${r.stderr}`);
 }
 
@@ -69,10 +81,13 @@ function spawnQuiet(argv: string[]): void {
   }
 }
 
-it('podman\'s auth file: a wrong password and no credentials are E_REGISTRY_AUTH; the right one imports', async () => {
+it("podman's auth file: a wrong password and no credentials are E_REGISTRY_AUTH; the right one imports", async () => {
   const runtime = join(dir, 'xdg');
   mkdirSync(join(runtime, 'containers'), { recursive: true });
-  const svc = new ImageService({ ...env.deps, runner: inNetns(env.runner, ns.name, { XDG_RUNTIME_DIR: runtime, HOME: join(dir, 'nohome') }) });
+  const svc = new ImageService({
+    ...env.deps,
+    runner: inNetns(env.runner, ns.name, { XDG_RUNTIME_DIR: runtime, HOME: join(dir, 'nohome') }),
+  });
   const ref = `docker://${reg.host}/busybox:latest`;
   assert.is(await code(svc.import({ name: 'anon', path: ref, tlsVerify: false })), 'E_REGISTRY_AUTH');
   writeFileSync(join(runtime, 'containers/auth.json'), auth('alice', 'wrong'));
@@ -92,10 +107,27 @@ it('a real unprivileged user imports with ~/.docker/config.json through the CLI:
   cpSync(join(testCacheDir(), 'debs'), join(home, 'cache/debs'), { recursive: true });
   execFileSync('chown', ['-R', `${user}:${user}`, home]);
   const root = reachableRoot();
-  const vars = [`HOME=${home}`, `BANGER_STATE_DIR=${home}/state`, `BANGER_RUNTIME_DIR=${home}/run`, `BANGER_CONFIG_DIR=${home}/config`, `BANGER_CACHE_DIR=${home}/cache`, 'XDG_RUNTIME_DIR='];
+  const vars = [
+    `HOME=${home}`,
+    `BANGER_STATE_DIR=${home}/state`,
+    `BANGER_RUNTIME_DIR=${home}/run`,
+    `BANGER_CONFIG_DIR=${home}/config`,
+    `BANGER_CACHE_DIR=${home}/cache`,
+    'XDG_RUNTIME_DIR=',
+  ];
   const banger = (...args: string[]) =>
-    collect(['ip', 'netns', 'exec', ns.name, 'runuser', '-u', user, '--', 'env', ...vars, join(root, 'bin/banger'), ...args], { cwd: root, timeoutMs: 60_000 });
-  const r = await banger('image', 'import', 'web', `docker://${reg.host}/busybox:latest`, '--tls-verify=false', '--json');
+    collect(
+      ['ip', 'netns', 'exec', ns.name, 'runuser', '-u', user, '--', 'env', ...vars, join(root, 'bin/banger'), ...args],
+      { cwd: root, timeoutMs: 60_000 },
+    );
+  const r = await banger(
+    'image',
+    'import',
+    'web',
+    `docker://${reg.host}/busybox:latest`,
+    '--tls-verify=false',
+    '--json',
+  );
   await banger('engine', 'stop');
   assert.is(r.code, 0, r.stderr);
   const img = JSON.parse(r.stdout) as { path: string; config: { user: string } };

@@ -41,16 +41,7 @@ const reason = firstReason(
   NEEDS_ROOT,
   missingReason(['skopeo', 'docker-registry', 'debugfs'].filter((b) => !which(b))),
 );
-const it0 = runIf(test, reason);
-const it = (n: string, fn: () => Promise<void>) =>
-  it0(n, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      console.error('FAIL', n, e);
-      throw e;
-    }
-  });
+const it = runIf(test, reason);
 
 let env: Env;
 let svc: ImageService;
@@ -69,16 +60,10 @@ function assertNothingLeft(name: string): void {
   );
 }
 
-test.before(async () => {
-  try {
-    await setup();
-  } catch (e) {
-    console.error('SETUP', e);
-    throw e;
-  }
-});
+// uvu drops an error thrown by a hook without a word: say it, then fail every test.
+test.before(() => (reason ? undefined : setup().catch((e) => (console.error('setup failed:', e), Promise.reject(e)))));
+
 async function setup(): Promise<void> {
-  if (reason) return;
   dir = mkdtempSync(join(tmpdir(), 'banger-oci-'));
   env = makeEnv();
   // A layer cache of this run's own (the debs come from the shared test cache).
@@ -146,7 +131,7 @@ test.after(async () => {
   } catch (e) {
     console.error('AFTER', e);
   }
-  if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
 });
 
 function envOf(e: Env): Record<string, string> {
