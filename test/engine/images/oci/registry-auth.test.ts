@@ -1,4 +1,3 @@
-// test-run: group oci
 // A registry behind htpasswd basic auth (Debian's docker-registry on loopback in a namespace
 // made here): credentials from $XDG_RUNTIME_DIR/containers/auth.json (podman's) and, for a
 // real unprivileged user importing through the CLI and its own engine, ~/.docker/config.json.

@@ -1,4 +1,3 @@
-// test-run: group oci
 // `banger image import NAME docker://...` against a real docker-registry on loopback in a
 // network namespace made here, filled by `skopeo copy` from layouts built by hand
 // (fixtures.ts): the filesystem (whiteouts, owners, modes, links, devices, xattrs), the config
