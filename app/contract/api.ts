@@ -239,6 +239,10 @@ export interface EngineApi {
   cloneVm(source: string, name: string): Promise<VmRecord>;
   removeVm(name: string, opts?: { force?: boolean }): Promise<void>;
   sshInfo(name: string): Promise<SshInfo>;
+  /** Publish a port (`[ADDR:]HOSTPORT:GUESTPORT[/PROTO]`); on a running VM it listens at once. */
+  addPort(name: string, spec: string): Promise<VmRecord>;
+  /** Unpublish every port matching `[ADDR:]HOSTPORT[/PROTO]`; a running VM's listener closes at once. */
+  removePort(name: string, key: string): Promise<VmRecord>;
   /** Freeze the guest's vCPUs (the VMM, its TAP and DNS record stay). */
   pauseVm(name: string): Promise<VmRecord>;
   resumeVm(name: string): Promise<VmRecord>;
@@ -306,6 +310,8 @@ export const ENGINE_METHOD_TABLE = {
   restartVm: 'value',
   cloneVm: 'value',
   removeVm: 'void',
+  addPort: 'value',
+  removePort: 'value',
   sshInfo: 'value',
   pauseVm: 'value',
   resumeVm: 'value',

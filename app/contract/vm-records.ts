@@ -128,4 +128,6 @@ export interface VmCreateInput {
   /** Graceful-stop wait in ms (default: from the image's init). */
   stopTimeoutMs?: number;
   start?: boolean;
+  /** Published ports, raw `[ADDR:]HOSTPORT:GUESTPORT[/tcp|/udp]` specs (contract/port-spec.ts). */
+  publish?: string[];
 }

@@ -24,6 +24,7 @@ export interface CreateOpts extends Json {
   backend?: string;
   bootArgs?: string;
   stopTimeout?: number;
+  publish?: string[];
   start?: boolean;
 }
 
@@ -48,6 +49,7 @@ export async function create(ctx: CliContext, positional: string | undefined, o:
     bootArgs: o.bootArgs,
     stopTimeoutMs: o.stopTimeout === undefined ? undefined : o.stopTimeout * 1000,
     start: !!o.start,
+    ...(o.publish?.length ? { publish: o.publish } : {}),
   });
   if (o.json) printJson(ctx, vm);
   else
