@@ -6,6 +6,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BangerError, ErrorCodes } from '../../../base/errors.js';
+import { which } from '../../../base/process.js';
 import { formatImageRef, parseImageRef, parsePlatform } from '../../../contract/image-ref.js';
 import type { ImageConfig } from '../../../contract/vm-extras.js';
 import { formatBytes } from '../../../base/human.js';
@@ -28,6 +29,11 @@ export interface OciSource {
 /** Checked before a build starts: a bad REF or platform, or a missing local path, changes nothing. */
 export function ociSource(raw: string, platform: string | undefined, tlsVerify: boolean | undefined): OciSource {
   const ref = parseImageRef(raw);
+  if (!which('skopeo'))
+    throw new BangerError(
+      ErrorCodes.COMMAND_FAILED,
+      'importing a container image needs skopeo (apt-get install skopeo)',
+    );
   if (ref.transport !== 'docker') {
     if (!ref.location.startsWith('/'))
       throw new BangerError(
