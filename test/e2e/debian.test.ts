@@ -14,7 +14,8 @@ import { vmPaths } from '../../app/base/paths.js';
 import { testCacheDir } from '../helpers/cache.js';
 import { firstReason, missingReason, runIf } from '../helpers/skip.js';
 import { skipReason, TestUser, uidOf } from '../priv/user-fixture.js';
-import { fillDebCache, giveDebs, userCli } from '../priv/user-guest.js';
+import { fillCache } from '../priv/guest-debs.js';
+import { giveDebs, userCli } from '../priv/user-guest.js';
 import { buildDebianAs, cachedDebian, importDebianAs } from './debian-image.js';
 import { plugs, type DebianCtx } from './debian-plugs.js';
 import { cpBig, cpStreams, cpTree, execChecks } from './exec-checks.js';
@@ -99,7 +100,7 @@ t.before(async (c) => {
 
 async function setUp(c: { ctx: DebianCtx | null }): Promise<void> {
   const t0 = Date.now();
-  const debs = fillDebCache();
+  const debs = fillCache();
   const u = new TestUser({
     dnsAddr: `127.0.0.1:${DNS_PORT}`,
     firecrackerBin: '/nonexistent/firecracker',

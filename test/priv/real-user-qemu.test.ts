@@ -2,7 +2,8 @@
 // A real QEMU guest run by a normal user: a user made with useradd builds the busybox image
 // and fetches the kernel (offline, from .debs copied into their own cache), and with the
 // sudoers drop-in boots a guest inside a throwaway netns; it answers SSH and NAME.vm, vm exec
-// and vm cp work as the user (exec-checks.ts), QEMU and the engine run as the user, the user's files are theirs. Then everything is removed.
+// and vm cp work as the user (exec-checks.ts), QEMU and the engine run as the user, the
+// user's files are theirs. Then everything is removed.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,7 +13,8 @@ import { which } from '../../app/base/process.js';
 import { vmPaths } from '../../app/base/paths.js';
 import { runIf } from '../helpers/skip.js';
 import { cpTree, execChecks } from '../e2e/exec-checks.js';
-import { fillDebCache, giveDebs, userCli } from './user-guest.js';
+import { fillCache } from './guest-debs.js';
+import { giveDebs, userCli } from './user-guest.js';
 import { noRootBangerProcesses, ownedByUser, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 
 /** The network root's apply chose for the user (their config sets none, as a new user's). */
@@ -32,7 +34,7 @@ const json = <T>(r: Result, what: string): T => JSON.parse(ok(r, what).stdout) a
 
 t.before(async (ctx) => {
   if (reason) return;
-  const debs = fillDebCache();
+  const debs = fillCache();
   ctx.u = new TestUser({
     dnsAddr: `127.0.0.1:${DNS_PORT}`,
     firecrackerBin: '/nonexistent/firecracker',

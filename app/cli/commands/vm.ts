@@ -24,7 +24,9 @@ export interface CreateOpts extends Json {
   backend?: string;
   bootArgs?: string;
   stopTimeout?: number;
+  publish?: string[];
   start?: boolean;
+  run?: boolean;
 }
 
 export async function create(ctx: CliContext, positional: string | undefined, o: CreateOpts): Promise<void> {
@@ -48,6 +50,8 @@ export async function create(ctx: CliContext, positional: string | undefined, o:
     bootArgs: o.bootArgs,
     stopTimeoutMs: o.stopTimeout === undefined ? undefined : o.stopTimeout * 1000,
     start: !!o.start,
+    ...(o.publish?.length ? { publish: o.publish } : {}),
+    ...(o.run ? { run: true } : {}),
   });
   if (o.json) printJson(ctx, vm);
   else
