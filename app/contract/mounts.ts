@@ -78,7 +78,10 @@ export function planMounts(
     const p = parseMountSpec(raw, cwd);
     const found = check(p.hostDir);
     if (found.kind !== 'dir')
-      throw bad(raw, found.kind === 'missing' ? `the host directory ${p.hostDir} does not exist` : `${p.hostDir} is not a directory`);
+      throw bad(
+        raw,
+        found.kind === 'missing' ? `the host directory ${p.hostDir} does not exist` : `${p.hostDir} is not a directory`,
+      );
     if (/[,\s]|[\x00-\x1f\x7f]/.test(found.realPath))
       throw bad(raw, `the host directory resolves to ${found.realPath}, which contains a space or ","`);
     const clash = out.find((m) => m.guestDir === p.guestDir);

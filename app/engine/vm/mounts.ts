@@ -60,7 +60,11 @@ export function addVmMount(d: MountDeps, name: string, spec: string): VmRecord {
   mountsSupported(vm.backend, mounts);
   const added = mounts[mounts.length - 1];
   const out = d.store.updateVm(vm.id, { mounts });
-  d.store.addEvent('vm', vm.name, `shared folder ${added.hostDir} at ${added.guestDir}${added.readOnly ? ' (ro)' : ''}`);
+  d.store.addEvent(
+    'vm',
+    vm.name,
+    `shared folder ${added.hostDir} at ${added.guestDir}${added.readOnly ? ' (ro)' : ''}`,
+  );
   d.bus.emit({ type: 'vm', vm: out });
   return out;
 }
