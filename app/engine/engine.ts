@@ -1,5 +1,6 @@
 // The engine: composes store, drivers, network, DNS, images, consoles and metrics, owns the
 // VM lifecycle and emits events. The only layer with side effects on the host.
+import type { SeedPort } from './vm/seed/build.js';
 import { readLastLines } from '../base/fsutil.js';
 import type {
   Backend,
@@ -64,6 +65,8 @@ export interface EngineParts {
   network: NetworkPort | null;
   dns: DnsPort | null;
   console: ConsolePort | null;
+  /** The seed drive builder (app/engine/vm/seed/); absent: no seed drive. */
+  seed?: SeedPort | null;
   images: ImagesPort | null;
   metrics: MetricsPort | null;
   /** Called by shutdown() after the engine let go of everything (the service exits here). */
@@ -94,6 +97,7 @@ export class Engine implements EngineApi {
       network: p.network,
       dns: p.dns,
       console: p.console,
+      seed: p.seed ?? null,
     });
     // An exit the lifecycle could not record (disk full, database busy) is set right by a reconcile.
     this.vms.onReconcileNeeded = () => this.reconcile();

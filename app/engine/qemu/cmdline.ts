@@ -13,6 +13,8 @@ export interface QemuArgvInput {
   kernelPath: string;
   initrdPath: string | null;
   rootfsPath: string;
+  /** Block devices after the root disk, in order (the seed drive). */
+  drives?: { id: string; path: string; readOnly: boolean }[];
   /** The engine's kernel command line (defaults + ip= + user args). */
   bootArgs: string;
   /** Kernel args the accelerator needs (tsc_early_khz under TCG). */
@@ -64,6 +66,7 @@ export function qemuName(vmId: string): string {
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
 const VMID = /^[A-Za-z0-9_-]{1,64}$/;
+const DRIVE_ID = /^[A-Za-z0-9_]{1,32}$/;
 
 // QEMU splits option values on ",": a comma in a path would inject options. Paths come from
 // banger's own dirs, so refuse rather than escape (",," would also break ownsProcess matching).
@@ -140,6 +143,17 @@ export function buildQemuArgv(i: QemuArgvInput): string[] {
     '-device',
     'virtio-blk-device,drive=root',
   );
+  for (const d of i.drives ?? []) {
+    if (!DRIVE_ID.test(d.id) || d.id === 'root')
+      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `qemu: invalid drive id "${d.id}"`);
+    const ro = d.readOnly ? ',read-only=on' : '';
+    argv.push(
+      '-drive',
+      `id=${d.id},file=${noComma(`${d.id} drive path`, d.path)},format=raw,if=none${ro}`,
+      '-device',
+      `virtio-blk-device,drive=${d.id}`,
+    );
+  }
   if (i.tap) {
     if (!IFNAME.test(i.tap)) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `qemu: invalid TAP name "${i.tap}"`);
     if (!MAC.test(i.mac)) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `qemu: invalid MAC "${i.mac}"`);

@@ -55,6 +55,7 @@ export class QemuLaunch {
       kernelPath: spec.kernelPath,
       initrdPath: spec.initrdPath,
       rootfsPath: spec.rootfsPath,
+      drives: spec.drives,
       bootArgs: spec.bootArgs,
       accelBootArgs: accel.bootArgs,
       tap: spec.tap,
