@@ -10,6 +10,16 @@ const dir = dirname(fileURLToPath(import.meta.url));
 mkdirSync(join(dir, 'build'), { recursive: true });
 execFileSync(
   process.env.CC || 'cc',
-  ['-shared', '-fPIC', '-O2', '-Wall', '-Wextra', '-o', join(dir, 'build', 'setgroups.so'), join(dir, 'setgroups.c'), '-ldl'],
+  [
+    '-shared',
+    '-fPIC',
+    '-O2',
+    '-Wall',
+    '-Wextra',
+    '-o',
+    join(dir, 'build', 'setgroups.so'),
+    join(dir, 'setgroups.c'),
+    '-ldl',
+  ],
   { stdio: ['ignore', 'ignore', 'pipe'] },
 );
