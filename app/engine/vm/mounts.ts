@@ -77,3 +77,12 @@ export function removeVmMount(d: MountDeps, name: string, guestDir: string): VmR
   d.bus.emit({ type: 'vm', vm: out });
   return out;
 }
+
+/** QEMU cannot save a vhost-user-fs device's state: refuse snapshot and suspend up front. */
+export function refuseSavedStateWithMounts(vm: VmRecord, verb: string): void {
+  if (vm.mounts?.length)
+    throw new BangerError(
+      ErrorCodes.INVALID_STATE,
+      `cannot ${verb} VM "${vm.name}": it has shared folders, whose state QEMU cannot save (vm mount rm while stopped, or stop it instead)`,
+    );
+}

@@ -108,4 +108,15 @@ test('mount add / rm on a live VM is E_INVALID_STATE; on Firecracker E_INVALID_M
   await refused(() => engine.addVmMount('fc', src), 'E_INVALID_MOUNT', /need the qemu backend/);
 });
 
+test('snapshot and suspend of a VM with folders: E_INVALID_STATE before anything is saved', async () => {
+  const vm = await engine.createVm({ name: 'web', backend: 'qemu', mounts: [src] });
+  store.updateVm(vm.id, { state: 'running' });
+  await refused(() => engine.snapshotVm('web', 's1'), 'E_INVALID_STATE', /has shared folders/);
+  await refused(
+    () => engine.stopVm('web', { save: true }),
+    'E_INVALID_STATE',
+    /cannot suspend VM "web": it has shared/,
+  );
+});
+
 test.run();
