@@ -173,7 +173,7 @@ export function vmGroup(root: Cmd, r: Runtime, rest: () => string[]): void {
   const g = root
     .command('vm')
     .usage('VERB [...]')
-    .description('create, start, ssh, exec, cp, share folders with, suspend, clone and snapshot VMs');
+    .description('create, start, ssh, exec, cp, suspend, clone and snapshot VMs');
   vmRecordVerbs(g, r);
   vmLifecycleVerbs(g, r);
   vmAccessVerbs(g, r, rest);
