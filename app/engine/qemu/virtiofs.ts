@@ -3,7 +3,7 @@
 // (assets/virtiofsd-run.sh), serving QEMU alone over a vhost-user socket in the VM's 0700 dir.
 // No network is involved: another VM, the LAN or another local user has nothing to connect to.
 // virtiofsd exits when its QEMU goes, so a restart or an engine restart needs nothing more.
-import { existsSync, mkdirSync, openSync, closeSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { MountSpec } from '../../contract/api.js';
 import type { ProcessRunner } from '../../base/process.js';
@@ -67,6 +67,24 @@ export function virtiofsdArgv(m: MountSpec, f: ShareFiles): string[] {
 const SUN_PATH_MAX = 107;
 
 /**
+ * A server left waiting on this socket (an engine that died between starting it and QEMU): ours
+ * (same uid) and serving exactly this path, so it is never another VM's or another user's.
+ */
+function endStale(socket: string): void {
+  const uid = process.getuid?.() ?? 0;
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const args = readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0');
+      if (!args.includes(`--socket-path=${socket}`) || statSync(`/proc/${p}`).uid !== uid) continue;
+      process.kill(Number(p), 'SIGKILL');
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+}
+
+/**
  * Start every folder's server and wait for its socket; each pushes its kill on undo. A server
  * that exits first fails the boot with the last lines of its log.
  */
@@ -88,6 +106,7 @@ export async function startShares(
       throw new BangerError(ErrorCodes.INVALID_MOUNT, `socket path too long for a Unix socket: ${f.socket}`);
     if (!existsSync(m.hostDir))
       throw new BangerError(ErrorCodes.INVALID_MOUNT, `shared folder ${m.hostDir} (at ${m.guestDir}) no longer exists`);
+    endStale(f.socket);
     rmSync(f.socket, { force: true });
     mkdirSync(f.root, { recursive: true, mode: 0o700 });
     const fd = openSync(f.log, 'w', 0o600);

@@ -5,6 +5,15 @@ import * as assert from 'uvu/assert';
 import { buildQemuArgv, type QemuArgvInput } from '../../../app/engine/qemu/cmdline.js';
 import { shareFiles, virtiofsdArgv, VIRTIOFSD, shimPath } from '../../../app/engine/qemu/virtiofs.js';
 import { assetPath } from '../../../app/engine/images/assets.js';
+import { startShares } from '../../../app/engine/qemu/virtiofs.js';
+import { UndoStack } from '../../../app/engine/driver/undo.js';
+import { createRunner } from '../../../app/base/process.js';
+import { nullLogger } from '../../../app/base/log.js';
+import { runIf } from '../../helpers/skip.js';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const base: QemuArgvInput = {
   bin: 'qemu-system-x86_64',
@@ -79,6 +88,51 @@ test('virtiofsd argv: unshare as the user, the launcher with socket, source, bin
     '/vms/a1/fs/m1',
     'ro',
   ]);
+});
+
+const real = existsSync(VIRTIOFSD) && existsSync(shimPath()) ? null : 'virtiofsd or its shim missing';
+
+runIf(test, real)(
+  'startShares: a stale server on the socket is ended, the new one listens; undo stops it',
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'banger-vfs-'));
+    const folder = join(dir, 'folder');
+    mkdirSync(folder);
+    const f = shareFiles(dir, 'm0');
+    // A process that looks like a server left on this socket by a dead engine.
+    const stale = spawn('sh', ['-c', 'sleep 30', 'sh', `--socket-path=${f.socket}`], { stdio: 'ignore' });
+    const undo = new UndoStack();
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      const m = { hostDir: folder, guestDir: '/f', readOnly: false, tag: 'm0' };
+      const out = await startShares(createRunner(), dir, [m], undo, nullLogger);
+      assert.equal(out, [f]);
+      assert.ok(existsSync(f.socket), 'listening');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.is(stale.exitCode ?? stale.signalCode, 'SIGKILL', 'the stale one was ended');
+      await undo.unwind();
+      assert.not.ok(existsSync(f.socket), 'undo removed the socket');
+    } finally {
+      stale.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test('startShares: a folder gone since it was added is E_INVALID_MOUNT', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'banger-vfs-'));
+  try {
+    const m = { hostDir: join(dir, 'gone'), guestDir: '/f', readOnly: false, tag: 'm0' };
+    await startShares(createRunner(), dir, [m], new UndoStack(), nullLogger).then(
+      () => assert.unreachable(),
+      (e: { code: string; message: string }) => {
+        assert.is(e.code, 'E_INVALID_MOUNT');
+        assert.match(e.message, real ? /virtiofsd|shim/ : /no longer exists/);
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
