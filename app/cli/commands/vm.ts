@@ -25,8 +25,10 @@ export interface CreateOpts extends Json {
   backend?: string;
   bootArgs?: string;
   stopTimeout?: number;
+  publish?: string[];
   start?: boolean;
   mount?: string[];
+  run?: boolean;
 }
 
 export async function create(ctx: CliContext, positional: string | undefined, o: CreateOpts): Promise<void> {
@@ -51,6 +53,8 @@ export async function create(ctx: CliContext, positional: string | undefined, o:
     stopTimeoutMs: o.stopTimeout === undefined ? undefined : o.stopTimeout * 1000,
     start: !!o.start,
     ...(o.mount ? { mounts: absoluteSpecs(o.mount) } : {}),
+    ...(o.publish?.length ? { publish: o.publish } : {}),
+    ...(o.run ? { run: true } : {}),
   });
   if (o.json) printJson(ctx, vm);
   else
