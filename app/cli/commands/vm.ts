@@ -9,6 +9,7 @@ import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { formatBytes } from '../../base/human.js';
 import { isLive } from '../../contract/vm-facts.js';
 import { foldVmName } from '../../contract/vm-spec.js';
+import { absoluteSpecs } from './mounts.js';
 
 interface Json {
   json?: boolean;
@@ -26,6 +27,7 @@ export interface CreateOpts extends Json {
   stopTimeout?: number;
   publish?: string[];
   start?: boolean;
+  mount?: string[];
   run?: boolean;
 }
 
@@ -50,6 +52,7 @@ export async function create(ctx: CliContext, positional: string | undefined, o:
     bootArgs: o.bootArgs,
     stopTimeoutMs: o.stopTimeout === undefined ? undefined : o.stopTimeout * 1000,
     start: !!o.start,
+    ...(o.mount ? { mounts: absoluteSpecs(o.mount) } : {}),
     ...(o.publish?.length ? { publish: o.publish } : {}),
     ...(o.run ? { run: true } : {}),
   });

@@ -16,6 +16,7 @@ import {
   validateVcpus,
 } from '../../contract/vm-spec.js';
 import { newVmId, unstarted } from './vm-id.js';
+import { mountsForCreate } from './mounts.js';
 import { parsePortSpecs } from '../../contract/port-spec.js';
 import { probeFree, refusePrivileged, refuseStoreClash } from '../ports/checks.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
@@ -44,6 +45,7 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   const backend = input.backend === undefined ? d.defaultBackend : validateBackend(input.backend);
   const bootArgs = validateBootArgs(input.bootArgs);
   const stopTimeoutMs = validateStopTimeout(input.stopTimeoutMs);
+  const mounts = mountsForCreate(input.mounts, backend);
 
   const imageName =
     input.image ??
@@ -98,6 +100,7 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     bootArgs,
     ...unstarted(id, now),
     stopTimeoutMs,
+    ...(mounts ? { mounts } : {}),
     ports,
     ...(input.run ? { run: true } : {}),
   };

@@ -16,7 +16,6 @@ import { skopeoCopy } from './skopeo.js';
 import { readPulled, verifiedBlob, imageConfig, type Descriptor } from './layout.js';
 import { LayerApplier } from './layers.js';
 import { applyFixups } from './fixups.js';
-import { ensureInit } from './inject-init.js';
 import { watchCopy } from './copy-progress.js';
 
 export interface OciSource {
@@ -90,7 +89,6 @@ export async function ociFill(
     await applyLayer(applier, file, work, job);
   }
   for (const w of applier.warnings) job.log(`warning: ${w}\n`);
-  await ensureInit(root, debs, work, job);
   applier.finish();
   rmSync(layout, { recursive: true, force: true });
   const meta = applier.meta;
