@@ -39,7 +39,7 @@ export const plugs: DebianPlug[] = [
     // mounts: --mount HOSTDIR:GUESTDIR and HOSTDIR:GUESTDIR:ro at create; a file written on
     // each side read on the other, ro refused in the guest.
     name: 'shared folders on Debian (vm create --mount)',
-    pending: 'vm create --mount lands with helper mounts (branch mounts)',
+    pending: 'vm create --mount is on main; its Debian check is still to be written (helper mounts)',
     createArgs: none,
     check: todo,
   },
