@@ -128,4 +128,10 @@ export interface VmCreateInput {
   /** Graceful-stop wait in ms (default: from the image's init). */
   stopTimeoutMs?: number;
   start?: boolean;
+  /** Shared folders, raw `HOSTDIR[:GUESTDIR][:ro]` specs with absolute host dirs (app/contract/mounts.ts). */
+  mounts?: string[];
+  /** Published ports, raw `[ADDR:]HOSTPORT:GUESTPORT[/tcp|/udp]` specs (contract/port-spec.ts). */
+  publish?: string[];
+  /** Start the image's Entrypoint/Cmd as a supervised service at every boot (E_NO_RUN_COMMAND without one). */
+  run?: boolean;
 }

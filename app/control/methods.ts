@@ -143,7 +143,13 @@ export const VALIDATORS: Validators = {
     const o = options(p[1]);
     return [vmName(p[0]), o && given({ force: flag(o, 'force') })];
   },
+  // Specs and guest dirs are the domain's to judge (E_INVALID_MOUNT), whatever their type.
+  addVmMount: (p) => [vmName(p[0]), p[1] as string],
+  removeVmMount: (p) => [vmName(p[0]), p[1] as string],
   sshInfo: byVmName,
+  // The spec is the domain's to judge (E_INVALID_PORT), whatever its type.
+  addPort: (p) => [vmName(p[0]), p[1] as string],
+  removePort: (p) => [vmName(p[0]), p[1] as string],
   pauseVm: byVmName,
   resumeVm: byVmName,
   // Snapshot names are the domain's to judge (E_INVALID_NAME), whatever their type.
@@ -159,7 +165,7 @@ export const VALIDATORS: Validators = {
   },
   listImages: none,
   buildImage: (p) => [input('image build', p[0], ['from'])],
-  importImage: (p) => [input('image import', p[0], ['path'])],
+  importImage: (p) => [input('image import', p[0], ['path', 'platform'])],
   removeImage: (p) => [name('an image name', p[0])],
   listBuilds: none,
   cancelBuild: (p) => [name('a build id', p[0])],

@@ -1,5 +1,6 @@
 // The engine: composes store, drivers, network, DNS, images, consoles and metrics, owns the
 // VM lifecycle and emits events. The only layer with side effects on the host.
+import type { SeedPort } from './vm/seed/build.js';
 import { readLastLines } from '../base/fsutil.js';
 import type {
   Backend,
@@ -42,6 +43,7 @@ import { reconcile } from './vm/reconcile.js';
 import { Snapshots } from './snapshots/service.js';
 import { Suspender } from './snapshots/suspend.js';
 import { cloneVm } from './vm/clone.js';
+import { addVmMount, removeVmMount } from './vm/mounts.js';
 import { imageFromVm } from './snapshots/image-from-vm.js';
 import { doctor } from './doctor.js';
 import { sshInfoOf } from './vm/ssh-info.js';
@@ -49,6 +51,8 @@ import { BangerError, ErrorCodes } from '../base/errors.js';
 import { vmPaths, type Paths } from '../base/paths.js';
 import type { Logger } from '../base/log.js';
 import { nonDefaultSettings } from './settings-report.js';
+import { PortForwards } from './ports/forwards.js';
+import { addPort, removePort } from './ports/service.js';
 
 export interface EngineParts {
   paths: Paths;
@@ -63,6 +67,8 @@ export interface EngineParts {
   network: NetworkPort | null;
   dns: DnsPort | null;
   console: ConsolePort | null;
+  /** The seed drive builder (app/engine/vm/seed/); absent: no seed drive. */
+  seed?: SeedPort | null;
   images: ImagesPort | null;
   metrics: MetricsPort | null;
   /** Called by shutdown() after the engine let go of everything (the service exits here). */
@@ -76,6 +82,8 @@ export class Engine implements EngineApi {
   readonly vms: VmLifecycle;
   readonly snapshots: Snapshots;
   readonly suspender: Suspender;
+  /** Published ports' listeners, open while their VMs run. */
+  readonly forwards: PortForwards;
   private readonly startedAt = new Date();
   private readonly probe: BackendProbe;
   controlSocket: string | null = null;
@@ -83,6 +91,14 @@ export class Engine implements EngineApi {
   constructor(private readonly p: EngineParts) {
     this.bus = p.bus ?? new EventBus();
     this.probe = new BackendProbe(p.drivers, p.config.defaultBackend);
+    this.forwards = new PortForwards({
+      // Asked per connection: a VM that is not running (yet) refuses rather than misroutes.
+      guestIp: (id) => {
+        const vm = p.store.getVmById(id);
+        return vm && isLive(vm.state) ? vm.ip : null;
+      },
+      logger: p.logger,
+    });
     this.vms = new VmLifecycle({
       store: p.store,
       paths: p.paths,
@@ -94,6 +110,8 @@ export class Engine implements EngineApi {
       dns: p.dns,
       console: p.console,
       runner: p.runner,
+      forwards: this.forwards,
+      seed: p.seed ?? null,
     });
     // An exit the lifecycle could not record (disk full, database busy) is set right by a reconcile.
     this.vms.onReconcileNeeded = () => this.reconcile();
@@ -210,8 +228,21 @@ export class Engine implements EngineApi {
   restartVm(name: string): Promise<VmRecord> {
     return this.vms.restart(name);
   }
+  async addVmMount(name: string, spec: string): Promise<VmRecord> {
+    return addVmMount({ store: this.p.store, bus: this.bus }, name, spec);
+  }
+  async removeVmMount(name: string, guestDir: string): Promise<VmRecord> {
+    return removeVmMount({ store: this.p.store, bus: this.bus }, name, guestDir);
+  }
   async removeVm(name: string, opts?: { force?: boolean }): Promise<void> {
     await this.vms.remove(name, opts);
+  }
+
+  addPort(name: string, spec: string): Promise<VmRecord> {
+    return addPort({ store: this.p.store, lifecycle: this.vms, forwards: this.forwards }, name, spec);
+  }
+  removePort(name: string, key: string): Promise<VmRecord> {
+    return removePort({ store: this.p.store, lifecycle: this.vms, forwards: this.forwards }, name, key);
   }
 
   pauseVm(name: string): Promise<VmRecord> {
@@ -403,6 +434,8 @@ export class Engine implements EngineApi {
     }
     await this.vms.idle();
     this.vms.close();
+    // The listeners go with this engine; the next one (a restart, a newer build) opens them again.
+    await this.forwards.closeAll();
     await this.p.dns?.stop().catch(() => {});
     this.p.logger.info('engine stopped', { pid: process.pid });
   }

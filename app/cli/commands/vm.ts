@@ -9,6 +9,7 @@ import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { formatBytes } from '../../base/human.js';
 import { isLive } from '../../contract/vm-facts.js';
 import { foldVmName } from '../../contract/vm-spec.js';
+import { absoluteSpecs } from './mounts.js';
 
 interface Json {
   json?: boolean;
@@ -24,7 +25,10 @@ export interface CreateOpts extends Json {
   backend?: string;
   bootArgs?: string;
   stopTimeout?: number;
+  publish?: string[];
   start?: boolean;
+  mount?: string[];
+  run?: boolean;
 }
 
 export async function create(ctx: CliContext, positional: string | undefined, o: CreateOpts): Promise<void> {
@@ -48,6 +52,9 @@ export async function create(ctx: CliContext, positional: string | undefined, o:
     bootArgs: o.bootArgs,
     stopTimeoutMs: o.stopTimeout === undefined ? undefined : o.stopTimeout * 1000,
     start: !!o.start,
+    ...(o.mount ? { mounts: absoluteSpecs(o.mount) } : {}),
+    ...(o.publish?.length ? { publish: o.publish } : {}),
+    ...(o.run ? { run: true } : {}),
   });
   if (o.json) printJson(ctx, vm);
   else

@@ -16,7 +16,11 @@ import {
   validateVcpus,
 } from '../../contract/vm-spec.js';
 import { newVmId, unstarted } from './vm-id.js';
+import { mountsForCreate } from './mounts.js';
+import { parsePortSpecs } from '../../contract/port-spec.js';
+import { probeFree, refusePrivileged, refuseStoreClash } from '../ports/checks.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
+import { runSpecOf } from './seed/run.js';
 
 export interface CreateDeps {
   store: Store;
@@ -41,6 +45,7 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   const backend = input.backend === undefined ? d.defaultBackend : validateBackend(input.backend);
   const bootArgs = validateBootArgs(input.bootArgs);
   const stopTimeoutMs = validateStopTimeout(input.stopTimeoutMs);
+  const mounts = mountsForCreate(input.mounts, backend);
 
   const imageName =
     input.image ??
@@ -61,6 +66,10 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   if (kernelName !== null && !d.store.getKernel(kernelName)) {
     throw new BangerError(ErrorCodes.UNKNOWN_KERNEL, `unknown kernel "${kernelName}" (see banger kernel ls)`);
   }
+  if (input.run) {
+    if (!image) throw new BangerError(ErrorCodes.NO_RUN_COMMAND, '--run needs an image with an Entrypoint or Cmd');
+    runSpecOf(image);
+  }
   if (image && diskBytes < image.sizeBytes) {
     throw new BangerError(
       ErrorCodes.INVALID_SIZE,
@@ -68,6 +77,11 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     );
   }
   if (d.store.getVm(name)) throw new BangerError(ErrorCodes.NAME_TAKEN, `a VM named "${name}" already exists`);
+  // Published ports: held by another VM of ours, privileged, or held by another process now.
+  const ports = parsePortSpecs(input.publish);
+  refuseStoreClash(d.store.listVms(), null, ports);
+  refusePrivileged(ports);
+  await probeFree(ports);
 
   // TAP names carry the first 6 hex of the id: keep them unique among our VMs.
   const taken = new Set(d.store.listVms().map((v) => v.id.slice(0, 6)));
@@ -86,6 +100,9 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     bootArgs,
     ...unstarted(id, now),
     stopTimeoutMs,
+    ...(mounts ? { mounts } : {}),
+    ports,
+    ...(input.run ? { run: true } : {}),
   };
   // The disk first, the record last: a VM that exists can always be started (no start can
   // race the copy), and a failed copy leaves no record. The UNIQUE constraint still settles
