@@ -26,8 +26,10 @@ const sleep = (ms: number) => `test('sleeps', () => new Promise((r) => setTimeou
 file('pass', `test('one', () => assert.ok(true));`);
 file('fail', `test('bad', () => assert.is(1, 2));`);
 file('skips', `runIf(test, 'a reason')('skipped one', () => {});`);
-file('slow1', sleep(1500));
-file('slow2', sleep(1500));
+// The biggest files (the runner's first guess at the longest): the two jobs start with them.
+const big = `// ${'x'.repeat(8000)}\n`;
+file('slow1', sleep(1500), big);
+file('slow2', sleep(1500), big);
 file('alone', sleep(300), '// test-run: alone (the runner test)\n');
 file('group1', sleep(700), '// test-run: group g (the runner test)\n');
 file('group2', sleep(700), '// test-run: group g (the runner test)\n');
