@@ -38,6 +38,12 @@ export type ValueKind =
   | 'image-source'
   | 'shell'
   | 'file'
+  /** Host directories only (vm create --mount HOSTDIR...). */
+  | 'dir'
+  /** The guest directories of the VM named by the verb's first argument (vm mount rm NAME GUESTDIR). */
+  | 'vm-mount'
+  /** The published ports of the VM named by the verb's first argument (vm port rm NAME SPEC). */
+  | 'vm-port'
   | 'none';
 
 /** Completion hints and examples, per commander object (one tree; this only annotates it). */
@@ -96,6 +102,29 @@ export function valued<F extends string>(flags: F, description: string, kind: Va
     return v;
   });
   kinds.set(o, kind);
+  return o;
+}
+
+/** Options that may be given more than once: completion offers them again after a use. */
+const repeatedOpts = new WeakSet<object>();
+export function isRepeated(o: object): boolean {
+  return repeatedOpts.has(o);
+}
+
+/**
+ * An option given once per value (--mount A --mount B): the values collect in order into an
+ * array (undefined when never given); a following "--flag" is a missing value, as for valued().
+ */
+export function repeated<F extends string>(flags: F, description: string, kind: ValueKind = 'none') {
+  const name = flagName(flags);
+  const o = (new RawOption(flags, description) as unknown as Option<F>).argParser(
+    (v: string, prev: string[] | undefined): string[] => {
+      if (v.startsWith('--')) throw new BangerError(ErrorCodes.USAGE, `option ${name} needs a value`);
+      return [...(prev ?? []), v];
+    },
+  );
+  kinds.set(o, kind);
+  repeatedOpts.add(o);
   return o;
 }
 
