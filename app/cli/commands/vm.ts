@@ -9,6 +9,7 @@ import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { formatBytes } from '../../base/human.js';
 import { isLive } from '../../contract/vm-facts.js';
 import { foldVmName } from '../../contract/vm-spec.js';
+import { readFirstBoot } from '../first-boot.js';
 
 interface Json {
   json?: boolean;
@@ -25,6 +26,10 @@ export interface CreateOpts extends Json {
   bootArgs?: string;
   stopTimeout?: number;
   start?: boolean;
+  /** --user-data FILE */
+  userData?: string;
+  /** --ssh-key FILE (repeatable) */
+  sshKey?: string[];
 }
 
 export async function create(ctx: CliContext, positional: string | undefined, o: CreateOpts): Promise<void> {
@@ -35,10 +40,14 @@ export async function create(ctx: CliContext, positional: string | undefined, o:
   if (name === undefined) {
     throw new BangerError(ErrorCodes.USAGE, 'missing arguments\nusage: banger vm create NAME [flags] (or --name NAME)');
   }
+  const firstBoot = readFirstBoot(o);
+  for (const w of firstBoot.warnings) ctx.err(`warning: ${w}`);
   const vm = await (
     await ctx.engine()
   ).createVm({
     name,
+    ...(firstBoot.userData !== undefined ? { userData: firstBoot.userData } : {}),
+    ...(firstBoot.sshKeys ? { sshKeys: firstBoot.sshKeys } : {}),
     image: o.image,
     kernel: o.kernel,
     vcpus: o.vcpus,
