@@ -115,6 +115,37 @@ function firstBootFiles(u: TestUser): { userData: string; key: string } {
   return { userData, key };
 }
 
+/** The user's seed drive: their user-data ran (a file, a service), their own key logs in. */
+async function firstBootChecks(u: TestUser, vm: VmRecord, fb: { key: string }): Promise<void> {
+  const fbOut = ok(
+    await u.banger(['vm', 'ssh', 'g1', '--', 'cat /srv/index.html; echo; wget -qO- http://127.0.0.1:8080/'], {
+      timeoutMs: 60_000,
+    }),
+    'vm ssh: first-boot facts',
+  );
+  assert.is(fbOut.stdout, `${USER_PAGE}\n${USER_PAGE}`, 'user-data wrote the page and started httpd');
+  const own = ok(
+    await u.asUser([
+      'ssh',
+      '-i',
+      fb.key,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      `root@${vm.ip}`,
+      'id -u',
+    ]),
+    'ssh with the --ssh-key key',
+  );
+  assert.is(own.stdout, '0\n');
+  assert.is(statSync(vmPaths(u.paths, vm.id).seed).uid, u.uid, 'the seed drive is the user’s');
+}
+
 it('a QEMU guest as the user: SSH and NAME.vm answer; QEMU and the engine are the user', async ({ u }) => {
   const fb = firstBootFiles(u!);
   const vm = json<VmRecord>(
@@ -156,34 +187,7 @@ it('a QEMU guest as the user: SSH and NAME.vm answer; QEMU and the engine are th
   assert.is(dig.stdout.trim(), vm.ip, 'g1.vm resolves to the guest');
   const ssh = ok(await u!.banger(['vm', 'ssh', 'g1', '--', 'hostname; id -u'], { timeoutMs: 60_000 }), 'vm ssh');
   assert.is(ssh.stdout, 'g1\n0\n', 'SSH into the guest with the user’s banger key');
-  // The user's seed drive: their user-data ran (a file, a service), their own key logs in.
-  const fbOut = ok(
-    await u!.banger(['vm', 'ssh', 'g1', '--', 'cat /srv/index.html; echo; wget -qO- http://127.0.0.1:8080/'], {
-      timeoutMs: 60_000,
-    }),
-    'vm ssh: first-boot facts',
-  );
-  assert.is(fbOut.stdout, `${USER_PAGE}\n${USER_PAGE}`, 'user-data wrote the page and started httpd');
-  const own = ok(
-    await u!.asUser([
-      'ssh',
-      '-i',
-      fb.key,
-      '-o',
-      'IdentitiesOnly=yes',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
-      `root@${vm.ip}`,
-      'id -u',
-    ]),
-    'ssh with the --ssh-key key',
-  );
-  assert.is(own.stdout, '0\n');
-  assert.is(statSync(vmPaths(u!.paths, vm.id).seed).uid, u!.uid, 'the seed drive is the user’s');
+  await firstBootChecks(u!, vm, fb);
   // Issue 23 finding 9: the guest asks the gateway's port 53, as a root engine's guests do; the
   // user's nft table redirects it to their engine's unprivileged listener.
   const gw = net.subnet.replace(/0\/24$/, '1');
