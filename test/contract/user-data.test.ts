@@ -79,6 +79,8 @@ test('the subset: write_files (b64, mode, owner, append), runcmd/bootcmd strings
   assert.equal(u.ignored, ['packages', 'users']);
   assert.match(ignoredWarning(u)!, /ignores packages, users .*applies write_files, runcmd/);
   assert.is(ignoredWarning(parseUserData('#cloud-config\nruncmd: [ls]\n')), null);
+  const fqdn = parseUserData('#cloud-config\nhostname: web-1.example.com\n');
+  assert.is(fqdn.kind === 'cloud-config' && fqdn.config.hostname, 'web-1.example.com');
 });
 
 test('wrong shapes are refused with the key named', () => {
@@ -91,6 +93,8 @@ test('wrong shapes are refused with the key named', () => {
     ["write_files: [{path: /a, permissions: 'rw'}]", /permissions "rw"/],
     ['write_files: [{path: /a, owner: "a b"}]', /owner "a b"/],
     ['hostname: "no_underscores"', /hostname/],
+    ['hostname: "-dash"', /hostname/],
+    ['hostname: "a..b"', /hostname/],
     ['ssh_authorized_keys: [nope]', /ssh_authorized_keys\[0\]: not an OpenSSH public key/],
     ['[1, 2]', /must be a YAML mapping/],
     ['a: [1\nb: 2', /not valid YAML/],
