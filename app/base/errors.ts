@@ -55,6 +55,8 @@ export const ErrorCodes = {
   INVALID_PORT: 'E_INVALID_PORT',
   /** A host port that another process (or another VM) already holds. */
   PORT_TAKEN: 'E_PORT_TAKEN',
+  /** A host port below net.ipv4.ip_unprivileged_port_start asked for by an engine that is not root. */
+  PORT_PRIVILEGED: 'E_PORT_PRIVILEGED',
   /** --user-data (or the seed as a whole) over the seed's size limit. */
   USER_DATA_TOO_LARGE: 'E_USER_DATA_TOO_LARGE',
   // OCI image import
@@ -66,6 +68,8 @@ export const ErrorCodes = {
   REGISTRY_UNREACHABLE: 'E_REGISTRY_UNREACHABLE',
   /** A tag, digest or platform the source does not have. */
   UNKNOWN_REF: 'E_UNKNOWN_REF',
+  /** vm create --run on an image with no OCI config, or one with neither Entrypoint nor Cmd. */
+  NO_RUN_COMMAND: 'E_NO_RUN_COMMAND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -124,10 +128,12 @@ const USER_CODES = new Set<ErrorCode>([
   ErrorCodes.INVALID_MOUNT,
   ErrorCodes.INVALID_PORT,
   ErrorCodes.PORT_TAKEN,
+  ErrorCodes.PORT_PRIVILEGED,
   ErrorCodes.USER_DATA_TOO_LARGE,
   ErrorCodes.DIGEST_MISMATCH,
   ErrorCodes.REGISTRY_AUTH,
   ErrorCodes.UNKNOWN_REF,
+  ErrorCodes.NO_RUN_COMMAND,
 ]);
 
 /** Wrap anything thrown into a BangerError, keeping it as the cause. */

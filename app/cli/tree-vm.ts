@@ -1,6 +1,7 @@
 // The vm verbs of the command tree (app/cli/tree.ts). A verb's code loads on first use.
 import { vmStateVerbs } from './tree-vm-state.js';
 import { vmExecVerbs } from './tree-vm-exec.js';
+import { vmPortVerbs } from './tree-vm-ports.js';
 import { JSON_HELP, arg, repeated, valued, verb, whole, withDefaults, type Cmd, type Runtime } from './program.js';
 
 const vm = () => import('./commands/vm.js');
@@ -10,12 +11,14 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
   verb(
     g,
     'create',
-    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--user-data FILE] [--ssh-key FILE]... [--start] [--json]',
+    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--publish [ADDR:]HOSTPORT:GUESTPORT[/PROTO]]... [--user-data FILE] [--ssh-key FILE]... [--run] [--start] [--json]',
     'create a VM (and start it with --start)',
     'banger vm create web',
     'banger vm create web --image default --vcpus 2 --memory 1024 --disk 4G --start',
     'banger vm create --name web --backend qemu',
     'banger vm create web --user-data cloud.yaml --ssh-key ~/.ssh/id_ed25519.pub --start',
+    'banger vm create web --publish 8080:80 --publish 0.0.0.0:5353:53/udp --start',
+    'banger vm create web --image nginx --run --start',
   )
     .addArgument(
       arg('[NAME]', 'none', 'a DNS label: 1-63 of a-z, 0-9 and -, not starting or ending with - (or --name)'),
@@ -44,6 +47,12 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
       whole('--stop-timeout <SECONDS>', "this VM's graceful-stop wait (default: config, else by the image's init)"),
     )
     .addOption(
+      repeated(
+        '--publish <SPEC>',
+        'publish a guest port on the host: [ADDR:]HOSTPORT:GUESTPORT[/tcp|/udp], ADDR 127.0.0.1 unless given (repeatable)',
+      ),
+    )
+    .addOption(
       valued(
         '--user-data <FILE>',
         'first-boot config: a #cloud-config file or a #! script, at most 1 MiB (docs/first-boot.md)',
@@ -51,6 +60,10 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
       ),
     )
     .addOption(repeated('--ssh-key <FILE>', "a public key for root's authorized_keys (repeatable)", 'file'))
+    .option(
+      '--run',
+      "run the image's Entrypoint/Cmd as a supervised service at every boot (an image imported from OCI)",
+    )
     .option('--start', 'start the VM once created')
     .option('--json', JSON_HELP)
     .action((name, o) => r.run(vm().then((m) => m.create(r.ctx(), name, o))));
@@ -179,5 +192,6 @@ export function vmGroup(root: Cmd, r: Runtime, rest: () => string[]): void {
   vmAccessVerbs(g, r, rest);
   vmExecVerbs(g, r, rest);
   vmStateVerbs(g, r);
+  vmPortVerbs(g, r);
   vmMetricsVerbs(g, r);
 }

@@ -138,8 +138,13 @@ export interface ImageBuildInput {
 
 export interface ImageImportInput {
   name: string;
+  /** A local path (ext4, directory, tarball) or a transport REF (docker://, oci:, oci-archive:, docker-archive:). */
   path: string;
   size?: string | number;
+  /** OS/ARCH[/VARIANT] picked from a multi-platform index (default linux/amd64). */
+  platform?: string;
+  /** false: plain HTTP or an unverified certificate for a docker:// registry. */
+  tlsVerify?: boolean;
 }
 
 export interface KernelAddInput {
@@ -234,6 +239,10 @@ export interface EngineApi {
   cloneVm(source: string, name: string): Promise<VmRecord>;
   removeVm(name: string, opts?: { force?: boolean }): Promise<void>;
   sshInfo(name: string): Promise<SshInfo>;
+  /** Publish a port (`[ADDR:]HOSTPORT:GUESTPORT[/PROTO]`); on a running VM it listens at once. */
+  addPort(name: string, spec: string): Promise<VmRecord>;
+  /** Unpublish every port matching `[ADDR:]HOSTPORT[/PROTO]`; a running VM's listener closes at once. */
+  removePort(name: string, key: string): Promise<VmRecord>;
   /** Freeze the guest's vCPUs (the VMM, its TAP and DNS record stay). */
   pauseVm(name: string): Promise<VmRecord>;
   resumeVm(name: string): Promise<VmRecord>;
@@ -301,6 +310,8 @@ export const ENGINE_METHOD_TABLE = {
   restartVm: 'value',
   cloneVm: 'value',
   removeVm: 'void',
+  addPort: 'value',
+  removePort: 'value',
   sshInfo: 'value',
   pauseVm: 'value',
   resumeVm: 'value',

@@ -144,6 +144,9 @@ export const VALIDATORS: Validators = {
     return [vmName(p[0]), o && given({ force: flag(o, 'force') })];
   },
   sshInfo: byVmName,
+  // The spec is the domain's to judge (E_INVALID_PORT), whatever its type.
+  addPort: (p) => [vmName(p[0]), p[1] as string],
+  removePort: (p) => [vmName(p[0]), p[1] as string],
   pauseVm: byVmName,
   resumeVm: byVmName,
   // Snapshot names are the domain's to judge (E_INVALID_NAME), whatever their type.
@@ -159,7 +162,7 @@ export const VALIDATORS: Validators = {
   },
   listImages: none,
   buildImage: (p) => [input('image build', p[0], ['from'])],
-  importImage: (p) => [input('image import', p[0], ['path'])],
+  importImage: (p) => [input('image import', p[0], ['path', 'platform'])],
   removeImage: (p) => [name('an image name', p[0])],
   listBuilds: none,
   cancelBuild: (p) => [name('a build id', p[0])],

@@ -25,11 +25,13 @@ export interface CreateOpts extends Json {
   backend?: string;
   bootArgs?: string;
   stopTimeout?: number;
+  publish?: string[];
   start?: boolean;
   /** --user-data FILE */
   userData?: string;
   /** --ssh-key FILE (repeatable) */
   sshKey?: string[];
+  run?: boolean;
 }
 
 export async function create(ctx: CliContext, positional: string | undefined, o: CreateOpts): Promise<void> {
@@ -57,6 +59,8 @@ export async function create(ctx: CliContext, positional: string | undefined, o:
     bootArgs: o.bootArgs,
     stopTimeoutMs: o.stopTimeout === undefined ? undefined : o.stopTimeout * 1000,
     start: !!o.start,
+    ...(o.publish?.length ? { publish: o.publish } : {}),
+    ...(o.run ? { run: true } : {}),
   });
   if (o.json) printJson(ctx, vm);
   else

@@ -17,7 +17,10 @@ import {
 } from '../../contract/vm-spec.js';
 import { parseUserData, validateSshKeys } from '../../contract/user-data.js';
 import { newVmId, unstarted } from './vm-id.js';
+import { parsePortSpecs } from '../../contract/port-spec.js';
+import { probeFree, refusePrivileged, refuseStoreClash } from '../ports/checks.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
+import { runSpecOf } from './seed/run.js';
 
 export interface CreateDeps {
   store: Store;
@@ -66,6 +69,10 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   if (kernelName !== null && !d.store.getKernel(kernelName)) {
     throw new BangerError(ErrorCodes.UNKNOWN_KERNEL, `unknown kernel "${kernelName}" (see banger kernel ls)`);
   }
+  if (input.run) {
+    if (!image) throw new BangerError(ErrorCodes.NO_RUN_COMMAND, '--run needs an image with an Entrypoint or Cmd');
+    runSpecOf(image);
+  }
   if (image && diskBytes < image.sizeBytes) {
     throw new BangerError(
       ErrorCodes.INVALID_SIZE,
@@ -73,6 +80,11 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     );
   }
   if (d.store.getVm(name)) throw new BangerError(ErrorCodes.NAME_TAKEN, `a VM named "${name}" already exists`);
+  // Published ports: held by another VM of ours, privileged, or held by another process now.
+  const ports = parsePortSpecs(input.publish);
+  refuseStoreClash(d.store.listVms(), null, ports);
+  refusePrivileged(ports);
+  await probeFree(ports);
 
   // TAP names carry the first 6 hex of the id: keep them unique among our VMs.
   const taken = new Set(d.store.listVms().map((v) => v.id.slice(0, 6)));
@@ -93,6 +105,8 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     stopTimeoutMs,
     userData,
     sshKeys,
+    ports,
+    ...(input.run ? { run: true } : {}),
   };
   // The disk first, the record last: a VM that exists can always be started (no start can
   // race the copy), and a failed copy leaves no record. The UNIQUE constraint still settles
