@@ -1,6 +1,7 @@
 // The vm verbs of the command tree (app/cli/tree.ts). A verb's code loads on first use.
 import { vmStateVerbs } from './tree-vm-state.js';
 import { vmExecVerbs } from './tree-vm-exec.js';
+import { vmMountVerbs } from './tree-vm-mount.js';
 import { vmPortVerbs } from './tree-vm-ports.js';
 import { JSON_HELP, arg, repeated, valued, verb, whole, withDefaults, type Cmd, type Runtime } from './program.js';
 
@@ -11,11 +12,12 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
   verb(
     g,
     'create',
-    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--publish [ADDR:]HOSTPORT:GUESTPORT[/PROTO]]... [--user-data FILE] [--ssh-key FILE]... [--run] [--start] [--json]',
+    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--mount HOSTDIR[:GUESTDIR][:ro]]... [--publish [ADDR:]HOSTPORT:GUESTPORT[/PROTO]]... [--user-data FILE] [--ssh-key FILE]... [--run] [--start] [--json]',
     'create a VM (and start it with --start)',
     'banger vm create web',
     'banger vm create web --image default --vcpus 2 --memory 1024 --disk 4G --start',
     'banger vm create --name web --backend qemu',
+    'banger vm create web --backend qemu --mount ./src:/src --mount ~/data:/data:ro',
     'banger vm create web --user-data cloud.yaml --ssh-key ~/.ssh/id_ed25519.pub --start',
     'banger vm create web --publish 8080:80 --publish 0.0.0.0:5353:53/udp --start',
     'banger vm create web --image nginx --run --start',
@@ -45,6 +47,13 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
     .addOption(valued('--boot-args <ARGS>', 'extra kernel command line'))
     .addOption(
       whole('--stop-timeout <SECONDS>', "this VM's graceful-stop wait (default: config, else by the image's init)"),
+    )
+    .addOption(
+      repeated(
+        '--mount <SPEC>',
+        'share HOSTDIR[:GUESTDIR][:ro] with the guest (repeatable; GUESTDIR defaults to HOSTDIR; qemu backend)',
+        'dir',
+      ),
     )
     .addOption(
       repeated(
@@ -191,6 +200,7 @@ export function vmGroup(root: Cmd, r: Runtime, rest: () => string[]): void {
   vmLifecycleVerbs(g, r);
   vmAccessVerbs(g, r, rest);
   vmExecVerbs(g, r, rest);
+  vmMountVerbs(g, r);
   vmStateVerbs(g, r);
   vmPortVerbs(g, r);
   vmMetricsVerbs(g, r);

@@ -43,6 +43,7 @@ import { reconcile } from './vm/reconcile.js';
 import { Snapshots } from './snapshots/service.js';
 import { Suspender } from './snapshots/suspend.js';
 import { cloneVm } from './vm/clone.js';
+import { addVmMount, removeVmMount } from './vm/mounts.js';
 import { imageFromVm } from './snapshots/image-from-vm.js';
 import { doctor } from './doctor.js';
 import { sshInfoOf } from './vm/ssh-info.js';
@@ -225,6 +226,12 @@ export class Engine implements EngineApi {
   }
   restartVm(name: string): Promise<VmRecord> {
     return this.vms.restart(name);
+  }
+  async addVmMount(name: string, spec: string): Promise<VmRecord> {
+    return addVmMount({ store: this.p.store, bus: this.bus }, name, spec);
+  }
+  async removeVmMount(name: string, guestDir: string): Promise<VmRecord> {
+    return removeVmMount({ store: this.p.store, bus: this.bus }, name, guestDir);
   }
   async removeVm(name: string, opts?: { force?: boolean }): Promise<void> {
     await this.vms.remove(name, opts);

@@ -28,6 +28,8 @@ import type {
 import { VM_STATES, LIVE_STATES } from '../../app/contract/api.js';
 import { validateBackend, validateName, validateVcpus } from '../../app/contract/vm-spec.js';
 import { BangerError, ErrorCodes } from '../../app/base/errors.js';
+import { planMounts, withoutMount } from '../../app/contract/mounts.js';
+import { hostDirCheck } from '../../app/engine/vm/mounts.js';
 import { matchesKey, parsePortKey, parsePortSpec, parsePortSpecs, portsClash } from '../../app/contract/port-spec.js';
 import { vmRecord } from './builders.js';
 import { FakeArtifacts } from './fake-artifacts.js';
@@ -248,6 +250,7 @@ export class FakeEngine implements EngineApi {
       memoryMib: mem,
       diskBytes: typeof input.disk === 'number' ? input.disk : 1 << 30,
       bootArgs: input.bootArgs ?? '',
+      ...(input.mounts?.length ? { mounts: planMounts([], input.mounts, null, hostDirCheck) } : {}),
       ports,
     };
     this.vms.set(vm.name, vm);
@@ -310,6 +313,18 @@ export class FakeEngine implements EngineApi {
     return vm;
   }
 
+  async addVmMount(name: string, spec: string): Promise<VmRecord> {
+    this.calls.push({ method: 'addVmMount', args: [name, spec] });
+    const vm = this.need(name);
+    this.requireState(vm, ['created', 'stopped', 'error'], 'add a shared folder (stop it first)');
+    return this.update(vm, { mounts: planMounts(vm.mounts ?? [], [spec], null, hostDirCheck) });
+  }
+  async removeVmMount(name: string, guestDir: string): Promise<VmRecord> {
+    this.calls.push({ method: 'removeVmMount', args: [name, guestDir] });
+    const vm = this.need(name);
+    this.requireState(vm, ['created', 'stopped', 'error'], 'remove a shared folder (stop it first)');
+    return this.update(vm, { mounts: withoutMount(vm.mounts ?? [], guestDir) });
+  }
   async removeVm(name: string, opts?: { force?: boolean }): Promise<void> {
     this.calls.push({ method: 'removeVm', args: [name, opts] });
     const vm = this.need(name);
@@ -391,6 +406,7 @@ export class FakeEngine implements EngineApi {
     return this.artifacts.buildImage(input);
   }
   importImage(input: ImageImportInput): Promise<ImageRecord> {
+    this.calls.push({ method: 'importImage', args: [input] });
     return this.artifacts.importImage(input);
   }
   removeImage(name: string): Promise<void> {
@@ -401,6 +417,7 @@ export class FakeEngine implements EngineApi {
     return [...this.builds.values()];
   }
   cancelBuild(id: string): Promise<void> {
+    this.calls.push({ method: 'cancelBuild', args: [id] });
     return this.artifacts.cancelBuild(id);
   }
   async listKernels(): Promise<KernelRecord[]> {

@@ -10,6 +10,7 @@ import { formatBytes } from '../../base/human.js';
 import { isLive } from '../../contract/vm-facts.js';
 import { foldVmName } from '../../contract/vm-spec.js';
 import { readFirstBoot } from '../first-boot.js';
+import { absoluteSpecs } from './mounts.js';
 
 interface Json {
   json?: boolean;
@@ -31,6 +32,7 @@ export interface CreateOpts extends Json {
   userData?: string;
   /** --ssh-key FILE (repeatable) */
   sshKey?: string[];
+  mount?: string[];
   run?: boolean;
 }
 
@@ -59,6 +61,7 @@ export async function create(ctx: CliContext, positional: string | undefined, o:
     bootArgs: o.bootArgs,
     stopTimeoutMs: o.stopTimeout === undefined ? undefined : o.stopTimeout * 1000,
     start: !!o.start,
+    ...(o.mount ? { mounts: absoluteSpecs(o.mount) } : {}),
     ...(o.publish?.length ? { publish: o.publish } : {}),
     ...(o.run ? { run: true } : {}),
   });

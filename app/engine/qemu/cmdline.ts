@@ -27,6 +27,35 @@ export interface QemuArgvInput {
   acpi?: boolean;
   /** Wait for a migration stream (QMP migrate-incoming) instead of booting: a snapshot restore. */
   incoming?: boolean;
+  /** Shared folders: one vhost-user-fs device per virtiofsd socket, mounted by tag in the guest. */
+  shares?: { tag: string; socket: string }[];
+}
+
+const TAG = /^m[0-9]{1,2}$/;
+
+/**
+ * virtio-fs: guest memory must be shareable with virtiofsd (a memfd backend), and
+ * libvhost-user serves only modern virtio, so virtio-mmio leaves its legacy default.
+ */
+function shareArgs(i: QemuArgvInput): { machine: string[]; devices: string[] } {
+  const shares = i.shares ?? [];
+  if (!shares.length) return { machine: [], devices: [] };
+  const devices = [
+    '-object',
+    `memory-backend-memfd,id=mem,size=${i.memoryMib}M,share=on`,
+    '-global',
+    'virtio-mmio.force-legacy=false',
+  ];
+  shares.forEach((s, n) => {
+    if (!TAG.test(s.tag)) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `qemu: invalid share tag "${s.tag}"`);
+    devices.push(
+      '-chardev',
+      `socket,id=fs${n},path=${noComma('share socket path', s.socket)}`,
+      '-device',
+      `vhost-user-fs-device,chardev=fs${n},tag=${s.tag}`,
+    );
+  });
+  return { machine: ['memory-backend=mem'], devices };
 }
 
 /** The marker reconcile looks for: `-name banger-<vmid>`. */
@@ -71,7 +100,8 @@ export function buildQemuArgv(i: QemuArgvInput): string[] {
     throw new BangerError(ErrorCodes.INVALID_MEMORY, `qemu: invalid memory ${i.memoryMib} MiB`);
   if (!Number.isInteger(i.vcpus) || i.vcpus < 1)
     throw new BangerError(ErrorCodes.INVALID_VCPUS, `qemu: invalid vCPU count ${i.vcpus}`);
-  const machine = i.acpi === false ? 'microvm,acpi=off' : 'microvm';
+  const shares = shareArgs(i);
+  const machine = [i.acpi === false ? 'microvm,acpi=off' : 'microvm', ...shares.machine].join(',');
   const argv = [
     i.bin,
     '-name',
@@ -91,6 +121,7 @@ export function buildQemuArgv(i: QemuArgvInput): string[] {
     '-nographic',
     // The guest's reboot (Ctrl-Alt-Del, `reboot`) ends QEMU, like Firecracker's reboot=k.
     '-no-reboot',
+    ...shares.devices,
     // i8042 carries the Ctrl-Alt-Del key chord that QMP send-key injects.
     '-device',
     'i8042',

@@ -17,6 +17,7 @@ import {
 } from '../../contract/vm-spec.js';
 import { parseUserData, validateSshKeys } from '../../contract/user-data.js';
 import { newVmId, unstarted } from './vm-id.js';
+import { mountsForCreate } from './mounts.js';
 import { parsePortSpecs } from '../../contract/port-spec.js';
 import { probeFree, refusePrivileged, refuseStoreClash } from '../ports/checks.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
@@ -49,6 +50,7 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   const userData = input.userData === undefined || input.userData === '' ? null : String(input.userData);
   parseUserData(userData);
   const sshKeys = validateSshKeys(input.sshKeys);
+  const mounts = mountsForCreate(input.mounts, backend);
 
   const imageName =
     input.image ??
@@ -105,6 +107,7 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     stopTimeoutMs,
     userData,
     sshKeys,
+    ...(mounts ? { mounts } : {}),
     ports,
     ...(input.run ? { run: true } : {}),
   };

@@ -17,6 +17,7 @@
 // The seed's root also holds NoCloud's meta-data and user-data, which cloud-init reads itself.
 import type { ImageRecord, VmRecord } from '../../../contract/api.js';
 import { cloudInitSection, firstbootSection, keysSection } from './first-boot.js';
+import { mountsSection } from './mounts.js';
 import { runSection } from './run.js';
 
 export interface SeedContext {
@@ -32,7 +33,7 @@ export interface SeedSection {
   files(ctx: SeedContext): SeedFiles;
 }
 
-export const SECTIONS: SeedSection[] = [cloudInitSection, keysSection, firstbootSection, runSection];
+export const SECTIONS: SeedSection[] = [cloudInitSection, keysSection, mountsSection, firstbootSection, runSection];
 
 const SAFE = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
