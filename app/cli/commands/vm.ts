@@ -9,6 +9,7 @@ import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { formatBytes } from '../../base/human.js';
 import { isLive } from '../../contract/vm-facts.js';
 import { foldVmName } from '../../contract/vm-spec.js';
+import { readFirstBoot } from '../first-boot.js';
 import { absoluteSpecs } from './mounts.js';
 
 interface Json {
@@ -27,6 +28,10 @@ export interface CreateOpts extends Json {
   stopTimeout?: number;
   publish?: string[];
   start?: boolean;
+  /** --user-data FILE */
+  userData?: string;
+  /** --ssh-key FILE (repeatable) */
+  sshKey?: string[];
   mount?: string[];
   run?: boolean;
 }
@@ -39,10 +44,14 @@ export async function create(ctx: CliContext, positional: string | undefined, o:
   if (name === undefined) {
     throw new BangerError(ErrorCodes.USAGE, 'missing arguments\nusage: banger vm create NAME [flags] (or --name NAME)');
   }
+  const firstBoot = readFirstBoot(o);
+  for (const w of firstBoot.warnings) ctx.err(`warning: ${w}`);
   const vm = await (
     await ctx.engine()
   ).createVm({
     name,
+    ...(firstBoot.userData !== undefined ? { userData: firstBoot.userData } : {}),
+    ...(firstBoot.sshKeys ? { sshKeys: firstBoot.sshKeys } : {}),
     image: o.image,
     kernel: o.kernel,
     vcpus: o.vcpus,

@@ -15,6 +15,7 @@ import {
   validateStopTimeout,
   validateVcpus,
 } from '../../contract/vm-spec.js';
+import { parseUserData, validateSshKeys } from '../../contract/user-data.js';
 import { newVmId, unstarted } from './vm-id.js';
 import { mountsForCreate } from './mounts.js';
 import { parsePortSpecs } from '../../contract/port-spec.js';
@@ -45,6 +46,10 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   const backend = input.backend === undefined ? d.defaultBackend : validateBackend(input.backend);
   const bootArgs = validateBootArgs(input.bootArgs);
   const stopTimeoutMs = validateStopTimeout(input.stopTimeoutMs);
+  // First-boot config: too large (E_USER_DATA_TOO_LARGE), not YAML, not a public key: nothing made.
+  const userData = input.userData === undefined || input.userData === '' ? null : String(input.userData);
+  parseUserData(userData);
+  const sshKeys = validateSshKeys(input.sshKeys);
   const mounts = mountsForCreate(input.mounts, backend);
 
   const imageName =
@@ -100,6 +105,8 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     bootArgs,
     ...unstarted(id, now),
     stopTimeoutMs,
+    userData,
+    sshKeys,
     ...(mounts ? { mounts } : {}),
     ports,
     ...(input.run ? { run: true } : {}),
