@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import type { VmRecord } from '../../app/contract/api.js';
 import type { TestUser } from '../priv/user-fixture.js';
 import type { Cli } from './exec-checks.js';
+import { mountArgs, mountCheck, seedArgs, seedCheck } from './debian-plug-checks.js';
 
 export interface DebianCtx {
   u: TestUser;
@@ -29,19 +30,17 @@ export interface DebianPlug {
   check(ctx: DebianCtx): Promise<void>;
 }
 
-const none = async (): Promise<string[]> => [];
 /** A host port for the guest's sshd (the user's netns: no other test's listener is there). */
 const SSH_PORT = 18022;
-const todo = async (): Promise<void> => undefined;
 
 export const plugs: DebianPlug[] = [
   {
-    // mounts: --mount HOSTDIR:GUESTDIR and HOSTDIR:GUESTDIR:ro at create; a file written on
-    // each side read on the other, ro refused in the guest.
+    // mounts: a read-write and a read-only folder of the user's, served by a virtiofsd run as
+    // the user; a file written on each side read on the other, a guest write to :ro refused.
     name: 'shared folders on Debian (vm create --mount)',
-    pending: 'vm create --mount is on main; its Debian check is still to be written (helper mounts)',
-    createArgs: none,
-    check: todo,
+    pending: null,
+    createArgs: mountArgs,
+    check: mountCheck,
   },
   {
     // ports: the guest's own sshd published on the user's loopback (Debian's minbase has no
@@ -61,10 +60,10 @@ export const plugs: DebianPlug[] = [
   },
   {
     // seed: --user-data (a cloud-config that writes a file and starts a service: cloud-init is
-    // not in the image, so banger's first-boot runner) and --ssh-key; both checked through exec.
+    // not in the image, so banger's first-boot runner, banger-seed.service) and --ssh-key.
     name: 'first-boot config on Debian (vm create --user-data, --ssh-key)',
-    pending: 'vm create --user-data lands with helper seed (branch seed)',
-    createArgs: none,
-    check: todo,
+    pending: null,
+    createArgs: seedArgs,
+    check: seedCheck,
   },
 ];
