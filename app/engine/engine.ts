@@ -109,6 +109,7 @@ export class Engine implements EngineApi {
       network: p.network,
       dns: p.dns,
       console: p.console,
+      runner: p.runner,
       forwards: this.forwards,
       seed: p.seed ?? null,
     });
