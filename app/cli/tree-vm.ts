@@ -8,6 +8,13 @@ import { JSON_HELP, arg, repeated, valued, verb, whole, withDefaults, type Cmd, 
 const vm = () => import('./commands/vm.js');
 const metrics = () => import('./commands/metrics.js');
 
+const userDataOption = () =>
+  valued(
+    '--user-data <FILE>',
+    'first-boot config: a #cloud-config file or a #! script, at most 1 MiB (docs/first-boot.md)',
+    'file',
+  );
+
 function vmRecordVerbs(g: Cmd, r: Runtime): void {
   verb(
     g,
@@ -61,13 +68,7 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
         'publish a guest port on the host: [ADDR:]HOSTPORT:GUESTPORT[/tcp|/udp], ADDR 127.0.0.1 unless given (repeatable)',
       ),
     )
-    .addOption(
-      valued(
-        '--user-data <FILE>',
-        'first-boot config: a #cloud-config file or a #! script, at most 1 MiB (docs/first-boot.md)',
-        'file',
-      ),
-    )
+    .addOption(userDataOption())
     .addOption(repeated('--ssh-key <FILE>', "a public key for root's authorized_keys (repeatable)", 'file'))
     .option(
       '--run',
