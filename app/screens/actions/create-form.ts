@@ -1,13 +1,22 @@
 // The create-VM form: its fields, and its strings turned into engine input with the contract's
 // own validators and spec parsers (the engine uses the same), so the form and the engine cannot
 // disagree. The user-data and ssh-key files are read here, on the client, as the CLI does.
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { VmCreateInput } from '../../contract/api.js';
-import { BangerError, ErrorCodes } from '../../base/errors.js';
+import { BangerError, ErrorCodes, type ErrorCode } from '../../base/errors.js';
 import { validateDisk, validateMemory, validateName, validateVcpus } from '../../contract/vm-spec.js';
-import { parseMountArg, parsePublishArg } from './spec-parsers.js';
+import {
+  absoluteMountSpec,
+  parsePortSpecs,
+  parseUserData,
+  planMounts,
+  SSH_KEY_MAX_BYTES,
+  USER_DATA_MAX_BYTES,
+  validateSshKeys,
+  type HostDirCheck,
+} from './spec-parsers.js';
 import type { FormField, FormValues } from '../widgets/form.js';
 
 export function createFields(images: string[], kernels: string[]): FormField[] {
@@ -42,18 +51,12 @@ export interface FormError {
   field: string;
 }
 
-/** Comma-separated, blanks around each item trimmed, empty items dropped. */
-function items(s: string | undefined): string[] {
-  return (s ?? '')
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
-}
-
-/** A path as a shell would have expanded it: ~ is the home directory, relative is from here. */
-export function expandPath(p: string, cwd = process.cwd()): string {
-  const home = p === '~' || p.startsWith('~/') ? homedir() + p.slice(1) : p;
-  return resolve(cwd, home);
+/** Where the form looks: the files it reads and the host directories it checks (tests: a table). */
+export interface FormEnv {
+  cwd: string;
+  /** A regular file's text; its size is checked against max before it is read. */
+  read(path: string, max: number, tooLarge: ErrorCode): string;
+  check: HostDirCheck;
 }
 
 const READ_ERRORS: Record<string, string> = {
@@ -62,15 +65,49 @@ const READ_ERRORS: Record<string, string> = {
   EISDIR: 'it is a directory',
 };
 
-export type ReadText = (path: string) => string;
-const readText: ReadText = (path) => readFileSync(path, 'utf8');
+function readCapped(path: string, max: number, tooLarge: ErrorCode): string {
+  const st = statSync(path);
+  if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: st.isDirectory() ? 'EISDIR' : '' });
+  if (st.size > max) throw new BangerError(tooLarge, `it is ${st.size} bytes; at most ${max} are taken`);
+  return readFileSync(path, 'utf8');
+}
 
-function readFile(what: string, path: string, read: ReadText): string {
+/** The engine's own host-directory check (planMounts), made here on the TUI's side of the socket. */
+export const hostDirCheck: HostDirCheck = (p) => {
   try {
-    return read(expandPath(path));
+    return statSync(p).isDirectory() ? { kind: 'dir', realPath: realpathSync(p) } : { kind: 'not-dir' };
+  } catch {
+    return { kind: 'missing' };
+  }
+};
+
+const realEnv = (): FormEnv => ({ cwd: process.cwd(), read: readCapped, check: hostDirCheck });
+
+/** Comma-separated, blanks around each item trimmed, empty items dropped. */
+function items(s: string | undefined): string[] {
+  return (s ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+/** ~ as a shell would have expanded it before the CLI saw the word. */
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') || p.startsWith('~:') ? homedir() + p.slice(1) : p;
+}
+
+/** A path as a shell would have given it: ~ is the home directory, relative is from cwd. */
+export function expandPath(p: string, cwd = process.cwd()): string {
+  return resolve(cwd, expandHome(p));
+}
+
+function readFile(what: string, path: string, max: number, tooLarge: ErrorCode, env: FormEnv): string {
+  try {
+    return env.read(expandPath(path, env.cwd), max, tooLarge);
   } catch (err) {
+    if (err instanceof BangerError) throw new BangerError(err.code, `the ${what} file ${path}: ${err.message}`);
     const code = (err as NodeJS.ErrnoException).code;
-    const why = (code && READ_ERRORS[code]) ?? (err instanceof Error ? err.message : String(err));
+    const why = (code && READ_ERRORS[code]) || (err instanceof Error ? err.message : String(err));
     throw new BangerError(
       ErrorCodes.INVALID_ARGUMENT,
       `cannot read the ${what} file: ${why}${code ? ` (${code})` : ''}: ${path}`,
@@ -88,12 +125,27 @@ function step<T>(field: string, fn: () => T): T {
   }
 }
 
+/** Each key file's text, checked as the engine will (a private key is refused, named by its file). */
+function sshKeyTexts(paths: string[], env: FormEnv): string[] {
+  return paths.map((p) => {
+    const text = readFile('ssh key', p, 4 * SSH_KEY_MAX_BYTES, ErrorCodes.INVALID_ARGUMENT, env);
+    try {
+      validateSshKeys([text]);
+    } catch (err) {
+      if (err instanceof BangerError)
+        throw new BangerError(err.code, `${p}: ${err.message.replace(/^ssh key 1: /, '')}`);
+      throw err;
+    }
+    return text;
+  });
+}
+
 /**
  * The form's strings as engine input, or the message the engine would give and its field. Specs
- * are checked by the contract's parsers but sent raw (the engine parses them again); files are
- * read here. Nothing is sent when any field is wrong.
+ * are checked by the contract's parsers and sent raw (host dirs made absolute, as the CLI does);
+ * files are read here. Nothing is sent when any field is wrong.
  */
-export function parseCreateForm(v: FormValues, read: ReadText = readText): { input: VmCreateInput } | FormError {
+export function parseCreateForm(v: FormValues, env: FormEnv = realEnv()): { input: VmCreateInput } | FormError {
   const pick = (x: string | undefined) => (x && x !== '(default)' ? x : undefined);
   try {
     const name = step('name', () => validateName(v.name));
@@ -101,13 +153,19 @@ export function parseCreateForm(v: FormValues, read: ReadText = readText): { inp
     const memoryMib = step('memory', () => validateMemory(v.memory));
     const disk = v.disk?.trim() || undefined;
     if (disk !== undefined) step('disk', () => validateDisk(disk));
-    const mounts = items(v.mounts);
-    step('mounts', () => mounts.forEach((m) => parseMountArg(m)));
+    const mounts = items(v.mounts).map((m) => absoluteMountSpec(expandHome(m), env.cwd));
+    step('mounts', () => planMounts([], mounts, null, env.check));
     const publish = items(v.publish);
-    step('publish', () => publish.forEach((p) => parsePublishArg(p)));
-    const userDataPath = v.userData?.trim();
-    const userData = userDataPath ? step('userData', () => readFile('user-data', userDataPath, read)) : undefined;
-    const sshKeys = step('sshKey', () => items(v.sshKey).map((p) => sshKeyText(p, read)));
+    step('publish', () => parsePortSpecs(publish));
+    const udPath = v.userData?.trim();
+    const userData = udPath
+      ? step('userData', () => {
+          const text = readFile('user-data', udPath, USER_DATA_MAX_BYTES, ErrorCodes.USER_DATA_TOO_LARGE, env);
+          parseUserData(text);
+          return text;
+        })
+      : undefined;
+    const sshKeys = step('sshKey', () => sshKeyTexts(items(v.sshKey), env));
     return {
       input: {
         name,
@@ -127,13 +185,4 @@ export function parseCreateForm(v: FormValues, read: ReadText = readText): { inp
     if (err instanceof BangerError) return { error: err.message, field: (err as { field?: string }).field ?? 'name' };
     throw err;
   }
-}
-
-/** A public key file's text; a private key is refused before it goes anywhere. */
-function sshKeyText(path: string, read: ReadText): string {
-  const text = readFile('ssh key', path, read).trim();
-  if (/PRIVATE KEY-----/.test(text))
-    throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `${path} is a private key: give its .pub file`);
-  if (!text) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `the ssh key file ${path} is empty`);
-  return text;
 }

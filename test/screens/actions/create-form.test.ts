@@ -1,67 +1,88 @@
 // The create form's strings -> engine input, without a screen: mounts and published ports are
-// checked by the contract's parsers and sent raw, the user-data and ssh-key files are read here
-// (a private key is refused), and each failure names the field the cursor goes back to.
+// checked by the contract's parsers (host dirs made absolute and checked to exist, as the engine
+// will), the user-data and ssh-key files are read and checked here, and each failure names the
+// field the cursor goes back to.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { homedir } from 'node:os';
-import { createFields, expandPath, parseCreateForm } from '../../../app/screens/actions/create-form.js';
+import { BangerError } from '../../../app/base/errors.js';
+import { createFields, expandPath, parseCreateForm, type FormEnv } from '../../../app/screens/actions/create-form.js';
 
 const base = { name: 'web', image: 'busybox', kernel: '(default)', vcpus: '1', memory: '256', disk: '' };
 const files: Record<string, string> = {
   '/f/user-data': '#!/bin/sh\ntouch /ok\n',
-  '/f/a.pub': 'ssh-ed25519 AAAA a@h\n',
-  '/f/b.pub': 'ssh-rsa BBBB b@h',
+  '/f/big': '#!/bin/sh\n' + 'x'.repeat(2 << 20),
+  '/f/plain.txt': 'hello\n',
+  '/f/a.pub': 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA a@h\n',
+  '/f/b.pub': 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ b@h',
   '/f/id': '-----BEGIN OPENSSH PRIVATE KEY-----\nxx\n-----END OPENSSH PRIVATE KEY-----\n',
   '/f/empty.pub': '\n',
 };
-const read = (p: string) => {
-  if (p in files) return files[p]!;
-  throw Object.assign(new Error(`ENOENT: ${p}`), { code: p.endsWith('/dir') ? 'EISDIR' : 'ENOENT' });
+const dirs = new Set(['/src', '/data', '/home/me/site']);
+const env: FormEnv = {
+  cwd: '/home/me',
+  read(p, max, tooLarge) {
+    if (!(p in files)) throw Object.assign(new Error(`ENOENT: ${p}`), { code: dirs.has(p) ? 'EISDIR' : 'ENOENT' });
+    if (files[p]!.length > max) throw new BangerError(tooLarge, `it is ${files[p]!.length} bytes; at most ${max}`);
+    return files[p]!;
+  },
+  check: (p) => (dirs.has(p) ? { kind: 'dir', realPath: p } : { kind: 'missing' }),
 };
-const parse = (patch: Record<string, string>) => parseCreateForm({ ...base, ...patch }, read);
+const parse = (patch: Record<string, string>) => parseCreateForm({ ...base, ...patch }, env);
+const fail = (patch: Record<string, string>) => parse(patch) as { error: string; field: string };
+const plainInput = { name: 'web', image: 'busybox', kernel: undefined, vcpus: 1, memoryMib: 256, disk: undefined };
 
-test('the new fields go into the input; empty ones are left out', () => {
-  assert.equal(parse({}), {
-    input: { name: 'web', image: 'busybox', kernel: undefined, vcpus: 1, memoryMib: 256, disk: undefined },
-  });
+test('the new fields go into the input (host dirs absolute); empty ones are left out', () => {
+  assert.equal(parse({}), { input: plainInput });
   const r = parse({
-    mounts: ' /src:/src , /data:/data:ro,',
+    mounts: ' /src:/src , /data:/data:ro, site:/srv,',
     publish: '8080:80,127.0.0.1:5353:53/udp',
     userData: '/f/user-data',
     sshKey: '/f/a.pub, /f/b.pub',
     run: 'yes',
   });
-  assert.ok('input' in r);
-  assert.equal((r as { input: object }).input, {
-    ...(parse({}) as { input: object }).input,
-    mounts: ['/src:/src', '/data:/data:ro'],
-    publish: ['8080:80', '127.0.0.1:5353:53/udp'],
-    userData: '#!/bin/sh\ntouch /ok\n',
-    sshKeys: ['ssh-ed25519 AAAA a@h', 'ssh-rsa BBBB b@h'],
-    run: true,
+  assert.equal(r, {
+    input: {
+      ...plainInput,
+      mounts: ['/src:/src', '/data:/data:ro', '/home/me/site:/srv'],
+      publish: ['8080:80', '127.0.0.1:5353:53/udp'],
+      userData: '#!/bin/sh\ntouch /ok\n',
+      sshKeys: [files['/f/a.pub'], files['/f/b.pub']],
+      run: true,
+    },
   });
-  assert.not.ok('run' in (parse({ run: 'no' }) as { input: object }).input);
+  assert.equal(parse({ run: 'no' }), { input: plainInput });
 });
 
-test('each failure is the message of the contract parser or the file, and names its field', () => {
-  const fail = (patch: Record<string, string>) => parse(patch) as { error: string; field: string };
-  assert.is(fail({ mounts: '/src:relative' }).field, 'mounts');
-  assert.match(fail({ mounts: '/src:relative' }).error, /mount/i);
-  assert.is(fail({ publish: '8080:0' }).field, 'publish');
-  assert.is(fail({ publish: 'eighty:80' }).field, 'publish');
-  const ud = fail({ userData: '/f/nope' });
-  assert.is(ud.field, 'userData');
-  assert.is(ud.error, 'cannot read the user-data file: no such file (ENOENT): /f/nope');
-  assert.match(fail({ userData: '/f/dir' }).error, /it is a directory \(EISDIR\)/);
-  assert.equal(fail({ sshKey: '/f/id' }), { error: '/f/id is a private key: give its .pub file', field: 'sshKey' });
-  assert.is(fail({ sshKey: '/f/empty.pub' }).error, 'the ssh key file /f/empty.pub is empty');
+test('bad specs: the contract parsers refuse them, the form names the field', () => {
+  for (const m of ['/src:relative', '/nowhere:/x', ':/x'])
+    assert.equal([fail({ mounts: m }).field, /mount/i.test(fail({ mounts: m }).error)], ['mounts', true], m);
+  for (const p of ['8080:0', 'eighty:80', '8080:80/sctp', '70000:80'])
+    assert.equal([fail({ publish: p }).field, /port/i.test(fail({ publish: p }).error)], ['publish', true], p);
   assert.is(fail({ name: 'Bad_Name', mounts: '/x:y' }).field, 'name', 'the first wrong field, in form order');
+});
+
+test('files: unreadable, too large, not user-data, a private key: each a clear error on its field', () => {
+  assert.equal(fail({ userData: '/f/nope' }), {
+    error: 'cannot read the user-data file: no such file (ENOENT): /f/nope',
+    field: 'userData',
+  });
+  assert.match(fail({ userData: '/src' }).error, /it is a directory \(EISDIR\)/);
+  const big = parse({ userData: '/f/big' });
+  assert.match((big as { error: string }).error, /^the user-data file \/f\/big: it is \d+ bytes/);
+  assert.match(fail({ userData: '/f/plain.txt' }).error, /#cloud-config/);
+  const priv = fail({ sshKey: '/f/a.pub, /f/id' });
+  assert.is(priv.field, 'sshKey');
+  assert.match(priv.error, /^\/f\/id: not an OpenSSH public key line/);
+  assert.match(fail({ sshKey: '/f/empty.pub' }).error, /^\/f\/empty\.pub: empty/);
+  assert.match(fail({ sshKey: '/f/missing.pub' }).error, /cannot read the ssh key file: no such file/);
 });
 
 test('paths as a shell would expand them: ~ and relative', () => {
   assert.is(expandPath('~/.ssh/id.pub'), `${homedir()}/.ssh/id.pub`);
   assert.is(expandPath('keys/a.pub', '/home/me'), '/home/me/keys/a.pub');
   assert.is(expandPath('/abs', '/home/me'), '/abs');
+  assert.equal((parse({ mounts: '~:/h' }) as { error: string }).error.includes(homedir()), true, '~ is the home dir');
 });
 
 test('the form: the old fields first (in their order), the new ones after, run a no/yes choice', () => {
