@@ -233,7 +233,7 @@ test('good specs and files: mounts, publish, user-data, ssh keys and run go into
   assert.equal(input.mounts, ['/tmp:/work', '/tmp:/ref:ro']);
   assert.equal(input.publish, ['8080:80', '0.0.0.0:5353:53/udp']);
   assert.is(input.userData, '#cloud-config\nruncmd: [touch /ok]\n');
-  assert.equal(input.sshKeys, ['ssh-ed25519 AAAAC3Nz me@host']);
+  assert.equal(input.sshKeys, ['ssh-ed25519 AAAAC3Nz me@host\n'], 'the file as read, as the CLI sends it');
   assert.is(input.run, true);
 });
 
