@@ -90,7 +90,7 @@ function __banger_complete
         # Directories only; a --flag= prefix stays on each one, as fish shows the whole token.
         set -l pre (string match -r -- '^-[^=]*=' $cur)
         for d in (__fish_complete_directories (string sub -s (math (string length -- "$pre") + 1) -- $cur))
-            echo $pre$d
+            echo "$pre$d"
         end
     else if test $found -eq 0; and test (math "bitand($directive, 4)") -eq 0
         __fish_complete_path $cur

@@ -91,7 +91,6 @@ test('--mount offers directories only, after a blank or an "="', async () => {
     ['banger vm create web --mount sr', ['srcdir']],
     ['banger vm create web --mount=sr', ['srcdir']],
     ['banger vm mount add web sr', ['srcdir']],
-    ['banger vm create web --user-data sr', ['srcdir', 'srcfile']],
   ];
   const replies = await drive(cases.map(([line]) => line));
   cases.forEach(([line, want], i) => assert.equal(replies[i]!.sort(), want, line));
