@@ -108,10 +108,10 @@ export function locate(root: Command, done: string[]): Position {
   return p;
 }
 
-/** A published port as `vm port rm` takes it: ADDR:HOSTPORT/PROTO. */
+/** A published port as `vm port rm` takes it: ADDR:HOSTPORT/PROTO (an IPv6 ADDR in brackets). */
 function portCandidates(vm: Pick<VmRecord, 'ports'> | undefined): Candidate[] {
   return (vm?.ports ?? []).map((p) => ({
-    value: `${p.addr}:${p.hostPort}/${p.proto}`,
+    value: `${p.addr.includes(':') ? `[${p.addr}]` : p.addr}:${p.hostPort}/${p.proto}`,
     description: `to guest port ${p.guestPort}/${p.proto}`,
   }));
 }

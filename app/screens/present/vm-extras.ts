@@ -10,9 +10,9 @@ export function mountText(m: MountSpec): string {
   return `${m.hostDir} → ${m.guestDir}${m.readOnly ? ' (ro)' : ''}`;
 }
 
-/** addr:host → guest/proto. */
+/** addr:host → guest/proto ([::1]:8080 for IPv6). */
 export function portText(p: PortSpec): string {
-  return `${p.addr}:${p.hostPort} → ${p.guestPort}/${p.proto}`;
+  return `${p.addr.includes(':') ? `[${p.addr}]` : p.addr}:${p.hostPort} → ${p.guestPort}/${p.proto}`;
 }
 
 function userDataText(vm: Pick<VmRecord, 'userData'>): string {
