@@ -19,7 +19,8 @@ import {
 } from './spec-parsers.js';
 import type { FormField, FormValues } from '../widgets/form.js';
 
-export function createFields(images: string[], kernels: string[]): FormField[] {
+/** The form's fields; `backends` are the available ones (shared folders need qemu). */
+export function createFields(images: string[], kernels: string[], backends: string[] = []): FormField[] {
   const choice = (names: string[]) => ({
     value: names[0] ?? '(default)',
     options: names.length ? names : ['(default)'],
@@ -31,7 +32,21 @@ export function createFields(images: string[], kernels: string[]): FormField[] {
     { key: 'vcpus', label: 'vCPUs', kind: 'text', value: '1' },
     { key: 'memory', label: 'Memory MiB', kind: 'text', value: '256' },
     { key: 'disk', label: 'Disk', kind: 'text', value: '1G', hint: 'size like 512M or 4G' },
-    { key: 'mounts', label: 'Mounts', kind: 'text', value: '', hint: 'HOSTDIR[:GUESTDIR][:ro], comma-separated' },
+    {
+      key: 'backend',
+      label: 'Backend',
+      kind: 'choice',
+      value: '(default)',
+      options: ['(default)', ...backends],
+      hint: 'the engine picks by default; shared folders need qemu',
+    },
+    {
+      key: 'mounts',
+      label: 'Mounts',
+      kind: 'text',
+      value: '',
+      hint: 'HOSTDIR[:GUESTDIR][:ro], comma-separated (qemu backend)',
+    },
     {
       key: 'publish',
       label: 'Publish',
@@ -174,6 +189,7 @@ export function parseCreateForm(v: FormValues, env: FormEnv = realEnv()): { inpu
         vcpus,
         memoryMib,
         disk,
+        ...(pick(v.backend) ? { backend: pick(v.backend) } : {}),
         ...(mounts.length ? { mounts } : {}),
         ...(publish.length ? { publish } : {}),
         ...(userData !== undefined ? { userData } : {}),

@@ -118,6 +118,7 @@ export class VmActions {
       createFields(
         this.host.data.images.map((i) => i.name),
         this.host.data.kernels.map((k) => k.name),
+        (this.host.data.status?.backends ?? []).filter((b) => b.available).map((b) => b.name),
       ),
       async (v) => {
         const parsed = parseCreateForm(v);

@@ -52,6 +52,8 @@ test('the new fields go into the input (host dirs absolute); empty ones are left
     },
   });
   assert.equal(parse({ run: 'no' }), { input: plainInput });
+  assert.equal(parse({ backend: '(default)' }), { input: plainInput });
+  assert.equal(parse({ backend: 'qemu' }), { input: { ...plainInput, backend: 'qemu' } });
 });
 
 test('bad specs: the contract parsers refuse them, the form names the field', () => {
@@ -85,11 +87,12 @@ test('paths as a shell would expand them: ~ and relative', () => {
   assert.equal((parse({ mounts: '~:/h' }) as { error: string }).error.includes(homedir()), true, '~ is the home dir');
 });
 
-test('the form: the old fields first (in their order), the new ones after, run a no/yes choice', () => {
-  const f = createFields(['busybox'], []);
+test('the form: the old fields first (in their order), the new ones after, backend and run choices', () => {
+  const f = createFields(['busybox'], [], ['qemu']);
+  assert.equal(f.find((x) => x.key === 'backend')!.options, ['(default)', 'qemu']);
   assert.equal(
     f.map((x) => x.key),
-    ['name', 'image', 'kernel', 'vcpus', 'memory', 'disk', 'mounts', 'publish', 'userData', 'sshKey', 'run'],
+    ['name', 'image', 'kernel', 'vcpus', 'memory', 'disk', 'backend', 'mounts', 'publish', 'userData', 'sshKey', 'run'],
   );
   assert.equal(f.at(-1)!.options, ['no', 'yes']);
   assert.is(f.at(-1)!.value, 'no');

@@ -163,23 +163,28 @@ test("Images: Enter shows an image's OCI config (entrypoint, cmd, exposed ports)
   await until((x) => x.includes('NAME'), 'back to VMs');
 });
 
-/** Open the form, type a name, go to the field `tabs` Tabs below Name and type `text`. */
+/** Open the form, type a name, then for each [field index, text]: Tab down to it and type. */
 async function formWith(name: string, fields: [number, string][]): Promise<void> {
   key('c');
   await until((x) => x.includes('create VM'), 'the form');
   type(name);
-  let at = 0;
+  await formWithRest(fields, 0);
+}
+
+async function formWithRest(fields: [number, string][], from: number): Promise<void> {
+  let at = from;
   for (const [index, text] of fields) {
     tab(index - at);
     at = index;
     type(text);
   }
 }
-const MOUNTS = 6;
-const PUBLISH = 7;
-const USER_DATA = 8;
-const SSH_KEY = 9;
-const RUN = 10;
+const BACKEND = 6;
+const MOUNTS = 7;
+const PUBLISH = 8;
+const USER_DATA = 9;
+const SSH_KEY = 10;
+const RUN = 11;
 
 const closeForm = async () => {
   key('\x1b', 'escape');
@@ -214,22 +219,31 @@ async function badSpecs(): Promise<void> {
   assert.is(creates().length, before, 'nothing reached the engine');
 }
 
-test('good specs and files: mounts, publish, user-data, ssh keys and run go into the create input', async () => {
+test('good specs and files: backend, mounts, publish, user-data, ssh keys and run go into the create input', async () => {
   const ud = join(dir, 'user-data');
   writeFileSync(ud, '#cloud-config\nruncmd: [touch /ok]\n');
   const pub = join(dir, 'id.pub');
   writeFileSync(pub, 'ssh-ed25519 AAAAC3Nz me@host\n');
-  await formWith('web', [
-    [MOUNTS, '/tmp:/work, /tmp:/ref:ro'],
-    [PUBLISH, '8080:80, 0.0.0.0:5353:53/udp'],
-    [USER_DATA, ud],
-    [SSH_KEY, pub],
-  ]);
+  await formWith('web', []);
+  tab(BACKEND);
+  key('\x1b[C', 'right');
+  key('\x1b[C', 'right'); // (default) -> firecracker -> qemu: shared folders need qemu
+  tab(MOUNTS - BACKEND);
+  type('/tmp:/work, /tmp:/ref:ro');
+  await formWithRest(
+    [
+      [PUBLISH, '8080:80, 0.0.0.0:5353:53/udp'],
+      [USER_DATA, ud],
+      [SSH_KEY, pub],
+    ],
+    MOUNTS,
+  );
   tab(RUN - SSH_KEY);
   key(' ', 'space');
   key('\r', 'enter');
   await until((x) => !x.includes('create VM') && x.includes('created web'), 'created');
   const input = creates().at(-1)!;
+  assert.is(input.backend, 'qemu');
   assert.equal(input.mounts, ['/tmp:/work', '/tmp:/ref:ro']);
   assert.equal(input.publish, ['8080:80', '0.0.0.0:5353:53/udp']);
   assert.is(input.userData, '#cloud-config\nruncmd: [touch /ok]\n');
