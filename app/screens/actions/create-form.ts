@@ -9,6 +9,7 @@ import { BangerError, ErrorCodes, type ErrorCode } from '../../base/errors.js';
 import { validateDisk, validateMemory, validateName, validateVcpus } from '../../contract/vm-spec.js';
 import {
   absoluteMountSpec,
+  ignoredWarning,
   parsePortSpecs,
   parseUserData,
   planMounts,
@@ -160,7 +161,10 @@ function sshKeyTexts(paths: string[], env: FormEnv): string[] {
  * are checked by the contract's parsers and sent raw (host dirs made absolute, as the CLI does);
  * files are read here. Nothing is sent when any field is wrong.
  */
-export function parseCreateForm(v: FormValues, env: FormEnv = realEnv()): { input: VmCreateInput } | FormError {
+export function parseCreateForm(
+  v: FormValues,
+  env: FormEnv = realEnv(),
+): { input: VmCreateInput; warning?: string } | FormError {
   const pick = (x: string | undefined) => (x && x !== '(default)' ? x : undefined);
   try {
     const name = step('name', () => validateName(v.name));
@@ -173,10 +177,12 @@ export function parseCreateForm(v: FormValues, env: FormEnv = realEnv()): { inpu
     const publish = items(v.publish);
     step('publish', () => parsePortSpecs(publish));
     const udPath = v.userData?.trim();
+    let warning: string | null = null;
     const userData = udPath
       ? step('userData', () => {
           const text = readFile('user-data', udPath, USER_DATA_MAX_BYTES, ErrorCodes.USER_DATA_TOO_LARGE, env);
-          parseUserData(text);
+          // What banger's own runner will not apply: said after the create, as the CLI warns.
+          warning = ignoredWarning(parseUserData(text));
           return text;
         })
       : undefined;
@@ -196,6 +202,7 @@ export function parseCreateForm(v: FormValues, env: FormEnv = realEnv()): { inpu
         ...(sshKeys.length ? { sshKeys } : {}),
         ...(v.run === 'yes' ? { run: true } : {}),
       },
+      ...(warning ? { warning } : {}),
     };
   } catch (err) {
     if (err instanceof BangerError) return { error: err.message, field: (err as { field?: string }).field ?? 'name' };

@@ -60,6 +60,10 @@ export function parseUserData(text: string): unknown {
   return {};
 }
 
+export function ignoredWarning(_u: unknown): string | null {
+  return null;
+}
+
 export function validateSshKeys(keys: string[]): string[] {
   return keys.map((k, i) => {
     if (!k.trim()) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `ssh key ${i + 1}: empty`);

@@ -136,7 +136,7 @@ export class VmActions {
           // control socket it may come after this reply): s then starts this VM, not another.
           this.host.data.onEvent({ type: 'vm', vm });
           this.host.selectVm(vm.name);
-          this.host.info(`created ${vm.name}`);
+          this.host.info(parsed.warning ? `created ${vm.name}; warning: ${parsed.warning}` : `created ${vm.name}`);
           return null;
         } catch (err) {
           return err instanceof Error ? err.message : String(err);
