@@ -44,3 +44,20 @@ try {
     .join('\n');
   console.warn(`banger: native DNS UDP path not built; DNS uses node:dgram instead.\n${why}`);
 }
+
+// The virtiofsd shim (shared folders on QEMU: native/virtiofsd-shim/setgroups.c).
+try {
+  execFileSync(process.execPath, [join(root, 'native', 'virtiofsd-shim', 'build.mjs')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  console.log('banger: built the virtiofsd shim (native/virtiofsd-shim)');
+} catch (err) {
+  console.warn(
+    `banger: virtiofsd shim not built (no C compiler?): VMs with shared folders will not start.\n${String(
+      err.stderr ?? err.message ?? err,
+    )
+      .split('\n')
+      .slice(0, 4)
+      .join('\n')}`,
+  );
+}

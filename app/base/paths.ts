@@ -109,6 +109,8 @@ export interface VmPaths {
   dir: string;
   runtimeDir: string;
   disk: string;
+  /** The seed drive (cidata ext4), rebuilt at every boot (app/engine/vm/seed/). */
+  seed: string;
   consoleLog: string;
   consoleFifo: string;
   knownHosts: string;
@@ -129,6 +131,7 @@ export function vmPaths(p: Pick<Paths, 'vmsDir' | 'runtimeDir'>, vmId: string): 
     dir,
     runtimeDir,
     disk: join(dir, 'disk.ext4'),
+    seed: join(dir, 'seed.ext4'),
     consoleLog: join(dir, 'console.log'),
     consoleFifo: join(runtimeDir, 'console.in'),
     knownHosts: join(dir, 'known_hosts'),

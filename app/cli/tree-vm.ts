@@ -1,7 +1,8 @@
 // The vm verbs of the command tree (app/cli/tree.ts). A verb's code loads on first use.
 import { vmStateVerbs } from './tree-vm-state.js';
 import { vmExecVerbs } from './tree-vm-exec.js';
-import { JSON_HELP, arg, flag, valued, verb, whole, withDefaults, type Cmd, type Runtime } from './program.js';
+import { vmMountVerbs } from './tree-vm-mount.js';
+import { JSON_HELP, arg, flag, repeated, valued, verb, whole, withDefaults, type Cmd, type Runtime } from './program.js';
 
 const vm = () => import('./commands/vm.js');
 const metrics = () => import('./commands/metrics.js');
@@ -10,11 +11,12 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
   verb(
     g,
     'create',
-    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--start] [--json]',
+    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--mount HOSTDIR[:GUESTDIR][:ro]]... [--start] [--json]',
     'create a VM (and start it with --start)',
     'banger vm create web',
     'banger vm create web --image default --vcpus 2 --memory 1024 --disk 4G --start',
     'banger vm create --name web --backend qemu',
+    'banger vm create web --backend qemu --mount ./src:/src --mount ~/data:/data:ro',
   )
     .addArgument(
       arg('[NAME]', 'none', 'a DNS label: 1-63 of a-z, 0-9 and -, not starting or ending with - (or --name)'),
@@ -41,6 +43,13 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
     .addOption(valued('--boot-args <ARGS>', 'extra kernel command line'))
     .addOption(
       whole('--stop-timeout <SECONDS>', "this VM's graceful-stop wait (default: config, else by the image's init)"),
+    )
+    .addOption(
+      repeated(
+        '--mount <SPEC>',
+        'share HOSTDIR[:GUESTDIR][:ro] with the guest (repeatable; GUESTDIR defaults to HOSTDIR; qemu backend)',
+        'dir',
+      ),
     )
     .option('--start', 'start the VM once created')
     .option('--json', JSON_HELP)
@@ -171,6 +180,7 @@ export function vmGroup(root: Cmd, r: Runtime, rest: () => string[]): void {
   vmLifecycleVerbs(g, r);
   vmAccessVerbs(g, r, rest);
   vmExecVerbs(g, r, rest);
+  vmMountVerbs(g, r);
   vmStateVerbs(g, r);
   vmMetricsVerbs(g, r);
 }

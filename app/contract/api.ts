@@ -233,6 +233,10 @@ export interface EngineApi {
   /** A stopped VM's copy under a new name: its own MAC, IP and DNS record, a copy of the disk. */
   cloneVm(source: string, name: string): Promise<VmRecord>;
   removeVm(name: string, opts?: { force?: boolean }): Promise<void>;
+  /** Add a shared folder (HOSTDIR[:GUESTDIR][:ro]) to a stopped VM; it is mounted from its next boot. */
+  addVmMount(name: string, spec: string): Promise<VmRecord>;
+  /** Remove a stopped VM's shared folder at GUESTDIR. */
+  removeVmMount(name: string, guestDir: string): Promise<VmRecord>;
   sshInfo(name: string): Promise<SshInfo>;
   /** Freeze the guest's vCPUs (the VMM, its TAP and DNS record stay). */
   pauseVm(name: string): Promise<VmRecord>;
@@ -301,6 +305,8 @@ export const ENGINE_METHOD_TABLE = {
   restartVm: 'value',
   cloneVm: 'value',
   removeVm: 'void',
+  addVmMount: 'value',
+  removeVmMount: 'value',
   sshInfo: 'value',
   pauseVm: 'value',
   resumeVm: 'value',

@@ -128,4 +128,6 @@ export interface VmCreateInput {
   /** Graceful-stop wait in ms (default: from the image's init). */
   stopTimeoutMs?: number;
   start?: boolean;
+  /** Shared folders, raw `HOSTDIR[:GUESTDIR][:ro]` specs with absolute host dirs (app/contract/mounts.ts). */
+  mounts?: string[];
 }

@@ -143,6 +143,9 @@ export const VALIDATORS: Validators = {
     const o = options(p[1]);
     return [vmName(p[0]), o && given({ force: flag(o, 'force') })];
   },
+  // Specs and guest dirs are the domain's to judge (E_INVALID_MOUNT), whatever their type.
+  addVmMount: (p) => [vmName(p[0]), p[1] as string],
+  removeVmMount: (p) => [vmName(p[0]), p[1] as string],
   sshInfo: byVmName,
   pauseVm: byVmName,
   resumeVm: byVmName,

@@ -1,5 +1,6 @@
 // The engine: composes store, drivers, network, DNS, images, consoles and metrics, owns the
 // VM lifecycle and emits events. The only layer with side effects on the host.
+import type { SeedPort } from './vm/seed/build.js';
 import { readLastLines } from '../base/fsutil.js';
 import type {
   Backend,
@@ -42,6 +43,7 @@ import { reconcile } from './vm/reconcile.js';
 import { Snapshots } from './snapshots/service.js';
 import { Suspender } from './snapshots/suspend.js';
 import { cloneVm } from './vm/clone.js';
+import { addVmMount, removeVmMount } from './vm/mounts.js';
 import { imageFromVm } from './snapshots/image-from-vm.js';
 import { doctor } from './doctor.js';
 import { sshInfoOf } from './vm/ssh-info.js';
@@ -63,6 +65,8 @@ export interface EngineParts {
   network: NetworkPort | null;
   dns: DnsPort | null;
   console: ConsolePort | null;
+  /** The seed drive builder (app/engine/vm/seed/); absent: no seed drive. */
+  seed?: SeedPort | null;
   images: ImagesPort | null;
   metrics: MetricsPort | null;
   /** Called by shutdown() after the engine let go of everything (the service exits here). */
@@ -93,6 +97,7 @@ export class Engine implements EngineApi {
       network: p.network,
       dns: p.dns,
       console: p.console,
+      seed: p.seed ?? null,
     });
     // An exit the lifecycle could not record (disk full, database busy) is set right by a reconcile.
     this.vms.onReconcileNeeded = () => this.reconcile();
@@ -208,6 +213,12 @@ export class Engine implements EngineApi {
   }
   restartVm(name: string): Promise<VmRecord> {
     return this.vms.restart(name);
+  }
+  async addVmMount(name: string, spec: string): Promise<VmRecord> {
+    return addVmMount({ store: this.p.store, bus: this.bus }, name, spec);
+  }
+  async removeVmMount(name: string, guestDir: string): Promise<VmRecord> {
+    return removeVmMount({ store: this.p.store, bus: this.bus }, name, guestDir);
   }
   async removeVm(name: string, opts?: { force?: boolean }): Promise<void> {
     await this.vms.remove(name, opts);

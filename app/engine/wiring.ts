@@ -1,5 +1,6 @@
 // Builds a concrete Engine from its parts. main.ts calls this (embedded TUI, detached
 // service, in-process CLI); tests call it with their own paths, config and runner.
+import { SeedBuilder } from './vm/seed/build.js';
 import { loadConfigWithSources, type Config } from './config.js';
 import { Store } from './store.js';
 import { createRunner, type ProcessRunner } from '../base/process.js';
@@ -108,6 +109,7 @@ export function createEngine(o: WiringOptions = {}): Engine {
     network: netPort,
     dns,
     console: new ConsoleManager({ runner, maxBytes: config.consoleLogMaxBytes }),
+    seed: new SeedBuilder({ runner, paths, image: (name) => store.getImage(name) }),
     images: createImagesPort({ runner, store, paths, logger, emit: (e) => bus.emit(e) }),
     metrics,
     onShutdown: o.onShutdown,

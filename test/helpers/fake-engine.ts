@@ -28,6 +28,8 @@ import type {
 import { VM_STATES, LIVE_STATES } from '../../app/contract/api.js';
 import { validateBackend, validateName, validateVcpus } from '../../app/contract/vm-spec.js';
 import { BangerError, ErrorCodes } from '../../app/base/errors.js';
+import { planMounts, withoutMount } from '../../app/contract/mounts.js';
+import { hostDirCheck } from '../../app/engine/vm/mounts.js';
 import { vmRecord } from './builders.js';
 import { FakeArtifacts } from './fake-artifacts.js';
 import { FakeConsole, type EchoMode } from './fake-console.js';
@@ -246,6 +248,7 @@ export class FakeEngine implements EngineApi {
       memoryMib: mem,
       diskBytes: typeof input.disk === 'number' ? input.disk : 1 << 30,
       bootArgs: input.bootArgs ?? '',
+      ...(input.mounts?.length ? { mounts: planMounts([], input.mounts, null, hostDirCheck) } : {}),
     };
     this.vms.set(vm.name, vm);
     this.emit({ type: 'vm', vm });
@@ -307,6 +310,18 @@ export class FakeEngine implements EngineApi {
     return vm;
   }
 
+  async addVmMount(name: string, spec: string): Promise<VmRecord> {
+    this.calls.push({ method: 'addVmMount', args: [name, spec] });
+    const vm = this.need(name);
+    this.requireState(vm, ['created', 'stopped', 'error'], 'add a shared folder (stop it first)');
+    return this.update(vm, { mounts: planMounts(vm.mounts ?? [], [spec], null, hostDirCheck) });
+  }
+  async removeVmMount(name: string, guestDir: string): Promise<VmRecord> {
+    this.calls.push({ method: 'removeVmMount', args: [name, guestDir] });
+    const vm = this.need(name);
+    this.requireState(vm, ['created', 'stopped', 'error'], 'remove a shared folder (stop it first)');
+    return this.update(vm, { mounts: withoutMount(vm.mounts ?? [], guestDir) });
+  }
   async removeVm(name: string, opts?: { force?: boolean }): Promise<void> {
     this.calls.push({ method: 'removeVm', args: [name, opts] });
     const vm = this.need(name);

@@ -3,7 +3,7 @@
 // network namespace. Everything a test starts is found again by its temp root (in a process's
 // command line or environment) and killed in cleanup: VMMs outlive engines on purpose.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../../app/engine/store.js';
 import { resolvePaths, ensureBaseDirs, type Paths } from '../../app/base/paths.js';
@@ -123,6 +123,8 @@ export function bangerArgv(): Promise<string[]> {
       target: 'node20',
       logLevel: 'error',
     });
+    // The engine finds assets/ (guest scripts for the seed drive) beside its app/, as in dist.
+    symlinkSync(join(ROOT, 'assets'), join(out, 'assets'));
     process.on('exit', () => rmSync(out, { recursive: true, force: true }));
     return [process.execPath, join(out, 'app', 'main.js')];
   })();

@@ -66,9 +66,13 @@ it('start: the jail as docs/jailer.md lays it out, the VM’s files linked in, t
     ['rootfs.ext4', files.disk],
     ['vmm.log', files.vmmLog],
     ['metrics.json', files.metrics],
+    ['seed.drive', files.seed],
   ]) {
     assert.is(statSync(join(chroot, inJail)).ino, statSync(host).ino, `${inJail} is the VM's own file`);
   }
+  // The seed drive is configured after the root disk, read-only (the simulated guest lists its disks).
+  await until(() => /\[vdb\]/.test(readFileSync(files.consoleLog, 'utf8')), 10_000, 'the guest to list its disks');
+  assert.match(readFileSync(files.consoleLog, 'utf8'), /virtio1: \[vdb\] read-only disk/);
   assert.match(readFileSync(files.vmmLog, 'utf8'), /InstanceStart|actions/, 'the jailed VMM logs into the linked log');
   // A root engine's VMM runs as the VM's own unprivileged uid:gid, never root (finding 5).
   const ids = readFileSync(`/proc/${vm.pid}/status`, 'utf8');
@@ -78,6 +82,7 @@ it('start: the jail as docs/jailer.md lays it out, the VM’s files linked in, t
   assert.match(ids, new RegExp(`^Gid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'), 'and gid');
   assert.match(ids, /^Groups:\s*$/m, 'no supplementary groups');
   assert.is(statSync(files.disk).uid, uid, 'its disk is its uid’s (it writes it)');
+  assert.is(statSync(files.seed).uid, uid, 'its seed drive too (it opens it)');
   const argv = readFileSync(`/proc/${vm.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   assert.equal(argv.slice(1, 4), ['/firecracker-sim', '--id', vm.id], 'the exec file, with the id the jailer passes');
   assert.equal(argv.slice(-2), ['--api-sock', '/api.sock'], "firecracker's own args after the jailer's --");

@@ -9,6 +9,7 @@ import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { formatBytes } from '../../base/human.js';
 import { isLive } from '../../contract/vm-facts.js';
 import { foldVmName } from '../../contract/vm-spec.js';
+import { absoluteSpecs } from './mounts.js';
 
 interface Json {
   json?: boolean;
@@ -25,6 +26,7 @@ export interface CreateOpts extends Json {
   bootArgs?: string;
   stopTimeout?: number;
   start?: boolean;
+  mount?: string[];
 }
 
 export async function create(ctx: CliContext, positional: string | undefined, o: CreateOpts): Promise<void> {
@@ -48,6 +50,7 @@ export async function create(ctx: CliContext, positional: string | undefined, o:
     bootArgs: o.bootArgs,
     stopTimeoutMs: o.stopTimeout === undefined ? undefined : o.stopTimeout * 1000,
     start: !!o.start,
+    ...(o.mount ? { mounts: absoluteSpecs(o.mount) } : {}),
   });
   if (o.json) printJson(ctx, vm);
   else

@@ -26,8 +26,21 @@ export interface LaunchSpec {
   /** VMM's own log file (Firecracker --log-path). */
   vmmLog: string;
   metricsPath: string;
+  /**
+   * Block devices after the root disk, in order (the guest sees them as vdb, vdc, ...): the
+   * per-VM seed drive (app/engine/vm/seed/). Absent or empty: the root disk only.
+   */
+  drives?: ExtraDrive[];
   /** Set when the VM comes back from a snapshot instead of booting (the VMM waits for its state). */
   restoreFrom?: SnapshotFiles;
+}
+
+/** A block device after the root disk. */
+export interface ExtraDrive {
+  /** Firecracker's drive_id and QEMU's drive id: [A-Za-z0-9_] only (Firecracker's rule). */
+  id: string;
+  path: string;
+  readOnly: boolean;
 }
 
 /** One snapshot's files. The driver writes state (and memory); the engine copies the disk. */

@@ -95,6 +95,7 @@ export class FirecrackerDriver implements VmDriver {
       kernel: spec.kernelPath,
       initrd: spec.initrdPath,
       rootfs: spec.rootfsPath,
+      drives: spec.drives ?? [],
       metrics: spec.metricsPath,
     };
     const steps: BootStep[] = [
@@ -149,13 +150,22 @@ export class FirecrackerDriver implements VmDriver {
       },
       {
         name: 'drives',
-        run: () =>
-          client.putDrive({
+        run: async () => {
+          await client.putDrive({
             drive_id: ROOT_DRIVE_ID,
             path_on_host: files.rootfs,
             is_root_device: true,
             is_read_only: false,
-          }),
+          });
+          // In order after the root: the guest sees them as vdb, vdc, ... (the seed drive).
+          for (const d of files.drives)
+            await client.putDrive({
+              drive_id: d.id,
+              path_on_host: d.path,
+              is_root_device: false,
+              is_read_only: d.readOnly,
+            });
+        },
       },
       {
         name: 'network',

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, r
 import { basename, join } from 'node:path';
 import type { ProcessRunner } from '../../base/process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
-import type { LaunchSpec } from '../driver/contract.js';
+import type { ExtraDrive, LaunchSpec } from '../driver/contract.js';
 import { decideJail, jailIdFor, type JailChoice, type JailDecision, type JailInputs } from './jail-mode.js';
 import {
   jailerArgv,
@@ -45,17 +45,18 @@ export class JailSupport {
   }
 
   /** The VM's files into the chroot the jailer made; their paths as the jailed VMM sees them. */
-  link(j: JailedBoot, spec: LaunchSpec): JailResources {
+  link(j: JailedBoot, spec: LaunchSpec): JailResources & { drives: ExtraDrive[] } {
     const { chrootDir, paths } = prepareJail(j.opts, {
       kernel: spec.kernelPath,
       initrd: spec.initrdPath,
       rootfs: spec.rootfsPath,
+      drives: spec.drives ?? [],
       vmmLog: spec.vmmLog,
       metrics: spec.metricsPath,
     });
     if (!j.viaEntry) {
       // A root engine's VMM runs as the VM's own uid: what it writes becomes that uid's.
-      for (const p of [paths.rootfs, paths.vmmLog, paths.metrics])
+      for (const p of [paths.rootfs, ...(paths.drives ?? []).map((d) => d.path), paths.vmmLog, paths.metrics])
         lchownSync(join(chrootDir, p), j.opts.uid, j.opts.gid);
       // The kernel and initrd are shared by VMs of different uids and only read: readable by
       // all (as a umask of 022 makes them; a tighter root umask would fail the boot-source call).
@@ -65,7 +66,7 @@ export class JailSupport {
         if (st.isFile() && (st.mode & 0o004) === 0) chmodSync(join(chrootDir, p), (st.mode & 0o7777) | 0o444);
       }
     }
-    return paths;
+    return { ...paths, drives: paths.drives ?? [] };
   }
 
   /** The uid this VM's VMM runs as when it is not ours (a root engine's jail), else null. */

@@ -12,6 +12,7 @@
 import { existsSync, linkSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
+import type { ExtraDrive } from '../driver/contract.js';
 
 export interface JailOptions {
   jailerBin: string;
@@ -33,6 +34,8 @@ export interface JailResources {
   kernel: string;
   initrd: string | null;
   rootfs: string;
+  /** Drives after the root disk (the seed): linked in as /<id>.drive. */
+  drives?: ExtraDrive[];
   vmmLog: string;
   metrics: string;
 }
@@ -126,6 +129,7 @@ export function prepareJail(o: JailOptions, r: JailResources): JailLayout & { pa
     kernel: link(r.kernel, IN_JAIL.kernel),
     initrd: r.initrd ? link(r.initrd, IN_JAIL.initrd) : null,
     rootfs: link(r.rootfs, IN_JAIL.rootfs),
+    drives: (r.drives ?? []).map((d) => ({ ...d, path: link(d.path, `/${d.id}.drive`) })),
     vmmLog: link(r.vmmLog, IN_JAIL.vmmLog),
     metrics: link(r.metrics, IN_JAIL.metrics),
   };

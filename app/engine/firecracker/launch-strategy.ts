@@ -6,7 +6,7 @@
 import { realpathSync } from 'node:fs';
 import type { ProcessRunner } from '../../base/process.js';
 import { which } from '../../base/process.js';
-import type { BootStep, LaunchSpec } from '../driver/contract.js';
+import type { BootStep, ExtraDrive, LaunchSpec } from '../driver/contract.js';
 import type { UndoStack } from '../driver/undo.js';
 import type { FirecrackerClient } from './client.js';
 import type { JailedBoot, JailSupport } from './jail-launch.js';
@@ -26,6 +26,8 @@ export interface VmmFiles {
   kernel: string;
   initrd: string | null;
   rootfs: string;
+  /** The drives after the root disk (the seed), their paths in-jail once linked. */
+  drives: ExtraDrive[];
   metrics: string;
 }
 

@@ -1,6 +1,7 @@
 // What makes a root filesystem work under banger, shared by build and import: a serial
 // shell/getty on ttyS0, Ctrl-Alt-Del -> reboot, hostname/address/DNS from the kernel command
-// line, banger's SSH key for root, an SSH server, and the BANGER_READY marker on the console.
+// line, banger's SSH key for root, an SSH server, the seed drive's hook, and the BANGER_READY
+// marker on the console.
 import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
@@ -33,6 +34,8 @@ export async function customizeRootfs(root: string, o: CustomizeOptions, job: Bu
   job.log(`customizing a ${flavor} root filesystem\n`);
   copyInRoot(root, 'etc/banger/net.sh', assetPath('guest/net.sh'), 0o755);
   copyInRoot(root, 'etc/banger/ready.sh', assetPath('guest/ready.sh'), 0o755);
+  // The seed drive's hook (its scripts come on the seed itself, always the engine's version).
+  copyInRoot(root, 'etc/banger/seed.sh', assetPath('guest/seed.sh'), 0o755);
   writeInRoot(root, 'etc/hostname', `${o.hostname}\n`);
   authorizeKey(root, o.publicKey);
   if (flavor === 'busybox') await customizeBusybox(root, o, job);
@@ -75,7 +78,7 @@ async function customizeBusybox(root: string, o: CustomizeOptions, job: BuildJob
 function customizeSystemd(root: string, job: BuildJob): void {
   const sys = 'etc/systemd/system';
   const lib = existsInRoot(root, 'lib/systemd/system') ? '/lib/systemd/system' : '/usr/lib/systemd/system';
-  for (const unit of ['banger-net.service', 'banger-sshkeys.service', 'banger-ready.service']) {
+  for (const unit of ['banger-net.service', 'banger-sshkeys.service', 'banger-seed.service', 'banger-ready.service']) {
     copyInRoot(root, `${sys}/${unit}`, assetPath(`guest/systemd/${unit}`));
     symlinkInRoot(root, `${sys}/multi-user.target.wants/${unit}`, `/${sys}/${unit}`);
   }

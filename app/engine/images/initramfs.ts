@@ -34,6 +34,9 @@ export const INITRAMFS_MODULES = [
   'vmw_vsock_virtio_transport',
   'evdev',
   'button',
+  // Shared folders (vm create --mount): virtio-fs, served by QEMU's virtiofsd.
+  'fuse',
+  'virtiofs',
 ];
 
 export interface InitramfsInput {

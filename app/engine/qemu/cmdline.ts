@@ -13,6 +13,8 @@ export interface QemuArgvInput {
   kernelPath: string;
   initrdPath: string | null;
   rootfsPath: string;
+  /** Block devices after the root disk, in order (the seed drive). */
+  drives?: { id: string; path: string; readOnly: boolean }[];
   /** The engine's kernel command line (defaults + ip= + user args). */
   bootArgs: string;
   /** Kernel args the accelerator needs (tsc_early_khz under TCG). */
@@ -25,6 +27,35 @@ export interface QemuArgvInput {
   acpi?: boolean;
   /** Wait for a migration stream (QMP migrate-incoming) instead of booting: a snapshot restore. */
   incoming?: boolean;
+  /** Shared folders: one vhost-user-fs device per virtiofsd socket, mounted by tag in the guest. */
+  shares?: { tag: string; socket: string }[];
+}
+
+const TAG = /^m[0-9]{1,2}$/;
+
+/**
+ * virtio-fs: guest memory must be shareable with virtiofsd (a memfd backend), and
+ * libvhost-user serves only modern virtio, so virtio-mmio leaves its legacy default.
+ */
+function shareArgs(i: QemuArgvInput): { machine: string[]; devices: string[] } {
+  const shares = i.shares ?? [];
+  if (!shares.length) return { machine: [], devices: [] };
+  const devices = [
+    '-object',
+    `memory-backend-memfd,id=mem,size=${i.memoryMib}M,share=on`,
+    '-global',
+    'virtio-mmio.force-legacy=false',
+  ];
+  shares.forEach((s, n) => {
+    if (!TAG.test(s.tag)) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `qemu: invalid share tag "${s.tag}"`);
+    devices.push(
+      '-chardev',
+      `socket,id=fs${n},path=${noComma('share socket path', s.socket)}`,
+      '-device',
+      `vhost-user-fs-device,chardev=fs${n},tag=${s.tag}`,
+    );
+  });
+  return { machine: ['memory-backend=mem'], devices };
 }
 
 /** The marker reconcile looks for: `-name banger-<vmid>`. */
@@ -35,6 +66,7 @@ export function qemuName(vmId: string): string {
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
 const VMID = /^[A-Za-z0-9_-]{1,64}$/;
+const DRIVE_ID = /^[A-Za-z0-9_]{1,32}$/;
 
 // QEMU splits option values on ",": a comma in a path would inject options. Paths come from
 // banger's own dirs, so refuse rather than escape (",," would also break ownsProcess matching).
@@ -68,7 +100,8 @@ export function buildQemuArgv(i: QemuArgvInput): string[] {
     throw new BangerError(ErrorCodes.INVALID_MEMORY, `qemu: invalid memory ${i.memoryMib} MiB`);
   if (!Number.isInteger(i.vcpus) || i.vcpus < 1)
     throw new BangerError(ErrorCodes.INVALID_VCPUS, `qemu: invalid vCPU count ${i.vcpus}`);
-  const machine = i.acpi === false ? 'microvm,acpi=off' : 'microvm';
+  const shares = shareArgs(i);
+  const machine = [i.acpi === false ? 'microvm,acpi=off' : 'microvm', ...shares.machine].join(',');
   const argv = [
     i.bin,
     '-name',
@@ -88,6 +121,7 @@ export function buildQemuArgv(i: QemuArgvInput): string[] {
     '-nographic',
     // The guest's reboot (Ctrl-Alt-Del, `reboot`) ends QEMU, like Firecracker's reboot=k.
     '-no-reboot',
+    ...shares.devices,
     // i8042 carries the Ctrl-Alt-Del key chord that QMP send-key injects.
     '-device',
     'i8042',
@@ -109,6 +143,17 @@ export function buildQemuArgv(i: QemuArgvInput): string[] {
     '-device',
     'virtio-blk-device,drive=root',
   );
+  for (const d of i.drives ?? []) {
+    if (!DRIVE_ID.test(d.id) || d.id === 'root')
+      throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `qemu: invalid drive id "${d.id}"`);
+    const ro = d.readOnly ? ',read-only=on' : '';
+    argv.push(
+      '-drive',
+      `id=${d.id},file=${noComma(`${d.id} drive path`, d.path)},format=raw,if=none${ro}`,
+      '-device',
+      `virtio-blk-device,drive=${d.id}`,
+    );
+  }
   if (i.tap) {
     if (!IFNAME.test(i.tap)) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `qemu: invalid TAP name "${i.tap}"`);
     if (!MAC.test(i.mac)) throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `qemu: invalid MAC "${i.mac}"`);

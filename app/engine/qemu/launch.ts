@@ -15,6 +15,7 @@ import { refuseLiveSocket } from '../driver/vmm-process.js';
 import { openConsoleSink, type ConsoleSink } from '../driver/console-relay.js';
 import { fileSize, readTail } from '../../base/fsutil.js';
 import { sleep } from '../../base/time.js';
+import { startShares, type ShareFiles } from './virtiofs.js';
 
 export type ExitStatus = { code: number | null; signal: string | null };
 
@@ -32,6 +33,8 @@ export class QemuLaunch {
   private exitedEarly: ExitStatus | null = null;
   /** Where this boot's console output starts in the log (the early-exit report reads from there). */
   private logStart = 0;
+  /** This boot's shared-folder servers (started before QEMU, which connects to them). */
+  private shares: ShareFiles[] = [];
 
   constructor(
     private readonly d: QemuLaunchDeps,
@@ -52,12 +55,14 @@ export class QemuLaunch {
       kernelPath: spec.kernelPath,
       initrdPath: spec.initrdPath,
       rootfsPath: spec.rootfsPath,
+      drives: spec.drives,
       bootArgs: spec.bootArgs,
       accelBootArgs: accel.bootArgs,
       tap: spec.tap,
       mac: spec.mac,
       socketPath: spec.socketPath,
       incoming: spec.restoreFrom !== undefined,
+      shares: this.shares,
     });
   }
 
@@ -65,10 +70,11 @@ export class QemuLaunch {
     const { spec } = this;
     const accel = this.d.accel();
     if (!accel.usable) throw new BangerError(ErrorCodes.VMM, `qemu cannot run here: ${accel.reason}`);
-    const argv = this.argv(accel);
     // A socket left by a crashed QEMU would make wait-qmp talk to nothing; a live one is another VMM's.
     await refuseLiveSocket(spec.socketPath, spec.vm.name);
     rmSync(spec.socketPath, { force: true });
+    this.shares = await startShares(this.d.runner, spec.dir, spec.vm.mounts ?? [], this.undo, this.d.log);
+    const argv = this.argv(accel);
     const child = this.spawn(argv);
     if (child.pid <= 0) {
       const st = await child.exited;

@@ -4,6 +4,7 @@
 // records in the store. A restore asks the VMM whether it can load the state before anything
 // changes, then swaps the disk copy in and boots through the driver's restore steps; a failed
 // load puts the VM's own disk back (disk-swap.ts).
+import { refuseSavedStateWithMounts } from '../vm/mounts.js';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SnapshotRecord, VmmStamp, VmRecord } from '../../contract/api.js';
@@ -103,6 +104,7 @@ export class Snapshots {
     const vm = this.d.lifecycle.get(name);
     const snap = rawSnap === undefined || rawSnap === null ? defaultName() : validateSnapshotName(rawSnap);
     this.d.lifecycle.requireState(vm, LIVE_STATES, 'snapshot');
+    refuseSavedStateWithMounts(vm, 'snapshot');
     if (this.records.get(vm.id, snap))
       throw new BangerError(ErrorCodes.NAME_TAKEN, `VM "${vm.name}" already has a snapshot named "${snap}"`);
     const { h, drv } = this.live(vm, 'snapshot');

@@ -4,6 +4,7 @@
 // lease are back (boot's own steps), so it works after an engine restart or a host reboot. A
 // VM whose disk, kernel or image changed since, or whose state this VMM cannot load, boots cold
 // with a note instead: the saved memory would no longer fit what it finds.
+import { refuseSavedStateWithMounts } from '../vm/mounts.js';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FileMark, SuspendInfo, VmRecord } from '../../contract/api.js';
@@ -42,6 +43,7 @@ export class Suspender {
     const lc = this.d.lifecycle;
     const vm = lc.get(name);
     lc.requireState(vm, ['running', 'paused'], 'suspend');
+    refuseSavedStateWithMounts(vm, 'suspend');
     const drv = lc.driverFor(vm);
     const h = lc.handleOf(vm);
     if (!h) throw new BangerError(ErrorCodes.INVALID_STATE, `cannot suspend VM "${vm.name}": no VMM process`);

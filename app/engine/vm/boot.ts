@@ -3,7 +3,7 @@
 // engine that dies mid-boot leaves a record the next one can adopt from, or kill and verify.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import type { KernelRecord, VmRecord } from '../../contract/api.js';
-import type { BootStep, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
+import type { BootStep, ExtraDrive, LaunchSpec, SnapshotFiles, VmDriver, VmmHandle } from '../driver/contract.js';
 import type { LifecycleDeps } from './lifecycle.js';
 import { UndoStack } from '../driver/undo.js';
 import { sameProcessAlive, startTimeOf } from '../driver/vmm-process.js';
@@ -56,6 +56,7 @@ export async function runBoot(
   let ipArg: string | null = null;
   let tap: string | null = null;
   let consolePaths = { log: files.consoleLog, fifo: files.consoleFifo };
+  const drives: ExtraDrive[] = [];
   const spec = (): LaunchSpec => ({
     vm,
     dir,
@@ -71,6 +72,7 @@ export async function runBoot(
     socketPath: socketPathFor(d.paths, vm),
     vmmLog: files.vmmLog,
     metricsPath: files.metrics,
+    drives,
     ...(restoreFrom ? { restoreFrom } : {}),
   });
   const common: BootStep[] = [
@@ -92,6 +94,14 @@ export async function runBoot(
         mkdirSync(dir, { recursive: true, mode: 0o700 });
         mkdirSync(rdir, { recursive: true, mode: 0o700 });
         undo.push('remove runtime dir', () => rmSync(rdir, { recursive: true, force: true }));
+      },
+    },
+    {
+      // The per-VM config drive (app/engine/vm/seed/): the guest's second disk, read-only.
+      name: 'seed',
+      run: async () => {
+        if (!d.seed) return;
+        drives.push(await d.seed.prepare(vm, { restore: restoreFrom !== undefined }, undo));
       },
     },
     {

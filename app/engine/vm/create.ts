@@ -16,6 +16,7 @@ import {
   validateVcpus,
 } from '../../contract/vm-spec.js';
 import { newVmId, unstarted } from './vm-id.js';
+import { mountsForCreate } from './mounts.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
 
 export interface CreateDeps {
@@ -41,6 +42,7 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   const backend = input.backend === undefined ? d.defaultBackend : validateBackend(input.backend);
   const bootArgs = validateBootArgs(input.bootArgs);
   const stopTimeoutMs = validateStopTimeout(input.stopTimeoutMs);
+  const mounts = mountsForCreate(input.mounts, backend);
 
   const imageName =
     input.image ??
@@ -86,6 +88,7 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     bootArgs,
     ...unstarted(id, now),
     stopTimeoutMs,
+    ...(mounts ? { mounts } : {}),
   };
   // The disk first, the record last: a VM that exists can always be started (no start can
   // race the copy), and a failed copy leaves no record. The UNIQUE constraint still settles

@@ -1,6 +1,7 @@
 // The VM state machine: created -> starting -> running -> stopping -> stopped, and error with
 // a reason. Boot is a named list of steps with an undo stack; every change is stored, logged
 // as an event and emitted.
+import type { SeedPort } from './seed/build.js';
 import { rmSync } from 'node:fs';
 import { LIVE_STATES, type Backend, type StopOptions, type VmRecord, type VmState } from '../../contract/api.js';
 import type { Config } from '../config.js';
@@ -31,6 +32,8 @@ export interface LifecycleDeps {
   network: NetworkPort | null;
   dns: DnsPort | null;
   console: ConsolePort | null;
+  /** Builds each boot's seed drive (absent: VMs boot with their root disk only). */
+  seed?: SeedPort | null;
 }
 
 export class VmLifecycle {
