@@ -55,6 +55,8 @@ export const ErrorCodes = {
   INVALID_PORT: 'E_INVALID_PORT',
   /** A host port that another process (or another VM) already holds. */
   PORT_TAKEN: 'E_PORT_TAKEN',
+  /** A host port below net.ipv4.ip_unprivileged_port_start asked for by an engine that is not root. */
+  PORT_PRIVILEGED: 'E_PORT_PRIVILEGED',
   /** --user-data (or the seed as a whole) over the seed's size limit. */
   USER_DATA_TOO_LARGE: 'E_USER_DATA_TOO_LARGE',
   // OCI image import
@@ -124,6 +126,7 @@ const USER_CODES = new Set<ErrorCode>([
   ErrorCodes.INVALID_MOUNT,
   ErrorCodes.INVALID_PORT,
   ErrorCodes.PORT_TAKEN,
+  ErrorCodes.PORT_PRIVILEGED,
   ErrorCodes.USER_DATA_TOO_LARGE,
   ErrorCodes.DIGEST_MISMATCH,
   ErrorCodes.REGISTRY_AUTH,

@@ -1,6 +1,7 @@
 // Plain-text tables and the VM rows and detail list for human output. --json never comes here.
 import type { VmRecord } from '../contract/api.js';
 import { formatBytes } from '../base/human.js';
+import { formatPort } from '../contract/port-spec.js';
 import { stateLabel, vmDetails, vmDnsName, vmUptime } from '../contract/vm-facts.js';
 
 export function table(headers: string[], rows: string[][]): string {
@@ -32,6 +33,7 @@ export const VM_HEADERS = ['NAME', 'STATE', 'IP', 'DNS', 'BACKEND', 'VCPU', 'MEM
 
 export function vmDetail(vm: VmRecord, zone: string): string {
   const rows = vmDetails(vm, zone, Date.now());
+  if (vm.ports?.length) rows.push(['ports', vm.ports.map(formatPort).join(', ')]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
 }

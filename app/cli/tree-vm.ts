@@ -3,6 +3,8 @@ import { vmStateVerbs } from './tree-vm-state.js';
 import { vmExecVerbs } from './tree-vm-exec.js';
 import { vmMountVerbs } from './tree-vm-mount.js';
 import { JSON_HELP, arg, flag, repeated, valued, verb, whole, withDefaults, type Cmd, type Runtime } from './program.js';
+import { vmPortVerbs } from './tree-vm-ports.js';
+import { JSON_HELP, arg, repeated, valued, verb, whole, withDefaults, type Cmd, type Runtime } from './program.js';
 
 const vm = () => import('./commands/vm.js');
 const metrics = () => import('./commands/metrics.js');
@@ -12,11 +14,13 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
     g,
     'create',
     'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--mount HOSTDIR[:GUESTDIR][:ro]]... [--start] [--json]',
+    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--publish [ADDR:]HOSTPORT:GUESTPORT[/PROTO]]... [--start] [--json]',
     'create a VM (and start it with --start)',
     'banger vm create web',
     'banger vm create web --image default --vcpus 2 --memory 1024 --disk 4G --start',
     'banger vm create --name web --backend qemu',
     'banger vm create web --backend qemu --mount ./src:/src --mount ~/data:/data:ro',
+    'banger vm create web --publish 8080:80 --publish 0.0.0.0:5353:53/udp --start',
   )
     .addArgument(
       arg('[NAME]', 'none', 'a DNS label: 1-63 of a-z, 0-9 and -, not starting or ending with - (or --name)'),
@@ -49,6 +53,8 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
         '--mount <SPEC>',
         'share HOSTDIR[:GUESTDIR][:ro] with the guest (repeatable; GUESTDIR defaults to HOSTDIR; qemu backend)',
         'dir',
+        '--publish <SPEC>',
+        'publish a guest port on the host: [ADDR:]HOSTPORT:GUESTPORT[/tcp|/udp], ADDR 127.0.0.1 unless given (repeatable)',
       ),
     )
     .option('--start', 'start the VM once created')
@@ -182,5 +188,6 @@ export function vmGroup(root: Cmd, r: Runtime, rest: () => string[]): void {
   vmExecVerbs(g, r, rest);
   vmMountVerbs(g, r);
   vmStateVerbs(g, r);
+  vmPortVerbs(g, r);
   vmMetricsVerbs(g, r);
 }

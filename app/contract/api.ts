@@ -238,6 +238,10 @@ export interface EngineApi {
   /** Remove a stopped VM's shared folder at GUESTDIR. */
   removeVmMount(name: string, guestDir: string): Promise<VmRecord>;
   sshInfo(name: string): Promise<SshInfo>;
+  /** Publish a port (`[ADDR:]HOSTPORT:GUESTPORT[/PROTO]`); on a running VM it listens at once. */
+  addPort(name: string, spec: string): Promise<VmRecord>;
+  /** Unpublish every port matching `[ADDR:]HOSTPORT[/PROTO]`; a running VM's listener closes at once. */
+  removePort(name: string, key: string): Promise<VmRecord>;
   /** Freeze the guest's vCPUs (the VMM, its TAP and DNS record stay). */
   pauseVm(name: string): Promise<VmRecord>;
   resumeVm(name: string): Promise<VmRecord>;
@@ -307,6 +311,8 @@ export const ENGINE_METHOD_TABLE = {
   removeVm: 'void',
   addVmMount: 'value',
   removeVmMount: 'value',
+  addPort: 'value',
+  removePort: 'value',
   sshInfo: 'value',
   pauseVm: 'value',
   resumeVm: 'value',

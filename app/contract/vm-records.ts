@@ -130,4 +130,6 @@ export interface VmCreateInput {
   start?: boolean;
   /** Shared folders, raw `HOSTDIR[:GUESTDIR][:ro]` specs with absolute host dirs (app/contract/mounts.ts). */
   mounts?: string[];
+  /** Published ports, raw `[ADDR:]HOSTPORT:GUESTPORT[/tcp|/udp]` specs (contract/port-spec.ts). */
+  publish?: string[];
 }

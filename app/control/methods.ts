@@ -147,6 +147,9 @@ export const VALIDATORS: Validators = {
   addVmMount: (p) => [vmName(p[0]), p[1] as string],
   removeVmMount: (p) => [vmName(p[0]), p[1] as string],
   sshInfo: byVmName,
+  // The spec is the domain's to judge (E_INVALID_PORT), whatever its type.
+  addPort: (p) => [vmName(p[0]), p[1] as string],
+  removePort: (p) => [vmName(p[0]), p[1] as string],
   pauseVm: byVmName,
   resumeVm: byVmName,
   // Snapshot names are the domain's to judge (E_INVALID_NAME), whatever their type.

@@ -51,6 +51,8 @@ import { BangerError, ErrorCodes } from '../base/errors.js';
 import { vmPaths, type Paths } from '../base/paths.js';
 import type { Logger } from '../base/log.js';
 import { nonDefaultSettings } from './settings-report.js';
+import { PortForwards } from './ports/forwards.js';
+import { addPort, removePort } from './ports/service.js';
 
 export interface EngineParts {
   paths: Paths;
@@ -80,6 +82,8 @@ export class Engine implements EngineApi {
   readonly vms: VmLifecycle;
   readonly snapshots: Snapshots;
   readonly suspender: Suspender;
+  /** Published ports' listeners, open while their VMs run. */
+  readonly forwards: PortForwards;
   private readonly startedAt = new Date();
   private readonly probe: BackendProbe;
   controlSocket: string | null = null;
@@ -87,6 +91,14 @@ export class Engine implements EngineApi {
   constructor(private readonly p: EngineParts) {
     this.bus = p.bus ?? new EventBus();
     this.probe = new BackendProbe(p.drivers, p.config.defaultBackend);
+    this.forwards = new PortForwards({
+      // Asked per connection: a VM that is not running (yet) refuses rather than misroutes.
+      guestIp: (id) => {
+        const vm = p.store.getVmById(id);
+        return vm && isLive(vm.state) ? vm.ip : null;
+      },
+      logger: p.logger,
+    });
     this.vms = new VmLifecycle({
       store: p.store,
       paths: p.paths,
@@ -98,6 +110,7 @@ export class Engine implements EngineApi {
       dns: p.dns,
       console: p.console,
       seed: p.seed ?? null,
+      forwards: this.forwards,
     });
     // An exit the lifecycle could not record (disk full, database busy) is set right by a reconcile.
     this.vms.onReconcileNeeded = () => this.reconcile();
@@ -222,6 +235,13 @@ export class Engine implements EngineApi {
   }
   async removeVm(name: string, opts?: { force?: boolean }): Promise<void> {
     await this.vms.remove(name, opts);
+  }
+
+  addPort(name: string, spec: string): Promise<VmRecord> {
+    return addPort({ store: this.p.store, lifecycle: this.vms, forwards: this.forwards }, name, spec);
+  }
+  removePort(name: string, key: string): Promise<VmRecord> {
+    return removePort({ store: this.p.store, lifecycle: this.vms, forwards: this.forwards }, name, key);
   }
 
   pauseVm(name: string): Promise<VmRecord> {
@@ -413,6 +433,8 @@ export class Engine implements EngineApi {
     }
     await this.vms.idle();
     this.vms.close();
+    // The listeners go with this engine; the next one (a restart, a newer build) opens them again.
+    await this.forwards.closeAll();
     await this.p.dns?.stop().catch(() => {});
     this.p.logger.info('engine stopped', { pid: process.pid });
   }

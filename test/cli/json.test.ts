@@ -29,10 +29,14 @@ const VM_KEYS = [
   'lastError',
   'mac',
   'memoryMib',
+  'mounts',
   'name',
   'pid',
   'pidStartTime',
+  'ports',
+  'run',
   'socketPath',
+  'sshKeys',
   'startedAt',
   'state',
   'stopTimeoutMs',
@@ -40,6 +44,7 @@ const VM_KEYS = [
   'suspended',
   'tap',
   'updatedAt',
+  'userData',
   'vcpus',
 ];
 

@@ -30,6 +30,7 @@ import { validateBackend, validateName, validateVcpus } from '../../app/contract
 import { BangerError, ErrorCodes } from '../../app/base/errors.js';
 import { planMounts, withoutMount } from '../../app/contract/mounts.js';
 import { hostDirCheck } from '../../app/engine/vm/mounts.js';
+import { matchesKey, parsePortKey, parsePortSpec, parsePortSpecs, portsClash } from '../../app/contract/port-spec.js';
 import { vmRecord } from './builders.js';
 import { FakeArtifacts } from './fake-artifacts.js';
 import { FakeConsole, type EchoMode } from './fake-console.js';
@@ -236,6 +237,7 @@ export class FakeEngine implements EngineApi {
       throw new BangerError(ErrorCodes.UNKNOWN_IMAGE, `no image named ${input.image}`);
     if (input.kernel && !this.kernels.has(input.kernel))
       throw new BangerError(ErrorCodes.UNKNOWN_KERNEL, `no kernel named ${input.kernel}`);
+    const ports = parsePortSpecs(input.publish);
     const mem = input.memoryMib ?? 256;
     if (!Number.isInteger(mem) || mem < 64)
       throw new BangerError(ErrorCodes.INVALID_MEMORY, `memory must be at least 64 MiB, got ${input.memoryMib}`);
@@ -249,6 +251,7 @@ export class FakeEngine implements EngineApi {
       diskBytes: typeof input.disk === 'number' ? input.disk : 1 << 30,
       bootArgs: input.bootArgs ?? '',
       ...(input.mounts?.length ? { mounts: planMounts([], input.mounts, null, hostDirCheck) } : {}),
+      ports,
     };
     this.vms.set(vm.name, vm);
     this.emit({ type: 'vm', vm });
@@ -330,6 +333,27 @@ export class FakeEngine implements EngineApi {
     this.console.forget(name);
     this.emit({ type: 'vm-removed', id: vm.id, name });
     this.logLine(`removed vm ${name}`);
+  }
+
+  /** Published ports: the engine's grammar and clash rules, no sockets. */
+  async addPort(name: string, spec: string): Promise<VmRecord> {
+    this.calls.push({ method: 'addPort', args: [name, spec] });
+    const vm = this.need(name);
+    const p = parsePortSpec(spec);
+    for (const other of this.vms.values())
+      if ((other.ports ?? []).some((q) => portsClash(p, q)))
+        throw new BangerError(ErrorCodes.PORT_TAKEN, `host port ${p.hostPort} is already published by ${other.name}`);
+    return this.update(vm, { ports: [...(vm.ports ?? []), p] });
+  }
+
+  async removePort(name: string, key: string): Promise<VmRecord> {
+    this.calls.push({ method: 'removePort', args: [name, key] });
+    const vm = this.need(name);
+    const k = parsePortKey(key);
+    const keep = (vm.ports ?? []).filter((p) => !matchesKey(p, k));
+    if (keep.length === (vm.ports ?? []).length)
+      throw new BangerError(ErrorCodes.NOT_FOUND, `VM "${name}" publishes no port matching "${key}"`);
+    return this.update(vm, { ports: keep });
   }
 
   async sshInfo(name: string): Promise<SshInfo> {

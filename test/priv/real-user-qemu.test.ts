@@ -6,20 +6,18 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineStatus, VmRecord } from '../../app/contract/api.js';
 import { which } from '../../app/base/process.js';
 import { vmPaths } from '../../app/base/paths.js';
-import { MAIN } from '../service/helpers.js';
-import { testCacheDir } from '../helpers/cache.js';
 import { runIf } from '../helpers/skip.js';
+import { fillCache } from './guest-debs.js';
 import { noRootBangerProcesses, ownedByUser, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 
 /** The network root's apply chose for the user (their config sets none, as a new user's). */
 const net = { bridge: '', subnet: '' };
 const DNS_PORT = 10054;
-const PACKAGES = ['busybox-static', 'dropbear-bin', 'libtomcrypt1', 'libtommath1', 'linux-image-'];
 const missing = ['qemu-system-x86_64', 'dig', 'ssh', 'apt-get']
   .filter((b) => !which(b, `${process.env.PATH}:/usr/sbin:/sbin`))
   .join(', ');
@@ -31,38 +29,6 @@ function ok(r: Result, what: string): Result {
   return r;
 }
 const json = <T>(r: Result, what: string): T => JSON.parse(ok(r, what).stdout) as T;
-
-function cachedDebs(): string[] {
-  const dir = join(testCacheDir(), 'debs');
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.deb')) : [];
-  return PACKAGES.every((p) => files.some((f) => f.startsWith(p))) ? files.map((f) => join(dir, f)) : [];
-}
-
-/** The .debs the build needs, downloaded once by root in the root namespace (as test/e2e does). */
-function fillCache(): string[] {
-  if (cachedDebs().length) return cachedDebs();
-  const root = mkdtempSync('/tmp/bgt-cache-');
-  const env = {
-    ...process.env,
-    BANGER_STATE_DIR: join(root, 'state'),
-    BANGER_CONFIG_DIR: join(root, 'config'),
-    BANGER_RUNTIME_DIR: join(root, 'run'),
-    BANGER_CACHE_DIR: testCacheDir(),
-    BANGER_NETWORK: 'none',
-    BANGER_DNS_ADDR: '127.0.0.1:0',
-    BANGER_BUILD_ID: `priv-cache-${process.pid}`,
-  };
-  const banger = (args: string[]) =>
-    execFileSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { env, stdio: 'ignore', timeout: 600_000 });
-  try {
-    banger(['image', 'build', 'bb', '--from', 'busybox']);
-    banger(['kernel', 'fetch', 'deb']);
-    banger(['engine', 'stop']);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-  return cachedDebs();
-}
 
 t.before(async (ctx) => {
   if (reason) return;

@@ -25,6 +25,7 @@ export interface CreateOpts extends Json {
   backend?: string;
   bootArgs?: string;
   stopTimeout?: number;
+  publish?: string[];
   start?: boolean;
   mount?: string[];
 }
@@ -51,6 +52,7 @@ export async function create(ctx: CliContext, positional: string | undefined, o:
     stopTimeoutMs: o.stopTimeout === undefined ? undefined : o.stopTimeout * 1000,
     start: !!o.start,
     ...(o.mount ? { mounts: absoluteSpecs(o.mount) } : {}),
+    ...(o.publish?.length ? { publish: o.publish } : {}),
   });
   if (o.json) printJson(ctx, vm);
   else

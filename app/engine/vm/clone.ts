@@ -47,6 +47,8 @@ export async function cloneVm(d: CloneDeps, source: string, rawName: string): Pr
     name,
     ...unstarted(id, now),
     suspended: null,
+    // A host port is one VM's: the copy publishes none (vm port add gives it its own).
+    ports: [],
   };
   const dir = vmPaths(d.paths, id).dir;
   let out: VmRecord;

@@ -17,6 +17,8 @@ import {
 } from '../../contract/vm-spec.js';
 import { newVmId, unstarted } from './vm-id.js';
 import { mountsForCreate } from './mounts.js';
+import { parsePortSpecs } from '../../contract/port-spec.js';
+import { probeFree, refusePrivileged, refuseStoreClash } from '../ports/checks.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
 
 export interface CreateDeps {
@@ -70,6 +72,11 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     );
   }
   if (d.store.getVm(name)) throw new BangerError(ErrorCodes.NAME_TAKEN, `a VM named "${name}" already exists`);
+  // Published ports: held by another VM of ours, privileged, or held by another process now.
+  const ports = parsePortSpecs(input.publish);
+  refuseStoreClash(d.store.listVms(), null, ports);
+  refusePrivileged(ports);
+  await probeFree(ports);
 
   // TAP names carry the first 6 hex of the id: keep them unique among our VMs.
   const taken = new Set(d.store.listVms().map((v) => v.id.slice(0, 6)));
@@ -89,6 +96,7 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     ...unstarted(id, now),
     stopTimeoutMs,
     ...(mounts ? { mounts } : {}),
+    ports,
   };
   // The disk first, the record last: a VM that exists can always be started (no start can
   // race the copy), and a failed copy leaves no record. The UNIQUE constraint still settles

@@ -18,6 +18,7 @@ import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
 import { isActive, isLive } from '../../contract/vm-facts.js';
 import type { Logger } from '../../base/log.js';
+import type { PortForwards } from '../ports/forwards.js';
 
 /** A suspended VM's start: back with its saved state, or a note on why it boots cold. */
 export type ResumeOutcome = { vm: VmRecord } | { cold: string };
@@ -34,6 +35,8 @@ export interface LifecycleDeps {
   console: ConsolePort | null;
   /** Builds each boot's seed drive (absent: VMs boot with their root disk only). */
   seed?: SeedPort | null;
+  /** Published ports' listeners (open while a VM runs). */
+  forwards?: PortForwards | null;
 }
 
 export class VmLifecycle {
@@ -193,6 +196,9 @@ export class VmLifecycle {
     this.refuseLiveVmm(vm, driver);
     // Not root without a sudoers rule: say so before the record or the host changes.
     await this.d.network?.preflight?.();
+    // Published ports first: one someone took while the VM was stopped fails the start here
+    // (E_PORT_TAKEN), with nothing changed, rather than a VM that runs without its service.
+    await this.d.forwards?.open(vm.id, vm.ports ?? []);
     // Synchronous check-and-set: a second start now sees "starting". The socket path is stored
     // before the VMM exists, so a crash at any later point leaves it findable.
     vm = this.update(vm, {
@@ -208,6 +214,7 @@ export class VmLifecycle {
     try {
       boot = await runBoot(this.d, vm, driver, kernel, restoreFrom);
     } catch (err) {
+      await this.d.forwards?.close(vm.id);
       throw this.bootFailed(vm, err);
     }
     const h = boot.handle;
@@ -267,6 +274,15 @@ export class VmLifecycle {
     return next;
   }
 
+  /** An adopted VM's published ports, open again; one that cannot be is noted on the VM. */
+  async reopenPorts(vm: VmRecord): Promise<void> {
+    const failed = (await this.d.forwards?.openEach(vm.id, vm.ports ?? [])) ?? [];
+    if (!failed.length) return;
+    const msg = `published port not reopened: ${failed.join('; ')}`;
+    this.d.logger.warn(`vm ${vm.name}: ${msg}`);
+    this.update(this.get(vm.name), { lastError: msg });
+  }
+
   /**
    * onExit runs unawaited: a failure in it (SQLITE_FULL, SQLITE_BUSY) must not become an
    * unhandled rejection that kills a detached engine. It is logged; the record still says
@@ -304,6 +320,7 @@ export class VmLifecycle {
 
   /** Give back what a running VM held: DNS record, console, TAP, FIFO, socket. The lease stays (sticky). */
   async release(vm: VmRecord): Promise<void> {
+    await this.d.forwards?.close(vm.id);
     this.d.dns?.remove(vm.name);
     this.d.console?.detach(vm.id);
     const files = vmPaths(this.d.paths, vm.id);

@@ -134,7 +134,8 @@ async function reconcileVm(
     // A guest paused before the engine went away is adopted paused (as the VMM reports it).
     const h = { pid: adopted.pid, socketPath: vm.socketPath! };
     const state = await drv?.runState?.(h).catch(() => null);
-    d.lifecycle.adopt(vm, h, state === 'paused' ? 'paused' : 'running');
+    const next = d.lifecycle.adopt(vm, h, state === 'paused' ? 'paused' : 'running');
+    await d.lifecycle.reopenPorts(next);
     report.adopted.push(vm.name);
     return;
   }
