@@ -31,9 +31,23 @@ export function vmRow(vm: VmRecord, zone: string): string[] {
 
 export const VM_HEADERS = ['NAME', 'STATE', 'IP', 'DNS', 'BACKEND', 'VCPU', 'MEM', 'DISK', 'IMAGE', 'UPTIME'];
 
+/** First-boot config, as `vm show` prints it (the record's userData/sshKeys hold the content). */
+export function firstBootRows(vm: Pick<VmRecord, 'userData' | 'sshKeys'>): [string, string][] {
+  const u = vm.userData;
+  const kind = !u ? 'none' : u.startsWith('#!') ? 'script' : 'cloud-config';
+  const keys = vm.sshKeys?.length ?? 0;
+  return [
+    ['user-data', u ? `${kind}, ${formatBytes(Buffer.byteLength(u))}` : 'none'],
+    ['ssh keys', String(keys)],
+  ];
+}
+
 export function vmDetail(vm: VmRecord, zone: string): string {
   const rows = vmDetails(vm, zone, Date.now());
   if (vm.ports?.length) rows.push(['ports', vm.ports.map(formatPort).join(', ')]);
+  // After "boot args": what the VM's first boot is given.
+  const at = rows.findIndex(([k]) => k === 'boot args') + 1;
+  rows.splice(at, 0, ...firstBootRows(vm));
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
 }

@@ -15,12 +15,14 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
     'create',
     'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--mount HOSTDIR[:GUESTDIR][:ro]]... [--start] [--json]',
     'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--publish [ADDR:]HOSTPORT:GUESTPORT[/PROTO]]... [--start] [--json]',
+    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--user-data FILE] [--ssh-key FILE]... [--start] [--json]',
     'create a VM (and start it with --start)',
     'banger vm create web',
     'banger vm create web --image default --vcpus 2 --memory 1024 --disk 4G --start',
     'banger vm create --name web --backend qemu',
     'banger vm create web --backend qemu --mount ./src:/src --mount ~/data:/data:ro',
     'banger vm create web --publish 8080:80 --publish 0.0.0.0:5353:53/udp --start',
+    'banger vm create web --user-data cloud.yaml --ssh-key ~/.ssh/id_ed25519.pub --start',
   )
     .addArgument(
       arg('[NAME]', 'none', 'a DNS label: 1-63 of a-z, 0-9 and -, not starting or ending with - (or --name)'),
@@ -57,6 +59,13 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
         'publish a guest port on the host: [ADDR:]HOSTPORT:GUESTPORT[/tcp|/udp], ADDR 127.0.0.1 unless given (repeatable)',
       ),
     )
+      valued(
+        '--user-data <FILE>',
+        'first-boot config: a #cloud-config file or a #! script, at most 1 MiB (docs/first-boot.md)',
+        'file',
+      ),
+    )
+    .addOption(repeated('--ssh-key <FILE>', "a public key for root's authorized_keys (repeatable)", 'file'))
     .option('--start', 'start the VM once created')
     .option('--json', JSON_HELP)
     .action((name, o) => r.run(vm().then((m) => m.create(r.ctx(), name, o))));

@@ -86,9 +86,13 @@ function command(v: unknown, what: string): Command {
   throw bad(`${what} must be a string or a non-empty list of strings`);
 }
 
+const LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const HOSTNAME = new RegExp(`^${LABEL}(\\.${LABEL})*$`);
+
 function hostname(v: unknown): string {
   const h = String(v);
-  if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})$/.test(h)) throw bad(`hostname "${h}": letters, digits and hyphens, 1-63`);
+  if (h.length > 253 || !HOSTNAME.test(h))
+    throw bad(`hostname "${h}": dot-separated labels of letters, digits and inner hyphens`);
   return h;
 }
 

@@ -132,4 +132,8 @@ export interface VmCreateInput {
   mounts?: string[];
   /** Published ports, raw `[ADDR:]HOSTPORT:GUESTPORT[/tcp|/udp]` specs (contract/port-spec.ts). */
   publish?: string[];
+  /** First-boot config: the --user-data file's content (#cloud-config or a #! script), at most 1 MiB. */
+  userData?: string;
+  /** Public keys (each --ssh-key file's text) root's authorized_keys gets at every boot. */
+  sshKeys?: string[];
 }

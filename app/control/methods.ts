@@ -133,7 +133,7 @@ export const VALIDATORS: Validators = {
   doctor: none,
   listVms: none,
   getVm: byVmName,
-  createVm: (p) => [input('vm create', p[0], ['image', 'kernel'])],
+  createVm: (p) => [input('vm create', p[0], ['image', 'kernel', 'userData'])],
   startVm: byVmName,
   stopVm: (p) => [vmName(p[0]), stopOptions(p[1])],
   restartVm: byVmName,

@@ -6,8 +6,11 @@ import type { EngineStatus } from '../contract/api.js';
 import type { WireError } from '../base/errors.js';
 
 export const PROTOCOL_VERSION = 1;
-/** A request line longer than this is refused and its connection closed. */
-export const MAX_REQUEST_BYTES = 1024 * 1024;
+/**
+ * A request line longer than this is refused and its connection closed. A vm create carries
+ * up to 1 MiB of user-data (JSON-escaped: up to about twice that) and its SSH keys.
+ */
+export const MAX_REQUEST_BYTES = 3 * 1024 * 1024;
 /** Responses can be big (console tails, long lists), but not unbounded. */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 

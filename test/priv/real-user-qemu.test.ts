@@ -2,11 +2,13 @@
 // A real QEMU guest run by a normal user: a user made with useradd builds the busybox image
 // and fetches the kernel (offline, from .debs copied into their own cache), and with the
 // sudoers drop-in boots a guest inside a throwaway netns; it answers SSH and NAME.vm, QEMU
-// and the engine run as the user, the user's files are theirs. Then everything is removed.
+// and the engine run as the user, the user's files are theirs; their --user-data ran and their
+// --ssh-key key logs in (the seed drive made as them). Then everything is removed.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineStatus, VmRecord } from '../../app/contract/api.js';
 import { which } from '../../app/base/process.js';
@@ -18,6 +20,8 @@ import { noRootBangerProcesses, ownedByUser, skipReason, TestUser, uidOf, type R
 /** The network root's apply chose for the user (their config sets none, as a new user's). */
 const net = { bridge: '', subnet: '' };
 const DNS_PORT = 10054;
+const USER_PAGE = 'first boot as the user';
+const PACKAGES = ['busybox-static', 'dropbear-bin', 'libtomcrypt1', 'libtommath1', 'linux-image-'];
 const missing = ['qemu-system-x86_64', 'dig', 'ssh', 'apt-get']
   .filter((b) => !which(b, `${process.env.PATH}:/usr/sbin:/sbin`))
   .join(', ');
@@ -66,11 +70,71 @@ it('as the user: image build and kernel fetch from their own cache', async ({ u 
   ok(await u!.banger(['kernel', 'fetch', 'deb'], { timeoutMs: 300_000 }), 'kernel fetch');
 });
 
-it('a QEMU guest as the user: SSH and NAME.vm answer; QEMU and the engine are the user', async ({ u }) => {
-  const vm = json<VmRecord>(
-    await u!.banger(['vm', 'create', 'g1', '--image', 'bb', '--kernel', 'deb', '--start', '--json'], {
-      timeoutMs: 120_000,
+/** First-boot files in the user's home, theirs: a cloud-config and a key pair of their own. */
+function firstBootFiles(u: TestUser): { userData: string; key: string } {
+  const userData = join(u.home, 'user-data.yaml');
+  writeFileSync(
+    userData,
+    `#cloud-config\nwrite_files:\n  - path: /srv/index.html\n    content: ${USER_PAGE}\nruncmd:\n  - httpd -p 8080 -h /srv\n`,
+  );
+  const key = join(u.home, 'id_fb');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fb-user', '-f', key]);
+  execFileSync('chown', [`${u.user}:${u.user}`, userData, key, `${key}.pub`]);
+  return { userData, key };
+}
+
+/** The user's seed drive: their user-data ran (a file, a service), their own key logs in. */
+async function firstBootChecks(u: TestUser, vm: VmRecord, fb: { key: string }): Promise<void> {
+  const fbOut = ok(
+    await u.banger(['vm', 'ssh', 'g1', '--', 'cat /srv/index.html; echo; wget -qO- http://127.0.0.1:8080/'], {
+      timeoutMs: 60_000,
     }),
+    'vm ssh: first-boot facts',
+  );
+  assert.is(fbOut.stdout, `${USER_PAGE}\n${USER_PAGE}`, 'user-data wrote the page and started httpd');
+  const own = ok(
+    await u.asUser([
+      'ssh',
+      '-i',
+      fb.key,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      `root@${vm.ip}`,
+      'id -u',
+    ]),
+    'ssh with the --ssh-key key',
+  );
+  assert.is(own.stdout, '0\n');
+  assert.is(statSync(vmPaths(u.paths, vm.id).seed).uid, u.uid, 'the seed drive is the user’s');
+}
+
+it('a QEMU guest as the user: SSH and NAME.vm answer; QEMU and the engine are the user', async ({ u }) => {
+  const fb = firstBootFiles(u!);
+  const vm = json<VmRecord>(
+    await u!.banger(
+      [
+        'vm',
+        'create',
+        'g1',
+        '--image',
+        'bb',
+        '--kernel',
+        'deb',
+        '--user-data',
+        fb.userData,
+        '--ssh-key',
+        `${fb.key}.pub`,
+        '--start',
+        '--json',
+      ],
+      { timeoutMs: 120_000 },
+    ),
     'vm create --start',
   );
   assert.is(vm.backend, 'qemu');
@@ -91,6 +155,7 @@ it('a QEMU guest as the user: SSH and NAME.vm answer; QEMU and the engine are th
   assert.is(dig.stdout.trim(), vm.ip, 'g1.vm resolves to the guest');
   const ssh = ok(await u!.banger(['vm', 'ssh', 'g1', '--', 'hostname; id -u'], { timeoutMs: 60_000 }), 'vm ssh');
   assert.is(ssh.stdout, 'g1\n0\n', 'SSH into the guest with the user’s banger key');
+  await firstBootChecks(u!, vm, fb);
   // Issue 23 finding 9: the guest asks the gateway's port 53, as a root engine's guests do; the
   // user's nft table redirects it to their engine's unprivileged listener.
   const gw = net.subnet.replace(/0\/24$/, '1');

@@ -137,7 +137,7 @@ test('an oversized request gets E_PROTOCOL and only that connection ends; others
   const bystander = await RawConn.open(s.paths.controlSocket);
   const big = await RawConn.open(s.paths.controlSocket);
   try {
-    // 4 MiB in one line (the limit is 1 MiB): the engine must not buffer it or fall over.
+    // 4 MiB in one line (the limit is 3 MiB): the engine must not buffer it or fall over.
     big.send(`{"v":1,"id":1,"method":"getVm","params":["${'x'.repeat(4 * 1024 * 1024)}"]}\n`);
     const r = await big.next(5000);
     assert.is(r.ok, false);

@@ -10,6 +10,7 @@ import { formatBytes } from '../../base/human.js';
 import { isLive } from '../../contract/vm-facts.js';
 import { foldVmName } from '../../contract/vm-spec.js';
 import { absoluteSpecs } from './mounts.js';
+import { readFirstBoot } from '../first-boot.js';
 
 interface Json {
   json?: boolean;
@@ -28,6 +29,10 @@ export interface CreateOpts extends Json {
   publish?: string[];
   start?: boolean;
   mount?: string[];
+  /** --user-data FILE */
+  userData?: string;
+  /** --ssh-key FILE (repeatable) */
+  sshKey?: string[];
 }
 
 export async function create(ctx: CliContext, positional: string | undefined, o: CreateOpts): Promise<void> {
@@ -38,10 +43,14 @@ export async function create(ctx: CliContext, positional: string | undefined, o:
   if (name === undefined) {
     throw new BangerError(ErrorCodes.USAGE, 'missing arguments\nusage: banger vm create NAME [flags] (or --name NAME)');
   }
+  const firstBoot = readFirstBoot(o);
+  for (const w of firstBoot.warnings) ctx.err(`warning: ${w}`);
   const vm = await (
     await ctx.engine()
   ).createVm({
     name,
+    ...(firstBoot.userData !== undefined ? { userData: firstBoot.userData } : {}),
+    ...(firstBoot.sshKeys ? { sshKeys: firstBoot.sshKeys } : {}),
     image: o.image,
     kernel: o.kernel,
     vcpus: o.vcpus,

@@ -15,6 +15,7 @@ import {
   validateStopTimeout,
   validateVcpus,
 } from '../../contract/vm-spec.js';
+import { parseUserData, validateSshKeys } from '../../contract/user-data.js';
 import { newVmId, unstarted } from './vm-id.js';
 import { mountsForCreate } from './mounts.js';
 import { parsePortSpecs } from '../../contract/port-spec.js';
@@ -45,6 +46,10 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   const bootArgs = validateBootArgs(input.bootArgs);
   const stopTimeoutMs = validateStopTimeout(input.stopTimeoutMs);
   const mounts = mountsForCreate(input.mounts, backend);
+  // First-boot config: too large (E_USER_DATA_TOO_LARGE), not YAML, not a public key: nothing made.
+  const userData = input.userData === undefined || input.userData === '' ? null : String(input.userData);
+  parseUserData(userData);
+  const sshKeys = validateSshKeys(input.sshKeys);
 
   const imageName =
     input.image ??
@@ -97,6 +102,8 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     stopTimeoutMs,
     ...(mounts ? { mounts } : {}),
     ports,
+    userData,
+    sshKeys,
   };
   // The disk first, the record last: a VM that exists can always be started (no start can
   // race the copy), and a failed copy leaves no record. The UNIQUE constraint still settles

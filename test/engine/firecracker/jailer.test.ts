@@ -84,6 +84,7 @@ test('layout: resources hard-linked into <base>/firecracker/<id>/root; a simulat
       rootfs: 'disk.ext4',
       vmmLog: 'vmm.log',
       metrics: 'metrics.json',
+      seed: 'seed.ext4',
     };
     for (const f of Object.values(files)) writeFileSync(join(vm, f), f);
     const o = opts(join(dir, 'jail'), { firecrackerBin: SIM });
@@ -94,6 +95,7 @@ test('layout: resources hard-linked into <base>/firecracker/<id>/root; a simulat
       rootfs: host.rootfs,
       vmmLog: host.vmmLog,
       metrics: host.metrics,
+      drives: [{ id: 'seed', path: host.seed, readOnly: true }],
     });
     assert.is(j.chrootDir, join(dir, 'jail', 'firecracker-sim', o.id, 'root'));
     assert.equal(jailLayout(o), {
@@ -107,8 +109,11 @@ test('layout: resources hard-linked into <base>/firecracker/<id>/root; a simulat
       rootfs: IN_JAIL.rootfs,
       vmmLog: IN_JAIL.vmmLog,
       metrics: IN_JAIL.metrics,
+      drives: [{ id: 'seed', path: '/seed.drive', readOnly: true }],
     });
-    for (const [k, inJail] of Object.entries(j.paths)) {
+    const { drives, ...single } = j.paths;
+    assert.is(statSync(join(j.chrootDir, drives![0].path)).ino, statSync(host.seed).ino, 'the seed drive, linked');
+    for (const [k, inJail] of Object.entries(single)) {
       const a = statSync(host[k]);
       const b = statSync(join(j.chrootDir, inJail!));
       assert.is(b.ino, a.ino, `${k}: the same file, not a copy (a disk copy would fork the VM's state)`);

@@ -68,6 +68,9 @@ test('busybox build registers an ext4 image customized for banger', async () => 
   assert.match(rcS, /\/etc\/banger\/net\.sh/);
   assert.match(rcS, /dropbear .*-p 22/);
   assert.match(rcS, /\/etc\/banger\/ready\.sh/);
+  assert.match(rcS, /\/etc\/banger\/seed\.sh\n\/etc\/banger\/ready\.sh/, 'the seed hook, before the ready marker');
+  assert.match(await debugfsStat(env.runner, rec.path, '/etc/banger/seed.sh'), /Mode:\s+0755/);
+  assert.match(await debugfsCat(env.runner, rec.path, '/etc/banger/seed.sh'), /LABEL=cidata/);
   assert.match(await debugfsCat(env.runner, rec.path, '/etc/banger/ready.sh'), /BANGER_READY .*> \/dev\/console/);
   assert.match(await debugfsCat(env.runner, rec.path, '/etc/banger/net.sh'), /nameserver/);
   const pub = readFileSync(`${env.paths.sshKey}.pub`, 'utf8').trim();

@@ -30,6 +30,12 @@ runIf(test, slowReason('debootstrap from a Debian mirror, ~100 s'))(
     assert.match(await link('/etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service'), /Type: symlink/);
     assert.match(await link('/etc/systemd/system/multi-user.target.wants/banger-ready.service'), /Type: symlink/);
     assert.match(await link('/etc/systemd/system/multi-user.target.wants/ssh.service'), /Type: symlink/);
+    assert.match(await link('/etc/systemd/system/multi-user.target.wants/banger-seed.service'), /Type: symlink/);
+    assert.match(
+      await debugfsCat(env.runner, rec.path, '/etc/systemd/system/banger-ready.service'),
+      /After=.*banger-seed\.service/,
+      'the seed hook before the ready marker',
+    );
     assert.match(
       await debugfsCat(env.runner, rec.path, '/etc/systemd/system/banger-ready.service'),
       /ExecStart=\/etc\/banger\/ready\.sh/,
