@@ -68,6 +68,8 @@ export const ErrorCodes = {
   REGISTRY_UNREACHABLE: 'E_REGISTRY_UNREACHABLE',
   /** A tag, digest or platform the source does not have. */
   UNKNOWN_REF: 'E_UNKNOWN_REF',
+  /** vm create --run on an image with no OCI config, or one with neither Entrypoint nor Cmd. */
+  NO_RUN_COMMAND: 'E_NO_RUN_COMMAND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -131,6 +133,7 @@ const USER_CODES = new Set<ErrorCode>([
   ErrorCodes.DIGEST_MISMATCH,
   ErrorCodes.REGISTRY_AUTH,
   ErrorCodes.UNKNOWN_REF,
+  ErrorCodes.NO_RUN_COMMAND,
 ]);
 
 /** Wrap anything thrown into a BangerError, keeping it as the cause. */

@@ -3,6 +3,8 @@
 // Verbs and flags come from the command tree; VM, image, kernel and backend names from a
 // running engine only (completion never starts one), given up on after 200 ms. Directive 16
 // (Cobra's FilterDirs) asks the shell for directory names only (vm create --mount HOSTDIR).
+// running engine only (completion never starts one), given up on after 200 ms.
+import { IMAGE_TRANSPORTS } from '../contract/image-ref.js';
 import type { Command, Option } from 'commander';
 import { BACKENDS, IMAGE_SOURCES, type VmRecord } from '../contract/api.js';
 import { buildTree } from './tree.js';
@@ -148,6 +150,9 @@ async function values(
     }
     case 'image-source':
       return { candidates: names([...IMAGE_SOURCES]), directive: NO_FILES };
+    case 'image-ref':
+      // The transports, and local files (ext4, tarballs, archives) from the shell.
+      return { candidates: names([...IMAGE_TRANSPORTS]), directive: DEFAULT };
     case 'backend':
       candidates = names(src ? await src.backends() : [...BACKENDS]);
       break;

@@ -36,6 +36,7 @@ export type ValueKind =
   | 'kernel'
   | 'backend'
   | 'image-source'
+  | 'image-ref'
   | 'shell'
   | 'file'
   /** Host directories only (vm create --mount HOSTDIR...). */

@@ -25,12 +25,24 @@ export function imageGroup(root: Cmd, r: Runtime, rest: () => string[]): void {
   verb(
     g,
     'import',
-    'NAME PATH [--size SIZE] [--json]   (PATH: ext4 file, directory or rootfs tarball)',
-    'import an image from an ext4 file, a directory or a tarball',
+    'NAME REF [--platform OS/ARCH] [--tls-verify=false] [--size SIZE] [--json]   (REF: docker://HOST/REPO:TAG, oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE, or an ext4 file, directory or rootfs tarball)',
+    'import an image from a registry, an OCI layout or archive, an ext4 file, a directory or a tarball',
+    'banger image import alpine docker://docker.io/library/alpine:3.20',
+    'banger image import web oci-archive:./web.tar --platform linux/amd64',
+    'banger image import dev docker://localhost:5000/dev:latest --tls-verify=false',
     'banger image import alpine ./alpine-minirootfs.tar.gz --size 1G',
   )
     .addArgument(arg('<NAME>', 'none'))
-    .addArgument(arg('<PATH>', 'file', 'an ext4 file, a directory or a rootfs tarball'))
+    .addArgument(
+      arg('<REF>', 'image-ref', 'a transport REF (docker://, oci:, oci-archive:, docker-archive:) or a local path'),
+    )
+    .addOption(valued('--platform <OS/ARCH>', 'which image of a multi-platform index (default linux/amd64)'))
+    .addOption(
+      valued('--tls-verify <BOOL>', 'false: plain HTTP or an unverified certificate (docker://)').choices([
+        'true',
+        'false',
+      ]),
+    )
     .addOption(valued('--size <SIZE>', 'filesystem size, e.g. 1G'))
     .option('--json', JSON_HELP)
     .action((name, path, o) => r.run(images().then((m) => m.imageImport(r.ctx(), name, path, o))));

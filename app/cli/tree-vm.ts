@@ -16,6 +16,7 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
     'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--mount HOSTDIR[:GUESTDIR][:ro]]... [--start] [--json]',
     'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--publish [ADDR:]HOSTPORT:GUESTPORT[/PROTO]]... [--start] [--json]',
     'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--user-data FILE] [--ssh-key FILE]... [--start] [--json]',
+    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--run] [--start] [--json]',
     'create a VM (and start it with --start)',
     'banger vm create web',
     'banger vm create web --image default --vcpus 2 --memory 1024 --disk 4G --start',
@@ -23,6 +24,7 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
     'banger vm create web --backend qemu --mount ./src:/src --mount ~/data:/data:ro',
     'banger vm create web --publish 8080:80 --publish 0.0.0.0:5353:53/udp --start',
     'banger vm create web --user-data cloud.yaml --ssh-key ~/.ssh/id_ed25519.pub --start',
+    'banger vm create web --image nginx --run --start',
   )
     .addArgument(
       arg('[NAME]', 'none', 'a DNS label: 1-63 of a-z, 0-9 and -, not starting or ending with - (or --name)'),
@@ -66,6 +68,10 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
       ),
     )
     .addOption(repeated('--ssh-key <FILE>', "a public key for root's authorized_keys (repeatable)", 'file'))
+    .option(
+      '--run',
+      "run the image's Entrypoint/Cmd as a supervised service at every boot (an image imported from OCI)",
+    )
     .option('--start', 'start the VM once created')
     .option('--json', JSON_HELP)
     .action((name, o) => r.run(vm().then((m) => m.create(r.ctx(), name, o))));

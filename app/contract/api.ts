@@ -138,8 +138,13 @@ export interface ImageBuildInput {
 
 export interface ImageImportInput {
   name: string;
+  /** A local path (ext4, directory, tarball) or a transport REF (docker://, oci:, oci-archive:, docker-archive:). */
   path: string;
   size?: string | number;
+  /** OS/ARCH[/VARIANT] picked from a multi-platform index (default linux/amd64). */
+  platform?: string;
+  /** false: plain HTTP or an unverified certificate for a docker:// registry. */
+  tlsVerify?: boolean;
 }
 
 export interface KernelAddInput {

@@ -136,4 +136,6 @@ export interface VmCreateInput {
   userData?: string;
   /** Public keys (each --ssh-key file's text) root's authorized_keys gets at every boot. */
   sshKeys?: string[];
+  /** Start the image's Entrypoint/Cmd as a supervised service at every boot (E_NO_RUN_COMMAND without one). */
+  run?: boolean;
 }

@@ -165,7 +165,7 @@ export const VALIDATORS: Validators = {
   },
   listImages: none,
   buildImage: (p) => [input('image build', p[0], ['from'])],
-  importImage: (p) => [input('image import', p[0], ['path'])],
+  importImage: (p) => [input('image import', p[0], ['path', 'platform'])],
   removeImage: (p) => [name('an image name', p[0])],
   listBuilds: none,
   cancelBuild: (p) => [name('a build id', p[0])],

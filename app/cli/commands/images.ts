@@ -5,6 +5,8 @@ import type { CliContext } from '../context.js';
 import { printJson } from '../context.js';
 import { table } from '../table.js';
 import { formatBytes } from '../../base/human.js';
+import { BangerError, ErrorCodes } from '../../base/errors.js';
+import { formatImageRef, isTransportRef, parseImageRef } from '../../contract/image-ref.js';
 
 /** Follow a build's progress events with a one-line bar on a TTY (plain lines otherwise). */
 async function withProgress<T>(
@@ -56,13 +58,31 @@ export async function imageBuild(
   else ctx.out(`built image ${img.name} (${formatBytes(img.sizeBytes)}, sha256 ${img.sha256.slice(0, 12)})`);
 }
 
-export async function imageImport(ctx: CliContext, name: string, path: string, o: Json & { size?: string }) {
+export async function imageImport(
+  ctx: CliContext,
+  name: string,
+  ref: string,
+  o: Json & { size?: string; platform?: string; tlsVerify?: string },
+) {
   const e = await ctx.engine();
   const img = await withProgress(ctx, e, name, 'image', !!o.json, () =>
-    e.importImage({ name, path: resolve(path), size: o.size }),
+    e.importImage({
+      name,
+      // Local paths resolved here: the engine's working directory is not ours.
+      path: isTransportRef(ref) ? formatImageRef(parseImageRef(ref), (p) => resolve(p)) : resolve(ref),
+      size: o.size,
+      platform: o.platform,
+      tlsVerify: o.tlsVerify === undefined ? undefined : parseBool('--tls-verify', o.tlsVerify),
+    }),
   );
   if (o.json) printJson(ctx, img);
   else ctx.out(`imported image ${img.name} (${formatBytes(img.sizeBytes)})`);
+}
+
+function parseBool(flag: string, v: string): boolean {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new BangerError(ErrorCodes.USAGE, `${flag} takes true or false, got "${v}"`);
 }
 
 export async function imageLs(ctx: CliContext, o: Json): Promise<void> {

@@ -33,6 +33,7 @@ export interface CreateOpts extends Json {
   userData?: string;
   /** --ssh-key FILE (repeatable) */
   sshKey?: string[];
+  run?: boolean;
 }
 
 export async function create(ctx: CliContext, positional: string | undefined, o: CreateOpts): Promise<void> {
@@ -62,6 +63,7 @@ export async function create(ctx: CliContext, positional: string | undefined, o:
     start: !!o.start,
     ...(o.mount ? { mounts: absoluteSpecs(o.mount) } : {}),
     ...(o.publish?.length ? { publish: o.publish } : {}),
+    ...(o.run ? { run: true } : {}),
   });
   if (o.json) printJson(ctx, vm);
   else

@@ -1,25 +1,23 @@
-// What makes a root filesystem work under banger, shared by build and import: a serial
+// What makes a root filesystem work under banger, shared by build and import (busybox and
+// busybox init added to a tree without systemd, see inject-init.ts): a serial
 // shell/getty on ttyS0, Ctrl-Alt-Del -> reboot, hostname/address/DNS from the kernel command
 // line, banger's SSH key for root, an SSH server, the seed drive's hook, and the BANGER_READY
 // marker on the console.
 import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { assetPath } from './assets.js';
 import { copyInRoot, dirInRoot, existsInRoot, fileInRoot, symlinkInRoot, writeInRoot } from './rootfs-path.js';
 import { installDropbear } from './busybox-rootfs.js';
+import { ensureAccounts, ensureBusybox, ensureBusyboxInit } from './inject-init.js';
 import type { DebCache } from './debs.js';
 import type { BuildJob } from './job.js';
 
 export type InitFlavor = 'busybox' | 'systemd';
 
+/** systemd where the image has it, else banger's busybox init (busybox added when missing). */
 export function detectFlavor(root: string): InitFlavor {
   if (existsInRoot(root, 'lib/systemd/systemd') || existsInRoot(root, 'usr/lib/systemd/systemd')) return 'systemd';
-  if (existsInRoot(root, 'bin/busybox') || existsInRoot(root, 'usr/bin/busybox')) return 'busybox';
-  throw new BangerError(
-    ErrorCodes.INVALID_ARGUMENT,
-    'unsupported root filesystem: found neither systemd nor busybox (banger customizes one of those inits)',
-  );
+  return 'busybox';
 }
 
 export interface CustomizeOptions {
@@ -61,13 +59,12 @@ function authorizeKey(root: string, publicKey: string): void {
 }
 
 async function customizeBusybox(root: string, o: CustomizeOptions, job: BuildJob): Promise<void> {
-  if (!existsInRoot(root, 'sbin/init')) {
-    symlinkInRoot(root, 'sbin/init', existsInRoot(root, 'bin/busybox') ? '../bin/busybox' : '../usr/bin/busybox');
-  }
+  const busybox = await ensureBusybox(root, o.debs, o.work, job);
+  ensureBusyboxInit(root, busybox, job);
   copyInRoot(root, 'etc/inittab', assetPath('guest/busybox/inittab'));
   copyInRoot(root, 'etc/init.d/rcS', assetPath('guest/busybox/rcS'), 0o755);
   for (const d of ['proc', 'sys', 'dev', 'tmp', 'run', 'etc/dropbear']) dirInRoot(root, d);
-  if (!existsInRoot(root, 'etc/passwd')) writeInRoot(root, 'etc/passwd', 'root:x:0:0:root:/root:/bin/sh\n');
+  ensureAccounts(root);
   // Static glibc resolves names itself (files, then dns): these make localhost and the
   // VM's own name (added at boot by net.sh) resolve without a server.
   if (!existsInRoot(root, 'etc/hosts')) writeInRoot(root, 'etc/hosts', '127.0.0.1\tlocalhost\n::1\tlocalhost\n');

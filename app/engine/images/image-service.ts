@@ -25,6 +25,9 @@ import { extractExt4, isExt4, mkfsFromDir, sha256File } from './ext4.js';
 import { ensureSshKey } from './ssh.js';
 import { validateArtifactName, validatePackages } from '../../contract/artifact-names.js';
 import { requireAbsolute } from './abs-path.js';
+import { isTransportRef } from '../../contract/image-ref.js';
+import type { ImageConfig } from '../../contract/vm-extras.js';
+import { ociFill, ociSource } from './oci/oci-import.js';
 
 const MiB = 1024 ** 2;
 const DEFAULT_SIZE: Record<string, number> = { busybox: 256 * MiB, debian: 1024 * MiB };
@@ -34,7 +37,12 @@ export interface ImageServiceDeps extends JobDeps {
   store: Store;
 }
 
-type Fill = (root: string, work: string, job: BuildJob) => Promise<void>;
+/** What a fill may add: an OCI image's config, and fixups on the finished ext4 (owners, devices). */
+interface FillResult {
+  config?: ImageConfig;
+  afterMkfs?: (img: string, job: BuildJob) => Promise<void>;
+}
+type Fill = (root: string, work: string, job: BuildJob) => Promise<void | FillResult>;
 
 export class ImageService {
   private readonly builds: BuildRegistry;
@@ -108,7 +116,9 @@ export class ImageService {
 
   async import(input: ImageImportInput, signal?: AbortSignal): Promise<ImageRecord> {
     const name = validateArtifactName('image', input?.name);
-    const src = requireAbsolute('image source', String(input?.path ?? ''));
+    const raw = String(input?.path ?? '');
+    if (isTransportRef(raw)) return this.importOci(name, raw, input, signal);
+    const src = requireAbsolute('image source', raw);
     let st;
     try {
       st = statSync(src);
@@ -146,6 +156,15 @@ export class ImageService {
       }
     };
     return this.produce(name, `import:${kind}:${src}`, sizeBytes, explicit, fill, signal);
+  }
+
+  /** An image from a registry, an OCI layout or an archive (oci/oci-import.ts). */
+  private importOci(name: string, raw: string, input: ImageImportInput, signal?: AbortSignal): Promise<ImageRecord> {
+    const src = ociSource(raw, input.platform, input.tlsVerify);
+    const explicit = input.size !== undefined;
+    const sizeBytes = explicit ? validateImageSize(input.size) : 0;
+    const fill: Fill = (root, work, job) => ociFill(src, this.deps.paths.cacheDir, this.debs, root, work, job);
+    return this.produce(name, src.src, sizeBytes, explicit, fill, signal);
   }
 
   /** Unregister (refused while a VM uses it), then delete the file. */
@@ -187,7 +206,7 @@ export class ImageService {
       undo.push('remove build dir', () => removeTree(runner, work, privileged));
       const root = join(work, 'rootfs');
       mkdirSync(root, { mode: 0o755 });
-      await fill(root, work, job);
+      const filled = (await fill(root, work, job)) || {};
 
       job.phase('customize', 55);
       const key = await ensureSshKey(runner, paths);
@@ -210,6 +229,7 @@ export class ImageService {
       job.phase('mkfs', 70);
       const tmpImg = join(work, 'image.ext4');
       await mkfsFromDir(job, root, tmpImg, sizeBytes);
+      if (filled.afterMkfs) await filled.afterMkfs(tmpImg, job);
       job.phase('checksum', 90);
       const sha256 = await sha256File(tmpImg, job.signal);
 
@@ -227,6 +247,7 @@ export class ImageService {
         sha256,
         buildLog: job.logPath,
         init,
+        ...(filled.config ? { config: filled.config } : {}),
         createdAt: new Date().toISOString(),
       });
       undo.commit();

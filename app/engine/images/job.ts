@@ -88,6 +88,13 @@ export class BuildJob {
     this.emit();
   }
 
+  /** A phase's live detail (bytes fetched so far), shown but not logged. */
+  detail(phase: string): void {
+    if (!this.running || phase === this.progress.phase) return;
+    this.progress.phase = phase;
+    this.emit();
+  }
+
   /** Progress inside a long phase (kernel compile), without a log line. */
   percent(percent: number): void {
     const p = Math.min(99, Math.round(percent));
@@ -158,7 +165,9 @@ export function failJob(job: BuildJob, err: unknown, what: string): BangerError 
   const msg = err instanceof Error ? err.message : String(err);
   job.finish('failed', msg);
   // User errors found mid-build (bad input rootfs) keep their code; host failures become E_BUILD_FAILED.
-  if (err instanceof BangerError && (err.isUserError || err.code === ErrorCodes.NO_SPACE)) return err;
+  // So do a full disk and a registry that cannot be reached: the caller acts on those codes.
+  const kept: string[] = [ErrorCodes.NO_SPACE, ErrorCodes.REGISTRY_UNREACHABLE];
+  if (err instanceof BangerError && (err.isUserError || kept.includes(err.code))) return err;
   return new BangerError(
     ErrorCodes.BUILD_FAILED,
     `${what} failed during "${job.state.phase}": ${msg} (log: ${job.logPath})`,

@@ -96,6 +96,11 @@ export function symlinkInRoot(root: string, rel: string, target: string): void {
 
 /** Does rel exist in root (following links with chroot semantics, without creating anything)? */
 export function existsInRoot(root: string, rel: string): boolean {
+  return resolveInRoot(root, rel) !== null;
+}
+
+/** The host path rel leads to in root (links followed with chroot semantics), or null if it does not exist. */
+export function resolveInRoot(root: string, rel: string): string | null {
   root = resolve(root);
   let cur = root;
   const parts = rel.split('/').filter((s) => s && s !== '.');
@@ -106,10 +111,10 @@ export function existsInRoot(root: string, rel: string): boolean {
     try {
       st = lstatSync(next);
     } catch {
-      return false;
+      return null;
     }
     if (st.isSymbolicLink()) {
-      if (++hops > 40) return false;
+      if (++hops > 40) return null;
       const target = readlinkSync(next);
       const base = target.startsWith('/') ? root : cur;
       parts.unshift(
@@ -122,5 +127,5 @@ export function existsInRoot(root: string, rel: string): boolean {
     }
     cur = next;
   }
-  return within(root, cur);
+  return within(root, cur) ? cur : null;
 }

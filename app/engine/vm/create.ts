@@ -21,6 +21,7 @@ import { mountsForCreate } from './mounts.js';
 import { parsePortSpecs } from '../../contract/port-spec.js';
 import { probeFree, refusePrivileged, refuseStoreClash } from '../ports/checks.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
+import { runSpecOf } from './seed/run.js';
 
 export interface CreateDeps {
   store: Store;
@@ -70,6 +71,10 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   if (kernelName !== null && !d.store.getKernel(kernelName)) {
     throw new BangerError(ErrorCodes.UNKNOWN_KERNEL, `unknown kernel "${kernelName}" (see banger kernel ls)`);
   }
+  if (input.run) {
+    if (!image) throw new BangerError(ErrorCodes.NO_RUN_COMMAND, '--run needs an image with an Entrypoint or Cmd');
+    runSpecOf(image);
+  }
   if (image && diskBytes < image.sizeBytes) {
     throw new BangerError(
       ErrorCodes.INVALID_SIZE,
@@ -104,6 +109,7 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     ports,
     userData,
     sshKeys,
+    ...(input.run ? { run: true } : {}),
   };
   // The disk first, the record last: a VM that exists can always be started (no start can
   // race the copy), and a failed copy leaves no record. The UNIQUE constraint still settles

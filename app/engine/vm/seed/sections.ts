@@ -18,6 +18,7 @@
 import type { ImageRecord, VmRecord } from '../../../contract/api.js';
 import { cloudInitSection, firstbootSection, keysSection } from './first-boot.js';
 import { mountsSection } from './mounts.js';
+import { runSection } from './run.js';
 
 export interface SeedContext {
   vm: VmRecord;
@@ -33,6 +34,7 @@ export interface SeedSection {
 }
 
 export const SECTIONS: SeedSection[] = [cloudInitSection, keysSection, mountsSection, firstbootSection];
+export const SECTIONS: SeedSection[] = [cloudInitSection, keysSection, firstbootSection, runSection];
 
 const SAFE = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
