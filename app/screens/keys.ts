@@ -28,6 +28,8 @@ export type ActionId =
   | 'image-shell'
   | 'build'
   | 'fetch-kernel'
+  | 'import-image'
+  | 'cancel-build'
   | 'focus-images'
   | 'focus-kernels'
   | 'filter'
@@ -103,6 +105,8 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   // Images
   { screen: 'images', key: 'b', label: 'build image', action: 'build', footer: true },
   { screen: 'images', key: 'f', label: 'fetch kernel', action: 'fetch-kernel', footer: true },
+  { screen: 'images', key: 'i', label: 'import image', action: 'import-image', footer: true },
+  { screen: 'images', key: 'x', label: 'cancel build', action: 'cancel-build' },
   { screen: 'images', key: 'd', label: 'delete', action: 'delete', footer: true },
   { screen: 'images', key: 'e', label: 'shell in image', action: 'image-shell', footer: true },
   { screen: 'images', key: 'enter', display: '⏎', label: 'details', action: 'details', footer: true },

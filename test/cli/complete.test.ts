@@ -49,8 +49,22 @@ test('static values: --from sources, completion shells, backends without an engi
 });
 
 test('file arguments fall back to file names; a remote command gets nothing', async () => {
-  const path = await complete(['image', 'import', 'alpine', ''], null);
-  assert.equal(path, { candidates: [], directive: 0 });
+  // image import's REF: the transports, and file names once the word is not one of them.
+  const ref = await complete(['image', 'import', 'alpine', ''], null);
+  assert.equal(
+    ref.candidates.map((c) => c.value),
+    ['docker://', 'oci:', 'oci-archive:', 'docker-archive:'],
+  );
+  assert.is(ref.directive, 0);
+  assert.equal(
+    (await complete(['image', 'import', 'alpine', 'oci'], null)).candidates.map((c) => c.value),
+    ['oci:', 'oci-archive:'],
+  );
+  assert.equal(await complete(['image', 'import', 'alpine', './'], null), { candidates: [], directive: 0 });
+  assert.equal(
+    (await complete(['image', 'import', 'a', 'oci:x', '--tls-verify', ''], null)).candidates.map((c) => c.value),
+    ['true', 'false'],
+  );
   assert.is((await complete(['kernel', 'add', 'k', './vmlinux', '--initrd', ''], null)).directive, 0);
   assert.equal(await complete(['vm', 'ssh', 'web', '--', ''], null), { candidates: [], directive: 4 });
   assert.is((await complete(['image', 'build', ''], null)).directive, 4, 'a new name: no suggestions, no files');

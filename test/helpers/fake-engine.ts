@@ -406,6 +406,7 @@ export class FakeEngine implements EngineApi {
     return this.artifacts.buildImage(input);
   }
   importImage(input: ImageImportInput): Promise<ImageRecord> {
+    this.calls.push({ method: 'importImage', args: [input] });
     return this.artifacts.importImage(input);
   }
   removeImage(name: string): Promise<void> {
@@ -416,6 +417,7 @@ export class FakeEngine implements EngineApi {
     return [...this.builds.values()];
   }
   cancelBuild(id: string): Promise<void> {
+    this.calls.push({ method: 'cancelBuild', args: [id] });
     return this.artifacts.cancelBuild(id);
   }
   async listKernels(): Promise<KernelRecord[]> {

@@ -18,8 +18,17 @@ async function withProgress<T>(
   run: () => Promise<T>,
 ): Promise<T> {
   let last = '';
+  let buildId: string | null = null;
+  // Ctrl-C cancels the build (which then leaves nothing) rather than leaving it running.
+  const onInt = () => {
+    if (buildId) void e.cancelBuild(buildId).catch(() => undefined);
+    else process.exit(130);
+  };
+  process.on('SIGINT', onInt);
   const off = e.subscribe((ev) => {
-    if (json || ev.type !== 'build' || ev.build.name !== name || ev.build.kind !== kind) return;
+    if (ev.type !== 'build' || ev.build.name !== name || ev.build.kind !== kind) return;
+    if (ev.build.state === 'running') buildId = ev.build.id;
+    if (json) return;
     const b = ev.build;
     const width = 30;
     const fill = Math.round((Math.max(0, Math.min(100, b.percent)) / 100) * width);
@@ -33,6 +42,7 @@ async function withProgress<T>(
     return await run();
   } finally {
     off();
+    process.off('SIGINT', onInt);
     if (ctx.isTTY && last) process.stderr.write('\n');
   }
 }
@@ -71,8 +81,8 @@ export async function imageImport(
       // Local paths resolved here: the engine's working directory is not ours.
       path: isTransportRef(ref) ? formatImageRef(parseImageRef(ref), (p) => resolve(p)) : resolve(ref),
       size: o.size,
-      platform: o.platform,
-      tlsVerify: o.tlsVerify === undefined ? undefined : parseBool('--tls-verify', o.tlsVerify),
+      ...(o.platform !== undefined ? { platform: o.platform } : {}),
+      ...(o.tlsVerify !== undefined ? { tlsVerify: parseBool('--tls-verify', o.tlsVerify) } : {}),
     }),
   );
   if (o.json) printJson(ctx, img);

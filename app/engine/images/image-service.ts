@@ -247,7 +247,8 @@ export class ImageService {
         sha256,
         buildLog: job.logPath,
         init,
-        ...(filled.config ? { config: filled.config } : {}),
+        // null rather than absent: the record returned is the one the store gives back.
+        config: filled.config ?? null,
         createdAt: new Date().toISOString(),
       });
       undo.commit();

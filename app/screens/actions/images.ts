@@ -5,6 +5,7 @@ import type { ActionHost } from '../host.js';
 import { confirmDialog } from '../widgets/dialogs.js';
 import { FormDialog } from '../widgets/form.js';
 import type { ActionId } from '../keys.js';
+import { cancelBuild, importImageForm } from './image-import.js';
 
 export const IMAGE_SOURCES = [...ENGINE_IMAGE_SOURCES];
 
@@ -19,6 +20,12 @@ export class ImageActions {
         return true;
       case 'fetch-kernel':
         this.fetchKernelForm();
+        return true;
+      case 'import-image':
+        importImageForm(this.host);
+        return true;
+      case 'cancel-build':
+        cancelBuild(this.host);
         return true;
       case 'image-shell':
         this.imageShellForm();

@@ -1,6 +1,6 @@
 // The Images screen over a headless terminal: images and kernels are two tables, each build
 // says what it makes (image or kernel), and d deletes whichever of image or kernel has the
-// focus (←/→ moves it), after asking.
+// focus (←/→ moves it), after asking; i imports an image and x cancels the running build.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PassThrough, Writable } from 'node:stream';
@@ -78,6 +78,34 @@ test('d with the kernels table focused deletes the kernel (after asking), not an
   press('\x1b[D', 'left');
   assert.is(view().focus, 'images');
   assert.ok(view().selected, 'the images table has the cursor again');
+});
+
+test('i imports an image: REF, platform and TLS from the form reach the engine', async () => {
+  press('i');
+  await until(() => handle.app.modalOpen, 'import form');
+  for (const ch of 'web2') press(ch);
+  press('\t', 'tab');
+  for (const ch of 'localhost:5000/web:1') press(ch);
+  press('\t', 'tab');
+  press('\t', 'tab');
+  press('\x1b[C', 'right'); // Verify TLS: true -> false
+  press('\r', 'enter');
+  await until(() => engine.calls.some((c) => c.method === 'importImage'), 'importImage');
+  const call = engine.calls.find((c) => c.method === 'importImage')!;
+  assert.equal(call.args[0], {
+    name: 'web2',
+    path: 'docker://localhost:5000/web:1',
+    platform: 'linux/amd64',
+    tlsVerify: false,
+  });
+});
+
+test('x cancels the running build, after asking', async () => {
+  await until(() => !handle.app.modalOpen, 'form closed');
+  press('x');
+  await until(() => handle.app.modalOpen, 'confirm');
+  press('y');
+  await until(() => engine.calls.some((c) => c.method === 'cancelBuild' && c.args[0] === 'k1'), 'cancelBuild k1');
 });
 
 test.run();

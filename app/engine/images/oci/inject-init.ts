@@ -1,7 +1,7 @@
 // An image with neither systemd nor busybox (a Debian-slim base, a static binary on scratch)
 // gets busybox as its init and tools: the binary at /bin/busybox and its applets wherever the
 // image has nothing of that name. dropbear follows in customize.ts, as for any busybox root.
-import { mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyInRoot, existsInRoot, symlinkInRoot } from '../rootfs-path.js';
 import { BUSYBOX_PACKAGES } from '../busybox-rootfs.js';
@@ -28,7 +28,13 @@ export async function ensureInit(root: string, debs: DebCache, work: string, job
     if (!rel || rel === 'bin/busybox' || rel.includes('..') || existsInRoot(root, rel)) continue;
     symlinkInRoot(root, rel, '/bin/busybox');
   }
-  for (const d of ['tmp', 'root'])
-    if (!existsInRoot(root, d)) mkdirSync(join(root, d), { mode: d === 'tmp' ? 0o1777 : 0o700 });
+  for (const [d, mode] of [
+    ['tmp', 0o1777],
+    ['root', 0o700],
+  ] as const) {
+    if (existsInRoot(root, d)) continue;
+    mkdirSync(join(root, d));
+    chmodSync(join(root, d), mode); // past the umask
+  }
   return true;
 }

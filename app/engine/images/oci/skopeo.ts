@@ -26,7 +26,7 @@ export const LAYOUT_TAG = 'banger';
 export async function skopeoCopy(job: BuildJob, o: CopyOptions): Promise<void> {
   const argv = ['skopeo', '--override-os', o.os, '--override-arch', o.arch];
   if (o.variant) argv.push('--override-variant', o.variant);
-  argv.push('copy', '--retry-times', '1');
+  argv.push('copy');
   if (o.src.startsWith('docker://') && !o.tlsVerify) argv.push('--src-tls-verify=false');
   argv.push('--dest-shared-blob-dir', o.blobDir, o.src, `oci:${o.layout}:${LAYOUT_TAG}`);
   const r = await job.run(argv, {
@@ -56,8 +56,14 @@ export function skopeoError(src: string, out: string): BangerError {
     is(/no image found in (image index|manifest list) for architecture|choosing image instance|no matching manifest/i)
   )
     return new BangerError(ErrorCodes.UNKNOWN_REF, `${src}: no image for this platform: ${why}`);
-  if (is(/manifest unknown|name unknown|not found|does not exist|no such image|unknown tag|reference .* not found/i))
+  if (
+    is(
+      /manifest unknown|name unknown|no descriptor found for reference|not found|does not exist|no such image|unknown tag|reference .* not found/i,
+    )
+  )
     return new BangerError(ErrorCodes.UNKNOWN_REF, `${src}: no such image or tag: ${why}`);
+  // The rest are network failures, which only a registry has; a local file is unreadable.
+  if (!src.startsWith('docker://')) return new BangerError(ErrorCodes.INVALID_ARGUMENT, `cannot import ${src}: ${why}`);
   if (is(/server gave HTTP response to HTTPS client/i))
     return new BangerError(
       ErrorCodes.REGISTRY_UNREACHABLE,

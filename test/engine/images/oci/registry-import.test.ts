@@ -1,4 +1,3 @@
-// test-run: group oci
 // `banger image import NAME docker://...` against a real docker-registry on loopback in a
 // network namespace made here, filled by `skopeo copy` from layouts built by hand
 // (fixtures.ts): the filesystem (whiteouts, owners, modes, links, devices, xattrs), the config
@@ -19,8 +18,6 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageService } from '../../../../app/engine/images/image-service.js';
-import { BangerError } from '../../../../app/base/errors.js';
-import type { ProcessRunner } from '../../../../app/base/process.js';
 import { which } from '../../../../app/base/process.js';
 import { resolvePaths, ensureBaseDirs } from '../../../../app/base/paths.js';
 import { testCacheDir } from '../../../helpers/cache.js';
@@ -37,21 +34,13 @@ import {
   type Descriptor,
 } from './fixtures.js';
 import { startRegistry, registryBlob, type Registry } from './registry.js';
+import { code, inNetns } from './helpers.js';
 
 const reason = firstReason(
   NEEDS_ROOT,
   missingReason(['skopeo', 'docker-registry', 'debugfs'].filter((b) => !which(b))),
 );
-const it0 = runIf(test, reason);
-const it = (n: string, fn: () => Promise<void>) =>
-  it0(n, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      console.error('FAIL', n, e);
-      throw e;
-    }
-  });
+const it = runIf(test, reason);
 
 let env: Env;
 let svc: ImageService;
@@ -60,28 +49,6 @@ let reg: Registry;
 let dir: string;
 let busyboxManifest: Descriptor;
 const images: Record<string, string> = {};
-
-/** Every command of the import runs inside the namespace, where the registry is. */
-function inNetns(runner: ProcessRunner, name: string, extraEnv: Record<string, string>): ProcessRunner {
-  return new Proxy(runner, {
-    get(t, k) {
-      if (k === 'run')
-        return (argv: string[], o: Parameters<ProcessRunner['run']>[1] = {}) =>
-          t.run(['ip', 'netns', 'exec', name, ...argv], { ...o, env: { ...extraEnv, ...o?.env } });
-      return Reflect.get(t, k);
-    },
-  });
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    assert.instance(err, BangerError);
-    return (err as BangerError).code;
-  }
-  throw new Error('expected a BangerError');
-}
 
 function assertNothingLeft(name: string): void {
   assert.is(env.store.getImage(name), null);
@@ -92,16 +59,10 @@ function assertNothingLeft(name: string): void {
   );
 }
 
-test.before(async () => {
-  try {
-    await setup();
-  } catch (e) {
-    console.error('SETUP', e);
-    throw e;
-  }
-});
+// uvu drops an error thrown by a hook without a word: say it, then fail every test.
+test.before(() => (reason ? undefined : setup().catch((e) => (console.error('setup failed:', e), Promise.reject(e)))));
+
 async function setup(): Promise<void> {
-  if (reason) return;
   dir = mkdtempSync(join(tmpdir(), 'banger-oci-'));
   env = makeEnv();
   // A layer cache of this run's own (the debs come from the shared test cache).
@@ -169,7 +130,7 @@ test.after(async () => {
   } catch (e) {
     console.error('AFTER', e);
   }
-  if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
 });
 
 function envOf(e: Env): Record<string, string> {
