@@ -3,7 +3,6 @@
 // Verbs and flags come from the command tree; VM, image, kernel and backend names from a
 // running engine only (completion never starts one), given up on after 200 ms. Directive 16
 // (Cobra's FilterDirs) asks the shell for directory names only (vm create --mount HOSTDIR).
-// running engine only (completion never starts one), given up on after 200 ms.
 import { IMAGE_TRANSPORTS } from '../contract/image-ref.js';
 import type { Command, Option } from 'commander';
 import { BACKENDS, IMAGE_SOURCES, type VmRecord } from '../contract/api.js';

@@ -2,21 +2,28 @@
 import { vmStateVerbs } from './tree-vm-state.js';
 import { vmExecVerbs } from './tree-vm-exec.js';
 import { vmMountVerbs } from './tree-vm-mount.js';
-import { JSON_HELP, arg, flag, repeated, valued, verb, whole, withDefaults, type Cmd, type Runtime } from './program.js';
 import { vmPortVerbs } from './tree-vm-ports.js';
-import { JSON_HELP, arg, repeated, valued, verb, whole, withDefaults, type Cmd, type Runtime } from './program.js';
+import {
+  JSON_HELP,
+  arg,
+  flag,
+  repeated,
+  valued,
+  verb,
+  whole,
+  withDefaults,
+  type Cmd,
+  type Runtime,
+} from './program.js';
 
 const vm = () => import('./commands/vm.js');
 const metrics = () => import('./commands/metrics.js');
 
-function vmRecordVerbs(g: Cmd, r: Runtime): void {
+function vmCreateVerb(g: Cmd, r: Runtime): void {
   verb(
     g,
     'create',
-    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--mount HOSTDIR[:GUESTDIR][:ro]]... [--start] [--json]',
-    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--publish [ADDR:]HOSTPORT:GUESTPORT[/PROTO]]... [--start] [--json]',
-    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--user-data FILE] [--ssh-key FILE]... [--start] [--json]',
-    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--run] [--start] [--json]',
+    'NAME|--name NAME [--image I] [--kernel K] [--vcpus N] [--memory MiB] [--disk SIZE] [--backend B] [--boot-args ARGS] [--stop-timeout SECONDS] [--mount HOSTDIR[:GUESTDIR][:ro]]... [--publish [ADDR:]HOSTPORT:GUESTPORT[/PROTO]]... [--user-data FILE] [--ssh-key FILE]... [--run] [--start] [--json]',
     'create a VM (and start it with --start)',
     'banger vm create web',
     'banger vm create web --image default --vcpus 2 --memory 1024 --disk 4G --start',
@@ -57,10 +64,15 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
         '--mount <SPEC>',
         'share HOSTDIR[:GUESTDIR][:ro] with the guest (repeatable; GUESTDIR defaults to HOSTDIR; qemu backend)',
         'dir',
+      ),
+    )
+    .addOption(
+      repeated(
         '--publish <SPEC>',
         'publish a guest port on the host: [ADDR:]HOSTPORT:GUESTPORT[/tcp|/udp], ADDR 127.0.0.1 unless given (repeatable)',
       ),
     )
+    .addOption(
       valued(
         '--user-data <FILE>',
         'first-boot config: a #cloud-config file or a #! script, at most 1 MiB (docs/first-boot.md)',
@@ -82,6 +94,9 @@ function vmRecordVerbs(g: Cmd, r: Runtime): void {
       return []; // no context (completion): no host defaults to show
     }
   });
+}
+
+function vmListVerbs(g: Cmd, r: Runtime): void {
   verb(g, 'ls', '[--json]', 'list VMs', 'banger vm ls', 'banger vm ls --json')
     .option('--json', JSON_HELP)
     .action((o) => r.run(vm().then((m) => m.ls(r.ctx(), o))));
@@ -196,8 +211,9 @@ export function vmGroup(root: Cmd, r: Runtime, rest: () => string[]): void {
   const g = root
     .command('vm')
     .usage('VERB [...]')
-    .description('create, start, ssh, exec, cp, suspend, clone and snapshot VMs');
-  vmRecordVerbs(g, r);
+    .description('create, start, ssh, exec, cp, suspend, clone and snapshot VMs; share folders and publish ports');
+  vmCreateVerb(g, r);
+  vmListVerbs(g, r);
   vmLifecycleVerbs(g, r);
   vmAccessVerbs(g, r, rest);
   vmExecVerbs(g, r, rest);

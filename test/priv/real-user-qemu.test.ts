@@ -7,8 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineStatus, VmRecord } from '../../app/contract/api.js';
 import { which } from '../../app/base/process.js';
@@ -21,7 +20,6 @@ import { noRootBangerProcesses, ownedByUser, skipReason, TestUser, uidOf, type R
 const net = { bridge: '', subnet: '' };
 const DNS_PORT = 10054;
 const USER_PAGE = 'first boot as the user';
-const PACKAGES = ['busybox-static', 'dropbear-bin', 'libtomcrypt1', 'libtommath1', 'linux-image-'];
 const missing = ['qemu-system-x86_64', 'dig', 'ssh', 'apt-get']
   .filter((b) => !which(b, `${process.env.PATH}:/usr/sbin:/sbin`))
   .join(', ');

@@ -80,6 +80,14 @@ test('files: unreadable, too large, not user-data, a private key: each a clear e
   assert.match(fail({ sshKey: '/f/missing.pub' }).error, /cannot read the ssh key file: no such file/);
 });
 
+test("user-data keys banger's own runner ignores: a warning beside the input, as the CLI prints", () => {
+  files['/f/cc'] = '#cloud-config\npackages: [vim]\nruncmd: [touch /ok]\n';
+  const r = parse({ userData: '/f/cc' }) as { input: { userData?: string }; warning?: string };
+  assert.is(r.input.userData, files['/f/cc']);
+  assert.match(r.warning ?? '', /ignores packages/);
+  assert.not.ok('warning' in (parse({ userData: '/f/user-data' }) as object), 'a script: nothing to warn about');
+});
+
 test('paths as a shell would expand them: ~ and relative', () => {
   assert.is(expandPath('~/.ssh/id.pub'), `${homedir()}/.ssh/id.pub`);
   assert.is(expandPath('keys/a.pub', '/home/me'), '/home/me/keys/a.pub');

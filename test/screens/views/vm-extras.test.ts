@@ -57,15 +57,7 @@ const key = (ch: string, name = ch, extra: object = {}) =>
   handle.screen.program.emit('keypress', ch, { name, full: name, sequence: ch, ...extra });
 const type = (s: string) => [...s].forEach((c) => key(c));
 const tab = (n = 1) => Array.from({ length: n }, () => key('\t', 'tab'));
-// The fields the mounts, ports, seed and ocirun branches add to VmCreateInput (contract: rules.md).
-type CreateInput = VmCreateInput & {
-  mounts?: string[];
-  publish?: string[];
-  userData?: string;
-  sshKeys?: string[];
-  run?: boolean;
-};
-const creates = () => engine.calls.filter((c) => c.method === 'createVm').map((c) => c.args[0] as CreateInput);
+const creates = () => engine.calls.filter((c) => c.method === 'createVm').map((c) => c.args[0] as VmCreateInput);
 
 /** Put a VM into the fake engine as the contract records it, and tell the TUI. */
 function putVm(name: string, extra: Partial<VmRecord>): void {

@@ -33,8 +33,7 @@ export interface SeedSection {
   files(ctx: SeedContext): SeedFiles;
 }
 
-export const SECTIONS: SeedSection[] = [cloudInitSection, keysSection, mountsSection, firstbootSection];
-export const SECTIONS: SeedSection[] = [cloudInitSection, keysSection, firstbootSection, runSection];
+export const SECTIONS: SeedSection[] = [cloudInitSection, keysSection, mountsSection, firstbootSection, runSection];
 
 const SAFE = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
