@@ -1,8 +1,9 @@
 // The test runner: uvu over every test/**/*.test.ts (or those whose path matches the pattern in
 // argv[2]), the files spread over worker processes (one per core; --jobs N or
 // BANGER_TEST_JOBS=N, 1 for one process as before), then the skipped tests grouped by reason and
-// one closing line "N passed, N failed, N skipped" that CI reads. A file that shares host state
-// says `// test-run: alone (why)` and runs with no other file beside it.
+// the slowest 15 files with their wall time, and one closing line "N passed, N failed, N
+// skipped" that CI reads. A file that shares host state says `// test-run: alone (why)` (nothing
+// beside it) or `// test-run: group NAME... (why)` (never beside a file of the same group).
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -24,11 +25,14 @@ const results: FileResult[] = [];
 
 const busyGroups = new Set<string>();
 
-/** The next file whose group is not running now (a worker with none left to take stops). */
+/** The next file none of whose groups is running now (a worker with none left to take stops). */
 function takeNext(queue: TestFile[]): TestFile | null {
-  const i = queue.findIndex((f) => !f.group || !busyGroups.has(f.group));
+  const i = queue.findIndex((f) => f.groups.every((g) => !busyGroups.has(g)));
   return i < 0 ? null : queue.splice(i, 1)[0];
 }
+
+const hold = (f: TestFile | null, on: boolean) =>
+  f?.groups.forEach((g) => (on ? busyGroups.add(g) : busyGroups.delete(g)));
 
 /** Run `files` on `n` workers, each taking the next file when it is done with one. */
 function pool(files: TestFile[], n: number): Promise<void> {
@@ -42,9 +46,9 @@ function pool(files: TestFile[], n: number): Promise<void> {
       });
       let current: TestFile | null = null;
       const next = () => {
-        if (current?.group) busyGroups.delete(current.group);
+        hold(current, false);
         current = takeNext(queue);
-        if (current?.group) busyGroups.add(current.group);
+        hold(current, true);
         if (current) child.send({ name: current.name, file: current.file });
         else child.send('stop');
       };
@@ -56,7 +60,7 @@ function pool(files: TestFile[], n: number): Promise<void> {
         if (!current) return resolve(); // it was told to stop
         // Died mid-file: that file fails, a new worker takes the rest.
         report(died(current, code, signal));
-        if (current.group) busyGroups.delete(current.group);
+        hold(current, false);
         void worker().then(resolve);
       });
     });
@@ -91,10 +95,19 @@ function summary(ms: number): void {
       for (const n of names) write(`      ${n}\n`);
     }
   }
+  slowest(15);
   // uvu's total leaves the skipped out.
   const failed = total - passed + (unread ? 1 : 0);
   write(`\n${passed} passed, ${failed} failed, ${skips} skipped\n`);
   if (failed > 0) process.exitCode = 1;
+}
+
+/** The n files that took longest (wall time each, in its worker): where the suite's time goes. */
+function slowest(n: number): void {
+  const top = [...results].sort((a, b) => b.ms - a.ms).slice(0, n);
+  if (!top.length) return;
+  write(`\nSlowest files (wall time):\n`);
+  for (const r of top) write(`  ${(r.ms / 1000).toFixed(1).padStart(6)} s  ${r.file}\n`);
 }
 
 const t0 = Date.now();

@@ -124,6 +124,14 @@ export interface VmPaths {
   vmmSocket: (backend: 'firecracker' | 'qemu') => string;
 }
 
+/**
+ * The ssh master's control socket of a VM (vm exec/cp; the engine closes it when the VM stops):
+ * keyed by id and IP, so a VM back with a new address starts afresh.
+ */
+export function sshControlPath(runtimeDir: string, id: string, ip: string): string {
+  return join(runtimeDir, 'ssh', `${sha256Hex(`${id}@${ip}`).slice(0, 24)}.sock`);
+}
+
 export function vmPaths(p: Pick<Paths, 'vmsDir' | 'runtimeDir'>, vmId: string): VmPaths {
   const dir = join(p.vmsDir, vmId);
   const runtimeDir = join(vmRuntimeRoot(p), vmId);

@@ -52,5 +52,7 @@ export function verbFor(argv: string[]): string[] | null {
   // Firecracker under its jailer (jailer.ts's argv), and removing one jail after its VM.
   if (a[0] === '--id' && basename(cmd).includes('jailer') && cmd.startsWith('/')) return ['jailer', cmd, ...a];
   if (cmd === 'rm' && eq(a, ['-rf', '--one-file-system', '--', null]) && a[3].startsWith('/')) return ['jail-rm', a[3]];
+  // A normal user's debian build (debian-rootfs.ts): the verb checks suite, mirror, packages and output.
+  if (cmd === 'debootstrap-image' && a.length === 4) return ['debootstrap-image', ...a];
   return null;
 }

@@ -49,9 +49,11 @@ export async function copy(t: ExecTarget, runner: ProcessRunner, p: CpPlan, o: {
   return copyOut(t, runner, p, o);
 }
 
-// $1 target, $2 the name inside the tar ('' for a stream: extract into $1, a directory).
+// $1 target, $2 the name inside the tar ('' for a stream: extract into $1, a directory; '.' for
+// a directory's contents, Docker's SRC/.: into $1, made when missing).
 const IN_SCRIPT = `set -e
 dst=$1; base=$2
+case $dst in */) [ -d "$dst" ] || { echo "no such directory in the guest: $dst" >&2; exit ${E_MISSING}; } ;; esac
 if [ -z "$base" ]; then
   [ -d "$dst" ] || { echo "not a directory in the guest: $dst" >&2; exit ${E_MISSING}; }
   exec tar -x -f - -C "$dst"
@@ -61,16 +63,26 @@ if [ -d "$dst" ]; then parent=$dst; name=$base; else parent=$(dirname "$dst"); n
 tmp=$(mktemp -d "$parent/.banger-cp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 tar -x -f - -C "$tmp"
-if [ -d "$tmp/$base" ] && [ -d "$parent/$name" ]; then cp -a "$tmp/$base/." "$parent/$name/"
-else mv -f "$tmp/$base" "$parent/$name"; fi`;
+from="$tmp/$base"; [ "$base" != . ] || from=$tmp
+if [ -d "$from" ] && [ -d "$parent/$name" ]; then cp -a "$from/." "$parent/$name/"
+else mv -f "$from" "$parent/$name"; fi`;
 
-// $1 source, $2 'r' when directories may go.
+// $1 source, $2 'r' when directories may go, $3 'c' for a directory's contents (NAME:DIR/.).
 const OUT_SCRIPT = `set -e
 src=$1
 [ -e "$src" ] || [ -L "$src" ] || { echo "no such file or directory in the guest: $src" >&2; exit ${E_MISSING}; }
 if [ -d "$src" ] && [ "$2" != r ]; then echo "$src is a directory in the guest (use -r)" >&2; exit ${E_IS_DIR}; fi
+if [ "$3" = c ]; then
+  [ -d "$src" ] || { echo "not a directory in the guest: $src" >&2; exit ${E_MISSING}; }
+  cd "$src"; exec tar -c -f - .
+fi
 cd "$(dirname "$src")"
 exec tar -c -f - "$(basename "$src")"`;
+
+/** Docker's SRC/. (and "."): the directory's contents, not the directory. */
+export function isContents(path: string): boolean {
+  return /(^|\/)\.$/.test(path);
+}
 
 async function copyIn(t: ExecTarget, runner: ProcessRunner, p: CpPlan, o: { recursive: boolean }): Promise<CpResult> {
   let base = '';
@@ -80,10 +92,21 @@ async function copyIn(t: ExecTarget, runner: ProcessRunner, p: CpPlan, o: { recu
     const abs = resolve(p.local);
     if (statSync(abs).isDirectory() && !o.recursive)
       throw new BangerError(ErrorCodes.INVALID_ARGUMENT, `${p.local} is a directory (use -r)`);
-    base = basename(abs);
+    base = isContents(p.local) ? '.' : basename(abs);
     // Owned by root in the guest (the user we log in as), whoever owns it here.
     tar = runner.spawn(
-      ['tar', '-c', '-f', '-', '--owner=0', '--group=0', '--numeric-owner', '-C', dirname(abs), base],
+      [
+        'tar',
+        '-c',
+        '-f',
+        '-',
+        '--owner=0',
+        '--group=0',
+        '--numeric-owner',
+        '-C',
+        base === '.' ? abs : dirname(abs),
+        base,
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: false,
@@ -99,13 +122,16 @@ async function copyIn(t: ExecTarget, runner: ProcessRunner, p: CpPlan, o: { recu
 }
 
 async function copyOut(t: ExecTarget, runner: ProcessRunner, p: CpPlan, o: { recursive: boolean }): Promise<CpResult> {
-  const words = ['sh', '-c', OUT_SCRIPT, 'banger-cp', p.remote, o.recursive || p.local === '-' ? 'r' : ''];
+  const contents = isContents(p.remote) ? 'c' : '';
+  const words = ['sh', '-c', OUT_SCRIPT, 'banger-cp', p.remote, o.recursive || p.local === '-' ? 'r' : '', contents];
   if (p.local === '-') {
     check(p, await remote(t, runner, words, 'ignore', 'inherit'));
     return { vm: p.vm, direction: 'out', source: `${p.vm}:${p.remote}`, target: '-' };
   }
-  const name = posix.basename(p.remote);
+  const name = contents ? '.' : posix.basename(p.remote);
   const local = resolve(p.local);
+  if (/\/$/.test(p.local) && !(existsSync(local) && statSync(local).isDirectory()))
+    throw new BangerError(ErrorCodes.NOT_FOUND, `no such directory: ${p.local}`);
   const into = existsSync(local) && statSync(local).isDirectory();
   const parent = into ? local : dirname(local);
   const target = into ? join(local, name) : local;

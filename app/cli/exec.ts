@@ -4,8 +4,7 @@
 // in vsock (vhost-vsock vs a Unix-socket proxy), the busybox image would need an agent built
 // and kept in step with the host, and ssh already gives auth, separate streams, exit codes and
 // ptys on both backends; a warm master leaves ssh's per-exec cost at a channel open.
-import { createHash } from 'node:crypto';
-import { existsSync, openSync, closeSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { constants as osConstants } from 'node:os';
@@ -13,7 +12,7 @@ import type { StdioOptions } from 'node:child_process';
 import type { EngineApi } from '../contract/api.js';
 import type { ProcessRunner } from '../base/process.js';
 import { BangerError, ErrorCodes } from '../base/errors.js';
-import { ensurePrivateDir } from '../base/paths.js';
+import { ensurePrivateDir, sshControlPath } from '../base/paths.js';
 import { clientSsh, type SshPaths } from './ssh.js';
 
 /** How long an idle master stays (seconds): long enough for a script's run of execs. */
@@ -22,18 +21,16 @@ const PERSIST_S = 600;
 const LOCK_STALE_MS = 15_000;
 
 export interface ExecTarget {
-  /** ssh argv through the master, ending with root@IP: append the remote words. */
+  /** ssh argv ending with root@IP (through the master, or a connection of its own): append the remote words. */
   argv: string[];
   controlPath: string;
-  /** Is the master still up? (after an exit 255: ssh's failure or the command's own 255) */
+  /** Through the master (this process holds its one session), or a connection of its own. */
+  via: 'master' | 'direct';
+  /** Is the master still up? (after an exit 255: ssh's failure or the command's own 255; direct: true) */
   masterAlive(): Promise<boolean>;
 }
 
-/** The control socket of a VM: keyed by id and IP, so a VM back with a new address starts afresh. */
-export function controlPathFor(runtimeDir: string, id: string, ip: string): string {
-  const key = createHash('sha256').update(`${id}@${ip}`).digest('hex').slice(0, 24);
-  return join(runtimeDir, 'ssh', `${key}.sock`);
-}
+export { sshControlPath as controlPathFor };
 
 function withOptions(argv: string[], extra: string[]): string[] {
   return [argv[0], ...extra, ...argv.slice(1)];
@@ -48,7 +45,7 @@ export async function execTarget(
 ): Promise<ExecTarget> {
   const { argv: base, vm } = await clientSsh(engine, paths, name);
   ensurePrivateDir(join(paths.runtimeDir, 'ssh'));
-  const controlPath = controlPathFor(paths.runtimeDir, vm.id, vm.ip!);
+  const controlPath = sshControlPath(paths.runtimeDir, vm.id, vm.ip!);
   // ssh binds PATH.<16 random chars> first; a Unix socket path has 107 bytes at most.
   if (Buffer.byteLength(controlPath) + 17 > 107)
     throw new BangerError(
@@ -57,12 +54,68 @@ export async function execTarget(
     );
   // A connect to the master's socket, not `ssh -O check`: no process, well under a millisecond.
   const check = () => socketAnswers(controlPath);
+  // One session at a time on the master (see takeSession); a second one meanwhile goes alone.
+  if (!takeSession(controlPath))
+    return {
+      argv: withOptions(base, ['-o', 'ControlMaster=no', '-o', 'ControlPath=none', '-o', 'ConnectTimeout=10']),
+      controlPath,
+      via: 'direct',
+      masterAlive: () => Promise.resolve(true),
+    };
   if (!(await check())) await oneMaster(controlPath, () => startMaster(runner, base, controlPath, vm.name));
   return {
     argv: withOptions(base, ['-o', 'ControlMaster=no', '-o', `ControlPath=${controlPath}`]),
     controlPath,
+    via: 'master',
     masterAlive: check,
   };
+}
+
+/*
+ * Why one session at a time on the master: the busybox guest's dropbear (2022.83) sometimes
+ * ends a new session channel, EOF then CLOSE with no exec reply and no exit status, while
+ * other sessions on the same connection end around it; the command may have started (it is
+ * then cut off) and the mux client exits 255 with nothing on stderr. Four parallel execs
+ * through one master hit it in 9 of 15 rounds here, never one at a time, and never on a
+ * connection of its own. So this process holds the master's session slot (a lock file with
+ * its pid, gone at exit) and a banger that finds it taken opens its own connection: parallel
+ * execs pay a handshake each, sequential ones keep the warm master. A retry could not be
+ * made safe: the cut-off command may have done part of its work.
+ */
+export function takeSession(controlPath: string): boolean {
+  const lock = `${controlPath}.session`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
+      process.once('exit', () => {
+        if (readOr(lock) === String(process.pid)) rmSync(lock, { force: true });
+      });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const holder = Number(readOr(lock));
+    if (holder > 0 && pidAlive(holder)) return false;
+    rmSync(lock, { force: true }); // left by a banger that was killed
+  }
+  return false;
+}
+
+function readOr(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Does a live master listen on path? (a dead master leaves its socket file behind) */
@@ -160,10 +213,19 @@ export interface ExecOptions {
   tty?: boolean;
 }
 
+/**
+ * The remote command line: the words, then `exit $?`, so the guest's shell waits for the
+ * command instead of exec'ing it and reports a death by signal N as 128+N (as a shell does),
+ * where ssh would give 255.
+ */
+export function remoteLine(words: string[]): string {
+  return `${shellQuote(words)}; exit $?`;
+}
+
 /** Run words in the guest with this terminal's streams; the command's exit code, never ssh's 255. */
 export async function execIn(t: ExecTarget, runner: ProcessRunner, name: string, words: string[], o: ExecOptions) {
   const flags = [o.tty ? '-tt' : '-T', ...(o.stdin ? [] : ['-n'])];
-  const p = runner.spawn([...withOptions(t.argv, flags), '--', shellQuote(words)], {
+  const p = runner.spawn([...withOptions(t.argv, flags), '--', remoteLine(words)], {
     stdio: [o.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
     detached: false,
   });

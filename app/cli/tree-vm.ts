@@ -211,7 +211,7 @@ export function vmGroup(root: Cmd, r: Runtime, rest: () => string[]): void {
   const g = root
     .command('vm')
     .usage('VERB [...]')
-    .description('create, start, ssh, exec, cp, suspend, clone and snapshot VMs; share folders and publish ports');
+    .description('create, start, ssh, exec, cp, suspend, clone and snapshot VMs');
   vmCreateVerb(g, r);
   vmListVerbs(g, r);
   vmLifecycleVerbs(g, r);

@@ -109,8 +109,9 @@ export class Engine implements EngineApi {
       network: p.network,
       dns: p.dns,
       console: p.console,
-      seed: p.seed ?? null,
+      runner: p.runner,
       forwards: this.forwards,
+      seed: p.seed ?? null,
     });
     // An exit the lifecycle could not record (disk full, database busy) is set right by a reconcile.
     this.vms.onReconcileNeeded = () => this.reconcile();

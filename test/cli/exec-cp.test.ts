@@ -3,11 +3,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCpArgs } from '../../app/cli/cp.js';
-import { controlPathFor, shellQuote } from '../../app/cli/exec.js';
+import { controlPathFor, remoteLine, shellQuote, takeSession } from '../../app/cli/exec.js';
 import { complete } from '../../app/cli/complete.js';
 import { BangerError } from '../../app/base/errors.js';
 
@@ -52,6 +52,37 @@ test('remote words survive the guest shell whole', () => {
   const words = ['printf', '%s|', 'a b', "it's", '$HOME', '`x`', '', 'plain/path'];
   const out = spawnSync('sh', ['-c', shellQuote(words)], { encoding: 'utf8' }).stdout;
   assert.is(out, "a b|it's|$HOME|`x`||plain/path|");
+});
+
+test('the remote line keeps the exit code and turns a death by signal N into 128+N', () => {
+  const sh = (words: string[]) => spawnSync('sh', ['-c', remoteLine(words)]).status;
+  assert.is(sh(['sh', '-c', 'exit 3']), 3);
+  assert.is(sh(['true']), 0);
+  assert.is(sh(['sh', '-c', 'kill -9 $$']), 137, 'SIGKILL: 128+9, not ssh 255');
+  assert.is(sh(['sh', '-c', 'kill -TERM $$']), 143);
+});
+
+test('one session at a time on a master: a second banger goes alone; a dead holder is taken over', () => {
+  const cp = join(mkdtempSync(join(tmpdir(), 'banger-sess-')), 'x.sock');
+  assert.ok(takeSession(cp), 'the first takes the slot');
+  assert.is(readFileSync(`${cp}.session`, 'utf8'), String(process.pid), 'with its pid');
+  assert.not.ok(takeSession(cp), 'held by a live banger: go alone');
+  const dead = spawnSync('true').pid!;
+  writeFileSync(`${cp}.session`, String(dead));
+  assert.ok(takeSession(cp), 'left by a dead banger: taken over');
+  // Released when the holder exits.
+  const child = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import('${join(import.meta.dirname, '../../app/cli/exec.ts')}').then((m) => m.takeSession('${cp}2'))`,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.is(child.status, 0, child.stderr);
+  assert.not.ok(existsSync(`${cp}2.session`), 'gone with its holder');
 });
 
 test('one control socket per VM id and IP: a new address is a new master', () => {

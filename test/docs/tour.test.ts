@@ -1,4 +1,4 @@
-// test-run: alone (boots QEMU guests under TCG as root and as a useradd user: needs a core of its own and the host-users locks)
+// test-run: group guest host-users (boots QEMU guests under TCG as root and as a useradd user: one guest at a time, and the host-users locks)
 // The README's five-minute tour followed word for word (test/docs/tour.ts), on a machine as
 // fresh as a test can make one: as root with a throwaway /root (a private mount namespace binds
 // a temp dir over it, so ssh's ~/.ssh/config and banger's XDG dirs are the test's, never root's

@@ -12,6 +12,9 @@ import { testCacheDir } from '../helpers/cache.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
+/** What a finished command gave (RunResult, or the user fixture's Result). */
+export type Output = Pick<RunResult, 'code' | 'stdout' | 'stderr'>;
+
 export interface RunResult {
   code: number;
   stdout: string;
@@ -184,7 +187,7 @@ export function killByEnv(marker: string): number[] {
 }
 
 /** Parse JSON output, with the raw text in the error when it is not JSON. */
-export function json<T>(r: RunResult, what: string): T {
+export function json<T>(r: Output, what: string): T {
   try {
     return JSON.parse(r.stdout) as T;
   } catch {
@@ -193,7 +196,7 @@ export function json<T>(r: RunResult, what: string): T {
 }
 
 /** r, after asserting it exited 0 (the message carries both streams). */
-export function ok(r: RunResult, what: string): RunResult {
+export function ok<R extends Output>(r: R, what: string): R {
   assert.is(r.code, 0, `${what} failed (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r;
 }

@@ -1,4 +1,4 @@
-// test-run: alone (boots QEMU guests under TCG: their boot timeouts assume a core of their own)
+// test-run: group guest (boots a QEMU guest under TCG: one guest at a time, beside the unit files, so each keeps a core)
 // VM state you can keep, on a real QEMU guest inside a throwaway network namespace: pause (the
 // guest's counter stops and the VMM idles), snapshot, change the disk and the memory, restore
 // (the file is back and the counter continues from the snapshot's value), snapshot records and
@@ -14,6 +14,7 @@ import { resolvePaths, vmPaths } from '../../app/base/paths.js';
 import type { EventRecord, SnapshotRecord, VmRecord } from '../../app/contract/api.js';
 import { firstReason, missingReason, NEEDS_ROOT, runIf } from '../helpers/skip.js';
 import { alive, banger, json, killByEnv, Netns, readOr, run, sleep, waitFor, ok, qemuEnv } from './harness.js';
+import { debKernel } from './deb-kernel.js';
 
 const missing = [
   ['qemu-system-x86_64', 'qemu-system-x86'],
@@ -53,7 +54,7 @@ e2e('pause, snapshot, restore and image shell on a real QEMU guest', async () =>
   try {
     const build = { ...base, BANGER_NETWORK: 'none', BANGER_DNS_ADDR: '127.0.0.1:0' };
     ok(await banger(null, ['image', 'build', 'bb', '--from', 'busybox'], build, 180_000), 'image build');
-    ok(await banger(null, ['kernel', 'fetch', 'deb'], build, 300_000), 'kernel fetch');
+    await debKernel((args, ms) => banger(null, args, build, ms)); // fetched once, then cached
     ok(await banger(null, ['engine', 'stop'], build), 'engine stop (build engine)');
 
     ns = await Netns.create(`banger-snap-${process.pid}`);

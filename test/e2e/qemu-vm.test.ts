@@ -1,4 +1,4 @@
-// test-run: alone (boots QEMU guests under TCG: their boot timeouts assume a core of their own)
+// test-run: group guest (boots a QEMU guest under TCG: one guest at a time, beside the unit files, so each keeps a core)
 // End to end, with nothing faked: the real CLI builds the busybox image and fetches Debian's
 // cloud kernel (in the root namespace: apt needs the registry), then, inside a throwaway
 // network namespace, boots two QEMU microvm guests through the engine, resolves NAME.vm with

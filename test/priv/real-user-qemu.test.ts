@@ -1,9 +1,10 @@
-// test-run: group host-users (each adds a host user, its sudoers drop-in and entry point: useradd/visudo take host-wide locks)
+// test-run: group host-users guest (boots a QEMU guest under TCG, one at a time; each adds a host user, its sudoers drop-in and entry point: useradd/visudo take host-wide locks)
 // A real QEMU guest run by a normal user: a user made with useradd builds the busybox image
 // and fetches the kernel (offline, from .debs copied into their own cache), and with the
-// sudoers drop-in boots a guest inside a throwaway netns; it answers SSH and NAME.vm, QEMU
-// and the engine run as the user, the user's files are theirs; their --user-data ran and their
-// --ssh-key key logs in (the seed drive made as them). Then everything is removed.
+// sudoers drop-in boots a guest inside a throwaway netns; it answers SSH and NAME.vm, vm exec
+// and vm cp work as the user (exec-checks.ts), QEMU and the engine run as the user, the user's
+// files are theirs; their --user-data ran and their --ssh-key key logs in (the seed drive made
+// as them). Then everything is removed.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
@@ -13,7 +14,9 @@ import type { EngineStatus, VmRecord } from '../../app/contract/api.js';
 import { which } from '../../app/base/process.js';
 import { vmPaths } from '../../app/base/paths.js';
 import { runIf } from '../helpers/skip.js';
+import { cpTree, execChecks } from '../e2e/exec-checks.js';
 import { fillCache } from './guest-debs.js';
+import { giveDebs, userCli } from './user-guest.js';
 import { noRootBangerProcesses, ownedByUser, skipReason, TestUser, uidOf, type Result } from './user-fixture.js';
 
 /** The network root's apply chose for the user (their config sets none, as a new user's). */
@@ -46,10 +49,7 @@ t.before(async (ctx) => {
   const u = ctx.u;
   await u.privateDevices({ kvm: false });
   // The user's own cache: their build runs offline from these copies.
-  const cache = join(u.home, '.cache', 'banger');
-  execFileSync('install', ['-d', '-o', u.user, '-g', u.user, '-m', '0700', join(u.home, '.cache'), cache]);
-  execFileSync('install', ['-d', '-o', u.user, '-g', u.user, '-m', '0700', join(cache, 'debs')]);
-  execFileSync('install', ['-o', u.user, '-g', u.user, '-m', '0644', '-t', join(cache, 'debs'), ...debs]);
+  giveDebs(u, debs);
   ok(await u.setup('--apply'), 'setup sudoers --apply');
   const policy = JSON.parse(readFileSync(join(u.privDir, 'users', `${u.user}.json`), 'utf8'));
   [net.bridge, net.subnet] = [policy.bridges[0], policy.subnets[0]];
@@ -145,7 +145,11 @@ it('a QEMU guest as the user: SSH and NAME.vm answer; QEMU and the engine are th
     await new Promise((r) => setTimeout(r, 250));
     text = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';
   }
-  assert.match(text, new RegExp(`BANGER_READY ${vm.ip!.replace(/\./g, '\\.')}`));
+  // A mismatch once (1 of 4 runs, not understood yet): keep what tells which side was wrong.
+  const ready = /BANGER_READY \S+/.exec(text)![0];
+  const cmdline = /Command line: .*/.exec(text)?.[0] ?? '(no kernel command line in the console)';
+  const engineLog = existsSync(u!.paths.engineLog) ? readFileSync(u!.paths.engineLog, 'utf8').slice(-3000) : '';
+  assert.is(ready, `BANGER_READY ${vm.ip}`, `the guest's address is the one create reported\n${cmdline}\n${engineLog}`);
   const dig = ok(
     await u!.asUser(['dig', '+short', '+time=2', '+tries=3', '-p', String(DNS_PORT), '@127.0.0.1', 'g1.vm']),
     'dig g1.vm',
@@ -162,6 +166,10 @@ it('a QEMU guest as the user: SSH and NAME.vm answer; QEMU and the engine are th
     'nslookup g1.vm in the guest',
   );
   assert.match(look.stdout, new RegExp(`Address:\\s+${vm.ip!.replace(/\./g, '\\.')}`), look.stdout);
+  // vm exec and vm cp as the user (the 100 MiB copy is test/e2e/debian.test.ts's, also as a user).
+  const cli = userCli(u!, 'g1', []);
+  await execChecks(cli);
+  await cpTree(cli, '/root');
   const dns = json<EngineStatus>(await u!.banger(['status', '--json']), 'status').dns;
   assert.equal(dns.guests, { via: 'gateway', servers: [gw] }, 'guests are given the gateway');
   const status = json<EngineStatus>(await u!.banger(['status', '--json']), 'status');

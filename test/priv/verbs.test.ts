@@ -126,6 +126,12 @@ test('a Firecracker launch maps to the firecracker verb; nothing else outside th
   assert.is(verbFor(['ip', 'link', 'set', 'dev', 'x', 'down']), null);
 });
 
+test("a normal user's debian build goes to the debootstrap-image verb (it went to sudo bare and was refused)", () => {
+  const argv = ['debootstrap-image', 'bookworm', 'http://deb.debian.org/debian', 'udev', '/home/a/x.ext4'];
+  assert.equal(verbFor(argv), argv);
+  assert.is(verbFor(argv.slice(0, 4)), null, 'its four arguments or none');
+});
+
 test.after(() => rmSync(SYSFS, { recursive: true, force: true }));
 
 test.run();

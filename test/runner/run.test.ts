@@ -1,7 +1,7 @@
 // The parallel runner (test/run.ts) over a tree of made-up test files: the same counts and
 // closing line with one job or two, files really side by side with two, a file marked alone
-// with nothing beside it, two files of one group never side by side, and a file whose process
-// dies counted as failed, not lost.
+// with nothing beside it, two files of one group never side by side (nor a file of two groups
+// beside either), the slowest files listed, and a file whose process dies counted as failed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,11 +26,15 @@ const sleep = (ms: number) => `test('sleeps', () => new Promise((r) => setTimeou
 file('pass', `test('one', () => assert.ok(true));`);
 file('fail', `test('bad', () => assert.is(1, 2));`);
 file('skips', `runIf(test, 'a reason')('skipped one', () => {});`);
-file('slow1', sleep(1500));
-file('slow2', sleep(1500));
+// The biggest files (the runner's first guess at the longest): the two jobs start with them.
+const big = `// ${'x'.repeat(8000)}\n`;
+file('slow1', sleep(1500), big);
+file('slow2', sleep(1500), big);
 file('alone', sleep(300), '// test-run: alone (the runner test)\n');
 file('group1', sleep(700), '// test-run: group g (the runner test)\n');
 file('group2', sleep(700), '// test-run: group g (the runner test)\n');
+file('multi', sleep(400), '// test-run: group g h (the runner test)\n');
+file('hOnly', sleep(400), '// test-run: group h (the runner test)\n');
 writeFileSync(
   join(dir, 'dies.test.ts'),
   `import { test } from 'uvu';\ntest('dies', () => process.exit(3));\ntest.run();\n`,
@@ -56,11 +60,20 @@ const overlap = (a: [number, number], b: [number, number]) => a[0] < b[1] && b[0
 for (const jobs of [1, 2]) {
   test(`--jobs ${jobs}: every file counted, one closing line`, async () => {
     const { out, spans } = await run(jobs);
-    assert.match(out, /\n14 passed, 2 failed, 1 skipped\n$/, out);
+    assert.match(out, /\n18 passed, 2 failed, 1 skipped\n$/, out);
+    assert.match(
+      out,
+      /\nSlowest files \(wall time\):\n +\d+\.\d s {2}slow\d\.test\.ts\n/,
+      'the slowest files, longest first',
+    );
     assert.match(out, /dies\.test\.ts: its worker exited \(code 3\)/);
     assert.match(out, /Skipped, by reason:\n {2}1 - a reason\n {6}skipped one\n/);
-    assert.is(spans.size, 8);
-    assert.not.ok(overlap(spans.get('group1')!, spans.get('group2')!), 'two files of one group side by side');
+    assert.is(spans.size, 10);
+    const apart = (a: string, b: string) => assert.not.ok(overlap(spans.get(a)!, spans.get(b)!), `${a} beside ${b}`);
+    apart('group1', 'group2');
+    apart('multi', 'group1');
+    apart('multi', 'group2');
+    apart('multi', 'hOnly');
     for (const [name, span] of spans)
       if (name !== 'alone') assert.not.ok(overlap(span, spans.get('alone')!), `${name} ran beside the alone file`);
     // Two jobs: the two slow files side by side; one job: one after the other.

@@ -1,7 +1,8 @@
 // Which test files run where. A file that shares host state says so in a line of its own:
 // `// test-run: alone (why)` runs once the rest is done, with nothing beside it;
-// `// test-run: group NAME (why)` never runs beside another file of group NAME (other files
-// may). The others go to the workers longest first, by how long each took last time
+// `// test-run: group NAME [NAME...] (why)` never runs beside another file of any of its groups
+// (other files may): real-guest files are group `guest`, one TCG guest at a time beside the
+// unit files, which keeps both cores busy. The others go to the workers longest first, by how long each took last time
 // (node_modules/.cache), else by their size.
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,12 +11,12 @@ export interface TestFile {
   name: string;
   file: string;
   alone: boolean;
-  /** Files of one group never run at the same time. */
-  group: string | null;
+  /** Files sharing a group never run at the same time. */
+  groups: string[];
 }
 
 const ALONE = /^\/\/ test-run: alone\b/m;
-const GROUP = /^\/\/ test-run: group ([\w-]+)/m;
+const GROUP = /^\/\/ test-run: group ([\w-]+(?: [\w-]+)*)/m;
 
 const timesFile = (root: string) => join(root, 'node_modules', '.cache', 'banger-test-times.json');
 
@@ -36,7 +37,7 @@ export function writeTimes(root: string, times: Record<string, number>): void {
 export function classify(suites: { name: string; file: string }[]): TestFile[] {
   return suites.map((s) => {
     const text = readFileSync(s.file, 'utf8');
-    return { ...s, alone: ALONE.test(text), group: GROUP.exec(text)?.[1] ?? null };
+    return { ...s, alone: ALONE.test(text), groups: GROUP.exec(text)?.[1].split(' ') ?? [] };
   });
 }
 

@@ -1,3 +1,4 @@
+// test-run: group guest (boots a QEMU guest under TCG: one guest at a time, beside the unit files)
 // kill -9 of the engine during QEMU boots (a real guest under TCG or KVM, TAPs and leases in a
 // throwaway namespace): a boot held after an engine step comes back stopped with nothing left;
 // one held after any QEMU step comes back running, adopted (QEMU runs its guest from launch, and

@@ -11,7 +11,7 @@ import { SETUP_HINT, type ProcessRunner } from '../../base/process.js';
 import { BangerError, ErrorCodes } from '../../base/errors.js';
 import type { BuildJob } from './job.js';
 
-const BASE_PACKAGES = ['systemd-sysv', 'udev', 'openssh-server', 'iproute2', 'ifupdown', 'ca-certificates'];
+export const BASE_PACKAGES = ['systemd-sysv', 'udev', 'openssh-server', 'iproute2', 'ifupdown', 'ca-certificates'];
 export const DEBIAN_MIRROR = process.env.BANGER_DEBIAN_MIRROR || 'http://deb.debian.org/debian';
 
 export async function debootstrap(root: string, suite: string, extra: string[], job: BuildJob): Promise<void> {

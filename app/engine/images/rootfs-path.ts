@@ -70,15 +70,28 @@ export function fileInRoot(root: string, rel: string): string {
   return p;
 }
 
+/**
+ * A new file in place of what is at p: a read-only file (0444 /etc/machine-id, the user's own
+ * after a non-root unpack) cannot be opened for writing, and a hard link must not be written through.
+ */
+function replaced(p: string): string {
+  try {
+    if (!lstatSync(p).isDirectory()) unlinkSync(p);
+  } catch {
+    /* absent */
+  }
+  return p;
+}
+
 export function writeInRoot(root: string, rel: string, data: string | Buffer, mode = 0o644): string {
-  const p = fileInRoot(root, rel);
+  const p = replaced(fileInRoot(root, rel));
   writeFileSync(p, data);
   chmodSync(p, mode);
   return p;
 }
 
 export function copyInRoot(root: string, rel: string, from: string, mode = 0o644): string {
-  const p = fileInRoot(root, rel);
+  const p = replaced(fileInRoot(root, rel));
   copyFileSync(from, p);
   chmodSync(p, mode);
   return p;

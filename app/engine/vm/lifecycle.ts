@@ -18,6 +18,8 @@ import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { vmPaths, type Paths } from '../../base/paths.js';
 import { isActive, isLive } from '../../contract/vm-facts.js';
 import type { Logger } from '../../base/log.js';
+import type { ProcessRunner } from '../../base/process.js';
+import { closeSshMaster, forgetSshMaster } from './ssh-master.js';
 import type { PortForwards } from '../ports/forwards.js';
 
 /** A suspended VM's start: back with its saved state, or a note on why it boots cold. */
@@ -33,10 +35,12 @@ export interface LifecycleDeps {
   network: NetworkPort | null;
   dns: DnsPort | null;
   console: ConsolePort | null;
-  /** Builds each boot's seed drive (absent: VMs boot with their root disk only). */
-  seed?: SeedPort | null;
+  /** Runs `ssh -O exit` for the VM's exec master on stop (none: its files are only removed). */
+  runner?: ProcessRunner;
   /** Published ports' listeners (open while a VM runs). */
   forwards?: PortForwards | null;
+  /** Builds each boot's seed drive (absent: VMs boot with their root disk only). */
+  seed?: SeedPort | null;
 }
 
 export class VmLifecycle {
@@ -331,6 +335,7 @@ export class VmLifecycle {
     }
     await this.d.console?.cleanup(files.consoleFifo).catch(() => {});
     rmSync(files.runtimeDir, { recursive: true, force: true });
+    await closeSshMaster(this.d.runner, this.d.paths.runtimeDir, vm);
     await this.d.drivers
       .get(vm.backend)
       ?.release?.(vm.id)
@@ -431,6 +436,7 @@ export class VmLifecycle {
   }
 
   private doRemove(vm: VmRecord): VmRecord {
+    forgetSshMaster(this.d.paths.runtimeDir, vm);
     this.d.network?.releaseLease(vm.id);
     this.d.store.deleteVm(vm.id);
     rmSync(vmPaths(this.d.paths, vm.id).dir, { recursive: true, force: true });

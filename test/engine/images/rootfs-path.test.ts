@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  chmodSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -51,6 +53,21 @@ test('a symlink at the file itself is replaced, not followed', () => {
   assert.is(readFileSync(join(base, 'host/etc/passwd'), 'utf8'), 'host file\n');
   assert.ok(lstatSync(join(root, 'etc/passwd')).isFile());
   assert.is(lstatSync(join(root, 'etc/passwd')).mode & 0o777, 0o600);
+});
+
+test('a read-only file or a hard link is replaced, not written into', () => {
+  const ino = (p: string) => lstatSync(p).ino;
+  const before = ino(join(base, 'host/etc/passwd'));
+  mkdirSync(join(root, 'etc'));
+  writeFileSync(join(root, 'etc/machine-id'), 'old\n');
+  chmodSync(join(root, 'etc/machine-id'), 0o444);
+  linkSync(join(base, 'host/etc/passwd'), join(root, 'etc/passwd'));
+  // (As root the 0444 file would be writable anyway; the user's case is in test/e2e/debian.test.ts.)
+  writeInRoot(root, 'etc/machine-id', '');
+  writeInRoot(root, 'etc/passwd', 'guest\n');
+  assert.is(readFileSync(join(root, 'etc/machine-id'), 'utf8'), '');
+  assert.is.not(ino(join(root, 'etc/passwd')), before, 'a new file, not the linked one');
+  assert.is(readFileSync(join(base, 'host/etc/passwd'), 'utf8'), 'host file\n', 'the linked host file is untouched');
 });
 
 test('symlink loops are refused', () => {

@@ -1,3 +1,4 @@
+// test-run: group guest (boots a QEMU guest under TCG: one guest at a time, beside the unit files)
 // The QEMU driver booting a real guest (Debian cloud kernel + busybox rootfs, TCG here, no NIC
 // so no namespace is needed): console out to the log file, keystrokes in through the FIFO,
 // graceful stop via Ctrl-Alt-Del, forced stop, and the undo path when QEMU dies at launch.

@@ -6,6 +6,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BangerError, ErrorCodes } from '../../../base/errors.js';
+import { which } from '../../../base/process.js';
 import { formatImageRef, parseImageRef, parsePlatform } from '../../../contract/image-ref.js';
 import type { ImageConfig } from '../../../contract/vm-extras.js';
 import { formatBytes } from '../../../base/human.js';
@@ -15,7 +16,6 @@ import { skopeoCopy } from './skopeo.js';
 import { readPulled, verifiedBlob, imageConfig, type Descriptor } from './layout.js';
 import { LayerApplier } from './layers.js';
 import { applyFixups } from './fixups.js';
-import { ensureInit } from './inject-init.js';
 import { watchCopy } from './copy-progress.js';
 
 export interface OciSource {
@@ -28,6 +28,11 @@ export interface OciSource {
 /** Checked before a build starts: a bad REF or platform, or a missing local path, changes nothing. */
 export function ociSource(raw: string, platform: string | undefined, tlsVerify: boolean | undefined): OciSource {
   const ref = parseImageRef(raw);
+  if (!which('skopeo'))
+    throw new BangerError(
+      ErrorCodes.COMMAND_FAILED,
+      'importing a container image needs skopeo (apt-get install skopeo)',
+    );
   if (ref.transport !== 'docker') {
     if (!ref.location.startsWith('/'))
       throw new BangerError(
@@ -84,7 +89,6 @@ export async function ociFill(
     await applyLayer(applier, file, work, job);
   }
   for (const w of applier.warnings) job.log(`warning: ${w}\n`);
-  await ensureInit(root, debs, work, job);
   applier.finish();
   rmSync(layout, { recursive: true, force: true });
   const meta = applier.meta;
