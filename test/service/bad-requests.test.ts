@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { createConnection } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { RawConn } from '../control/helpers.js';
+import { MAX_REQUEST_BYTES } from '../../app/control/protocol.js';
 import { alive, enginePids, json, simPids, svcState, type Svc } from './helpers.js';
 
 interface Vm {
@@ -155,7 +156,7 @@ test('an oversized request gets E_PROTOCOL and only that connection ends; others
   // No newline at all, just bytes past the limit.
   const endless = await RawConn.open(s.paths.controlSocket);
   try {
-    endless.send(Buffer.alloc(1024 * 1024 + 1, 0x61));
+    endless.send(Buffer.alloc(MAX_REQUEST_BYTES + 1, 0x61));
     const r = await endless.next(5000);
     assert.is(r.error.code, 'E_PROTOCOL');
     await endless.closedP;
