@@ -90,7 +90,6 @@ test('--mount offers directories only, after a blank or an "="', async () => {
   const cases: [string, string[]][] = [
     ['banger vm create web --mount sr', ['srcdir']],
     ['banger vm create web --mount=sr', ['srcdir']],
-    ['banger vm mount add web sr', ['srcdir']],
   ];
   const replies = await drive(cases.map(([line]) => line));
   cases.forEach(([line, want], i) => assert.equal(replies[i]!.sort(), want, line));

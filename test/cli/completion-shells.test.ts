@@ -50,12 +50,11 @@ runIf(test, missing([['fish', FISH]]))('fish: verbs with descriptions, names, va
   );
   // A PATH argument: the directive lets fish fall back to file names.
   assert.equal(await fishComplete(script, `banger image import x ${ce.dir}/banger.fi`), [`${ce.dir}/banger.fish`]);
-  // --mount: directories only (directive 16), with or without "=".
+  // --mount: directories only (directive 16).
   mkdirSync(join(ce.dir, 'fishdir'), { recursive: true });
   writeFileSync(join(ce.dir, 'fishfile'), '');
   const dirs = async (line: string) => (await fishComplete(script, line)).map((l) => l.split('\t')[0]);
   assert.equal(await dirs(`banger vm create x --mount ${ce.dir}/fish`), [`${ce.dir}/fishdir/`]);
-  assert.equal(await dirs(`banger vm create x --mount=${ce.dir}/fish`), [`--mount=${ce.dir}/fishdir/`]);
 });
 
 /** A private tmux server (-L) running an interactive shell; keys typed as a user would. */
