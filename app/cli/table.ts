@@ -44,10 +44,10 @@ export function firstBootRows(vm: Pick<VmRecord, 'userData' | 'sshKeys'>): [stri
 
 export function vmDetail(vm: VmRecord, zone: string): string {
   const rows = vmDetails(vm, zone, Date.now());
-  if (vm.ports?.length) rows.push(['ports', vm.ports.map(formatPort).join(', ')]);
   // After "boot args": what the VM's first boot is given.
   const at = rows.findIndex(([k]) => k === 'boot args') + 1;
   rows.splice(at, 0, ...firstBootRows(vm));
+  if (vm.ports?.length) rows.push(['ports', vm.ports.map(formatPort).join(', ')]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
 }

@@ -19,7 +19,14 @@ import {
 const vm = () => import('./commands/vm.js');
 const metrics = () => import('./commands/metrics.js');
 
-function vmCreateVerb(g: Cmd, r: Runtime): void {
+const userDataOption = () =>
+  valued(
+    '--user-data <FILE>',
+    'first-boot config: a #cloud-config file or a #! script, at most 1 MiB (docs/first-boot.md)',
+    'file',
+  );
+
+function vmRecordVerbs(g: Cmd, r: Runtime): void {
   verb(
     g,
     'create',
@@ -29,8 +36,8 @@ function vmCreateVerb(g: Cmd, r: Runtime): void {
     'banger vm create web --image default --vcpus 2 --memory 1024 --disk 4G --start',
     'banger vm create --name web --backend qemu',
     'banger vm create web --backend qemu --mount ./src:/src --mount ~/data:/data:ro',
-    'banger vm create web --publish 8080:80 --publish 0.0.0.0:5353:53/udp --start',
     'banger vm create web --user-data cloud.yaml --ssh-key ~/.ssh/id_ed25519.pub --start',
+    'banger vm create web --publish 8080:80 --publish 0.0.0.0:5353:53/udp --start',
     'banger vm create web --image nginx --run --start',
   )
     .addArgument(
@@ -72,13 +79,7 @@ function vmCreateVerb(g: Cmd, r: Runtime): void {
         'publish a guest port on the host: [ADDR:]HOSTPORT:GUESTPORT[/tcp|/udp], ADDR 127.0.0.1 unless given (repeatable)',
       ),
     )
-    .addOption(
-      valued(
-        '--user-data <FILE>',
-        'first-boot config: a #cloud-config file or a #! script, at most 1 MiB (docs/first-boot.md)',
-        'file',
-      ),
-    )
+    .addOption(userDataOption())
     .addOption(repeated('--ssh-key <FILE>', "a public key for root's authorized_keys (repeatable)", 'file'))
     .option(
       '--run',
@@ -94,9 +95,6 @@ function vmCreateVerb(g: Cmd, r: Runtime): void {
       return []; // no context (completion): no host defaults to show
     }
   });
-}
-
-function vmListVerbs(g: Cmd, r: Runtime): void {
   verb(g, 'ls', '[--json]', 'list VMs', 'banger vm ls', 'banger vm ls --json')
     .option('--json', JSON_HELP)
     .action((o) => r.run(vm().then((m) => m.ls(r.ctx(), o))));
@@ -212,8 +210,7 @@ export function vmGroup(root: Cmd, r: Runtime, rest: () => string[]): void {
     .command('vm')
     .usage('VERB [...]')
     .description('create, start, ssh, exec, cp, suspend, clone and snapshot VMs');
-  vmCreateVerb(g, r);
-  vmListVerbs(g, r);
+  vmRecordVerbs(g, r);
   vmLifecycleVerbs(g, r);
   vmAccessVerbs(g, r, rest);
   vmExecVerbs(g, r, rest);

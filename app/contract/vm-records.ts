@@ -128,14 +128,14 @@ export interface VmCreateInput {
   /** Graceful-stop wait in ms (default: from the image's init). */
   stopTimeoutMs?: number;
   start?: boolean;
-  /** Shared folders, raw `HOSTDIR[:GUESTDIR][:ro]` specs with absolute host dirs (app/contract/mounts.ts). */
-  mounts?: string[];
-  /** Published ports, raw `[ADDR:]HOSTPORT:GUESTPORT[/tcp|/udp]` specs (contract/port-spec.ts). */
-  publish?: string[];
   /** First-boot config: the --user-data file's content (#cloud-config or a #! script), at most 1 MiB. */
   userData?: string;
   /** Public keys (each --ssh-key file's text) root's authorized_keys gets at every boot. */
   sshKeys?: string[];
+  /** Shared folders, raw `HOSTDIR[:GUESTDIR][:ro]` specs with absolute host dirs (app/contract/mounts.ts). */
+  mounts?: string[];
+  /** Published ports, raw `[ADDR:]HOSTPORT:GUESTPORT[/tcp|/udp]` specs (contract/port-spec.ts). */
+  publish?: string[];
   /** Start the image's Entrypoint/Cmd as a supervised service at every boot (E_NO_RUN_COMMAND without one). */
   run?: boolean;
 }

@@ -1,4 +1,4 @@
-// test-run: alone (boots a QEMU guest under TCG: its boot timeout assumes a core of its own)
+// test-run: group guest (boots a QEMU guest under TCG: one guest at a time, beside the unit files, so it keeps a core)
 // Issue 27 on a real guest, one boot: an OCI image with no init, no shell and no sshd (a static
 // busybox at /opt/srv, an Entrypoint+Cmd that prints a marker and serves HTTP, Env, WorkingDir,
 // a numeric User), built with umoci, pushed by skopeo to Debian's docker-registry on loopback in

@@ -2,9 +2,9 @@
 // A real QEMU guest run by a normal user: a user made with useradd builds the busybox image
 // and fetches the kernel (offline, from .debs copied into their own cache), and with the
 // sudoers drop-in boots a guest inside a throwaway netns; it answers SSH and NAME.vm, vm exec
-// and vm cp work as the user (exec-checks.ts), QEMU and the engine run as the user, the user's
-// files are theirs; their --user-data ran and their --ssh-key key logs in (the seed drive made
-// as them). Then everything is removed.
+// and vm cp work as the user (exec-checks.ts), QEMU and the engine run as the user, the
+// user's files are theirs; their --user-data ran and their --ssh-key key logs in (the seed
+// drive made as them). Then everything is removed.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';

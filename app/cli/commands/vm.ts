@@ -9,8 +9,8 @@ import { BangerError, ErrorCodes } from '../../base/errors.js';
 import { formatBytes } from '../../base/human.js';
 import { isLive } from '../../contract/vm-facts.js';
 import { foldVmName } from '../../contract/vm-spec.js';
-import { absoluteSpecs } from './mounts.js';
 import { readFirstBoot } from '../first-boot.js';
+import { absoluteSpecs } from './mounts.js';
 
 interface Json {
   json?: boolean;
@@ -28,11 +28,11 @@ export interface CreateOpts extends Json {
   stopTimeout?: number;
   publish?: string[];
   start?: boolean;
-  mount?: string[];
   /** --user-data FILE */
   userData?: string;
   /** --ssh-key FILE (repeatable) */
   sshKey?: string[];
+  mount?: string[];
   run?: boolean;
 }
 

@@ -46,11 +46,11 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
   const backend = input.backend === undefined ? d.defaultBackend : validateBackend(input.backend);
   const bootArgs = validateBootArgs(input.bootArgs);
   const stopTimeoutMs = validateStopTimeout(input.stopTimeoutMs);
-  const mounts = mountsForCreate(input.mounts, backend);
   // First-boot config: too large (E_USER_DATA_TOO_LARGE), not YAML, not a public key: nothing made.
   const userData = input.userData === undefined || input.userData === '' ? null : String(input.userData);
   parseUserData(userData);
   const sshKeys = validateSshKeys(input.sshKeys);
+  const mounts = mountsForCreate(input.mounts, backend);
 
   const imageName =
     input.image ??
@@ -105,10 +105,10 @@ export async function createVm(d: CreateDeps, input: VmCreateInput): Promise<VmR
     bootArgs,
     ...unstarted(id, now),
     stopTimeoutMs,
-    ...(mounts ? { mounts } : {}),
-    ports,
     userData,
     sshKeys,
+    ...(mounts ? { mounts } : {}),
+    ports,
     ...(input.run ? { run: true } : {}),
   };
   // The disk first, the record last: a VM that exists can always be started (no start can
