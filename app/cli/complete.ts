@@ -1,12 +1,13 @@
 // `banger __complete WORDS... CUR`: what TAB offers, as Cobra's __complete does. One candidate
 // a line ("value<TAB>description"), then ":DIRECTIVE" (4: do not fall back to file names).
 // Verbs and flags come from the command tree; VM, image, kernel and backend names from a
-// running engine only (completion never starts one), given up on after 200 ms.
+// running engine only (completion never starts one), given up on after 200 ms. Directive 16
+// (Cobra's FilterDirs) asks the shell for directory names only (vm create --mount HOSTDIR).
 import { IMAGE_TRANSPORTS } from '../contract/image-ref.js';
 import type { Command, Option } from 'commander';
 import { BACKENDS, IMAGE_SOURCES, type VmRecord } from '../contract/api.js';
 import { buildTree } from './tree.js';
-import { kindOf, type ValueKind } from './program.js';
+import { isRepeated, kindOf, type ValueKind } from './program.js';
 
 export interface Candidate {
   value: string;
@@ -21,7 +22,7 @@ export interface Completion {
 
 /** The engine's answers completion may use; each may be slow or fail (then: no candidates). */
 export interface Source {
-  vms(): Promise<Pick<VmRecord, 'name' | 'state'>[]>;
+  vms(): Promise<Pick<VmRecord, 'name' | 'state' | 'mounts' | 'ports'>[]>;
   images(): Promise<string[]>;
   kernels(): Promise<string[]>;
   backends(): Promise<string[]>;
@@ -29,6 +30,8 @@ export interface Source {
 
 export const NO_FILES = 4;
 export const DEFAULT = 0;
+/** The shell offers directory names only. */
+export const DIRS = 16;
 
 /** Flags handled before the tree (app/main.ts), offered at the top level. */
 const ROOT_FLAGS: Candidate[] = [
@@ -69,6 +72,8 @@ interface Position {
   cmd: Command;
   positional: number;
   used: Set<Option>;
+  /** The positional words so far (the VM name that vm mount rm NAME GUESTDIR lists from). */
+  args: string[];
   /** An option whose value is being typed (the previous word was --image). */
   valueFor?: Option;
   /** Past a bare "--": a remote command, not ours to complete. */
@@ -77,7 +82,7 @@ interface Position {
 
 /** Walk the words before the cursor through the tree, as the parser would. */
 export function locate(root: Command, done: string[]): Position {
-  const p: Position = { cmd: root, positional: 0, used: new Set(), afterDashes: false };
+  const p: Position = { cmd: root, positional: 0, used: new Set(), args: [], afterDashes: false };
   for (const w of done) {
     if (p.afterDashes) continue;
     if (p.valueFor) {
@@ -95,13 +100,36 @@ export function locate(root: Command, done: string[]): Position {
     } else {
       const sub = p.positional === 0 ? visible(p.cmd).find((c) => c.name() === w) : undefined;
       if (sub) p.cmd = sub;
-      else p.positional++;
+      else {
+        p.positional++;
+        p.args.push(w);
+      }
     }
   }
   return p;
 }
 
-async function values(kind: ValueKind, choices: readonly string[] | undefined, src: Source | null) {
+/** A published port as `vm port rm` takes it: ADDR:HOSTPORT/PROTO (an IPv6 ADDR in brackets). */
+function portCandidates(vm: Pick<VmRecord, 'ports'> | undefined): Candidate[] {
+  return (vm?.ports ?? []).map((p) => ({
+    value: `${p.addr.includes(':') ? `[${p.addr}]` : p.addr}:${p.hostPort}/${p.proto}`,
+    description: `to guest port ${p.guestPort}/${p.proto}`,
+  }));
+}
+
+function mountCandidates(vm: Pick<VmRecord, 'mounts'> | undefined): Candidate[] {
+  return (vm?.mounts ?? []).map((m) => ({
+    value: m.guestDir,
+    description: `from ${m.hostDir}${m.readOnly ? ' (ro)' : ''}`,
+  }));
+}
+
+async function values(
+  kind: ValueKind,
+  choices: readonly string[] | undefined,
+  src: Source | null,
+  args: readonly string[] = [],
+) {
   if (choices) return { candidates: choices.map((value) => ({ value })), directive: NO_FILES };
   const names = (xs: string[]) => xs.map((value) => ({ value }));
   const vms = async (keep: (state: string) => boolean) =>
@@ -110,6 +138,15 @@ async function values(kind: ValueKind, choices: readonly string[] | undefined, s
   switch (kind) {
     case 'file':
       return { candidates, directive: DEFAULT };
+    case 'dir':
+      return { candidates, directive: DIRS };
+    case 'vm-mount':
+    case 'vm-port': {
+      // The VM the verb's first argument names: its own guest dirs or published ports.
+      const vm = src && args[0] ? (await src.vms()).find((v) => v.name === args[0]) : undefined;
+      candidates = kind === 'vm-mount' ? mountCandidates(vm) : portCandidates(vm);
+      break;
+    }
     case 'image-source':
       return { candidates: names([...IMAGE_SOURCES]), directive: NO_FILES };
     case 'image-ref':
@@ -133,10 +170,17 @@ async function values(kind: ValueKind, choices: readonly string[] | undefined, s
   return { candidates, directive: NO_FILES };
 }
 
+/** Options that exclude each other (commander's .conflicts(), both ways: vm stop --force / --save). */
+function conflicting(a: Option, b: Option): boolean {
+  const names = (o: Option) => (o as unknown as { conflictsWith?: string[] }).conflictsWith ?? [];
+  return names(a).includes(b.attributeName()) || names(b).includes(a.attributeName());
+}
+
 function flags(p: Position): Candidate[] {
-  const repeatable = (o: Option) => o.variadic;
+  const repeatable = (o: Option) => o.variadic || isRepeated(o);
   const out = options(p.cmd)
     .filter((o) => !p.used.has(o) || repeatable(o))
+    .filter((o) => ![...p.used].some((u) => u !== o && conflicting(u, o)))
     .map((o) => ({ value: o.long ?? o.short!, description: o.description }));
   return p.cmd.parent ? out : [...out, ...ROOT_FLAGS];
 }
@@ -148,11 +192,12 @@ export async function complete(words: string[], src: Source | null): Promise<Com
   const p = locate(root, words.slice(0, -1));
   let out: Completion;
   if (p.afterDashes) out = { candidates: [], directive: NO_FILES };
-  else if (p.valueFor) out = await values(kindOf(p.valueFor), p.valueFor.argChoices, src);
+  else if (p.valueFor) out = await values(kindOf(p.valueFor), p.valueFor.argChoices, src, p.args);
   else if (/^--[^=]+=/.test(cur)) {
     const eq = cur.indexOf('=');
     const o = findOption(p.cmd, cur.slice(0, eq));
-    out = o && takesValue(o) ? await values(kindOf(o), o.argChoices, src) : { candidates: [], directive: NO_FILES };
+    out =
+      o && takesValue(o) ? await values(kindOf(o), o.argChoices, src, p.args) : { candidates: [], directive: NO_FILES };
     out.candidates = out.candidates.map((c) => ({ ...c, value: `${cur.slice(0, eq + 1)}${c.value}` }));
   } else if (cur.startsWith('-')) out = { candidates: flags(p), directive: NO_FILES };
   else if (visible(p.cmd).length && !(p.positional === 0 && hasAction(p.cmd))) {
@@ -163,7 +208,7 @@ export async function complete(words: string[], src: Source | null): Promise<Com
   } else {
     const args = p.cmd.registeredArguments;
     const a = args[p.positional] ?? (args.at(-1)?.variadic ? args.at(-1) : undefined);
-    out = a ? await values(kindOf(a), a.argChoices, src) : { candidates: [], directive: NO_FILES };
+    out = a ? await values(kindOf(a), a.argChoices, src, p.args) : { candidates: [], directive: NO_FILES };
   }
   out.candidates = out.candidates.filter((c) => c.value.startsWith(cur));
   return out;

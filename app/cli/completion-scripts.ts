@@ -1,5 +1,6 @@
 // `banger completion bash|zsh|fish`: scripts that ask `banger __complete WORDS... CUR` what to
-// offer (one candidate a line, "value<TAB>description", then ":DIRECTIVE"; 4 = no file names).
+// offer (one candidate a line, "value<TAB>description", then ":DIRECTIVE"; 4 = no file names,
+// 16 = directory names only).
 // The scripts only split, filter and display; every decision is in app/cli/complete.ts.
 
 // Bash splits words at COMP_WORDBREAKS (= and :), which would cut --image=x and
@@ -27,6 +28,11 @@ _banger() {
         c=\${c%%\$'\t'*}
         [[ -n \$c && \$c == "\$pre"* ]] && COMPREPLY+=("\${c#"\$pre"}")
     done <<<"\$out"
+    if (( (directive & 16) != 0 )); then
+        compopt +o default -o filenames 2>/dev/null
+        mapfile -t COMPREPLY < <(compgen -d -- "\${cur#"\$pre"}")
+        return 0
+    fi
     if (( (directive & 4) != 0 || \${#COMPREPLY[@]} > 0 )); then
         compopt +o default 2>/dev/null
     fi
@@ -50,7 +56,9 @@ _banger() {
             candidates+=("\${value//:/\\:}\${desc:+:\$desc}")
         fi
     done
-    if (( \${#candidates} )); then
+    if (( directive & 16 )); then
+        _files -/
+    elif (( \${#candidates} )); then
         _describe -t banger 'banger' candidates
     elif (( (directive & 4) == 0 )); then
         _files
@@ -78,7 +86,13 @@ function __banger_complete
             echo $line
         end
     end
-    if test $found -eq 0; and test (math "bitand($directive, 4)") -eq 0
+    if test (math "bitand($directive, 16)") -ne 0
+        # Directories only; a --flag= prefix stays on each one, as fish shows the whole token.
+        set -l pre (string match -r -- '^-[^=]*=' $cur)
+        for d in (__fish_complete_directories (string sub -s (math (string length -- "$pre") + 1) -- $cur))
+            echo "$pre$d"
+        end
+    else if test $found -eq 0; and test (math "bitand($directive, 4)") -eq 0
         __fish_complete_path $cur
     end
 end

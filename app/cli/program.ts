@@ -106,6 +106,15 @@ export function valued<F extends string>(flags: F, description: string, kind: Va
   return o;
 }
 
+/**
+ * A flag without a value that excludes others (commander checks it at parse time, completion
+ * stops offering them once it is used): flag('-f, --force', '...', 'save').
+ */
+export function flag<F extends string>(flags: F, description: string, ...excludes: string[]) {
+  const o = new RawOption(flags, description) as unknown as Option<F>;
+  return excludes.length ? o.conflicts(excludes) : o;
+}
+
 /** Options that may be given more than once: completion offers them again after a use. */
 const repeatedOpts = new WeakSet<object>();
 export function isRepeated(o: object): boolean {

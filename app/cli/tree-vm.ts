@@ -3,7 +3,18 @@ import { vmStateVerbs } from './tree-vm-state.js';
 import { vmExecVerbs } from './tree-vm-exec.js';
 import { vmMountVerbs } from './tree-vm-mount.js';
 import { vmPortVerbs } from './tree-vm-ports.js';
-import { JSON_HELP, arg, repeated, valued, verb, whole, withDefaults, type Cmd, type Runtime } from './program.js';
+import {
+  JSON_HELP,
+  arg,
+  flag,
+  repeated,
+  valued,
+  verb,
+  whole,
+  withDefaults,
+  type Cmd,
+  type Runtime,
+} from './program.js';
 
 const vm = () => import('./commands/vm.js');
 const metrics = () => import('./commands/metrics.js');
@@ -111,8 +122,10 @@ function vmLifecycleVerbs(g: Cmd, r: Runtime): void {
     'banger vm stop web --save',
   )
     .addArgument(arg('<NAME>', 'vm:live'))
-    .option('-f, --force', 'SIGKILL at once, no graceful shutdown')
-    .option('--save', 'suspend: write memory and devices to disk and end the VMM; `vm start` resumes it')
+    .addOption(flag('-f, --force', 'SIGKILL at once, no graceful shutdown', 'save'))
+    .addOption(
+      flag('--save', 'suspend: write memory and devices to disk and end the VMM; `vm start` resumes it', 'force'),
+    )
     .addOption(whole('--timeout <SECONDS>', 'how long the graceful steps may take'))
     .option('--json', JSON_HELP)
     .action((name, o) => r.run(vm().then((m) => m.stop(r.ctx(), name, o))));

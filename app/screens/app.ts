@@ -363,11 +363,8 @@ export class App implements ViewContext, ActionHost {
         this.requestRender();
         return;
       case 'details': {
-        const lines = this.vmsView.fullDetails();
-        if (lines)
-          this.openModal(
-            new TextOverlay(this.screen, this.theme, `VM ${this.selectedVm}`, lines, () => this.closeModal()),
-          );
+        const d = this.current === 'images' ? this.imagesView.fullDetails() : this.vmsView.fullDetails();
+        if (d) this.openModal(new TextOverlay(this.screen, this.theme, d.title, d.lines, () => this.closeModal()));
         return;
       }
       case 'console':

@@ -109,6 +109,7 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   { screen: 'images', key: 'x', label: 'cancel build', action: 'cancel-build' },
   { screen: 'images', key: 'd', label: 'delete', action: 'delete', footer: true },
   { screen: 'images', key: 'e', label: 'shell in image', action: 'image-shell', footer: true },
+  { screen: 'images', key: 'enter', display: '⏎', label: 'details', action: 'details', footer: true },
   { screen: 'images', key: 'left', display: '←/→', label: 'images/kernels', action: 'focus-images', footer: true },
   { screen: 'images', key: 'right', display: '→', label: 'kernels', action: 'focus-kernels' },
   { screen: 'images', key: 'up', display: '↑/k', label: 'up', action: 'up' },

@@ -31,7 +31,10 @@ test('verbs: top level, a group, by prefix', async () => {
 
 test('flags: of the verb, used ones left out, values skipped over', async () => {
   assert.equal(await values(['vm', 'stop', 'web', '-']), ['--force', '--save', '--timeout', '--json', '--help']);
-  assert.equal(await values(['vm', 'stop', 'web', '--force', '--']), ['--save', '--timeout', '--json', '--help']);
+  // --force and --save exclude each other: one used, the other is not offered.
+  assert.equal(await values(['vm', 'stop', 'web', '--force', '--']), ['--timeout', '--json', '--help']);
+  assert.equal(await values(['vm', 'stop', 'web', '--save', '-']), ['--timeout', '--json', '--help']);
+  assert.equal(await values(['vm', 'stop', '-f', 'web', '--']), ['--timeout', '--json', '--help']);
   assert.equal(await values(['vm', 'create', 'web', '--image', 'x', '--ba']), ['--backend']);
   assert.equal(await values(['--d']), ['--detach'], 'the top level offers --detach (main.ts handles it)');
   assert.equal(await values(['-']), ['--help', '--detach', '--version']);

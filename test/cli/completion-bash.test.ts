@@ -5,6 +5,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { completionEnv, type CompletionEnv } from './completion-env.js';
 
 let ce: CompletionEnv;
@@ -80,6 +82,17 @@ test('verbs, flags and names as bash would complete them', async () => {
   ];
   const replies = await drive(cases.map(([line]) => line));
   cases.forEach(([line, want], i) => assert.equal(replies[i], want, line));
+});
+
+test('--mount offers directories only, after a blank or an "="', async () => {
+  mkdirSync(join(ce.dir, 'srcdir'), { recursive: true });
+  writeFileSync(join(ce.dir, 'srcfile'), '');
+  const cases: [string, string[]][] = [
+    ['banger vm create web --mount sr', ['srcdir']],
+    ['banger vm create web --mount=sr', ['srcdir']],
+  ];
+  const replies = await drive(cases.map(([line]) => line));
+  cases.forEach(([line, want], i) => assert.equal(replies[i]!.sort(), want, line));
 });
 
 test.run();

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { completionEnv, hasCommand, type CompletionEnv } from './completion-env.js';
 import { missingReason, runIf } from '../helpers/skip.js';
@@ -50,6 +50,11 @@ runIf(test, missing([['fish', FISH]]))('fish: verbs with descriptions, names, va
   );
   // A PATH argument: the directive lets fish fall back to file names.
   assert.equal(await fishComplete(script, `banger image import x ${ce.dir}/banger.fi`), [`${ce.dir}/banger.fish`]);
+  // --mount: directories only (directive 16).
+  mkdirSync(join(ce.dir, 'fishdir'), { recursive: true });
+  writeFileSync(join(ce.dir, 'fishfile'), '');
+  const dirs = async (line: string) => (await fishComplete(script, line)).map((l) => l.split('\t')[0]);
+  assert.equal(await dirs(`banger vm create x --mount ${ce.dir}/fish`), [`${ce.dir}/fishdir/`]);
 });
 
 /** A private tmux server (-L) running an interactive shell; keys typed as a user would. */
@@ -100,6 +105,9 @@ runIf(
     await z.tab('banger vm start ', /banger vm start db\s*$/m);
     await z.tab('banger image build x --from debian:b', /--from debian:bookworm\s*$/m);
     await z.tab('banger vm create x --backend=f', /--backend=firecracker\s*$/m);
+    mkdirSync(join(ce.dir, 'zshdir'), { recursive: true });
+    writeFileSync(join(ce.dir, 'zshfile'), '');
+    await z.tab(`banger vm create x --mount ${ce.dir}/zsh`, /--mount \S+\/zshdir\/\s*$/m); // directories only
   } finally {
     z.stop();
   }
@@ -117,6 +125,9 @@ runIf(test, missing([['tmux', TMUX]]))(
       await b.tab('banger vm create x --image=deb', /--image=debian\s*$/m);
       await b.tab('banger image build x --from debian:b', /--from debian:bookworm\s*$/m);
       await b.tab(`banger image import x ${ce.dir}/banger.ba`, /banger\.bash\s*$/m); // file names where a path goes
+      mkdirSync(join(ce.dir, 'bashdir'), { recursive: true });
+      writeFileSync(join(ce.dir, 'bashfile'), '');
+      await b.tab(`banger vm create x --mount ${ce.dir}/bash`, /--mount \S+\/bashdir\/\s*$/m); // directories only
     } finally {
       b.stop();
     }

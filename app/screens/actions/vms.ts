@@ -1,38 +1,11 @@
 // VM actions behind the keys: engine calls run in the background (the UI never waits on them),
 // show "starting…" while in flight, and report failures as dismissable messages.
-import type { VmCreateInput } from '../../contract/api.js';
 import type { ActionHost } from '../host.js';
-import { BangerError } from '../../base/errors.js';
-import { validateDisk, validateMemory, validateName, validateVcpus } from '../../contract/vm-spec.js';
 import { confirmDialog } from '../widgets/dialogs.js';
-import { FormDialog, type FormValues } from '../widgets/form.js';
+import { FormDialog } from '../widgets/form.js';
 import type { ActionId } from '../keys.js';
 import { SnapshotActions } from './snapshots.js';
-
-/**
- * Turn the create form's strings into engine input, or the message the engine would give: the
- * contract's own validators (vm-spec.ts), so the form and the engine cannot disagree.
- */
-export function parseCreateForm(v: FormValues): { input: VmCreateInput } | { error: string } {
-  const pick = (x: string | undefined) => (x && x !== '(default)' ? x : undefined);
-  try {
-    const disk = v.disk?.trim() || undefined;
-    if (disk !== undefined) validateDisk(disk);
-    return {
-      input: {
-        name: validateName(v.name),
-        image: pick(v.image),
-        kernel: pick(v.kernel),
-        vcpus: validateVcpus(v.vcpus),
-        memoryMib: validateMemory(v.memory),
-        disk,
-      },
-    };
-  } catch (err) {
-    if (err instanceof BangerError) return { error: err.message };
-    throw err;
-  }
-}
+import { createFields, parseCreateForm } from './create-form.js';
 
 export class VmActions {
   private snaps: SnapshotActions;
@@ -138,34 +111,32 @@ export class VmActions {
   }
 
   private createForm(): void {
-    const images = this.host.data.images.map((i) => i.name);
-    const kernels = this.host.data.kernels.map((k) => k.name);
-    const choice = (names: string[]) => ({
-      value: names[0] ?? '(default)',
-      options: names.length ? names : ['(default)'],
-    });
-    const form = new FormDialog(
+    const form: FormDialog = new FormDialog(
       this.host.screen,
       this.host.theme,
       'create VM',
-      [
-        { key: 'name', label: 'Name', kind: 'text', value: '', hint: 'a-z, 0-9 and -; reachable as NAME.vm' },
-        { key: 'image', label: 'Image', kind: 'choice', ...choice(images) },
-        { key: 'kernel', label: 'Kernel', kind: 'choice', ...choice(kernels) },
-        { key: 'vcpus', label: 'vCPUs', kind: 'text', value: '1' },
-        { key: 'memory', label: 'Memory MiB', kind: 'text', value: '256' },
-        { key: 'disk', label: 'Disk', kind: 'text', value: '1G', hint: 'size like 512M or 4G' },
-      ],
+      createFields(
+        this.host.data.images.map((i) => i.name),
+        this.host.data.kernels.map((k) => k.name),
+        (this.host.data.status?.backends ?? []).filter((b) => b.available).map((b) => b.name),
+      ),
       async (v) => {
         const parsed = parseCreateForm(v);
-        if ('error' in parsed) return parsed.error;
+        if ('error' in parsed) {
+          // Nothing is sent; the cursor goes to the field to fix.
+          form.state.index = Math.max(
+            0,
+            form.state.fields.findIndex((f) => f.key === parsed.field),
+          );
+          return parsed.error;
+        }
         try {
           const vm = await this.host.engine.createVm(parsed.input);
           // The cursor goes to the new VM, whether or not its event has arrived yet (over the
           // control socket it may come after this reply): s then starts this VM, not another.
           this.host.data.onEvent({ type: 'vm', vm });
           this.host.selectVm(vm.name);
-          this.host.info(`created ${vm.name}`);
+          this.host.info(parsed.warning ? `created ${vm.name}; warning: ${parsed.warning}` : `created ${vm.name}`);
           return null;
         } catch (err) {
           return err instanceof Error ? err.message : String(err);

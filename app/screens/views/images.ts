@@ -3,7 +3,16 @@
 import blessed from 'blessed';
 import type { BuildProgress, ImageRecord, KernelRecord } from '../../contract/api.js';
 import type { Topic } from '../state/data.js';
-import { escapeTags, fit, formatBuildRow, formatImageRow, formatKernelRow, KERNEL_HEADER } from '../present/rows.js';
+import { imageDetailPairs } from '../present/vm-extras.js';
+import {
+  detailLines,
+  escapeTags,
+  fit,
+  formatBuildRow,
+  formatImageRow,
+  formatKernelRow,
+  KERNEL_HEADER,
+} from '../present/rows.js';
 import type { ActionId } from '../keys.js';
 import { CHROME_BOTTOM, CHROME_TOP, type View, type ViewContext } from './view.js';
 import { VTable } from '../widgets/table.js';
@@ -76,6 +85,29 @@ export class ImagesView implements View {
   /** The selected kernel, when the kernels table has the focus. */
   get selectedKernel(): KernelRecord | undefined {
     return this.focus === 'kernels' ? this.ctx.data.kernels[this.kernelTable.selected] : undefined;
+  }
+
+  /** The focused image's or kernel's every field (an image's OCI config too), for the Enter overlay. */
+  fullDetails(): { title: string; lines: string[] } | null {
+    const img = this.selected;
+    const k = this.selectedKernel;
+    const pairs: [string, string][] | null = img
+      ? imageDetailPairs(img)
+      : k
+        ? [
+            ['name', k.name],
+            ['version', k.version ?? '-'],
+            ['source', k.source],
+            ['path', k.path],
+            ['initrd', k.initrdPath ?? '-'],
+            ['created', k.createdAt],
+          ]
+        : null;
+    if (!pairs) return null;
+    return {
+      title: img ? `image ${img.name}` : `kernel ${k!.name}`,
+      lines: detailLines(pairs, 100, 1).map((l) => l.trimEnd()),
+    };
   }
 
   relayout(): void {

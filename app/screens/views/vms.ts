@@ -13,6 +13,7 @@ import {
   type Column,
 } from '../present/rows.js';
 import { vmDetails, isLive } from '../../contract/vm-facts.js';
+import { vmExtraLines, vmExtraPairs } from '../present/vm-extras.js';
 import { agoChangesIn } from '../../base/human.js';
 import type { ActionId } from '../keys.js';
 import { vmMetricLines } from '../widgets/sparkline.js';
@@ -155,27 +156,29 @@ export class VmsView implements View {
     const now = Date.now();
     const ncols = w >= 110 ? 3 : w >= 70 ? 2 : 1;
     const metrics = isLive(vm.state) ? vmMetricLines(this.ctx.data.metrics.history(vm.id), w) : [];
-    const lines = [
-      ...metrics,
-      ...detailLines(humanTimes(vmDetails(vm, this.ctx.data.status?.dns.zone ?? 'vm', now), now), w, ncols),
-    ];
+    const grid = detailLines(humanTimes(vmDetails(vm, this.ctx.data.status?.dns.zone ?? 'vm', now), now), w, ncols);
+    // Mounts, ports and first-boot facts (when set) and the last error stay visible when the
+    // pane is short: the grid's last rows give way (the Enter overlay has them all).
     const h = Math.max(1, (this.detail.height as number) - 2);
-    // Keep the last error visible even when the pane is short.
-    if (lines.length > h && vm.lastError)
-      lines.splice(h - 1, lines.length, `{bold}last error {/bold}{red-fg}${escapeTags(vm.lastError)}{/red-fg}`);
+    const tail = vmExtraLines(vm, w);
+    const room = h - metrics.length - tail.length;
+    if (grid.length > room && vm.lastError)
+      tail.push(`{bold}last error {/bold}{red-fg}${escapeTags(vm.lastError)}{/red-fg}`);
+    const lines = [...metrics, ...grid.slice(0, Math.max(1, h - metrics.length - tail.length)), ...tail];
     this.detail.setLabel(` ${escapeTags(vm.name)} `);
     this.detail.setContent(lines.join('\n'));
   }
 
   /** All detail lines, for the Enter overlay. */
-  fullDetails(): string[] | null {
+  fullDetails(): { title: string; lines: string[] } | null {
     const vm = this.selected;
     if (!vm) return null;
     const now = Date.now();
     // Unpadded: padded to 100 columns, every line wrapped in a narrower overlay (a blank line each).
-    return detailLines(humanTimes(vmDetails(vm, this.ctx.data.status?.dns.zone ?? 'vm', now), now, true), 100, 1).map(
-      (l) => l.trimEnd(),
-    );
+    const pairs = [...humanTimes(vmDetails(vm, this.ctx.data.status?.dns.zone ?? 'vm', now), now, true)];
+    // Mounts, ports and first-boot facts go before the last error, which stays the final line.
+    pairs.splice(pairs.length - 1, 0, ...vmExtraPairs(vm));
+    return { title: `VM ${vm.name}`, lines: detailLines(pairs, 100, 1).map((l) => l.trimEnd()) };
   }
 
   action(a: ActionId): boolean {

@@ -4,7 +4,7 @@
 import blessed from 'blessed';
 import { escapeTags, fit } from '../present/rows.js';
 import { keyName, type KeyEventLike } from '../keys.js';
-import type { Modal } from './dialogs.js';
+import { wrap, type Modal } from './dialogs.js';
 import type { Theme } from '../present/colors.js';
 
 export interface FormField {
@@ -112,15 +112,16 @@ export class FormDialog implements Modal {
       return `${active ? '{bold}' : ''}${escapeTags(f.label.padEnd(labelW))}${active ? '{/bold}' : ''} ${body}`;
     });
     const hint = this.state.current.hint ?? (this.state.current.kind === 'choice' ? '←/→ to choose' : 'type to edit');
+    // An error (a path in it, say) gets up to three lines; the box grows to hold them.
+    const error = this.state.error ? wrap(this.state.error, inner - 1).slice(0, 3) : [];
     lines.push(
       '',
-      this.state.error
-        ? `{red-fg}${escapeTags(fit(this.state.error, inner))}{/red-fg}`
-        : this.busy
-          ? '{yellow-fg}working…{/yellow-fg}'
-          : escapeTags(fit(hint, inner)),
+      ...(error.length
+        ? error.map((l) => `{red-fg}${escapeTags(fit(l, inner - 1))}{/red-fg}`)
+        : [this.busy ? '{yellow-fg}working…{/yellow-fg}' : escapeTags(fit(hint, inner))]),
     );
     lines.push('{bold}Enter{/bold} submit  {bold}Tab{/bold} next  {bold}Esc{/bold} cancel');
+    this.box.height = Math.min(lines.length + 2, (this.screen.height as number) - 2);
     this.box.setContent(lines.join('\n'));
   }
 
@@ -149,7 +150,6 @@ export class FormDialog implements Modal {
     }
     this.state.error = null;
     this.draw();
-    void this.screen;
     return true;
   }
 

@@ -4,7 +4,7 @@ import { DataModel, type Topic } from '../../../app/screens/state/data.js';
 import { RenderCoalescer, Throttle } from '../../../app/screens/state/scheduler.js';
 import { FakeEngine } from '../../helpers/fake-engine.js';
 import { FormState, LineInput } from '../../../app/screens/widgets/form.js';
-import { parseCreateForm } from '../../../app/screens/actions/vms.js';
+import { parseCreateForm } from '../../../app/screens/actions/create-form.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
