@@ -1,4 +1,4 @@
-// test-run: group guest host-users (boots QEMU guests under TCG as root and as a useradd user: one guest at a time, and the host-users locks)
+// test-run: group guest-b host-users (boots QEMU guests under TCG as root and as a useradd user: one guest per lane, and the host-users locks)
 // The README's five-minute tour followed word for word (test/docs/tour.ts), on a machine as
 // fresh as a test can make one: as root with a throwaway /root (a private mount namespace binds
 // a temp dir over it, so ssh's ~/.ssh/config and banger's XDG dirs are the test's, never root's

@@ -1,4 +1,4 @@
-// test-run: group guest (boots a QEMU guest under TCG: one guest at a time, beside the unit files, so each keeps a core)
+// test-run: group guest-b (boots a QEMU guest under TCG: one guest per lane, lanes guest and guest-b, so each keeps a core)
 // vm exec and vm cp on a real QEMU busybox guest, as root, inside a throwaway network namespace,
 // one boot for every assertion: exit codes and separate streams, -i stdin, -t a terminal, one
 // ssh master reused; cp both ways of a tree (modes equal) and of a 100 MiB file (checksums

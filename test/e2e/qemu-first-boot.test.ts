@@ -1,4 +1,4 @@
-// test-run: alone (boots a QEMU guest under TCG: its boot timeout assumes a core of its own)
+// test-run: group guest (boots a QEMU guest under TCG: one guest per lane, so its boot timeout keeps a core of its own)
 // First-boot config on a real QEMU busybox guest, as root inside a throwaway network namespace,
 // one boot: `vm create --user-data --ssh-key` with a cloud-config that writes a file (plain and
 // b64, a mode), starts busybox httpd from runcmd, sets the hostname and appends from bootcmd.

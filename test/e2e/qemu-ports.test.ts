@@ -1,4 +1,4 @@
-// test-run: group guest host-users (boots a QEMU guest under TCG as a created user: one guest at a time, beside the unit files; useradd takes host-wide locks)
+// test-run: group guest-b host-users (boots a QEMU guest under TCG as a created user: one guest per lane; useradd takes host-wide locks)
 // Published ports on a real QEMU busybox guest, run by a user made with useradd, one boot: a
 // guest httpd published on the host's LAN-side address answers from a second netns playing the
 // LAN (a veth between the user's netns and it, private addresses inside those namespaces only);

@@ -1,4 +1,4 @@
-// test-run: group host-users guest (boots a QEMU guest under TCG, one at a time; each adds a host user, its sudoers drop-in and entry point: useradd/visudo take host-wide locks)
+// test-run: group host-users guest-b (boots a QEMU guest under TCG, one per lane; each adds a host user, its sudoers drop-in and entry point: useradd/visudo take host-wide locks)
 // A real QEMU guest run by a normal user: a user made with useradd builds the busybox image
 // and fetches the kernel (offline, from .debs copied into their own cache), and with the
 // sudoers drop-in boots a guest inside a throwaway netns; it answers SSH and NAME.vm, vm exec

@@ -1,9 +1,10 @@
 // Which test files run where. A file that shares host state says so in a line of its own:
 // `// test-run: alone (why)` runs once the rest is done, with nothing beside it;
 // `// test-run: group NAME [NAME...] (why)` never runs beside another file of any of its groups
-// (other files may): real-guest files are group `guest`, one TCG guest at a time beside the
-// unit files, which keeps both cores busy. The others go to the workers longest first, by how long each took last time
-// (node_modules/.cache), else by their size.
+// (other files may): real-guest files are in one of two lanes, group `guest` or `guest-b`, so at
+// most two TCG guests run at once, one per core; the guests' runs are mostly waiting (boots, ssh),
+// and one lane alone made them the suite's critical path. The others go to the workers longest
+// first, by how long each took last time (node_modules/.cache), else by their size.
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 

@@ -1,4 +1,4 @@
-// test-run: group guest (boots a QEMU guest under TCG: one guest at a time, beside the unit files)
+// test-run: group guest-b (boots a QEMU guest under TCG: one guest per lane)
 // Issue 25 #1 as the newcomer met it: the real TUI (bin/banger, embedded engine) with the QEMU
 // backend; c, s, p, z, q: the process must exit. A QEMU snapshot left a five-minute timer
 // behind, so the TUI left the screen and the process hung until it fired.
