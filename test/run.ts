@@ -1,6 +1,7 @@
 // The test runner: uvu over every test/**/*.test.ts (or those whose path matches the pattern in
-// argv[2]), the files spread over worker processes (one per core; --jobs N or
-// BANGER_TEST_JOBS=N, 1 for one process as before), then the skipped tests grouped by reason and
+// argv[2]), the files spread over worker processes (one per core plus one: about half of a
+// file's time is waiting on guests and child processes; --jobs N or BANGER_TEST_JOBS=N, 1 for
+// one process as before), then the skipped tests grouped by reason and
 // the slowest 15 files with their wall time, and one closing line "N passed, N failed, N
 // skipped" that CI reads. A file that shares host state says `// test-run: alone (why)` (nothing
 // beside it) or `// test-run: group NAME... (why)` (never beside a file of the same group).
@@ -16,7 +17,7 @@ const argv = process.argv.slice(2);
 const jobsArg = argv.indexOf('--jobs');
 const jobs = Math.max(
   1,
-  Number(jobsArg >= 0 ? argv.splice(jobsArg, 2)[1] : process.env.BANGER_TEST_JOBS) || availableParallelism(),
+  Number(jobsArg >= 0 ? argv.splice(jobsArg, 2)[1] : process.env.BANGER_TEST_JOBS) || availableParallelism() + 1,
 );
 const filter = argv[0] ? new RegExp(argv[0], 'i') : null;
 const write = (s: string) => process.stdout.write(s);
