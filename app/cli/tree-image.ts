@@ -7,7 +7,7 @@ export function imageGroup(root: Cmd, r: Runtime, rest: () => string[]): void {
   const g = root
     .command('image')
     .usage('VERB [...]')
-    .description('root filesystem images: build, import, shell, ls, rm');
+    .description('images: build, import (OCI registries, archives), shell, ls, rm');
   verb(
     g,
     'build',

@@ -209,7 +209,7 @@ export function vmGroup(root: Cmd, r: Runtime, rest: () => string[]): void {
   const g = root
     .command('vm')
     .usage('VERB [...]')
-    .description('create, start, ssh, exec, cp, suspend, clone and snapshot VMs');
+    .description('VMs: create, exec, cp, shared folders, ports, suspend, snapshot');
   vmRecordVerbs(g, r);
   vmLifecycleVerbs(g, r);
   vmAccessVerbs(g, r, rest);
