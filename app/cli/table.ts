@@ -2,6 +2,7 @@
 import type { VmRecord } from '../contract/api.js';
 import { formatBytes } from '../base/human.js';
 import { formatPort } from '../contract/port-spec.js';
+import { formatMount } from '../contract/mounts.js';
 import { stateLabel, vmDetails, vmDnsName, vmUptime } from '../contract/vm-facts.js';
 
 export function table(headers: string[], rows: string[][]): string {
@@ -47,6 +48,8 @@ export function vmDetail(vm: VmRecord, zone: string): string {
   // After "boot args": what the VM's first boot is given.
   const at = rows.findIndex(([k]) => k === 'boot args') + 1;
   rows.splice(at, 0, ...firstBootRows(vm));
+  if (vm.run) rows.push(['run', "the image's Entrypoint/Cmd, supervised"]);
+  if (vm.mounts?.length) rows.push(['mounts', vm.mounts.map(formatMount).join(', ')]);
   if (vm.ports?.length) rows.push(['ports', vm.ports.map(formatPort).join(', ')]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
