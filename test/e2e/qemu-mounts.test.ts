@@ -1,4 +1,4 @@
-// test-run: alone (boots two QEMU guests under TCG: their boot timeout assumes the cores are free)
+// test-run: group guest (boots two QEMU guests under TCG in lane guest: their boots took 5 s on a quiet host and pass under a load of 25, well inside the 60 s per call)
 // Shared folders on real QEMU busybox guests, inside a throwaway network namespace, one boot of
 // two VMs: g has a read-write and a read-only folder, h none. A file written on each side is
 // read on the other (owners and modes as documented); ro holds even after the guest remounts it
